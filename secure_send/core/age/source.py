@@ -1,0 +1,78 @@
+"""A small buffered reader that can read lines, exact counts, and peek."""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Protocol
+
+
+class Readable(Protocol):
+    """What a source needs: ``read(n)`` returning ``b""`` only at end of input."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+class Source:
+    """Buffered view over a binary stream.
+
+    ``read(n)`` keeps reading until it has ``n`` bytes or the stream ends, which
+    lets the STREAM reader treat a short result as end of input, even on pipes.
+    """
+
+    def __init__(self, raw: Readable | BinaryIO) -> None:
+        self._raw = raw
+        self._buf = b""
+
+    def _fill(self, n: int) -> None:
+        while len(self._buf) < n:
+            more = self._raw.read(max(n - len(self._buf), 65536))
+            if not more:
+                return
+            self._buf += more
+
+    def peek(self, n: int) -> bytes:
+        """Up to ``n`` bytes without consuming them (fewer only at end of input)."""
+        self._fill(n)
+        return self._buf[:n]
+
+    def readline(self, limit: int) -> bytes:
+        """One line including ``\\n``; fewer bytes at end of input or past ``limit``."""
+        start = 0
+        while True:
+            idx = self._buf.find(b"\n", start)
+            if idx >= 0 and idx < limit:
+                line, self._buf = self._buf[: idx + 1], self._buf[idx + 1 :]
+                return line
+            if len(self._buf) >= limit:
+                line, self._buf = self._buf[:limit], self._buf[limit:]
+                return line
+            start = len(self._buf)
+            before = len(self._buf)
+            self._fill(before + 1)
+            if len(self._buf) == before:
+                line, self._buf = self._buf, b""
+                return line
+
+    def read(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, or fewer only because the input ended."""
+        if not self._buf:
+            return _read_full(self._raw, n)
+        if len(self._buf) >= n:
+            out, self._buf = self._buf[:n], self._buf[n:]
+            return out
+        out, self._buf = self._buf, b""
+        return out + _read_full(self._raw, n - len(out))
+
+
+def _read_full(raw: Readable | BinaryIO, n: int) -> bytes:
+    first = raw.read(n)
+    if len(first) == n or not first:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < n:
+        more = raw.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
