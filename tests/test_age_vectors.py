@@ -110,8 +110,9 @@ def _by_expect(expect: set[str]) -> set[str]:
     return {r.split("\t")[0] for r in rows if r.split("\t")[1] in expect}
 
 
-@pytest.mark.parametrize("name", _x25519_names({"success", "no match", "HMAC failure",
-                                                "payload failure"}))
+@pytest.mark.parametrize(
+    "name", _x25519_names({"success", "no match", "HMAC failure", "payload failure"})
+)
 def test_header_reencodes_identically(vectors_dir: Path, name: str) -> None:
     """Every header we accept re-encodes to the very same bytes."""
     vec = _load(vectors_dir / name)
@@ -139,7 +140,8 @@ def test_stream_reencrypts_identically(vectors_dir: Path, name: str) -> None:
     from secure_send.core.age.stream import encrypt_payload
 
     encrypt_payload(
-        age_api._payload_key(vec.file_key, nonce), Source(io.BytesIO(plaintext.getvalue())),
+        age_api._payload_key(vec.file_key, nonce),
+        Source(io.BytesIO(plaintext.getvalue())),
         out.write,
     )
     assert out.getvalue() == payload

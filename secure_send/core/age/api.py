@@ -107,7 +107,4 @@ def decrypt(
     nonce = source.read(NONCE_SIZE)
     if len(nonce) != NONCE_SIZE:
         raise HeaderError("file ends before the payload nonce")
-    decrypt_payload(
-        _payload_key(file_key, nonce), source, dst.write, workers or default_workers()
-    )
-
+    decrypt_payload(_payload_key(file_key, nonce), source, dst.write, workers or default_workers())

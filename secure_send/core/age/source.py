@@ -52,6 +52,26 @@ class Source:
                 line, self._buf = self._buf, b""
                 return line
 
+    def readinto(self, buf: memoryview) -> int:
+        """Fill ``buf`` completely, or less only because the input ended."""
+        n = len(buf)
+        got = min(n, len(self._buf))
+        if got:
+            buf[:got] = self._buf[:got]
+            self._buf = self._buf[got:]
+        readinto = getattr(self._raw, "readinto", None)
+        while got < n:
+            if readinto is not None:
+                more = readinto(buf[got:])
+            else:
+                data = self._raw.read(n - got)
+                more = len(data)
+                buf[got : got + more] = data
+            if not more:
+                break
+            got += more
+        return got
+
     def read(self, n: int) -> bytes:
         """Exactly ``n`` bytes, or fewer only because the input ended."""
         if not self._buf:

@@ -170,7 +170,7 @@ def parse_identity_file(text: str) -> list[X25519Identity]:
 
 def format_identity_file(identity: X25519Identity, now: _dt.datetime | None = None) -> str:
     """The text age-keygen writes: creation time, public key, secret key."""
-    when = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone().replace(microsecond=0)
+    when = (now or _dt.datetime.now(_dt.UTC)).astimezone().replace(microsecond=0)
     return (
         f"# created: {when.isoformat()}\n"
         f"# public key: {identity.recipient}\n"

@@ -1,0 +1,1 @@
+"""The ``secure-send`` command line."""

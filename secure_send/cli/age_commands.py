@@ -1,0 +1,155 @@
+"""``keygen``, ``encrypt`` and ``decrypt``: an age-compatible subset.
+
+Flags and behaviour follow the reference ``age`` tool, so that IT staff can use
+either interchangeably. Secrets are only ever read from files, never from argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from secure_send.core import age
+from secure_send.core.atomic import open_output
+from secure_send.core.errors import KeyFormatError, SecureSendError
+
+_Job = Callable[[BinaryIO], None]
+
+
+class UsageError(SecureSendError):
+    """The command line asks for something that cannot be done."""
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the three age-compatible subcommands."""
+    p = sub.add_parser("keygen", help="make a new identity (like age-keygen)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the identity to FILE (0600)")
+    p.add_argument(
+        "-y",
+        dest="convert",
+        action="store_true",
+        help="print the recipients of the identity file given as INPUT",
+    )
+    p.add_argument("input", nargs="?", metavar="INPUT", help="identity file for -y")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("encrypt", help="encrypt to recipients (like age -e)")
+    p.add_argument("-r", "--recipient", action="append", default=[], metavar="RECIPIENT")
+    p.add_argument("-R", "--recipients-file", action="append", default=[], metavar="PATH")
+    p.add_argument("-a", "--armor", action="store_true", help="write PEM-armored text")
+    _add_io(p)
+    p.set_defaults(func=cmd_encrypt)
+
+    p = sub.add_parser("decrypt", help="decrypt with identity files (like age -d)")
+    p.add_argument("-i", "--identity", action="append", default=[], metavar="PATH")
+    _add_io(p)
+    p.set_defaults(func=cmd_decrypt)
+
+
+def _add_io(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", metavar="OUTPUT", help="output file (default: stdout)")
+    p.add_argument("-f", "--force", action="store_true", help="overwrite an existing OUTPUT")
+    p.add_argument("input", nargs="?", metavar="INPUT", help="input file (default: stdin)")
+
+
+@contextlib.contextmanager
+def _open_input(path: str | None) -> Iterator[BinaryIO]:
+    if path is None or path == "-":
+        yield sys.stdin.buffer
+        return
+    with open(path, "rb") as f:
+        yield f
+
+
+def _run_to_output(args: argparse.Namespace, binary: bool, job: _Job) -> None:
+    """Run ``job(dst)`` into OUTPUT atomically, or into stdout."""
+    if args.output is None or args.output == "-":
+        if binary and sys.stdout.isatty():
+            raise UsageError("refusing to write binary ciphertext to a terminal; use -a or -o")
+        job(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    out = Path(args.output)
+    if args.input is not None and args.input != "-" and _same_file(Path(args.input), out):
+        raise UsageError("input and output are the same file")
+    with open_output(out, overwrite=args.force) as atomic:
+        job(atomic.file)
+        atomic.commit()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+def _read_recipients(args: argparse.Namespace) -> list[age.X25519Recipient]:
+    recipients = [age.X25519Recipient.parse(r) for r in args.recipient]
+    for path in args.recipients_file:
+        text = Path(path).read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                recipients.append(age.X25519Recipient.parse(line))
+            except KeyFormatError:
+                raise KeyFormatError(f"{path}: malformed recipient on line {number}") from None
+    if not recipients:
+        raise UsageError("missing recipients: give -r or -R")
+    return recipients
+
+
+def _read_identities(paths: list[str]) -> list[age.X25519Identity]:
+    if not paths:
+        raise UsageError("missing identity file: give -i")
+    identities = []
+    for path in paths:
+        try:
+            identities += age.parse_identity_file(Path(path).read_text(encoding="utf-8"))
+        except KeyFormatError as err:
+            raise KeyFormatError(f"{path}: {err}") from None
+    return identities
+
+
+def cmd_encrypt(args: argparse.Namespace) -> None:
+    """Encrypt INPUT to every recipient."""
+    recipients = _read_recipients(args)
+    with _open_input(args.input) as src:
+        _run_to_output(
+            args, not args.armor, lambda dst: age.encrypt(src, dst, recipients, armor=args.armor)
+        )
+
+
+def cmd_decrypt(args: argparse.Namespace) -> None:
+    """Decrypt INPUT with the identities; armor is detected."""
+    identities = _read_identities(args.identity)
+    with _open_input(args.input) as src:
+        _run_to_output(args, False, lambda dst: age.decrypt(src, dst, identities))
+
+
+def cmd_keygen(args: argparse.Namespace) -> None:
+    """Write a new identity, or with -y print the recipients of one."""
+    if args.convert:
+        with _open_input(args.input) as src:
+            text = src.read().decode("utf-8")
+        for identity in age.parse_identity_file(text):
+            print(identity.recipient)
+        return
+    if args.input is not None:
+        raise UsageError("keygen takes no INPUT (did you mean -y?)")
+    identity = age.X25519Identity.generate()
+    encoded = age.format_identity_file(identity).encode("utf-8")
+    if args.output is None:
+        sys.stdout.buffer.write(encoded)
+        sys.stdout.buffer.flush()
+    else:
+        with open_output(Path(args.output)) as atomic:
+            atomic.file.write(encoded)
+            atomic.commit()
+    print(f"Public key: {identity.recipient}", file=sys.stderr)

@@ -1,0 +1,76 @@
+"""Entry point of ``secure-send``: parse arguments, run, turn errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from secure_send import __version__
+from secure_send.cli import age_commands
+from secure_send.core.atomic import OutputExistsError
+from secure_send.core.errors import (
+    ArmorError,
+    HeaderError,
+    HeaderMacError,
+    KeyFormatError,
+    NoIdentityMatchError,
+    PayloadError,
+    SecureSendError,
+)
+
+PROG = "secure-send"
+
+# What kind of problem each error is, in the words a person needs; the detail follows.
+_KIND: list[tuple[type[SecureSendError], str]] = [
+    (PayloadError, "file was modified or truncated"),
+    (HeaderMacError, "file header was modified"),
+    (NoIdentityMatchError, "no identity matched: the file was not encrypted to you"),
+    (ArmorError, "invalid armor"),
+    (HeaderError, "invalid header (not an age file, or damaged)"),
+    (KeyFormatError, "invalid key"),
+    (OutputExistsError, "output exists"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and shell completion)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Secure Send: end-to-end encrypted file hand-over."
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    age_commands.add_parsers(sub)
+    return parser
+
+
+def describe(err: BaseException) -> str:
+    """One line naming the kind of problem, then the detail (never a secret)."""
+    if isinstance(err, OSError):
+        where = f": {err.filename}" if err.filename else ""
+        return f"{err.strerror or err}{where}"
+    for cls, kind in _KIND:
+        if isinstance(err, cls):
+            detail = str(err)
+            return kind if detail == kind else f"{kind}: {detail}"
+    return str(err)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (SecureSendError, OSError) as err:
+        print(f"{PROG}: error: {describe(err)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Atomic file output: nothing appears under the target name until it is complete.
+
+Decrypted plaintext is written to a hidden temporary file in the target's own
+folder (same file system, so the final rename is atomic), flushed to disk, and
+renamed only on :meth:`AtomicOutput.commit`. If anything fails first, the
+temporary file is deleted, so a failure never leaves partial plaintext behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from secure_send.core.errors import SecureSendError
+
+
+class OutputExistsError(SecureSendError):
+    """The target already exists and overwriting was not asked for."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists (use --force to overwrite)")
+        self.path = path
+
+
+class AtomicOutput:
+    """Context manager yielding a binary file; the target appears only on commit.
+
+    Leaving the ``with`` block without :meth:`commit` (or with an exception)
+    deletes the temporary file. Files are created readable by the owner only
+    (0600): what we write is usually personal data or key material.
+    """
+
+    def __init__(self, target: Path | str, *, overwrite: bool = False) -> None:
+        self.target = Path(target)
+        self.overwrite = overwrite
+        if not overwrite and self.target.exists():
+            raise OutputExistsError(self.target)
+        name = f".{self.target.name}.{secrets.token_hex(6)}.partial"
+        self._tmp = self.target.with_name(name)
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        self.file: BinaryIO = os.fdopen(fd, "wb")
+        self._done = False
+
+    def __enter__(self) -> AtomicOutput:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._done:
+            self.discard()
+
+    def commit(self) -> None:
+        """Flush to disk and move into place (refusing to replace unless allowed)."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        try:
+            if self.overwrite:
+                os.replace(self._tmp, self.target)
+            else:
+                # link() fails if the target appeared meanwhile: never clobber silently.
+                _move_no_replace(self._tmp, self.target)
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+        _fsync_dir(self.target.parent)
+
+    def discard(self) -> None:
+        """Close and delete the temporary file; the target is left untouched."""
+        self._done = True
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
+
+
+class DeviceOutput(AtomicOutput):
+    """Output to an existing device or pipe (``/dev/null``, a FIFO): written in place.
+
+    Such a target cannot be renamed over (and must never be replaced by a regular
+    file), and holds nothing that an overwrite could destroy.
+    """
+
+    def __init__(self, target: Path | str) -> None:
+        self.target = Path(target)
+        self.overwrite = True
+        self.file = open(self.target, "wb")  # noqa: SIM115 - closed in commit/discard
+        self._done = False
+
+    def commit(self) -> None:
+        """Flush and close."""
+        self._done = True
+        self.file.close()
+
+    def discard(self) -> None:
+        """Close; there is no temporary file to remove."""
+        self._done = True
+        with contextlib.suppress(OSError):
+            self.file.close()
+
+
+def open_output(target: Path | str, *, overwrite: bool = False) -> AtomicOutput:
+    """The right output for ``target``: atomic for files, in place for devices and pipes.
+
+    Raises:
+        OutputExistsError: a regular file exists there and ``overwrite`` is false.
+        IsADirectoryError: the target is a folder.
+    """
+    path = Path(target)
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if path.exists() and not path.is_file():
+        return DeviceOutput(path)
+    return AtomicOutput(path, overwrite=overwrite)
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _move_no_replace(src: Path, dst: Path) -> None:
+    # link() fails if the target appeared meanwhile, so nothing is clobbered even in
+    # a race. Where hard links are unsupported (FAT, some shares), check and rename.
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise OutputExistsError(dst) from None
+    except OSError:
+        if dst.exists():
+            raise OutputExistsError(dst) from None
+        os.rename(src, dst)
+        return
+    os.unlink(src)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
