@@ -129,9 +129,9 @@ class ArmorWriter:
         self._pending = b""
         self._dst.write(BEGIN + b"\n")
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         """Buffer ``data`` and emit every complete 64-column line."""
-        buf = self._pending + data
+        buf = self._pending + bytes(data)
         whole = len(buf) - len(buf) % BYTES_PER_LINE
         if whole:
             encoded = base64.b64encode(buf[:whole])
