@@ -53,7 +53,7 @@ def describe(err: BaseException) -> str:
     for cls, kind in _KIND:
         if isinstance(err, cls):
             detail = str(err)
-            return kind if detail == kind else f"{kind}: {detail}"
+            return detail if detail.startswith(kind) else f"{kind}: {detail}"
     return str(err)
 
 

@@ -1,0 +1,38 @@
+# Secure Send: one entry point for setting up, running and checking the project.
+# `make demo` and `make test` are the README's two commands for a fresh machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+# Re-install when the project's declared dependencies change.
+$(STAMP): pyproject.toml scripts/system-packages.sh
+	./scripts/system-packages.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/demo.sh
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Tests first (they say the most), then the linters; any failure fails the target.
+test: setup
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory lint
+
+bench: setup
+	$(BIN)/python benchmarks/bench_age.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
