@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from secure_send import __version__
+import secure_send
 from secure_send.cli import age_commands
 from secure_send.core.atomic import OutputExistsError
 from secure_send.core.errors import (
@@ -34,12 +34,23 @@ _KIND: list[tuple[type[SecureSendError], str]] = [
 ]
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, resolved only when asked (see ``secure_send.__getattr__``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"{PROG} {secure_send.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for tests and shell completion)."""
     parser = argparse.ArgumentParser(
         prog=PROG, description="Secure Send: end-to-end encrypted file hand-over."
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     age_commands.add_parsers(sub)
     return parser
