@@ -34,9 +34,7 @@ def _import_blocking(modules: list[str], blocked: list[str]) -> subprocess.Compl
         + f"bad = [m for m in {blocked!r} if sys.modules.get(m) is not None]\n"
         + "sys.exit(1 if bad else 0)\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
 
 
 def test_core_and_cli_import_without_qt() -> None:

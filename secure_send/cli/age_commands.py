@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from secure_send.core import age
-from secure_send.core.atomic import open_output
+from secure_send.core.atomic import OutputExistsError, open_output
 from secure_send.core.errors import KeyFormatError, SecureSendError
 
 _Job = Callable[[BinaryIO], None]
@@ -76,9 +76,13 @@ def _run_to_output(args: argparse.Namespace, binary: bool, job: _Job) -> None:
     out = Path(args.output)
     if args.input is not None and args.input != "-" and _same_file(Path(args.input), out):
         raise UsageError("input and output are the same file")
-    with open_output(out, overwrite=args.force) as atomic:
-        job(atomic.file)
-        atomic.commit()
+    try:
+        output = open_output(out, overwrite=args.force)
+    except OutputExistsError:
+        raise UsageError(f"{out} already exists (use --force to overwrite)") from None
+    with output:
+        job(output.file)
+        output.commit()
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -88,10 +92,16 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _read_key_text(data: bytes) -> str:
+    # Keys are ASCII; comments may be in any encoding (age accepts Latin-1 ones).
+    # Undecodable bytes become U+FFFD, which can only make a key line invalid.
+    return data.decode("utf-8", errors="replace")
+
+
 def _read_recipients(args: argparse.Namespace) -> list[age.X25519Recipient]:
     recipients = [age.X25519Recipient.parse(r) for r in args.recipient]
     for path in args.recipients_file:
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_key_text(Path(path).read_bytes())
         for number, line in enumerate(text.splitlines(), start=1):
             line = line.strip()
             if not line or line.startswith("#"):
@@ -111,7 +121,7 @@ def _read_identities(paths: list[str]) -> list[age.X25519Identity]:
     identities = []
     for path in paths:
         try:
-            identities += age.parse_identity_file(Path(path).read_text(encoding="utf-8"))
+            identities += age.parse_identity_file(_read_key_text(Path(path).read_bytes()))
         except KeyFormatError as err:
             raise KeyFormatError(f"{path}: {err}") from None
     return identities
@@ -137,7 +147,7 @@ def cmd_keygen(args: argparse.Namespace) -> None:
     """Write a new identity, or with -y print the recipients of one."""
     if args.convert:
         with _open_input(args.input) as src:
-            text = src.read().decode("utf-8")
+            text = _read_key_text(src.read())
         for identity in age.parse_identity_file(text):
             print(identity.recipient)
         return

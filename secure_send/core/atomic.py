@@ -22,7 +22,7 @@ class OutputExistsError(SecureSendError):
     """The target already exists and overwriting was not asked for."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} already exists (use --force to overwrite)")
+        super().__init__(f"{path} already exists")
         self.path = path
 
 
@@ -41,7 +41,10 @@ class AtomicOutput:
             raise OutputExistsError(self.target)
         name = f".{self.target.name}.{secrets.token_hex(6)}.partial"
         self._tmp = self.target.with_name(name)
-        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        try:
+            fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        except OSError as err:  # name the file the user asked for, not our temporary
+            raise OSError(err.errno, err.strerror, str(self.target)) from None
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self._done = False
 
