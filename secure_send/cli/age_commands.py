@@ -74,7 +74,8 @@ def _run_to_output(args: argparse.Namespace, binary: bool, job: _Job) -> None:
         sys.stdout.buffer.flush()
         return
     out = Path(args.output)
-    if args.input is not None and args.input != "-" and _same_file(Path(args.input), out):
+    # Reading and writing one regular file would destroy it; devices are fine.
+    if args.input not in (None, "-") and out.is_file() and _same_file(Path(args.input), out):
         raise UsageError("input and output are the same file")
     try:
         output = open_output(out, overwrite=args.force)
