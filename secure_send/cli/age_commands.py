@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from secure_send.core import age
+from secure_send.core.age.source import Writable
 from secure_send.core.atomic import OutputExistsError, open_output
 from secure_send.core.errors import KeyFormatError, SecureSendError
 
-_Job = Callable[[BinaryIO], None]
+_Job = Callable[[Writable], None]
 
 
 class UsageError(SecureSendError):

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from secure_send.core.errors import SecureSendError
 
@@ -24,6 +24,60 @@ class OutputExistsError(SecureSendError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} already exists")
         self.path = path
+
+
+class OutputFile(Protocol):
+    """The file an output hands out: write, flush, fileno, close."""
+
+    def write(self, data: bytes | memoryview, /) -> int: ...
+    def flush(self) -> None: ...
+    def fileno(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class _EarlyWriteback:
+    """A file writer that asks the kernel to start writing to disk as data arrives.
+
+    ``commit`` must fsync (a crash must never leave a half-written file under the
+    final name). Starting writeback every few MiB overlaps the disk with the
+    encryption, so that the final fsync has little left to wait for; it also keeps
+    a multi-GiB output from crowding the page cache.
+    """
+
+    STEP = 32 * 1024 * 1024
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._flushed_to = 0
+        self._written = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        """Write all of ``data``."""
+        n = self._file.write(data)
+        self._written += n
+        if self._written - self._flushed_to >= self.STEP and hasattr(os, "posix_fadvise"):
+            self._file.flush()
+            # On Linux, DONTNEED starts asynchronous writeback of the dirty range.
+            os.posix_fadvise(
+                self._file.fileno(),
+                self._flushed_to,
+                self._written - self._flushed_to,
+                os.POSIX_FADV_DONTNEED,
+            )
+            self._flushed_to = self._written
+        return n
+
+    def flush(self) -> None:
+        """Flush Python's buffer to the OS."""
+        self._file.flush()
+
+    def fileno(self) -> int:
+        """The OS file descriptor."""
+        return self._file.fileno()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
 
 
 class AtomicOutput:
@@ -45,7 +99,7 @@ class AtomicOutput:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except OSError as err:  # name the file the user asked for, not our temporary
             raise OSError(err.errno, err.strerror, str(self.target)) from None
-        self.file: BinaryIO = os.fdopen(fd, "wb")
+        self.file: OutputFile = _EarlyWriteback(os.fdopen(fd, "wb"))
         self._done = False
 
     def __enter__(self) -> AtomicOutput:

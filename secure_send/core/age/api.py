@@ -14,7 +14,7 @@ from typing import BinaryIO, Protocol
 from secure_send.core.age import header as hdr
 from secure_send.core.age.armor import ArmorReader, ArmorWriter, looks_armored
 from secure_send.core.age.kdf import hkdf_sha256
-from secure_send.core.age.source import Readable, Source
+from secure_send.core.age.source import Readable, Source, Writable
 from secure_send.core.age.stream import decrypt_payload, default_workers, encrypt_payload
 from secure_send.core.errors import HeaderError, NoIdentityMatchError
 
@@ -44,7 +44,7 @@ def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
 
 def encrypt(
     src: BinaryIO | Readable,
-    dst: BinaryIO,
+    dst: Writable,
     recipients: Sequence[Recipient],
     *,
     armor: bool = False,
@@ -63,7 +63,7 @@ def encrypt(
     stanzas = [r.wrap(file_key) for r in recipients]
     mac = hdr.compute_mac(_mac_key(file_key), stanzas)
     nonce = os.urandom(NONCE_SIZE)
-    out: BinaryIO | ArmorWriter = ArmorWriter(dst) if armor else dst
+    out: Writable = ArmorWriter(dst) if armor else dst
     out.write(hdr.encode_header(stanzas, mac) + nonce)
     encrypt_payload(
         _payload_key(file_key, nonce), Source(src), out.write, workers or default_workers()
@@ -74,7 +74,7 @@ def encrypt(
 
 def decrypt(
     src: BinaryIO | Readable,
-    dst: BinaryIO,
+    dst: Writable,
     identities: Sequence[Identity],
     *,
     armor: bool | None = None,

@@ -15,7 +15,7 @@ import binascii
 import re
 from typing import BinaryIO
 
-from secure_send.core.age.source import Readable, Source
+from secure_send.core.age.source import Readable, Source, Writable
 from secure_send.core.errors import ArmorError
 
 BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -124,7 +124,7 @@ class ArmorReader:
 class ArmorWriter:
     """Encodes written bytes as armor; call :meth:`close` to write the END line."""
 
-    def __init__(self, dst: BinaryIO) -> None:
+    def __init__(self, dst: Writable) -> None:
         self._dst = dst
         self._pending = b""
         self._dst.write(BEGIN + b"\n")

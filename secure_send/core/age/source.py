@@ -11,6 +11,12 @@ class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
 
+class Writable(Protocol):
+    """Where output goes: ``write`` takes bytes or a memoryview and writes all of it."""
+
+    def write(self, data: bytes | memoryview, /) -> object: ...
+
+
 class Source:
     """Buffered view over a binary stream.
 
