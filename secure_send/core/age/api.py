@@ -94,7 +94,7 @@ def decrypt(
     if armor is None:
         armor = looks_armored(source)
     if armor:
-        source = Source(ArmorReader(source))
+        source = Source(ArmorReader(source), fails_midway=True)
     header = hdr.parse_header(source)
     file_key = None
     for identity in identities:

