@@ -27,8 +27,9 @@ from secure_send.core.errors import (
     NoIdentityMatchError,
     PayloadError,
 )
+from tests.conftest import SHARED
 
-SHARED_MANIFEST = Path(__file__).resolve().parents[2] / "shared/testdata/age-vectors/MANIFEST.tsv"
+SHARED_MANIFEST = SHARED / "testdata/age-vectors/MANIFEST.tsv"
 
 
 def _manifest() -> list[tuple[str, str]]:

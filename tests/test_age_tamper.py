@@ -1,4 +1,4 @@
-"""Property, tamper and truncation tests for the age v1 implementation.
+"""Tamper, truncation and trailing-data tests for the age v1 implementation.
 
 Expected outcomes are derived from the file layout (C2SP age spec) by small
 oracles written here, independent of the product's parser: which error class a
@@ -11,211 +11,39 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import random
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from secure_send.core import age
-from secure_send.core.age import bech32
 from secure_send.core.age.armor import ArmorReader, ArmorWriter
-from secure_send.core.age.source import Source
-from secure_send.core.age.stream import encrypt_payload
 from secure_send.core.errors import (
     AgeError,
     ArmorError,
     HeaderError,
     HeaderMacError,
-    KeyFormatError,
     NoIdentityMatchError,
     PayloadError,
     PayloadFailure,
 )
-
-CHUNK = 64 * 1024
-TAG = 16
-ENC_CHUNK = CHUNK + TAG
-NONCE = 16
-TASK_CHUNKS = 16  # the STREAM pool hands out 16 chunks per task: test across that border
-SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _bytes(size: int, seed: int = 0) -> bytes:
-    return random.Random(seed * 1_000_003 + size).randbytes(size)  # noqa: S311 - test data
-
-
-def _encrypt(
-    plaintext: bytes,
-    recipients: list[age.X25519Recipient],
-    *,
-    armor: bool = False,
-    workers: int | None = None,
-) -> bytes:
-    out = io.BytesIO()
-    age.encrypt(io.BytesIO(plaintext), out, recipients, armor=armor, workers=workers)
-    return out.getvalue()
-
-
-def _decrypt(
-    ciphertext: bytes,
-    identities: list[age.X25519Identity],
-    *,
-    workers: int | None = None,
-    armor: bool | None = None,
-) -> tuple[bytes, AgeError | None]:
-    """Everything released, and the error raised (if any)."""
-    out = io.BytesIO()
-    try:
-        age.decrypt(io.BytesIO(ciphertext), out, identities, armor=armor, workers=workers)
-    except AgeError as err:
-        return out.getvalue(), err
-    return out.getvalue(), None
-
-
-def _chunk_count(size: int) -> int:
-    return max(1, -(-size // CHUNK))
-
-
-def _header_length(ciphertext: bytes) -> int:
-    """Bytes up to and including the ``--- MAC`` line (found without the product's parser)."""
-    pos = 0
-    while True:
-        end = ciphertext.index(b"\n", pos) + 1
-        if ciphertext.startswith(b"--- ", pos):
-            return end
-        pos = end
-
-
-@dataclass(frozen=True)
-class Sealed:
-    plaintext: bytes
-    ciphertext: bytes
-    identity: age.X25519Identity
-
-    @property
-    def payload_start(self) -> int:
-        return _header_length(self.ciphertext) + NONCE
-
-
-def _seal(size: int, *, seed: int = 0) -> Sealed:
-    identity = age.X25519Identity.generate()
-    plaintext = _bytes(size, seed)
-    return Sealed(plaintext, _encrypt(plaintext, [identity.recipient]), identity)
-
-
-def _assert_payload_error(
-    released: bytes,
-    err: AgeError | None,
-    plaintext: bytes,
-    chunk: int,
-    reasons: set[PayloadFailure],
-) -> None:
-    assert isinstance(err, PayloadError), repr(err)
-    assert err.reason in reasons
-    assert err.chunk == chunk
-    # The STREAM guarantee: exactly the authentic chunks before the failing one.
-    assert released == plaintext[: chunk * CHUNK]
-
-
-# ---------------------------------------------------------------- round trips
-
-chunk_edges = st.builds(
-    lambda k, d: max(0, k * CHUNK + d), st.integers(0, 3), st.sampled_from([-1, 0, 1])
+from tests.age_testkit import (
+    CHUNK,
+    ENC_CHUNK,
+    NONCE,
+    SETTINGS,
+    TAG,
+    TASK_CHUNKS,
+    Sealed,
+    _assert_payload_error,
+    _bytes,
+    _chunk_count,
+    _decrypt,
+    _encrypt,
+    _header_length,
+    _seal,
 )
-task_edges = st.builds(lambda d: TASK_CHUNKS * CHUNK + d, st.sampled_from([-1, 0, 1, CHUNK]))
-sizes = st.one_of(st.integers(0, 200), chunk_edges, task_edges, st.integers(0, 3 * CHUNK + 7))
-
-
-@SETTINGS
-@given(
-    size=sizes,
-    seed=st.integers(0, 2**16),
-    armor=st.booleans(),
-    count=st.integers(1, 5),
-    workers=st.sampled_from([1, 2]),
-    data=st.data(),
-)
-def test_round_trip(
-    size: int, seed: int, armor: bool, count: int, workers: int, data: st.DataObject
-) -> None:
-    plaintext = _bytes(size, seed)
-    identities = [age.X25519Identity.generate() for _ in range(count)]
-    ciphertext = _encrypt(
-        plaintext, [i.recipient for i in identities], armor=armor, workers=workers
-    )
-    opener = data.draw(st.sampled_from(identities), label="opener")
-    stranger = age.X25519Identity.generate()
-    dec_workers = data.draw(st.sampled_from([1, 2]), label="decrypt workers")
-    released, err = _decrypt(ciphertext, [stranger, opener], workers=dec_workers)
-    assert err is None
-    assert released == plaintext
-    binary = ArmorReader(io.BytesIO(ciphertext)).read() if armor else ciphertext
-    if armor:
-        assert ciphertext.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----\n")
-    # Layout: header, 16-byte nonce, then one 16-byte tag per 64 KiB chunk (at least one).
-    assert binary.startswith(b"age-encryption.org/v1\n")
-    assert binary.count(b"\n-> X25519 ", 0, _header_length(binary)) == count
-    payload = len(binary) - _header_length(binary) - NONCE
-    assert payload == size + TAG * _chunk_count(size)
-
-
-@SETTINGS
-@given(plaintext=st.binary(max_size=4096), armor=st.booleans())
-def test_round_trip_small_arbitrary(plaintext: bytes, armor: bool) -> None:
-    identity = age.X25519Identity.generate()
-    ciphertext = _encrypt(plaintext, [identity.recipient], armor=armor)
-    assert _decrypt(ciphertext, [identity], armor=armor) == (plaintext, None)
-    if not armor and len(plaintext) >= 16:  # the payload carries no plaintext in the clear
-        assert plaintext not in ciphertext[_header_length(ciphertext) :]
-
-
-@SETTINGS
-@given(size=sizes, seed=st.integers(0, 2**16))
-def test_stream_output_independent_of_workers(size: int, seed: int) -> None:
-    key = _bytes(32, seed)
-    plaintext = _bytes(size, seed)
-    outputs = []
-    for workers in (1, 2, 4):
-        out = io.BytesIO()
-        encrypt_payload(key, Source(io.BytesIO(plaintext)), out.write, workers)
-        outputs.append(out.getvalue())
-    assert outputs[0] == outputs[1] == outputs[2]
-    assert len(outputs[0]) == size + TAG * _chunk_count(size)
-
-
-def test_fresh_share_mac_and_nonce_every_time() -> None:
-    identity = age.X25519Identity.generate()
-    first = _encrypt(b"same", [identity.recipient])
-    second = _encrypt(b"same", [identity.recipient])
-    one, two = _header_length(first), _header_length(second)
-    assert one == two
-    first_lines, second_lines = first[:one].split(b"\n"), second[:two].split(b"\n")
-    for line in (1, 2, 3):  # ephemeral share, wrapped file key, header MAC
-        assert first_lines[line] != second_lines[line]
-    assert first[one : one + NONCE] != second[two : two + NONCE]
-    assert first[one + NONCE :] != second[two + NONCE :]
-
-
-def test_encrypt_needs_a_recipient() -> None:
-    with pytest.raises(ValueError, match="recipient"):
-        _encrypt(b"x", [])
-
-
-def test_wrong_identity() -> None:
-    sealed = _seal(1000)
-    others = [age.X25519Identity.generate() for _ in range(3)]
-    released, err = _decrypt(sealed.ciphertext, others)
-    assert isinstance(err, NoIdentityMatchError)
-    assert released == b""
-    released, err = _decrypt(sealed.ciphertext, [])
-    assert isinstance(err, NoIdentityMatchError)
-    assert released == b""
-
 
 # ---------------------------------------------------------------- header bit flips
 
@@ -547,217 +375,3 @@ def test_armor_damaged_late_releases_only_whole_authentic_chunks() -> None:
     before = (broken - 1) * 48 - header - NONCE
     assert before // ENC_CHUNK >= 2
     assert released == plaintext[: before // ENC_CHUNK * CHUNK]
-
-
-# ---------------------------------------------------------------- identity files
-
-
-def test_identity_file_with_comments_and_blank_lines() -> None:
-    first, second = age.X25519Identity.generate(), age.X25519Identity.generate()
-    text = (
-        "# created: 2024-01-01T00:00:00Z\r\n"
-        f"# public key: {first.recipient}\r\n"
-        "\n"
-        f"{first.secret_string()}\n"
-        "   \n"
-        "  # indented comment\n"
-        f"  {second.secret_string()}  \n"
-    )
-    parsed = age.parse_identity_file(text)
-    assert [p.recipient for p in parsed] == [first.recipient, second.recipient]
-
-
-def test_identity_file_round_trip() -> None:
-    identity = age.X25519Identity.generate()
-    text = age.format_identity_file(identity)
-    lines = text.splitlines()
-    assert lines[0].startswith("# created: ")
-    assert lines[1] == f"# public key: {identity.recipient}"
-    assert lines[2] == identity.secret_string()
-    assert len(lines) == 3
-    (parsed,) = age.parse_identity_file(text)
-    assert parsed.recipient == identity.recipient
-    assert parsed.secret_string() == identity.secret_string()
-
-
-def _corruptions(secret: str) -> list[str]:
-    swapped = "Q" if secret[-1] != "Q" else "P"
-    letter = next(i for i in range(16, len(secret)) if secret[i].isalpha())
-    return [
-        secret[:-1] + swapped,  # bad checksum
-        secret.lower(),  # identities are uppercase
-        secret[:30],  # cut short
-        secret + "QQ",  # too long
-        secret[:letter] + secret[letter].lower() + secret[letter + 1 :],  # mixed case
-        "AGE-PLUGIN-FOO-" + secret[15:],  # another kind of identity
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI secret-looking comment",
-    ]
-
-
-@pytest.mark.parametrize("which", range(7))
-def test_malformed_identity_line_number_without_text(which: int) -> None:
-    good = age.X25519Identity.generate()
-    bad = _corruptions(age.X25519Identity.generate().secret_string())[which]
-    text = f"# comment\n\n{good.secret_string()}\n# another\n{bad}\n"
-    with pytest.raises(KeyFormatError) as info:
-        age.parse_identity_file(text)
-    message = f"{info.value} {info.value!r}"
-    assert "line 5" in message
-    for secret in (bad, bad.strip()[15:45], good.secret_string(), good.secret_string()[15:45]):
-        assert secret not in message
-    assert info.value.__cause__ is None
-    assert info.value.__suppress_context__
-
-
-@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "  \n# x\n"])
-def test_identity_file_without_identities(text: str) -> None:
-    with pytest.raises(KeyFormatError, match="no identities"):
-        age.parse_identity_file(text)
-
-
-def test_identity_repr_hides_the_secret() -> None:
-    identity = age.X25519Identity.generate()
-    secret = identity.secret_string()
-    assert secret not in repr(identity)
-    assert secret[15:40] not in repr(identity)
-    assert str(identity.recipient) in repr(identity)
-
-
-# ---------------------------------------------------------------- Bech32 and key strings
-
-# BIP 173 test vectors (valid ones, and invalid ones that age must also refuse).
-BIP173_VALID = [
-    "A12UEL5L",
-    "a12uel5l",
-    "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt5tgs",
-    "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
-    "split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w",
-    "?1ezyfcl",
-]
-BIP173_INVALID = [
-    "pzry9x0s0muk",  # no separator
-    "1pzry9x0s0muk",  # empty prefix
-    "x1b4n0q5v",  # 'b' is not a data character
-    "li1dgmt3",  # checksum too short
-    "A1G7SGD8",  # checksum computed over the uppercase prefix
-    "10a06t8",  # empty prefix
-    "1qzzfhee",  # empty prefix
-    "de1lg7wt\xff",  # invalid character
-    "\x201nwldj5",  # prefix character out of range
-    "\x7f1axkwrx",  # prefix character out of range
-]
-
-
-@pytest.mark.parametrize("text", BIP173_VALID)
-def test_bech32_bip173_valid(text: str) -> None:
-    hrp, data = bech32.decode(text)
-    assert hrp == text[: text.rfind("1")].lower()
-    again = bech32.encode(hrp.upper() if text.isupper() else hrp, data)
-    assert again == text
-
-
-def test_bech32_bip173_known_data() -> None:
-    assert bech32.decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw") == (
-        "abcdef",
-        bytes.fromhex("00443214c74254b635cf84653a56d7c675be77df"),
-    )
-
-
-@pytest.mark.parametrize("text", BIP173_INVALID)
-def test_bech32_bip173_invalid(text: str) -> None:
-    with pytest.raises(KeyFormatError):
-        bech32.decode(text)
-
-
-# At least one letter, so that the case of the prefix decides the case of the string.
-hrps = st.builds(
-    str.__add__,
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=5),
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", max_size=15),
-)
-
-
-@SETTINGS
-@given(hrp=hrps, data=st.binary(max_size=80), upper=st.booleans())
-def test_bech32_round_trip(hrp: str, data: bytes, upper: bool) -> None:
-    text = bech32.encode(hrp.upper() if upper else hrp, data)
-    assert text == (text.upper() if upper else text.lower())
-    assert bech32.decode(text) == (hrp, data)
-
-
-@SETTINGS
-@given(hrp=hrps, data=st.binary(min_size=1, max_size=40), pick=st.data())
-def test_bech32_rejects_one_substituted_character(
-    hrp: str, data: bytes, pick: st.DataObject
-) -> None:
-    text = bech32.encode(hrp, data)
-    pos = pick.draw(st.integers(text.rfind("1") + 1, len(text) - 1), label="position")
-    other = pick.draw(
-        st.sampled_from([c for c in "qpzry9x8gf2tvdw0s3jn54khce6mua7l" if c != text[pos]]),
-        label="replacement",
-    )
-    with pytest.raises(KeyFormatError):
-        bech32.decode(text[:pos] + other + text[pos + 1 :])
-
-
-@SETTINGS
-@given(key=st.binary(min_size=32, max_size=32), pick=st.data())
-def test_bech32_rejects_mixed_case(key: bytes, pick: st.DataObject) -> None:
-    text = str(age.X25519Recipient(key))
-    letters = [i for i, c in enumerate(text) if c.isalpha()]
-    pos = pick.draw(st.sampled_from(letters), label="position")
-    mixed = text[:pos] + text[pos].upper() + text[pos + 1 :]
-    with pytest.raises(KeyFormatError):
-        bech32.decode(mixed)
-    with pytest.raises(KeyFormatError):
-        age.X25519Recipient.parse(mixed)
-    assert bech32.decode(text.upper())[1] == key  # one case throughout is fine for Bech32
-
-
-@SETTINGS
-@given(key=st.binary(min_size=32, max_size=32))
-def test_recipient_string_round_trip(key: bytes) -> None:
-    recipient = age.X25519Recipient(key)
-    text = str(recipient)
-    assert text.startswith("age1")
-    assert len(text) == 62
-    assert text == text.lower()
-    parsed = age.X25519Recipient.parse(text)
-    assert parsed == recipient
-    assert parsed.public_key == key
-    assert str(parsed) == text
-    assert hash(parsed) == hash(recipient)
-    with pytest.raises(KeyFormatError):
-        age.X25519Recipient.parse(text.upper())  # recipients are lowercase
-
-
-@SETTINGS
-@given(secret=st.binary(min_size=32, max_size=32))
-def test_identity_string_round_trip(secret: bytes) -> None:
-    identity = age.X25519Identity(secret)
-    text = identity.secret_string()
-    assert text.startswith("AGE-SECRET-KEY-1")
-    assert text == text.upper()
-    parsed = age.X25519Identity.parse(text)
-    assert parsed.secret_string() == text
-    assert parsed.recipient == identity.recipient
-    with pytest.raises(KeyFormatError):
-        age.X25519Identity.parse(text.lower())  # identities are uppercase
-    with pytest.raises(KeyFormatError):
-        age.X25519Recipient.parse(text)  # a secret is not a recipient
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "age1",
-        bech32.encode("age", bytes(31)),  # wrong length
-        bech32.encode("age", bytes(33)),
-        bech32.encode("agf", bytes(32)),  # another prefix
-        bech32.encode("AGE-SECRET-KEY-", bytes(32)),
-    ],
-)
-def test_recipient_parse_rejects(text: str) -> None:
-    with pytest.raises(KeyFormatError):
-        age.X25519Recipient.parse(text)
