@@ -1,0 +1,1 @@
+"""The IT administrator's side: organisation home, directory publishing, imports."""

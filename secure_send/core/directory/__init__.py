@@ -1,0 +1,1 @@
+"""The verified directory: entries, trust chain, append-only log, verification, search."""

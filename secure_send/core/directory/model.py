@@ -1,0 +1,245 @@
+"""Directory entries: people and role mailboxes, and their enrolled devices.
+
+An entry's ``email`` is informational only: nothing is ever sent to it. A
+device's X25519 encryption key is signed by the same device's Ed25519 signing
+key (bound to the user and device ids), so a substituted encryption key is
+detected by anyone holding the entry, not just by the directory signature.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+import nacl.exceptions
+import nacl.signing
+
+from secure_send.core.directory import canonical
+from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
+from secure_send.core.errors import SecureSendError
+
+
+class EntryError(SecureSendError):
+    """An entry or device is malformed; ``field`` names the offending field."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Kind(enum.Enum):
+    """What an entry stands for."""
+
+    PERSON = "person"
+    ROLE = "role"
+
+
+class Status(enum.Enum):
+    """Whether an entry can be chosen as a recipient."""
+
+    ACTIVE = "active"
+    DEPARTED = "departed"
+
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_MAX_TEXT = 200
+_DEVICE_KEY_CONTEXT = b"secure-send/device-encryption-key/v1\n"
+
+
+def check_id(value: object, what: str = "id") -> str:
+    """An entry or device id: lowercase ASCII, digits, ``.``, ``_``, ``-``; ≤ 64 chars."""
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise EntryError(f"invalid {what}: use a-z, 0-9, '.', '_', '-' (max 64)", what)
+    return value
+
+
+def _text(value: object, name: str, *, required: bool = True) -> str:
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise EntryError(f"{name} must be text of at most {_MAX_TEXT} characters", name)
+    if required and not value.strip():
+        raise EntryError(f"{name} is required", name)
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise EntryError(f"{name} contains control characters", name)
+    return value
+
+
+def device_key_message(user_id: str, device_id: str, enc_key: bytes) -> bytes:
+    """What a device's signing key signs to vouch for its encryption key."""
+    body = {"user": user_id, "device": device_id, "enc_key": b64u(enc_key)}
+    return _DEVICE_KEY_CONTEXT + canonical.dumps(body)
+
+
+@dataclass(frozen=True)
+class Device:
+    """One enrolled device of a person: its keys and when it was enrolled."""
+
+    id: str
+    name: str
+    sign_key: bytes  # Ed25519 public key
+    enc_key: bytes  # X25519 public key
+    enc_key_sig: bytes  # Ed25519 signature by sign_key over device_key_message
+    enrolled: str
+    revoked: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Not revoked."""
+        return self.revoked is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The canonical JSON object."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "sign_key": b64u(self.sign_key),
+            "enc_key": b64u(self.enc_key),
+            "enc_key_sig": b64u(self.enc_key_sig),
+            "enrolled": self.enrolled,
+        }
+        if self.revoked is not None:
+            out["revoked"] = self.revoked
+        return out
+
+    @classmethod
+    def from_json(cls, obj: object) -> Device:
+        """Strictly parse; raises :class:`EntryError`."""
+        keys = {"id", "name", "sign_key", "enc_key", "enc_key_sig", "enrolled"}
+        if not isinstance(obj, dict) or not keys <= obj.keys() <= keys | {"revoked"}:
+            raise EntryError("device has missing or unknown fields", "devices")
+        try:
+            revoked = obj.get("revoked")
+            if revoked is not None:
+                parse_time(revoked)
+            parse_time(obj["enrolled"])
+            return cls(
+                id=check_id(obj["id"], "device id"),
+                name=_text(obj["name"], "device name"),
+                sign_key=unb64u(obj["sign_key"], 32),
+                enc_key=unb64u(obj["enc_key"], 32),
+                enc_key_sig=unb64u(obj["enc_key_sig"], 64),
+                enrolled=obj["enrolled"],
+                revoked=revoked,
+            )
+        except EncodingError as err:
+            raise EntryError(f"device: {err}", "devices") from None
+
+    def verify_key_binding(self, user_id: str) -> None:
+        """Check that ``enc_key`` is vouched for by this device's own signing key.
+
+        Raises:
+            EntryError: the signature does not verify (a substituted key).
+        """
+        message = device_key_message(user_id, self.id, self.enc_key)
+        try:
+            nacl.signing.VerifyKey(self.sign_key).verify(message, self.enc_key_sig)
+        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+            raise EntryError(
+                f"device {self.id} of {user_id}: encryption key not signed by its signing key",
+                "devices",
+            ) from None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A person or a role mailbox in the directory."""
+
+    id: str
+    kind: Kind
+    name_ja: str
+    name_kana: str
+    name_en: str
+    email: str
+    department: str
+    title: str = ""
+    status: Status = Status.ACTIVE
+    devices: tuple[Device, ...] = ()
+    members: tuple[str, ...] = ()  # person ids, for roles only
+
+    @property
+    def active(self) -> bool:
+        """Can be chosen as a recipient."""
+        return self.status is Status.ACTIVE
+
+    def active_devices(self) -> tuple[Device, ...]:
+        """Devices that new sends are encrypted to."""
+        return tuple(d for d in self.devices if d.active)
+
+    def with_changes(self, **changes: Any) -> Entry:
+        """A copy with some fields changed (entries are immutable)."""
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The canonical JSON object."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "name_ja": self.name_ja,
+            "name_kana": self.name_kana,
+            "name_en": self.name_en,
+            "email": self.email,
+            "department": self.department,
+            "title": self.title,
+            "status": self.status.value,
+            "devices": [d.to_json() for d in self.devices],
+            "members": list(self.members),
+        }
+
+    def canonical_bytes(self) -> bytes:
+        """The bytes the Merkle tree commits to."""
+        return canonical.dumps(self.to_json())
+
+    @classmethod
+    def from_json(cls, obj: object) -> Entry:
+        """Strictly parse and validate; raises :class:`EntryError` naming the field."""
+        keys = {
+            "id", "kind", "name_ja", "name_kana", "name_en", "email", "department",
+            "title", "status", "devices", "members",
+        }  # fmt: skip
+        if not isinstance(obj, dict) or obj.keys() != keys:
+            raise EntryError("entry has missing or unknown fields")
+        try:
+            kind = Kind(obj["kind"])
+        except ValueError:
+            raise EntryError("kind must be 'person' or 'role'", "kind") from None
+        try:
+            status = Status(obj["status"])
+        except ValueError:
+            raise EntryError("status must be 'active' or 'departed'", "status") from None
+        if not isinstance(obj["devices"], list) or not isinstance(obj["members"], list):
+            raise EntryError("devices and members must be lists")
+        entry = cls(
+            id=check_id(obj["id"]),
+            kind=kind,
+            name_ja=_text(obj["name_ja"], "name_ja"),
+            name_kana=_text(obj["name_kana"], "name_kana", required=False),
+            name_en=_text(obj["name_en"], "name_en", required=False),
+            email=check_email(obj["email"]),
+            department=_text(obj["department"], "department"),
+            title=_text(obj["title"], "title", required=False),
+            status=status,
+            devices=tuple(Device.from_json(d) for d in obj["devices"]),
+            members=tuple(check_id(m, "member id") for m in obj["members"]),
+        )
+        entry.check_shape()
+        return entry
+
+    def check_shape(self) -> None:
+        """Rules that involve several fields."""
+        if self.kind is Kind.PERSON and self.members:
+            raise EntryError("a person cannot have members", "members")
+        if self.kind is Kind.ROLE and self.devices:
+            raise EntryError("a role has no devices of its own (its members do)", "devices")
+        if len({d.id for d in self.devices}) != len(self.devices):
+            raise EntryError("device ids must be unique within an entry", "devices")
+        if len(set(self.members)) != len(self.members):
+            raise EntryError("a member is listed twice", "members")
+
+
+def check_email(value: object) -> str:
+    """A plausible address (informational only: nothing is sent to it)."""
+    if not isinstance(value, str) or len(value) > _MAX_TEXT or not EMAIL_PATTERN.fullmatch(value):
+        raise EntryError("invalid email address", "email")
+    return value

@@ -1,0 +1,62 @@
+"""Small, strict encodings shared by the directory and envelope formats."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+
+from secure_send.core.errors import SecureSendError
+
+
+class EncodingError(SecureSendError):
+    """A value is not in the one accepted textual form."""
+
+
+_B64U = re.compile(r"[A-Za-z0-9_-]*")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def b64u(data: bytes) -> str:
+    """Unpadded base64url, as used for keys and signatures in JSON."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64u(text: str, size: int | None = None) -> bytes:
+    """Decode canonical unpadded base64url, optionally of an exact ``size``.
+
+    Raises:
+        EncodingError: wrong alphabet, padding, non-canonical, or wrong size.
+    """
+    if not isinstance(text, str) or len(text) % 4 == 1 or not _B64U.fullmatch(text):
+        raise EncodingError("not unpadded base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise EncodingError("not unpadded base64url") from None
+    if b64u(data) != text:
+        raise EncodingError("non-canonical base64url")
+    if size is not None and len(data) != size:
+        raise EncodingError(f"expected {size} bytes")
+    return data
+
+
+def utc_now() -> dt.datetime:
+    """Now, in UTC, to the second (the precision every stored time has)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def format_time(when: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> dt.datetime:
+    """Parse the one accepted time form; raises :class:`EncodingError` otherwise."""
+    if not isinstance(text, str) or not _TIME.fullmatch(text):
+        raise EncodingError("time must look like 2026-01-31T09:00:00Z")
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise EncodingError("invalid date or time") from None
