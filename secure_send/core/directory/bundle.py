@@ -1,0 +1,119 @@
+"""The published directory bundle and the client's checkpoint of it.
+
+A bundle carries the chain of root documents, the signed snapshot header, and
+every entry as the exact canonical JSON text the Merkle root commits to (so the
+client hashes the very bytes it received, not a re-encoding of them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from secure_send.core.directory.errors import MalformedDirectoryError
+from secure_send.core.directory.trust import RootDocument, SnapshotHeader
+from secure_send.core.encoding import EncodingError, b64u, unb64u
+
+BUNDLE_FORMAT = "secure-send/directory/v1"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What a client downloads: roots, header, and entry texts."""
+
+    roots: tuple[RootDocument, ...]
+    header: SnapshotHeader
+    entries: tuple[str, ...]
+
+    def to_bytes(self) -> bytes:
+        """Serialised for publishing (JSON; the entries inside stay byte-exact)."""
+        doc = {
+            "format": BUNDLE_FORMAT,
+            "roots": [r.to_json() for r in self.roots],
+            "header": self.header.to_json(),
+            "entries": list(self.entries),
+        }
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Bundle:
+        """Parse; raises :class:`MalformedDirectoryError`."""
+        try:
+            doc = json.loads(data.decode("utf-8"))
+            if doc["format"] != BUNDLE_FORMAT:
+                raise MalformedDirectoryError("unknown directory format")
+            entries = doc["entries"]
+            if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+                raise MalformedDirectoryError("entries must be a list of strings")
+            return cls(
+                roots=tuple(RootDocument.from_json(r) for r in doc["roots"]),
+                header=SnapshotHeader.from_json(doc["header"]),
+                entries=tuple(entries),
+            )
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            raise MalformedDirectoryError("not a directory bundle") from None
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """What the installed configuration pins: never learned from the server."""
+
+    org: str
+    root_keys: tuple[bytes, ...]
+    threshold: int
+
+    def to_json(self) -> dict[str, Any]:
+        """For the client configuration file."""
+        return {
+            "org": self.org,
+            "root_keys": [b64u(k) for k in self.root_keys],
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> TrustAnchor:
+        """Parse; raises :class:`MalformedDirectoryError`."""
+        try:
+            keys = tuple(unb64u(k, 32) for k in obj["root_keys"])
+            threshold = obj["threshold"]
+            if not isinstance(threshold, int) or not 1 <= threshold <= len(set(keys)):
+                raise MalformedDirectoryError("threshold outside 1..number of root keys")
+            return cls(org=str(obj["org"]), root_keys=keys, threshold=threshold)
+        except (KeyError, TypeError, EncodingError):
+            raise MalformedDirectoryError("malformed trust anchor") from None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The last directory a client verified: all it needs to judge the next one."""
+
+    root: RootDocument
+    epoch: int
+    header_hash: str
+    log_size: int
+    log_root: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """For the client's state file."""
+        return {
+            "root": self.root.to_json(),
+            "epoch": self.epoch,
+            "header_hash": self.header_hash,
+            "log_size": self.log_size,
+            "log_root": b64u(self.log_root),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Checkpoint:
+        """Parse; raises :class:`MalformedDirectoryError`."""
+        try:
+            return cls(
+                root=RootDocument.from_json(obj["root"]),
+                epoch=int(obj["epoch"]),
+                header_hash=str(obj["header_hash"]),
+                log_size=int(obj["log_size"]),
+                log_root=unb64u(obj["log_root"], 32),
+            )
+        except (KeyError, TypeError, ValueError, EncodingError):
+            raise MalformedDirectoryError("malformed checkpoint") from None

@@ -1,0 +1,183 @@
+"""Device enrolment: a device proves possession of its keys and of a one-time code.
+
+Flow (design §4): the device makes its own Ed25519 and X25519 keys (private halves
+never leave it), signs its encryption key with its signing key, and sends a
+request signed by the new signing key (possession) carrying an HMAC keyed by the
+one-time code IT issued (authorisation). A valid request becomes an ``enrol``
+event at once; a request without a code waits for an operator's ``approve``.
+
+One-time codes carry 120 random bits, are single use, expire (72 h by default),
+and are stored only as a one-way derived MAC key, never in clear. An SSO (OIDC)
+login can later replace the code as the authorisation without changing the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.exceptions
+import nacl.public
+import nacl.signing
+
+from secure_send.core.directory import canonical
+from secure_send.core.directory.model import Device, EntryError, check_id, device_key_message
+from secure_send.core.encoding import EncodingError, b64u, format_time, parse_time, unb64u
+from secure_send.core.errors import SecureSendError
+
+REQUEST_TYPE = "secure-send/enrol/v1"
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I
+_CODE_SYMBOLS = 24  # 24 symbols of 5 bits = 120 bits
+CODE_LIFETIME = dt.timedelta(hours=72)
+
+
+class EnrolmentError(SecureSendError):
+    """An enrolment request or code is invalid. Never says which part of a code was wrong."""
+
+
+def new_code() -> str:
+    """A fresh one-time code, grouped for reading aloud: ``ABCD-EFGH-…`` (120 bits)."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_SYMBOLS))
+    return "-".join(raw[i : i + 4] for i in range(0, _CODE_SYMBOLS, 4))
+
+
+def code_mac_key(code: str) -> bytes:
+    """The MAC key derived from a code; the only form in which a code is stored.
+
+    Typing variations (case, dashes, spaces) do not matter.
+    """
+    normalised = "".join(c for c in code.upper() if c.isalnum())
+    return hashlib.sha256(
+        b"secure-send/enrol-code/v1\n" + normalised.encode("ascii", "replace")
+    ).digest()
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """A device's own key pairs. Private halves: keep in the OS key store only."""
+
+    signing: nacl.signing.SigningKey
+    encryption: nacl.public.PrivateKey
+
+    @classmethod
+    def generate(cls) -> DeviceKeys:
+        """New random keys."""
+        return cls(nacl.signing.SigningKey.generate(), nacl.public.PrivateKey.generate())
+
+    def __repr__(self) -> str:
+        return f"DeviceKeys(sign_key={b64u(bytes(self.signing.verify_key))})"
+
+
+@dataclass(frozen=True)
+class EnrolmentRequest:
+    """What a device sends to enrol (no private key, no code in clear)."""
+
+    user: str
+    device_id: str
+    device_name: str
+    sign_key: bytes
+    enc_key: bytes
+    enc_key_sig: bytes
+    time: str
+    proof: bytes  # signature by sign_key over the body
+    code_mac: bytes | None  # HMAC over the body keyed by the code's MAC key
+
+    def body(self) -> dict[str, Any]:
+        """The signed and MACed part."""
+        return {
+            "type": REQUEST_TYPE,
+            "user": self.user,
+            "device": {
+                "id": self.device_id,
+                "name": self.device_name,
+                "sign_key": b64u(self.sign_key),
+                "enc_key": b64u(self.enc_key),
+                "enc_key_sig": b64u(self.enc_key_sig),
+            },
+            "time": self.time,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """For sending to the server."""
+        out = {"body": self.body(), "proof": b64u(self.proof)}
+        if self.code_mac is not None:
+            out["code_mac"] = b64u(self.code_mac)
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Any) -> EnrolmentRequest:
+        """Strictly parse; raises :class:`EnrolmentError`."""
+        try:
+            body = obj["body"]
+            device = body["device"]
+            if body["type"] != REQUEST_TYPE or set(obj) - {"body", "proof", "code_mac"}:
+                raise EnrolmentError("not an enrolment request")
+            parse_time(body["time"])
+            mac = obj.get("code_mac")
+            return cls(
+                user=check_id(body["user"], "user id"),
+                device_id=check_id(device["id"], "device id"),
+                device_name=str(device["name"])[:200],
+                sign_key=unb64u(device["sign_key"], 32),
+                enc_key=unb64u(device["enc_key"], 32),
+                enc_key_sig=unb64u(device["enc_key_sig"], 64),
+                time=body["time"],
+                proof=unb64u(obj["proof"], 64),
+                code_mac=None if mac is None else unb64u(mac, 32),
+            )
+        except (KeyError, TypeError, EncodingError, EntryError) as err:
+            raise EnrolmentError(f"malformed enrolment request ({err})") from None
+
+    def device(self, enrolled: str) -> Device:
+        """The device as the directory will list it."""
+        return Device(
+            self.device_id, self.device_name, self.sign_key, self.enc_key, self.enc_key_sig,
+            enrolled,
+        )  # fmt: skip
+
+    def verify_possession(self) -> None:
+        """Check the proof signature and the key binding.
+
+        Raises:
+            EnrolmentError: the request was not made by the holder of ``sign_key``.
+        """
+        message = REQUEST_TYPE.encode() + b"\n" + canonical.dumps(self.body())
+        try:
+            nacl.signing.VerifyKey(self.sign_key).verify(message, self.proof)
+        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+            raise EnrolmentError("enrolment request signature does not verify") from None
+        try:
+            self.device(self.time).verify_key_binding(self.user)
+        except EntryError:
+            raise EnrolmentError("encryption key not signed by the device's signing key") from None
+
+    def code_matches(self, mac_key: bytes) -> bool:
+        """Whether the request carries a valid MAC under ``mac_key`` (constant time)."""
+        if self.code_mac is None:
+            return False
+        expected = hmac.new(mac_key, canonical.dumps(self.body()), hashlib.sha256).digest()
+        return hmac.compare_digest(expected, self.code_mac)
+
+
+def make_request(
+    keys: DeviceKeys, user: str, device_id: str, device_name: str, code: str | None,
+    now: dt.datetime,
+) -> EnrolmentRequest:  # fmt: skip
+    """Build and sign a request on the enrolling device."""
+    enc_key = bytes(keys.encryption.public_key)
+    sign_key = bytes(keys.signing.verify_key)
+    binding = keys.signing.sign(device_key_message(user, device_id, enc_key)).signature
+    unsigned = EnrolmentRequest(
+        user, device_id, device_name, sign_key, enc_key, binding, format_time(now), b"", None
+    )
+    message = REQUEST_TYPE.encode() + b"\n" + canonical.dumps(unsigned.body())
+    proof = keys.signing.sign(message).signature
+    mac = None
+    if code is not None:
+        body = canonical.dumps(unsigned.body())
+        mac = hmac.new(code_mac_key(code), body, hashlib.sha256).digest()
+    return EnrolmentRequest(**{**unsigned.__dict__, "proof": proof, "code_mac": mac})

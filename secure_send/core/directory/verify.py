@@ -1,0 +1,180 @@
+"""Client-side verification of a fetched directory (design §4).
+
+:func:`verify_directory` checks, in order: the root document chain against the
+pinned keys (or the last trusted root), the snapshot header's signing key and
+signature, freshness, the header chain and epoch, the log's consistency with the
+last checkpoint, the Merkle root and count over the exact entry bytes received,
+canonical/sorted/unique entries, role members, and every device's key binding.
+Any failure raises its own :class:`DirectoryError` subclass and returns nothing:
+a directory is trusted whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from secure_send.core.directory import merkle
+from secure_send.core.directory.bundle import Bundle, Checkpoint, TrustAnchor
+from secure_send.core.directory.errors import (
+    DeviceKeyError,
+    EntriesMismatchError,
+    EntryOrderError,
+    ForkError,
+    MalformedDirectoryError,
+    RollbackError,
+    RootRollbackError,
+    RootSignatureError,
+    StaleDirectoryError,
+)
+from secure_send.core.directory.model import Entry, EntryError, Kind
+from secure_send.core.directory.trust import RootDocument, advance_root, body_hash
+from secure_send.core.encoding import parse_time
+
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class VerifiedDirectory:
+    """A directory that passed every check, and the checkpoint to keep."""
+
+    entries: tuple[Entry, ...]
+    checkpoint: Checkpoint
+    leaf_hashes: frozenset[bytes]  # keep: lets the next refresh skip unchanged entries
+
+    def by_id(self) -> dict[str, Entry]:
+        """Entries keyed by id."""
+        return {e.id: e for e in self.entries}
+
+
+def _trusted_root(bundle: Bundle, anchor: TrustAnchor, state: Checkpoint | None) -> RootDocument:
+    roots = sorted(bundle.roots, key=lambda r: r.version)
+    if not roots:
+        raise MalformedDirectoryError("no root document")
+    if state is not None:
+        if roots[-1].version < state.root.version:
+            raise RootRollbackError("root document older than the one already trusted")
+        return advance_root(state.root, roots)
+    for i, root in enumerate(roots):
+        if root.org == anchor.org and root.count_valid(anchor.root_keys) >= anchor.threshold:
+            root.verify_against(root.root_keys, root.threshold)
+            return advance_root(root, roots[i + 1 :])
+    raise RootSignatureError("no root document is signed by enough of the pinned root keys")
+
+
+def _check_header(bundle: Bundle, root: RootDocument, state: Checkpoint | None, now: dt.datetime,
+                  proof: Sequence[bytes]) -> None:  # fmt: skip
+    header = bundle.header
+    header.verify(root, now)
+    if parse_time(header.issued) > now + CLOCK_SKEW:
+        raise StaleDirectoryError("snapshot claims to be issued in the future (check the clock)")
+    if now >= parse_time(header.expires):
+        raise StaleDirectoryError("the directory snapshot has expired")
+    if state is None:
+        return
+    if header.epoch == state.epoch and body_hash(header.body()) == state.header_hash:
+        return  # the very snapshot we already hold: nothing has changed
+    if header.epoch <= state.epoch:
+        raise RollbackError(f"snapshot epoch {header.epoch} does not advance past {state.epoch}")
+    if header.epoch == state.epoch + 1 and header.previous != state.header_hash:
+        raise ForkError("snapshot does not chain to the previous one")
+    if header.log_size < state.log_size:
+        raise RollbackError("the event log shrank")
+    try:
+        merkle.verify_consistency(
+            state.log_size, header.log_size, state.log_root, header.log_root, proof
+        )
+    except merkle.ProofError:
+        raise ForkError("the event log is not an extension of the one seen before") from None
+
+
+def _parse_entries(texts: Iterable[str]) -> tuple[list[Entry], list[bytes]]:
+    entries: list[Entry] = []
+    hashes: list[bytes] = []
+    previous = ""
+    for text in texts:
+        data = text.encode("utf-8")
+        hashes.append(merkle.leaf_hash(data))
+        try:
+            obj = json.loads(text)
+            # Entry keys are ASCII, so sort_keys gives RFC 8785 order here.
+            canonical = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            entry = Entry.from_json(obj)
+        except (json.JSONDecodeError, EntryError) as err:
+            raise EntryOrderError(f"malformed entry after {previous!r}: {err}") from None
+        if canonical != text:
+            raise EntryOrderError(f"entry {entry.id!r} is not canonical JSON")
+        if entry.id <= previous:
+            raise EntryOrderError(f"entries not sorted and unique at {entry.id!r}")
+        previous = entry.id
+        entries.append(entry)
+    return entries, hashes
+
+
+def _check_roles(entries: list[Entry]) -> None:
+    kinds = {e.id: e.kind for e in entries}
+    for entry in entries:
+        for member in entry.members:
+            if kinds.get(member) is not Kind.PERSON:
+                raise EntriesMismatchError(f"role {entry.id} lists {member!r}, not a person")
+
+
+def _check_devices(entries: list[Entry], hashes: list[bytes], known: frozenset[bytes]) -> None:
+    todo = [e for e, h in zip(entries, hashes, strict=True) if e.devices and h not in known]
+
+    def check(entry: Entry) -> None:
+        for device in entry.devices:
+            device.verify_key_binding(entry.id)
+
+    # libsodium releases the GIL: verifying signatures on two threads is ~2x faster.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            list(pool.map(check, todo, chunksize=256))
+        except EntryError as err:
+            raise DeviceKeyError(str(err)) from None
+
+
+def verify_directory(
+    data: bytes,
+    anchor: TrustAnchor,
+    state: Checkpoint | None = None,
+    *,
+    consistency_proof: Sequence[bytes] = (),
+    now: dt.datetime,
+    known_leaves: frozenset[bytes] = frozenset(),
+) -> VerifiedDirectory:
+    """Verify a fetched bundle completely; see the module docstring.
+
+    Args:
+        anchor: the pinned root keys from the installed configuration.
+        state: the last checkpoint, or ``None`` on first use.
+        consistency_proof: from ``state.log_size`` to the new log size.
+        known_leaves: leaf hashes of entries verified before (their device
+            signatures need not be checked again: the same bytes are committed).
+
+    Raises:
+        DirectoryError: its subclass names the failed check.
+    """
+    bundle = Bundle.from_bytes(data)
+    root = _trusted_root(bundle, anchor, state)
+    _check_header(bundle, root, state, now, consistency_proof)
+    header = bundle.header
+    entries, hashes = _parse_entries(bundle.entries)
+    if len(entries) != header.entry_count:
+        raise EntriesMismatchError("the number of entries differs from the signed count")
+    if merkle.root_from_leaf_hashes(hashes) != header.entries_root:
+        raise EntriesMismatchError("entries do not match the signed Merkle root")
+    _check_roles(entries)
+    _check_devices(entries, hashes, known_leaves)
+    checkpoint = Checkpoint(
+        root=root,
+        epoch=header.epoch,
+        header_hash=body_hash(header.body()),
+        log_size=header.log_size,
+        log_root=header.log_root,
+    )
+    return VerifiedDirectory(tuple(entries), checkpoint, frozenset(hashes))
+
