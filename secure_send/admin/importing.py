@@ -18,8 +18,16 @@ from secure_send.core.directory.model import Entry, EntryError, Kind, check_emai
 from secure_send.core.errors import SecureSendError
 
 CSV_COLUMNS = (
-    "id", "kind", "name_ja", "name_kana", "name_en", "email", "department", "title", "members",
-)  # fmt: skip
+    "id",
+    "kind",
+    "name_ja",
+    "name_kana",
+    "name_en",
+    "email",
+    "department",
+    "title",
+    "members",
+)
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,11 @@ def dumps(value: Any) -> bytes:
         CanonicalError: floats, non-string keys, huge integers, other types.
     """
     _check(value)
-    # json.dumps keeps insertion order, so sorting first gives JCS's UTF-16 order
-    # (Python's own sort_keys would order by code point, which differs for
-    # characters beyond the BMP).
-    text = json.dumps(_sorted(value), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    if text and max(text) > "\uffff":
+        # sort_keys orders by code point; JCS by UTF-16 code unit. They differ only
+        # when a key holds a character beyond the BMP: then sort exactly, slowly.
+        text = json.dumps(_sorted(value), ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8")
 
 

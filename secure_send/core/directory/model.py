@@ -46,6 +46,7 @@ class Status(enum.Enum):
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _MAX_TEXT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DEVICE_KEY_CONTEXT = b"secure-send/device-encryption-key/v1\n"
 
 
@@ -61,7 +62,7 @@ def _text(value: object, name: str, *, required: bool = True) -> str:
         raise EntryError(f"{name} must be text of at most {_MAX_TEXT} characters", name)
     if required and not value.strip():
         raise EntryError(f"{name} is required", name)
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+    if _CONTROL.search(value):
         raise EntryError(f"{name} contains control characters", name)
     return value
 
@@ -195,9 +196,18 @@ class Entry:
     def from_json(cls, obj: object) -> Entry:
         """Strictly parse and validate; raises :class:`EntryError` naming the field."""
         keys = {
-            "id", "kind", "name_ja", "name_kana", "name_en", "email", "department",
-            "title", "status", "devices", "members",
-        }  # fmt: skip
+            "id",
+            "kind",
+            "name_ja",
+            "name_kana",
+            "name_en",
+            "email",
+            "department",
+            "title",
+            "status",
+            "devices",
+            "members",
+        }
         if not isinstance(obj, dict) or obj.keys() != keys:
             raise EntryError("entry has missing or unknown fields")
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -65,8 +65,13 @@ def _trusted_root(bundle: Bundle, anchor: TrustAnchor, state: Checkpoint | None)
     raise RootSignatureError("no root document is signed by enough of the pinned root keys")
 
 
-def _check_header(bundle: Bundle, root: RootDocument, state: Checkpoint | None, now: dt.datetime,
-                  proof: Sequence[bytes]) -> None:  # fmt: skip
+def _check_header(
+    bundle: Bundle,
+    root: RootDocument,
+    state: Checkpoint | None,
+    now: dt.datetime,
+    proof: Sequence[bytes],
+) -> None:
     header = bundle.header
     header.verify(root, now)
     if parse_time(header.issued) > now + CLOCK_SKEW:
@@ -91,27 +96,44 @@ def _check_header(bundle: Bundle, root: RootDocument, state: Checkpoint | None, 
         raise ForkError("the event log is not an extension of the one seen before") from None
 
 
-def _parse_entries(texts: Iterable[str]) -> tuple[list[Entry], list[bytes]]:
+def _parse_entries(texts: Sequence[str]) -> tuple[list[Entry], list[bytes]]:
+    hashes = [merkle.leaf_hash(t.encode("utf-8")) for t in texts]
+    joined = "[" + ",".join(texts) + "]"
+    try:
+        objs = json.loads(joined)  # one C-speed pass instead of 100,000 small ones
+    except json.JSONDecodeError:
+        objs = None
+    # Entry keys are ASCII, so sort_keys gives RFC 8785 order; compare all at once.
+    if objs is None or len(objs) != len(texts) or _dumps(objs) != joined:
+        _find_non_canonical(texts)
     entries: list[Entry] = []
-    hashes: list[bytes] = []
     previous = ""
-    for text in texts:
-        data = text.encode("utf-8")
-        hashes.append(merkle.leaf_hash(data))
+    for obj in objs or []:
         try:
-            obj = json.loads(text)
-            # Entry keys are ASCII, so sort_keys gives RFC 8785 order here.
-            canonical = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
             entry = Entry.from_json(obj)
-        except (json.JSONDecodeError, EntryError) as err:
+        except EntryError as err:
             raise EntryOrderError(f"malformed entry after {previous!r}: {err}") from None
-        if canonical != text:
-            raise EntryOrderError(f"entry {entry.id!r} is not canonical JSON")
         if entry.id <= previous:
             raise EntryOrderError(f"entries not sorted and unique at {entry.id!r}")
         previous = entry.id
         entries.append(entry)
     return entries, hashes
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _find_non_canonical(texts: Sequence[str]) -> None:
+    """Name the first entry that is not canonical JSON (the slow path, on failure only)."""
+    for i, text in enumerate(texts):
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError:
+            raise EntryOrderError(f"entry {i} is not valid JSON") from None
+        if not isinstance(obj, dict) or _dumps(obj) != text:
+            raise EntryOrderError(f"entry {i} is not canonical JSON")
+    raise EntryOrderError("entries are not canonical JSON")
 
 
 def _check_roles(entries: list[Entry]) -> None:
@@ -177,4 +199,3 @@ def verify_directory(
         log_root=header.log_root,
     )
     return VerifiedDirectory(tuple(entries), checkpoint, frozenset(hashes))
-

@@ -1,0 +1,169 @@
+"""``secure-send-admin``: the IT administrator's command line.
+
+All state of one organisation lives under ``--home``. Secrets never go on the
+command line: the LDAP password comes from ``SECURE_SEND_LDAP_PASSWORD`` or a
+prompt; enrolment codes are printed once and stored only as hashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from secure_send.admin import ops, views
+from secure_send.admin.home import OrgHome
+from secure_send.core.directory.enrol import EnrolmentRequest
+from secure_send.core.directory.log import Action
+from secure_send.core.errors import SecureSendError
+
+PROG = "secure-send-admin"
+HOME_ENV = "SECURE_SEND_ADMIN_HOME"
+
+
+def default_home() -> Path:
+    """``$SECURE_SEND_ADMIN_HOME`` or the platform's data folder."""
+    env = os.environ.get(HOME_ENV)
+    return Path(env) if env else Path(platformdirs.user_data_dir("secure-send-admin"))
+
+
+def default_operator() -> str:
+    """Who is acting: the login name, made into a valid id."""
+    raw = (os.environ.get("USER") or os.environ.get("USERNAME") or "admin").lower()
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in raw).strip("-._")
+    return cleaned[:64] or "admin"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser."""
+    p = argparse.ArgumentParser(prog=PROG, description="Secure Send administration.")
+    p.add_argument("--home", type=Path, default=None, help=f"organisation folder (${HOME_ENV})")
+    p.add_argument("--operator", default=None, help="who is acting (default: login name)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help="create an organisation")
+    s.add_argument("--org", required=True)
+    s.add_argument("--roots", type=int, default=3, help="number of root keys (default 3)")
+    s.add_argument("--threshold", type=int, default=2, help="signatures needed (default 2)")
+    s.add_argument("--server-url", default="")
+
+    s = sub.add_parser("import", help="add or update people and roles")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--csv", type=Path, metavar="FILE")
+    src.add_argument("--ldap", metavar="URL")
+    s.add_argument("--base", metavar="DN")
+    s.add_argument("--bind", metavar="DN", help="bind DN; password from $SECURE_SEND_LDAP_PASSWORD")
+    s.add_argument("--map", type=Path, metavar="FILE", help="attribute mapping (JSON)")
+    s.add_argument("--ad", action="store_true", help="use Active Directory attribute names")
+    s.add_argument("--filter", default=None, help="LDAP search filter")
+
+    s = sub.add_parser("generate", help="write a demo or scale organisation as import CSV")
+    kind = s.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--demo", action="store_true", help="a fictional ministry (~200 people)")
+    kind.add_argument("--scale", type=int, metavar="N", help="N synthetic entries")
+    s.add_argument("-o", "--output", type=Path, required=True)
+
+    s = sub.add_parser("enrol-code", help="print a one-time enrolment code for a person")
+    s.add_argument("user")
+    s.add_argument("--hours", type=int, default=72)
+
+    s = sub.add_parser("enrol-request", help="process an enrolment request file")
+    s.add_argument("file", type=Path)
+
+    s = sub.add_parser("client-config", help="print the client configuration (JSON)")
+    s.add_argument("--server-url", default=None)
+
+    s = sub.add_parser("approve", help="list pending enrolments, or approve one")
+    s.add_argument("user", nargs="?")
+    s.add_argument("device", nargs="?")
+
+    s = sub.add_parser("revoke-device", help="revoke one device of a person")
+    s.add_argument("user")
+    s.add_argument("device")
+
+    s = sub.add_parser("depart", help="mark a person departed (revokes all devices)")
+    s.add_argument("user")
+
+    s = sub.add_parser("members", help="set the members of a role mailbox")
+    s.add_argument("role")
+    s.add_argument("members", nargs="+")
+
+    sub.add_parser("rotate-signing-key", help="new directory signing key (root-key ceremony)")
+    sub.add_parser("publish", help="sign and publish a fresh snapshot")
+    s = sub.add_parser("show", help="show the organisation, or one entry")
+    s.add_argument("id", nargs="?")
+    sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch one command; returns the exit status."""
+    home = OrgHome(args.home or default_home())
+    operator = args.operator or default_operator()
+    out = views.Output(json_mode=args.json)
+    cmd = args.command
+    if cmd == "init":
+        ops.init(home, args.org, args.roots, args.threshold, args.server_url)
+        out.init(home)
+    elif cmd == "import":
+        rows = views.import_source(args)
+        out.imported(*ops.import_rows(home, rows, operator))
+    elif cmd == "generate":
+        out.generated(views.generate(args.output, args.demo, args.scale))
+    elif cmd == "enrol-code":
+        from datetime import timedelta
+
+        print(ops.issue_code(home, args.user, timedelta(hours=args.hours)))
+    elif cmd == "enrol-request":
+        request = EnrolmentRequest.from_json(json.loads(args.file.read_text(encoding="utf-8")))
+        out.enrolled(request, ops.accept_enrolment(home, request, operator))
+    elif cmd == "client-config":
+        print(json.dumps(ops.client_config(home, args.server_url), ensure_ascii=False, indent=2))
+    elif cmd == "approve":
+        if args.user is None:
+            out.pending(ops.pending(home))
+        else:
+            ops.approve(home, args.user, args.device or "", operator)
+            out.done(f"approved {args.user} / {args.device}")
+    elif cmd in ("revoke-device", "depart", "members"):
+        action, data = _change(args)
+        ops.change(home, operator, action, data)
+        out.done(f"{cmd}: done")
+    elif cmd == "rotate-signing-key":
+        out.rotated(ops.rotate_signing_key(home, operator))
+    elif cmd == "publish":
+        home.require()
+        out.published(home.publish())
+    elif cmd == "show":
+        out.show(home, args.id)
+    elif cmd == "verify":
+        out.verified(views.verify_home(home))
+    return 0
+
+
+def _change(args: argparse.Namespace) -> tuple[Action, dict[str, object]]:
+    if args.command == "revoke-device":
+        return Action.REVOKE_DEVICE, {"user": args.user, "device": args.device}
+    if args.command == "depart":
+        return Action.DEPART, {"user": args.user}
+    return Action.MEMBERS, {"role": args.role, "members": list(args.members)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; one line on stderr per failure."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (SecureSendError, OSError) as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

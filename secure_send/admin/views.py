@@ -1,0 +1,224 @@
+"""Output and glue for the admin CLI: human-readable (Japanese names intact) or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secure_send.admin.home import HomeError, OrgHome
+from secure_send.admin.importing import ImportRow, read_csv
+from secure_send.core.directory.bundle import Bundle
+from secure_send.core.directory.enrol import EnrolmentRequest
+from secure_send.core.directory.log import replay
+from secure_send.core.directory.model import Entry, Kind
+from secure_send.core.directory.trust import RootDocument
+from secure_send.core.directory.verify import verify_directory
+from secure_send.core.encoding import b64u, utc_now
+
+
+def import_source(args: argparse.Namespace) -> list[ImportRow]:
+    """Rows from ``--csv`` or ``--ldap``."""
+    if args.csv is not None:
+        return read_csv(args.csv)
+    from secure_send.admin import ldap_import
+
+    if not args.base:
+        raise HomeError("--ldap needs --base DN")
+    if args.map is not None:
+        mapping = ldap_import.LdapMapping.from_file(args.map)
+    elif args.ad:
+        mapping = ldap_import.LdapMapping.active_directory()
+    else:
+        mapping = ldap_import.LdapMapping.openldap()
+    password = ldap_import.password_from_env_or_prompt() if args.bind else None
+    return ldap_import.read_ldap(
+        args.ldap,
+        args.base,
+        bind_dn=args.bind,
+        password=password,
+        mapping=mapping,
+        search_filter=args.filter,
+    )
+
+
+def generate(path: Path, demo: bool, scale: int | None) -> int:
+    """Write a demo or scale organisation as import CSV; returns the row count."""
+    from secure_send.admin import demo_org
+
+    rows = demo_org.demo_rows() if demo else demo_org.scale_rows(scale or 0)
+    demo_org.write_csv(path, rows)
+    return len(rows)
+
+
+def verify_home(home: OrgHome) -> dict[str, Any]:
+    """Admin-side check: the log replays, the bundle verifies as a client would, and
+    the published entries equal the replay of the log."""
+    home.require()
+    bundle = home.published()
+    if bundle is None:
+        raise HomeError("nothing published yet (run: secure-send-admin publish)")
+    entries = replay(home.events())
+    data = home.bundle_file.read_bytes()
+    verified = verify_directory(data, home.anchor(), now=utc_now())
+    expected = [e.canonical_bytes().decode("utf-8") for e in sorted(entries.values(), key=_id)]
+    if list(bundle.entries) != expected or bundle.header.log_size != len(home.events()):
+        raise HomeError("published snapshot is not the replay of the log: run publish")
+    return {
+        "org": bundle.header.org,
+        "epoch": bundle.header.epoch,
+        "entries": len(verified.entries),
+        "log_size": bundle.header.log_size,
+        "expires": bundle.header.expires,
+        "root_version": verified.checkpoint.root.version,
+    }
+
+
+def _id(entry: Entry) -> str:
+    return entry.id
+
+
+@dataclass
+class Output:
+    """Prints results for people, or as JSON with ``--json``."""
+
+    json_mode: bool
+
+    def _emit(self, value: Any, text: str) -> None:
+        if self.json_mode:
+            print(json.dumps(value, ensure_ascii=False, indent=2))
+        else:
+            print(text)
+
+    def done(self, message: str) -> None:
+        """A one-line confirmation."""
+        self._emit({"ok": True, "message": message}, message)
+
+    def init(self, home: OrgHome) -> None:
+        """After ``init``."""
+        root = home.current_root()
+        self._emit(
+            {
+                "org": root.org,
+                "home": str(home.path),
+                "root_keys": len(root.root_keys),
+                "threshold": root.threshold,
+            },
+            f"Created organisation {root.org!r} in {home.path}\n"
+            f"  root keys: {len(root.root_keys)} (threshold {root.threshold}) in "
+            f"{home.offline_dir} — move them offline\n"
+            f"  signing key expires {root.signing_key_expires}",
+        )
+
+    def imported(self, added: int, changed: int) -> None:
+        """After ``import``."""
+        self._emit(
+            {"added": added, "changed": changed},
+            f"Imported: {added} added, {changed} changed; directory republished",
+        )
+
+    def generated(self, count: int) -> None:
+        """After ``generate``."""
+        self._emit({"rows": count}, f"Wrote {count} rows")
+
+    def enrolled(self, request: EnrolmentRequest, at_once: bool) -> None:
+        """After ``enrol-request``."""
+        state = "enrolled" if at_once else "pending approval"
+        self._emit(
+            {"user": request.user, "device": request.device_id, "state": state},
+            f"{request.user} / {request.device_id}: {state}",
+        )
+
+    def pending(self, requests: list[EnrolmentRequest]) -> None:
+        """``approve`` without arguments."""
+        rows = [
+            {
+                "user": r.user,
+                "device": r.device_id,
+                "name": r.device_name,
+                "time": r.time,
+                "sign_key": b64u(r.sign_key),
+            }
+            for r in requests
+        ]
+        text = (
+            "\n".join(
+                f"{r['user']}  {r['device']}  {r['name']}  {r['time']}  key {r['sign_key']}"
+                for r in rows
+            )
+            or "No pending enrolments."
+        )
+        self._emit(rows, text)
+
+    def rotated(self, root: RootDocument) -> None:
+        """After ``rotate-signing-key``."""
+        self._emit(
+            {"root_version": root.version, "signing_key": b64u(root.signing_key)},
+            f"New signing key (root document version {root.version}); "
+            f"expires {root.signing_key_expires}",
+        )
+
+    def published(self, bundle: Bundle) -> None:
+        """After ``publish``."""
+        h = bundle.header
+        self._emit(
+            {"epoch": h.epoch, "entries": h.entry_count, "expires": h.expires},
+            f"Published epoch {h.epoch}: {h.entry_count} entries, expires {h.expires}",
+        )
+
+    def verified(self, report: dict[str, Any]) -> None:
+        """After ``verify``."""
+        self._emit(
+            report,
+            f"OK: {report['org']} epoch {report['epoch']}, {report['entries']} "
+            f"entries, log {report['log_size']} events, expires {report['expires']}",
+        )
+
+    def show(self, home: OrgHome, entry_id: str | None) -> None:
+        """One entry in full, or a summary of the organisation."""
+        entries = home.entries()
+        if entry_id is not None:
+            if entry_id not in entries:
+                raise HomeError(f"no entry {entry_id!r}")
+            entry = entries[entry_id]
+            self._emit(entry.to_json(), _describe(entry))
+            return
+        settings = home.settings()
+        people = sum(e.kind is Kind.PERSON for e in entries.values())
+        summary = {
+            "org": settings.org,
+            "people": people,
+            "roles": len(entries) - people,
+            "devices": sum(len(e.active_devices()) for e in entries.values()),
+        }
+        lines = [
+            f"{settings.org}: {people} people, {summary['roles']} roles, "
+            f"{summary['devices']} active devices"
+        ]
+        lines += [
+            f"  {e.id:<24} {e.name_ja}  ({e.department})"
+            for e in sorted(entries.values(), key=_id)[:50]
+        ]
+        if len(entries) > 50:
+            lines.append(f"  … and {len(entries) - 50} more (use --json for all)")
+        self._emit(
+            {**summary, "entries": [e.id for e in entries.values()]} if self.json_mode else summary,
+            "\n".join(lines),
+        )
+
+
+def _describe(entry: Entry) -> str:
+    kind = "role mailbox" if entry.kind is Kind.ROLE else "person"
+    lines = [
+        f"{entry.name_ja}  {entry.name_kana}  {entry.name_en}".rstrip(),
+        f"  id: {entry.id} ({kind}, {entry.status.value})",
+        f"  {entry.department}  {entry.title}".rstrip(),
+        f"  email (informational): {entry.email}",
+    ]
+    lines += [f"  member: {m}" for m in entry.members]
+    for d in entry.devices:
+        state = f"revoked {d.revoked}" if d.revoked else "active"
+        lines.append(f"  device {d.id} {d.name!r}: enrolled {d.enrolled}, {state}")
+    return "\n".join(lines)
