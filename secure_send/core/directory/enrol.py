@@ -135,9 +135,13 @@ class EnrolmentRequest:
     def device(self, enrolled: str) -> Device:
         """The device as the directory will list it."""
         return Device(
-            self.device_id, self.device_name, self.sign_key, self.enc_key, self.enc_key_sig,
+            self.device_id,
+            self.device_name,
+            self.sign_key,
+            self.enc_key,
+            self.enc_key_sig,
             enrolled,
-        )  # fmt: skip
+        )
 
     def verify_possession(self) -> None:
         """Check the proof signature and the key binding.
@@ -164,9 +168,13 @@ class EnrolmentRequest:
 
 
 def make_request(
-    keys: DeviceKeys, user: str, device_id: str, device_name: str, code: str | None,
+    keys: DeviceKeys,
+    user: str,
+    device_id: str,
+    device_name: str,
+    code: str | None,
     now: dt.datetime,
-) -> EnrolmentRequest:  # fmt: skip
+) -> EnrolmentRequest:
     """Build and sign a request on the enrolling device."""
     enc_key = bytes(keys.encryption.public_key)
     sign_key = bytes(keys.signing.verify_key)

@@ -138,8 +138,15 @@ class RootDocument:
 
 
 _ROOT_FIELDS = (
-    "type", "org", "version", "issued", "root_keys", "threshold", "signing_key", "previous",
-)  # fmt: skip
+    "type",
+    "org",
+    "version",
+    "issued",
+    "root_keys",
+    "threshold",
+    "signing_key",
+    "previous",
+)
 
 
 def _int(value: object) -> int:
