@@ -26,6 +26,7 @@ from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.log import Action, Event, replay
 from secure_send.core.directory.model import Entry
+from secure_send.core.directory.refresh import Delta
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.errors import SecureSendError
@@ -249,6 +250,21 @@ class OrgHome:
             out.file.write(bundle.to_bytes())
             out.commit()
         return bundle
+
+    def delta_since(self, log_size: int) -> Delta:
+        """The entries changed since the snapshot whose log had ``log_size`` events,
+        under the current signed header (what a client with that checkpoint needs)."""
+        bundle = self.published()
+        if bundle is None:
+            raise HomeError("nothing published yet")
+        old = replay(self.events()[:log_size])
+        changed = tuple(
+            text
+            for text in bundle.entries
+            if (entry_id := json.loads(text)["id"]) not in old
+            or old[entry_id].canonical_bytes().decode("utf-8") != text
+        )
+        return Delta(bundle.roots, bundle.header, changed)
 
     def consistency_proof(self, old_size: int) -> list[bytes]:
         """Proof that the current log extends its first ``old_size`` events."""

@@ -56,7 +56,7 @@ def parse_time(text: str) -> dt.datetime:
     """Parse the one accepted time form; raises :class:`EncodingError` otherwise."""
     if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise EncodingError("time must look like 2026-01-31T09:00:00Z")
-    try:
-        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    try:  # fromisoformat is ~40x faster than strptime; the regex fixed the form already
+        return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
     except ValueError:
         raise EncodingError("invalid date or time") from None

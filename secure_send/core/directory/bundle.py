@@ -26,10 +26,10 @@ class Bundle:
     header: SnapshotHeader
     entries: tuple[str, ...]
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, fmt: str = BUNDLE_FORMAT) -> bytes:
         """Serialised for publishing (JSON; the entries inside stay byte-exact)."""
         doc = {
-            "format": BUNDLE_FORMAT,
+            "format": fmt,
             "roots": [r.to_json() for r in self.roots],
             "header": self.header.to_json(),
             "entries": list(self.entries),
@@ -37,12 +37,12 @@ class Bundle:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Bundle:
-        """Parse; raises :class:`MalformedDirectoryError`."""
+    def from_bytes(cls, data: bytes, fmt: str = BUNDLE_FORMAT) -> Bundle:
+        """Parse a document of format ``fmt``; raises :class:`MalformedDirectoryError`."""
         try:
             doc = json.loads(data.decode("utf-8"))
-            if doc["format"] != BUNDLE_FORMAT:
-                raise MalformedDirectoryError("unknown directory format")
+            if doc["format"] != fmt:
+                raise MalformedDirectoryError(f"not a {fmt} document")
             entries = doc["entries"]
             if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
                 raise MalformedDirectoryError("entries must be a list of strings")

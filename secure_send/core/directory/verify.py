@@ -39,18 +39,29 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class VerifiedDirectory:
-    """A directory that passed every check, and the checkpoint to keep."""
+    """A directory that passed every check, and the checkpoint to keep.
+
+    ``texts`` and ``hashes`` (the exact entry bytes and their Merkle leaf hashes,
+    in entry order) let the next refresh apply a small delta without re-reading
+    or re-verifying the unchanged entries.
+    """
 
     entries: tuple[Entry, ...]
+    texts: tuple[str, ...]
+    hashes: tuple[bytes, ...]
     checkpoint: Checkpoint
-    leaf_hashes: frozenset[bytes]  # keep: lets the next refresh skip unchanged entries
+
+    @property
+    def leaf_hashes(self) -> frozenset[bytes]:
+        """Leaf hashes of every entry (entries whose devices were verified)."""
+        return frozenset(self.hashes)
 
     def by_id(self) -> dict[str, Entry]:
         """Entries keyed by id."""
         return {e.id: e for e in self.entries}
 
 
-def _trusted_root(bundle: Bundle, anchor: TrustAnchor, state: Checkpoint | None) -> RootDocument:
+def trusted_root(bundle: Bundle, anchor: TrustAnchor, state: Checkpoint | None) -> RootDocument:
     roots = sorted(bundle.roots, key=lambda r: r.version)
     if not roots:
         raise MalformedDirectoryError("no root document")
@@ -65,7 +76,7 @@ def _trusted_root(bundle: Bundle, anchor: TrustAnchor, state: Checkpoint | None)
     raise RootSignatureError("no root document is signed by enough of the pinned root keys")
 
 
-def _check_header(
+def check_header(
     bundle: Bundle,
     root: RootDocument,
     state: Checkpoint | None,
@@ -96,7 +107,7 @@ def _check_header(
         raise ForkError("the event log is not an extension of the one seen before") from None
 
 
-def _parse_entries(texts: Sequence[str]) -> tuple[list[Entry], list[bytes]]:
+def parse_entries(texts: Sequence[str]) -> tuple[list[Entry], list[bytes]]:
     hashes = [merkle.leaf_hash(t.encode("utf-8")) for t in texts]
     joined = "[" + ",".join(texts) + "]"
     try:
@@ -136,7 +147,7 @@ def _find_non_canonical(texts: Sequence[str]) -> None:
     raise EntryOrderError("entries are not canonical JSON")
 
 
-def _check_roles(entries: list[Entry]) -> None:
+def check_roles(entries: list[Entry]) -> None:
     kinds = {e.id: e.kind for e in entries}
     for entry in entries:
         for member in entry.members:
@@ -144,7 +155,7 @@ def _check_roles(entries: list[Entry]) -> None:
                 raise EntriesMismatchError(f"role {entry.id} lists {member!r}, not a person")
 
 
-def _check_devices(entries: list[Entry], hashes: list[bytes], known: frozenset[bytes]) -> None:
+def check_devices(entries: list[Entry], hashes: list[bytes], known: frozenset[bytes]) -> None:
     todo = [e for e, h in zip(entries, hashes, strict=True) if e.devices and h not in known]
 
     def check(entry: Entry) -> None:
@@ -181,21 +192,28 @@ def verify_directory(
         DirectoryError: its subclass names the failed check.
     """
     bundle = Bundle.from_bytes(data)
-    root = _trusted_root(bundle, anchor, state)
-    _check_header(bundle, root, state, now, consistency_proof)
+    root = trusted_root(bundle, anchor, state)
+    check_header(bundle, root, state, now, consistency_proof)
     header = bundle.header
-    entries, hashes = _parse_entries(bundle.entries)
+    entries, hashes = parse_entries(bundle.entries)
     if len(entries) != header.entry_count:
         raise EntriesMismatchError("the number of entries differs from the signed count")
     if merkle.root_from_leaf_hashes(hashes) != header.entries_root:
         raise EntriesMismatchError("entries do not match the signed Merkle root")
-    _check_roles(entries)
-    _check_devices(entries, hashes, known_leaves)
-    checkpoint = Checkpoint(
+    check_roles(entries)
+    check_devices(entries, hashes, known_leaves)
+    return VerifiedDirectory(
+        tuple(entries), tuple(bundle.entries), tuple(hashes), checkpoint_for(root, bundle)
+    )
+
+
+def checkpoint_for(root: RootDocument, bundle: Bundle) -> Checkpoint:
+    """The checkpoint a client keeps after verifying ``bundle``."""
+    header = bundle.header
+    return Checkpoint(
         root=root,
         epoch=header.epoch,
         header_hash=body_hash(header.body()),
         log_size=header.log_size,
         log_root=header.log_root,
     )
-    return VerifiedDirectory(tuple(entries), checkpoint, frozenset(hashes))

@@ -1,0 +1,179 @@
+"""Benchmark: verifying and refreshing a 100,000-entry directory on the client.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_directory.py [--entries 100000] [--repeat 3]
+
+Builds a synthetic organisation in memory (every person with one enrolled
+device, so every device-key signature is real), publishes a signed bundle, then
+times what a client does:
+
+* full verification and load, cold (every device signature checked) and warm
+  (entries whose exact bytes were verified before are not re-checked);
+* incremental refresh after 100 changes (a delta: 50 departures, 50 new devices).
+
+Targets (issue "The verified directory"): full verification and load <= 2 s,
+incremental refresh after 100 changes <= 200 ms. Search timing is in
+``bench_search.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import time
+
+import nacl.signing
+
+from secure_send.admin.demo_org import scale_rows
+from secure_send.core.directory import merkle
+from secure_send.core.directory.bundle import Bundle, TrustAnchor
+from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.model import Device, Entry, Kind, Status, device_key_message
+from secure_send.core.directory.refresh import Delta, apply_delta
+from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
+from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
+from secure_send.core.encoding import format_time, utc_now
+
+NOW = utc_now()
+
+
+def _device(user: str, name: str, device_id: str = "pc1") -> Device:
+    keys = DeviceKeys.generate()
+    enc = bytes(keys.encryption.public_key)
+    sig = keys.signing.sign(device_key_message(user, device_id, enc)).signature
+    return Device(device_id, name, bytes(keys.signing.verify_key), enc, sig, format_time(NOW))
+
+
+def make_entries(count: int) -> list[Entry]:
+    """``count`` people, each with one device (takes a while: real keys)."""
+    entries = []
+    for row in scale_rows(count):
+        entries.append(
+            Entry(
+                row.id,
+                Kind.PERSON,
+                row.name_ja,
+                row.name_kana,
+                row.name_en,
+                row.email,
+                row.department,
+                row.title,
+                devices=(_device(row.id, "PC"),),
+            )
+        )
+    return sorted(entries, key=lambda e: e.id)
+
+
+class Publisher:
+    """A minimal in-memory organisation: one root key, one signing key."""
+
+    def __init__(self) -> None:
+        self.root_key = nacl.signing.SigningKey.generate()
+        self.signing = nacl.signing.SigningKey.generate()
+        self.root = RootDocument(
+            "bench",
+            1,
+            format_time(NOW),
+            (bytes(self.root_key.verify_key),),
+            1,
+            bytes(self.signing.verify_key),
+            format_time(NOW + dt.timedelta(days=365)),
+            "",
+        ).signed_by([self.root_key])
+        self.anchor = TrustAnchor("bench", self.root.root_keys, 1)
+        self.epoch = 0
+        self.previous = ""
+        self.log: list[bytes] = []
+
+    def publish(self, entries: list[Entry]) -> Bundle:
+        """Sign a snapshot; the log gets one (dummy) event per publish."""
+        texts = tuple(e.canonical_bytes().decode() for e in entries)
+        self.epoch += 1
+        self.log.append(f"event {self.epoch}".encode())
+        header = SnapshotHeader(
+            "bench",
+            self.epoch,
+            format_time(NOW),
+            format_time(NOW + dt.timedelta(hours=24)),
+            len(texts),
+            merkle.root(t.encode() for t in texts),
+            len(self.log),
+            merkle.root(self.log),
+            self.previous,
+            1,
+        ).signed_by(self.signing)
+        self.previous = body_hash(header.body())
+        return Bundle((self.root,), header, texts)
+
+
+def _timed(fn: object, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    """Build, publish, and time the client's work."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    entries = make_entries(args.entries)
+    pub = Publisher()
+    data = pub.publish(entries).to_bytes()
+    print(
+        f"built {len(entries)} entries with devices in {time.perf_counter() - t0:.1f} s; "
+        f"bundle {len(data) / 1e6:.1f} MB"
+    )
+
+    result: list[VerifiedDirectory] = []
+    cold = _timed(lambda: result.append(verify_directory(data, pub.anchor, now=NOW)), args.repeat)
+    known = result[-1].leaf_hashes
+    warm = _timed(
+        lambda: verify_directory(data, pub.anchor, now=NOW, known_leaves=known), args.repeat
+    )
+
+    # 100 changes: 50 departures (devices revoked) and 50 people with a second device.
+    changed = list(entries)
+    for i in range(0, 100, 2):
+        e = changed[i * 97]
+        revoked = tuple(Device(**{**d.__dict__, "revoked": format_time(NOW)}) for d in e.devices)
+        changed[i * 97] = e.with_changes(status=Status.DEPARTED, devices=revoked)
+        f = changed[i * 97 + 1]
+        extra = _device(f.id, "Laptop", "pc2")
+        changed[i * 97 + 1] = f.with_changes(devices=(*f.devices, extra))
+    before = result[-1]
+    bundle2 = pub.publish(changed)
+    delta = Delta(
+        bundle2.roots,
+        bundle2.header,
+        tuple(t for t, old in zip(bundle2.entries, before.texts, strict=True) if t != old),
+    ).to_bytes()
+    proof = merkle.consistency_proof([merkle.leaf_hash(x) for x in pub.log], 1, 2)
+    refresh = _timed(
+        lambda: apply_delta(before, delta, pub.anchor, consistency_proof=proof, now=NOW),
+        args.repeat,
+    )
+
+    print(f"\n{'case':<48} {'median':>9} {'min':>9} {'max':>9}  target")
+    for name, times, target in [
+        (f"full verification + load, cold ({args.entries} devices)", cold, 2.0),
+        ("full verification + load, warm (cache of verified leaves)", warm, 2.0),
+        ("incremental refresh, 100 changes", refresh, 0.2),
+    ]:
+        med = statistics.median(times)
+        print(
+            f"{name:<48} {med:8.3f}s {min(times):8.3f}s {max(times):8.3f}s  "
+            f"<= {target} s {'ok' if med <= target else 'MISS'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
