@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   age          # the reference age CLI: interoperability tests and benchmarks
   time         # GNU time: peak memory in benchmarks
+  slapd        # OpenLDAP server: tests/test_ldap_import.py runs a real directory
+  ldap-utils   # ldapsearch & co.: poking that test directory by hand
 )
 
 missing=()

@@ -1,0 +1,316 @@
+"""Import people and role mailboxes from LDAP / Active Directory.
+
+:func:`read_ldap` binds (simple or anonymous), runs paged searches for people and
+for roles (groups) under a base DN and makes each entry an :class:`ImportRow`:
+people first, then roles, ``line`` = 1-based position, ``source`` = the DN; a
+role's member DNs become ids. :class:`LdapMapping` says which attribute feeds
+which field. The password never comes from argv nor appears in a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import getpass
+import json
+import os
+import ssl
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import ldap3
+from ldap3.core import exceptions as lx
+from ldap3.utils.dn import parse_dn
+
+from secure_send.admin.importing import ImportRow, ImportRowsError, RowProblem
+from secure_send.core.errors import SecureSendError
+
+PASSWORD_ENV = "SECURE_SEND_LDAP_PASSWORD"  # noqa: S105 (a variable's name, not a secret)
+PAGE_SIZE = 500  # within AD's MaxPageSize (1000) and OpenLDAP's default size limit (500)
+FIELDS = ("id", "name_ja", "name_kana", "name_en", "email", "department", "title")
+_PAGED_OID = "1.2.840.113556.1.4.319"  # RFC 2696 simple paged results
+_AD_ENABLED_USERS = (
+    "(&(objectClass=user)(!(objectClass=computer))"
+    "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"  # flag 2: account disabled
+)
+_NOT_FOUND = (lx.LDAPNoSuchObjectResult, lx.LDAPInvalidDnError, lx.LDAPInvalidDNSyntaxResult)
+
+
+class LdapImportError(SecureSendError):
+    """Connect, bind or search failed, or a bad mapping; never shows the password."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LdapMapping:
+    """Which LDAP attribute feeds which :class:`ImportRow` field.
+
+    Names may carry options (``cn;lang-ja``): only values stored under exactly
+    that description are used. An empty name leaves the field empty. ``roles``
+    overrides fields for roles only, e.g. ``{"department": "description"}``.
+    """
+
+    person_filter: str = "(objectClass=inetOrgPerson)"
+    role_filter: str = "(objectClass=groupOfNames)"
+    id: str = "uid"
+    lowercase_id: bool = False
+    name_ja: str = "cn;lang-ja"
+    name_kana: str = "cn;lang-ja-kana"  # BCP 47 "ja-Kana": Japanese written in katakana
+    name_en: str = "cn"
+    email: str = "mail"
+    department: str = "ou"
+    title: str = "title"
+    member: str = "member"
+    roles: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def openldap(cls) -> LdapMapping:
+        """inetOrgPerson people, groupOfNames roles, language-tagged Japanese names."""
+        return cls()
+
+    @classmethod
+    def active_directory(cls) -> LdapMapping:
+        """Enabled AD user accounts and groups; the id is ``sAMAccountName`` lowercased.
+
+        Japanese ADs have no standard English-name attribute and groups have no
+        ``department``: set ``name_en`` and ``roles`` in a mapping file if needed.
+        """
+        return cls(
+            person_filter=_AD_ENABLED_USERS, role_filter="(objectClass=group)",
+            id="sAMAccountName", lowercase_id=True, name_ja="displayName",
+            name_kana="msDS-PhoneticDisplayName", name_en="", department="department",
+        )  # fmt: skip
+
+    @classmethod
+    def from_file(cls, path: Path) -> LdapMapping:
+        """Read a JSON mapping: an optional ``"preset"`` ("openldap", the default, or
+        "active_directory") and any fields to override. ``_``-keys are comments.
+
+        Raises:
+            LdapImportError: unreadable file, bad JSON, unknown key or wrong type.
+        """
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise LdapImportError(f"cannot read LDAP mapping {path}: {err}") from None
+        return cls.from_dict(obj, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, obj: object, origin: str = "LDAP mapping") -> LdapMapping:
+        """Build from a parsed JSON object (see :meth:`from_file`)."""
+        if not isinstance(obj, dict):
+            raise LdapImportError(f"{origin}: must be a JSON object")
+        changes = {k: v for k, v in obj.items() if not k.startswith("_")}
+        presets = {"openldap": cls.openldap, "active_directory": cls.active_directory}
+        preset = changes.pop("preset", "openldap")
+        if preset not in presets:
+            raise LdapImportError(f"{origin}: preset must be one of {sorted(presets)}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        for key, value in changes.items():
+            if key not in names:
+                raise LdapImportError(f"{origin}: unknown key {key!r}")
+            if key == "roles":
+                ok = isinstance(value, dict) and all(
+                    k in FIELDS and isinstance(v, str) for k, v in value.items()
+                )
+            else:
+                ok = isinstance(value, bool if key == "lowercase_id" else str)
+            if not ok:
+                raise LdapImportError(f"{origin}: wrong type or content for {key!r}")
+        return dataclasses.replace(presets[preset](), **changes)
+
+
+def password_from_env_or_prompt(prompt_fn: Callable[[str], str] = getpass.getpass) -> str | None:
+    """The bind password from ``$SECURE_SEND_LDAP_PASSWORD``, else asked for.
+
+    Returns None (bind anonymously) for an empty answer or no terminal (EOF).
+    """
+    value = os.environ.get(PASSWORD_ENV)
+    if value:
+        return value
+    try:
+        answer = prompt_fn("LDAP bind password: ")
+    except EOFError:
+        return None
+    return answer or None
+
+
+def _error(what: str, err: Exception, password: str | None) -> LdapImportError:
+    if isinstance(err, lx.LDAPOperationResult):  # e.g. "invalidCredentials (49): <server text>"
+        detail = f"{err.description} ({err.result})" + (f": {err.message}" if err.message else "")
+    else:
+        detail = str(err) or type(err).__name__
+    if password:
+        detail = detail.replace(password, "***")
+    return LdapImportError(f"{what}: {detail}")
+
+
+def _connect(url: str, bind_dn: str | None, password: str | None, timeout: float) -> Any:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme.lower() not in ("ldap", "ldaps") or not parts.hostname or port == -1:
+        raise LdapImportError(f"LDAP URL must be ldap://HOST[:PORT] or ldaps://…, not {url!r}")
+    if bind_dn and not password:  # would be an "unauthenticated" bind (RFC 4513 §5.1.2)
+        raise LdapImportError(f"no password given for bind DN {bind_dn!r}")
+    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED)  # system CAs (or $SSL_CERT_FILE); host checked
+    server = ldap3.Server(
+        parts.hostname, port=port, use_ssl=parts.scheme.lower() == "ldaps", tls=tls,
+        get_info=ldap3.NONE, connect_timeout=timeout,
+    )  # fmt: skip
+    conn = ldap3.Connection(
+        server, user=bind_dn or None, password=password if bind_dn else None,
+        authentication=ldap3.SIMPLE if bind_dn else ldap3.ANONYMOUS, read_only=True,
+        auto_referrals=False, raise_exceptions=True, receive_timeout=timeout,
+    )  # fmt: skip
+    step = f"cannot connect to {url}"
+    try:
+        conn.open()
+        step = f"cannot bind to {url} " + (f"as {bind_dn!r}" if bind_dn else "anonymously")
+        conn.bind()
+    except lx.LDAPException as err:
+        with contextlib.suppress(lx.LDAPException):
+            conn.unbind()
+        raise _error(step, err, password) from None
+    return conn
+
+
+def read_ldap(
+    url: str,
+    base: str,
+    *,
+    bind_dn: str | None,
+    password: str | None,
+    mapping: LdapMapping,
+    search_filter: str | None = None,
+    timeout: float = 10,
+) -> list[ImportRow]:
+    """Read people and roles under ``base`` from an ``ldap://`` or ``ldaps://`` server.
+
+    ``search_filter`` (optional) is ANDed with both the person and the role filter.
+    ``timeout`` bounds connecting and each response, in seconds.
+
+    Raises:
+        LdapImportError: connection, bind or search failed (never shows the password).
+        ImportRowsError: values that are not UTF-8, or member DNs that do not exist.
+    """
+    conn = _connect(url, bind_dn, password, timeout)
+    try:
+        return read_entries(conn, base, mapping=mapping, search_filter=search_filter)
+    except lx.LDAPException as err:
+        raise _error(f"LDAP search under {base!r} on {url} failed", err, password) from None
+    finally:
+        with contextlib.suppress(lx.LDAPException):
+            conn.unbind()
+
+
+def read_entries(
+    conn: Any, base: str, *, mapping: LdapMapping, search_filter: str | None = None
+) -> list[ImportRow]:
+    """:func:`read_ldap` on a bound ``ldap3.Connection`` (LDAP errors are not wrapped)."""
+    extra = (search_filter or "").strip()
+    if extra and not extra.startswith("("):
+        extra = f"({extra})"
+    role_map = dataclasses.replace(mapping, **dict[str, Any](mapping.roles))
+    searches = (("person", mapping, mapping.person_filter), ("role", role_map, mapping.role_filter))
+    found = [
+        (kind, kind_map, dn, attrs)
+        for kind, kind_map, query in searches
+        for dn, attrs in _search(conn, base, f"(&{query}{extra})", kind_map)
+    ]
+    problems: list[RowProblem] = []  # reported together, like validate_rows does
+    rows = [
+        _row(line, kind, dn, attrs, kind_map, problems)
+        for line, (kind, kind_map, dn, attrs) in enumerate(found, start=1)
+    ]
+    ids = {_clean_dn(row.source).lower(): row.id for row in rows}
+    for index, (kind, _, _, attrs) in enumerate(found):
+        if kind == "role":
+            line, dns = rows[index].line, _values(attrs, mapping.member)
+            members = [_member_id(conn, ids, dn, mapping, line, problems) for dn in dns]
+            rows[index] = dataclasses.replace(rows[index], members=tuple(m for m in members if m))
+    if problems:
+        raise ImportRowsError(problems)
+    return rows
+
+
+def _search(conn: Any, base: str, query: str, mapping: LdapMapping) -> Iterator[tuple[str, Any]]:
+    """Every entry matching ``query``, page by page; never a truncated list."""
+    names = [getattr(mapping, name) for name in FIELDS] + [mapping.member]
+    attrs = sorted({n for n in names if n})
+    cookie: bytes | None = None
+    while True:
+        conn.search(
+            base, query, ldap3.SUBTREE, attributes=attrs, paged_size=PAGE_SIZE, paged_cookie=cookie
+        )
+        if conn.result["result"] != 0:  # e.g. sizeLimitExceeded, which ldap3 does not raise
+            code, text = conn.result["result"], conn.result["description"]
+            raise LdapImportError(f"search {query} under {base!r} stopped: {text} ({code})")
+        for entry in conn.response:
+            if entry.get("type") == "searchResEntry":
+                yield entry["dn"], entry["raw_attributes"]
+        controls = conn.result.get("controls") or {}
+        cookie = controls.get(_PAGED_OID, {}).get("value", {}).get("cookie")
+        if not cookie:
+            return
+
+
+def _values(attrs: Any, name: str) -> list[bytes]:
+    """Values stored under exactly ``name`` (options included), case-insensitively."""
+    wanted = name.lower()
+    for key, values in attrs.items() if name else ():
+        if key.lower() == wanted:
+            return [v if isinstance(v, bytes) else str(v).encode() for v in values]
+    return []
+
+
+def _row(
+    line: int, kind: str, dn: str, attrs: Any, mapping: LdapMapping, problems: list[RowProblem]
+) -> ImportRow:
+    text: dict[str, Any] = {}
+    for name in FIELDS:
+        attribute = getattr(mapping, name)
+        values = _values(attrs, attribute)
+        try:
+            text[name] = values[0].decode("utf-8").strip() if values else ""
+        except UnicodeDecodeError:
+            problems.append(RowProblem(line, f"{dn}: {attribute} is not UTF-8 text"))
+            text[name] = ""
+    if mapping.lowercase_id:
+        text["id"] = text["id"].lower()
+    return ImportRow(line=line, kind=kind, source=dn, **text)
+
+
+def _clean_dn(dn: str) -> str:
+    """``dn`` without optional spaces around separators (``a=1, b=2`` → ``a=1,b=2``).
+
+    Lowercased, it is a dictionary key: naming attributes match case-insensitively.
+    """
+    try:
+        return "".join(f"{a}={v}{sep}" for a, v, sep in parse_dn(dn, strip=True))
+    except lx.LDAPException:
+        return dn.strip()
+
+
+def _member_id(
+    conn: Any, ids: dict[str, str], dn: bytes, mapping: LdapMapping, line: int,
+    problems: list[RowProblem],
+) -> str:  # fmt: skip
+    """The id of the entry a member DN names: one read above, or else looked up."""
+    text = _clean_dn(dn.decode("utf-8", errors="replace"))
+    if text.lower() in ids:
+        return ids[text.lower()]
+    try:
+        conn.search(text, "(objectClass=*)", ldap3.BASE, attributes=[mapping.id])
+        found = [e for e in conn.response if e.get("type") == "searchResEntry"]
+    except _NOT_FOUND:
+        found = []
+    values = _values(found[0]["raw_attributes"], mapping.id) if found else []
+    if not values:
+        problems.append(RowProblem(line, f"member {text} not found or has no {mapping.id}"))
+        return ""
+    value = values[0].decode("utf-8", errors="replace").strip()
+    return value.lower() if mapping.lowercase_id else value
