@@ -32,7 +32,7 @@ from secure_send.admin.ldap_import import (
     read_ldap,
 )
 from secure_send.core.directory.model import Kind
-from tests.ldap.conftest import (, free_ports
+from tests.ldap.conftest import (
     BULK,
     DATA,
     HONSHO,
@@ -43,6 +43,7 @@ from tests.ldap.conftest import (, free_ports
     ROOT_PW,
     SUFFIX,
     Slapd,
+    free_ports,
 )
 
 
