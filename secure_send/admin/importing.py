@@ -49,6 +49,7 @@ class ImportRow:
     title: str = ""
     members: tuple[str, ...] = ()
     source: str = field(default="", compare=False)  # e.g. an LDAP DN, for messages
+    problem: str = ""  # set by a reader when the row could not even be read
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def validate_rows(rows: Iterable[ImportRow], existing: Mapping[str, Entry]) -> l
     problems: list[RowProblem] = []
     entries: dict[str, tuple[int, Entry]] = {}
     for row in rows:
+        if row.problem:
+            problems.append(RowProblem(row.line, row.problem))
+            continue
         try:
             entry = _entry(row)
         except EntryError as err:
@@ -128,10 +132,17 @@ def validate_rows(rows: Iterable[ImportRow], existing: Mapping[str, Entry]) -> l
 def read_csv(path: Path) -> list[ImportRow]:
     """Read the import CSV (UTF-8, with or without Excel's BOM).
 
+    Rows with the wrong number of fields come back marked with their problem, so
+    that :func:`validate_rows` reports them together with every other bad row.
+
     Raises:
-        ImportRowsError: a wrong header, or rows with the wrong number of fields.
+        ImportRowsError: a wrong header, or text that is not UTF-8.
     """
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        message = f"not UTF-8 (byte {err.start}); save the file as CSV UTF-8"
+        raise ImportRowsError([RowProblem(1, message)]) from None
     return parse_csv(text)
 
 
@@ -142,15 +153,14 @@ def parse_csv(text: str) -> list[ImportRow]:
     if header is None or tuple(h.strip() for h in header) != CSV_COLUMNS:
         raise ImportRowsError([RowProblem(1, "header must be: " + ",".join(CSV_COLUMNS))])
     rows: list[ImportRow] = []
-    problems: list[RowProblem] = []
     for values in reader:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue  # blank lines, as spreadsheets leave them
         if len(values) != len(CSV_COLUMNS):
-            problems.append(
-                RowProblem(line, f"expected {len(CSV_COLUMNS)} fields, found {len(values)}")
-            )
+            # Reported by validate_rows together with every other bad row.
+            problem = f"expected {len(CSV_COLUMNS)} fields, found {len(values)}"
+            rows.append(ImportRow(line=line, id="", kind="", name_ja="", problem=problem))
             continue
         fields = dict(zip(CSV_COLUMNS, values, strict=True))
         rows.append(
@@ -167,6 +177,4 @@ def parse_csv(text: str) -> list[ImportRow]:
                 members=tuple(fields["members"].split()),
             )
         )
-    if problems:
-        raise ImportRowsError(problems)
     return rows

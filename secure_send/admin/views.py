@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ def import_source(args: argparse.Namespace) -> list[ImportRow]:
     else:
         mapping = ldap_import.LdapMapping.openldap()
     password = ldap_import.password_from_env_or_prompt() if args.bind else None
+    if password is not None and args.ldap.lower().startswith("ldap://"):
+        print(
+            "warning: ldap:// sends the bind password unencrypted; prefer ldaps://", file=sys.stderr
+        )
     return ldap_import.read_ldap(
         args.ldap,
         args.base,
