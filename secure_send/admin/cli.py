@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     elif cmd == "enrol-code":
         from datetime import timedelta
 
-        print(ops.issue_code(home, args.user, timedelta(hours=args.hours)))
+        code = ops.issue_code(home, args.user, timedelta(hours=args.hours))
+        print(json.dumps({"user": args.user, "code": code}) if args.json else code)
     elif cmd == "enrol-request":
         request = EnrolmentRequest.from_json(json.loads(args.file.read_text(encoding="utf-8")))
         out.enrolled(request, ops.accept_enrolment(home, request, operator))

@@ -185,20 +185,27 @@ class OrgHome:
         with open(self.log_file, "rb") as f:
             return [Event.from_bytes(line.rstrip(b"\n")) for line in f if line.strip()]
 
-    def append(self, operator: str, action: Action, data: dict[str, Any]) -> Event:
+    def append(
+        self, operator: str, action: Action, data: dict[str, Any], time: str | None = None
+    ) -> Event:
         """Append one event; see :meth:`append_all`."""
-        return self.append_all(operator, [(action, data)])[0]
+        return self.append_all(operator, [(action, data)], time)[0]
 
     def append_all(
-        self, operator: str, changes: list[tuple[Action, dict[str, Any]]]
+        self,
+        operator: str,
+        changes: list[tuple[Action, dict[str, Any]]],
+        time: str | None = None,
     ) -> list[Event]:
         """Append events after checking that they all apply; fsync before returning.
 
         The whole batch is checked by one replay, then written with one fsync: an
-        import of 100,000 people is one pass, not 100,000.
+        import of 100,000 people is one pass, not 100,000. ``time`` (default: now)
+        stamps every event; an enrolment passes the time its device carries.
         """
+        self.require()
         events = self.events()
-        time = format_time(utc_now())
+        time = time or format_time(utc_now())
         new = [
             Event(len(events) + i, time, operator, action, data)
             for i, (action, data) in enumerate(changes)

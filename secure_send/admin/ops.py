@@ -61,6 +61,7 @@ def init(home: OrgHome, org: str, roots: int = 3, threshold: int = 2, server_url
 
 def import_rows(home: OrgHome, rows: Sequence[ImportRow], operator: str) -> tuple[int, int]:
     """Add or update entries from an import; all or nothing. Returns (added, changed)."""
+    home.require()
     with home.locked():
         existing = home.entries()
         entries = validate_rows(rows, existing)
@@ -111,6 +112,7 @@ def _codes(home: OrgHome) -> list[CodeRecord]:
 
 def issue_code(home: OrgHome, user: str, lifetime: dt.timedelta = CODE_LIFETIME) -> str:
     """A one-time enrolment code for an active person (returned once, stored as a hash)."""
+    home.require()
     with home.locked():
         entry = home.entries().get(check_id(user, "user id"))
         if entry is None or entry.kind is not Kind.PERSON or not entry.active:
@@ -132,6 +134,7 @@ def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) ->
     Raises:
         EnrolmentError: bad signature, or a code MAC that matches no valid code.
     """
+    home.require()
     request.verify_possession()
     with home.locked():
         now = utc_now()
@@ -145,9 +148,10 @@ def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) ->
         for i, record in enumerate(codes):
             usable = not record.used and parse_time(record.expires) > now
             if usable and record.user == request.user and request.code_matches(record.mac_key):
+                _add_device(home, request, operator, Action.ENROL)
+                # Spent only once the device is in the log: a failed enrolment keeps it.
                 codes[i] = CodeRecord(record.mac_key, record.user, record.expires, used=True)
                 write_json(home.codes_file, [c.to_json() for c in codes])
-                _add_device(home, request, operator, Action.ENROL)
                 return True
         raise EnrolmentError("the one-time code is wrong, used or expired")
 
@@ -155,7 +159,7 @@ def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) ->
 def _add_device(home: OrgHome, request: EnrolmentRequest, operator: str, action: Action) -> None:
     time = format_time(utc_now())
     device = request.device(time).to_json()
-    home.append(operator, action, {"user": request.user, "device": device})
+    home.append(operator, action, {"user": request.user, "device": device}, time)
     home.publish()
 
 
@@ -169,6 +173,7 @@ def pending(home: OrgHome) -> list[EnrolmentRequest]:
 
 def approve(home: OrgHome, user: str, device: str, operator: str) -> None:
     """Enrol a pending device after an operator checked it out of band."""
+    home.require()
     path = home.pending_dir / f"{check_id(user)}--{check_id(device, 'device id')}.json"
     if not path.exists():
         raise HomeError(f"no pending enrolment for {user} / {device}")
@@ -181,6 +186,7 @@ def approve(home: OrgHome, user: str, device: str, operator: str) -> None:
 
 def change(home: OrgHome, operator: str, action: Action, data: dict[str, Any]) -> None:
     """Append one event (revoke-device, depart, members) and republish."""
+    home.require()
     with home.locked():
         home.append(operator, action, data)
         home.publish()
@@ -188,6 +194,7 @@ def change(home: OrgHome, operator: str, action: Action, data: dict[str, Any]) -
 
 def rotate_signing_key(home: OrgHome, operator: str) -> RootDocument:
     """New online signing key, named by a new root document signed by the root keys."""
+    home.require()
     with home.locked():
         settings = home.settings()
         old = home.current_root()
