@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,7 +73,7 @@ def apply_delta(
     entries, texts, hashes = _merge(previous, changed, list(delta.changed), changed_hashes)
     if len(entries) != delta.header.entry_count:
         raise EntriesMismatchError("the number of entries differs from the signed count")
-    if merkle.root_from_leaf_hashes(hashes) != delta.header.entries_root:
+    if not hmac.compare_digest(merkle.root_from_leaf_hashes(hashes), delta.header.entries_root):
         raise EntriesMismatchError("entries do not match the signed Merkle root")
     _check_changed_roles(changed, entries)
     check_devices(changed, changed_hashes, frozenset())

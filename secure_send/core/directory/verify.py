@@ -12,6 +12,7 @@ a directory is trusted whole or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -198,7 +199,7 @@ def verify_directory(
     entries, hashes = parse_entries(bundle.entries)
     if len(entries) != header.entry_count:
         raise EntriesMismatchError("the number of entries differs from the signed count")
-    if merkle.root_from_leaf_hashes(hashes) != header.entries_root:
+    if not hmac.compare_digest(merkle.root_from_leaf_hashes(hashes), header.entries_root):
         raise EntriesMismatchError("entries do not match the signed Merkle root")
     check_roles(entries)
     check_devices(entries, hashes, known_leaves)
