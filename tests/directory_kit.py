@@ -146,9 +146,8 @@ def index_of(data: bytes, entry_id: str) -> int:
 
 def edit_entries(data: bytes, change: Callable[[list[str]], list[str]]) -> bytes:
     """Re-serialise the bundle with its entry texts changed; the header stays as signed."""
-    doc = json.loads(data.decode("utf-8"))
-    doc["entries"] = change(list(doc["entries"]))
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    bundle = Bundle.from_bytes(data)
+    return Bundle(bundle.roots, bundle.header, tuple(change(list(bundle.entries)))).to_bytes()
 
 
 def replace_in_entry(data: bytes, entry_id: str, old: str, new: str) -> bytes:

@@ -20,6 +20,7 @@ from secure_send.admin.importing import (
     read_csv,
     validate_rows,
 )
+from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.model import Kind
 from secure_send.core.errors import SecureSendError
 from tests.directory_kit import OPERATOR, bundle_bytes, new_org, verify
@@ -238,7 +239,7 @@ def test_japanese_text_is_byte_exact_after_import(home: OrgHome, tmp_path: Path)
     assert entries["nagisa.sato"].title == "𠮷田課 係員"
     assert entries["ken.saito"].department == '総務課 "第一係"'
     assert entries["somu.desk"].kind is Kind.ROLE
-    raw = [json.loads(t) for t in json.loads(data)["entries"]]
+    raw = [json.loads(t) for t in Bundle.from_bytes(data).entries]
     assert {r["id"]: r["name_ja"] for r in raw}["nagisa.sato"] == f"佐藤 なぎさ{combining}"
 
 

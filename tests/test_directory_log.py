@@ -13,6 +13,7 @@ from secure_send.admin import ops
 from secure_send.admin.home import OrgHome
 from secure_send.admin.importing import ImportRow
 from secure_send.core.directory import merkle
+from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.log import Action, Event, LogError, replay
 from secure_send.core.directory.model import Entry, Kind, Status
@@ -215,7 +216,7 @@ def _snapshot_is_replay(home: OrgHome) -> None:
     events = [Event.from_bytes(line) for line in lines]
     expected = sorted(replay(events).values(), key=lambda e: e.id)
     header = header_of(data)
-    assert list(json.loads(data)["entries"]) == [e.canonical_bytes().decode() for e in expected]
+    assert list(Bundle.from_bytes(data).entries) == [e.canonical_bytes().decode() for e in expected]
     assert header.entry_count == len(expected)
     assert header.log_size == len(lines)
     assert header.log_root == merkle.root(lines)

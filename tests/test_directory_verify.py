@@ -120,7 +120,7 @@ def test_successive_snapshots_are_accepted_with_consistency_proofs(home: OrgHome
 
 def test_one_changed_name_character_mismatches_the_merkle_root(home: OrgHome) -> None:
     data = replace_in_entry(bundle_bytes(home), HANAKO, "花子", "華子")
-    json.loads(data)  # still valid JSON, still canonical: only the root can tell
+    Bundle.from_bytes(data)  # still well-formed, still canonical: only the root can tell
     with pytest.raises(EntriesMismatchError):
         verify(home, data)
 

@@ -27,29 +27,37 @@ class Bundle:
     entries: tuple[str, ...]
 
     def to_bytes(self, fmt: str = BUNDLE_FORMAT) -> bytes:
-        """Serialised for publishing (JSON; the entries inside stay byte-exact)."""
-        doc = {
+        """Serialised as lines: one JSON line with the format, roots and header, then
+        one line per entry holding its exact canonical text (canonical JSON never
+        contains a raw newline). Clients parse all entries in one pass and hash each
+        line as received, with no string escaping in between."""
+        head = {
             "format": fmt,
             "roots": [r.to_json() for r in self.roots],
             "header": self.header.to_json(),
-            "entries": list(self.entries),
+            "entries": len(self.entries),
         }
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        lines = [json.dumps(head, ensure_ascii=False, separators=(",", ":")), *self.entries]
+        return ("\n".join(lines) + "\n").encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes, fmt: str = BUNDLE_FORMAT) -> Bundle:
         """Parse a document of format ``fmt``; raises :class:`MalformedDirectoryError`."""
         try:
-            doc = json.loads(data.decode("utf-8"))
-            if doc["format"] != fmt:
+            text = data.decode("utf-8")
+            if not text.endswith("\n"):
+                raise MalformedDirectoryError("directory document is truncated")
+            lines = text[:-1].split("\n")
+            head = json.loads(lines[0])
+            if head["format"] != fmt:
                 raise MalformedDirectoryError(f"not a {fmt} document")
-            entries = doc["entries"]
-            if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-                raise MalformedDirectoryError("entries must be a list of strings")
+            entries = tuple(lines[1:])
+            if head["entries"] != len(entries):
+                raise MalformedDirectoryError("directory document has a wrong number of lines")
             return cls(
-                roots=tuple(RootDocument.from_json(r) for r in doc["roots"]),
-                header=SnapshotHeader.from_json(doc["header"]),
-                entries=tuple(entries),
+                roots=tuple(RootDocument.from_json(r) for r in head["roots"]),
+                header=SnapshotHeader.from_json(head["header"]),
+                entries=entries,
             )
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
             raise MalformedDirectoryError("not a directory bundle") from None

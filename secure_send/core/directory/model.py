@@ -8,6 +8,7 @@ detected by anyone holding the entry, not just by the directory signature.
 
 from __future__ import annotations
 
+import binascii
 import enum
 import re
 from dataclasses import dataclass, replace
@@ -127,6 +128,19 @@ class Device:
         except EncodingError as err:
             raise EntryError(f"device: {err}", "devices") from None
 
+    @classmethod
+    def from_checked_json(cls, obj: dict[str, Any]) -> Device:
+        """Build from JSON that :meth:`from_json` accepted before (same bytes): no checks."""
+        return cls(
+            obj["id"],
+            obj["name"],
+            _b64(obj["sign_key"]),
+            _b64(obj["enc_key"]),
+            _b64(obj["enc_key_sig"]),
+            obj["enrolled"],
+            obj.get("revoked"),
+        )
+
     def verify_key_binding(self, user_id: str) -> None:
         """Check that ``enc_key`` is vouched for by this device's own signing key.
 
@@ -236,6 +250,28 @@ class Entry:
         entry.check_shape()
         return entry
 
+    @classmethod
+    def from_checked_json(cls, obj: dict[str, Any]) -> Entry:
+        """Build from JSON whose exact bytes :meth:`from_json` accepted before.
+
+        Only for entries a verifier has already validated (it recognises them by
+        their Merkle leaf hash): skipping the checks makes a warm load of 100,000
+        entries about twice as fast. Never use it on unverified input.
+        """
+        return cls(
+            obj["id"],
+            Kind(obj["kind"]),
+            obj["name_ja"],
+            obj["name_kana"],
+            obj["name_en"],
+            obj["email"],
+            obj["department"],
+            obj["title"],
+            Status(obj["status"]),
+            tuple(Device.from_checked_json(d) for d in obj["devices"]),
+            tuple(obj["members"]),
+        )
+
     def check_shape(self) -> None:
         """Rules that involve several fields."""
         if self.kind is Kind.PERSON and self.members:
@@ -246,6 +282,14 @@ class Entry:
             raise EntryError("device ids must be unique within an entry", "devices")
         if len(set(self.members)) != len(self.members):
             raise EntryError("a member is listed twice", "members")
+
+
+_URLSAFE = str.maketrans("-_", "+/")
+
+
+def _b64(text: str) -> bytes:
+    # binascii directly: base64.urlsafe_b64decode's argument handling costs 3x more.
+    return binascii.a2b_base64(text.translate(_URLSAFE) + "=" * (-len(text) % 4))
 
 
 def check_email(value: object) -> str:
