@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A narrated walkthrough of what works today: the age-compatible encryption core.
+# A narrated walkthrough of what works today: the age-compatible encryption core
+# and the IT-verified directory.
 # (The desktop app and the drop server come in later milestones; `make demo` will
 # then start them against an embedded demo organisation.)
 set -euo pipefail
@@ -41,5 +42,23 @@ ls tampered.csv 2>/dev/null || echo "(no tampered.csv was created)"
 say "Someone it was not sent to cannot open it"
 secure-send keygen -o outsider.key 2>/dev/null
 secure-send decrypt -i outsider.key nenmatsu.csv.age || true
+
+say "IT sets up the verified directory of a fictional ministry (2-of-3 root keys)"
+secure-send-admin --home org init --org "デモ省" --server-url https://drop.demo.example.go.jp
+secure-send-admin --home org generate --demo -o demo.csv
+secure-send-admin --home org import --csv demo.csv
+
+say "Every recipient comes from this directory; role mailboxes list their members"
+secure-send-admin --home org show nenmatsu
+
+say "A bad import changes nothing: every bad row is reported with its line"
+printf 'id,kind,name_ja,name_kana,name_en,email,department,title,members\nx,person,山田,ヤマダ,Yamada,not-an-email,人事課,,\n,person,名無し,,,a@example.go.jp,人事課,,\n' > bad.csv
+secure-send-admin --home org import --csv bad.csv || true
+
+say "A one-time enrolment code for a new colleague's PC (stored only as a hash)"
+secure-send-admin --home org enrol-code hanako.sato
+
+say "The published directory verifies as a client would check it"
+secure-send-admin --home org verify
 
 say "Done. See README.md for the CLI reference."

@@ -188,7 +188,7 @@ class Output:
             if entry_id not in entries:
                 raise HomeError(f"no entry {entry_id!r}")
             entry = entries[entry_id]
-            self._emit(entry.to_json(), _describe(entry))
+            self._emit(entry.to_json(), _describe(entry, entries))
             return
         settings = home.settings()
         people = sum(e.kind is Kind.PERSON for e in entries.values())
@@ -214,7 +214,7 @@ class Output:
         )
 
 
-def _describe(entry: Entry) -> str:
+def _describe(entry: Entry, entries: dict[str, Entry]) -> str:
     kind = "role mailbox" if entry.kind is Kind.ROLE else "person"
     lines = [
         f"{entry.name_ja}  {entry.name_kana}  {entry.name_en}".rstrip(),
@@ -222,7 +222,10 @@ def _describe(entry: Entry) -> str:
         f"  {entry.department}  {entry.title}".rstrip(),
         f"  email (informational): {entry.email}",
     ]
-    lines += [f"  member: {m}" for m in entry.members]
+    for m in entry.members:
+        member = entries.get(m)
+        who = f" ({member.name_ja}, {member.department})" if member else ""
+        lines.append(f"  member: {m}{who}")
     for d in entry.devices:
         state = f"revoked {d.revoked}" if d.revoked else "active"
         lines.append(f"  device {d.id} {d.name!r}: enrolled {d.enrolled}, {state}")
