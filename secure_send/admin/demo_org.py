@@ -12,96 +12,11 @@ import random
 from pathlib import Path
 
 from secure_send.admin.importing import CSV_COLUMNS, ImportRow
+from secure_send.core.directory import names_ja
+from secure_send.core.directory.model import Kind
 
-DOMAIN = "example.go.jp"
+DOMAIN = names_ja.DOMAIN
 
-# (kanji, katakana reading, romaji)
-SURNAMES = [
-    ("佐藤", "サトウ", "Sato"),
-    ("鈴木", "スズキ", "Suzuki"),
-    ("高橋", "タカハシ", "Takahashi"),
-    ("田中", "タナカ", "Tanaka"),
-    ("伊藤", "イトウ", "Ito"),
-    ("渡辺", "ワタナベ", "Watanabe"),
-    ("山本", "ヤマモト", "Yamamoto"),
-    ("中村", "ナカムラ", "Nakamura"),
-    ("小林", "コバヤシ", "Kobayashi"),
-    ("加藤", "カトウ", "Kato"),
-    ("吉田", "ヨシダ", "Yoshida"),
-    ("山田", "ヤマダ", "Yamada"),
-    ("佐々木", "ササキ", "Sasaki"),
-    ("山口", "ヤマグチ", "Yamaguchi"),
-    ("松本", "マツモト", "Matsumoto"),
-    ("井上", "イノウエ", "Inoue"),
-    ("木村", "キムラ", "Kimura"),
-    ("林", "ハヤシ", "Hayashi"),
-    ("斎藤", "サイトウ", "Saito"),
-    ("清水", "シミズ", "Shimizu"),
-    ("山崎", "ヤマザキ", "Yamazaki"),
-    ("森", "モリ", "Mori"),
-    ("池田", "イケダ", "Ikeda"),
-    ("橋本", "ハシモト", "Hashimoto"),
-    ("阿部", "アベ", "Abe"),
-    ("石川", "イシカワ", "Ishikawa"),
-    ("山下", "ヤマシタ", "Yamashita"),
-    ("中島", "ナカジマ", "Nakajima"),
-    ("石井", "イシイ", "Ishii"),
-    ("小川", "オガワ", "Ogawa"),
-    ("前田", "マエダ", "Maeda"),
-    ("岡田", "オカダ", "Okada"),
-    ("長谷川", "ハセガワ", "Hasegawa"),
-    ("藤田", "フジタ", "Fujita"),
-    ("後藤", "ゴトウ", "Goto"),
-    ("近藤", "コンドウ", "Kondo"),
-    ("村上", "ムラカミ", "Murakami"),
-    ("遠藤", "エンドウ", "Endo"),
-    ("青木", "アオキ", "Aoki"),
-    ("坂本", "サカモト", "Sakamoto"),
-    ("斉藤", "サイトウ", "Saito"),
-    ("福田", "フクダ", "Fukuda"),
-    ("太田", "オオタ", "Ota"),
-    ("西村", "ニシムラ", "Nishimura"),
-    ("藤井", "フジイ", "Fujii"),
-    ("金子", "カネコ", "Kaneko"),
-    ("岡本", "オカモト", "Okamoto"),
-    ("藤原", "フジワラ", "Fujiwara"),
-    ("中野", "ナカノ", "Nakano"),
-    ("三浦", "ミウラ", "Miura"),
-    ("髙橋", "タカハシ", "Takahashi"),
-    ("渡邊", "ワタナベ", "Watanabe"),
-]
-GIVEN = [
-    ("翔太", "ショウタ", "Shota"),
-    ("大輔", "ダイスケ", "Daisuke"),
-    ("健太", "ケンタ", "Kenta"),
-    ("拓也", "タクヤ", "Takuya"),
-    ("直樹", "ナオキ", "Naoki"),
-    ("誠", "マコト", "Makoto"),
-    ("浩二", "コウジ", "Koji"),
-    ("隆", "タカシ", "Takashi"),
-    ("修", "オサム", "Osamu"),
-    ("亮", "リョウ", "Ryo"),
-    ("大樹", "ダイキ", "Daiki"),
-    ("和也", "カズヤ", "Kazuya"),
-    ("剛", "ツヨシ", "Tsuyoshi"),
-    ("学", "マナブ", "Manabu"),
-    ("悠斗", "ユウト", "Yuto"),
-    ("花子", "ハナコ", "Hanako"),
-    ("陽子", "ヨウコ", "Yoko"),
-    ("恵子", "ケイコ", "Keiko"),
-    ("美咲", "ミサキ", "Misaki"),
-    ("由美", "ユミ", "Yumi"),
-    ("真由美", "マユミ", "Mayumi"),
-    ("久美子", "クミコ", "Kumiko"),
-    ("智子", "トモコ", "Tomoko"),
-    ("裕子", "ユウコ", "Yuko"),
-    ("直美", "ナオミ", "Naomi"),
-    ("彩", "アヤ", "Aya"),
-    ("愛", "アイ", "Ai"),
-    ("さくら", "サクラ", "Sakura"),
-    ("結衣", "ユイ", "Yui"),
-    ("千尋", "チヒロ", "Chihiro"),
-]
 DEPARTMENTS = [
     "人事課",
     "会計課",
@@ -130,12 +45,17 @@ ROLES = [
         "情報システム課",
     ),
 ]
+# The demo uses the first surnames and given names of names_ja (the most common ones)
+# and, on purpose, some look-alikes: variant kanji (髙橋/高橋, 渡邊/渡辺) and
+# same-sounding names (斎藤/斉藤).
+_DEMO_SURNAMES = [*names_ja.SURNAMES[:50], ("髙橋", "タカハシ"), ("渡邊", "ワタナベ")]
+_DEMO_GIVEN = names_ja.GIVEN_NAMES[:30]
 
 
 def _person(rng: random.Random, line: int, seen: set[str]) -> ImportRow:
-    sur, given = rng.choice(SURNAMES), rng.choice(GIVEN)
-    dept = rng.choice(DEPARTMENTS)
-    base = f"{given[2]}.{sur[2]}".lower()
+    (sur, sur_kana), (given, given_kana) = rng.choice(_DEMO_SURNAMES), rng.choice(_DEMO_GIVEN)
+    sur_en, given_en = names_ja.romaji_name(sur_kana), names_ja.romaji_name(given_kana)
+    base = f"{given_en}.{sur_en}".lower()
     uid, n = base, 1
     while uid in seen:  # namesakes get a number, as real mail systems do
         n += 1
@@ -145,11 +65,11 @@ def _person(rng: random.Random, line: int, seen: set[str]) -> ImportRow:
         line=line,
         id=uid,
         kind="person",
-        name_ja=f"{sur[0]} {given[0]}",
-        name_kana=f"{sur[1]} {given[1]}",
-        name_en=f"{given[2]} {sur[2]}",
+        name_ja=f"{sur} {given}",
+        name_kana=f"{sur_kana} {given_kana}",
+        name_en=f"{given_en} {sur_en}",
         email=f"{uid}@{DOMAIN}",
-        department=dept,
+        department=rng.choice(DEPARTMENTS),
         title=rng.choice(TITLES),
     )
 
@@ -210,10 +130,14 @@ def demo_rows(people: int = 200, seed: int = 2025) -> list[ImportRow]:
 
 
 def scale_rows(count: int, seed: int = 7) -> list[ImportRow]:
-    """``count`` synthetic people, for scale tests and benchmarks."""
-    rng = random.Random(seed)  # noqa: S311 - repeatable fake data, not secrets
-    seen: set[str] = set()
-    return [_person(rng, i + 2, seen) for i in range(count)]
+    """``count`` synthetic people (``names_ja.synthetic_entries``), as import rows."""
+    people = [e for e in names_ja.synthetic_entries(count + 1, seed=seed) if e.kind is Kind.PERSON]
+    return [
+        ImportRow(
+            i + 2, e.id, "person", e.name_ja, e.name_kana, e.name_en, e.email, e.department, e.title
+        )
+        for i, e in enumerate(people[:count])
+    ]
 
 
 def write_csv(path: Path, rows: list[ImportRow]) -> None:
