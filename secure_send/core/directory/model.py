@@ -131,15 +131,19 @@ class Device:
     @classmethod
     def from_checked_json(cls, obj: dict[str, Any]) -> Device:
         """Build from JSON that :meth:`from_json` accepted before (same bytes): no checks."""
-        return cls(
-            obj["id"],
-            obj["name"],
-            _b64(obj["sign_key"]),
-            _b64(obj["enc_key"]),
-            _b64(obj["enc_key_sig"]),
-            obj["enrolled"],
-            obj.get("revoked"),
+        device = object.__new__(cls)
+        # Filling __dict__ directly skips the frozen dataclass's per-field
+        # object.__setattr__: the fast path of a warm load, for already-checked data.
+        device.__dict__.update(
+            id=obj["id"],
+            name=obj["name"],
+            sign_key=_b64(obj["sign_key"]),
+            enc_key=_b64(obj["enc_key"]),
+            enc_key_sig=_b64(obj["enc_key_sig"]),
+            enrolled=obj["enrolled"],
+            revoked=obj.get("revoked"),
         )
+        return device
 
     def verify_key_binding(self, user_id: str) -> None:
         """Check that ``enc_key`` is vouched for by this device's own signing key.
@@ -256,21 +260,17 @@ class Entry:
 
         Only for entries a verifier has already validated (it recognises them by
         their Merkle leaf hash): skipping the checks makes a warm load of 100,000
-        entries about twice as fast. Never use it on unverified input.
+        entries several times faster. Never use it on unverified input.
         """
-        return cls(
-            obj["id"],
-            Kind(obj["kind"]),
-            obj["name_ja"],
-            obj["name_kana"],
-            obj["name_en"],
-            obj["email"],
-            obj["department"],
-            obj["title"],
-            Status(obj["status"]),
-            tuple(Device.from_checked_json(d) for d in obj["devices"]),
-            tuple(obj["members"]),
+        entry = object.__new__(cls)
+        entry.__dict__.update(  # see Device.from_checked_json
+            obj,
+            kind=Kind(obj["kind"]),
+            status=Status(obj["status"]),
+            devices=tuple(Device.from_checked_json(d) for d in obj["devices"]),
+            members=tuple(obj["members"]),
         )
+        return entry
 
     def check_shape(self) -> None:
         """Rules that involve several fields."""
@@ -284,12 +284,11 @@ class Entry:
             raise EntryError("a member is listed twice", "members")
 
 
-_URLSAFE = str.maketrans("-_", "+/")
-
-
 def _b64(text: str) -> bytes:
-    # binascii directly: base64.urlsafe_b64decode's argument handling costs 3x more.
-    return binascii.a2b_base64(text.translate(_URLSAFE) + "=" * (-len(text) % 4))
+    # binascii and str.replace directly: base64.urlsafe_b64decode (and str.translate)
+    # cost several times more, which matters 300,000 times per directory load.
+    std = text.replace("-", "+").replace("_", "/")
+    return binascii.a2b_base64(std + "=" * (-len(text) % 4))
 
 
 def check_email(value: object) -> str:

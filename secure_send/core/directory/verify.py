@@ -12,6 +12,7 @@ a directory is trusted whole or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hmac
 import json
 from collections.abc import Sequence
@@ -111,6 +112,7 @@ def check_header(
 def parse_entries(
     texts: Sequence[str], known: frozenset[bytes] = frozenset()
 ) -> tuple[list[Entry], list[bytes]]:
+    """Parse, check and hash entry texts (see :func:`verify_directory`)."""
     hashes = [merkle.leaf_hash(t.encode("utf-8")) for t in texts]
     joined = "[" + ",".join(texts) + "]"
     try:
@@ -166,14 +168,17 @@ def check_roles(entries: list[Entry]) -> None:
 def check_devices(entries: list[Entry], hashes: list[bytes], known: frozenset[bytes]) -> None:
     todo = [e for e, h in zip(entries, hashes, strict=True) if e.devices and h not in known]
 
-    def check(entry: Entry) -> None:
-        for device in entry.devices:
-            device.verify_key_binding(entry.id)
+    def check(batch: list[Entry]) -> None:
+        for entry in batch:
+            for device in entry.devices:
+                device.verify_key_binding(entry.id)
 
-    # libsodium releases the GIL: verifying signatures on two threads is ~2x faster.
+    # libsodium releases the GIL: two threads, one half each, are ~2x faster. (One
+    # future per entry would cost more in hand-offs than the signatures themselves.)
+    half = (len(todo) + 1) // 2
     with ThreadPoolExecutor(max_workers=2) as pool:
         try:
-            list(pool.map(check, todo, chunksize=256))
+            list(pool.map(check, [todo[:half], todo[half:]]))
         except EntryError as err:
             raise DeviceKeyError(str(err)) from None
 
@@ -199,6 +204,25 @@ def verify_directory(
     Raises:
         DirectoryError: its subclass names the failed check.
     """
+    # Hundreds of thousands of new objects would trigger the cyclic garbage
+    # collector again and again, scanning them all each time; none form cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify(data, anchor, state, consistency_proof, now, known_leaves)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _verify(
+    data: bytes,
+    anchor: TrustAnchor,
+    state: Checkpoint | None,
+    consistency_proof: Sequence[bytes],
+    now: dt.datetime,
+    known_leaves: frozenset[bytes],
+) -> VerifiedDirectory:
     bundle = Bundle.from_bytes(data)
     root = trusted_root(bundle, anchor, state)
     check_header(bundle, root, state, now, consistency_proof)
