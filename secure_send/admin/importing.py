@@ -14,20 +14,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from secure_send.core.directory.model import Entry, EntryError, Kind, check_email, check_id
+from secure_send.core.directory.model import (
+    DESCRIPTIVE_FIELDS,
+    Entry,
+    EntryError,
+    Kind,
+    check_email,
+    check_id,
+)
 from secure_send.core.errors import SecureSendError
 
-CSV_COLUMNS = (
-    "id",
-    "kind",
-    "name_ja",
-    "name_kana",
-    "name_en",
-    "email",
-    "department",
-    "title",
-    "members",
-)
+CSV_COLUMNS = (*DESCRIPTIVE_FIELDS, "members")
 
 
 @dataclass(frozen=True)

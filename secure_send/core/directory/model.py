@@ -44,6 +44,19 @@ class Status(enum.Enum):
     DEPARTED = "departed"
 
 
+# The fields an import sets, and all fields of an entry's JSON (design §4).
+DESCRIPTIVE_FIELDS = (
+    "id",
+    "kind",
+    "name_ja",
+    "name_kana",
+    "name_en",
+    "email",
+    "department",
+    "title",
+)
+ENTRY_FIELDS = frozenset((*DESCRIPTIVE_FIELDS, "status", "devices", "members"))
+
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _MAX_TEXT = 200
@@ -213,19 +226,7 @@ class Entry:
     @classmethod
     def from_json(cls, obj: object) -> Entry:
         """Strictly parse and validate; raises :class:`EntryError` naming the field."""
-        keys = {
-            "id",
-            "kind",
-            "name_ja",
-            "name_kana",
-            "name_en",
-            "email",
-            "department",
-            "title",
-            "status",
-            "devices",
-            "members",
-        }
+        keys = ENTRY_FIELDS
         if not isinstance(obj, dict) or obj.keys() != keys:
             raise EntryError("entry has missing or unknown fields")
         try:
