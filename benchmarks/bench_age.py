@@ -378,14 +378,7 @@ def _bench(args: argparse.Namespace, workdir: Path, age_bin: str) -> int:
             Case("decrypt(ours ct) -> /dev/null", "decrypt", ct_ours, False, "ours"),
         ]
 
-    for rnd in range(1, args.repeat + 1):
-        t_round = time.perf_counter()
-        for case in cases:
-            check = None if args.no_verify or rnd != 1 else digest
-            for tool in TOOLS:  # alternate: ours, age, ours, age ...
-                case.runs[tool].append(run_one(setup, case, tool, rnd, check))
-        took = time.perf_counter() - t_round
-        print(f"round {rnd}/{args.repeat} done in {took:.1f} s", flush=True)
+    _run_rounds(setup, cases, args, digest)
 
     rows = summarize(cases, size)
     print()
@@ -402,32 +395,52 @@ def _bench(args: argparse.Namespace, workdir: Path, age_bin: str) -> int:
     print_table(rows)
 
     if args.json is not None:
-        report = {
-            "size_bytes": size,
-            "repeat": args.repeat,
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": sys.version,
-            "secure_send": setup.secure_send,
-            "age": setup.age,
-            "age_version": tool_version([setup.age, "--version"]),
-            "mb": MB,
-            "targets": {"ratio_min": RATIO_TARGET, "ours_peak_rss_mb_max": RSS_TARGET_MB},
-            "summary": rows,
-            "cases": [
-                {
-                    "name": c.name,
-                    "op": c.op,
-                    "input": c.input_made_by,
-                    "output": "file" if c.to_file else DEV_NULL,
-                    "runs": {t: [asdict(r) for r in c.runs[t]] for t in TOOLS},
-                }
-                for c in cases
-            ],
-        }
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"raw numbers: {args.json}")
+        _write_json(args, setup, cases, rows)
     return 0
+
+
+def _run_rounds(setup: Setup, cases: list[Case], args: argparse.Namespace, digest: str) -> None:
+    """Time every case, alternating the tools; verify decrypted bytes in round 1."""
+    for rnd in range(1, args.repeat + 1):
+        t_round = time.perf_counter()
+        for case in cases:
+            check = None if args.no_verify or rnd != 1 else digest
+            for tool in TOOLS:  # alternate: ours, age, ours, age ...
+                case.runs[tool].append(run_one(setup, case, tool, rnd, check))
+        took = time.perf_counter() - t_round
+        print(f"round {rnd}/{args.repeat} done in {took:.1f} s", flush=True)
+
+
+def _write_json(
+    args: argparse.Namespace, setup: Setup, cases: list[Case], rows: list[dict[str, object]]
+) -> None:
+    """Every raw run, for later analysis."""
+    size = setup.size
+    report = {
+        "size_bytes": size,
+        "repeat": args.repeat,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version,
+        "secure_send": setup.secure_send,
+        "age": setup.age,
+        "age_version": tool_version([setup.age, "--version"]),
+        "mb": MB,
+        "targets": {"ratio_min": RATIO_TARGET, "ours_peak_rss_mb_max": RSS_TARGET_MB},
+        "summary": rows,
+        "cases": [
+            {
+                "name": c.name,
+                "op": c.op,
+                "input": c.input_made_by,
+                "output": "file" if c.to_file else DEV_NULL,
+                "runs": {t: [asdict(r) for r in c.runs[t]] for t in TOOLS},
+            }
+            for c in cases
+        ],
+    }
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"raw numbers: {args.json}")
 
 
 if __name__ == "__main__":
