@@ -131,7 +131,9 @@ def demo_rows(people: int = 200, seed: int = 2025) -> list[ImportRow]:
 
 def scale_rows(count: int, seed: int = 7) -> list[ImportRow]:
     """``count`` synthetic people (``names_ja.synthetic_entries``), as import rows."""
-    people = [e for e in names_ja.synthetic_entries(count + 1, seed=seed) if e.kind is Kind.PERSON]
+    # synthetic_entries(n) holds n // 1000 role mailboxes (at least one); ask for enough.
+    total = count + count // 999 + 2
+    people = [e for e in names_ja.synthetic_entries(total, seed=seed) if e.kind is Kind.PERSON]
     return [
         ImportRow(
             i + 2, e.id, "person", e.name_ja, e.name_kana, e.name_en, e.email, e.department, e.title

@@ -21,10 +21,11 @@ from typing import Any
 import nacl.signing
 
 from secure_send.admin.keys import OFFLINE_README, read_key, write_key
+from secure_send.admin.replay_cache import current_entries
 from secure_send.core.atomic import AtomicOutput
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
-from secure_send.core.directory.log import Action, Event, replay
+from secure_send.core.directory.log import Action, Event, apply, replay
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.refresh import Delta
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
@@ -93,6 +94,10 @@ class OrgHome:
     @property
     def pending_dir(self) -> Path:
         return self.path / "pending"
+
+    @property
+    def cache_file(self) -> Path:
+        return self.path / "cache" / "replay.json"
 
     @property
     def bundle_file(self) -> Path:
@@ -204,13 +209,14 @@ class OrgHome:
         stamps every event; an enrolment passes the time its device carries.
         """
         self.require()
-        events = self.events()
+        entries, lines = current_entries(self.log_file, self.cache_file)
         time = time or format_time(utc_now())
         new = [
-            Event(len(events) + i, time, operator, action, data)
+            Event(len(lines) + i, time, operator, action, data)
             for i, (action, data) in enumerate(changes)
         ]
-        replay([*events, *new])  # raises LogError if any does not apply
+        for event in new:  # raises LogError if any does not apply
+            apply(entries, event)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as f:
             f.write(b"".join(e.canonical_bytes() + b"\n" for e in new))
@@ -219,8 +225,8 @@ class OrgHome:
         return new
 
     def entries(self) -> dict[str, Entry]:
-        """The directory as the log says it is now."""
-        return replay(self.events())
+        """The directory as the log says it is now (replay, helped by the cache)."""
+        return current_entries(self.log_file, self.cache_file)[0]
 
     # ---------------------------------------------------------------- publishing
 
@@ -235,8 +241,8 @@ class OrgHome:
         now = now or utc_now()
         settings = self.settings()
         root = self.current_root()
-        events = self.events()
-        entries = sorted(replay(events).values(), key=lambda e: e.id)
+        current, lines = current_entries(self.log_file, self.cache_file)
+        entries = sorted(current.values(), key=lambda e: e.id)
         texts = tuple(e.canonical_bytes().decode("utf-8") for e in entries)
         previous = self.published()
         header = SnapshotHeader(
@@ -246,8 +252,8 @@ class OrgHome:
             expires=format_time(now + dt.timedelta(hours=settings.snapshot_hours)),
             entry_count=len(texts),
             entries_root=merkle.root(t.encode("utf-8") for t in texts),
-            log_size=len(events),
-            log_root=merkle.root(e.canonical_bytes() for e in events),
+            log_size=len(lines),
+            log_root=merkle.root(lines),
             previous=body_hash(previous.header.body()) if previous else "",
             root_version=root.version,
         ).signed_by(self.signing_key())
