@@ -1,0 +1,220 @@
+"""The signed manifest of a drop, and recipients' signed download receipts (design §3).
+
+A manifest says who sent what to whom: drop id, sender and sending device,
+every recipient with the device keys the file key was wrapped to, each blob's
+ciphertext SHA-256 and size, times, classification, the cipher suite, and the
+directory snapshot the sender relied on. It is signed by the sending device's
+Ed25519 key and verified against the verified directory *before* anything is
+decrypted. It carries no file name, no message and no plaintext size: those
+travel only inside the encrypted metadata blob.
+
+A receipt is signed by a recipient device over {drop id, blob hashes, time}; the
+sender shows a receipt only after verifying it: the server's word is never proof.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.exceptions
+import nacl.signing
+
+from secure_send.core.directory import canonical
+from secure_send.core.directory.model import Device, Entry, Kind, check_id
+from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
+from secure_send.core.errors import SecureSendError
+
+MANIFEST_TYPE = "secure-send/manifest/v1"
+RECEIPT_TYPE = "secure-send/receipt/v1"
+SUITES = frozenset({"age-x25519-v1"})  # a CRYPTREC suite will be added beside it
+DROP_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+BLOB_ID = re.compile(r"[a-z0-9]{1,16}")
+
+
+class EnvelopeError(SecureSendError):
+    """A manifest or receipt is malformed or does not verify; nothing may be decrypted."""
+
+
+class Classification(enum.Enum):
+    """Confidentiality levels of the Japanese government standard (機密性1, 2, 3)."""
+
+    C1 = "c1"
+    C2 = "c2"
+    C3 = "c3"
+
+
+def new_drop_id() -> str:
+    """A random, unguessable drop id (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Blob:
+    """One uploaded ciphertext: a file, or the encrypted metadata (``kind="metadata"``)."""
+
+    id: str
+    kind: str  # "file" or "metadata"
+    sha256: bytes
+    size: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Canonical JSON object."""
+        return {"id": self.id, "kind": self.kind, "sha256": b64u(self.sha256), "size": self.size}
+
+
+@dataclass(frozen=True)
+class RecipientRef:
+    """A recipient person and the device ids the file key was wrapped to."""
+
+    user: str
+    devices: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Canonical JSON object."""
+        return {"user": self.user, "devices": list(self.devices)}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the sending device signs."""
+
+    drop_id: str
+    sender: str
+    sender_device: str
+    recipients: tuple[RecipientRef, ...]
+    blobs: tuple[Blob, ...]
+    created: str
+    expires: str
+    classification: Classification
+    suite: str
+    directory_epoch: int
+    directory_header: str  # body hash of the snapshot header the sender verified
+
+    def body(self) -> dict[str, Any]:
+        """The signed JSON object."""
+        return {
+            "type": MANIFEST_TYPE,
+            "drop_id": self.drop_id,
+            "sender": {"user": self.sender, "device": self.sender_device},
+            "recipients": [r.to_json() for r in self.recipients],
+            "blobs": [b.to_json() for b in self.blobs],
+            "created": self.created,
+            "expires": self.expires,
+            "classification": self.classification.value,
+            "suite": self.suite,
+            "directory": {"epoch": self.directory_epoch, "header": self.directory_header},
+        }
+
+    def sign(self, key: nacl.signing.SigningKey) -> SignedManifest:
+        """Sign with the sending device's key."""
+        return SignedManifest(self, key.sign(_message(MANIFEST_TYPE, self.body())).signature)
+
+
+def _message(doc_type: str, body: dict[str, Any]) -> bytes:
+    return doc_type.encode("ascii") + b"\n" + canonical.dumps(body)
+
+
+def verify_signature(key: bytes, message: bytes, sig: bytes, what: str) -> None:
+    try:
+        nacl.signing.VerifyKey(key).verify(message, sig)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        raise EnvelopeError(f"{what} signature does not verify") from None
+
+
+@dataclass(frozen=True)
+class SignedManifest:
+    """A manifest with the sending device's signature."""
+
+    manifest: Manifest
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """For sending to the server."""
+        return {"body": self.manifest.body(), "sig": b64u(self.signature)}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> SignedManifest:
+        """Strictly parse; raises :class:`EnvelopeError`."""
+        try:
+            return cls(_parse_manifest(obj["body"]), unb64u(obj["sig"], 64))
+        except (KeyError, TypeError, ValueError, EncodingError, SecureSendError) as err:
+            if isinstance(err, EnvelopeError):
+                raise
+            raise EnvelopeError(f"malformed manifest ({err})") from None
+
+    def verify(self, directory: dict[str, Entry]) -> Manifest:
+        """Check the manifest against a *verified* directory; return it if it holds.
+
+        Checks: known suite; the sender is an active person whose named device is
+        active and made the signature; every recipient is an active person and
+        every listed device is one of their active devices; expiry after creation.
+
+        Raises:
+            EnvelopeError: any check fails (the drop must be shown as dangerous).
+        """
+        m = self.manifest
+        sender = directory.get(m.sender)
+        device = active_device(sender, m.sender_device, "sender")
+        verify_signature(
+            device.sign_key, _message(MANIFEST_TYPE, m.body()), self.signature, "manifest"
+        )
+        if not m.recipients:
+            raise EnvelopeError("the manifest names no recipient")
+        for ref in m.recipients:
+            person = directory.get(ref.user)
+            if not ref.devices:  # nobody could open it: a person without keys is no recipient
+                raise EnvelopeError(f"recipient {ref.user!r} lists no device")
+            for device_id in ref.devices:
+                active_device(person, device_id, "recipient")
+        if parse_time(m.expires) <= parse_time(m.created):
+            raise EnvelopeError("manifest expires before it was created")
+        return m
+
+
+def active_device(entry: Entry | None, device_id: str, who: str) -> Device:
+    if entry is None or entry.kind is not Kind.PERSON or not entry.active:
+        raise EnvelopeError(f"the {who} is not an active person in the verified directory")
+    for device in entry.active_devices():
+        if device.id == device_id:
+            return device
+    raise EnvelopeError(f"the {who}'s device {device_id!r} is not active in the directory")
+
+
+def _parse_manifest(body: Any) -> Manifest:
+    if body["type"] != MANIFEST_TYPE or len(body) != 10:
+        raise EnvelopeError("not a version 1 manifest")
+    if body["suite"] not in SUITES:
+        raise EnvelopeError(f"unknown cipher suite {body['suite']!r}")
+    if not DROP_ID.fullmatch(body["drop_id"]):
+        raise EnvelopeError("invalid drop id")
+    parse_time(body["created"])
+    parse_time(body["expires"])
+    return Manifest(
+        drop_id=body["drop_id"],
+        sender=check_id(body["sender"]["user"]),
+        sender_device=check_id(body["sender"]["device"], "device id"),
+        recipients=tuple(
+            RecipientRef(check_id(r["user"]), tuple(check_id(d, "device id") for d in r["devices"]))
+            for r in body["recipients"]
+        ),
+        blobs=tuple(_parse_blob(b) for b in body["blobs"]),
+        created=body["created"],
+        expires=body["expires"],
+        classification=Classification(body["classification"]),
+        suite=body["suite"],
+        directory_epoch=int(body["directory"]["epoch"]),
+        directory_header=str(body["directory"]["header"]),
+    )
+
+
+def _parse_blob(obj: Any) -> Blob:
+    if not BLOB_ID.fullmatch(obj["id"]) or obj["kind"] not in ("file", "metadata"):
+        raise EnvelopeError("invalid blob entry")
+    size = obj["size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise EnvelopeError("invalid blob size")
+    return Blob(obj["id"], obj["kind"], unb64u(obj["sha256"], 32), size)

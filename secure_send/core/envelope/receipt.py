@@ -1,0 +1,101 @@
+"""Download receipts: a recipient device's signed statement that it received a drop.
+
+Guarantees: a receipt verifies only under the recipient device's Ed25519 key as
+listed in the verified directory, and only for the exact blob hashes of the
+drop's manifest; the sender shows "downloaded at …" only for such receipts.
+Not guaranteed: that the recipient *read* the files (only that the device
+received and authenticated them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.signing
+
+from secure_send.core.directory import canonical
+from secure_send.core.directory.model import Entry, check_id
+from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
+from secure_send.core.envelope.manifest import (
+    DROP_ID,
+    RECEIPT_TYPE,
+    EnvelopeError,
+    Manifest,
+    active_device,
+    verify_signature,
+)
+
+
+def _message(body: dict[str, Any]) -> bytes:
+    return RECEIPT_TYPE.encode("ascii") + b"\n" + canonical.dumps(body)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """{drop id, recipient, device, blob hashes, time}, signed by the recipient device."""
+
+    drop_id: str
+    user: str
+    device: str
+    blob_hashes: tuple[bytes, ...]
+    time: str
+    signature: bytes = b""
+
+    def body(self) -> dict[str, Any]:
+        """The signed JSON object."""
+        return {
+            "type": RECEIPT_TYPE,
+            "drop_id": self.drop_id,
+            "user": self.user,
+            "device": self.device,
+            "blobs": [b64u(h) for h in self.blob_hashes],
+            "time": self.time,
+        }
+
+    def signed_by(self, key: nacl.signing.SigningKey) -> Receipt:
+        """A copy signed by the recipient device."""
+        return Receipt(**{**self.__dict__, "signature": key.sign(_message(self.body())).signature})
+
+    def to_json(self) -> dict[str, Any]:
+        """For sending to the server."""
+        return {"body": self.body(), "sig": b64u(self.signature)}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Receipt:
+        """Strictly parse; raises :class:`EnvelopeError`."""
+        try:
+            body = obj["body"]
+            if (
+                body["type"] != RECEIPT_TYPE
+                or len(body) != 6
+                or not DROP_ID.fullmatch(body["drop_id"])
+            ):
+                raise EnvelopeError("not a version 1 receipt")
+            parse_time(body["time"])
+            return cls(
+                drop_id=body["drop_id"],
+                user=check_id(body["user"]),
+                device=check_id(body["device"], "device id"),
+                blob_hashes=tuple(unb64u(h, 32) for h in body["blobs"]),
+                time=body["time"],
+                signature=unb64u(obj["sig"], 64),
+            )
+        except (KeyError, TypeError, EncodingError) as err:
+            raise EnvelopeError(f"malformed receipt ({err})") from None
+
+    def verify(self, manifest: Manifest, directory: dict[str, Entry]) -> None:
+        """Check against the drop's manifest and the verified directory.
+
+        Raises:
+            EnvelopeError: another drop or blob set, a non-recipient, or a bad signature.
+        """
+        if self.drop_id != manifest.drop_id:
+            raise EnvelopeError("receipt is for another drop")
+        if self.blob_hashes != tuple(b.sha256 for b in manifest.blobs):
+            raise EnvelopeError("receipt names other files than the drop holds")
+        listed = {(r.user, d) for r in manifest.recipients for d in r.devices}
+        if (self.user, self.device) not in listed:
+            raise EnvelopeError("receipt from a device the drop was not sent to")
+        device = active_device(directory.get(self.user), self.device, "recipient")
+        verify_signature(device.sign_key, _message(self.body()), self.signature, "receipt")

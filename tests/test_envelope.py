@@ -1,0 +1,183 @@
+"""Signed manifests and receipts, checked against a real (verified) directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from secure_send.admin import ops
+from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.log import Action
+from secure_send.core.directory.model import Entry
+from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.envelope.manifest import (
+    Blob,
+    Classification,
+    EnvelopeError,
+    Manifest,
+    RecipientRef,
+    SignedManifest,
+    new_drop_id,
+)
+from secure_send.core.envelope.receipt import Receipt
+from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO, enrol_device, new_org
+
+NOW = utc_now()
+
+
+class Org:
+    """A small organisation: Hanako (sender) and Taro (recipient) with devices."""
+
+    def __init__(self, path: Path) -> None:
+        self.home = new_org(path, devices=False)
+        self.hanako = enrol_device(self.home, HANAKO, "laptop")
+        self.taro = enrol_device(self.home, TARO, "desktop")
+
+    def directory(self) -> dict[str, Entry]:
+        return self.home.entries()
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Org:
+    return Org(tmp_path / "org")
+
+
+def _manifest(**changes: object) -> Manifest:
+    blob = Blob("f0", "file", hashlib.sha256(b"ciphertext").digest(), 10)
+    meta = Blob("meta", "metadata", hashlib.sha256(b"meta").digest(), 4)
+    base = Manifest(
+        drop_id=new_drop_id(),
+        sender=HANAKO,
+        sender_device="laptop",
+        recipients=(RecipientRef(TARO, ("desktop",)), RecipientRef(HANAKO, ("laptop",))),
+        blobs=(blob, meta),
+        created=format_time(NOW),
+        expires=format_time(NOW + dt.timedelta(days=7)),
+        classification=Classification.C3,
+        suite="age-x25519-v1",
+        directory_epoch=3,
+        directory_header="x" * 43,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _round_trip(signed: SignedManifest) -> SignedManifest:
+    return SignedManifest.from_json(signed.to_json())
+
+
+def test_manifest_signed_by_the_sending_device_verifies(org: Org) -> None:
+    manifest = _manifest()
+    signed = _round_trip(manifest.sign(org.hanako.signing))
+    assert signed.verify(org.directory()) == manifest
+
+
+def test_manifest_carries_no_names_or_message(org: Org) -> None:
+    text = str(_manifest().sign(org.hanako.signing).to_json())
+    assert set(_manifest().body()) == {
+        "type",
+        "drop_id",
+        "sender",
+        "recipients",
+        "blobs",
+        "created",
+        "expires",
+        "classification",
+        "suite",
+        "directory",
+    }
+    assert "name" not in text
+
+
+def test_signature_by_another_device_is_refused(org: Org) -> None:
+    with pytest.raises(EnvelopeError, match="signature"):
+        _manifest().sign(DeviceKeys.generate().signing).verify(org.directory())
+
+
+def test_changed_manifest_is_refused(org: Org) -> None:
+    signed = _manifest().sign(org.hanako.signing)
+    swapped = Blob("f0", "file", hashlib.sha256(b"other").digest(), 10)
+    tampered = SignedManifest(replace(signed.manifest, blobs=(swapped,)), signed.signature)
+    with pytest.raises(EnvelopeError, match="signature"):
+        tampered.verify(org.directory())
+
+
+def test_revoked_sender_device_is_refused(org: Org) -> None:
+    signed = _manifest().sign(org.hanako.signing)
+    ops.change(org.home, OPERATOR, Action.REVOKE_DEVICE, {"user": HANAKO, "device": "laptop"})
+    with pytest.raises(EnvelopeError, match="sender's device"):
+        signed.verify(org.directory())
+
+
+@pytest.mark.parametrize(
+    "recipients",
+    [
+        pytest.param((RecipientRef(JIRO, ("desktop",)),), id="device-of-someone-else"),
+        pytest.param((RecipientRef("nobody", ()),), id="unknown-person"),
+        pytest.param((RecipientRef(ROLE, ()),), id="role-not-expanded"),
+    ],
+)
+def test_recipients_must_be_active_people_with_those_devices(
+    org: Org, recipients: tuple[RecipientRef, ...]
+) -> None:
+    signed = _manifest(recipients=recipients).sign(org.hanako.signing)
+    with pytest.raises(EnvelopeError, match="recipient"):
+        signed.verify(org.directory())
+
+
+def test_departed_recipient_is_refused(org: Org) -> None:
+    signed = _manifest().sign(org.hanako.signing)
+    ops.change(org.home, OPERATOR, Action.DEPART, {"user": TARO})
+    with pytest.raises(EnvelopeError, match="recipient"):
+        signed.verify(org.directory())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("suite", "rot13-v1"), ("drop_id", "../../etc/passwd"), ("drop_id", "short")],
+)
+def test_malformed_manifest_is_refused(org: Org, field: str, value: str) -> None:
+    obj = _manifest().sign(org.hanako.signing).to_json()
+    obj["body"][field] = value
+    with pytest.raises(EnvelopeError):
+        SignedManifest.from_json(obj)
+
+
+def test_expiry_before_creation_is_refused(org: Org) -> None:
+    signed = _manifest(expires=format_time(NOW - dt.timedelta(seconds=1))).sign(org.hanako.signing)
+    with pytest.raises(EnvelopeError, match="expires"):
+        signed.verify(org.directory())
+
+
+def _receipt(manifest: Manifest, keys: DeviceKeys, **changes: object) -> Receipt:
+    base = Receipt(
+        manifest.drop_id,
+        TARO,
+        "desktop",
+        tuple(b.sha256 for b in manifest.blobs),
+        format_time(NOW),
+    )
+    return replace(base, **changes).signed_by(keys.signing)  # type: ignore[arg-type]
+
+
+def test_receipt_from_the_recipient_device_verifies(org: Org) -> None:
+    manifest = _manifest()
+    receipt = Receipt.from_json(_receipt(manifest, org.taro).to_json())
+    receipt.verify(manifest, org.directory())
+
+
+def test_receipt_checks(org: Org) -> None:
+    manifest = _manifest()
+    directory = org.directory()
+    cases = {
+        "another drop": _receipt(manifest, org.taro, drop_id=new_drop_id()),
+        "other files": _receipt(manifest, org.taro, blob_hashes=(b"\0" * 32,)),
+        "not sent to": _receipt(manifest, org.taro, user=JIRO),
+        "signature": _receipt(manifest, DeviceKeys.generate()),
+    }
+    for message, receipt in cases.items():
+        with pytest.raises(EnvelopeError, match=message):
+            receipt.verify(manifest, directory)
