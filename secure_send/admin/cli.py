@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from secure_send.admin import ops, views
+from secure_send.admin import audit_commands, ops, views
 from secure_send.admin.home import OrgHome
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import Action
@@ -99,7 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="show the organisation, or one entry")
     s.add_argument("id", nargs="?")
     sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
+    _add_audit(sub)
     return p
+
+
+def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = sub.add_parser("audit", help="the drop server's audit log (verify, export)")
+    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    s = asub.add_parser("verify", help="check the hash chain of the audit log")
+    s.add_argument("--expect-head", metavar="SEQ:HASH", help="a head recorded earlier")
+    s = asub.add_parser("export", help="export records for a breach report")
+    s.add_argument("--format", choices=("csv", "json"), required=True)
+    s.add_argument("--since", metavar="TIME", help="from TIME (2026-11-27 or …T09:00:00Z)")
+    s.add_argument("--until", metavar="TIME", help="before TIME (exclusive)")
+    s.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         out.show(home, args.id)
     elif cmd == "verify":
         out.verified(views.verify_home(home))
+    elif cmd == "audit":
+        audit_commands.run(home, args, out)
     return 0
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from secure_send.admin.home import HomeError, OrgHome
 from secure_send.admin.importing import ImportRow, read_csv
+from secure_send.core.audit import VerifyReport
 from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import replay
@@ -180,6 +181,21 @@ class Output:
             f"OK: {report['org']} epoch {report['epoch']}, {report['entries']} "
             f"entries, log {report['log_size']} events, expires {report['expires']}",
         )
+
+    def audit_verified(self, report: VerifyReport) -> None:
+        """After ``audit verify``."""
+        head = f"{report.head_seq}:{report.head_hash}"
+        text = (
+            f"OK: {report.records} audit records, {report.first_time} to {report.last_time}\n"
+            f"  head {head} (record it elsewhere; later: --expect-head {head})"
+            if report.records
+            else "OK: the audit log is empty"
+        )
+        self._emit({**asdict(report), "head": head}, text)
+
+    def exported(self, count: int, path: Path) -> None:
+        """After ``audit export -o FILE``."""
+        self._emit({"records": count, "file": str(path)}, f"Exported {count} records to {path}")
 
     def show(self, home: OrgHome, entry_id: str | None) -> None:
         """One entry in full, or a summary of the organisation."""
