@@ -46,7 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--operator", default=None, help="who is acting (default: login name)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_setup(sub)
+    _add_people(sub)
+    _add_audit(sub)
+    return p
 
+
+_Sub = argparse._SubParsersAction  # the type argparse gives subcommand registries
+
+
+def _add_setup(sub: _Sub[argparse.ArgumentParser]) -> None:
+    """Organisation set-up, import and publishing."""
     s = sub.add_parser("init", help="create an organisation")
     s.add_argument("--org", required=True)
     s.add_argument("--roots", type=int, default=3, help="number of root keys (default 3)")
@@ -69,15 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--scale", type=int, metavar="N", help="N synthetic entries")
     s.add_argument("-o", "--output", type=Path, required=True)
 
+    s = sub.add_parser("client-config", help="print the client configuration (JSON)")
+    s.add_argument("--server-url", default=None)
+    sub.add_parser("rotate-signing-key", help="new directory signing key (root-key ceremony)")
+    sub.add_parser("publish", help="sign and publish a fresh snapshot")
+    s = sub.add_parser("show", help="show the organisation, or one entry")
+    s.add_argument("id", nargs="?")
+    sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
+
+
+def _add_people(sub: _Sub[argparse.ArgumentParser]) -> None:
+    """Enrolment and changes to people and roles."""
     s = sub.add_parser("enrol-code", help="print a one-time enrolment code for a person")
     s.add_argument("user")
     s.add_argument("--hours", type=int, default=72)
 
     s = sub.add_parser("enrol-request", help="process an enrolment request file")
     s.add_argument("file", type=Path)
-
-    s = sub.add_parser("client-config", help="print the client configuration (JSON)")
-    s.add_argument("--server-url", default=None)
 
     s = sub.add_parser("approve", help="list pending enrolments, or approve one")
     s.add_argument("user", nargs="?")
@@ -94,16 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("role")
     s.add_argument("members", nargs="+")
 
-    sub.add_parser("rotate-signing-key", help="new directory signing key (root-key ceremony)")
-    sub.add_parser("publish", help="sign and publish a fresh snapshot")
-    s = sub.add_parser("show", help="show the organisation, or one entry")
-    s.add_argument("id", nargs="?")
-    sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
-    _add_audit(sub)
-    return p
 
-
-def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_audit(sub: _Sub[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser("audit", help="the drop server's audit log (verify, export)")
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     s = asub.add_parser("verify", help="check the hash chain of the audit log")
