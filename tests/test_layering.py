@@ -13,7 +13,7 @@ import sys
 
 import secure_send
 
-QT_FREE_PACKAGES = ("secure_send.core", "secure_send.cli")
+QT_FREE_PACKAGES = ("secure_send.core", "secure_send.cli", "secure_send.server")
 
 
 def _modules(prefix: str) -> list[str]:

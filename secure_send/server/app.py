@@ -1,0 +1,126 @@
+"""The FastAPI application: wiring, JSON errors for everything, and the body cap.
+
+Guarantees: every error response, including validation errors, unknown paths
+and unexpected exceptions, is JSON ``{"code": ..., "message": ...}`` with a
+stable code; no request body larger than ``max_body_bytes`` reaches a route
+(413 ``too_large``, whether or not the client sent Content-Length); the server
+never echoes request data or secrets into error messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from secure_send.admin.home import OrgHome
+from secure_send.server import routes
+from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
+from secure_send.server.config import ServerConfig
+from secure_send.server.state import ServerState
+from secure_send.server.storage import FolderBlobStore, SqliteMetadataStore
+
+log = logging.getLogger("secure_send.server")
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """The one error shape."""
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over ``limit`` bytes with 413 JSON."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, "too_large", f"request body over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()[:5])
+        return error_response(400, "invalid_request", f"invalid request ({where})")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(500, "internal", "internal server error")
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    """Build the application for one organisation home (which must exist)."""
+    home = OrgHome(config.home)
+    home.require()
+    meta = SqliteMetadataStore(config.state_dir / "meta.sqlite")
+    limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
+    auth = Authenticator(DirectoryCache(home), meta, limiter, config.clock_window)
+    state = ServerState(config, home, meta, FolderBlobStore(config.state_dir / "blobs"), auth)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        meta.close()
+
+    app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
+    app.state.server = state
+    _install_handlers(app)
+    app.include_router(routes.router)
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    return app

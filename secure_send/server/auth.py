@@ -1,0 +1,170 @@
+"""Request authentication: an RFC 9421 signature by a device in the current directory.
+
+Guarantees of :meth:`Authenticator.authenticate`: it returns only if the request
+is signed as :mod:`secure_send.core.httpsig` requires, by a device listed in the
+organisation's *currently published* directory (verified against the org's own
+trust anchor, reloaded whenever the bundle file changes), that device is not
+revoked and its user is active, and the ``(keyid, nonce)`` pair was never seen
+within the clock window. Otherwise it raises :class:`ApiError` (401, or 429 once
+a client IP has failed too often) with one stable code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secure_send.admin.home import OrgHome
+from secure_send.core import httpsig
+from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.directory.model import Device, Entry, Kind
+from secure_send.core.directory.verify import verify_directory
+from secure_send.core.encoding import utc_now
+from secure_send.server.storage import MetadataStore
+
+
+class ApiError(Exception):
+    """An error answered as JSON ``{"code", "message"}`` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def unauthorized(code: str, message: str) -> ApiError:
+    """A 401 with a stable code."""
+    return ApiError(401, code, message)
+
+
+class DirectoryCache:
+    """The published directory, verified once per version of the bundle file."""
+
+    def __init__(self, home: OrgHome) -> None:
+        self._home = home
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._entries: dict[str, Entry] = {}
+
+    def _file_stamp(self, path: Path) -> tuple[int, int, int]:
+        st = path.stat()
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def entries(self) -> dict[str, Entry]:
+        """Entries by id; re-verified whenever the bundle file was replaced.
+
+        Raises:
+            DirectoryError: the published bundle does not verify (nobody can log in).
+        """
+        with self._lock:
+            stamp = self._file_stamp(self._home.bundle_file)
+            if stamp != self._stamp:
+                data = self._home.bundle_file.read_bytes()
+                verified = verify_directory(data, self._home.anchor(), now=utc_now())
+                self._entries = verified.by_id()
+                self._stamp = stamp
+            return self._entries
+
+    def device(self, user: str, device: str) -> tuple[Entry, Device]:
+        """The active person and active device a key id names, or a 401."""
+        entry = self.entries().get(user)
+        found = None if entry is None else next((d for d in entry.devices if d.id == device), None)
+        if entry is None or found is None or entry.kind is not Kind.PERSON:
+            raise unauthorized("unknown_device", "no such device in the directory")
+        if not entry.active or not found.active:
+            raise unauthorized("revoked_device", "this device or its user is no longer active")
+        return entry, found
+
+
+@dataclass
+class FailureLimiter:
+    """A token bucket per client IP, spent by failed authentications (memory only)."""
+
+    burst: int
+    per_minute: int
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _level(self, ip: str, now: float) -> float:
+        tokens, last = self._buckets.get(ip, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - last) * self.per_minute / 60.0)
+
+    def allowed(self, ip: str) -> bool:
+        """Whether this IP may try again (at least one token left)."""
+        with self._lock:
+            return self._level(ip, time.monotonic()) >= 1.0
+
+    def failed(self, ip: str) -> None:
+        """Spend one token for a failure."""
+        with self._lock:
+            now = time.monotonic()
+            self._buckets[ip] = (max(0.0, self._level(ip, now) - 1.0), now)
+            if len(self._buckets) > 100_000:  # bound memory: forget the oldest
+                oldest = min(self._buckets, key=lambda k: self._buckets[k][1])
+                del self._buckets[oldest]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated request's user and device."""
+
+    user: Entry
+    device: Device
+
+
+class Authenticator:
+    """Verifies signed requests; see the module docstring."""
+
+    def __init__(
+        self,
+        directory: DirectoryCache,
+        store: MetadataStore,
+        limiter: FailureLimiter,
+        window: dt.timedelta,
+    ) -> None:
+        self.directory = directory
+        self.store = store
+        self.limiter = limiter
+        self.window = window
+
+    def authenticate(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, ip: str
+    ) -> Caller:
+        """Authenticate one request, or raise :class:`ApiError`."""
+        if not self.limiter.allowed(ip):
+            raise ApiError(429, "rate_limited", "too many failed authentications; wait a minute")
+        try:
+            return self._authenticate(method, url, headers, body)
+        except ApiError:
+            self.limiter.failed(ip)
+            raise
+
+    def _authenticate(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Caller:
+        found: list[tuple[Entry, Device]] = []
+
+        def resolve(user: str, device: str) -> bytes:
+            found.append(self.directory.device(user, device))
+            return found[-1][1].sign_key
+
+        now = utc_now()
+        try:
+            signed = httpsig.verify_request(
+                method, url, headers, body, resolve, now=now, window=self.window
+            )
+        except httpsig.SignatureError as err:
+            raise unauthorized(err.code, str(err)) from None
+        except (DirectoryError, OSError):
+            raise ApiError(
+                503, "directory_unavailable", "the published directory does not verify"
+            ) from None
+        expires = signed.created + int(self.window.total_seconds()) + 1
+        if not self.store.remember_nonce(
+            signed.key_id, signed.nonce, expires, int(now.timestamp())
+        ):
+            raise unauthorized("replayed", "this request was already received (nonce reused)")
+        user, device = found[-1]
+        return Caller(user, device)

@@ -1,0 +1,115 @@
+"""Server configuration: the organisation home plus optional ``HOME/server.toml``.
+
+Every setting has a safe default (listen on 127.0.0.1 only); ``server.toml``
+may override any of them, and command-line options override the file. Unknown
+keys are refused, so a misspelt limit never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secure_send.core.errors import SecureSendError
+
+MIB = 1024 * 1024
+
+
+class ConfigError(SecureSendError):
+    """``server.toml`` or an option is invalid."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where the server's state lives, where it listens, and its limits."""
+
+    home: Path
+    host: str = "127.0.0.1"
+    port: int | None = None  # default: 8443 with TLS, 8080 without
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_url: str = ""  # the URL clients sign (behind a reverse proxy); "" = as received
+    max_body_bytes: int = 1 * MIB  # per request (uploads come in chunks of at most this)
+    max_file_bytes: int = 10 * 1024 * MIB
+    default_expiry_days: int = 7
+    max_expiry_days: int = 30
+    quota_bytes: int = 50 * 1024 * MIB  # per user, ciphertext held at once
+    clock_skew_seconds: int = 300
+    auth_failures_burst: int = 20  # failed authentications per client IP before 429
+    auth_failures_per_minute: int = 10
+
+    @property
+    def tls(self) -> bool:
+        """Whether the server terminates TLS itself."""
+        return self.tls_cert is not None
+
+    @property
+    def listen_port(self) -> int:
+        """The port, with the default filled in."""
+        if self.port is not None:
+            return self.port
+        return 8443 if self.tls else 8080
+
+    @property
+    def clock_window(self) -> dt.timedelta:
+        """How far a request's ``created`` may be from the server's clock."""
+        return dt.timedelta(seconds=self.clock_skew_seconds)
+
+    @property
+    def state_dir(self) -> Path:
+        """``HOME/server``: the database and blobs."""
+        return self.home / "server"
+
+    def policy(self) -> dict[str, int]:
+        """The limits clients read up front (``GET /v1/policy``)."""
+        return {
+            "max_body_bytes": self.max_body_bytes,
+            "max_file_bytes": self.max_file_bytes,
+            "default_expiry_days": self.default_expiry_days,
+            "max_expiry_days": self.max_expiry_days,
+            "quota_bytes": self.quota_bytes,
+            "clock_skew_seconds": self.clock_skew_seconds,
+        }
+
+    def check(self) -> ServerConfig:
+        """Raise :class:`ConfigError` on inconsistent settings; returns self."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("give both a TLS certificate and its key, or neither")
+        if self.port is not None and not 0 <= self.port <= 65535:
+            raise ConfigError("port must be 0..65535")
+        ints = {k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "port"}
+        if any(v <= 0 for v in ints.values()):
+            raise ConfigError("limits must be positive integers")
+        if self.default_expiry_days > self.max_expiry_days:
+            raise ConfigError("default_expiry_days exceeds max_expiry_days")
+        return self
+
+
+_PATHS = {"tls_cert", "tls_key"}
+
+
+def load_config(home: Path, **overrides: Any) -> ServerConfig:
+    """Defaults, then ``home/server.toml`` if present, then non-None ``overrides``."""
+    values: dict[str, Any] = {}
+    toml_file = home / "server.toml"
+    if toml_file.exists():
+        try:
+            values = tomllib.loads(toml_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{toml_file}: {err}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    names = {f.name for f in dataclasses.fields(ServerConfig)} - {"home"}
+    unknown = set(values) - names
+    if unknown:
+        raise ConfigError(f"unknown server settings: {', '.join(sorted(unknown))}")
+    for key in _PATHS & values.keys():
+        values[key] = home / Path(values[key])  # relative paths are relative to the home
+    for key, value in values.items():
+        expected = str if key in {"host", "public_url"} else (Path if key in _PATHS else int)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(f"server setting {key} has the wrong type")
+    return ServerConfig(home=home, **values).check()

@@ -1,0 +1,154 @@
+"""Signed requests against the real server: whoami and every authentication failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from secure_send.admin import ops
+from secure_send.admin.home import OrgHome
+from secure_send.core import httpsig
+from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.log import Action
+from secure_send.core.encoding import utc_now
+from secure_send.server.app import create_app
+from secure_send.server.config import ServerConfig
+from tests.directory_kit import HANAKO, OPERATOR, TARO, enrol_device
+from tests.server.conftest import DEVICE, Server
+
+
+def _code(response: httpx.Response, status: int = 401) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"code", "message"}
+    return str(body["code"])
+
+
+def test_whoami_signed(server: Server) -> None:
+    response = server.signed_get("/v1/whoami")
+    assert response.status_code == 200, response.text
+    assert response.json()["user"] == HANAKO
+    assert response.json()["device"] == DEVICE
+
+
+def test_unsigned(server: Server) -> None:
+    assert _code(server.get("/v1/whoami")) == "unsigned"
+
+
+def test_wrong_key(server: Server) -> None:
+    response = server.signed_get("/v1/whoami", keys=DeviceKeys.generate())
+    assert _code(response) == "bad_signature"
+
+
+def test_signed_for_another_path(server: Server) -> None:
+    headers = server.signed_headers("GET", "/v1/policy")
+    response = httpx.get(server.url + "/v1/whoami", headers=headers, timeout=10)
+    assert _code(response) == "bad_signature"
+
+
+def test_replayed_nonce(server: Server) -> None:
+    headers = server.signed_headers("GET", "/v1/whoami")
+    first = httpx.get(server.url + "/v1/whoami", headers=headers, timeout=10)
+    assert first.status_code == 200
+    again = httpx.get(server.url + "/v1/whoami", headers=headers, timeout=10)
+    assert _code(again) == "replayed"
+
+
+@pytest.mark.parametrize("offset", [-600, 600])
+def test_clock_skew(server: Server, offset: int) -> None:
+    response = server.signed_get("/v1/whoami", now=utc_now() + dt.timedelta(seconds=offset))
+    assert _code(response) == "clock_skew"
+    assert "clock skew" in response.json()["message"]
+
+
+def test_unknown_device(server: Server) -> None:
+    key_id = httpsig.key_id(HANAKO, "phone")
+    assert _code(server.signed_get("/v1/whoami", key_id=key_id)) == "unknown_device"
+    key_id = httpsig.key_id("nobody", DEVICE)
+    assert _code(server.signed_get("/v1/whoami", key_id=key_id)) == "unknown_device"
+
+
+def test_revoked_device_refused_on_next_request(server: Server) -> None:
+    assert server.signed_get("/v1/whoami").status_code == 200
+    ops.change(server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": HANAKO, "device": DEVICE})
+    assert _code(server.signed_get("/v1/whoami")) == "revoked_device"
+
+
+def test_departed_user_refused(server: Server) -> None:
+    keys = enrol_device(server.home, TARO, "desktop")
+    taro = httpsig.key_id(TARO, "desktop")
+    assert server.signed_get("/v1/whoami", keys=keys, key_id=taro).status_code == 200
+    ops.change(server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    assert _code(server.signed_get("/v1/whoami", keys=keys, key_id=taro)) == "revoked_device"
+
+
+def test_repeated_signature_headers_refused(server: Server) -> None:
+    headers = list(server.signed_headers("GET", "/v1/whoami").items())
+    headers.append(("Signature", headers[-1][1]))
+    response = httpx.get(server.url + "/v1/whoami", headers=headers, timeout=10)
+    assert _code(response) == "bad_signature"
+
+
+def test_failures_are_rate_limited(org: tuple[OrgHome, DeviceKeys]) -> None:
+    home, _keys = org
+    config = ServerConfig(home=home.path, auth_failures_burst=3, auth_failures_per_minute=1)
+    with TestClient(create_app(config)) as client:
+        codes = [client.get("/v1/whoami").json()["code"] for _ in range(5)]
+        assert codes == ["unsigned"] * 3 + ["rate_limited"] * 2
+        limited = client.get("/v1/whoami")
+        assert limited.status_code == 429
+
+
+def test_in_process_whoami(org: tuple[OrgHome, DeviceKeys]) -> None:
+    home, keys = org
+    with TestClient(create_app(ServerConfig(home=home.path))) as client:
+        url = "http://testserver/v1/whoami"
+        headers = httpsig.sign_request(
+            "GET",
+            url,
+            {},
+            httpsig.content_digest(b""),
+            httpsig.key_id(HANAKO, DEVICE),
+            keys.signing,
+            utc_now(),
+        )
+        assert client.get("/v1/whoami", headers=headers).json()["device"] == DEVICE
+
+
+def test_public_url_is_what_clients_sign(org: tuple[OrgHome, DeviceKeys]) -> None:
+    home, keys = org
+    config = ServerConfig(home=home.path, public_url="https://drop.example.go.jp/")
+    with TestClient(create_app(config)) as client:
+        url = "https://drop.example.go.jp/v1/whoami"
+        headers = httpsig.sign_request(
+            "GET",
+            url,
+            {},
+            httpsig.content_digest(b""),
+            httpsig.key_id(HANAKO, DEVICE),
+            keys.signing,
+            utc_now(),
+        )
+        assert client.get("/v1/whoami", headers=headers).status_code == 200
+
+
+def test_directory_missing_is_503_json(org: tuple[OrgHome, DeviceKeys]) -> None:
+    home, keys = org
+    with TestClient(create_app(ServerConfig(home=home.path))) as client:
+        home.bundle_file.unlink()
+        assert client.get("/v1/directory").json()["code"] == "directory_unavailable"
+        headers = httpsig.sign_request(
+            "GET",
+            "http://testserver/v1/whoami",
+            {},
+            httpsig.content_digest(b""),
+            httpsig.key_id(HANAKO, DEVICE),
+            keys.signing,
+            utc_now(),
+        )
+        response = client.get("/v1/whoami", headers=headers)
+        assert response.status_code == 503
+        assert response.json()["code"] == "directory_unavailable"

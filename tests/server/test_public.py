@@ -1,0 +1,142 @@
+"""Anonymous endpoints against the real server: health, directory, policy, enrolment."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+
+from secure_send.admin import ops
+from secure_send.core.directory.enrol import DeviceKeys, make_request
+from secure_send.core.directory.log import Action
+from secure_send.core.directory.refresh import apply_delta
+from secure_send.core.directory.verify import verify_directory
+from secure_send.core.encoding import unb64u, utc_now
+from tests.directory_kit import OPERATOR, TARO
+from tests.server.conftest import Server
+
+
+def _error(response: httpx.Response, status: int, code: str) -> dict[str, str]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, str] = response.json()
+    assert set(body) == {"code", "message"}
+    assert body["code"] == code
+    return body
+
+
+def test_health(server: Server) -> None:
+    response = server.get("/v1/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_directory_is_the_published_bundle_and_verifies(server: Server) -> None:
+    response = server.get("/v1/directory")
+    assert response.status_code == 200
+    assert response.content == server.home.bundle_file.read_bytes()
+    verified = verify_directory(response.content, server.home.anchor(), now=utc_now())
+    assert "hanako.sato" in verified.by_id()
+
+
+def test_delta_and_consistency(server: Server) -> None:
+    first = verify_directory(
+        server.get("/v1/directory").content, server.home.anchor(), now=utc_now()
+    )
+    old_size = first.checkpoint.log_size
+    ops.change(server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    proof_json = server.get(f"/v1/directory/consistency?from={old_size}").json()
+    proof = [unb64u(h, 32) for h in proof_json["proof"]]
+    assert proof_json["from"] == old_size
+    assert proof_json["to"] == old_size + 1
+    delta = server.get(f"/v1/directory/delta?from_log_size={old_size}")
+    assert delta.status_code == 200
+    refreshed = apply_delta(
+        first, delta.content, server.home.anchor(), consistency_proof=proof, now=utc_now()
+    )
+    assert not refreshed.by_id()[TARO].active
+
+
+def test_delta_bad_parameters(server: Server) -> None:
+    _error(server.get("/v1/directory/delta?from_log_size=-1"), 400, "invalid_request")
+    _error(server.get("/v1/directory/delta?from_log_size=abc"), 400, "invalid_request")
+    _error(server.get("/v1/directory/delta?from_log_size=99999"), 400, "invalid_request")
+    _error(server.get("/v1/directory/delta"), 400, "invalid_request")
+    _error(server.get("/v1/directory/consistency?from=99999"), 400, "invalid_request")
+
+
+def test_policy(server: Server) -> None:
+    policy = server.get("/v1/policy").json()
+    assert policy["max_body_bytes"] == 64 * 1024
+    assert policy["clock_skew_seconds"] == 300
+    assert policy["default_expiry_days"] <= policy["max_expiry_days"]
+
+
+def _enrol(server: Server, code: str | None, device: str = "desktop") -> httpx.Response:
+    request = make_request(DeviceKeys.generate(), TARO, device, "人事課", code, utc_now())
+    return httpx.post(server.url + "/v1/enrol", json=request.to_json(), timeout=30)
+
+
+def test_enrol_with_code(server: Server) -> None:
+    code = ops.issue_code(server.home, TARO)
+    response = _enrol(server, code)
+    assert response.status_code == 201, response.text
+    assert response.json() == {"status": "enrolled"}
+    verified = verify_directory(
+        server.get("/v1/directory").content, server.home.anchor(), now=utc_now()
+    )
+    assert [d.id for d in verified.by_id()[TARO].devices] == ["desktop"]
+    _error(_enrol(server, code, "other"), 403, "bad_enrolment")  # a code is single use
+
+
+def test_enrol_wrong_code_refused_without_echo(server: Server) -> None:
+    ops.issue_code(server.home, TARO)
+    wrong = "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ"
+    body = _error(_enrol(server, wrong), 403, "bad_enrolment")
+    assert "ABCD" not in body["message"]
+    assert server.home.entries()[TARO].devices == ()
+
+
+def test_enrol_without_code_is_pending(server: Server) -> None:
+    response = _enrol(server, None)
+    assert response.status_code == 202
+    assert response.json() == {"status": "pending"}
+    assert [r.device_id for r in ops.pending(server.home)] == ["desktop"]
+
+
+def test_enrol_malformed(server: Server) -> None:
+    post = httpx.post
+    _error(post(server.url + "/v1/enrol", content=b"not json", timeout=10), 400, "invalid_request")
+    _error(post(server.url + "/v1/enrol", json={"body": {}}, timeout=10), 400, "invalid_request")
+    request = make_request(DeviceKeys.generate(), TARO, "desktop", "x", None, utc_now()).to_json()
+    request["proof"] = base64.urlsafe_b64encode(bytes(64)).rstrip(b"=").decode()
+    _error(post(server.url + "/v1/enrol", json=request, timeout=10), 403, "bad_enrolment")
+
+
+def test_unknown_paths_and_traversal_are_json_404(server: Server) -> None:
+    for path in (
+        "/nope",
+        "/v1/%2e%2e/org.json",
+        "/v1/directory/..%2f..%2forg.json",
+        "/v1/../online/signing.key",
+        "/v1/directory%2f..%2f..%2fcodes.json",
+    ):
+        response = httpx.get(server.url + path, timeout=10)
+        body = _error(response, 404, "not_found")
+        assert "mac_key" not in response.text
+        assert "PRIVATE" not in json.dumps(body)
+
+
+def test_method_not_allowed_is_json(server: Server) -> None:
+    _error(httpx.delete(server.url + "/v1/directory", timeout=10), 405, "method_not_allowed")
+
+
+def test_body_over_cap_is_413_json(server: Server) -> None:
+    big = b"x" * (64 * 1024 + 1)
+    _error(httpx.post(server.url + "/v1/enrol", content=big, timeout=10), 413, "too_large")
+
+    streamed = httpx.post(
+        server.url + "/v1/enrol", content=iter([big[:40000], big[40000:]]), timeout=10
+    )
+    _error(streamed, 413, "too_large")
