@@ -239,3 +239,18 @@ def test_a_failed_enrolment_does_not_spend_the_code(home: OrgHome) -> None:
         ops.accept_enrolment(home, clash, OPERATOR)
     _, fixed = request_for(HANAKO, "phone", code)
     assert ops.accept_enrolment(home, fixed, OPERATOR) is True
+
+
+def test_pending_requests_only_for_active_people_and_limited(tmp_path: Path) -> None:
+    """Requests without a code are anonymous: they must not fill the queue or the disk."""
+    home = new_org(tmp_path / "org", devices=False)
+    _, stranger = request_for("nobody.here", "pc", None)
+    with pytest.raises(EnrolmentError, match="active people"):
+        ops.accept_enrolment(home, stranger, OPERATOR)
+    for i in range(ops.MAX_PENDING_PER_USER):
+        _, request = request_for(HANAKO, f"pc{i}", None)
+        assert ops.accept_enrolment(home, request, OPERATOR) is False
+    _, one_more = request_for(HANAKO, "pc9", None)
+    with pytest.raises(EnrolmentError, match="too many"):
+        ops.accept_enrolment(home, one_more, OPERATOR)
+    assert len(ops.pending(home)) == ops.MAX_PENDING_PER_USER

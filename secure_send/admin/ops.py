@@ -140,10 +140,7 @@ def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) ->
         now = utc_now()
         codes = _codes(home)
         if request.code_mac is None:
-            home.pending_dir.mkdir(parents=True, exist_ok=True)
-            write_json(
-                home.pending_dir / f"{request.user}--{request.device_id}.json", request.to_json()
-            )
+            _keep_pending(home, request)
             return False
         for i, record in enumerate(codes):
             usable = not record.used and parse_time(record.expires) > now
@@ -154,6 +151,23 @@ def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) ->
                 write_json(home.codes_file, [c.to_json() for c in codes])
                 return True
         raise EnrolmentError("the one-time code is wrong, used or expired")
+
+
+MAX_PENDING_PER_USER = 3
+
+
+def _keep_pending(home: OrgHome, request: EnrolmentRequest) -> None:
+    """Park a request without a code for approval: only for active people, and only a
+    few per person, so that an anonymous caller cannot fill the disk or the queue."""
+    entry = home.entries().get(request.user)
+    if entry is None or entry.kind is not Kind.PERSON or not entry.active:
+        raise EnrolmentError("enrolment is only for active people in the directory")
+    home.pending_dir.mkdir(parents=True, exist_ok=True)
+    path = home.pending_dir / f"{request.user}--{request.device_id}.json"
+    waiting = list(home.pending_dir.glob(f"{request.user}--*.json"))
+    if not path.exists() and len(waiting) >= MAX_PENDING_PER_USER:
+        raise EnrolmentError("too many enrolments are waiting for approval for this person")
+    write_json(path, request.to_json())
 
 
 def _add_device(home: OrgHome, request: EnrolmentRequest, operator: str, action: Action) -> None:
