@@ -9,6 +9,7 @@ never echoes request data or secrets into error messages.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,12 +18,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from secure_send.admin.home import OrgHome
-from secure_send.server import routes
+from secure_send.core.audit import AuditLog, audit_log_path
+from secure_send.server import downloads, drops, routes, sweeper, tus
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
 from secure_send.server.config import ServerConfig
+from secure_send.server.drop_store import DropStore
 from secure_send.server.state import ServerState
 from secure_send.server.storage import FolderBlobStore, SqliteMetadataStore
 
@@ -88,6 +92,11 @@ def _install_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message)
 
+    @app.exception_handler(ClientDisconnect)
+    async def disconnected(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # the client went away mid-body (e.g. a cut PATCH): nothing was written
+        return error_response(400, "client_disconnected", "the request body was cut off")
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()[:5])
@@ -111,16 +120,26 @@ def create_app(config: ServerConfig) -> FastAPI:
     meta = SqliteMetadataStore(config.state_dir / "meta.sqlite")
     limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
     auth = Authenticator(DirectoryCache(home), meta, limiter, config.clock_window)
-    state = ServerState(config, home, meta, FolderBlobStore(config.state_dir / "blobs"), auth)
+    blobs = FolderBlobStore(config.state_dir / "blobs")
+    audit = AuditLog(audit_log_path(config.home))
+    state = ServerState(config, home, meta, blobs, auth, DropStore(meta), audit)
+    sweeper.recover(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        meta.close()
+        sweeping = asyncio.create_task(sweeper.run(state))
+        try:
+            yield
+        finally:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
+            meta.close()
 
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state
     _install_handlers(app)
-    app.include_router(routes.router)
+    for module in (routes, drops, downloads, tus):
+        app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     return app

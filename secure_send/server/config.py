@@ -41,6 +41,7 @@ class ServerConfig:
     clock_skew_seconds: int = 300
     auth_failures_burst: int = 20  # failed authentications per client IP before 429
     auth_failures_per_minute: int = 10
+    sweep_interval_seconds: int = 60  # how often expired drops are deleted
 
     @property
     def tls(self) -> bool:

@@ -2,15 +2,75 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import threading
+from dataclasses import dataclass, field
 from typing import cast
 
 from fastapi import Request
 
 from secure_send.admin.home import OrgHome
+from secure_send.core.audit import AuditLog
 from secure_send.server.auth import Authenticator
 from secure_send.server.config import ServerConfig
+from secure_send.server.drop_store import DropStore
 from secure_send.server.storage import BlobStore, MetadataStore
+
+
+class Notifier:
+    """Wakes a user's inbox long-polls when a drop for them is committed (event loop only)."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._versions: dict[str, int] = {}
+
+    def version(self, user: str) -> int:
+        """How often ``user`` was notified; read before looking, pass to :meth:`wait`."""
+        return self._versions.get(user, 0)
+
+    async def wait(self, user: str, seen: int, timeout: float) -> None:
+        """Return once ``user`` is notified after version ``seen``, or after ``timeout`` s."""
+        if self.version(user) != seen:
+            return
+        event = asyncio.Event()
+        self._waiters.setdefault(user, set()).add(event)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            waiting = self._waiters.get(user, set())
+            waiting.discard(event)
+            if not waiting:
+                self._waiters.pop(user, None)
+
+    def notify(self, users: frozenset[str]) -> None:
+        """Wake every long-poll of these users."""
+        for user in users:
+            self._versions[user] = self.version(user) + 1
+            for event in self._waiters.get(user, set()):
+                event.set()
+
+
+@dataclass
+class Busy:
+    """Upload ids with a PATCH in progress (one at a time per upload)."""
+
+    _ids: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def claim(self, upload_id: str) -> bool:
+        """Take the upload's lock; False if another request holds it."""
+        with self._lock:
+            if upload_id in self._ids:
+                return False
+            self._ids.add(upload_id)
+            return True
+
+    def release(self, upload_id: str) -> None:
+        """Give the lock back."""
+        with self._lock:
+            self._ids.discard(upload_id)
 
 
 @dataclass
@@ -22,6 +82,10 @@ class ServerState:
     meta: MetadataStore
     blobs: BlobStore
     auth: Authenticator
+    drops: DropStore
+    audit: AuditLog
+    notifier: Notifier = field(default_factory=Notifier)
+    busy: Busy = field(default_factory=Busy)
 
 
 def server_state(request: Request) -> ServerState:

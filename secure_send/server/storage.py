@@ -10,30 +10,22 @@ can name a file outside the blob folder.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, BinaryIO, Protocol
 
 from secure_send.core.atomic import AtomicOutput
 from secure_send.core.errors import SecureSendError
-
-# Numbered migrations: index + 1 is the schema version each one produces.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE nonces (
-        key_id TEXT NOT NULL,
-        nonce TEXT NOT NULL,
-        expires INTEGER NOT NULL,
-        PRIMARY KEY (key_id, nonce)
-    );
-    CREATE INDEX nonces_expires ON nonces (expires);
-    """,
-)
+from secure_send.server.migrations import MIGRATIONS as MIGRATIONS  # re-exported
 
 BLOB_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+CHUNK = 256 * 1024
 
 
 class StorageError(SecureSendError):
@@ -65,6 +57,38 @@ class BlobStore(Protocol):
 
     def delete(self, blob_id: str) -> None:
         """Remove the blob if present."""
+        ...
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """The blob opened for reading (streaming); raises :class:`StorageError` if missing."""
+        ...
+
+    def append_partial(self, upload_id: str, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` of an upload's partial file (cut after it), fsync."""
+        ...
+
+    def partial_sha256(self, upload_id: str) -> bytes:
+        """The SHA-256 of an upload's partial file, read in chunks."""
+        ...
+
+    def finish_partial(self, upload_id: str, blob_id: str) -> None:
+        """Rename a complete partial file into place as ``blob_id``."""
+        ...
+
+    def delete_partial(self, upload_id: str) -> None:
+        """Remove an upload's partial file if present."""
+        ...
+
+    def exists(self, blob_id: str) -> bool:
+        """Whether the blob is stored."""
+        ...
+
+    def partial_exists(self, upload_id: str) -> bool:
+        """Whether the upload has a partial file."""
+        ...
+
+    def partial_ids(self) -> list[str]:
+        """The upload ids that have partial files."""
         ...
 
 
@@ -120,6 +144,23 @@ class SqliteMetadataStore:
             )
             return cursor.rowcount == 1
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement (autocommit) and return its rows."""
+        with self._lock:
+            return list(self._db.execute(sql, params).fetchall())
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on error)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
@@ -132,6 +173,8 @@ class FolderBlobStore:
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.root = root.resolve()
+        self.partial_root = self.root.parent / "partial"
+        self.partial_root.mkdir(exist_ok=True, mode=0o700)
 
     def path_for(self, blob_id: str) -> Path:
         """The file of a blob; the id is validated, so the path stays under the root."""
@@ -155,6 +198,67 @@ class FolderBlobStore:
 
     def delete(self, blob_id: str) -> None:
         """Remove the blob if present."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path_for(blob_id))
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """The blob opened for reading."""
+        try:
+            return self.path_for(blob_id).open("rb")
+        except FileNotFoundError:
+            raise StorageError("no such blob") from None
+
+    def partial_path(self, upload_id: str) -> Path:
+        """The partial file of an upload, in ``partial/`` beside the blob folder."""
+        return self.partial_root / check_blob_id(upload_id)
+
+    def append_partial(self, upload_id: str, offset: int, data: bytes) -> None:
+        """See :meth:`BlobStore.append_partial`: bytes past ``offset`` are cut first."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
+        fd = os.open(self.partial_path(upload_id), flags, 0o600)
+        try:
+            os.ftruncate(fd, offset)
+            view = memoryview(data)
+            while view:
+                written = os.pwrite(fd, view, offset)
+                offset += written
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def partial_sha256(self, upload_id: str) -> bytes:
+        """See :meth:`BlobStore.partial_sha256`."""
+        digest = hashlib.sha256()
+        with self.partial_path(upload_id).open("rb") as src:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+        return digest.digest()
+
+    def finish_partial(self, upload_id: str, blob_id: str) -> None:
+        """See :meth:`BlobStore.finish_partial` (rename, then fsync the folder)."""
         path = self.path_for(blob_id)
-        if path.exists():
-            os.unlink(path)
+        path.parent.mkdir(exist_ok=True, mode=0o700)
+        os.replace(self.partial_path(upload_id), path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def delete_partial(self, upload_id: str) -> None:
+        """See :meth:`BlobStore.delete_partial`."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.partial_path(upload_id))
+
+    def exists(self, blob_id: str) -> bool:
+        """See :meth:`BlobStore.exists`."""
+        return self.path_for(blob_id).is_file()
+
+    def partial_exists(self, upload_id: str) -> bool:
+        """See :meth:`BlobStore.partial_exists`."""
+        return self.partial_path(upload_id).is_file()
+
+    def partial_ids(self) -> list[str]:
+        """See :meth:`BlobStore.partial_ids` (names that are not valid ids are skipped)."""
+        return [p.name for p in self.partial_root.iterdir() if BLOB_ID.fullmatch(p.name)]

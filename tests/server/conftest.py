@@ -25,7 +25,8 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
 from secure_send.server.app import create_app
 from secure_send.server.config import ServerConfig
-from tests.directory_kit import HANAKO, enrol_device, new_org
+from secure_send.server.state import ServerState
+from tests.directory_kit import HANAKO, JIRO, TARO, enrol_device, new_org
 
 DEVICE = "laptop"
 
@@ -38,6 +39,7 @@ class Server:
     config: ServerConfig
     url: str
     keys: DeviceKeys
+    app_state: ServerState | None = None
 
     def signed_headers(
         self,
@@ -89,7 +91,7 @@ def org(tmp_path: Path) -> tuple[OrgHome, DeviceKeys]:
 def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
     """The real server on an ephemeral port, stopped after the test."""
     home, keys = org
-    config = ServerConfig(home=home.path, port=0, max_body_bytes=64 * 1024)
+    config = ServerConfig(home=home.path, port=0, max_body_bytes=64 * 1024, quota_bytes=1024 * 1024)
     app = create_app(config)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -101,7 +103,19 @@ def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
         time.sleep(0.01)
     port = uv.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Server(home, config, f"http://127.0.0.1:{port}", keys)
+        yield Server(home, config, f"http://127.0.0.1:{port}", keys, app.state.server)
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def taro(server: Server) -> DeviceKeys:
+    """Taro's desktop, enrolled into the running server's organisation (a recipient)."""
+    return enrol_device(server.home, TARO, "desktop", "人事課のデスクトップ")
+
+
+@pytest.fixture
+def jiro(server: Server) -> DeviceKeys:
+    """Jiro's tablet, enrolled too (a bystander: neither sender nor recipient)."""
+    return enrol_device(server.home, JIRO, "tablet", "総務課のタブレット")

@@ -1,0 +1,87 @@
+"""Who may see a drop, and deleting a drop's ciphertext (recall and expiry).
+
+Guarantees: :func:`visible_drop` answers a caller who is neither the sender nor
+a listed recipient exactly as it answers an unknown or malformed drop id (404
+``not_found``, same body); recipients never see a drop before it is committed,
+and get 410 once it is recalled or expired. :func:`purge` deletes every stored
+blob and partial upload of a drop before marking it recalled or expired.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from secure_send.core.audit import AuditAction
+from secure_send.core.encoding import utc_now
+from secure_send.core.envelope.manifest import DROP_ID
+from secure_send.server.auth import ApiError, Caller
+from secure_send.server.drop_store import DropRow
+from secure_send.server.state import ServerState
+
+
+def not_found() -> ApiError:
+    """The one answer for unknown, malformed and not-yours."""
+    return ApiError(404, "not_found", "no such drop")
+
+
+def now_ts() -> int:
+    """The current unix time."""
+    return int(utc_now().timestamp())
+
+
+def client_ip(request: Request) -> str:
+    """The peer address for the audit log."""
+    return request.client.host if request.client else ""
+
+
+def record(
+    state: ServerState, action: AuditAction, who: Caller | None, drop: str, size: int, ip: str
+) -> None:
+    """Append one audit record (ids and sizes only)."""
+    state.audit.append(
+        action=action,
+        actor=who.user.id if who else "",
+        device=who.device.id if who else "",
+        drop=drop,
+        size=size,
+        ip=ip,
+    )
+
+
+def require_live(row: DropRow) -> None:
+    """410 for a recalled or expired drop."""
+    if row.state == "recalled":
+        raise ApiError(410, "recalled", "the sender recalled this drop")
+    if row.state == "expired" or row.expires <= now_ts():
+        raise ApiError(410, "expired", "this drop has expired")
+
+
+def visible_drop(state: ServerState, drop_id: str, who: Caller) -> tuple[DropRow, bool]:
+    """The drop and whether the caller sent it; 404 unless sender or recipient."""
+    row = state.drops.get(drop_id) if DROP_ID.fullmatch(drop_id) else None
+    if row is None:
+        raise not_found()
+    if row.sender == who.user.id:
+        return row, True
+    if who.user.id not in row.recipients or row.state == "uploading":
+        raise not_found()
+    require_live(row)
+    return row, False
+
+
+def sent_drop(state: ServerState, drop_id: str, who: Caller) -> DropRow:
+    """A drop the caller sent; 404 otherwise (recipients included)."""
+    row, is_sender = visible_drop(state, drop_id, who)
+    if not is_sender:
+        raise not_found()
+    return row
+
+
+def purge(state: ServerState, row: DropRow, new_state: str) -> None:
+    """Delete every blob and partial upload of the drop, then mark it."""
+    for upload_id in state.drops.uploads_of(row.id):
+        state.blobs.delete_partial(upload_id)
+    for blob in state.drops.blobs(row.id):
+        if blob.store_id is not None:
+            state.blobs.delete(blob.store_id)
+    state.drops.set_state(row.id, new_state)

@@ -1,0 +1,229 @@
+"""Drop metadata in SQLite: drops, recipients, expected blobs, uploads and receipts.
+
+Guarantees: a drop and its expected blobs are stored in one transaction; a drop
+is committed only if every blob is complete (checked inside the committing
+transaction); committed drops get an increasing ``seq`` that inbox long-polls
+use as a cursor. States: ``uploading`` → ``committed`` → (``recalled`` | ``expired``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from secure_send.core.envelope.manifest import Manifest
+from secure_send.server.storage import SqliteMetadataStore
+
+LIVE = ("uploading", "committed")
+
+
+@dataclass(frozen=True)
+class DropRow:
+    """One stored drop."""
+
+    id: str
+    sender: str
+    manifest: str  # the signed manifest JSON, as received
+    expires: int
+    size: int
+    state: str
+    seq: int
+    recipients: frozenset[str]
+
+
+@dataclass(frozen=True)
+class BlobRow:
+    """One expected blob of a drop; ``store_id`` is set once it is complete."""
+
+    blob_id: str
+    sha256: bytes
+    size: int
+    store_id: str | None
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    """One tus upload in progress."""
+
+    id: str
+    drop_id: str
+    blob_id: str
+    length: int
+    received: int
+    expires: int
+
+
+_DROP_COLUMNS = "id, sender, manifest, expires, size, state, COALESCE(seq, 0)"
+
+
+class DropStore:
+    """The drop tables of a :class:`SqliteMetadataStore`."""
+
+    def __init__(self, db: SqliteMetadataStore) -> None:
+        self.db = db
+
+    def create(self, m: Manifest, manifest_json: str, expires: int, quota: int) -> str:
+        """Store a new drop (``uploading``): ``"ok"``, or ``"exists"`` (id used) or
+        ``"quota"`` (the sender's live drops would exceed ``quota`` bytes), checked
+        in the storing transaction."""
+        size = sum(b.size for b in m.blobs)
+        with self.db.transaction() as db:
+            if db.execute("SELECT 1 FROM drops WHERE id = ?", (m.drop_id,)).fetchone():
+                return "exists"
+            used = db.execute(
+                "SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND state IN (?, ?)",
+                (m.sender, *LIVE),
+            ).fetchone()[0]
+            if used + size > quota:
+                return "quota"
+            db.execute(
+                "INSERT INTO drops VALUES (?, ?, ?, ?, ?, ?, 'uploading', NULL)",
+                (m.drop_id, m.sender, m.sender_device, manifest_json, expires, size),
+            )
+            db.executemany(
+                "INSERT INTO drop_recipients VALUES (?, ?)",
+                [(m.drop_id, user) for user in {r.user for r in m.recipients}],
+            )
+            db.executemany(
+                "INSERT INTO drop_blobs VALUES (?, ?, ?, ?, NULL)",
+                [(m.drop_id, b.id, b.sha256, b.size) for b in m.blobs],
+            )
+        return "ok"
+
+    def _rows(self, where: str, params: tuple[object, ...]) -> list[DropRow]:
+        # ``where`` is always one of this module's constant clauses, never request text
+        sql = f"SELECT {_DROP_COLUMNS} FROM drops WHERE {where}"  # noqa: S608
+        result = []
+        for row in self.db.query(sql, params):
+            users = self.db.query("SELECT user FROM drop_recipients WHERE drop_id = ?", (row[0],))
+            drop_id, sender, manifest, expires, size, state, seq = row
+            recipients = frozenset(u[0] for u in users)
+            result.append(DropRow(drop_id, sender, manifest, expires, size, state, seq, recipients))
+        return result
+
+    def get(self, drop_id: str) -> DropRow | None:
+        """The drop, or None."""
+        rows = self._rows("id = ?", (drop_id,))
+        return rows[0] if rows else None
+
+    def inbox(self, user: str, now: int) -> list[DropRow]:
+        """Committed, unexpired drops the user is a recipient of, in commit order."""
+        return self._rows(
+            "state = 'committed' AND expires > ? AND id IN "
+            "(SELECT drop_id FROM drop_recipients WHERE user = ?) ORDER BY seq",
+            (now, user),
+        )
+
+    def sent(self, user: str) -> list[DropRow]:
+        """Every drop the user sent, newest first."""
+        return self._rows("sender = ? ORDER BY rowid DESC", (user,))
+
+    def expired(self, now: int) -> list[DropRow]:
+        """Live drops whose expiry has passed."""
+        return self._rows("state IN (?, ?) AND expires <= ?", (*LIVE, now))
+
+    def blobs(self, drop_id: str) -> list[BlobRow]:
+        """The drop's expected blobs."""
+        rows = self.db.query(
+            "SELECT blob_id, sha256, size, store_id FROM drop_blobs WHERE drop_id = ?", (drop_id,)
+        )
+        return [BlobRow(*row) for row in rows]
+
+    def blob(self, drop_id: str, blob_id: str) -> BlobRow | None:
+        """One expected blob, or None."""
+        return next((b for b in self.blobs(drop_id) if b.blob_id == blob_id), None)
+
+    def commit(self, drop_id: str) -> bool:
+        """Mark committed if every blob is complete; False otherwise."""
+        with self.db.transaction() as db:
+            missing = db.execute(
+                "SELECT COUNT(*) FROM drop_blobs WHERE drop_id = ? AND store_id IS NULL",
+                (drop_id,),
+            ).fetchone()[0]
+            if missing:
+                return False
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM drops").fetchone()[0]
+            db.execute(
+                "UPDATE drops SET state = 'committed', seq = ? "
+                "WHERE id = ? AND state = 'uploading'",
+                (seq, drop_id),
+            )
+        return True
+
+    def set_state(self, drop_id: str, state: str) -> None:
+        """Mark recalled or expired (and forget its uploads and stored blobs)."""
+        with self.db.transaction() as db:
+            db.execute("UPDATE drops SET state = ? WHERE id = ?", (state, drop_id))
+            db.execute("DELETE FROM uploads WHERE drop_id = ?", (drop_id,))
+            db.execute("UPDATE drop_blobs SET store_id = NULL WHERE drop_id = ?", (drop_id,))
+
+    def add_upload(self, upload: UploadRow) -> list[str]:
+        """Record an upload, replacing earlier ones of the same blob (their ids returned)."""
+        with self.db.transaction() as db:
+            old = db.execute(
+                "SELECT id FROM uploads WHERE drop_id = ? AND blob_id = ?",
+                (upload.drop_id, upload.blob_id),
+            ).fetchall()
+            db.execute(
+                "DELETE FROM uploads WHERE drop_id = ? AND blob_id = ?",
+                (upload.drop_id, upload.blob_id),
+            )
+            db.execute(
+                "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
+                (upload.id, upload.drop_id, upload.blob_id, upload.length, 0, upload.expires),
+            )
+        return [row[0] for row in old]
+
+    def upload(self, upload_id: str) -> UploadRow | None:
+        """The upload, or None."""
+        rows = self.db.query(
+            "SELECT id, drop_id, blob_id, length, received, expires FROM uploads WHERE id = ?",
+            (upload_id,),
+        )
+        return UploadRow(*rows[0]) if rows else None
+
+    def all_uploads(self) -> list[UploadRow]:
+        """Every upload in progress (for recovery at start-up)."""
+        rows = self.db.query("SELECT id, drop_id, blob_id, length, received, expires FROM uploads")
+        return [UploadRow(*row) for row in rows]
+
+    def uploads_of(self, drop_id: str) -> list[str]:
+        """Ids of the drop's uploads in progress."""
+        rows = self.db.query("SELECT id FROM uploads WHERE drop_id = ?", (drop_id,))
+        return [row[0] for row in rows]
+
+    def set_received(self, upload_id: str, received: int) -> bool:
+        """Record the new offset; False if the upload is gone (recalled, replaced)."""
+        with self.db.transaction() as db:
+            cursor = db.execute(
+                "UPDATE uploads SET received = ? WHERE id = ?", (received, upload_id)
+            )
+            return cursor.rowcount == 1
+
+    def delete_upload(self, upload_id: str) -> None:
+        """Forget an upload."""
+        self.db.query("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+    def complete(self, upload: UploadRow) -> bool:
+        """The upload's blob is stored (under the upload id); False if the upload is gone."""
+        with self.db.transaction() as db:
+            if db.execute("DELETE FROM uploads WHERE id = ?", (upload.id,)).rowcount != 1:
+                return False
+            db.execute(
+                "UPDATE drop_blobs SET store_id = ? WHERE drop_id = ? AND blob_id = ?",
+                (upload.id, upload.drop_id, upload.blob_id),
+            )
+        return True
+
+    def add_receipt(self, drop_id: str, user: str, device: str, receipt: str) -> None:
+        """Store (or replace) a device's receipt."""
+        self.db.query(
+            "INSERT OR REPLACE INTO receipts VALUES (?, ?, ?, ?)", (drop_id, user, device, receipt)
+        )
+
+    def receipts(self, drop_id: str) -> list[tuple[str, str, str]]:
+        """``(user, device, receipt JSON)`` of the drop."""
+        rows = self.db.query(
+            "SELECT user, device, receipt FROM receipts WHERE drop_id = ? ORDER BY user, device",
+            (drop_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,228 @@
+"""Drop endpoints: create, commit, read, inbox (long-poll), sent, receipts, recall.
+
+Guarantees: a drop is stored only if its manifest verifies against the current
+verified directory, was signed by the calling device, names only active
+recipients and devices, expires within policy and fits the sender's quota;
+recipients see it only after commit (every blob complete and hash-checked);
+non-parties get the same 404 as for an unknown id (see :mod:`.drop_access`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from secure_send.core.audit import AuditAction
+from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.directory.model import Entry
+from secure_send.core.encoding import parse_time, utc_now
+from secure_send.core.envelope.manifest import (
+    EnvelopeError,
+    Manifest,
+    SignedManifest,
+    active_device,
+)
+from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.errors import SecureSendError
+from secure_send.server.auth import ApiError, Caller
+from secure_send.server.drop_access import (
+    client_ip,
+    now_ts,
+    purge,
+    record,
+    require_live,
+    sent_drop,
+    visible_drop,
+)
+from secure_send.server.drop_store import DropRow
+from secure_send.server.routes import Authenticated
+from secure_send.server.state import ServerState, server_state
+
+router = APIRouter(prefix="/v1")
+State = Annotated[ServerState, Depends(server_state)]
+MAX_POLL_SECONDS = 25.0
+
+
+def directory(state: ServerState) -> dict[str, Entry]:
+    """The verified directory, or 503."""
+    try:
+        return state.auth.directory.entries()
+    except (DirectoryError, OSError):
+        raise ApiError(
+            503, "directory_unavailable", "the published directory does not verify"
+        ) from None
+
+
+def _parse_manifest(body: bytes) -> SignedManifest:
+    try:
+        return SignedManifest.from_json(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError, EnvelopeError):
+        raise ApiError(400, "bad_manifest", "not a valid signed manifest") from None
+
+
+def _check_parties(m: Manifest, who: Caller, entries: dict[str, Entry]) -> None:
+    if m.sender != who.user.id or m.sender_device != who.device.id:
+        raise ApiError(403, "not_sender", "the manifest must be signed by the calling device")
+    try:
+        if not m.recipients:
+            raise EnvelopeError("no recipient")
+        for ref in m.recipients:
+            if not ref.devices:
+                raise EnvelopeError("no device")
+            for device in ref.devices:
+                active_device(entries.get(ref.user), device, "recipient")
+    except EnvelopeError:
+        raise ApiError(400, "bad_recipient", "a recipient or device is not active") from None
+
+
+def _check_policy(state: ServerState, m: Manifest) -> None:
+    cfg = state.config
+    now = utc_now()
+    latest = now + dt.timedelta(days=cfg.max_expiry_days) + cfg.clock_window
+    if not now < parse_time(m.expires) <= latest:
+        raise ApiError(400, "bad_expiry", f"expiry must be within {cfg.max_expiry_days} days")
+    ids = [b.id for b in m.blobs]
+    if not ids or len(set(ids)) != len(ids):
+        raise ApiError(400, "bad_manifest", "blob ids must be present and unique")
+    if any(b.size > cfg.max_file_bytes for b in m.blobs):
+        raise ApiError(413, "too_large", f"a blob is over {cfg.max_file_bytes} bytes")
+
+
+def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
+    signed = _parse_manifest(body)
+    m = signed.manifest
+    entries = directory(state)
+    _check_parties(m, who, entries)
+    try:
+        signed.verify(entries)
+    except EnvelopeError:
+        raise ApiError(400, "bad_manifest", "the manifest does not verify") from None
+    _check_policy(state, m)
+    expires = int(parse_time(m.expires).timestamp())
+    outcome = state.drops.create(m, json.dumps(signed.to_json()), expires, state.config.quota_bytes)
+    if outcome == "exists":
+        raise ApiError(409, "drop_exists", "this drop id is already used")
+    if outcome == "quota":
+        raise ApiError(413, "quota", "this drop would exceed your storage quota")
+    record(state, AuditAction.DROP_CREATE, who, m.drop_id, sum(b.size for b in m.blobs), ip)
+    return m.drop_id
+
+
+@router.post("/drops", status_code=201)
+async def create_drop(request: Request, who: Authenticated, state: State) -> dict[str, str]:
+    """Store a new drop from its signed manifest (state ``uploading``)."""
+    body = await request.body()
+    drop_id = await run_in_threadpool(_create, state, who, body, client_ip(request))
+    return {"drop_id": drop_id}
+
+
+@router.post("/drops/{drop_id}/commit")
+async def commit_drop(drop_id: str, who: Authenticated, state: State) -> dict[str, str]:
+    """Make the drop visible to its recipients once every blob is complete."""
+    row = await run_in_threadpool(sent_drop, state, drop_id, who)
+    if row.state != "committed":
+        require_live(row)
+        if not await run_in_threadpool(state.drops.commit, row.id):
+            raise ApiError(409, "incomplete", "not every blob is uploaded yet")
+        state.notifier.notify(row.recipients)
+    return {"drop_id": row.id, "state": "committed"}
+
+
+def drop_json(state: ServerState, row: DropRow, viewer: str | None) -> dict[str, Any]:
+    """A drop as listed: manifest, state, and which devices posted receipts."""
+    receipts = [
+        {"user": user, "device": device}
+        for user, device, _ in state.drops.receipts(row.id)
+        if viewer is None or user == viewer
+    ]
+    manifest = json.loads(row.manifest)
+    return {
+        "drop_id": row.id,
+        "state": row.state,
+        "seq": row.seq,
+        "manifest": manifest,
+        "receipts": receipts,
+    }
+
+
+@router.get("/inbox")
+async def inbox(
+    who: Authenticated,
+    state: State,
+    wait: Annotated[float, Query(ge=0, le=3600)] = 0,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Committed, live drops for the caller; waits up to ``min(wait, 25)`` s for a new one."""
+    user = who.user.id
+    deadline = time.monotonic() + min(wait, MAX_POLL_SECONDS)
+    while True:
+        seen = state.notifier.version(user)
+        rows = await run_in_threadpool(state.drops.inbox, user, now_ts())
+        remaining = deadline - time.monotonic()
+        if any(r.seq > after for r in rows) or remaining <= 0:
+            break
+        await state.notifier.wait(user, seen, remaining)
+    drops = await run_in_threadpool(lambda: [drop_json(state, r, user) for r in rows])
+    return {"drops": drops, "cursor": max([after, *(r.seq for r in rows)])}
+
+
+@router.get("/sent")
+def sent(who: Authenticated, state: State) -> dict[str, Any]:
+    """Every drop the caller sent, newest first, with receipt states."""
+    return {"drops": [drop_json(state, r, None) for r in state.drops.sent(who.user.id)]}
+
+
+@router.get("/drops/{drop_id}")
+def get_drop(drop_id: str, who: Authenticated, state: State) -> dict[str, Any]:
+    """The drop's signed manifest (for its sender and, once committed, its recipients)."""
+    row, _ = visible_drop(state, drop_id, who)
+    return dict(json.loads(row.manifest))
+
+
+@router.delete("/drops/{drop_id}", status_code=204)
+def recall(drop_id: str, request: Request, who: Authenticated, state: State) -> Response:
+    """Recall: delete every blob and partial upload now; recipients then get 410."""
+    row = sent_drop(state, drop_id, who)
+    require_live(row)
+    purge(state, row, "recalled")
+    record(state, AuditAction.RECALL, who, row.id, row.size, client_ip(request))
+    return Response(status_code=204)
+
+
+def _receipt(state: ServerState, drop_id: str, who: Caller, body: bytes, ip: str) -> None:
+    row, _ = visible_drop(state, drop_id, who)
+    if who.user.id not in row.recipients:
+        raise ApiError(403, "not_recipient", "only a recipient device can post a receipt")
+    manifest = SignedManifest.from_json(json.loads(row.manifest)).manifest
+    try:
+        receipt = Receipt.from_json(json.loads(body))
+        if (receipt.user, receipt.device) != (who.user.id, who.device.id):
+            raise EnvelopeError("receipt of another device")
+        receipt.verify(manifest, directory(state))
+    except (ValueError, SecureSendError):  # JSON, encoding, envelope, id errors
+        raise ApiError(400, "bad_receipt", "the receipt does not verify") from None
+    state.drops.add_receipt(row.id, receipt.user, receipt.device, json.dumps(receipt.to_json()))
+    record(state, AuditAction.RECEIPT, who, row.id, 0, ip)
+
+
+@router.post("/drops/{drop_id}/receipts", status_code=201)
+async def post_receipt(
+    drop_id: str, request: Request, who: Authenticated, state: State
+) -> JSONResponse:
+    """Store a recipient device's signed receipt (verified first)."""
+    body = await request.body()
+    await run_in_threadpool(_receipt, state, drop_id, who, body, client_ip(request))
+    return JSONResponse({"status": "stored"}, status_code=201)
+
+
+@router.get("/drops/{drop_id}/receipts")
+def get_receipts(drop_id: str, who: Authenticated, state: State) -> dict[str, Any]:
+    """The stored signed receipts, for the sender to verify itself."""
+    row = sent_drop(state, drop_id, who)
+    return {"receipts": [json.loads(text) for _, _, text in state.drops.receipts(row.id)]}

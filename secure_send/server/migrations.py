@@ -1,0 +1,62 @@
+"""The metadata schema as numbered migrations (see :class:`.storage.SqliteMetadataStore`).
+
+Never edit a published migration: append a new one.
+"""
+
+from __future__ import annotations
+
+# Numbered migrations: index + 1 is the schema version each one produces.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE nonces (
+        key_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        expires INTEGER NOT NULL,
+        PRIMARY KEY (key_id, nonce)
+    );
+    CREATE INDEX nonces_expires ON nonces (expires);
+    """,
+    """
+    CREATE TABLE drops (
+        id TEXT PRIMARY KEY,
+        sender TEXT NOT NULL,
+        sender_device TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        expires INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        seq INTEGER
+    );
+    CREATE INDEX drops_sender ON drops (sender);
+    CREATE INDEX drops_expires ON drops (expires);
+    CREATE TABLE drop_recipients (
+        drop_id TEXT NOT NULL REFERENCES drops (id),
+        user TEXT NOT NULL,
+        PRIMARY KEY (drop_id, user)
+    );
+    CREATE INDEX drop_recipients_user ON drop_recipients (user);
+    CREATE TABLE drop_blobs (
+        drop_id TEXT NOT NULL REFERENCES drops (id),
+        blob_id TEXT NOT NULL,
+        sha256 BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        store_id TEXT,
+        PRIMARY KEY (drop_id, blob_id)
+    );
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        drop_id TEXT NOT NULL REFERENCES drops (id),
+        blob_id TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    );
+    CREATE TABLE receipts (
+        drop_id TEXT NOT NULL REFERENCES drops (id),
+        user TEXT NOT NULL,
+        device TEXT NOT NULL,
+        receipt TEXT NOT NULL,
+        PRIMARY KEY (drop_id, user, device)
+    );
+    """,
+)

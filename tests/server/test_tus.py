@@ -1,0 +1,188 @@
+"""tus uploads against the real server: offsets, checksums, hashes, termination, cut connections."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+from urllib.parse import urlsplit
+
+import httpx
+
+from secure_send.core.audit import AuditLog, audit_log_path
+from secure_send.core.directory.enrol import DeviceKeys
+from tests.server.conftest import Server
+from tests.server.drop_kit import (
+    OFFSET_TYPE,
+    TUS,
+    Device,
+    b64,
+    create_drop,
+    hanako,
+    manifest,
+    new_upload,
+    patch,
+    taro_device,
+)
+
+DATA = bytes(range(256)) * 200  # 51200 bytes, under the test server's 64 KiB body limit
+
+
+def _code(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    return str(response.json()["code"])
+
+
+def _drop(server: Server, data: bytes = DATA) -> tuple[Device, str]:
+    sender = hanako(server)
+    signed = manifest(sender, {"f1": data})
+    assert create_drop(sender, signed).status_code == 201
+    return sender, signed.manifest.drop_id
+
+
+def _offset(sender: Device, path: str) -> int:
+    response = sender.request("HEAD", path, headers=TUS)
+    assert response.status_code == 200
+    return int(response.headers["upload-offset"])
+
+
+def _files(server: Server, folder: str) -> list[str]:
+    root = server.config.state_dir / folder
+    return [p.name for p in root.rglob("*") if p.is_file()]
+
+
+def test_options(server: Server) -> None:
+    response = hanako(server).request("OPTIONS", "/v1/uploads")
+    assert response.status_code == 204
+    assert response.headers["tus-version"] == "1.0.0"
+    assert "checksum" in response.headers["tus-extension"].split(",")
+    assert response.headers["tus-checksum-algorithm"] == "sha256"
+    assert "tus-max-size" in response.headers
+    assert _code(server.get("/v1/uploads"), 405) == "method_not_allowed"
+
+
+def test_wrong_offset_and_bad_checksum(server: Server, taro: DeviceKeys) -> None:
+    sender, drop_id = _drop(server)
+    path = new_upload(sender, drop_id, "f1", len(DATA))
+    assert patch(sender, path, 0, DATA[:1000]).status_code == 204
+    assert _code(patch(sender, path, 500, DATA[500:1500]), 409) == "offset_mismatch"
+    headers = {**TUS, **OFFSET_TYPE, "Upload-Offset": "1000"}
+    headers["Upload-Checksum"] = f"sha256 {b64(hashlib.sha256(b'other').digest())}"
+    bad = sender.request("PATCH", path, DATA[1000:2000], headers)
+    assert _code(bad, 460) == "checksum_mismatch"
+    assert _offset(sender, path) == 1000
+    assert patch(sender, path, 1000, DATA[1000:]).status_code == 204
+    assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
+
+
+def test_hash_mismatch_on_completion(server: Server, taro: DeviceKeys) -> None:
+    sender, drop_id = _drop(server)
+    path = new_upload(sender, drop_id, "f1", len(DATA))
+    wrong = b"\xff" + DATA[1:]
+    assert _code(patch(sender, path, 0, wrong), 400) == "hash_mismatch"
+    assert _files(server, "blobs") == []
+    assert _files(server, "partial") == []
+    assert _code(sender.request("POST", f"/v1/drops/{drop_id}/commit"), 409) == "incomplete"
+
+
+def test_termination(server: Server, taro: DeviceKeys) -> None:
+    sender, drop_id = _drop(server)
+    path = new_upload(sender, drop_id, "f1", len(DATA))
+    assert patch(sender, path, 0, DATA[:100]).status_code == 204
+    assert len(_files(server, "partial")) == 1
+    assert sender.request("DELETE", path, headers=TUS).status_code == 204
+    assert _files(server, "partial") == []
+    assert sender.request("HEAD", path, headers=TUS).status_code == 404
+
+
+def test_creation_with_upload_and_rules(server: Server, taro: DeviceKeys) -> None:
+    sender, drop_id = _drop(server)
+    meta = f"drop {b64(drop_id.encode())},blob {b64(b'f1')}"
+    headers = {**TUS, **OFFSET_TYPE, "Upload-Length": str(len(DATA)), "Upload-Metadata": meta}
+    response = sender.request("POST", "/v1/uploads", DATA, headers)
+    assert response.status_code == 201, response.text
+    assert response.headers["upload-offset"] == str(len(DATA))
+    assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
+    wrong_length = {**headers, "Upload-Length": "5"}
+    assert _code(sender.request("POST", "/v1/uploads", b"", wrong_length), 409) == "not_uploading"
+    _, other_drop = _drop(server)
+    meta2 = f"drop {b64(other_drop.encode())},blob {b64(b'f1')}"
+    bad = {**TUS, "Upload-Length": "5", "Upload-Metadata": meta2}
+    assert _code(sender.request("POST", "/v1/uploads", b"", bad), 400) == "bad_length"
+    recipient = taro_device(server, taro)
+    bad["Upload-Length"] = str(len(DATA))
+    assert _code(recipient.request("POST", "/v1/uploads", b"", bad), 404) == "not_found"
+    no_version = {k: v for k, v in bad.items() if k != "Tus-Resumable"}
+    assert _code(sender.request("POST", "/v1/uploads", b"", no_version), 412) == "tus_version"
+
+
+def test_locked_upload(server: Server, taro: DeviceKeys) -> None:
+    sender, drop_id = _drop(server)
+    path = new_upload(sender, drop_id, "f1", len(DATA))
+    state = server.app_state
+    assert state is not None
+    upload_id = path.rsplit("/", 1)[1]
+    assert state.busy.claim(upload_id)
+    try:
+        assert _code(patch(sender, path, 0, DATA[:10]), 423) == "locked"
+    finally:
+        state.busy.release(upload_id)
+    assert patch(sender, path, 0, DATA[:10]).status_code == 204
+
+
+def _cut_patch(sender: Device, path: str, offset: int, body: bytes, sent: int) -> None:
+    headers = {**TUS, **OFFSET_TYPE, "Upload-Offset": str(offset)}
+    signed = sender.server.signed_headers(
+        "PATCH", path, body, keys=sender.keys, key_id=f"{sender.user}/{sender.device}"
+    )
+    url = urlsplit(sender.server.url)
+    lines = [f"PATCH {path} HTTP/1.1", f"Host: {url.netloc}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in {**headers, **signed}.items()]
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body[:sent])
+        time.sleep(0.2)
+
+
+def test_connection_cut_mid_patch_resumes(server: Server, taro: DeviceKeys) -> None:
+    sender, drop_id = _drop(server)
+    path = new_upload(sender, drop_id, "f1", len(DATA))
+    assert patch(sender, path, 0, DATA[:20000]).status_code == 204
+    _cut_patch(sender, path, 20000, DATA[20000:], 10000)
+    time.sleep(0.3)
+    offset = _offset(sender, path)
+    assert offset == 20000
+    assert patch(sender, path, offset, DATA[offset:]).status_code == 204
+    assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
+    recipient = taro_device(server, taro)
+    got = recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1")
+    assert got.status_code == 200
+    assert got.content == DATA
+    bad = recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1", headers={"Range": "bytes=9-2"})
+    assert _code(bad, 416) == "bad_range"
+    assert bad.headers["content-range"] == f"bytes */{len(DATA)}"
+    tail = recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1", headers={"Range": "bytes=-10"})
+    assert tail.status_code == 206
+    assert tail.content == DATA[-10:]
+    records = list(AuditLog(audit_log_path(server.home.path)).records())
+    completes = [r for r in records if r.action == "upload_complete"]
+    assert [(r.drop, r.size) for r in completes] == [(drop_id, len(DATA))]
+
+
+def test_recover_after_crash_between_rename_and_commit(server: Server, taro: DeviceKeys) -> None:
+    from secure_send.server.sweeper import recover
+
+    state = server.app_state
+    assert state is not None
+    sender, drop_id = _drop(server)
+    upload_id = new_upload(sender, drop_id, "f1", len(DATA)).rsplit("/", 1)[1]
+    # what _append/_finish do, stopping right after the rename (as a crash would)
+    state.blobs.append_partial(upload_id, 0, DATA)
+    assert state.drops.set_received(upload_id, len(DATA))
+    state.blobs.finish_partial(upload_id, upload_id)
+    orphan = "O" * 22
+    state.blobs.append_partial(orphan, 0, b"left over")
+    recover(state)
+    assert _files(server, "partial") == []
+    assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
+    got = taro_device(server, taro).request("GET", f"/v1/drops/{drop_id}/blobs/f1")
+    assert got.content == DATA
