@@ -32,11 +32,17 @@ ENROL_OPERATOR = "server-enrolment"
 
 
 def target_uri(request: Request, state: ServerState) -> str:
-    """The ``@target-uri`` the client signed: as received, or under ``public_url``."""
-    if not state.config.public_url:
-        return str(request.url)
+    """The ``@target-uri`` the client signed: as received, or under ``public_url``.
+
+    The path is taken as sent (``raw_path``, still percent-encoded): RFC 9421 signs
+    the target URI as the client wrote it, not a decoded form of it.
+    """
+    raw = request.scope.get("raw_path") or request.url.path.encode("ascii", "replace")
     query = request.url.query
-    return state.config.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+    path = raw.decode("latin-1") + (f"?{query}" if query else "")
+    if state.config.public_url:
+        return state.config.public_url.rstrip("/") + path
+    return f"{request.url.scheme}://{request.url.netloc}{path}"
 
 
 async def caller(request: Request, state: State) -> Caller:
