@@ -17,6 +17,7 @@ from secure_send.core.audit import AuditAction
 from secure_send.core.encoding import utc_now
 from secure_send.server.drop_access import purge
 from secure_send.server.state import ServerState
+from secure_send.server.tus import complete_stored
 
 log = logging.getLogger("secure_send.server")
 
@@ -40,6 +41,8 @@ def recover(state: ServerState) -> None:
     for upload in state.drops.all_uploads():
         known.add(upload.id)
         if state.blobs.partial_exists(upload.id):
+            if upload.received == upload.length:
+                complete_stored(state, upload)  # died between the last write and finishing
             continue
         renamed = state.blobs.exists(upload.id) and upload.received == upload.length
         if not (renamed and state.drops.complete(upload)):

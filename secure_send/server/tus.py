@@ -92,15 +92,30 @@ def _own_upload(state: ServerState, upload_id: str, who: Caller) -> UploadRow:
     return upload
 
 
-def _finish(state: ServerState, who: Caller, upload: UploadRow, ip: str) -> None:
+def complete_stored(state: ServerState, upload: UploadRow) -> str | None:
+    """Finish an upload whose every byte is stored: check the whole blob's SHA-256
+    against the manifest, move it into place, mark the blob complete.
+
+    Also run at start-up for uploads a crash interrupted between the last write and
+    this step. Returns ``None``, or the error code when the upload was discarded.
+    """
     blob = state.drops.blob(upload.drop_id, upload.blob_id)
     if blob is None or state.blobs.partial_sha256(upload.id) != blob.sha256:
         state.blobs.delete_partial(upload.id)
         state.drops.delete_upload(upload.id)
-        raise ApiError(400, "hash_mismatch", "the blob's SHA-256 differs from the manifest's")
+        return "hash_mismatch"
     state.blobs.finish_partial(upload.id, upload.id)
     if not state.drops.complete(upload):  # recalled or replaced meanwhile
         state.blobs.delete(upload.id)
+        return "not_found"
+    return None
+
+
+def _finish(state: ServerState, who: Caller, upload: UploadRow, ip: str) -> None:
+    failure = complete_stored(state, upload)
+    if failure == "hash_mismatch":
+        raise ApiError(400, "hash_mismatch", "the blob's SHA-256 differs from the manifest's")
+    if failure is not None:
         raise ApiError(404, "not_found", "no such upload")
     record(state, AuditAction.UPLOAD_COMPLETE, who, upload.drop_id, upload.length, ip)
 
