@@ -7,6 +7,7 @@ can sign requests as that device.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -92,6 +93,13 @@ def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
     """The real server on an ephemeral port, stopped after the test."""
     home, keys = org
     config = ServerConfig(home=home.path, port=0, max_body_bytes=64 * 1024, quota_bytes=1024 * 1024)
+    with running_server(home, keys, config) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_server(home: OrgHome, keys: DeviceKeys, config: ServerConfig) -> Iterator[Server]:
+    """Run the real app under uvicorn on 127.0.0.1 (ephemeral port) in a thread."""
     app = create_app(config)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -10,8 +10,6 @@ operation, derandomized, long-polls capped at zero seconds.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -30,10 +27,9 @@ from schemathesis.core.result import Ok
 
 from secure_send.core import httpsig
 from secure_send.core.encoding import utc_now
-from secure_send.server.app import create_app
 from secure_send.server.config import ServerConfig
 from tests.directory_kit import HANAKO, TARO, enrol_device
-from tests.server.conftest import DEVICE, Server, make_home
+from tests.server.conftest import DEVICE, Server, make_home, running_server
 from tests.server.drop_kit import (
     b64,
     create_drop,
@@ -67,21 +63,8 @@ def fuzz_server(tmp_path: Path) -> Iterator[Server]:
         auth_failures_burst=100_000,
         auth_failures_per_minute=100_000,
     )
-    app = create_app(config)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("server did not start")
-        time.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield Server(home, config, f"http://127.0.0.1:{port}", keys, app.state.server)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with running_server(home, keys, config) as server:
+        yield server
 
 
 def _seed(server: Server) -> Fixtures:
