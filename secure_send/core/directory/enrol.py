@@ -20,7 +20,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import nacl.exceptions
 import nacl.public
 import nacl.signing
 
@@ -28,6 +27,7 @@ from secure_send.core.directory import canonical
 from secure_send.core.directory.model import Device, EntryError, check_id, device_key_message
 from secure_send.core.encoding import EncodingError, b64u, format_time, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
+from secure_send.core.signing import signature_valid, signed_message
 
 REQUEST_TYPE = "secure-send/enrol/v1"
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I
@@ -149,11 +149,9 @@ class EnrolmentRequest:
         Raises:
             EnrolmentError: the request was not made by the holder of ``sign_key``.
         """
-        message = REQUEST_TYPE.encode() + b"\n" + canonical.dumps(self.body())
-        try:
-            nacl.signing.VerifyKey(self.sign_key).verify(message, self.proof)
-        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-            raise EnrolmentError("enrolment request signature does not verify") from None
+        message = signed_message(REQUEST_TYPE, self.body())
+        if not signature_valid(self.sign_key, message, self.proof):
+            raise EnrolmentError("enrolment request signature does not verify")
         try:
             self.device(self.time).verify_key_binding(self.user)
         except EntryError:
@@ -182,7 +180,7 @@ def make_request(
     unsigned = EnrolmentRequest(
         user, device_id, device_name, sign_key, enc_key, binding, format_time(now), b"", None
     )
-    message = REQUEST_TYPE.encode() + b"\n" + canonical.dumps(unsigned.body())
+    message = signed_message(REQUEST_TYPE, unsigned.body())
     proof = keys.signing.sign(message).signature
     mac = None
     if code is not None:

@@ -14,12 +14,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-import nacl.exceptions
-import nacl.signing
-
 from secure_send.core.directory import canonical
 from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
+from secure_send.core.signing import signature_valid
 
 
 class EntryError(SecureSendError):
@@ -165,13 +163,11 @@ class Device:
             EntryError: the signature does not verify (a substituted key).
         """
         message = device_key_message(user_id, self.id, self.enc_key)
-        try:
-            nacl.signing.VerifyKey(self.sign_key).verify(message, self.enc_key_sig)
-        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        if not signature_valid(self.sign_key, message, self.enc_key_sig):
             raise EntryError(
                 f"device {self.id} of {user_id}: encryption key not signed by its signing key",
                 "devices",
-            ) from None
+            )
 
 
 @dataclass(frozen=True)

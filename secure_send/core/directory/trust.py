@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import nacl.exceptions
 import nacl.signing
 
 from secure_send.core.directory import canonical
@@ -28,26 +27,15 @@ from secure_send.core.directory.errors import (
     SigningKeyError,
 )
 from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
+from secure_send.core.signing import signature_valid, signed_message
 
 ROOT_TYPE = "secure-send/root/v1"
 HEADER_TYPE = "secure-send/snapshot/v1"
 
 
-def _message(doc_type: str, body: dict[str, Any]) -> bytes:
-    return doc_type.encode("ascii") + b"\n" + canonical.dumps(body)
-
-
 def body_hash(body: dict[str, Any]) -> str:
     """SHA-256 of a document body's canonical bytes, base64url."""
     return b64u(hashlib.sha256(canonical.dumps(body)).digest())
-
-
-def _verify(key: bytes, message: bytes, sig: bytes) -> bool:
-    try:
-        nacl.signing.VerifyKey(key).verify(message, sig)
-    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -79,7 +67,7 @@ class RootDocument:
 
     def signed_by(self, keys: list[nacl.signing.SigningKey]) -> RootDocument:
         """A copy carrying signatures by ``keys`` (added to any it has)."""
-        message = _message(ROOT_TYPE, self.body())
+        message = signed_message(ROOT_TYPE, self.body())
         sigs = dict(self.signatures)
         for key in keys:
             sigs[bytes(key.verify_key)] = key.sign(message).signature
@@ -120,9 +108,9 @@ class RootDocument:
 
     def count_valid(self, keys: tuple[bytes, ...]) -> int:
         """How many distinct ``keys`` signed this body validly."""
-        message = _message(ROOT_TYPE, self.body())
+        message = signed_message(ROOT_TYPE, self.body())
         allowed = set(keys)
-        good = {k for k, s in self.signatures if k in allowed and _verify(k, message, s)}
+        good = {k for k, s in self.signatures if k in allowed and signature_valid(k, message, s)}
         return len(good)
 
     def verify_against(self, keys: tuple[bytes, ...], threshold: int) -> None:
@@ -215,7 +203,7 @@ class SnapshotHeader:
 
     def signed_by(self, key: nacl.signing.SigningKey) -> SnapshotHeader:
         """A copy signed by the online signing key."""
-        sig = key.sign(_message(HEADER_TYPE, self.body())).signature
+        sig = key.sign(signed_message(HEADER_TYPE, self.body())).signature
         return SnapshotHeader(**{**self.__dict__, "signature": sig})
 
     def to_json(self) -> dict[str, Any]:
@@ -260,5 +248,7 @@ class SnapshotHeader:
             root.signing_key_valid_at(now)
         ):
             raise SigningKeyError("the directory signing key has expired")
-        if not _verify(root.signing_key, _message(HEADER_TYPE, self.body()), self.signature):
+        if not signature_valid(
+            root.signing_key, signed_message(HEADER_TYPE, self.body()), self.signature
+        ):
             raise HeaderSignatureError("snapshot header signature does not verify")

@@ -20,13 +20,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import nacl.exceptions
 import nacl.signing
 
-from secure_send.core.directory import canonical
 from secure_send.core.directory.model import Device, Entry, Kind, check_id
 from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
+from secure_send.core.signing import signature_valid, signed_message
 
 MANIFEST_TYPE = "secure-send/manifest/v1"
 RECEIPT_TYPE = "secure-send/receipt/v1"
@@ -111,18 +110,12 @@ class Manifest:
 
     def sign(self, key: nacl.signing.SigningKey) -> SignedManifest:
         """Sign with the sending device's key."""
-        return SignedManifest(self, key.sign(_message(MANIFEST_TYPE, self.body())).signature)
-
-
-def _message(doc_type: str, body: dict[str, Any]) -> bytes:
-    return doc_type.encode("ascii") + b"\n" + canonical.dumps(body)
+        return SignedManifest(self, key.sign(signed_message(MANIFEST_TYPE, self.body())).signature)
 
 
 def verify_signature(key: bytes, message: bytes, sig: bytes, what: str) -> None:
-    try:
-        nacl.signing.VerifyKey(key).verify(message, sig)
-    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-        raise EnvelopeError(f"{what} signature does not verify") from None
+    if not signature_valid(key, message, sig):
+        raise EnvelopeError(f"{what} signature does not verify")
 
 
 @dataclass(frozen=True)
@@ -160,7 +153,7 @@ class SignedManifest:
         sender = directory.get(m.sender)
         device = active_device(sender, m.sender_device, "sender")
         verify_signature(
-            device.sign_key, _message(MANIFEST_TYPE, m.body()), self.signature, "manifest"
+            device.sign_key, signed_message(MANIFEST_TYPE, m.body()), self.signature, "manifest"
         )
         if not m.recipients:
             raise EnvelopeError("the manifest names no recipient")

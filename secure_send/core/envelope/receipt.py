@@ -14,7 +14,6 @@ from typing import Any
 
 import nacl.signing
 
-from secure_send.core.directory import canonical
 from secure_send.core.directory.model import Entry, check_id
 from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
 from secure_send.core.envelope.manifest import (
@@ -25,10 +24,7 @@ from secure_send.core.envelope.manifest import (
     active_device,
     verify_signature,
 )
-
-
-def _message(body: dict[str, Any]) -> bytes:
-    return RECEIPT_TYPE.encode("ascii") + b"\n" + canonical.dumps(body)
+from secure_send.core.signing import signed_message
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,12 @@ class Receipt:
 
     def signed_by(self, key: nacl.signing.SigningKey) -> Receipt:
         """A copy signed by the recipient device."""
-        return Receipt(**{**self.__dict__, "signature": key.sign(_message(self.body())).signature})
+        return Receipt(
+            **{
+                **self.__dict__,
+                "signature": key.sign(signed_message(RECEIPT_TYPE, self.body())).signature,
+            }
+        )
 
     def to_json(self) -> dict[str, Any]:
         """For sending to the server."""
@@ -98,4 +99,6 @@ class Receipt:
         if (self.user, self.device) not in listed:
             raise EnvelopeError("receipt from a device the drop was not sent to")
         device = active_device(directory.get(self.user), self.device, "recipient")
-        verify_signature(device.sign_key, _message(self.body()), self.signature, "receipt")
+        verify_signature(
+            device.sign_key, signed_message(RECEIPT_TYPE, self.body()), self.signature, "receipt"
+        )
