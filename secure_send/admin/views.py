@@ -66,11 +66,12 @@ def verify_home(home: OrgHome) -> dict[str, Any]:
     bundle = home.published()
     if bundle is None:
         raise HomeError("nothing published yet (run: secure-send-admin publish)")
-    entries = replay(home.events())
+    events = home.events()
+    entries = replay(events)
     data = home.bundle_file.read_bytes()
     verified = verify_directory(data, home.anchor(), now=utc_now())
     expected = [e.canonical_bytes().decode("utf-8") for e in sorted(entries.values(), key=_id)]
-    if list(bundle.entries) != expected or bundle.header.log_size != len(home.events()):
+    if list(bundle.entries) != expected or bundle.header.log_size != len(events):
         raise HomeError("published snapshot is not the replay of the log: run publish")
     return {
         "org": bundle.header.org,
