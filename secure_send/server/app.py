@@ -3,7 +3,9 @@
 Guarantees: every error response, including validation errors, unknown paths
 and unexpected exceptions, is JSON ``{"code": ..., "message": ...}`` with a
 stable code; no request body larger than ``max_body_bytes`` reaches a route
-(413 ``too_large``, whether or not the client sent Content-Length); the server
+(413 ``too_large``, whether or not the client sent Content-Length) except a tus
+PATCH, which the upload route streams to disk and bounds by the upload's own
+length (and which must carry Content-Length); the server
 never echoes request data or secrets into error messages.
 """
 
@@ -44,6 +46,11 @@ class _TooLarge(Exception):
     pass
 
 
+def _streamed(scope: Scope) -> bool:
+    """A tus PATCH: its route streams the body and enforces the upload's length."""
+    return scope.get("method") == "PATCH" and str(scope.get("path", "")).startswith("/v1/uploads/")
+
+
 class BodyLimit:
     """ASGI middleware: refuse bodies over ``limit`` bytes with 413 JSON."""
 
@@ -52,7 +59,7 @@ class BodyLimit:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _streamed(scope):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

@@ -110,10 +110,12 @@ class FailureLimiter:
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated request's user and device."""
+    """An authenticated request's user and device, and the body's signed SHA-256
+    (which a streamed body must still be checked against: see :func:`authenticate`)."""
 
     user: Entry
     device: Device
+    body_sha256: bytes
 
 
 class Authenticator:
@@ -132,9 +134,13 @@ class Authenticator:
         self.window = window
 
     def authenticate(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, ip: str
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, ip: str
     ) -> Caller:
-        """Authenticate one request, or raise :class:`ApiError`."""
+        """Authenticate one request, or raise :class:`ApiError`.
+
+        ``body=None`` is for a body streamed after this check: the caller must compare
+        its SHA-256 with ``Caller.body_sha256`` before keeping it.
+        """
         if not self.limiter.allowed(ip):
             raise ApiError(429, "rate_limited", "too many failed authentications; wait a minute")
         try:
@@ -143,7 +149,9 @@ class Authenticator:
             self.limiter.failed(ip)
             raise
 
-    def _authenticate(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Caller:
+    def _authenticate(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> Caller:
         found: list[tuple[Entry, Device]] = []
 
         def resolve(user: str, device: str) -> bytes:
@@ -167,4 +175,4 @@ class Authenticator:
         ):
             raise unauthorized("replayed", "this request was already received (nonce reused)")
         user, device = found[-1]
-        return Caller(user, device)
+        return Caller(user, device, signed.body_sha256)

@@ -11,6 +11,7 @@ import uvicorn
 from secure_send.core.errors import SecureSendError
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
+from secure_send.server.http_protocol import uvicorn_options
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         proxy_headers=False,
         server_header=False,
+        **uvicorn_options(),
     )
     return 0
 

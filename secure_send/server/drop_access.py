@@ -35,7 +35,13 @@ def client_ip(request: Request) -> str:
 
 
 def record(
-    state: ServerState, action: AuditAction, who: Caller | None, drop: str, size: int, ip: str
+    state: ServerState,
+    action: AuditAction,
+    who: Caller | None,
+    drop: str,
+    size: int,
+    ip: str,
+    outcome: str = "ok",
 ) -> None:
     """Append one audit record (ids and sizes only)."""
     state.audit.append(
@@ -44,6 +50,7 @@ def record(
         device=who.device.id if who else "",
         drop=drop,
         size=size,
+        outcome=outcome,
         ip=ip,
     )
 

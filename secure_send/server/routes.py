@@ -45,18 +45,29 @@ def target_uri(request: Request, state: ServerState) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{path}"
 
 
-async def caller(request: Request, state: State) -> Caller:
-    """Authenticate the request (a dependency); see :mod:`secure_send.server.auth`."""
+async def _authenticate(request: Request, state: ServerState, body: bytes | None) -> Caller:
     if any(len(request.headers.getlist(name)) > 1 for name in SIGNED_HEADERS):
         raise unauthorized("bad_signature", "signature headers must not be repeated")
-    body = await request.body()
     ip = request.client.host if request.client else "unknown"
     headers = dict(request.headers.items())
     url = target_uri(request, state)
     return await run_in_threadpool(state.auth.authenticate, request.method, url, headers, body, ip)
 
 
+async def caller(request: Request, state: State) -> Caller:
+    """Authenticate the request, body included (a dependency); see
+    :mod:`secure_send.server.auth`."""
+    return await _authenticate(request, state, await request.body())
+
+
+async def streaming_caller(request: Request, state: State) -> Caller:
+    """Authenticate the request's headers only, leaving the body unread: the route
+    streams it and must check it against ``Caller.body_sha256`` before keeping it."""
+    return await _authenticate(request, state, None)
+
+
 Authenticated = Annotated[Caller, Depends(caller)]
+StreamAuthenticated = Annotated[Caller, Depends(streaming_caller)]
 
 
 def _published(state: ServerState) -> Bundle:

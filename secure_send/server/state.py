@@ -15,6 +15,7 @@ from secure_send.server.auth import Authenticator
 from secure_send.server.config import ServerConfig
 from secure_send.server.drop_store import DropStore
 from secure_send.server.storage import BlobStore, MetadataStore
+from secure_send.server.upload_sink import HashCache
 
 
 class Notifier:
@@ -86,6 +87,7 @@ class ServerState:
     audit: AuditLog
     notifier: Notifier = field(default_factory=Notifier)
     busy: Busy = field(default_factory=Busy)
+    hashes: HashCache = field(default_factory=HashCache)
 
 
 def server_state(request: Request) -> ServerState:

@@ -41,7 +41,10 @@ def recover(state: ServerState) -> None:
     for upload in state.drops.all_uploads():
         known.add(upload.id)
         if state.blobs.partial_exists(upload.id):
-            if upload.received == upload.length:
+            stored = state.blobs.partial_size(upload.id)
+            if stored < upload.received:  # after a power loss: resume from what is there
+                state.drops.set_received(upload.id, stored)
+            elif upload.received == upload.length:
                 complete_stored(state, upload)  # died between the last write and finishing
             continue
         renamed = state.blobs.exists(upload.id) and upload.received == upload.length

@@ -2,13 +2,22 @@
 expiration, checksum) of the blobs a drop's manifest announced.
 
 Guarantees: only the drop's sender can create, inspect, append to or terminate
-an upload; a PATCH must start at the current offset (else 409) and, with
-``Upload-Checksum``, match it (else 460, nothing kept); bytes are written and
-fsynced *before* the new offset is recorded in SQLite, so after a crash the
-recorded offset never exceeds the durable bytes (bytes beyond it are cut by the
-next PATCH). One PATCH at a time per upload (else 423). Partial data lives in
-``server/partial/`` and is renamed into the blob folder only once complete and
-its SHA-256 equals the manifest's (else it is deleted: 400 ``hash_mismatch``).
+an upload; a PATCH must start at the current offset (else 409). A PATCH body is
+streamed to the partial file as it arrives (any size up to the blob's length) and
+hashed once on the way (:mod:`secure_send.server.upload_sink`); when it is
+complete it must match the signed ``Content-Digest`` (else 401, nothing kept) and,
+with ``Upload-Checksum``, that too (else 460, nothing kept). A body cut off
+mid-way keeps what arrived, unless it carried ``Upload-Checksum``. One PATCH at a
+time per upload (else 423). Partial data lives in ``server/partial/`` and is
+fsynced and renamed into the blob folder only once complete and its SHA-256
+equals the manifest's (else it is deleted: 400 ``hash_mismatch``).
+
+Durability: offsets are recorded after the bytes reached the OS, so a killed
+server process loses nothing it acknowledged. Partial data is not fsynced before
+completion (that made every PATCH wait for the disk): after a power loss a
+recorded offset may cover bytes the disk never got, which the manifest hash then
+rejects at completion (400 ``hash_mismatch``; the client sends the blob again).
+A finished blob is always fsynced before it can become visible.
 """
 
 from __future__ import annotations
@@ -16,22 +25,28 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import logging
 import secrets
+from dataclasses import replace
 from email.utils import formatdate
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from secure_send.core.audit import AuditAction
 from secure_send.core.envelope.manifest import BLOB_ID, DROP_ID
-from secure_send.server.auth import ApiError, Caller
+from secure_send.server.auth import ApiError, Caller, unauthorized
 from secure_send.server.drop_access import client_ip, record, require_live
 from secure_send.server.drop_store import UploadRow
-from secure_send.server.routes import Authenticated
+from secure_send.server.routes import Authenticated, StreamAuthenticated
 from secure_send.server.state import ServerState, server_state
 from secure_send.server.storage import BLOB_ID as UPLOAD_ID
+from secure_send.server.upload_sink import UploadSink, pump
 
+log = logging.getLogger("secure_send.server")
 router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 TUS_VERSION = "1.0.0"
@@ -70,9 +85,10 @@ def _metadata(header: str | None) -> dict[str, str]:
     return pairs
 
 
-def _checksum(header: str | None, body: bytes) -> None:
+def _checksum(header: str | None) -> bytes | None:
+    """The SHA-256 an ``Upload-Checksum`` header names, or None without one."""
     if header is None:
-        return
+        return None
     algorithm, _, value = header.strip().partition(" ")
     if algorithm != "sha256":
         raise ApiError(400, "bad_checksum_algorithm", "only sha256 checksums are supported")
@@ -80,8 +96,9 @@ def _checksum(header: str | None, body: bytes) -> None:
         expected = base64.b64decode(value, validate=True)
     except binascii.Error:
         raise ApiError(400, "invalid_request", "Upload-Checksum is malformed") from None
-    if hashlib.sha256(body).digest() != expected:
-        raise ApiError(460, "checksum_mismatch", "the body does not match Upload-Checksum")
+    if len(expected) != hashlib.sha256().digest_size:
+        raise ApiError(400, "invalid_request", "Upload-Checksum is not a SHA-256 value")
+    return expected
 
 
 def _own_upload(state: ServerState, upload_id: str, who: Caller) -> UploadRow:
@@ -92,15 +109,20 @@ def _own_upload(state: ServerState, upload_id: str, who: Caller) -> UploadRow:
     return upload
 
 
-def complete_stored(state: ServerState, upload: UploadRow) -> str | None:
+def complete_stored(
+    state: ServerState, upload: UploadRow, digest: bytes | None = None, ip: str = ""
+) -> str | None:
     """Finish an upload whose every byte is stored: check the whole blob's SHA-256
-    against the manifest, move it into place, mark the blob complete.
+    (``digest``, or read from disk when not known) against the manifest, move it into
+    place, mark the blob complete and audit it.
 
     Also run at start-up for uploads a crash interrupted between the last write and
     this step. Returns ``None``, or the error code when the upload was discarded.
     """
     blob = state.drops.blob(upload.drop_id, upload.blob_id)
-    if blob is None or state.blobs.partial_sha256(upload.id) != blob.sha256:
+    if digest is None and blob is not None:
+        digest = state.blobs.hash_partial(upload.id).digest()
+    if blob is None or digest is None or not hmac.compare_digest(digest, blob.sha256):
         state.blobs.delete_partial(upload.id)
         state.drops.delete_upload(upload.id)
         return "hash_mismatch"
@@ -108,51 +130,92 @@ def complete_stored(state: ServerState, upload: UploadRow) -> str | None:
     if not state.drops.complete(upload):  # recalled or replaced meanwhile
         state.blobs.delete(upload.id)
         return "not_found"
+    drop = state.drops.get(upload.drop_id)
+    state.audit.append(
+        action=AuditAction.UPLOAD_COMPLETE,
+        actor=drop.sender if drop else "",
+        drop=upload.drop_id,
+        size=upload.length,
+        ip=ip,
+    )
     return None
 
 
-def _finish(state: ServerState, who: Caller, upload: UploadRow, ip: str) -> None:
-    failure = complete_stored(state, upload)
-    if failure == "hash_mismatch":
-        raise ApiError(400, "hash_mismatch", "the blob's SHA-256 differs from the manifest's")
-    if failure is not None:
-        raise ApiError(404, "not_found", "no such upload")
-    record(state, AuditAction.UPLOAD_COMPLETE, who, upload.drop_id, upload.length, ip)
+def _open_sink(
+    state: ServerState, who: Caller, upload_id: str, offset: int, length: int, keep_cut: bool
+) -> tuple[UploadRow, UploadSink]:
+    """Check a PATCH against the upload and open its sink (the upload's lock is held)."""
+    upload = _own_upload(state, upload_id, who)
+    if offset != upload.received:
+        raise ApiError(409, "offset_mismatch", f"the upload is at offset {upload.received}")
+    if offset + length > upload.length:
+        raise ApiError(400, "too_long", "the body goes beyond Upload-Length")
+
+    def checkpoint(end: int) -> None:
+        state.drops.set_received(upload.id, end)
+
+    # Without Upload-Checksum a long PATCH records its progress as it goes, so a crash
+    # or a cut loses little; the manifest's SHA-256 still guards the finished blob.
+    sink = UploadSink(
+        state.blobs, state.hashes, upload.id, offset, checkpoint if keep_cut else None
+    )
+    return upload, sink
 
 
-def _append(
+def _abandon(state: ServerState, upload: UploadRow, sink: UploadSink) -> None:
+    sink.discard()
+    state.drops.set_received(upload.id, sink.start)
+
+
+def _cut(state: ServerState, upload: UploadRow, sink: UploadSink, keep: bool) -> None:
+    """The client went away mid-body: keep what arrived (tus core), unless the PATCH
+    carried an Upload-Checksum, which a partial body cannot match (tus checksum)."""
+    if not keep:
+        _abandon(state, upload, sink)
+        return
+    sink.keep(durable=False)
+    if not state.drops.set_received(upload.id, sink.end):
+        state.blobs.delete_partial(upload.id)
+
+
+def _conclude(
     state: ServerState,
     who: Caller,
-    upload_id: str,
-    offset: int,
-    body: bytes,
-    checksum: str | None,
+    upload: UploadRow,
+    sink: UploadSink,
+    checksum: bytes | None,
     ip: str,
 ) -> UploadRow:
-    if not state.busy.claim(upload_id):
-        raise ApiError(423, "locked", "another request is writing this upload")
-    try:
-        upload = _own_upload(state, upload_id, who)
-        if offset != upload.received:
-            raise ApiError(409, "offset_mismatch", f"the upload is at offset {upload.received}")
-        if offset + len(body) > upload.length:
-            raise ApiError(400, "too_long", "the body goes beyond Upload-Length")
-        _checksum(checksum, body)
-        state.blobs.append_partial(upload.id, offset, body)  # durable first …
-        if not state.drops.set_received(upload.id, offset + len(body)):  # … then the offset
-            state.blobs.delete_partial(upload.id)
+    """The whole body is in: check it against the signed digest and the checksum,
+    record the new offset, and finish the upload when it is complete."""
+    body = sink.body_sha256()
+    if not hmac.compare_digest(body, who.body_sha256):
+        _abandon(state, upload, sink)
+        state.auth.limiter.failed(ip)
+        record(state, AuditAction.AUTH_FAILURE, who, upload.drop_id, 0, ip, "bad_signature")
+        raise unauthorized("bad_signature", "Content-Digest does not match the body")
+    if checksum is not None and not hmac.compare_digest(body, checksum):
+        _abandon(state, upload, sink)
+        raise ApiError(460, "checksum_mismatch", "the body does not match Upload-Checksum")
+    complete = sink.end == upload.length
+    sink.keep(durable=complete)  # fsync once, before the blob can become visible
+    if not state.drops.set_received(upload.id, sink.end):
+        state.blobs.delete_partial(upload.id)
+        raise ApiError(404, "not_found", "no such upload")
+    done = replace(upload, received=sink.end)
+    if complete:
+        failure = complete_stored(state, done, sink.blob_sha256(), ip)
+        if failure == "hash_mismatch":
+            raise ApiError(400, "hash_mismatch", "the blob's SHA-256 differs from the manifest's")
+        if failure is not None:
             raise ApiError(404, "not_found", "no such upload")
-        done = UploadRow(**{**upload.__dict__, "received": offset + len(body)})
-        if done.received == done.length:
-            _finish(state, who, done, ip)
-        return done
-    finally:
-        state.busy.release(upload_id)
+    return done
 
 
 def _create(state: ServerState, who: Caller, request: Request, body: bytes) -> UploadRow:
     length = _number(request.headers.get("upload-length"), "Upload-Length")
     meta = _metadata(request.headers.get("upload-metadata"))
+    checksum = _checksum(request.headers.get("upload-checksum"))
     drop_id, blob_id = meta.get("drop", ""), meta.get("blob", "")
     drop = state.drops.get(drop_id) if DROP_ID.fullmatch(drop_id) else None
     if drop is None or drop.sender != who.user.id:
@@ -170,11 +233,18 @@ def _create(state: ServerState, who: Caller, request: Request, body: bytes) -> U
     upload = UploadRow(secrets.token_urlsafe(16), drop.id, blob.blob_id, length, 0, drop.expires)
     for old in state.drops.add_upload(upload):
         state.blobs.delete_partial(old)
-    state.blobs.append_partial(upload.id, 0, b"")
-    checksum = request.headers.get("upload-checksum")
-    if body or length == 0:
-        return _append(state, who, upload.id, 0, body, checksum, client_ip(request))
-    return upload
+    if not (body or length == 0):
+        state.blobs.open_partial(upload.id, 0).close()
+        return upload
+    # creation-with-upload: the (small, already authenticated) body is the first PATCH
+    if not state.busy.claim(upload.id):
+        raise ApiError(423, "locked", "another request is writing this upload")
+    try:
+        upload, sink = _open_sink(state, who, upload.id, 0, len(body), keep_cut=False)
+        sink.write([body])
+        return _conclude(state, who, upload, sink, checksum, client_ip(request))
+    finally:
+        state.busy.release(upload.id)
 
 
 @router.options("/uploads")
@@ -214,16 +284,35 @@ def head(upload_id: str, request: Request, who: Authenticated, state: State) -> 
 
 
 @router.patch("/uploads/{upload_id}")
-async def patch(upload_id: str, request: Request, who: Authenticated, state: State) -> Response:
-    """Append the body at ``Upload-Offset``."""
+async def patch(
+    upload_id: str, request: Request, who: StreamAuthenticated, state: State
+) -> Response:
+    """Append the body at ``Upload-Offset``, streamed to disk as it arrives."""
     _require_version(request)
     _require_offset_type(request)
     offset = _number(request.headers.get("upload-offset"), "Upload-Offset")
-    body = await request.body()
-    checksum = request.headers.get("upload-checksum")
+    length = _number(request.headers.get("content-length"), "Content-Length")
+    checksum = _checksum(request.headers.get("upload-checksum"))
     ip = client_ip(request)
-    upload = await run_in_threadpool(_append, state, who, upload_id, offset, body, checksum, ip)
-    return Response(status_code=204, headers=_headers(upload))
+    if not state.busy.claim(upload_id):
+        raise ApiError(423, "locked", "another request is writing this upload")
+    try:
+        upload, sink = await run_in_threadpool(
+            _open_sink, state, who, upload_id, offset, length, checksum is None
+        )
+        try:
+            await pump(request.stream(), sink)
+        except ClientDisconnect:
+            await run_in_threadpool(_cut, state, upload, sink, checksum is None)
+            raise
+        except OSError:
+            await run_in_threadpool(_abandon, state, upload, sink)
+            log.exception("storing an upload failed")
+            raise ApiError(507, "storage_failed", "the server could not store the data") from None
+        done = await run_in_threadpool(_conclude, state, who, upload, sink, checksum, ip)
+    finally:
+        state.busy.release(upload_id)
+    return Response(status_code=204, headers=_headers(done))
 
 
 @router.delete("/uploads/{upload_id}", status_code=204)

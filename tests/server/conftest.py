@@ -26,6 +26,7 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
 from secure_send.server.app import create_app
 from secure_send.server.config import ServerConfig
+from secure_send.server.http_protocol import uvicorn_options
 from secure_send.server.state import ServerState
 from tests.directory_kit import HANAKO, JIRO, TARO, enrol_device, new_org
 
@@ -101,7 +102,9 @@ def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
 def running_server(home: OrgHome, keys: DeviceKeys, config: ServerConfig) -> Iterator[Server]:
     """Run the real app under uvicorn on 127.0.0.1 (ephemeral port) in a thread."""
     app = create_app(config)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **uvicorn_options())
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

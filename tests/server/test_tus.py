@@ -130,8 +130,12 @@ def test_locked_upload(server: Server, taro: DeviceKeys) -> None:
     assert patch(sender, path, 0, DATA[:10]).status_code == 204
 
 
-def _cut_patch(sender: Device, path: str, offset: int, body: bytes, sent: int) -> None:
+def _cut_patch(
+    sender: Device, path: str, offset: int, body: bytes, sent: int, checksum: bool = False
+) -> None:
     headers = {**TUS, **OFFSET_TYPE, "Upload-Offset": str(offset)}
+    if checksum:
+        headers["Upload-Checksum"] = "sha256 " + b64(hashlib.sha256(body).digest())
     signed = sender.server.signed_headers(
         "PATCH", path, body, keys=sender.keys, key_id=f"{sender.user}/{sender.device}"
     )
@@ -147,10 +151,15 @@ def test_connection_cut_mid_patch_resumes(server: Server, taro: DeviceKeys) -> N
     sender, drop_id = _drop(server)
     path = new_upload(sender, drop_id, "f1", len(DATA))
     assert patch(sender, path, 0, DATA[:20000]).status_code == 204
+    # tus core: what arrived before the cut is kept …
     _cut_patch(sender, path, 20000, DATA[20000:], 10000)
     time.sleep(0.3)
+    assert _offset(sender, path) == 30000
+    # … but a body with Upload-Checksum cannot be checked when cut: nothing kept
+    _cut_patch(sender, path, 30000, DATA[30000:], 5000, checksum=True)
+    time.sleep(0.3)
     offset = _offset(sender, path)
-    assert offset == 20000
+    assert offset == 30000
     assert patch(sender, path, offset, DATA[offset:]).status_code == 204
     assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
     recipient = taro_device(server, taro)
@@ -175,12 +184,14 @@ def test_recover_after_crash_between_rename_and_commit(server: Server, taro: Dev
     assert state is not None
     sender, drop_id = _drop(server)
     upload_id = new_upload(sender, drop_id, "f1", len(DATA)).rsplit("/", 1)[1]
-    # what _append/_finish do, stopping right after the rename (as a crash would)
-    state.blobs.append_partial(upload_id, 0, DATA)
+    # what a PATCH and complete_stored do, stopping right after the rename (as a crash would)
+    writer = state.blobs.open_partial(upload_id, 0)
+    writer.write([DATA])
+    writer.close()
     assert state.drops.set_received(upload_id, len(DATA))
     state.blobs.finish_partial(upload_id, upload_id)
     orphan = "O" * 22
-    state.blobs.append_partial(orphan, 0, b"left over")
+    state.blobs.open_partial(orphan, 0).close()
     recover(state)
     assert _files(server, "partial") == []
     assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
