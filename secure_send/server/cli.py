@@ -51,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         port=config.listen_port,
         ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
         ssl_keyfile=str(config.tls_key) if config.tls_key else None,
-        proxy_headers=False,
-        server_header=False,
-        **uvicorn_options(),
+        **uvicorn_options(config),
     )
     return 0
 

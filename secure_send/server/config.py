@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     public_url: str = ""  # the URL clients sign (behind a reverse proxy); "" = as received
+    # comma-separated proxy addresses/networks whose X-Forwarded-For is believed
+    # (rate limits and the audit log then see the real client); "" = none
+    trusted_proxies: str = ""
     max_body_bytes: int = 1 * MIB  # per request (uploads come in chunks of at most this)
     max_file_bytes: int = 10 * 1024 * MIB
     default_expiry_days: int = 7
@@ -85,12 +89,19 @@ class ServerConfig:
         ints = {k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "port"}
         if any(v <= 0 for v in ints.values()):
             raise ConfigError("limits must be positive integers")
+        for proxy in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                message = f"trusted_proxies: {proxy!r} is not an IP address or network"
+                raise ConfigError(message) from None
         if self.default_expiry_days > self.max_expiry_days:
             raise ConfigError("default_expiry_days exceeds max_expiry_days")
         return self
 
 
 _PATHS = {"tls_cert", "tls_key"}
+_STRINGS = {"host", "public_url", "trusted_proxies"}
 
 
 def load_config(home: Path, **overrides: Any) -> ServerConfig:
@@ -110,7 +121,11 @@ def load_config(home: Path, **overrides: Any) -> ServerConfig:
     for key in _PATHS & values.keys():
         values[key] = home / Path(values[key])  # relative paths are relative to the home
     for key, value in values.items():
-        expected = str if key in {"host", "public_url"} else (Path if key in _PATHS else int)
+        expected = (
+            str
+            if key in {"host", "public_url", "trusted_proxies"}
+            else (Path if key in _PATHS else int)
+        )
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"server setting {key} has the wrong type")
     return ServerConfig(home=home, **values).check()

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from secure_send.core.audit import AuditAction
 from secure_send.core.envelope.manifest import BLOB_ID
 from secure_send.server.auth import ApiError
-from secure_send.server.drop_access import client_ip, not_found, record, require_live, visible_drop
-from secure_send.server.routes import Authenticated
+from secure_send.server.drop_access import not_found, record, require_live, visible_drop
+from secure_send.server.routes import Authenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 from secure_send.server.storage import CHUNK, StorageError
 

@@ -9,8 +9,6 @@ blob and partial upload of a drop before marking it recalled or expired.
 
 from __future__ import annotations
 
-from fastapi import Request
-
 from secure_send.core.audit import AuditAction
 from secure_send.core.encoding import utc_now
 from secure_send.core.envelope.manifest import DROP_ID
@@ -27,11 +25,6 @@ def not_found() -> ApiError:
 def now_ts() -> int:
     """The current unix time."""
     return int(utc_now().timestamp())
-
-
-def client_ip(request: Request) -> str:
-    """The peer address for the audit log."""
-    return request.client.host if request.client else ""
 
 
 def record(

@@ -32,7 +32,6 @@ from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.errors import SecureSendError
 from secure_send.server.auth import ApiError, Caller
 from secure_send.server.drop_access import (
-    client_ip,
     now_ts,
     purge,
     record,
@@ -41,11 +40,12 @@ from secure_send.server.drop_access import (
     visible_drop,
 )
 from secure_send.server.drop_store import DropRow
-from secure_send.server.routes import Authenticated
+from secure_send.server.routes import Authenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 
 router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
+RECHECK_SECONDS = 2.0  # inbox long-polls look at the database at least this often
 MAX_POLL_SECONDS = 25.0
 
 
@@ -167,7 +167,9 @@ async def inbox(
         remaining = deadline - time.monotonic()
         if any(r.seq > after for r in rows) or remaining <= 0:
             break
-        await state.notifier.wait(user, seen, remaining)
+        # a commit in this process wakes us at once; one made by another server process
+        # over the same database is seen at the next re-check
+        await state.notifier.wait(user, seen, min(remaining, RECHECK_SECONDS))
     drops = await run_in_threadpool(lambda: [drop_json(state, r, user) for r in rows])
     return {"drops": drops, "cursor": max([after, *(r.seq for r in rows)])}
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, cast
 
+from secure_send.server.config import ServerConfig
+
 HIGH_WATER = 64 * 1024  # uvicorn's own limit: pause reading above this much unread body
 
 
@@ -77,8 +79,19 @@ def _protocol_class() -> type[Any] | None:
     return ChunkedHttpToolsProtocol
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """``http`` and ``loop`` arguments for ``uvicorn.run``/``uvicorn.Config``."""
+def uvicorn_options(config: ServerConfig) -> dict[str, Any]:
+    """Protocol, loop and proxy arguments for ``uvicorn.run``/``uvicorn.Config``.
+
+    X-Forwarded-For is believed only from ``trusted_proxies`` (uvicorn then puts the
+    forwarded client address in the request scope); without any, it is ignored.
+    """
     protocol = _protocol_class()
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-    return {"http": protocol if protocol is not None else "h11", "loop": loop}
+    proxies = ",".join(p.strip() for p in config.trusted_proxies.split(",") if p.strip())
+    return {
+        "http": protocol if protocol is not None else "h11",
+        "loop": loop,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or "127.0.0.1",  # unused when proxy_headers is off
+        "server_header": False,
+    }

@@ -7,6 +7,7 @@ the one-time code's MAC itself). Everything else depends on :func:`caller`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from secure_send.admin import ops
 from secure_send.admin.home import HomeError
+from secure_send.core.audit import AuditAction
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
@@ -29,6 +31,16 @@ State = Annotated[ServerState, Depends(server_state)]
 DIRECTORY_MEDIA_TYPE = "application/vnd.secure-send.directory"
 SIGNED_HEADERS = ("signature", "signature-input", "content-digest")
 ENROL_OPERATOR = "server-enrolment"
+
+
+def client_ip(request: Request) -> str:
+    """The client's address (behind a trusted proxy: the one it forwarded), or "" when
+    it is not an IP address (e.g. a test client)."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return ""
 
 
 def target_uri(request: Request, state: ServerState) -> str:
@@ -48,10 +60,19 @@ def target_uri(request: Request, state: ServerState) -> str:
 async def _authenticate(request: Request, state: ServerState, body: bytes | None) -> Caller:
     if any(len(request.headers.getlist(name)) > 1 for name in SIGNED_HEADERS):
         raise unauthorized("bad_signature", "signature headers must not be repeated")
-    ip = request.client.host if request.client else "unknown"
+    ip = client_ip(request)
     headers = dict(request.headers.items())
     url = target_uri(request, state)
-    return await run_in_threadpool(state.auth.authenticate, request.method, url, headers, body, ip)
+    try:
+        return await run_in_threadpool(
+            state.auth.authenticate, request.method, url, headers, body, ip
+        )
+    except ApiError as err:
+        if err.status == 401:  # who tried is unproven: only where from and why it failed
+            await run_in_threadpool(
+                state.audit.append, action=AuditAction.AUTH_FAILURE, outcome=err.code, ip=ip
+            )
+        raise
 
 
 async def caller(request: Request, state: State) -> Caller:
@@ -123,27 +144,45 @@ def policy(state: State) -> dict[str, int]:
     return state.config.policy()
 
 
-def _enrol(state: ServerState, raw: bytes) -> bool:
+def _enrol(state: ServerState, raw: bytes, ip: str) -> bool:
+    if not state.auth.limiter.allowed(ip):
+        raise ApiError(429, "rate_limited", "too many failed attempts; wait a minute")
     try:
         request = EnrolmentRequest.from_json(json.loads(raw))
     except (json.JSONDecodeError, UnicodeDecodeError, EnrolmentError):
         raise ApiError(400, "invalid_request", "not an enrolment request") from None
     try:
-        return ops.accept_enrolment(state.home, request, ENROL_OPERATOR)
+        enrolled = ops.accept_enrolment(state.home, request, ENROL_OPERATOR)
     except EnrolmentError:
+        state.auth.limiter.failed(ip)  # a wrong code counts like a failed login
+        _audit_enrol(state, request, ip, "bad_enrolment")
         raise ApiError(
             403, "bad_enrolment", "enrolment refused: wrong, used or expired code"
         ) from None
     except (LogError, HomeError):
+        _audit_enrol(state, request, ip, "conflict")
         raise ApiError(
             409, "conflict", "this device cannot be enrolled (already enrolled?)"
         ) from None
+    _audit_enrol(state, request, ip, "ok" if enrolled else "pending")
+    return enrolled
+
+
+def _audit_enrol(state: ServerState, request: EnrolmentRequest, ip: str, outcome: str) -> None:
+    state.audit.append(
+        action=AuditAction.ENROL,
+        actor=request.user,
+        device=request.device_id,
+        outcome=outcome,
+        ip=ip,
+    )
 
 
 @router.post("/enrol", status_code=201)
 async def enrol(request: Request, state: State) -> JSONResponse:
     """Enrol a device: 201 enrolled (valid code), 202 pending approval (no code)."""
-    enrolled = await run_in_threadpool(_enrol, state, await request.body())
+    ip = client_ip(request)
+    enrolled = await run_in_threadpool(_enrol, state, await request.body(), ip)
     if enrolled:
         return JSONResponse({"status": "enrolled"}, status_code=201)
     return JSONResponse({"status": "pending"}, status_code=202)

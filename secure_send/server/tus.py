@@ -39,9 +39,9 @@ from starlette.requests import ClientDisconnect
 from secure_send.core.audit import AuditAction
 from secure_send.core.envelope.manifest import BLOB_ID, DROP_ID
 from secure_send.server.auth import ApiError, Caller, unauthorized
-from secure_send.server.drop_access import client_ip, record, require_live
+from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
-from secure_send.server.routes import Authenticated, StreamAuthenticated
+from secure_send.server.routes import Authenticated, StreamAuthenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 from secure_send.server.storage import BLOB_ID as UPLOAD_ID
 from secure_send.server.upload_sink import UploadSink, pump

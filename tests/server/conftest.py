@@ -103,7 +103,9 @@ def running_server(home: OrgHome, keys: DeviceKeys, config: ServerConfig) -> Ite
     """Run the real app under uvicorn on 127.0.0.1 (ephemeral port) in a thread."""
     app = create_app(config)
     uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **uvicorn_options())
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", **uvicorn_options(config)
+        )
     )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
