@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 import secure_send
-from secure_send.cli import age_commands
+from secure_send.cli import age_commands, client_commands
 from secure_send.core.atomic import OutputExistsError
 from secure_send.core.errors import (
     ArmorError,
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     age_commands.add_parsers(sub)
+    client_commands.add_parsers(sub)
     return parser
 
 

@@ -1,0 +1,309 @@
+"""``secure-send enrol | directory search | send | resume | inbox | receive | sent | recall``.
+
+Each command prints for people, or with ``--json`` one JSON object for scripts.
+Secrets (the enrolment code) are read from stdin when not given, so they can
+stay out of argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from secure_send.client import receive as receiving
+from secure_send.client import send as sending
+from secure_send.client.api import ClientError
+from secure_send.client.profile import OrgConfig, Profile
+from secure_send.client.session import Session, enrol
+from secure_send.core.directory.search import SearchIndex
+from secure_send.core.envelope.manifest import SignedManifest
+from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.errors import SecureSendError
+
+
+def add_parsers(sub: Any) -> None:
+    """Register the client commands."""
+    p = sub.add_parser("enrol", help="enrol this device with the organisation")
+    p.add_argument("--org-config", type=Path, required=True, metavar="FILE")
+    p.add_argument("--user", required=True, metavar="ID")
+    p.add_argument("--code", help="one-time code (default: read from stdin)")
+    p.add_argument("--no-code", action="store_true", help="ask IT to approve instead")
+    p.add_argument("--server", metavar="URL", help="override the server URL of the config")
+    p.add_argument("--device", metavar="ID", help="device id (default: from the host name)")
+    _common(p, cmd_enrol)
+
+    d = sub.add_parser("directory", help="the verified directory")
+    dsub = d.add_subparsers(dest="directory_command", required=True, metavar="COMMAND")
+    s = dsub.add_parser("search", help="search people and role mailboxes")
+    s.add_argument("text")
+    _common(s, cmd_search)
+
+    p = sub.add_parser("send", help="send files to people in the directory")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--to", action="append", required=True, metavar="ID")
+    p.add_argument("--expires", default=None, metavar="DURATION", help="e.g. 3d, 12h")
+    p.add_argument("--message", default="")
+    _common(p, cmd_send)
+
+    p = sub.add_parser("resume", help="finish sends an earlier run did not finish")
+    _common(p, cmd_resume)
+    p = sub.add_parser("inbox", help="drops sent to you")
+    p.add_argument("--wait", type=float, default=0, help="wait up to S seconds for a new one")
+    _common(p, cmd_inbox)
+    p = sub.add_parser("receive", help="verify, download and decrypt a drop")
+    p.add_argument("drop_id")
+    p.add_argument("-o", "--output", type=Path, default=Path.cwd(), metavar="DIR")
+    _common(p, cmd_receive)
+    p = sub.add_parser("sent", help="your drops and their receipts")
+    _common(p, cmd_sent)
+    p = sub.add_parser("recall", help="recall a drop (its ciphertext is deleted at once)")
+    p.add_argument("drop_id")
+    _common(p, cmd_recall)
+
+
+def _common(p: argparse.ArgumentParser, func: Any) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=func)
+
+
+def _emit(args: argparse.Namespace, obj: dict[str, Any], text: str) -> None:
+    print(json.dumps(obj, ensure_ascii=False) if args.json else text)
+
+
+def _session() -> Session:
+    return Session.open(Profile.locate())
+
+
+def cmd_enrol(args: argparse.Namespace) -> None:
+    """Enrol this device."""
+    try:
+        org = OrgConfig.from_json(json.loads(args.org_config.read_text(encoding="utf-8")))
+    except ValueError as err:
+        raise ClientError(
+            "bad_org_config", f"{args.org_config}: not an organisation config ({err})"
+        ) from None
+    if args.server:
+        org = OrgConfig.from_json({**org.to_json(), "server_url": args.server})
+    code = None
+    if not args.no_code:
+        code = args.code or sys.stdin.readline().strip()
+        if not code:
+            raise ClientError("no_code", "give the one-time code from IT (on stdin or --code)")
+    me, status = enrol(Profile.locate(), org, args.user, code, device_id=args.device)
+    _emit(
+        args,
+        {"user": me.user, "device": me.device, "status": status},
+        f"{me.user}/{me.device}: "
+        + ("enrolled" if status == "enrolled" else "waiting for IT approval"),
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    """Search the verified directory."""
+    session = _session()
+    directory = session.directory()
+    matches = SearchIndex(directory.verified.entries).search(args.text, limit=20)
+    rows = [
+        {
+            "id": m.entry.id,
+            "kind": m.entry.kind.value,
+            "name_ja": m.entry.name_ja,
+            "name_en": m.entry.name_en,
+            "department": m.entry.department,
+            "title": m.entry.title,
+        }
+        for m in matches
+    ]
+    text = (
+        "\n".join(
+            f"{r['id']:<24} {r['name_ja']} ({r['name_en']})  {r['department']}"
+            + ("  [role mailbox]" if r["kind"] == "role" else "")
+            for r in rows
+        )
+        or "no match"
+    )
+    _emit(args, {"results": rows, "verified": True, "fresh": directory.fresh}, text)
+
+
+_DURATION = re.compile(r"(\d+)([dhm])")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``7d``, ``12h``, ``30m``."""
+    found = _DURATION.fullmatch(text.strip())
+    if not found:
+        raise ClientError("bad_duration", f"{text!r}: use a number and d, h or m (e.g. 3d)")
+    n = int(found[1])
+    return {"d": dt.timedelta(days=n), "h": dt.timedelta(hours=n), "m": dt.timedelta(minutes=n)}[
+        found[2]
+    ]
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    if args.json or not sys.stderr.isatty():
+        return None
+
+    def show(blob: str, done: int, total: int) -> None:
+        pct = 100 if total == 0 else done * 100 // total
+        print(f"\r  {blob}: {pct:3d}%", end="" if done < total else "\n", file=sys.stderr)
+
+    return show
+
+
+def cmd_send(args: argparse.Namespace) -> None:
+    """Send files."""
+    session = _session()
+    for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
+        sending.finish(session.profile, session.api, pending)
+    policy = session.policy()
+    expires = (
+        parse_duration(args.expires)
+        if args.expires
+        else dt.timedelta(days=policy["default_expiry_days"])
+    )
+    if expires > dt.timedelta(days=policy["max_expiry_days"]):
+        raise ClientError(
+            "bad_expiry", f"the server allows at most {policy['max_expiry_days']} days"
+        )
+    files = sending.collect(args.files)
+    directory = session.directory()
+    pending = sending.prepare(
+        session.profile,
+        directory,
+        session.me,
+        session.keys,
+        files,
+        args.to,
+        expires=expires,
+        message=args.message,
+    )
+    drop_id = sending.finish(session.profile, session.api, pending, _progress(args))
+    _emit(
+        args,
+        {"drop_id": drop_id, "files": len(files), "to": args.to},
+        f"sent {len(files)} file(s) to {', '.join(args.to)}: drop {drop_id}",
+    )
+
+
+def cmd_resume(args: argparse.Namespace) -> None:
+    """Finish unfinished sends."""
+    session = _session()
+    done = [
+        sending.finish(session.profile, session.api, p, _progress(args))
+        for p in sending.pending_sends(session.profile)
+    ]
+    _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)")
+
+
+def cmd_inbox(args: argparse.Namespace) -> None:
+    """List drops for me."""
+    session = _session()
+    directory = session.directory()
+    answer = session.api.json("GET", f"/v1/inbox?wait={args.wait:g}")
+    entries = directory.by_id()
+    rows = []
+    for drop in answer["drops"]:
+        try:
+            manifest = receiving.verify_drop(
+                directory, session.me, drop["drop_id"], drop["manifest"]
+            )
+            sender = entries[manifest.sender]
+            rows.append(
+                {
+                    "drop_id": drop["drop_id"],
+                    "verified": True,
+                    "sender": sender.id,
+                    "sender_name": sender.name_ja,
+                    "department": sender.department,
+                    "created": manifest.created,
+                    "expires": manifest.expires,
+                    "received": any(r["device"] == session.me.device for r in drop["receipts"]),
+                }
+            )
+        except ClientError as err:
+            rows.append({"drop_id": drop.get("drop_id"), "verified": False, "error": str(err)})
+    text = (
+        "\n".join(
+            f"{r['drop_id']}  {r['sender_name']} ({r['department']})  {r['created']}"
+            + ("  [saved]" if r.get("received") else "")
+            if r["verified"]
+            else f"{r['drop_id']}  DANGER: {r['error']}"
+            for r in rows
+        )
+        or "no drops"
+    )
+    _emit(args, {"drops": rows}, text)
+
+
+def cmd_receive(args: argparse.Namespace) -> None:
+    """Receive one drop."""
+    session = _session()
+    got = receiving.receive(
+        session.profile,
+        session.api,
+        session.directory(),
+        session.me,
+        session.keys,
+        args.drop_id,
+        args.output,
+        _progress(args),
+    )
+    files = [str(p) for p in got.files]
+    text = "\n".join([f"from {got.sender}: {len(files)} file(s) saved", *files])
+    if got.message:
+        text += f"\nmessage: {got.message}"
+    _emit(
+        args,
+        {"drop_id": got.drop_id, "sender": got.sender, "message": got.message, "files": files},
+        text,
+    )
+
+
+def cmd_sent(args: argparse.Namespace) -> None:
+    """My drops, with verified receipts per recipient."""
+    session = _session()
+    directory = session.directory()
+    entries = directory.by_id()
+    rows = []
+    for drop in session.api.json("GET", "/v1/sent")["drops"]:
+        manifest = SignedManifest.from_json(drop["manifest"]).manifest
+        receipts = session.api.json("GET", f"/v1/drops/{drop['drop_id']}/receipts")["receipts"]
+        opened: dict[str, str] = {}
+        for raw in receipts:
+            try:
+                receipt = Receipt.from_json(raw)
+                receipt.verify(manifest, entries)
+                opened.setdefault(receipt.user, receipt.time)
+            except SecureSendError:  # an unverifiable receipt is simply not shown
+                continue
+        rows.append(
+            {
+                "drop_id": drop["drop_id"],
+                "state": drop["state"],
+                "expires": manifest.expires,
+                "recipients": [
+                    {"user": r.user, "downloaded": opened.get(r.user)} for r in manifest.recipients
+                ],
+            }
+        )
+    lines = []
+    for row in rows:
+        lines.append(f"{row['drop_id']}  {row['state']}  expires {row['expires']}")
+        lines += [
+            f"    {r['user']}: "
+            + (f"downloaded at {r['downloaded']}" if r["downloaded"] else "not yet")
+            for r in row["recipients"]
+        ]
+    _emit(args, {"drops": rows}, "\n".join(lines) or "nothing sent")
+
+
+def cmd_recall(args: argparse.Namespace) -> None:
+    """Recall a drop."""
+    session = _session()
+    session.api.request("DELETE", f"/v1/drops/{args.drop_id}")
+    _emit(args, {"drop_id": args.drop_id, "state": "recalled"}, f"recalled {args.drop_id}")

@@ -1,0 +1,1 @@
+"""The Secure Send client: profile, device keys, server API and directory sync."""

@@ -1,0 +1,192 @@
+"""Receiving: verify → download → check hashes → decrypt atomically → signed receipt.
+
+Guarantees: nothing is decrypted before the manifest verified against the
+verified directory (the sending device was active and made the signature) and
+names this device; every blob's SHA-256 must equal the manifest's before it is
+decrypted; each file is decrypted into a hidden temporary file beside its target
+and renamed only when complete and authenticated (never overwriting: ``a.txt``
+becomes ``a (1).txt``); names from the (encrypted, sender-written) metadata are
+sanitised, so no path can leave the chosen folder. The receipt is signed by this
+device over the exact blob hashes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from secure_send.client.api import ClientError, ServerApi, ServerError
+from secure_send.client.directory_sync import Directory
+from secure_send.client.profile import Identity, Profile
+from secure_send.client.send import METADATA_BLOB, METADATA_TYPE
+from secure_send.client.transfer import fetch_blob
+from secure_send.core.age.api import decrypt
+from secure_send.core.age.x25519 import X25519Identity
+from secure_send.core.atomic import OutputExistsError, open_output
+from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.envelope.manifest import EnvelopeError, Manifest, SignedManifest
+from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.errors import SecureSendError
+
+MAX_METADATA = 4 * 1024 * 1024
+_RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
+Progress = Callable[[str, int, int], None]
+
+
+class DangerousDrop(ClientError):
+    """The drop failed verification: show it as dangerous, open nothing."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """What was saved."""
+
+    drop_id: str
+    sender: str
+    message: str
+    files: list[Path]
+
+
+def safe_part(name: str) -> str:
+    """One path component made safe: no separators, ``..``, control characters or
+    Windows reserved names; never empty."""
+    name = unicodedata.normalize("NFC", name)
+    name = "".join("_" if ord(c) < 32 or c in '\\/:*?"<>|\x7f' else c for c in name)
+    name = name.strip().rstrip(".")
+    if name in {"", ".", ".."}:
+        name = "_"
+    if _RESERVED.match(name):
+        name = "_" + name
+    return name[:200]
+
+
+def safe_relative(name: str) -> Path:
+    """A sender-written relative path, each part sanitised (folders kept)."""
+    parts = [safe_part(p) for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/",)]
+    return Path(*parts) if parts else Path("_")
+
+
+def verify_drop(directory: Directory, me: Identity, drop_id: str, signed: Any) -> Manifest:
+    """The drop's signed manifest, verified and naming this device; else
+    :class:`DangerousDrop`."""
+    try:
+        manifest = SignedManifest.from_json(signed).verify(directory.by_id())
+    except (EnvelopeError, KeyError, TypeError) as err:
+        raise DangerousDrop("unverified_drop", f"this drop failed verification: {err}") from None
+    if manifest.drop_id != drop_id:
+        raise DangerousDrop("unverified_drop", "the server mixed up drops")
+    mine = manifest.sender == me.user  # sent to our own devices too, to reopen it later
+    if not mine and not any(
+        r.user == me.user and me.device in r.devices for r in manifest.recipients
+    ):
+        raise DangerousDrop("not_for_this_device", "this drop was not encrypted for this device")
+    return manifest
+
+
+def receive(
+    profile: Profile,
+    api: ServerApi,
+    directory: Directory,
+    me: Identity,
+    keys: DeviceKeys,
+    drop_id: str,
+    target: Path,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Received:
+    """Receive one drop into ``target``; see the module docstring."""
+    try:
+        signed = api.json("GET", f"/v1/drops/{drop_id}")
+    except ServerError as err:
+        if err.code in ("recalled", "expired"):
+            raise ClientError(
+                err.code, f"the sender {err.code} this drop; nothing to save"
+            ) from None
+        raise
+    manifest = verify_drop(directory, me, drop_id, signed)
+    identity = X25519Identity(bytes(keys.encryption))
+    blobs = {b.id: b for b in manifest.blobs}
+    work = profile.downloads_dir / drop_id
+    fetched = {}
+    for blob in manifest.blobs:
+
+        def moved(done: int, blob_id: str = blob.id, size: int = blob.size) -> None:
+            if progress is not None:
+                progress(blob_id, done, size)
+
+        if blob.id == METADATA_BLOB and blob.size > MAX_METADATA:
+            raise DangerousDrop("unverified_drop", "the metadata blob is implausibly large")
+        path = f"/v1/drops/{drop_id}/blobs/{blob.id}"
+        fetched[blob.id] = fetch_blob(
+            api, path, work / blob.id, blob.size, blob.sha256, moved, cancel
+        )
+    metadata = _metadata(fetched[METADATA_BLOB], identity)
+    target.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for item in metadata["files"]:
+        blob_id = item["blob"]
+        if blob_id not in blobs or blob_id == METADATA_BLOB:
+            raise DangerousDrop(
+                "unverified_drop", "the metadata names a file that is not in the drop"
+            )
+        destination = target / safe_relative(str(item["name"]))
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        saved.append(_decrypt_to(fetched[blob_id], destination, identity))
+    if manifest.sender != me.user:  # receipts are for recipients
+        _send_receipt(api, me, keys, manifest)
+    for part in fetched.values():
+        part.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        work.rmdir()
+    return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
+
+
+def _metadata(path: Path, identity: X25519Identity) -> dict[str, Any]:
+    out = io.BytesIO()
+    try:
+        with path.open("rb") as src:
+            decrypt(src, out, [identity])
+        metadata = json.loads(out.getvalue())
+    except (SecureSendError, ValueError) as err:
+        raise DangerousDrop(
+            "unverified_drop", f"the drop's metadata cannot be opened: {err}"
+        ) from None
+    if not isinstance(metadata, dict) or metadata.get("type") != METADATA_TYPE:
+        raise DangerousDrop("unverified_drop", "the drop's metadata is not understood")
+    if not isinstance(metadata.get("files"), list):
+        raise DangerousDrop("unverified_drop", "the drop's metadata lists no files")
+    return metadata
+
+
+def _decrypt_to(source: Path, destination: Path, identity: X25519Identity) -> Path:
+    stem, suffix = destination.stem, destination.suffix
+    for n in range(1000):
+        candidate = destination if n == 0 else destination.with_name(f"{stem} ({n}){suffix}")
+        try:
+            with open_output(candidate) as out, source.open("rb") as src:
+                decrypt(src, out.file, [identity])
+                out.commit()
+            return candidate
+        except OutputExistsError:
+            continue
+    raise ClientError("name_taken", f"{destination.name}: too many files with this name")
+
+
+def _send_receipt(api: ServerApi, me: Identity, keys: DeviceKeys, manifest: Manifest) -> None:
+    receipt = Receipt(
+        drop_id=manifest.drop_id,
+        user=me.user,
+        device=me.device,
+        blob_hashes=tuple(b.sha256 for b in manifest.blobs),
+        time=format_time(utc_now()),
+    ).signed_by(keys.signing)
+    api.json("POST", f"/v1/drops/{manifest.drop_id}/receipts", receipt.to_json())

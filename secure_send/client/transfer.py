@@ -1,0 +1,170 @@
+"""Moving ciphertext: tus uploads that resume, ranged downloads that resume.
+
+Upload: a blob goes up as one PATCH of everything the server does not have yet
+(its ``Content-Digest`` is the blob hash from the manifest when it starts at 0).
+A cut connection is retried from the offset the server reports (``HEAD``), a
+few times with back-off; the upload URL is kept by the caller (the send's
+resume file), so a new process continues the same upload.
+
+Download: into a partial file in the profile; a cut connection continues with
+``Range: bytes=N-``; the result is returned only if its SHA-256 is the one the
+signed manifest names (else the partial file is deleted).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from secure_send.client.api import Cancelled, ClientError, ConnectionLost, ServerApi, ServerError
+
+TUS = {"Tus-Resumable": "1.0.0"}
+RETRIES = 5
+Progress = Callable[[int], None]  # bytes done so far (of this blob)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def create_upload(api: ServerApi, drop_id: str, blob_id: str, size: int) -> str:
+    """``POST /v1/uploads``: the new upload's path."""
+    headers = {
+        **TUS,
+        "Upload-Length": str(size),
+        "Upload-Metadata": f"drop {_b64(drop_id.encode())},blob {_b64(blob_id.encode())}",
+    }
+    return str(api.request("POST", "/v1/uploads", headers=headers).headers["location"])
+
+
+def upload_offset(api: ServerApi, path: str) -> int:
+    """The server's offset of an upload (``HEAD``)."""
+    return int(api.request("HEAD", path, headers=TUS).headers["upload-offset"])
+
+
+def _hash_from(path: Path, offset: int) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        src.seek(offset)
+        while block := src.read(1 << 20):
+            digest.update(block)
+    return digest.digest()
+
+
+def send_blob(
+    api: ServerApi,
+    upload: str,
+    source: Path,
+    size: int,
+    sha256: bytes,
+    progress: Progress,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Upload ``source`` to the tus upload at ``upload`` from wherever the server is."""
+    for attempt in range(RETRIES):
+        try:
+            offset = upload_offset(api, upload)
+            done = offset
+            progress(done)  # the part already on the server counts as done
+
+            def moved(n: int) -> None:
+                nonlocal done
+                done += n
+                progress(done)
+
+            if offset == size and size > 0:
+                return
+            digest = sha256 if offset == 0 else _hash_from(source, offset)
+            with source.open("rb") as src:
+                src.seek(offset)
+                headers = {
+                    **TUS,
+                    "Content-Type": "application/offset+octet-stream",
+                    "Upload-Offset": str(offset),
+                }
+                api.stream_patch(upload, headers, src, size - offset, digest, moved, cancel)
+            return
+        except ConnectionLost:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled from None
+            time.sleep(min(8.0, 0.5 * 2**attempt))
+    raise ConnectionLost
+
+
+def fetch_blob(
+    api: ServerApi,
+    path: str,
+    partial: Path,
+    size: int,
+    sha256: bytes,
+    progress: Progress,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Download into ``partial`` (resuming what an earlier run left) and check the hash,
+    which is computed as the bytes arrive (the file is not read again)."""
+    partial.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    got = _Partial(partial)
+    if got.have > size:
+        partial.unlink()
+        got = _Partial(partial)
+    for attempt in range(RETRIES + 1):
+        if got.have == size:
+            break
+        try:
+            got.fetch(api, path, progress, cancel)
+        except ConnectionLost:
+            if attempt == RETRIES:
+                raise
+            time.sleep(min(8.0, 0.5 * 2**attempt))
+    if got.have != size or not hmac.compare_digest(got.digest.digest(), sha256):
+        partial.unlink(missing_ok=True)
+        raise ClientError(
+            "blob_tampered",
+            "a downloaded file does not match the sender's signed manifest; nothing was saved",
+        )
+    return partial
+
+
+class _Partial:
+    """A partial download: its length and the running SHA-256 of its bytes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.digest = hashlib.sha256()
+        self.have = 0
+        if path.exists():  # left by an earlier run: hash it once
+            with path.open("rb") as src:
+                while block := src.read(1 << 20):
+                    self.digest.update(block)
+                    self.have += len(block)
+
+    def fetch(
+        self, api: ServerApi, path: str, progress: Progress, cancel: threading.Event | None
+    ) -> None:
+        """Append from ``have`` on (``Range``); a cut raises :class:`ConnectionLost` with
+        ``have`` counting what was written."""
+        headers = {"Range": f"bytes={self.have}-"} if self.have else {}
+        response = api.request("GET", path, headers=headers, stream=True)
+        try:
+            if self.have and response.status_code != 206:
+                raise ServerError(response.status_code, "bad_range", "the server ignored Range")
+            progress(self.have)
+            with self.path.open("ab") as out:
+                for block in response.iter_content(1 << 20):
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled
+                    out.write(block)
+                    self.digest.update(block)
+                    self.have += len(block)
+                    progress(self.have)
+        except requests.RequestException:  # cut mid-body: the next attempt sends a Range
+            raise ConnectionLost from None
+        finally:
+            response.close()

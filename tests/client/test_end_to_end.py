@@ -1,0 +1,154 @@
+"""Send and receive end to end through ``secure-send`` against the real server on
+127.0.0.1: recipients and roles, file sizes, Japanese names, folders, receipts,
+recall, revoked devices and departed people."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from secure_send.admin import ops
+from secure_send.core.directory.log import Action
+from tests.client.conftest import EXTRA, Enrol, Person, blob_files
+from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO
+from tests.server.conftest import Server
+
+KIB = 1024
+SIZES = {
+    "zero.bin": 0,
+    "one.bin": 1,
+    "64k-1.bin": 64 * KIB - 1,
+    "64k.bin": 64 * KIB,
+    "64k+1.bin": 64 * KIB + 1,
+    "20m.bin": 20 * KIB * KIB,
+}
+
+
+def _files(folder: Path, sizes: dict[str, int]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, size in sizes.items():
+        path = folder / name
+        path.write_bytes(os.urandom(size))
+        paths.append(path)
+    return paths
+
+
+def _inbox_ids(person: Person) -> list[str]:
+    return [d["drop_id"] for d in person.ok("inbox")["drops"]]
+
+
+def test_two_recipients_every_size_and_a_receipt(enrol: Enrol, tmp_path: Path) -> None:
+    hanako, taro, jiro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop"), enrol(JIRO, "pc")
+    files = _files(tmp_path / "out", SIZES)
+    sent = hanako.ok("send", *map(str, files), "--to", TARO, "--to", JIRO, "--message", "年末調整")
+    drop_id = sent["drop_id"]
+    for person in (taro, jiro):
+        assert _inbox_ids(person) == [drop_id]
+        got = person.ok("receive", drop_id, "-o", str(tmp_path / person.user))
+        assert got["sender"] == HANAKO
+        assert got["message"] == "年末調整"
+        for path in files:
+            assert (tmp_path / person.user / path.name).read_bytes() == path.read_bytes()
+    recipients = {r["user"]: r["downloaded"] for r in hanako.ok("sent")["drops"][0]["recipients"]}
+    assert set(recipients) == {TARO, JIRO}
+    assert all(recipients.values())
+    # the inbox marks it saved; the sender never sees it in an inbox of their own
+    assert taro.ok("inbox")["drops"][0]["received"] is True
+    assert _inbox_ids(hanako) == []
+
+
+def test_five_recipients_with_a_role_and_a_second_device(enrol: Enrol, tmp_path: Path) -> None:
+    hanako = enrol(HANAKO, "laptop")
+    taro_desk, taro_laptop = enrol(TARO, "desktop"), enrol(TARO, "laptop")
+    others = [enrol(user, "pc") for user, *_ in EXTRA[:3]]
+    (data,) = _files(tmp_path / "out", {"議事録 第1回.txt": 5000})
+    # the role mailbox (kaikei: Hanako and Taro) plus three people
+    to = ["--to", ROLE, *[a for p in others for a in ("--to", p.user)]]
+    drop_id = hanako.ok("send", str(data), *to)["drop_id"]
+    for person in (taro_desk, taro_laptop, *others):
+        got = person.ok("receive", drop_id, "-o", str(tmp_path / f"{person.user}-{person.device}"))
+        assert Path(got["files"][0]).name == "議事録 第1回.txt"
+        assert Path(got["files"][0]).read_bytes() == data.read_bytes()
+    # the sender's own device can reopen it (it was encrypted to the sender's devices too)
+    again = hanako.ok("receive", drop_id, "-o", str(tmp_path / "self"))
+    assert Path(again["files"][0]).read_bytes() == data.read_bytes()
+    # Jiro (never enrolled) and Yoko (not chosen) see nothing
+    yoko = enrol(EXTRA[3][0], "pc")
+    assert _inbox_ids(yoko) == []
+    assert "not_found" in yoko.fails("receive", drop_id, "-o", str(tmp_path / "yoko"))
+
+
+def test_a_folder_keeps_its_layout(enrol: Enrol, tmp_path: Path) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    folder = tmp_path / "報告書"
+    _files(folder / "添付", {"図1.png": 300})
+    _files(folder, {"本文.txt": 10})
+    drop_id = hanako.ok("send", str(folder), "--to", TARO)["drop_id"]
+    taro.ok("receive", drop_id, "-o", str(tmp_path / "in"))
+    assert (tmp_path / "in" / "報告書" / "添付" / "図1.png").read_bytes() == (
+        folder / "添付" / "図1.png"
+    ).read_bytes()
+    assert (tmp_path / "in" / "報告書" / "本文.txt").exists()
+    # a second receive never overwrites
+    taro.ok("receive", drop_id, "-o", str(tmp_path / "in"))
+    assert (tmp_path / "in" / "報告書" / "本文 (1).txt").exists()
+
+
+def test_recall_before_download(enrol: Enrol, org_server: Server, tmp_path: Path) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    (data,) = _files(tmp_path / "out", {"a.bin": 100_000})
+    before = set(blob_files(org_server))
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    assert len(set(blob_files(org_server)) - before) == 2  # metadata + the file
+    hanako.ok("recall", drop_id)
+    assert set(blob_files(org_server)) == before  # the ciphertext is gone at once
+    err = taro.fails("receive", drop_id, "-o", str(tmp_path / "in"))
+    assert "recalled" in err
+    assert not (tmp_path / "in").exists() or not any((tmp_path / "in").iterdir())
+    assert hanako.ok("sent")["drops"][0]["state"] == "recalled"
+
+
+def test_unknown_and_departed_ids_are_never_sent(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    (data,) = _files(tmp_path / "out", {"a.txt": 10})
+    err = hanako.fails("send", str(data), "--to", "taro.suzuk")
+    assert "not in the verified directory" in err
+    assert TARO in err
+    err = hanako.fails("send", str(data), "--to", "tar0.suzuki@example.go.jp")
+    assert "not in the verified directory" in err
+    ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    err = hanako.fails("send", str(data), "--to", TARO)
+    assert "has left" in err
+    err = hanako.fails("send", str(data), "--to", JIRO)  # in the directory, never enrolled
+    assert "no enrolled device" in err
+    assert blob_files(org_server) == []
+    assert (
+        not list((hanako.home / "resume").glob("*")) if (hanako.home / "resume").exists() else True
+    )
+    assert taro.fails("inbox")  # a departed person's device is refused by the server
+
+
+def test_a_revoked_device_gets_no_new_drops(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    hanako = enrol(HANAKO, "laptop")
+    desk, laptop = enrol(TARO, "desktop"), enrol(TARO, "laptop")
+    ops.change(org_server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": TARO, "device": "laptop"})
+    (data,) = _files(tmp_path / "out", {"a.txt": 10})
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    assert desk.ok("receive", drop_id, "-o", str(tmp_path / "desk"))["files"]
+    err = laptop.fails("inbox")
+    assert "no longer active" in err
+
+
+@pytest.mark.parametrize("text", ["佐藤", "さとう", "sato", "会計課"])
+def test_directory_search(enrol: Enrol, text: str) -> None:
+    hanako = enrol(HANAKO, "laptop")
+    found = hanako.ok("directory", "search", text)
+    assert HANAKO in [r["id"] for r in found["results"]]
+    assert found["verified"] is True
