@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo age-walkthrough test lint bench clean
 
 setup: $(STAMP)
 
@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml scripts/system-packages.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The whole product on loopback: embedded drop server, demo ministry, two people.
 demo: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/demo.sh
+	$(BIN)/secure-send demo
+
+# The age-compatible encryption CLI and the admin directory tools, narrated.
+age-walkthrough: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/age-walkthrough.sh
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,6 +38,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_age.py
+	$(BIN)/python benchmarks/bench_server.py
+	$(BIN)/python benchmarks/bench_send.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -12,18 +12,17 @@ import datetime as dt
 import json
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.api import ClientError
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session, enrol
 from secure_send.core.directory.search import SearchIndex
-from secure_send.core.envelope.manifest import SignedManifest
-from secure_send.core.envelope.receipt import Receipt
-from secure_send.core.errors import SecureSendError
 
 
 def add_parsers(sub: Any) -> None:
@@ -64,6 +63,9 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("recall", help="recall a drop (its ciphertext is deleted at once)")
     p.add_argument("drop_id")
     _common(p, cmd_recall)
+    p = sub.add_parser("demo", help="the whole product on this machine, narrated")
+    p.add_argument("--keep", type=Path, metavar="DIR", help="keep the demo's files in DIR")
+    p.set_defaults(func=cmd_demo)
 
 
 def _common(p: argparse.ArgumentParser, func: Any) -> None:
@@ -201,43 +203,17 @@ def cmd_resume(args: argparse.Namespace) -> None:
 
 
 def cmd_inbox(args: argparse.Namespace) -> None:
-    """List drops for me."""
+    """List drops for me (verified, or marked dangerous)."""
     session = _session()
-    directory = session.directory()
-    answer = session.api.json("GET", f"/v1/inbox?wait={args.wait:g}")
-    entries = directory.by_id()
-    rows = []
-    for drop in answer["drops"]:
-        try:
-            manifest = receiving.verify_drop(
-                directory, session.me, drop["drop_id"], drop["manifest"]
-            )
-            sender = entries[manifest.sender]
-            rows.append(
-                {
-                    "drop_id": drop["drop_id"],
-                    "verified": True,
-                    "sender": sender.id,
-                    "sender_name": sender.name_ja,
-                    "department": sender.department,
-                    "created": manifest.created,
-                    "expires": manifest.expires,
-                    "received": any(r["device"] == session.me.device for r in drop["receipts"]),
-                }
-            )
-        except ClientError as err:
-            rows.append({"drop_id": drop.get("drop_id"), "verified": False, "error": str(err)})
-    text = (
-        "\n".join(
-            f"{r['drop_id']}  {r['sender_name']} ({r['department']})  {r['created']}"
-            + ("  [saved]" if r.get("received") else "")
-            if r["verified"]
-            else f"{r['drop_id']}  DANGER: {r['error']}"
-            for r in rows
-        )
-        or "no drops"
+    items, cursor = listing.inbox(session, session.directory(), wait=args.wait)
+    text = "\n".join(
+        f"{i.drop_id}  {i.sender_name_ja} ({i.department})  {i.created}"
+        + ("  [saved]" if i.saved else "")
+        if i.verified
+        else f"{i.drop_id}  DANGER, do not open: {i.problem}"
+        for i in items
     )
-    _emit(args, {"drops": rows}, text)
+    _emit(args, {"drops": [asdict(i) for i in items], "cursor": cursor}, text or "no drops")
 
 
 def cmd_receive(args: argparse.Namespace) -> None:
@@ -267,39 +243,16 @@ def cmd_receive(args: argparse.Namespace) -> None:
 def cmd_sent(args: argparse.Namespace) -> None:
     """My drops, with verified receipts per recipient."""
     session = _session()
-    directory = session.directory()
-    entries = directory.by_id()
-    rows = []
-    for drop in session.api.json("GET", "/v1/sent")["drops"]:
-        manifest = SignedManifest.from_json(drop["manifest"]).manifest
-        receipts = session.api.json("GET", f"/v1/drops/{drop['drop_id']}/receipts")["receipts"]
-        opened: dict[str, str] = {}
-        for raw in receipts:
-            try:
-                receipt = Receipt.from_json(raw)
-                receipt.verify(manifest, entries)
-                opened.setdefault(receipt.user, receipt.time)
-            except SecureSendError:  # an unverifiable receipt is simply not shown
-                continue
-        rows.append(
-            {
-                "drop_id": drop["drop_id"],
-                "state": drop["state"],
-                "expires": manifest.expires,
-                "recipients": [
-                    {"user": r.user, "downloaded": opened.get(r.user)} for r in manifest.recipients
-                ],
-            }
-        )
+    items = listing.sent(session, session.directory())
     lines = []
-    for row in rows:
-        lines.append(f"{row['drop_id']}  {row['state']}  expires {row['expires']}")
+    for item in items:
+        lines.append(f"{item.drop_id}  {item.state}  expires {item.expires}")
         lines += [
-            f"    {r['user']}: "
-            + (f"downloaded at {r['downloaded']}" if r["downloaded"] else "not yet")
-            for r in row["recipients"]
+            f"    {r.name_ja} ({r.department}): "
+            + (f"downloaded at {r.downloaded}" if r.downloaded else "not yet")
+            for r in item.recipients
         ]
-    _emit(args, {"drops": rows}, "\n".join(lines) or "nothing sent")
+    _emit(args, {"drops": [asdict(i) for i in items]}, "\n".join(lines) or "nothing sent")
 
 
 def cmd_recall(args: argparse.Namespace) -> None:
@@ -307,3 +260,11 @@ def cmd_recall(args: argparse.Namespace) -> None:
     session = _session()
     session.api.request("DELETE", f"/v1/drops/{args.drop_id}")
     _emit(args, {"drop_id": args.drop_id, "state": "recalled"}, f"recalled {args.drop_id}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Run the demo walkthrough (the desktop app joins it once it exists)."""
+    from secure_send import demo
+
+    if demo.run(keep=args.keep) != 0:
+        raise ClientError("demo_failed", "the demo did not complete")

@@ -56,7 +56,7 @@ def test_two_recipients_every_size_and_a_receipt(enrol: Enrol, tmp_path: Path) -
     assert set(recipients) == {TARO, JIRO}
     assert all(recipients.values())
     # the inbox marks it saved; the sender never sees it in an inbox of their own
-    assert taro.ok("inbox")["drops"][0]["received"] is True
+    assert taro.ok("inbox")["drops"][0]["saved"] is True
     assert _inbox_ids(hanako) == []
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,15 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from secure_send.admin.home import OrgHome
 from secure_send.core import httpsig
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
-from secure_send.server.app import create_app
 from secure_send.server.config import ServerConfig
-from secure_send.server.http_protocol import uvicorn_options
+from secure_send.server.embedded import embedded_server
 from secure_send.server.state import ServerState
 from tests.directory_kit import HANAKO, JIRO, TARO, enrol_device, new_org
 
@@ -101,25 +97,8 @@ def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
 @contextlib.contextmanager
 def running_server(home: OrgHome, keys: DeviceKeys, config: ServerConfig) -> Iterator[Server]:
     """Run the real app under uvicorn on 127.0.0.1 (ephemeral port) in a thread."""
-    app = create_app(config)
-    uv = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", **uvicorn_options(config)
-        )
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("server did not start")
-        time.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield Server(home, config, f"http://127.0.0.1:{port}", keys, app.state.server)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with embedded_server(config) as running:
+        yield Server(home, config, running.url, keys, running.state)
 
 
 @pytest.fixture

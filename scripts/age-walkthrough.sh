@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# A narrated walkthrough of what works today: the age-compatible encryption core
-# and the IT-verified directory.
-# (The desktop app and the drop server come in later milestones; `make demo` will
-# then start them against an embedded demo organisation.)
+# A narrated walkthrough of the age-compatible encryption CLI and the IT-verified
+# directory tools (`make age-walkthrough`). The product itself: `make demo`.
 set -euo pipefail
 
 work=$(mktemp -d)

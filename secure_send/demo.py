@@ -1,0 +1,245 @@
+"""``secure-send demo``: the whole product on one machine, for a newcomer.
+
+It creates a fictional ministry (デモ省, ~200 people and role mailboxes, 2-of-3
+root keys), serves it from an embedded drop server on 127.0.0.1, enrols two
+demo people with one-time codes, and walks through a send: picking a verified
+recipient, encryption, upload, the recipient's inbox, verification, saving, the
+signed receipt, and a recall. Everything runs through the same client library
+the CLI and the desktop app use. Demo profiles keep their keys in the test key
+store (a file), which it says every time: never do that for real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from secure_send.admin import ops
+from secure_send.admin.demo_org import demo_rows
+from secure_send.admin.home import OrgHome
+from secure_send.client import listing
+from secure_send.client import receive as receiving
+from secure_send.client import send as sending
+from secure_send.client.api import ClientError
+from secure_send.client.keystore import TEST_KEYSTORE_WARNING, FileKeyStore
+from secure_send.client.profile import OrgConfig, Profile
+from secure_send.client.session import Session, enrol
+from secure_send.core.directory.model import Kind
+from secure_send.core.directory.search import SearchIndex
+from secure_send.server.config import ServerConfig
+from secure_send.server.embedded import embedded_server
+
+IT = "demo-it"
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoPeople:
+    """Who plays which part."""
+
+    sender: str
+    recipient: str
+    role: str
+
+
+def pick_people(home: OrgHome) -> DemoPeople:
+    """A role mailbox, one of its members as the recipient, and a sender from
+    another department."""
+    entries = sorted(home.entries().values(), key=lambda e: e.id)
+    by_id = {e.id: e for e in entries}
+    role = next(e for e in entries if e.kind is Kind.ROLE and len(e.members) >= 2)
+    recipient = by_id[role.members[0]]
+    sender = next(
+        e
+        for e in entries
+        if e.kind is Kind.PERSON and e.active and e.department != recipient.department
+    )
+    return DemoPeople(sender.id, recipient.id, role.id)
+
+
+def _sample_files(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    table = folder / "年末調整_提出一覧（ダミー）.csv"
+    rows = ["氏名,所属,扶養人数"] + [f"デモ 職員{i:03d},会計課,{i % 4}" for i in range(1, 201)]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    memo = folder / "送付状.txt"
+    memo.write_text("年末調整の資料を送付します。（デモ用の架空データです）\n", encoding="utf-8")
+    return [table, memo]
+
+
+@contextlib.contextmanager
+def _workspace(keep: Path | None) -> Iterator[Path]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    work = Path(tempfile.mkdtemp(prefix="secure-send-demo-"))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(say: Say = print, keep: Path | None = None, pause: float = 0.0) -> int:
+    """Run the walkthrough; returns 0 when every step did what it should."""
+    with _workspace(keep) as work:
+        say(f"⚠ {TEST_KEYSTORE_WARNING}")
+        home = OrgHome(work / "org")
+        step(
+            say,
+            "IT が架空の「デモ省」の名簿を用意します（ルート鍵 2-of-3）",
+            "IT sets up the verified directory of a fictional ministry",
+        )
+        ops.init(home, "デモ省", roots=3, threshold=2)
+        ops.import_rows(home, demo_rows(), IT)
+        cast = pick_people(home)
+        entries = home.entries()
+        with embedded_server(ServerConfig(home=home.path, port=0)) as server:
+            say(f"   drop server: {server.url} (127.0.0.1 only)")
+            org = OrgConfig.from_json(ops.client_config(home, server.url))
+            sessions = {}
+            for user in (cast.sender, cast.recipient):
+                person = entries[user]
+                step(
+                    say,
+                    f"{person.name_ja}（{person.department}）が端末を登録します",
+                    f"{person.name_en} enrols a device with a one-time code from IT",
+                )
+                profile = Profile(work / "profiles" / user)
+                store = FileKeyStore(profile)
+                enrol(
+                    profile, org, user, ops.issue_code(home, user), device_id="demo-pc", store=store
+                )
+                sessions[user] = Session.open(profile, store)
+            sender, recipient = sessions[cast.sender], sessions[cast.recipient]
+            _walk(say, work, cast, sender, recipient, pause)
+            for session in sessions.values():
+                session.close()
+        say("\n✔ デモ完了 (demo finished)" + (f": files kept in {work}" if keep else ""))
+    return 0
+
+
+def step(say: Say, ja: str, en: str) -> None:
+    """One narrated step: Japanese first, English second."""
+    say(f"\n▶ {ja}\n  ({en})")
+
+
+def _walk(
+    say: Say, work: Path, cast: DemoPeople, sender: Session, recipient: Session, pause: float
+) -> None:
+    directory = sender.directory()
+    entries = directory.by_id()
+    target = entries[cast.recipient]
+    query = target.name_kana.split()[0]
+    step(
+        say,
+        f"送信者が宛先を名簿から検索します: 「{query}」",
+        "the sender searches the verified directory; there is no address field anywhere",
+    )
+    for match in SearchIndex(directory.verified.entries).search(query, limit=5):
+        e = match.entry
+        badge = "［窓口］" if e.kind is Kind.ROLE else ""
+        say(f"   ✓ {e.id:<22} {e.name_ja} {badge} {e.department} {e.title}")
+    files = _sample_files(work / "送信フォルダ")
+    step(
+        say,
+        f"{len(files)} 件のファイルを {target.name_ja} さんへ送ります（端末ごとに暗号化）",
+        "files are encrypted on this machine to the recipient's and the sender's devices",
+    )
+    pending = sending.prepare(
+        sender.profile,
+        directory,
+        sender.me,
+        sender.keys,
+        sending.collect(files),
+        [cast.recipient],
+        expires=dt.timedelta(days=7),
+        message="年末調整の資料です。ご確認ください。",
+    )
+    drop_id = sending.finish(sender.profile, sender.api, pending)
+    say(f"   drop {drop_id}: the server holds only ciphertext")
+    time.sleep(pause)
+    step(
+        say,
+        "受信者の受信箱に届きます（署名を名簿で検証）",
+        "the recipient's inbox shows it, verified against the directory",
+    )
+    rdir = recipient.directory()
+    items, _ = listing.inbox(recipient, rdir, wait=5)
+    for item in items:
+        state = "✓ 検証済み" if item.verified else f"✗ 危険: {item.problem}"
+        say(f"   {state}  {item.sender_name_ja}（{item.department}） {item.created}")
+    step(
+        say,
+        "受信者が保存します（ハッシュ確認 → 復号 → 一時ファイルから原子的に保存）",
+        "the recipient saves: hashes checked, decrypted atomically, signed receipt sent",
+    )
+    got = receiving.receive(
+        recipient.profile,
+        recipient.api,
+        rdir,
+        recipient.me,
+        recipient.keys,
+        drop_id,
+        work / "受信フォルダ",
+    )
+    for path in got.files:
+        say(f"   saved {path.relative_to(work)}")
+    say(f"   message: {got.message}")
+    step(say, "送信者は署名付きの受領通知を確認できます", "the sender sees a signed receipt")
+    for sent in listing.sent(sender, sender.directory()):
+        for r in sent.recipients:
+            say(
+                f"   {r.name_ja}: "
+                + (f"ダウンロード済み {r.downloaded}" if r.downloaded else "未受信")
+            )
+    step(
+        say,
+        "誤送信に気づいたら取り消せます（サーバーの暗号文は即時削除）",
+        "a wrong send can be recalled: the ciphertext is deleted at once",
+    )
+    second = sending.finish(
+        sender.profile,
+        sender.api,
+        sending.prepare(
+            sender.profile,
+            sender.directory(),
+            sender.me,
+            sender.keys,
+            sending.collect(files[1:]),
+            [cast.role],
+            expires=dt.timedelta(days=1),
+        ),
+    )
+    sender.api.request("DELETE", f"/v1/drops/{second}")
+    try:
+        receiving.receive(
+            recipient.profile,
+            recipient.api,
+            recipient.directory(),
+            recipient.me,
+            recipient.keys,
+            second,
+            work / "受信フォルダ2",
+        )
+        raise ClientError("demo_failed", "a recalled drop could still be received")
+    except ClientError as err:
+        if err.code != "recalled":
+            raise
+        say(f"   {cast.role} (role mailbox) → {err}")
+
+
+def has_display() -> bool:
+    """Whether a desktop session is there to show windows in."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in (
+        "win32",
+        "darwin",
+    )
