@@ -13,7 +13,14 @@ import sys
 
 import secure_send
 
-QT_FREE_PACKAGES = ("secure_send.core", "secure_send.cli", "secure_send.server")
+QT_FREE_PACKAGES = (
+    "secure_send.core",
+    "secure_send.cli",
+    "secure_send.server",
+    "secure_send.client",
+    "secure_send.admin",
+    "secure_send.demo",
+)
 
 
 def _modules(prefix: str) -> list[str]:

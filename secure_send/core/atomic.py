@@ -101,6 +101,7 @@ class AtomicOutput:
             raise OSError(err.errno, err.strerror, str(self.target)) from None
         self.file: OutputFile = EarlyWriteback(os.fdopen(fd, "wb"))
         self._done = False
+        self._sealed = False
 
     def __enter__(self) -> AtomicOutput:
         return self
@@ -114,11 +115,19 @@ class AtomicOutput:
         if not self._done:
             self.discard()
 
-    def commit(self) -> None:
-        """Flush to disk and move into place (refusing to replace unless allowed)."""
+    def seal(self) -> None:
+        """Flush the temporary file to disk and close it, without moving it into place
+        yet (so several outputs can be placed together once all are known good)."""
+        if self._sealed:
+            return
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
+        self._sealed = True
+
+    def commit(self) -> None:
+        """Flush to disk and move into place (refusing to replace unless allowed)."""
+        self.seal()
         try:
             if self.overwrite:
                 os.replace(self._tmp, self.target)
@@ -152,6 +161,7 @@ class DeviceOutput(AtomicOutput):
         self.overwrite = True
         self.file = open(self.target, "wb")  # noqa: SIM115 - closed in commit/discard
         self._done = False
+        self._sealed = False
 
     def commit(self) -> None:
         """Flush and close."""
