@@ -1,0 +1,335 @@
+"""A malicious server is caught, and nothing is decrypted or saved.
+
+The real server on 127.0.0.1 plays the attacker: between send and receive its
+state on disk is tampered with (a stored ciphertext swapped or damaged, the
+stored signed manifest edited in ``meta.sqlite``), or the directory bundle it
+serves byte for byte is rewritten (a recipient's key substituted, an older
+snapshot replayed). Each time the client must refuse with a clear error that
+carries no key material, save no file (no partial plaintext, no temporary
+file), post no receipt, and upload nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import nacl.signing
+import pytest
+
+from secure_send.client.api import ServerApi
+from secure_send.core.encoding import b64u
+from tests.client.conftest import Enrol, Person, blob_files
+from tests.directory_kit import (
+    HANAKO,
+    JIRO,
+    TARO,
+    enrol_device,
+    entry_obj,
+    replace_in_entry,
+    resign,
+    with_entry,
+)
+from tests.server.conftest import Server
+
+SIZE = 200_000
+
+
+def _data(folder: Path, name: str = "secret.bin", size: int = SIZE) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def _db(server: Server) -> sqlite3.Connection:
+    return sqlite3.connect(server.config.state_dir / "meta.sqlite")
+
+
+def _stored_blob(server: Server, drop_id: str, blob_id: str) -> Path:
+    """The file on the server's disk holding one blob of a drop."""
+    with _db(server) as db:
+        (store_id,) = db.execute(
+            "SELECT store_id FROM drop_blobs WHERE drop_id = ? AND blob_id = ?", (drop_id, blob_id)
+        ).fetchone()
+    (path,) = [p for p in blob_files(server) if p.name == store_id]
+    return path
+
+
+def _edit_manifest(server: Server, drop_id: str, change: Callable[[dict], None]) -> None:  # type: ignore[type-arg]
+    """Rewrite the stored signed manifest of a drop (its signature is kept as it was)."""
+    with _db(server) as db:
+        (text,) = db.execute("SELECT manifest FROM drops WHERE id = ?", (drop_id,)).fetchone()
+        signed = json.loads(text)
+        change(signed["body"])
+        db.execute("UPDATE drops SET manifest = ? WHERE id = ?", (json.dumps(signed), drop_id))
+    db.close()
+
+
+def _everything_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*")] if folder.exists() else []
+
+
+def _no_plaintext_anywhere(plain: bytes, *folders: Path) -> None:
+    """No file under ``folders`` holds (a piece of) the plaintext."""
+    probe = plain[SIZE // 2 : SIZE // 2 + 64]
+    for folder in folders:
+        for path in _everything_under(folder):
+            if path.is_file():
+                assert probe not in path.read_bytes(), f"plaintext found in {path}"
+
+
+def _no_secrets(text: str, *people: Person) -> None:
+    """An error message names no key: no 32-byte value in base64 (a key, public or
+    private), and no long string stored in the people's profiles (key store, config)."""
+    assert not re.search(r"[A-Za-z0-9_+/-]{43}", text), text
+    for person in people:
+        for path in _everything_under(person.home):
+            if path.is_file() and path.suffix in ("", ".json", ".key", ".keys"):
+                try:
+                    obj = json.loads(path.read_text())
+                except (UnicodeDecodeError, ValueError):
+                    continue
+                for value in _strings(obj):
+                    if len(value) >= 32:
+                        assert value not in text, f"{path.name} material in the error"
+
+
+def _strings(obj: object) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in _strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return []
+
+
+def _downloaded(sender: Person, drop_id: str, user: str) -> object:
+    (drop,) = [d for d in sender.ok("sent")["drops"] if d["drop_id"] == drop_id]
+    return {r["user"]: r["downloaded"] for r in drop["recipients"]}[user]
+
+
+# ---------------------------------------------------------------- (a) blobs
+
+
+@pytest.mark.parametrize("how", ["flip-a-byte", "another-valid-ciphertext"])
+def test_a_swapped_blob_is_refused_and_nothing_is_saved(
+    enrol: Enrol, org_server: Server, tmp_path: Path, how: str
+) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = _data(tmp_path / "out")
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "f1")
+    original = stored.read_bytes()
+    if how == "flip-a-byte":
+        damaged = bytearray(original)
+        damaged[len(damaged) // 2] ^= 0x01
+        stored.write_bytes(bytes(damaged))
+    else:
+        # a second drop to Taro with a file of the same size: a ciphertext that is valid
+        # for Taro's key and decrypts fine; only the signed manifest's hash tells them apart
+        other = _data(tmp_path / "other", "other.bin")
+        other_id = hanako.ok("send", str(other), "--to", TARO)["drop_id"]
+        substitute = _stored_blob(org_server, other_id, "f1").read_bytes()
+        assert len(substitute) == len(original)
+        assert substitute != original
+        stored.write_bytes(substitute)
+    target = tmp_path / "in"
+    err = taro.fails("receive", drop_id, "-o", str(target))
+    assert "does not match the sender's signed manifest" in err
+    assert "nothing was saved" in err
+    assert _everything_under(target) == []  # no file, no partial plaintext, no temp file
+    # the refused ciphertext is not kept for a later "resume" either
+    assert not (taro.home / "downloads" / drop_id / "f1").exists()
+    _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
+    _no_secrets(err, hanako, taro)
+    assert _downloaded(hanako, drop_id, TARO) is None  # no receipt was posted
+    # the server puts the right bytes back: the same drop is received intact
+    stored.write_bytes(original)
+    got = taro.ok("receive", drop_id, "-o", str(target))
+    assert Path(got["files"][0]).read_bytes() == data.read_bytes()
+    assert _downloaded(hanako, drop_id, TARO)
+
+
+def test_a_truncated_blob_is_refused(
+    enrol: Enrol, org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blob cut short: the server's answer ends early (to the client it looks like a cut
+    connection, retried and then given up); nothing is decrypted or saved either way."""
+    monkeypatch.setattr(
+        "secure_send.client.transfer.time", SimpleNamespace(sleep=lambda s: time.sleep(0.01))
+    )
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = _data(tmp_path / "out")
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "f1")
+    stored.write_bytes(stored.read_bytes()[: SIZE // 2])
+    target = tmp_path / "in"
+    err = taro.fails("receive", drop_id, "-o", str(target))
+    assert "connection to the drop server was lost" in err or "signed manifest" in err
+    assert _everything_under(target) == []
+    _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
+    assert _downloaded(hanako, drop_id, TARO) is None
+
+
+# ---------------------------------------------------------------- (b) manifest
+
+
+def _later_expiry(body: dict) -> None:  # type: ignore[type-arg]
+    body["expires"] = body["expires"].replace(
+        body["expires"][:4], str(int(body["expires"][:4]) + 1)
+    )
+
+
+def _other_hash(body: dict) -> None:  # type: ignore[type-arg]
+    blob = next(b for b in body["blobs"] if b["id"] == "f1")
+    blob["sha256"] = b64u(bytes(32))
+
+
+def _extra_recipient(body: dict) -> None:  # type: ignore[type-arg]
+    body["recipients"].append({"user": JIRO, "devices": ["pc"]})
+
+
+@pytest.mark.parametrize("change", [_later_expiry, _other_hash, _extra_recipient])
+def test_an_altered_manifest_is_refused_and_shown_as_dangerous(
+    enrol: Enrol,
+    org_server: Server,
+    tmp_path: Path,
+    change: Callable[[dict], None],  # type: ignore[type-arg]
+) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    enrol(JIRO, "pc")
+    data = _data(tmp_path / "out")
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    good_id = hanako.ok("send", str(_data(tmp_path / "out2")), "--to", TARO)["drop_id"]
+    _edit_manifest(org_server, drop_id, change)
+    target = tmp_path / "in"
+    err = taro.fails("receive", drop_id, "-o", str(target))
+    assert "failed verification" in err
+    assert "signature does not verify" in err
+    assert _everything_under(target) == []
+    assert not (taro.home / "downloads" / drop_id).exists()  # nothing was even downloaded
+    _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
+    _no_secrets(err, hanako, taro)
+    rows = {r["drop_id"]: r for r in taro.ok("inbox")["drops"]}
+    assert rows[drop_id]["verified"] is False
+    problem = rows[drop_id].get("problem") or rows[drop_id].get("error")
+    assert "failed verification" in problem
+    assert rows[good_id]["verified"] is True  # the other drop is unaffected
+    receipts = {d["drop_id"]: d for d in hanako.ok("sent")["drops"]}
+    assert all(r["downloaded"] is None for r in receipts[drop_id]["recipients"])
+
+
+# ---------------------------------------------------------------- (c) directory keys
+
+
+def _attacker_key() -> str:
+    return b64u(nacl.signing.SigningKey.generate().to_curve25519_private_key().public_key.encode())
+
+
+def _substitute_key(server: Server, how: str) -> None:
+    """Rewrite the served bundle so that Taro's desktop has an attacker's enc_key."""
+    data = server.home.bundle_file.read_bytes()
+    entry = entry_obj(data, TARO)
+    (device,) = entry["devices"]
+    attacker = _attacker_key()
+    if how == "entries-only":  # header as signed: the Merkle root no longer matches
+        forged = replace_in_entry(data, TARO, device["enc_key"], attacker)
+    elif how == "resigned-by-attacker":  # a new root and header, signed by a stranger
+        device["enc_key"] = attacker
+        forged = resign(
+            with_entry(data, server.home, TARO, entry, sign=False),
+            nacl.signing.SigningKey.generate(),
+        )
+    else:  # "resigned-with-org-key": only the device's own key binding catches it
+        device["enc_key"] = attacker
+        forged = with_entry(data, server.home, TARO, entry, sign=True)
+    server.home.bundle_file.write_bytes(forged)
+
+
+@pytest.mark.parametrize("how", ["entries-only", "resigned-by-attacker", "resigned-with-org-key"])
+def test_a_substituted_recipient_key_stops_the_send(
+    enrol: Enrol, org_server: Server, tmp_path: Path, how: str
+) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    hanako.ok("directory", "search", "suzuki")  # both have synced once
+    taro.ok("directory", "search", "sato")
+    data = _data(tmp_path / "out")
+    before = sorted(blob_files(org_server))
+    _substitute_key(org_server, how)
+    err = hanako.fails("send", str(data), "--to", TARO)
+    assert "failed verification" in err
+    assert "do not send" in err
+    _no_secrets(err, hanako, taro)
+    assert sorted(blob_files(org_server)) == before
+    with _db(org_server) as db:
+        assert db.execute("SELECT COUNT(*) FROM drops").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM uploads").fetchone() == (0,)
+    assert (
+        not any((hanako.home / "outbox").glob("*")) if (hanako.home / "outbox").exists() else True
+    )
+    assert (
+        not any((hanako.home / "resume").glob("*")) if (hanako.home / "resume").exists() else True
+    )
+    # the recipient refuses the forged directory too
+    assert "failed verification" in taro.fails("inbox")
+
+
+# ---------------------------------------------------------------- (d) rollback
+
+
+@pytest.mark.parametrize("server_answers", ["its-real-log", "a-forged-proof"])
+@pytest.mark.parametrize("command", ["send", "search"])
+def test_an_older_directory_replayed_is_refused(
+    enrol: Enrol,
+    org_server: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    server_answers: str,
+) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    hanako.ok("directory", "search", "x")
+    old = org_server.home.bundle_file.read_bytes()
+    enrol_device(org_server.home, TARO, "laptop")  # a newer snapshot is published
+    assert org_server.home.bundle_file.read_bytes() != old
+    hanako.ok("directory", "search", "x")  # ...and seen
+    org_server.home.bundle_file.write_bytes(old)  # the server replays the old one
+    if server_answers == "a-forged-proof":
+        # a fully malicious server also answers the consistency request (with an empty
+        # proof) instead of refusing it: only the client's own rollback check is left
+        real = ServerApi.json
+
+        def forged(self: ServerApi, method: str, path: str, obj: object = None, **kw: object):  # type: ignore[no-untyped-def]
+            if path.startswith("/v1/directory/consistency"):
+                return {"proof": []}
+            return real(self, method, path, obj, **kw)
+
+        monkeypatch.setattr(ServerApi, "json", forged)
+    data = _data(tmp_path / "out")
+    before = sorted(blob_files(org_server))
+    if command == "send":
+        err = hanako.fails("send", str(data), "--to", TARO)
+    else:
+        err = hanako.fails("directory", "search", "suzuki")
+    if server_answers == "a-forged-proof":
+        assert "failed verification" in err
+        assert "does not advance" in err  # the rollback is named
+        assert "do not send" in err
+    else:  # the honest log betrays the replay: the server itself refuses the old position
+        assert "no directory" in err
+        assert "beyond the published log" in err
+    _no_secrets(err, hanako, taro)
+    assert sorted(blob_files(org_server)) == before
+    with _db(org_server) as db:
+        assert db.execute("SELECT COUNT(*) FROM drops").fetchone() == (0,)
+    assert (
+        not any((hanako.home / "resume").glob("*")) if (hanako.home / "resume").exists() else True
+    )
