@@ -15,6 +15,7 @@ from secure_send.core.directory.log import Action
 from secure_send.core.directory.model import Entry
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import (
+    DROP_ID,
     Blob,
     Classification,
     EnvelopeError,
@@ -181,3 +182,9 @@ def test_receipt_checks(org: Org) -> None:
     for message, receipt in cases.items():
         with pytest.raises(EnvelopeError, match=message):
             receipt.verify(manifest, directory)
+
+
+def test_drop_ids_never_look_like_options() -> None:
+    ids = [new_drop_id() for _ in range(2000)]  # ~1 in 32 raw tokens starts with - or _
+    assert all(i[0].isalnum() and DROP_ID.fullmatch(i) for i in ids)
+    assert len(set(ids)) == len(ids)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from secure_send.client.api import ClientError, ConnectionLost, ServerApi
 from secure_send.client.profile import OrgConfig, Profile
-from secure_send.core.directory.bundle import Checkpoint
+from secure_send.core.directory.bundle import Bundle, Checkpoint
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
@@ -59,6 +59,7 @@ def sync(profile: Profile, org: OrgConfig, api: ServerApi) -> Directory:
         fetched = api.request("GET", "/v1/directory", signed=False).content
         proof: list[bytes] = []
         if checkpoint is not None:
+            _refuse_older(fetched, checkpoint)
             answer = api.json(
                 "GET", f"/v1/directory/consistency?from={checkpoint.log_size}", signed=False
             )
@@ -79,6 +80,21 @@ def sync(profile: Profile, org: OrgConfig, api: ServerApi) -> Directory:
     profile.write_bytes(profile.directory_file, fetched)
     profile.write_json(profile.checkpoint_file, verified.checkpoint.to_json())
     return Directory(verified, fresh=True)
+
+
+def _refuse_older(fetched: bytes, checkpoint: Checkpoint) -> None:
+    # Say "older" plainly (an honest server would also refuse the consistency proof,
+    # with a less telling message); verify_directory checks everything else.
+    try:
+        size = Bundle.from_bytes(fetched).header.log_size
+    except DirectoryError:
+        return  # malformed: verify_directory names the problem
+    if size < checkpoint.log_size:
+        raise DirectoryUnverified(
+            "directory_rollback",
+            "the server offered an older directory than this device has already verified"
+            " (a replay?); do not send; tell IT",
+        )
 
 
 def _offline(

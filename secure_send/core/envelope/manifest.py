@@ -47,8 +47,12 @@ class Classification(enum.Enum):
 
 
 def new_drop_id() -> str:
-    """A random, unguessable drop id (128 bits)."""
-    return secrets.token_urlsafe(16)
+    """A random, unguessable drop id (128 bits) that starts with a letter or digit:
+    an id starting with ``-`` would be read as an option on command lines."""
+    while True:
+        drop_id = secrets.token_urlsafe(16)
+        if drop_id[0].isalnum():
+            return drop_id
 
 
 @dataclass(frozen=True)
