@@ -47,3 +47,14 @@ def test_commit_never_replaces_a_file_that_appeared_meanwhile(tmp_path: Path) ->
         out.commit()
     assert (tmp_path / "x.txt").read_bytes() == b"someone else's"
     assert _temps(tmp_path) == []
+
+
+def test_restart_forgets_what_was_written(tmp_path: Path) -> None:
+    out = AtomicOutput(tmp_path / "x.txt")
+    out.file.write(b"half of a first try")
+    out.restart()
+    out.file.write(b"second")
+    out.commit()
+    assert (tmp_path / "x.txt").read_bytes() == b"second"
+    with pytest.raises(ValueError, match="restart"):
+        out.restart()

@@ -12,10 +12,10 @@ device over the exact blob hashes.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
+import shutil
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from secure_send.client.api import ClientError, ServerApi, ServerError
+from secure_send.client.api import ClientError, ConnectionLost, ServerApi, ServerError
 from secure_send.client.directory_sync import Directory
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE
-from secure_send.client.transfer import fetch_blob
+from secure_send.client.transfer import StreamingDownload, fetch_blob
 from secure_send.core.age.api import decrypt
 from secure_send.core.age.x25519 import X25519Identity
-from secure_send.core.atomic import OutputExistsError, open_output
+from secure_send.core.atomic import AtomicOutput, OutputExistsError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import format_time, utc_now
-from secure_send.core.envelope.manifest import EnvelopeError, Manifest, SignedManifest
+from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.errors import SecureSendError
 
@@ -116,38 +116,137 @@ def receive(
     identity = X25519Identity(bytes(keys.encryption))
     blobs = {b.id: b for b in manifest.blobs}
     work = profile.downloads_dir / drop_id
-    fetched = {}
-    for blob in manifest.blobs:
 
-        def moved(done: int, blob_id: str = blob.id, size: int = blob.size) -> None:
+    def moved(blob: Blob) -> Callable[[int], None]:
+        def report(done: int) -> None:
             if progress is not None:
-                progress(blob_id, done, size)
+                progress(blob.id, done, blob.size)
 
-        if blob.id == METADATA_BLOB and blob.size > MAX_METADATA:
-            raise DangerousDrop("unverified_drop", "the metadata blob is implausibly large")
-        path = f"/v1/drops/{drop_id}/blobs/{blob.id}"
-        fetched[blob.id] = fetch_blob(
-            api, path, work / blob.id, blob.size, blob.sha256, moved, cancel
-        )
-    metadata = _metadata(fetched[METADATA_BLOB], identity)
+        return report
+
+    meta_blob = blobs.get(METADATA_BLOB)
+    if meta_blob is None or meta_blob.size > MAX_METADATA:
+        raise DangerousDrop("unverified_drop", "the drop's metadata blob is missing or too large")
+    meta_path = fetch_blob(
+        api,
+        _blob_path(drop_id, METADATA_BLOB),
+        work / METADATA_BLOB,
+        meta_blob.size,
+        meta_blob.sha256,
+        moved(meta_blob),
+        cancel,
+    )
+    metadata = _metadata(meta_path, identity)
     target.mkdir(parents=True, exist_ok=True)
-    saved = []
-    for item in metadata["files"]:
-        blob_id = item["blob"]
-        if blob_id not in blobs or blob_id == METADATA_BLOB:
-            raise DangerousDrop(
-                "unverified_drop", "the metadata names a file that is not in the drop"
+    outputs: list[AtomicOutput] = []
+    try:
+        for item in metadata["files"]:
+            blob = blobs.get(str(item.get("blob")))
+            if blob is None or blob.id == METADATA_BLOB:
+                raise DangerousDrop(
+                    "unverified_drop", "the metadata names a file that is not in the drop"
+                )
+            destination = target / safe_relative(str(item["name"]))
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            out = _new_output(destination)
+            outputs.append(out)
+            partial = work / blob.id
+            _save_blob(
+                api, _blob_path(drop_id, blob.id), partial, blob, identity, out, moved(blob), cancel
             )
-        destination = target / safe_relative(str(item["name"]))
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        saved.append(_decrypt_to(fetched[blob_id], destination, identity))
+        # every file is complete and matches the manifest: only now do names appear
+        for out in outputs:
+            out.commit()
+    except BaseException:
+        for out in outputs:
+            out.discard()
+        raise
     if manifest.sender != me.user:  # receipts are for recipients
         _send_receipt(api, me, keys, manifest)
-    for part in fetched.values():
-        part.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        work.rmdir()
-    return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
+    shutil.rmtree(work, ignore_errors=True)
+    return Received(
+        drop_id, manifest.sender, str(metadata.get("message", "")), [o.target for o in outputs]
+    )
+
+
+def _blob_path(drop_id: str, blob_id: str) -> str:
+    return f"/v1/drops/{drop_id}/blobs/{blob_id}"
+
+
+def _new_output(destination: Path) -> AtomicOutput:
+    """A hidden temporary file for ``destination``, or ``name (n).ext`` if it exists."""
+    stem, suffix = destination.stem, destination.suffix
+    for n in range(1000):
+        candidate = destination if n == 0 else destination.with_name(f"{stem} ({n}){suffix}")
+        try:
+            return AtomicOutput(candidate)
+        except OutputExistsError:
+            continue
+    raise ClientError("name_taken", f"{destination.name}: too many files with this name")
+
+
+def _save_blob(
+    api: ServerApi,
+    path: str,
+    partial: Path,
+    blob: Blob,
+    identity: X25519Identity,
+    out: AtomicOutput,
+    progress: Callable[[int], None],
+    cancel: threading.Event | None,
+) -> None:
+    """Decrypt one blob into ``out`` (sealed, not yet placed). Usually straight from the
+    network, keeping the ciphertext beside it for a resume; after a cut, or when an
+    earlier run left a partial download, from the resumed ciphertext file instead."""
+    if not partial.exists():
+        try:
+            _stream_and_decrypt(api, path, partial, blob, identity, out, progress, cancel)
+            return
+        except ConnectionLost:
+            out.restart()  # what was written is dropped; the ciphertext so far is kept
+    fetched = fetch_blob(api, path, partial, blob.size, blob.sha256, progress, cancel)
+    with fetched.open("rb") as src:
+        _decrypt_checked(src, out, identity, lambda: None)
+    out.seal()
+
+
+def _stream_and_decrypt(
+    api: ServerApi,
+    path: str,
+    partial: Path,
+    blob: Blob,
+    identity: X25519Identity,
+    out: AtomicOutput,
+    progress: Callable[[int], None],
+    cancel: threading.Event | None,
+) -> None:
+    tee = StreamingDownload(api, path, partial, progress, cancel)
+    try:
+        _decrypt_checked(tee, out, identity, lambda: tee.check(blob.size, blob.sha256))
+        out.seal()
+    except ConnectionLost:
+        tee.close()
+        raise
+    except BaseException:
+        tee.close()
+        partial.unlink(missing_ok=True)  # never resume from bytes that failed
+        raise
+    tee.close()
+
+
+def _decrypt_checked(
+    src: Any, out: AtomicOutput, identity: X25519Identity, check: Callable[[], None]
+) -> None:
+    try:
+        decrypt(src, out.file, [identity])
+        check()
+    except ClientError:
+        raise
+    except SecureSendError:  # not the age file the sender's manifest names
+        raise ClientError(
+            "blob_tampered",
+            "a downloaded file does not match the sender's signed manifest; nothing was saved",
+        ) from None
 
 
 def _metadata(path: Path, identity: X25519Identity) -> dict[str, Any]:
@@ -165,20 +264,6 @@ def _metadata(path: Path, identity: X25519Identity) -> dict[str, Any]:
     if not isinstance(metadata.get("files"), list):
         raise DangerousDrop("unverified_drop", "the drop's metadata lists no files")
     return metadata
-
-
-def _decrypt_to(source: Path, destination: Path, identity: X25519Identity) -> Path:
-    stem, suffix = destination.stem, destination.suffix
-    for n in range(1000):
-        candidate = destination if n == 0 else destination.with_name(f"{stem} ({n}){suffix}")
-        try:
-            with open_output(candidate) as out, source.open("rb") as src:
-                decrypt(src, out.file, [identity])
-                out.commit()
-            return candidate
-        except OutputExistsError:
-            continue
-    raise ClientError("name_taken", f"{destination.name}: too many files with this name")
 
 
 def _send_receipt(api: ServerApi, me: Identity, keys: DeviceKeys, manifest: Manifest) -> None:

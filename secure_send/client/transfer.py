@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+import urllib3
 
 from secure_send.client.api import Cancelled, ClientError, ConnectionLost, ServerApi, ServerError
 
@@ -168,3 +169,63 @@ class _Partial:
             raise ConnectionLost from None
         finally:
             response.close()
+
+
+class StreamingDownload:
+    """A blob's body from byte 0, for a consumer that reads it (``readinto``/``read``)
+    as it arrives — the receiver decrypts while downloading. Every byte is also
+    appended to ``partial`` (so a cut resumes with ``Range`` instead of starting
+    over) and hashed; :meth:`check` compares with the manifest at the end.
+    A cut or reset connection raises :class:`ConnectionLost` from the read."""
+
+    def __init__(
+        self,
+        api: ServerApi,
+        path: str,
+        partial: Path,
+        progress: Progress,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        partial.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._response = api.request("GET", path, stream=True)
+        self._raw = self._response.raw
+        self._file = partial.open("wb")
+        self._digest = hashlib.sha256()
+        self._progress = progress
+        self._cancel = cancel
+        self.partial = partial
+        self.have = 0
+
+    def readinto(self, buf: memoryview) -> int:
+        """Read into ``buf``; 0 at the end of the body."""
+        if self._cancel is not None and self._cancel.is_set():
+            raise Cancelled
+        try:
+            n = int(self._raw.readinto(buf))
+        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError):
+            raise ConnectionLost from None
+        if n:
+            view = buf[:n]
+            self._file.write(view)
+            self._digest.update(view)
+            self.have += n
+            self._progress(self.have)
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (``readinto`` is what the decryptor uses)."""
+        buf = bytearray(size if size > 0 else 1 << 20)
+        return bytes(buf[: self.readinto(memoryview(buf))])
+
+    def check(self, size: int, sha256: bytes) -> None:
+        """Raise unless exactly the manifest's bytes arrived."""
+        if self.have != size or not hmac.compare_digest(self._digest.digest(), sha256):
+            raise ClientError(
+                "blob_tampered",
+                "a downloaded file does not match the sender's signed manifest; nothing was saved",
+            )
+
+    def close(self) -> None:
+        """Close the connection and the partial file (kept for a resume)."""
+        self._file.close()
+        self._response.close()

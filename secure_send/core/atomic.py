@@ -71,6 +71,13 @@ class EarlyWriteback:
         """Flush Python's buffer to the OS."""
         self._file.flush()
 
+    def rewind(self) -> None:
+        """Empty the file and write from its start again."""
+        self._file.flush()
+        self._file.seek(0)
+        self._file.truncate(0)
+        self._written = self._flushed_to = 0
+
     def fileno(self) -> int:
         """The OS file descriptor."""
         return self._file.fileno()
@@ -99,7 +106,8 @@ class AtomicOutput:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except OSError as err:  # name the file the user asked for, not our temporary
             raise OSError(err.errno, err.strerror, str(self.target)) from None
-        self.file: OutputFile = EarlyWriteback(os.fdopen(fd, "wb"))
+        self._writer = EarlyWriteback(os.fdopen(fd, "wb"))
+        self.file: OutputFile = self._writer
         self._done = False
         self._sealed = False
 
@@ -114,6 +122,13 @@ class AtomicOutput:
     ) -> None:
         if not self._done:
             self.discard()
+
+    def restart(self) -> None:
+        """Throw away what was written so far and start again (e.g. after a cut
+        download); the temporary file stays hidden."""
+        if self._sealed or self._done:
+            raise ValueError("restart after seal or commit")
+        self._writer.rewind()
 
     def seal(self) -> None:
         """Flush the temporary file to disk and close it, without moving it into place
@@ -162,6 +177,10 @@ class DeviceOutput(AtomicOutput):
         self.file = open(self.target, "wb")  # noqa: SIM115 - closed in commit/discard
         self._done = False
         self._sealed = False
+
+    def restart(self) -> None:
+        """A device cannot take back what it was given."""
+        raise ValueError("cannot restart output to a device or pipe")
 
     def commit(self) -> None:
         """Flush and close."""

@@ -330,3 +330,23 @@ def test_an_older_directory_replayed_is_refused(
     assert (
         not any((hanako.home / "resume").glob("*")) if (hanako.home / "resume").exists() else True
     )
+
+
+def test_one_bad_blob_saves_none_of_the_drop(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    """All or nothing: the first file is authentic, the second swapped — neither appears."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    first = _data(tmp_path / "out", "a.bin")
+    second = _data(tmp_path / "out", "b.bin")
+    drop_id = hanako.ok("send", str(first), str(second), "--to", TARO)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "f2")
+    damaged = bytearray(stored.read_bytes())
+    damaged[-100] ^= 1
+    stored.write_bytes(bytes(damaged))
+    out = tmp_path / "in"
+    err = taro.fails("receive", drop_id, "-o", str(out))
+    assert "does not match the sender's signed manifest" in err
+    assert _everything_under(out) == []  # not a.bin either, and no hidden temporary file
+    _no_plaintext_anywhere(first.read_bytes(), out, taro.home)
+    assert _downloaded(hanako, drop_id, TARO) is None
