@@ -164,7 +164,7 @@ def _walk(
         expires=dt.timedelta(days=7),
         message="年末調整の資料です。ご確認ください。",
     )
-    drop_id = sending.finish(sender.profile, sender.api, pending)
+    drop_id = sending.finish(sender.profile, sender.api, pending, sender.keys)
     say(f"   drop {drop_id}: the server holds only ciphertext")
     time.sleep(pause)
     step(
@@ -218,6 +218,7 @@ def _walk(
             [cast.role],
             expires=dt.timedelta(days=1),
         ),
+        sender.keys,
     )
     sender.api.request("DELETE", f"/v1/drops/{second}")
     try:

@@ -161,7 +161,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     """Send files."""
     session = _session()
     for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
-        sending.finish(session.profile, session.api, pending)
+        sending.finish(session.profile, session.api, pending, session.keys)
     policy = session.policy()
     expires = (
         parse_duration(args.expires)
@@ -184,7 +184,7 @@ def cmd_send(args: argparse.Namespace) -> None:
         expires=expires,
         message=args.message,
     )
-    drop_id = sending.finish(session.profile, session.api, pending, _progress(args))
+    drop_id = sending.finish(session.profile, session.api, pending, session.keys, _progress(args))
     _emit(
         args,
         {"drop_id": drop_id, "files": len(files), "to": args.to},
@@ -196,7 +196,7 @@ def cmd_resume(args: argparse.Namespace) -> None:
     """Finish unfinished sends."""
     session = _session()
     done = [
-        sending.finish(session.profile, session.api, p, _progress(args))
+        sending.finish(session.profile, session.api, p, session.keys, _progress(args))
         for p in sending.pending_sends(session.profile)
     ]
     _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)")

@@ -15,7 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import nacl.signing
 import requests
@@ -28,6 +28,12 @@ TIMEOUT = (10, 120)  # connect, read (seconds)
 STREAM_BLOCK = 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+class Reader(Protocol):
+    """A body to stream: ``read`` returns fewer bytes than asked only at the end."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class ClientError(SecureSendError):
@@ -78,7 +84,7 @@ class _Body:
 
     def __init__(
         self,
-        src: BinaryIO,
+        src: Reader,
         length: int,
         progress: Callable[[int], None],
         cancel: threading.Event | None,
@@ -165,7 +171,7 @@ class ServerApi:
         self,
         path: str,
         headers: dict[str, str],
-        src: BinaryIO,
+        src: Reader,
         length: int,
         sha256: bytes,
         progress: Callable[[int], None],

@@ -4,8 +4,11 @@ Guarantees: recipients come only from the verified directory, by id (roles are
 expanded to their active members; a departed, unknown or keyless id is an error
 listing close matches, never a send); each file and the metadata blob (names,
 sizes, message, classification) is encrypted as age v1 to every active device of
-every recipient and to the sender's own active devices; plaintext is streamed,
-never copied (only ciphertext goes to the profile's outbox); the manifest is
+every recipient and to the sender's own active devices; plaintext is streamed
+and never copied: a file's ciphertext is hashed first and made again, identically,
+while it is uploaded (:mod:`secure_send.client.blob_source`), so only the small
+encrypted metadata is kept in the profile's outbox; the file keys in the resume
+file are themselves encrypted to this device; the manifest is
 signed by this device; the drop becomes visible only at commit. Every step is
 recorded in a resume file first, so a send cut off (connection, crash, kill) is
 finished by :func:`resume_pending` in a later run, with the same drop id.
@@ -25,15 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
+from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
 from secure_send.client.directory_sync import Directory
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.transfer import create_upload, send_blob
-from secure_send.core.age.api import encrypt
-from secure_send.core.age.x25519 import X25519Recipient
+from secure_send.core.age import api as age
+from secure_send.core.age.api import decrypt, encrypt
+from secure_send.core.age.x25519 import X25519Identity, X25519Recipient
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.search import SearchIndex
-from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
 from secure_send.core.envelope.manifest import (
     Blob,
     Classification,
@@ -177,16 +182,24 @@ def prepare(
     outbox.mkdir(parents=True, mode=0o700)
     blobs: list[Blob] = []
     listing = []
+    sources: dict[str, dict[str, Any]] = {}
+    own_key = X25519Recipient(bytes(keys.encryption.public_key))
     for i, item in enumerate(files, 1):
         blob_id = f"f{i}"
-        out = _HashingFile(outbox / blob_id)
-        try:
-            with item.path.open("rb") as src:
-                encrypt(src, out, recipients)
-        finally:
-            out.close()
-        blobs.append(Blob(blob_id, "file", out.sha256.digest(), out.size))
-        listing.append({"blob": blob_id, "name": item.name, "size": item.path.stat().st_size})
+        stat = item.path.stat()
+        prepared = age.prepare(recipients)
+        # the ciphertext is made again while uploading (blob_source.py): only its hash now
+        sha256, size = measure(prepared, item.path)
+        blobs.append(Blob(blob_id, "file", sha256, size))
+        listing.append({"blob": blob_id, "name": item.name, "size": stat.st_size})
+        sources[blob_id] = {
+            "source": str(item.path.resolve()),
+            "source_size": stat.st_size,
+            "source_mtime_ns": stat.st_mtime_ns,
+            "header": b64u(prepared.header),
+            # the file key, readable only with this device's key (to resume after a restart)
+            "key": b64u(_seal_key(prepared.file_key, own_key)),
+        }
     metadata = {
         "type": METADATA_TYPE,
         "files": listing,
@@ -216,11 +229,11 @@ def prepare(
         directory_epoch=checkpoint.epoch,
         directory_header=checkpoint.header_hash,
     ).sign(keys.signing)
-    pending = PendingSend(
-        drop_id,
-        signed.to_json(),
-        {b.id: {"file": str(outbox / b.id), "upload": None} for b in blobs},
-    )
+    records: dict[str, dict[str, Any]] = {
+        METADATA_BLOB: {"file": str(outbox / METADATA_BLOB), "upload": None}
+    }
+    records |= {blob_id: {**source, "upload": None} for blob_id, source in sources.items()}
+    pending = PendingSend(drop_id, signed.to_json(), records)
     profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
     return pending
 
@@ -229,6 +242,7 @@ def finish(
     profile: Profile,
     api: ServerApi,
     pending: PendingSend,
+    keys: DeviceKeys,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> str:
@@ -244,7 +258,8 @@ def finish(
         pending.created = True
         profile.write_json(resume_file, pending.to_json())
     for blob in signed.manifest.blobs:
-        _upload_one(profile, api, pending, blob, resume_file, progress, cancel)
+        source = _source(pending.blobs[blob.id], keys)
+        _upload_one(profile, api, pending, blob, source, resume_file, progress, cancel)
     api.json("POST", f"/v1/drops/{pending.drop_id}/commit")  # idempotent
     resume_file.unlink(missing_ok=True)
     shutil.rmtree(profile.outbox_dir / pending.drop_id, ignore_errors=True)
@@ -256,6 +271,7 @@ def _upload_one(
     api: ServerApi,
     pending: PendingSend,
     blob: Blob,
+    source: BlobSource,
     resume_file: Path,
     progress: Progress | None,
     cancel: threading.Event | None,
@@ -271,18 +287,49 @@ def _upload_one(
         if progress is not None:
             progress(blob.id, done, blob.size)
 
-    source = Path(record["file"])
     while record["upload"] is not None:
         try:
             send_blob(api, record["upload"], source, blob.size, blob.sha256, moved, cancel)
             break
         except ServerError as err:
+            if err.code == "hash_mismatch":
+                raise ClientError(
+                    "file_changed",
+                    "a file changed while it was being sent; nothing was delivered; send it again",
+                ) from None
             if err.status != 404:
                 raise
             # the server forgets finished uploads (and replaced ones): ask again
             record["upload"] = create_upload_if_needed(api, pending, blob)
     record["done"] = True
     profile.write_json(resume_file, pending.to_json())
+
+
+def _seal_key(file_key: bytes, own: X25519Recipient) -> bytes:
+    out = io.BytesIO()
+    encrypt(io.BytesIO(file_key), out, [own])
+    return out.getvalue()
+
+
+def _source(record: dict[str, Any], keys: DeviceKeys) -> BlobSource:
+    """Where a blob's bytes come from (the plaintext must be as it was when measured)."""
+    if "file" in record:
+        return FileSource(Path(record["file"]))
+    path = Path(record["source"])
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None or (stat.st_size, stat.st_mtime_ns) != (
+        record["source_size"],
+        record["source_mtime_ns"],
+    ):
+        raise ClientError(
+            "file_changed", f"{path.name} was changed or moved after it was prepared; send it again"
+        )
+    key = io.BytesIO()
+    decrypt(io.BytesIO(unb64u(record["key"])), key, [X25519Identity(bytes(keys.encryption))])
+    return EncryptingSource(age.Prepared(key.getvalue(), unb64u(record["header"])), path)
 
 
 def create_upload_if_needed(api: ServerApi, pending: PendingSend, blob: Blob) -> str | None:

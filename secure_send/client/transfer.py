@@ -25,6 +25,7 @@ import requests
 import urllib3
 
 from secure_send.client.api import Cancelled, ClientError, ConnectionLost, ServerApi, ServerError
+from secure_send.client.blob_source import BlobSource
 
 TUS = {"Tus-Resumable": "1.0.0"}
 RETRIES = 5
@@ -50,19 +51,10 @@ def upload_offset(api: ServerApi, path: str) -> int:
     return int(api.request("HEAD", path, headers=TUS).headers["upload-offset"])
 
 
-def _hash_from(path: Path, offset: int) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        src.seek(offset)
-        while block := src.read(1 << 20):
-            digest.update(block)
-    return digest.digest()
-
-
 def send_blob(
     api: ServerApi,
     upload: str,
-    source: Path,
+    source: BlobSource,
     size: int,
     sha256: bytes,
     progress: Progress,
@@ -82,15 +74,17 @@ def send_blob(
 
             if offset == size and size > 0:
                 return
-            digest = sha256 if offset == 0 else _hash_from(source, offset)
-            with source.open("rb") as src:
-                src.seek(offset)
-                headers = {
-                    **TUS,
-                    "Content-Type": "application/offset+octet-stream",
-                    "Upload-Offset": str(offset),
-                }
-                api.stream_patch(upload, headers, src, size - offset, digest, moved, cancel)
+            digest = sha256 if offset == 0 else source.sha256_from(offset)
+            headers = {
+                **TUS,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+            }
+            reader = source.open(offset)
+            try:
+                api.stream_patch(upload, headers, reader, size - offset, digest, moved, cancel)
+            finally:
+                reader.close()
             return
         except ConnectionLost:
             if cancel is not None and cancel.is_set():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from secure_send.core.age import header as hdr
@@ -42,6 +43,48 @@ def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
     return hkdf_sha256(file_key, nonce, b"payload", 32)
 
 
+@dataclass(frozen=True, repr=False)
+class Prepared:
+    """A file key and the header (with the payload nonce) of one age file to be made.
+
+    :func:`encrypt_prepared` turns the same plaintext into byte-identical ciphertext
+    every time under the same ``Prepared`` (the payload is a deterministic function
+    of key, nonce and plaintext), so a sender can hash the ciphertext first and
+    produce it again while uploading, instead of keeping a copy on disk.
+    ``file_key`` is secret; the header is not.
+    """
+
+    file_key: bytes
+    header: bytes  # the encoded header followed by the 16-byte payload nonce
+
+    def __repr__(self) -> str:  # never the key
+        return f"Prepared(header={len(self.header)} bytes)"
+
+
+def prepare(recipients: Sequence[Recipient]) -> Prepared:
+    """A fresh random file key and nonce, wrapped to every recipient.
+
+    Raises:
+        ValueError: no recipients were given (a programming error, not user input).
+    """
+    if not recipients:
+        raise ValueError("encrypt needs at least one recipient")
+    file_key = os.urandom(FILE_KEY_SIZE)
+    stanzas = [r.wrap(file_key) for r in recipients]
+    mac = hdr.compute_mac(_mac_key(file_key), stanzas)
+    return Prepared(file_key, hdr.encode_header(stanzas, mac) + os.urandom(NONCE_SIZE))
+
+
+def encrypt_prepared(
+    prepared: Prepared, src: BinaryIO | Readable, dst: Writable, *, workers: int | None = None
+) -> None:
+    """Write the binary age file of ``src`` under ``prepared`` to ``dst``."""
+    dst.write(prepared.header)
+    nonce = prepared.header[-NONCE_SIZE:]
+    key = _payload_key(prepared.file_key, nonce)
+    encrypt_payload(key, Source(src), dst.write, workers or default_workers())
+
+
 def encrypt(
     src: BinaryIO | Readable,
     dst: Writable,
@@ -57,17 +100,9 @@ def encrypt(
     Raises:
         ValueError: no recipients were given (a programming error, not user input).
     """
-    if not recipients:
-        raise ValueError("encrypt needs at least one recipient")
-    file_key = os.urandom(FILE_KEY_SIZE)
-    stanzas = [r.wrap(file_key) for r in recipients]
-    mac = hdr.compute_mac(_mac_key(file_key), stanzas)
-    nonce = os.urandom(NONCE_SIZE)
+    prepared = prepare(recipients)
     out: Writable = ArmorWriter(dst) if armor else dst
-    out.write(hdr.encode_header(stanzas, mac) + nonce)
-    encrypt_payload(
-        _payload_key(file_key, nonce), Source(src), out.write, workers or default_workers()
-    )
+    encrypt_prepared(prepared, src, out, workers=workers)
     if isinstance(out, ArmorWriter):
         out.close()
 
