@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from secure_send.client.api import ClientError, ConnectionLost, ServerApi, ServerError
+from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.directory_sync import Directory
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE
@@ -150,10 +150,7 @@ def receive(
             destination.parent.mkdir(parents=True, exist_ok=True)
             out = _new_output(destination)
             outputs.append(out)
-            partial = work / blob.id
-            _save_blob(
-                api, _blob_path(drop_id, blob.id), partial, blob, identity, out, moved(blob), cancel
-            )
+            _save_blob(api, _blob_path(drop_id, blob.id), blob, identity, out, moved(blob), cancel)
         # every file is complete and matches the manifest: only now do names appear
         for out in outputs:
             out.commit()
@@ -188,50 +185,20 @@ def _new_output(destination: Path) -> AtomicOutput:
 def _save_blob(
     api: ServerApi,
     path: str,
-    partial: Path,
     blob: Blob,
     identity: X25519Identity,
     out: AtomicOutput,
     progress: Callable[[int], None],
     cancel: threading.Event | None,
 ) -> None:
-    """Decrypt one blob into ``out`` (sealed, not yet placed). Usually straight from the
-    network, keeping the ciphertext beside it for a resume; after a cut, or when an
-    earlier run left a partial download, from the resumed ciphertext file instead."""
-    if not partial.exists():
-        try:
-            _stream_and_decrypt(api, path, partial, blob, identity, out, progress, cancel)
-            return
-        except ConnectionLost:
-            out.restart()  # what was written is dropped; the ciphertext so far is kept
-    fetched = fetch_blob(api, path, partial, blob.size, blob.sha256, progress, cancel)
-    with fetched.open("rb") as src:
-        _decrypt_checked(src, out, identity, lambda: None)
-    out.seal()
-
-
-def _stream_and_decrypt(
-    api: ServerApi,
-    path: str,
-    partial: Path,
-    blob: Blob,
-    identity: X25519Identity,
-    out: AtomicOutput,
-    progress: Callable[[int], None],
-    cancel: threading.Event | None,
-) -> None:
-    tee = StreamingDownload(api, path, partial, progress, cancel)
+    """Decrypt one blob into ``out`` (sealed, not yet placed) straight from the
+    network, checking its hash; cuts are resumed by the download itself."""
+    download = StreamingDownload(api, path, progress, cancel)
     try:
-        _decrypt_checked(tee, out, identity, lambda: tee.check(blob.size, blob.sha256))
-        out.seal()
-    except ConnectionLost:
-        tee.close()
-        raise
-    except BaseException:
-        tee.close()
-        partial.unlink(missing_ok=True)  # never resume from bytes that failed
-        raise
-    tee.close()
+        _decrypt_checked(download, out, identity, lambda: download.check(blob.size, blob.sha256))
+    finally:
+        download.close()
+    out.seal()
 
 
 def _decrypt_checked(

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 import urllib3
@@ -166,42 +167,55 @@ class _Partial:
 
 
 class StreamingDownload:
-    """A blob's body from byte 0, for a consumer that reads it (``readinto``/``read``)
-    as it arrives — the receiver decrypts while downloading. Every byte is also
-    appended to ``partial`` (so a cut resumes with ``Range`` instead of starting
-    over) and hashed; :meth:`check` compares with the manifest at the end.
-    A cut or reset connection raises :class:`ConnectionLost` from the read."""
+    """A blob's body, for a consumer that reads it (``readinto``/``read``) as it
+    arrives: the receiver decrypts while downloading, so no ciphertext copy is
+    written. A cut connection is resumed inside :meth:`readinto` with
+    ``Range: bytes=N-`` (a few times, with back-off) — the reader never notices. Every
+    byte is hashed; :meth:`check` compares with the manifest at the end."""
 
     def __init__(
         self,
         api: ServerApi,
         path: str,
-        partial: Path,
         progress: Progress,
         cancel: threading.Event | None = None,
     ) -> None:
-        partial.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._response = api.request("GET", path, stream=True)
-        self._raw = self._response.raw
-        self._file = partial.open("wb")
+        self._api = api
+        self._path = path
         self._digest = hashlib.sha256()
         self._progress = progress
         self._cancel = cancel
-        self.partial = partial
+        self._response: requests.Response | None = None
         self.have = 0
+
+    def _open(self) -> Any:
+        headers = {"Range": f"bytes={self.have}-"} if self.have else {}
+        self._response = self._api.request("GET", self._path, headers=headers, stream=True)
+        if self.have and self._response.status_code != 206:
+            raise ServerError(self._response.status_code, "bad_range", "the server ignored Range")
+        return self._response.raw
 
     def readinto(self, buf: memoryview) -> int:
         """Read into ``buf``; 0 at the end of the body."""
-        if self._cancel is not None and self._cancel.is_set():
-            raise Cancelled
-        try:
-            n = int(self._raw.readinto(buf))
-        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError):
-            raise ConnectionLost from None
+        for attempt in range(RETRIES + 1):
+            if self._cancel is not None and self._cancel.is_set():
+                raise Cancelled
+            try:
+                raw = self._response.raw if self._response is not None else self._open()
+                n = int(raw.readinto(buf))
+                break
+            except (
+                ConnectionLost,
+                urllib3.exceptions.HTTPError,
+                requests.RequestException,
+                OSError,
+            ):
+                self.close()
+                if attempt == RETRIES:
+                    raise ConnectionLost from None
+                time.sleep(min(8.0, 0.5 * 2**attempt))
         if n:
-            view = buf[:n]
-            self._file.write(view)
-            self._digest.update(view)
+            self._digest.update(buf[:n])
             self.have += n
             self._progress(self.have)
         return n
@@ -220,6 +234,7 @@ class StreamingDownload:
             )
 
     def close(self) -> None:
-        """Close the connection and the partial file (kept for a resume)."""
-        self._file.close()
-        self._response.close()
+        """Close the connection."""
+        if self._response is not None:
+            self._response.close()
+            self._response = None

@@ -57,6 +57,7 @@ class Proxy:
         self.cuts = 0
         self.connections = 0
         self.upstream = 0
+        self.downstream = 0
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -108,6 +109,9 @@ class Proxy:
                 moved += len(data)
                 if self._should_cut(moved, up):
                     break
+                if not up:
+                    with self._lock:
+                        self.downstream += len(data)
                 if up:
                     with self._lock:
                         self.upstream += len(data)
@@ -217,6 +221,8 @@ def test_a_download_cut_midway_resumes_with_a_range(
     _point_at(taro, proxy.url)
     got = taro.ok("receive", drop_id, "-o", str(tmp_path / "in"))
     assert proxy.cuts == 1
+    # resumed with Range where it was cut, not started over
+    assert proxy.downstream < data.stat().st_size + 2 * MIB
     assert Path(got["files"][0]).read_bytes() == data.read_bytes()
     assert [p.name for p in (tmp_path / "in").iterdir()] == ["big.bin"]  # no temp files
     assert _empty(taro.home / "downloads")
