@@ -208,3 +208,30 @@ def test_age_rejects_our_tampered_file(keys: tuple[Key, ...], tmp_path: Path) ->
     )
     assert proc.returncode != 0
     assert proc.stdout == b""
+
+
+@pytest.mark.parametrize("size", [0, CHUNK + 1, 5 * 1024 * 1024 + 3])
+def test_prepared_encryption_is_repeatable_and_age_compatible(
+    keys: tuple[Key, ...], tmp_path: Path, size: int
+) -> None:
+    """The sender hashes the ciphertext, then makes it again while uploading: both runs
+    must give the same bytes, which age decrypts; a fresh preparation differs."""
+    from secure_send.core.age.api import encrypt_prepared, prepare
+
+    plaintext = _plaintext(size)
+    prepared = prepare([age.X25519Recipient.parse(k.recipient) for k in keys[:2]])
+    runs = []
+    for workers in (1, 2):
+        out = io.BytesIO()
+        encrypt_prepared(prepared, io.BytesIO(plaintext), out, workers=workers)
+        runs.append(out.getvalue())
+    assert runs[0] == runs[1]
+    again = io.BytesIO()
+    age.encrypt(io.BytesIO(plaintext), again, [age.X25519Recipient.parse(keys[0].recipient)])
+    assert again.getvalue() != runs[0]
+    assert "file_key" not in repr(prepared)
+    assert prepared.file_key.hex() not in repr(prepared)
+    encrypted = tmp_path / "file.age"
+    encrypted.write_bytes(runs[0])
+    got = _run(["age", "-d", "-i", str(keys[1].identity_file), str(encrypted)]).stdout
+    assert got == plaintext

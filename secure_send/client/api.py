@@ -31,9 +31,11 @@ Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
 class Reader(Protocol):
-    """A body to stream: ``read`` returns fewer bytes than asked only at the end."""
+    """A body to stream: ``read`` may return fewer bytes than asked; ``b""`` means the
+    source ended early (an error: the length was announced)."""
 
     def read(self, size: int, /) -> bytes: ...
+    def close(self) -> None: ...
 
 
 class ClientError(SecureSendError):

@@ -19,14 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
+from secure_send.client.api import Reader
 from secure_send.core.age.api import Prepared, encrypt_prepared
-
-
-class Reader(Protocol):
-    """What an upload reads from."""
-
-    def read(self, size: int, /) -> bytes: ...
-    def close(self) -> None: ...
 
 
 class BlobSource(Protocol):
@@ -162,7 +156,8 @@ class _CipherReader:
         return n
 
     def read(self, size: int, /) -> bytes:
-        """Up to ``size`` bytes; fewer only at the end."""
+        """Up to ``size`` bytes, often fewer (whole pieces as the encryptor made them,
+        to avoid copying); ``b""`` only at the end."""
         parts: list[bytes] = []
         want = size
         while want > 0:
