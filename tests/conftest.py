@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Qt must see this before it is first imported (GUI tests run without a display).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 

@@ -69,10 +69,25 @@ def describe(err: BaseException) -> str:
     return str(err)
 
 
+def _wants_app(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
+    """No command at all, or only paths (``secure-send FILE…`` from a file manager)."""
+    commands: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands |= set(action.choices)
+    return not argv or (argv[0] not in commands and not argv[0].startswith("-"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if _wants_app(argv, parser):
+        from secure_send.gui.app import main as app_main  # Qt only when the app runs
+
+        return app_main(argv)
+    args = parser.parse_args(argv)
     try:
         args.func(args)
     except (SecureSendError, OSError) as err:

@@ -1,0 +1,133 @@
+"""``secure-send`` with no command (or with file paths): the desktop app.
+
+Start-up: one instance per profile (a second launch forwards its paths and exits),
+settings and translations, the enrolment wizard on first run, then the main
+window and the tray. Everything slow happens on worker threads after the window
+is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QDialog
+
+from secure_send.client.keystore import KeyStore, open_keystore
+from secure_send.client.profile import OrgConfig, Profile, ProfileError
+from secure_send.client.session import Session
+from secure_send.core.errors import SecureSendError
+from secure_send.gui import i18n, single_instance
+from secure_send.gui import settings as app_settings
+from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
+from secure_send.gui.dialogs.error_dialog import show_error
+from secure_send.gui.dialogs.settings_dialog import SettingsDialog
+from secure_send.gui.main_window import MainWindow
+from secure_send.gui.model import AppModel
+from secure_send.gui.tray import Tray
+
+log = logging.getLogger(__name__)
+IT_CONFIG_ENV = "SECURE_SEND_ORG_CONFIG"
+IT_CONFIG_FILES = (Path("/etc/secure-send/client-config.json"),)
+
+
+def it_config() -> OrgConfig | None:
+    """The organisation config IT installed (server URL and root keys), if any."""
+    candidates = [Path(os.environ[IT_CONFIG_ENV])] if os.environ.get(IT_CONFIG_ENV) else []
+    for path in [*candidates, *IT_CONFIG_FILES]:
+        try:
+            return OrgConfig.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, ProfileError):
+            log.warning("ignored an unreadable organisation config: %s", path)
+    return None
+
+
+class App:
+    """Owns the long-lived objects of one running app."""
+
+    def __init__(self, qapp: QApplication, profile: Profile, store: KeyStore) -> None:
+        self.qapp = qapp
+        self.profile = profile
+        self.store = store
+        self.settings = app_settings.load(profile)
+        self.translators = i18n.install(qapp, i18n.resolve(self.settings.language))
+        self.window: MainWindow | None = None
+        self.model: AppModel | None = None
+        self.tray: Tray | None = None
+
+    def open_session(self) -> Session | None:
+        """The enrolled session, running the first-run wizard if needed."""
+        try:
+            return Session.open(self.profile, self.store)
+        except SecureSendError as err:
+            if getattr(err, "code", "") != "not_enrolled":
+                raise
+        wizard = EnrolWizard(self.profile, it_config(), self.store)
+        if wizard.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return Session.open(self.profile, self.store)
+
+    def show(self, session: Session, paths: Sequence[Path]) -> MainWindow:
+        """Build and show the main window and the tray; start loading."""
+        self.model = AppModel(session)
+        self.window = MainWindow(self.model)
+        self.tray = Tray(self.model, self.window, self.settings)
+        self.window.keep_in_tray = self.settings.close_to_tray and self.tray.available
+        self.window.settings_requested.connect(self.edit_settings)
+        self.window.quit_requested.connect(self.quit)
+        self.model.failed.connect(lambda err: show_error(self.window, err))
+        if paths:
+            self.window.add_paths(list(paths))
+        self.window.show()
+        self.model.start()
+        return self.window
+
+    def edit_settings(self) -> None:
+        """The settings dialog; a language change applies at the next start."""
+        dialog = SettingsDialog(self.settings, self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.settings = dialog.settings()
+            app_settings.save(self.profile, self.settings)
+            if self.window is not None and self.tray is not None:
+                self.window.keep_in_tray = self.settings.close_to_tray and self.tray.available
+                self.tray.settings = self.settings
+
+    def quit(self) -> None:
+        """Stop polling and leave the event loop."""
+        if self.model is not None:
+            self.model.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        self.qapp.quit()
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the app with ``argv`` as file paths to send; returns the exit status."""
+    paths = [Path(a) for a in argv]
+    existing = QApplication.instance()
+    qapp = existing if isinstance(existing, QApplication) else QApplication(["secure-send"])
+    qapp.setApplicationName("Secure Send")
+    qapp.setOrganizationName("SecureSend")
+    qapp.setQuitOnLastWindowClosed(False)
+    profile = Profile.locate().ensure()
+    name = single_instance.server_name(profile.path)
+    if single_instance.forward(name, paths):
+        return 0  # the running app has them now
+    try:
+        store = open_keystore(profile)
+        app = App(qapp, profile, store)
+        listener = single_instance.Listener(name, qapp)
+        session = app.open_session()
+    except SecureSendError as err:
+        show_error(None, err)
+        return 1
+    if session is None:
+        return 1
+    window = app.show(session, paths)
+    listener.paths_received.connect(window.add_paths)
+    return qapp.exec()

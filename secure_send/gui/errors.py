@@ -1,0 +1,132 @@
+"""Errors as people read them: one sentence saying what happened and what to do, in the
+UI language; the technical detail (never a secret) goes under "Details"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from secure_send.core.errors import SecureSendError
+
+CONTEXT = "errors"
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate(CONTEXT, text)
+
+
+# code -> sentence (marked for Qt Linguist; translated when shown)
+_MESSAGES: dict[str, str] = {
+    "connection_lost": QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server cannot be reached. Check the network and try again; an unfinished send continues when you retry.",
+    ),
+    "directory_unavailable": QT_TRANSLATE_NOOP(
+        "errors",
+        "The staff directory could not be loaded. Check the network; if it persists, contact IT.",
+    ),
+    "directory_unverified": QT_TRANSLATE_NOOP(
+        "errors",
+        "The staff directory failed its security check, so sending is blocked. Contact IT.",
+    ),
+    "directory_rollback": QT_TRANSLATE_NOOP(
+        "errors",
+        "The server offered an older staff directory than this PC has already seen, so sending is blocked. Contact IT.",
+    ),
+    "directory_stale": QT_TRANSLATE_NOOP(
+        "errors",
+        "The staff directory could not be refreshed, so sending is paused. Check the network and try again.",
+    ),
+    "blob_tampered": QT_TRANSLATE_NOOP(
+        "errors",
+        "A received file did not match what the sender signed, so nothing was saved. Do not open it; tell IT.",
+    ),
+    "unverified_drop": QT_TRANSLATE_NOOP(
+        "errors",
+        "This drop failed verification and may be forged. Do not open it; tell IT.",
+    ),
+    "not_for_this_device": QT_TRANSLATE_NOOP(
+        "errors",
+        "This drop was not encrypted for this PC.",
+    ),
+    "recalled": QT_TRANSLATE_NOOP(
+        "errors",
+        "The sender recalled this drop; there is nothing to save.",
+    ),
+    "expired": QT_TRANSLATE_NOOP(
+        "errors",
+        "This drop has expired; ask the sender to send it again.",
+    ),
+    "file_changed": QT_TRANSLATE_NOOP(
+        "errors",
+        "A file changed while it was being sent, so nothing was delivered. Send it again.",
+    ),
+    "unknown_recipient": QT_TRANSLATE_NOOP(
+        "errors",
+        "A recipient is not in the verified staff directory.",
+    ),
+    "recipient_not_enrolled": QT_TRANSLATE_NOOP(
+        "errors",
+        "A recipient has not set up Secure Send yet and cannot receive files.",
+    ),
+    "no_such_file": QT_TRANSLATE_NOOP(
+        "errors",
+        "A file to send could not be found. It may have been moved or deleted.",
+    ),
+    "nothing_to_send": QT_TRANSLATE_NOOP(
+        "errors",
+        "There are no files to send.",
+    ),
+    "cancelled": QT_TRANSLATE_NOOP(
+        "errors",
+        "Cancelled.",
+    ),
+    "quota": QT_TRANSLATE_NOOP(
+        "errors",
+        "Your storage on the drop server is full. Recall or wait for older drops to expire, then try again.",
+    ),
+    "too_large": QT_TRANSLATE_NOOP(
+        "errors",
+        "A file is larger than the drop server allows.",
+    ),
+    "revoked_device": QT_TRANSLATE_NOOP(
+        "errors",
+        "This PC's access was revoked. Contact IT.",
+    ),
+    "device_revoked": QT_TRANSLATE_NOOP(
+        "errors",
+        "This PC's access was revoked. Contact IT.",
+    ),
+    "bad_enrolment": QT_TRANSLATE_NOOP(
+        "errors",
+        "The one-time code was wrong, used or expired. Ask IT for a new code.",
+    ),
+    "not_enrolled": QT_TRANSLATE_NOOP(
+        "errors",
+        "This PC is not set up yet.",
+    ),
+    "clock_skew": QT_TRANSLATE_NOOP(
+        "errors",
+        "This PC's clock is wrong. Correct the date and time, then try again.",
+    ),
+}
+_FALLBACK = QT_TRANSLATE_NOOP(
+    "errors", "Something went wrong. Try again; if it persists, contact IT with the details below."
+)
+
+
+def describe(err: BaseException) -> tuple[str, str]:
+    """(one translated sentence, technical details) for an error."""
+    code = getattr(err, "code", "")
+    text = _MESSAGES.get(code, _FALLBACK)
+    if isinstance(err, SecureSendError):
+        detail = f"{type(err).__name__}: {err}"
+    elif isinstance(err, OSError):
+        detail = f"{type(err).__name__}: {err.strerror or err} {err.filename or ''}".strip()
+    else:
+        detail = type(err).__name__
+    return _t(text), detail
+
+
+def all_messages() -> list[str]:
+    """Every sentence (for the translation catalogue's completeness test)."""
+    return [*_MESSAGES.values(), _FALLBACK]

@@ -1,0 +1,61 @@
+"""Translations: Japanese first, English second (Qt Linguist).
+
+Source strings in the code are English (``self.tr("Send")``); ``i18n/secure_send_ja.ts``
+holds the Japanese. ``.qm`` files are compiled, not committed: :func:`compile_all`
+runs ``pyside6-lrelease`` (``make translations``, the tests and the packaging do).
+Qt's own dialogs are translated with Qt's ``qtbase`` catalogue.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
+log = logging.getLogger(__name__)
+FOLDER = Path(__file__).resolve().parent / "i18n"
+DOMAIN = "secure_send"
+
+
+def system_language() -> str:
+    """``"ja"`` when the OS asks for Japanese, else ``"en"``."""
+    return "ja" if QLocale.system().language() == QLocale.Language.Japanese else "en"
+
+
+def resolve(setting: str) -> str:
+    """The language to show for a settings value (``system``, ``ja``, ``en``)."""
+    return system_language() if setting == "system" else setting
+
+
+def compile_all() -> list[Path]:
+    """Compile every ``.ts`` next to this module into ``.qm`` (when newer)."""
+    tool = shutil.which("pyside6-lrelease") or str(Path(sys.executable).parent / "pyside6-lrelease")
+    built = []
+    for ts in sorted(FOLDER.glob("*.ts")):
+        qm = ts.with_suffix(".qm")
+        if not qm.exists() or qm.stat().st_mtime < ts.stat().st_mtime:
+            subprocess.run([tool, "-silent", str(ts), "-qm", str(qm)], check=True)  # noqa: S603
+        built.append(qm)
+    return built
+
+
+def install(app: QCoreApplication, language: str) -> list[QTranslator]:
+    """Load our catalogue and Qt's for ``language``; returns the translators (keep them)."""
+    translators: list[QTranslator] = []
+    if language == "en":
+        return translators
+    ours = QTranslator(app)
+    if ours.load(str(FOLDER / f"{DOMAIN}_{language}.qm")):
+        translators.append(ours)
+    else:
+        log.warning("no compiled %s translation (run `make translations`)", language)
+    qt = QTranslator(app)
+    if qt.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        translators.append(qt)
+    for translator in translators:
+        app.installTranslator(translator)
+    return translators

@@ -1,0 +1,88 @@
+"""The main window: composes the pages and wires signals; no business logic here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+
+from secure_send.gui.model import AppModel, DirectoryState
+from secure_send.gui.views.inbox_page import InboxPage
+from secure_send.gui.views.send_page import SendPage
+from secure_send.gui.views.sent_page import SentPage
+
+
+class MainWindow(QMainWindow):
+    """Send, Inbox and Sent as tabs; directory state in the status bar."""
+
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, model: AppModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.keep_in_tray = False  # set by the app from the settings
+        self.setWindowTitle(self.tr("Secure Send"))
+        self.setAccessibleName(self.tr("Secure Send main window"))
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName(self.tr("Pages"))
+        self.send_page = SendPage(model, self)
+        self.inbox_page = InboxPage(model, self)
+        self.sent_page = SentPage(model, self)
+        self.tabs.addTab(self.send_page, self.tr("&Send"))
+        self.tabs.addTab(self.inbox_page, self.tr("&Inbox"))
+        self.tabs.addTab(self.sent_page, self.tr("Se&nt"))
+        self.setCentralWidget(self.tabs)
+        self.directory_label = QLabel(self)
+        self.directory_label.setAccessibleName(self.tr("Directory status"))
+        self.statusBar().addPermanentWidget(self.directory_label)
+        self._menus()
+        model.directory_changed.connect(self._on_model_directory_changed)
+        model.inbox_changed.connect(self._on_model_inbox_changed)
+        self.send_page.sent.connect(lambda _: self.tabs.setCurrentWidget(self.sent_page))
+        self.resize(980, 680)
+
+    def _menus(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("&File"))
+        settings = QAction(self.tr("&Settings…"), self)
+        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.triggered.connect(self.settings_requested)
+        menu.addAction(settings)
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.quit_requested)
+        menu.addAction(quit_action)
+
+    def add_paths(self, paths: list[Path]) -> None:
+        """Files handed to the app (command line, another launch): to the Send page."""
+        self.tabs.setCurrentWidget(self.send_page)
+        self.send_page.add_paths(paths)
+        self.show_and_raise()
+
+    def show_and_raise(self) -> None:
+        """Bring the window to the front (e.g. from the tray)."""
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+    def _on_model_directory_changed(self, state: DirectoryState) -> None:
+        if state.usable:
+            self.directory_label.setText(self.tr("✓ Verified directory: %n entries", "", state.entries))
+        else:
+            self.directory_label.setText(self.tr("✗ Directory not verified: sending is blocked"))
+
+    def _on_model_inbox_changed(self, items: list[object]) -> None:
+        unread = sum(1 for i in items if getattr(i, "verified", False) and not getattr(i, "saved", True))
+        title = self.tr("&Inbox") + (f" ({unread})" if unread else "")
+        self.tabs.setTabText(self.tabs.indexOf(self.inbox_page), title)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.keep_in_tray:
+            event.ignore()
+            self.hide()
+        else:
+            event.accept()
+            self.quit_requested.emit()

@@ -1,0 +1,278 @@
+"""The app's state and the operations the views ask for, as Qt signals.
+
+``AppModel`` owns the :class:`secure_send.client.session.Session` and runs every
+network or disk operation as a :mod:`secure_send.gui.threads` task. Views only
+read its properties and connect to its signals; they never call the client
+library themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from secure_send.client import listing
+from secure_send.client import receive as receiving
+from secure_send.client import send as sending
+from secure_send.client.directory_sync import Directory, DirectoryUnverified
+from secure_send.client.session import Session
+from secure_send.core.directory.model import Entry
+from secure_send.core.directory.search import SearchIndex
+from secure_send.core.encoding import parse_time
+from secure_send.core.envelope.manifest import Classification
+from secure_send.gui import threads
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 20.0  # one inbox long-poll; a new drop ends it at once
+
+
+@dataclass(frozen=True)
+class DirectoryState:
+    """Whether sending is possible, and if not, why (a client error code)."""
+
+    usable: bool
+    problem_code: str = ""
+    problem: str = ""
+    entries: int = 0
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """What the Send page collected."""
+
+    files: tuple[Path, ...]
+    to: tuple[str, ...]
+    expires: dt.timedelta
+    message: str
+    classification: Classification
+
+
+class AppModel(QObject):
+    """See the module docstring."""
+
+    directory_changed = Signal(object)  # DirectoryState
+    inbox_changed = Signal(list)  # list[listing.InboxItem]
+    new_drops_arrived = Signal(list)  # the items that were not there before
+    sent_changed = Signal(list)  # list[listing.SentItem]
+    receipts_arrived = Signal(list)  # [(SentItem, RecipientStatus)] newly downloaded
+    failed = Signal(object)  # an exception from background work nobody else handles
+
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.directory: Directory | None = None
+        self.index: SearchIndex | None = None
+        self.state = DirectoryState(False, "directory_unavailable", "", 0)
+        self.policy: dict[str, Any] = {}
+        self.inbox: list[listing.InboxItem] = []
+        self.sent: list[listing.SentItem] = []
+        self._cursor = 0
+        self._polling = False
+        self._stopped = False
+        self._seen_receipts: set[tuple[str, str]] | None = None
+        self._sent_timer = QTimer(self)
+        self._sent_timer.setInterval(15_000)
+        self._sent_timer.timeout.connect(self.refresh_sent)
+
+    # ---------------------------------------------------------------- directory
+    def refresh_directory(self) -> threads.Task:
+        """Fetch and verify the directory (and the server's policy)."""
+
+        def work(task: threads.Task) -> tuple[Directory, SearchIndex, dict[str, Any]]:
+            directory = self.session.directory()
+            index = SearchIndex(directory.verified.entries)
+            return directory, index, self.session.policy()
+
+        task = threads.run(work, self)
+        task.succeeded.connect(self._on_directory)
+        task.failed.connect(self._on_directory_failed)
+        return threads.start(task)
+
+    def _on_directory(self, result: tuple[Directory, SearchIndex, dict[str, Any]]) -> None:
+        self.directory, self.index, self.policy = result
+        if self.directory.fresh:
+            self.state = DirectoryState(True, entries=len(self.directory.verified.entries))
+        else:
+            self.state = DirectoryState(
+                False, "directory_stale", "offline", len(self.directory.verified.entries)
+            )
+        self.directory_changed.emit(self.state)
+
+    def _on_directory_failed(self, err: BaseException) -> None:
+        code = getattr(err, "code", "directory_unavailable")
+        if not isinstance(err, DirectoryUnverified) and code != "connection_lost":
+            code = "directory_unavailable"
+        self.state = DirectoryState(False, code, str(err), 0)
+        self.directory_changed.emit(self.state)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """A verified entry by id."""
+        return self.directory.by_id().get(entry_id) if self.directory else None
+
+    # ---------------------------------------------------------------- inbox
+    def start(self) -> None:
+        """Load everything and keep the inbox and receipts current."""
+        self.refresh_directory()
+        self.refresh_sent()
+        self._sent_timer.start()
+        self._poll()
+
+    def stop(self) -> None:
+        """Stop polling (the running long-poll ends by itself)."""
+        self._stopped = True
+        self._sent_timer.stop()
+
+    def _poll(self) -> None:
+        if self._polling or self._stopped:
+            return
+        self._polling = True
+        first = not self.inbox and self._cursor == 0
+
+        def work(task: threads.Task) -> tuple[list[listing.InboxItem], int]:
+            directory = self.directory or self.session.directory()
+            wait = 0.0 if first else POLL_SECONDS
+            return listing.inbox(self.session, directory, wait=wait, after=self._cursor)
+
+        task = threads.run(work, self)
+        task.succeeded.connect(self._on_inbox)
+        task.failed.connect(self._on_poll_failed)
+        threads.start(task)
+
+    def refresh_inbox(self) -> None:
+        """Ask again now (the long-poll loop continues by itself)."""
+        self._poll()
+
+    def _on_inbox(self, result: tuple[list[listing.InboxItem], int]) -> None:
+        items, cursor = result
+        self._polling = False
+        known = {i.drop_id for i in self.inbox}
+        fresh = [i for i in items if i.drop_id not in known]
+        self.inbox = items
+        if fresh and self._cursor:
+            self.new_drops_arrived.emit(fresh)
+        self._cursor = cursor
+        self.inbox_changed.emit(items)
+        QTimer.singleShot(0, self._poll)
+
+    def _on_poll_failed(self, err: BaseException) -> None:
+        self._polling = False
+        log.info("inbox poll failed: %s", type(err).__name__)
+        QTimer.singleShot(5_000, self._poll)  # the server may be back soon
+
+    # ---------------------------------------------------------------- sent
+    def refresh_sent(self) -> None:
+        """Reload Sent (with verified receipts)."""
+
+        def work(task: threads.Task) -> list[listing.SentItem]:
+            directory = self.directory or self.session.directory()
+            return listing.sent(self.session, directory)
+
+        task = threads.run(work, self)
+        task.succeeded.connect(self._on_sent)
+        threads.start(task)
+
+    def _on_sent(self, items: list[listing.SentItem]) -> None:
+        seen = {(i.drop_id, r.user) for i in items for r in i.recipients if r.downloaded}
+        if self._seen_receipts is not None:
+            new = [
+                (i, r)
+                for i in items
+                for r in i.recipients
+                if r.downloaded and (i.drop_id, r.user) not in self._seen_receipts
+            ]
+            if new:
+                self.receipts_arrived.emit(new)
+        self._seen_receipts = seen
+        self.sent = items
+        self.sent_changed.emit(items)
+
+    # ---------------------------------------------------------------- actions
+    def send(self, request: SendRequest) -> threads.Task:
+        """A task that prepares and uploads one drop; progress labels are blob ids
+        (``"prepare"`` while measuring); its result is the drop id."""
+
+        def work(task: threads.Task) -> str:
+            if self.directory is None or not self.state.usable:
+                raise DirectoryUnverified(self.state.problem_code, self.state.problem)
+            files = sending.collect(list(request.files))
+            task.progress("prepare", 0, 1)
+            pending = sending.prepare(
+                self.session.profile,
+                self.directory,
+                self.session.me,
+                self.session.keys,
+                files,
+                list(request.to),
+                expires=request.expires,
+                message=request.message,
+                classification=request.classification,
+            )
+            task.progress("prepare", 1, 1)
+            return sending.finish(
+                self.session.profile,
+                self.session.api,
+                pending,
+                self.session.keys,
+                task.progress,
+                task.cancel,
+            )
+
+        task = threads.run(work, self)
+        task.succeeded.connect(lambda _: self.refresh_sent())
+        return task
+
+    def receive(self, drop_id: str, folder: Path) -> threads.Task:
+        """A task that saves one drop into ``folder``; result: :class:`receiving.Received`."""
+
+        def work(task: threads.Task) -> receiving.Received:
+            directory = self.directory or self.session.directory()
+            return receiving.receive(
+                self.session.profile,
+                self.session.api,
+                directory,
+                self.session.me,
+                self.session.keys,
+                drop_id,
+                folder,
+                task.progress,
+                task.cancel,
+            )
+
+        task = threads.run(work, self)
+        task.succeeded.connect(lambda _: self.refresh_inbox())
+        return task
+
+    def recall(self, drop_id: str) -> threads.Task:
+        """A task that recalls one of my drops."""
+
+        def work(task: threads.Task) -> str:
+            self.session.api.request("DELETE", f"/v1/drops/{drop_id}")
+            return drop_id
+
+        task = threads.run(work, self)
+        task.succeeded.connect(lambda _: self.refresh_sent())
+        return task
+
+    def pending_sends(self) -> list[sending.PendingSend]:
+        """Sends an earlier run left unfinished."""
+        return sending.pending_sends(self.session.profile)
+
+
+def lookalikes(index: SearchIndex | None, entry_ids: Sequence[str]) -> dict[str, list[Entry]]:
+    """For each chosen id, the other entries whose names look the same."""
+    if index is None:
+        return {}
+    flagged = index.lookalike_ids
+    return {i: index.lookalikes(i) for i in entry_ids if i in flagged}
+
+
+def time_left(expires: str, now: dt.datetime | None = None) -> dt.timedelta:
+    """How long until ``expires`` (RFC 3339), never negative."""
+    left = parse_time(expires) - (now or dt.datetime.now(dt.UTC))
+    return max(left, dt.timedelta(0))

@@ -1,0 +1,81 @@
+"""One app per user and profile: a second launch hands its file paths to the first.
+
+The first instance listens on a ``QLocalServer`` named after the profile folder;
+a later ``secure-send FILE…`` connects, sends the paths (UTF-8 JSON, one message)
+and exits. Only the same user can connect (the socket lives in the user's runtime
+folder with owner-only access: ``QLocalServer.SocketOption.UserAccessOption``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+TIMEOUT_MS = 2000
+MAX_MESSAGE = 1 << 20
+
+
+def server_name(profile_path: Path) -> str:
+    """The local socket name for one profile."""
+    digest = hashlib.sha256(str(profile_path.resolve()).encode()).hexdigest()[:16]
+    return f"secure-send-{digest}"
+
+
+def forward(name: str, paths: list[Path]) -> bool:
+    """Hand ``paths`` to a running instance; False if none is running."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(TIMEOUT_MS):
+        return False
+    message = json.dumps({"paths": [str(p.resolve()) for p in paths]}).encode()
+    socket.write(message)
+    socket.flush()
+    socket.waitForBytesWritten(TIMEOUT_MS)
+    socket.disconnectFromServer()
+    return True
+
+
+class Listener(QObject):
+    """The first instance's end: emits ``paths_received`` for each later launch."""
+
+    paths_received = Signal(list)  # list[Path]
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not self.server.listen(name):
+            QLocalServer.removeServer(name)  # a stale socket left by a crash
+            self.server.listen(name)
+        self.server.newConnection.connect(self._on_server_new_connection)
+
+    def _on_server_new_connection(self) -> None:
+        while (socket := self.server.nextPendingConnection()) is not None:
+            buffer = bytearray()
+
+            def read(sock: QLocalSocket = socket, buf: bytearray = buffer) -> None:
+                buf += bytes(sock.readAll().data())
+                if len(buf) > MAX_MESSAGE:
+                    sock.abort()
+
+            def done(buf: bytearray = buffer) -> None:
+                self._deliver(bytes(buf))
+
+            socket.readyRead.connect(read)
+            socket.disconnected.connect(done)
+            socket.disconnected.connect(socket.deleteLater)
+
+    def _deliver(self, data: bytes) -> None:
+        try:
+            paths = [Path(p) for p in json.loads(data)["paths"] if isinstance(p, str)]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed message from another launch")
+            return
+        if paths:
+            self.paths_received.emit(paths)
