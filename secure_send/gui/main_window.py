@@ -70,16 +70,19 @@ class MainWindow(QMainWindow):
 
     def _on_model_directory_changed(self, state: DirectoryState) -> None:
         if state.usable:
-            self.directory_label.setText(self.tr("✓ Verified directory: %n entries", "", state.entries))
+            text = self.tr("✓ Verified directory: %n entries", "", state.entries)
+            self.directory_label.setText(text)
         else:
             self.directory_label.setText(self.tr("✗ Directory not verified: sending is blocked"))
 
     def _on_model_inbox_changed(self, items: list[object]) -> None:
-        unread = sum(1 for i in items if getattr(i, "verified", False) and not getattr(i, "saved", True))
+        unread = sum(
+            1 for i in items if getattr(i, "verified", False) and not getattr(i, "saved", True)
+        )
         title = self.tr("&Inbox") + (f" ({unread})" if unread else "")
         self.tabs.setTabText(self.tabs.indexOf(self.inbox_page), title)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override (camelCase)
         if self.keep_in_tray:
             event.ignore()
             self.hide()
