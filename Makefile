@@ -6,9 +6,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo age-walkthrough test lint bench clean
+.PHONY: setup translations demo age-walkthrough test lint bench screenshots clean
 
-setup: $(STAMP)
+setup: $(STAMP) translations
+
+# Compiled translations (.qm) are build output; the .ts catalogue is committed.
+translations: $(STAMP)
+	$(BIN)/python -c "from secure_send.gui.language import compile_all; compile_all()"
 
 # Re-install when the project's declared dependencies change.
 $(STAMP): pyproject.toml scripts/system-packages.sh

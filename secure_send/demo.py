@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,8 +89,12 @@ def _workspace(keep: Path | None) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(say: Say = print, keep: Path | None = None, pause: float = 0.0) -> int:
-    """Run the walkthrough; returns 0 when every step did what it should."""
+def run(
+    say: Say = print, keep: Path | None = None, pause: float = 0.0, windows: bool = False
+) -> int:
+    """Run the walkthrough; with ``windows``, then open the desktop app for both people
+    side by side against the same server (until both windows are closed). Returns 0
+    when every step did what it should."""
     with _workspace(keep) as work:
         say(f"⚠ {TEST_KEYSTORE_WARNING}")
         home = OrgHome(work / "org")
@@ -123,8 +128,35 @@ def run(say: Say = print, keep: Path | None = None, pause: float = 0.0) -> int:
             _walk(say, work, cast, sender, recipient, pause)
             for session in sessions.values():
                 session.close()
+            if windows:
+                _open_windows(say, work, cast, org)
         say("\n✔ デモ完了 (demo finished)" + (f": files kept in {work}" if keep else ""))
     return 0
+
+
+def _open_windows(say: Say, work: Path, cast: DemoPeople, org: OrgConfig) -> None:
+    """Both people's apps, side by side; returns when both have quit."""
+    step(
+        say,
+        "送信者と受信者のアプリを並べて開きます（両方閉じるとデモ終了）",
+        "the sender's and the recipient's apps open side by side; close both to finish",
+    )
+    apps = []
+    for side, user in (("left", cast.sender), ("right", cast.recipient)):
+        env = {
+            **os.environ,
+            "SECURE_SEND_HOME": str(work / "profiles" / user),
+            "SECURE_SEND_TEST_KEYSTORE": "1",
+            "SECURE_SEND_WINDOW_SIDE": side,
+        }
+        command = [sys.executable, "-m", "secure_send.cli.main"]
+        apps.append(subprocess.Popen(command, env=env))  # noqa: S603 - our own module
+    try:
+        for app in apps:
+            app.wait()
+    except KeyboardInterrupt:
+        for app in apps:
+            app.terminate()
 
 
 def step(say: Say, ja: str, en: str) -> None:
@@ -240,7 +272,8 @@ def _walk(
 
 def has_display() -> bool:
     """Whether a desktop session is there to show windows in."""
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in (
-        "win32",
-        "darwin",
-    )
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return False
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

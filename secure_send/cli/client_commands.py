@@ -65,6 +65,11 @@ def add_parsers(sub: Any) -> None:
     _common(p, cmd_recall)
     p = sub.add_parser("demo", help="the whole product on this machine, narrated")
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep the demo's files in DIR")
+    p.add_argument(
+        "--no-windows",
+        action="store_true",
+        help="only the narrated walkthrough, even when a display is available",
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -263,8 +268,8 @@ def cmd_recall(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    """Run the demo walkthrough (the desktop app joins it once it exists)."""
+    """Run the demo walkthrough, then (with a display) both people's apps."""
     from secure_send import demo
 
-    if demo.run(keep=args.keep) != 0:
+    if demo.run(keep=args.keep, windows=demo.has_display() and not args.no_windows) != 0:
         raise ClientError("demo_failed", "the demo did not complete")

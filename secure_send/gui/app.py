@@ -20,7 +20,7 @@ from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.profile import OrgConfig, Profile, ProfileError
 from secure_send.client.session import Session
 from secure_send.core.errors import SecureSendError
-from secure_send.gui import i18n, single_instance
+from secure_send.gui import language, single_instance
 from secure_send.gui import settings as app_settings
 from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.dialogs.error_dialog import show_error
@@ -32,6 +32,16 @@ from secure_send.gui.tray import Tray
 log = logging.getLogger(__name__)
 IT_CONFIG_ENV = "SECURE_SEND_ORG_CONFIG"
 IT_CONFIG_FILES = (Path("/etc/secure-send/client-config.json"),)
+SIDE_ENV = "SECURE_SEND_WINDOW_SIDE"  # "left"/"right": the demo shows two apps side by side
+
+
+def _place(window: MainWindow, side: str) -> None:
+    screen = window.screen()
+    if side not in ("left", "right") or screen is None:
+        return
+    area = screen.availableGeometry()
+    half = area.width() // 2
+    window.setGeometry(area.x() + (half if side == "right" else 0), area.y(), half, area.height())
 
 
 def it_config() -> OrgConfig | None:
@@ -55,7 +65,7 @@ class App:
         self.profile = profile
         self.store = store
         self.settings = app_settings.load(profile)
-        self.translators = i18n.install(qapp, i18n.resolve(self.settings.language))
+        self.translators = language.install(qapp, language.resolve(self.settings.language))
         self.window: MainWindow | None = None
         self.model: AppModel | None = None
         self.tray: Tray | None = None
@@ -84,6 +94,7 @@ class App:
         if paths:
             self.window.add_paths(list(paths))
         self.window.show()
+        _place(self.window, os.environ.get(SIDE_ENV, ""))
         self.model.start()
         return self.window
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 log = logging.getLogger(__name__)
-FOLDER = Path(__file__).resolve().parent / "i18n"
+FOLDER = Path(__file__).resolve().parent / "i18n"  # .ts (committed), .qm (built)
 DOMAIN = "secure_send"
 
 

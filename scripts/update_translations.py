@@ -1,0 +1,95 @@
+"""Refresh the Japanese catalogue from the code, fill it from the glossaries, compile.
+
+    .venv/bin/python scripts/update_translations.py          # lupdate + fill + lrelease
+    .venv/bin/python scripts/update_translations.py --check  # fail if anything is untranslated
+
+``pyside6-lupdate`` collects every ``tr()``/``translate()``/``QT_TRANSLATE_NOOP``
+string of ``secure_send/gui`` into ``secure_send/gui/i18n/secure_send_ja.ts`` (the
+committed source of truth, editable in Qt Linguist). Messages still unfinished
+there are filled from ``secure_send/gui/i18n/ja_*.json`` (English → Japanese
+glossaries written with the code). The ``.qm`` files are build output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUI = ROOT / "secure_send" / "gui"
+I18N = GUI / "i18n"
+TS = I18N / "secure_send_ja.ts"
+
+
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def lupdate() -> None:
+    """Bring the catalogue in line with the code (obsolete messages are dropped)."""
+    sources = sorted(str(p.relative_to(ROOT)) for p in GUI.rglob("*.py"))
+    ts = str(TS.relative_to(ROOT))
+    command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", *sources]
+    command += ["-ts", ts, "-target-language", "ja_JP"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603 - our tool
+
+
+def glossary() -> dict[str, str]:
+    """Every ``ja_*.json`` merged (English source → Japanese)."""
+    merged: dict[str, str] = {}
+    for path in sorted(I18N.glob("ja_*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def fill(words: dict[str, str]) -> list[str]:
+    """Translate unfinished messages from ``words``; returns those still missing."""
+    tree = ET.parse(TS)  # noqa: S314 - our own committed catalogue
+    missing = []
+    for message in tree.iter("message"):
+        source = message.findtext("source") or ""
+        translation = message.find("translation")
+        if translation is None:
+            translation = ET.SubElement(message, "translation")
+        if translation.get("type") != "unfinished" and (
+            translation.text or message.find("translation/numerusform") is not None
+        ):
+            continue
+        text = words.get(source)
+        if text is None:
+            missing.append(source)
+            continue
+        if message.get("numerus") == "yes":
+            for child in list(translation):
+                translation.remove(child)
+            ET.SubElement(translation, "numerusform").text = text  # Japanese has one form
+            translation.text = None
+        else:
+            translation.text = text
+        translation.attrib.pop("type", None)
+    tree.write(TS, encoding="utf-8", xml_declaration=True)
+    return missing
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if a message is untranslated")
+    args = parser.parse_args()
+    lupdate()
+    missing = fill(glossary())
+    sys.path.insert(0, str(ROOT))
+    from secure_send.gui.language import compile_all  # after the path is set
+
+    compile_all()
+    for source in missing:
+        print(f"untranslated: {source!r}", file=sys.stderr)
+    print(f"{TS.relative_to(ROOT)}: {len(missing)} untranslated")
+    return 1 if args.check and missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

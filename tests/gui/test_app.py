@@ -1,0 +1,107 @@
+"""The app as a whole: start-up with an enrolled profile, single-instance forwarding
+from a real second launch, and the Japanese catalogue (ours and Qt's)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from secure_send.client.keystore import FileKeyStore
+from secure_send.client.profile import Profile
+from secure_send.gui import language, single_instance
+from secure_send.gui.app import App
+from secure_send.gui.main_window import MainWindow
+from tests.client.conftest import Enrol
+from tests.directory_kit import HANAKO
+from tests.gui.conftest import SessionOf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def japanese(qapp: QApplication) -> Iterator[None]:
+    """Japanese installed for one test (compiled first), removed afterwards."""
+    language.compile_all()
+    translators = language.install(qapp, "ja")
+    yield
+    for translator in translators:
+        qapp.removeTranslator(translator)
+
+
+def test_japanese_catalogue_translates_ours_and_qts(japanese: None) -> None:
+    assert QCoreApplication.translate("MainWindow", "&Send") != "&Send"
+    assert "送信" in QCoreApplication.translate("MainWindow", "&Send")
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "キャンセル"
+    sentence = QCoreApplication.translate(
+        "errors",
+        "This drop was not encrypted for this PC.",
+    )
+    assert sentence != "This drop was not encrypted for this PC."
+
+
+def test_the_window_speaks_japanese(
+    japanese: None, qtbot: QtBot, enrol: Enrol, session_of: SessionOf
+) -> None:
+    from tests.gui.conftest import loaded_model
+
+    model = loaded_model(qtbot, session_of(enrol(HANAKO, "laptop")))
+    window = MainWindow(model)
+    qtbot.addWidget(window)
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert any("送信" in t for t in tabs)
+    assert any("受信" in t for t in tabs)
+
+
+def test_start_up_shows_the_window_and_loads(
+    qapp: QApplication, qtbot: QtBot, enrol: Enrol, session_of: SessionOf, tmp_path: Path
+) -> None:
+    person = enrol(HANAKO, "laptop")
+    profile = Profile(person.home)
+    app = App(qapp, profile, FileKeyStore(profile))
+    data = tmp_path / "a.txt"
+    data.write_text("x")
+    window = app.show(session_of(person), [data])
+    qtbot.addWidget(window)
+    assert window.isVisible()
+    qtbot.waitUntil(lambda: app.model is not None and app.model.state.usable, timeout=10_000)
+    assert window.tabs.currentWidget() is window.send_page
+    app.model.stop()  # type: ignore[union-attr]
+    for translator in app.translators:
+        qapp.removeTranslator(translator)
+
+
+def test_a_second_launch_hands_its_paths_to_the_first(
+    qtbot: QtBot, enrol: Enrol, session_of: SessionOf, tmp_path: Path
+) -> None:
+    """A real second process (``secure-send FILE…`` as a file manager runs it) finds the
+    running app through QLocalServer, passes the paths and exits at once."""
+    from tests.gui.conftest import loaded_model
+
+    person = enrol(HANAKO, "laptop")
+    model = loaded_model(qtbot, session_of(person))
+    window = MainWindow(model)
+    qtbot.addWidget(window)
+    listener = single_instance.Listener(single_instance.server_name(person.home))
+    listener.paths_received.connect(window.add_paths)
+    files = [tmp_path / "報告書.pdf", tmp_path / "b.txt"]
+    for f in files:
+        f.write_bytes(b"data")
+    env = {**os.environ, "SECURE_SEND_HOME": str(person.home), "SECURE_SEND_TEST_KEYSTORE": "1"}
+    second = subprocess.Popen(
+        [sys.executable, "-m", "secure_send.cli.main", *map(str, files)],
+        env=env,
+        cwd=REPO,
+    )
+    with qtbot.waitSignal(listener.paths_received, timeout=20_000) as got:
+        pass
+    assert second.wait(timeout=20) == 0
+    assert [Path(p) for p in got.args[0]] == [f.resolve() for f in files]
+    assert window.send_page.isVisible() or window.tabs.currentWidget() is window.send_page
