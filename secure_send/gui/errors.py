@@ -3,6 +3,8 @@ UI language; the technical detail (never a secret) goes under "Details"."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from secure_send.core.errors import SecureSendError
@@ -15,7 +17,8 @@ def _t(text: str) -> str:
 
 
 # code -> sentence (marked for Qt Linguist; translated when shown)
-_MESSAGES: dict[str, str] = {
+# (PySide6's stubs type QT_TRANSLATE_NOOP as object: it returns its text argument)
+_MESSAGES: dict[str, object] = {
     "connection_lost": QT_TRANSLATE_NOOP(
         "errors",
         "The drop server cannot be reached. Check the network and try again; an unfinished send continues when you retry.",
@@ -117,7 +120,7 @@ _FALLBACK = QT_TRANSLATE_NOOP(
 def describe(err: BaseException) -> tuple[str, str]:
     """(one translated sentence, technical details) for an error."""
     code = getattr(err, "code", "")
-    text = _MESSAGES.get(code, _FALLBACK)
+    text = cast(str, _MESSAGES.get(code, _FALLBACK))
     if isinstance(err, SecureSendError):
         detail = f"{type(err).__name__}: {err}"
     elif isinstance(err, OSError):
@@ -129,4 +132,4 @@ def describe(err: BaseException) -> tuple[str, str]:
 
 def all_messages() -> list[str]:
     """Every sentence (for the translation catalogue's completeness test)."""
-    return [*_MESSAGES.values(), _FALLBACK]
+    return [cast(str, m) for m in (*_MESSAGES.values(), _FALLBACK)]

@@ -73,6 +73,7 @@ class AppModel(QObject):
         self.inbox: list[listing.InboxItem] = []
         self.sent: list[listing.SentItem] = []
         self._cursor = 0
+        self._loaded = False  # the first inbox answer came in (later drops are "new")
         self._polling = False
         self._stopped = False
         self._seen_receipts: set[tuple[str, str]] | None = None
@@ -89,7 +90,7 @@ class AppModel(QObject):
             index = SearchIndex(directory.verified.entries)
             return directory, index, self.session.policy()
 
-        task = threads.run(work, self)
+        task = threads.run(work)
         task.succeeded.connect(self._on_directory)
         task.failed.connect(self._on_directory_failed)
         return threads.start(task)
@@ -132,33 +133,40 @@ class AppModel(QObject):
         if self._polling or self._stopped:
             return
         self._polling = True
-        first = not self.inbox and self._cursor == 0
-
-        def work(task: threads.Task) -> tuple[list[listing.InboxItem], int]:
-            directory = self.directory or self.session.directory()
-            wait = 0.0 if first else POLL_SECONDS
-            return listing.inbox(self.session, directory, wait=wait, after=self._cursor)
-
-        task = threads.run(work, self)
-        task.succeeded.connect(self._on_inbox)
+        wait = POLL_SECONDS if self._loaded else 0.0
+        task = self._inbox_task(wait, self._cursor)
+        task.succeeded.connect(self._on_polled)
         task.failed.connect(self._on_poll_failed)
         threads.start(task)
 
+    def _inbox_task(self, wait: float, after: int) -> threads.Task:
+        def work(task: threads.Task) -> tuple[list[listing.InboxItem], int]:
+            directory = self.directory or self.session.directory()
+            return listing.inbox(self.session, directory, wait=wait, after=after)
+
+        return threads.run(work)
+
     def refresh_inbox(self) -> None:
-        """Ask again now (the long-poll loop continues by itself)."""
-        self._poll()
+        """Reload the inbox now (e.g. after saving); the long-poll loop runs on."""
+        task = self._inbox_task(0.0, 0)
+        task.succeeded.connect(self._on_inbox)
+        threads.start(task)
+
+    def _on_polled(self, result: tuple[list[listing.InboxItem], int]) -> None:
+        self._polling = False
+        self._on_inbox(result)
+        QTimer.singleShot(0, self._poll)
 
     def _on_inbox(self, result: tuple[list[listing.InboxItem], int]) -> None:
         items, cursor = result
-        self._polling = False
         known = {i.drop_id for i in self.inbox}
         fresh = [i for i in items if i.drop_id not in known]
         self.inbox = items
-        if fresh and self._cursor:
+        if fresh and self._loaded:
             self.new_drops_arrived.emit(fresh)
-        self._cursor = cursor
+        self._loaded = True
+        self._cursor = max(self._cursor, cursor)
         self.inbox_changed.emit(items)
-        QTimer.singleShot(0, self._poll)
 
     def _on_poll_failed(self, err: BaseException) -> None:
         self._polling = False
@@ -173,7 +181,7 @@ class AppModel(QObject):
             directory = self.directory or self.session.directory()
             return listing.sent(self.session, directory)
 
-        task = threads.run(work, self)
+        task = threads.run(work)
         task.succeeded.connect(self._on_sent)
         threads.start(task)
 
@@ -223,7 +231,7 @@ class AppModel(QObject):
                 task.cancel,
             )
 
-        task = threads.run(work, self)
+        task = threads.run(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
 
@@ -244,7 +252,7 @@ class AppModel(QObject):
                 task.cancel,
             )
 
-        task = threads.run(work, self)
+        task = threads.run(work)
         task.succeeded.connect(lambda _: self.refresh_inbox())
         return task
 
@@ -255,7 +263,7 @@ class AppModel(QObject):
             self.session.api.request("DELETE", f"/v1/drops/{drop_id}")
             return drop_id
 
-        task = threads.run(work, self)
+        task = threads.run(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
 

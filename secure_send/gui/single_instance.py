@@ -53,23 +53,35 @@ class Listener(QObject):
         if not self.server.listen(name):
             QLocalServer.removeServer(name)  # a stale socket left by a crash
             self.server.listen(name)
+        self._buffers: dict[QLocalSocket, bytearray] = {}
         self.server.newConnection.connect(self._on_server_new_connection)
 
     def _on_server_new_connection(self) -> None:
         while (socket := self.server.nextPendingConnection()) is not None:
-            buffer = bytearray()
+            self._buffers[socket] = bytearray()
+            socket.readyRead.connect(self._on_socket_ready_read)
+            socket.disconnected.connect(self._on_socket_disconnected)
 
-            def read(sock: QLocalSocket = socket, buf: bytearray = buffer) -> None:
-                buf += bytes(sock.readAll().data())
-                if len(buf) > MAX_MESSAGE:
-                    sock.abort()
+    def _on_socket_ready_read(self) -> None:
+        socket = self.sender()
+        if not isinstance(socket, QLocalSocket) or socket not in self._buffers:
+            return
+        buffer = self._buffers[socket]
+        buffer += bytes(socket.readAll().data())
+        if len(buffer) > MAX_MESSAGE:
+            socket.abort()
 
-            def done(buf: bytearray = buffer) -> None:
-                self._deliver(bytes(buf))
+    def _on_socket_disconnected(self) -> None:
+        socket = self.sender()
+        if not isinstance(socket, QLocalSocket):
+            return
+        data = bytes(self._buffers.pop(socket, b""))
+        socket.deleteLater()
+        self._deliver(data)
 
-            socket.readyRead.connect(read)
-            socket.disconnected.connect(done)
-            socket.disconnected.connect(socket.deleteLater)
+    def close(self) -> None:
+        """Stop listening (the app is quitting)."""
+        self.server.close()
 
     def _deliver(self, data: bytes) -> None:
         try:

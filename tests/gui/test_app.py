@@ -100,8 +100,11 @@ def test_a_second_launch_hands_its_paths_to_the_first(
         env=env,
         cwd=REPO,
     )
-    with qtbot.waitSignal(listener.paths_received, timeout=20_000) as got:
-        pass
-    assert second.wait(timeout=20) == 0
+    try:
+        with qtbot.waitSignal(listener.paths_received, timeout=20_000) as got:
+            pass
+        assert second.wait(timeout=20) == 0
+    finally:
+        listener.close()
     assert [Path(p) for p in got.args[0]] == [f.resolve() for f in files]
     assert window.send_page.isVisible() or window.tabs.currentWidget() is window.send_page

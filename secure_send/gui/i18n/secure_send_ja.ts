@@ -1,0 +1,1011 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="ja_JP">
+<context>
+    <name>AccountPage</name>
+    <message>
+        <source>Your account</source>
+        <translation>利用者情報</translation>
+    </message>
+    <message>
+        <source>Enter your user ID and the one-time code from IT.</source>
+        <translation>ユーザーIDと、情報システム担当から受け取ったワンタイムコードを入力してください。</translation>
+    </message>
+    <message>
+        <source>&amp;Enrol</source>
+        <translation>登録(&amp;E)</translation>
+    </message>
+    <message>
+        <source>User ID</source>
+        <translation>ユーザーID</translation>
+    </message>
+    <message>
+        <source>For example: hanako.sato</source>
+        <translation>例:hanako.sato</translation>
+    </message>
+    <message>
+        <source>One-time code</source>
+        <translation>ワンタイムコード</translation>
+    </message>
+    <message>
+        <source>The code IT gave you</source>
+        <translation>情報システム担当から受け取ったコード</translation>
+    </message>
+    <message>
+        <source>Device name</source>
+        <translation>端末名</translation>
+    </message>
+    <message>
+        <source>How IT sees this PC</source>
+        <translation>情報システム担当に表示されるこのパソコンの名前</translation>
+    </message>
+    <message>
+        <source>Enrolling</source>
+        <translation>登録中</translation>
+    </message>
+    <message>
+        <source>Enrolment problem</source>
+        <translation>登録の問題</translation>
+    </message>
+    <message>
+        <source>&amp;User ID:</source>
+        <translation>ユーザーID(&amp;U):</translation>
+    </message>
+    <message>
+        <source>One-time &amp;code:</source>
+        <translation>ワンタイムコード(&amp;C):</translation>
+    </message>
+    <message>
+        <source>&amp;Device name:</source>
+        <translation>端末名(&amp;D):</translation>
+    </message>
+    <message>
+        <source>Use lowercase letters a-z, digits, '.', '_' or '-' (at most 64).</source>
+        <translation>半角英小文字(a-z)、数字、「.」「_」「-」のみ使用できます(64文字以内)。</translation>
+    </message>
+</context>
+<context>
+    <name>Classification</name>
+    <message>
+        <source>Confidentiality 1 (public)</source>
+        <translation>機密性1（公開情報相当）</translation>
+    </message>
+    <message>
+        <source>Confidentiality 2 (internal)</source>
+        <translation>機密性2（要機密情報）</translation>
+    </message>
+    <message>
+        <source>Confidentiality 3 (secret)</source>
+        <translation>機密性3（秘密文書相当）</translation>
+    </message>
+</context>
+<context>
+    <name>ConfirmSendDialog</name>
+    <message>
+        <source>Confirm sending</source>
+        <translation>送信内容の確認</translation>
+    </message>
+    <message>
+        <source>Recipients</source>
+        <translation>宛先</translation>
+    </message>
+    <message>
+        <source>Files</source>
+        <translation>ファイル</translation>
+    </message>
+    <message>
+        <source>Total size</source>
+        <translation>合計サイズ</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation><numerusform>%n 日間</numerusform></translation>
+    </message>
+    <message>
+        <source>Recipients:</source>
+        <translation>宛先:</translation>
+    </message>
+    <message numerus="yes">
+        <source>Files (%n):</source>
+        <translation><numerusform>ファイル（%n 件）:</numerusform></translation>
+    </message>
+    <message>
+        <source>Total size:</source>
+        <translation>合計サイズ:</translation>
+    </message>
+    <message>
+        <source>Available for:</source>
+        <translation>保存期間:</translation>
+    </message>
+    <message>
+        <source>Classification:</source>
+        <translation>機密性区分:</translation>
+    </message>
+    <message>
+        <source>Message:</source>
+        <translation>メッセージ:</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>送信(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send now</source>
+        <translation>今すぐ送信</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>Please check before sending:</source>
+        <translation>送信前に内容をご確認ください:</translation>
+    </message>
+    <message numerus="yes">
+        <source>role mailbox, %n member(s)</source>
+        <translation><numerusform>共用窓口、メンバー %n 名</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>DonePage</name>
+    <message>
+        <source>Enrolment result</source>
+        <translation>登録結果</translation>
+    </message>
+    <message>
+        <source>This device's identity code</source>
+        <translation>この端末の識別コード</translation>
+    </message>
+    <message>
+        <source>If IT asks, read out this code so they can check it is really this PC.</source>
+        <translation>情報システム担当から求められた場合は、このパソコンであることを確認するため、このコードを読み上げてください。</translation>
+    </message>
+    <message>
+        <source>This device's identity code:</source>
+        <translation>この端末の識別コード:</translation>
+    </message>
+    <message>
+        <source>Waiting for IT approval</source>
+        <translation>情報システム担当の承認待ち</translation>
+    </message>
+    <message>
+        <source>Your IT department must approve this PC before you can use it.</source>
+        <translation>ご利用の前に、情報システム担当によるこのパソコンの承認が必要です。</translation>
+    </message>
+    <message>
+        <source>Enrolled</source>
+        <translation>登録が完了しました</translation>
+    </message>
+    <message>
+        <source>This PC is set up. You can now send and receive files.</source>
+        <translation>このパソコンの設定が完了しました。ファイルの送受信をご利用いただけます。</translation>
+    </message>
+</context>
+<context>
+    <name>DropZone</name>
+    <message>
+        <source>Drop zone for files and folders</source>
+        <translation>ファイルとフォルダーのドロップ領域</translation>
+    </message>
+    <message>
+        <source>Drag files or folders here, or click to choose files</source>
+        <translation>ファイルやフォルダーをここにドラッグするか、クリックしてファイルを選択してください</translation>
+    </message>
+    <message>
+        <source>Drag files or folders here</source>
+        <translation>ここにファイルやフォルダーをドラッグしてください</translation>
+    </message>
+    <message>
+        <source>Add &amp;files…</source>
+        <translation>ファイルを追加(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Add files</source>
+        <translation>ファイルを追加</translation>
+    </message>
+    <message>
+        <source>Add f&amp;older…</source>
+        <translation>フォルダーを追加(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Add folder</source>
+        <translation>フォルダーを追加</translation>
+    </message>
+    <message>
+        <source>Choose files to send</source>
+        <translation>送信するファイルを選択</translation>
+    </message>
+    <message>
+        <source>Choose a folder to send</source>
+        <translation>送信するフォルダーを選択</translation>
+    </message>
+</context>
+<context>
+    <name>EnrolWizard</name>
+    <message>
+        <source>Set up Secure Send</source>
+        <translation>Secure Send の設定</translation>
+    </message>
+    <message>
+        <source>This file is not a valid organisation configuration. Ask IT for the correct file.</source>
+        <translation>このファイルは有効な組織の設定ファイルではありません。正しいファイルを情報システム担当にお問い合わせください。</translation>
+    </message>
+</context>
+<context>
+    <name>FileList</name>
+    <message>
+        <source>Name</source>
+        <translation>名前</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>サイズ</translation>
+    </message>
+    <message>
+        <source>Files to send</source>
+        <translation>送信するファイル</translation>
+    </message>
+    <message>
+        <source>Total size</source>
+        <translation>合計サイズ</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>削除</translation>
+    </message>
+    <message>
+        <source>Remove %1</source>
+        <translation>%1 を削除</translation>
+    </message>
+    <message>
+        <source>Remove this item from the send</source>
+        <translation>この項目を送信対象から外します</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n item(s), %1 in total</source>
+        <translation><numerusform>%n 件、合計 %1</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>InboxPage</name>
+    <message>
+        <source>Why this drop cannot be saved</source>
+        <translation>このファイルを保存できない理由</translation>
+    </message>
+    <message>
+        <source>Save to &amp;Downloads</source>
+        <translation>ダウンロードフォルダに保存(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Save the selected drop to the download folder</source>
+        <translation>選択したファイルをダウンロードフォルダに保存します</translation>
+    </message>
+    <message>
+        <source>Save &amp;to…</source>
+        <translation>保存先を指定して保存(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Choose a folder and save the selected drop there</source>
+        <translation>フォルダを選択して、選択したファイルを保存します</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>中止(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Stop saving</source>
+        <translation>保存を中止します</translation>
+    </message>
+    <message>
+        <source>&amp;Open folder</source>
+        <translation>フォルダを開く(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Open the folder the files were saved in</source>
+        <translation>ファイルを保存したフォルダを開きます</translation>
+    </message>
+    <message>
+        <source>Saving progress</source>
+        <translation>保存の進捗</translation>
+    </message>
+    <message>
+        <source>Saving status</source>
+        <translation>保存の状況</translation>
+    </message>
+    <message>
+        <source>Saved files</source>
+        <translation>保存したファイル</translation>
+    </message>
+    <message>
+        <source>Verification</source>
+        <translation>検証</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>差出人</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>所属</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>受信日時</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>有効期限</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>保存済み</translation>
+    </message>
+    <message>
+        <source>Received drops</source>
+        <translation>受信したファイル一覧</translation>
+    </message>
+    <message>
+        <source>⚠ Dangerous: %1</source>
+        <translation>⚠ 危険: %1</translation>
+    </message>
+    <message>
+        <source>(unverified sender)</source>
+        <translation>(差出人を確認できません)</translation>
+    </message>
+    <message>
+        <source>✓ Verified</source>
+        <translation>✓ 検証済み</translation>
+    </message>
+    <message>
+        <source>Not saved</source>
+        <translation>未保存</translation>
+    </message>
+    <message>
+        <source>This drop failed verification and may be forged, so it cannot be saved. Do not open it; tell IT. Reason: %1</source>
+        <translation>このファイルは検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へご連絡ください。理由: %1</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>保存しています…</translation>
+    </message>
+    <message>
+        <source>Save to folder</source>
+        <translation>保存先フォルダの選択</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>中止しています…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved %n file(s) to %1.</source>
+        <translation><numerusform>%n 件のファイルを %1 に保存しました。</numerusform></translation>
+    </message>
+    <message>
+        <source>Details: %1</source>
+        <translation>詳細: %1</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Secure Send</source>
+        <translation>Secure Send</translation>
+    </message>
+    <message>
+        <source>Secure Send main window</source>
+        <translation>セキュア送信 メインウィンドウ</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>ページ</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>送信(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Inbox</source>
+        <translation>受信箱(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Se&amp;nt</source>
+        <translation>送信済み(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Directory status</source>
+        <translation>名簿の状態</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>ファイル(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>設定(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>終了(&amp;Q)</translation>
+    </message>
+    <message numerus="yes">
+        <source>✓ Verified directory: %n entries</source>
+        <translation><numerusform>✓ 検証済みの名簿: %n 件</numerusform></translation>
+    </message>
+    <message>
+        <source>✗ Directory not verified: sending is blocked</source>
+        <translation>✗ 名簿が検証できません: 送信を停止しています</translation>
+    </message>
+</context>
+<context>
+    <name>OrganisationPage</name>
+    <message>
+        <source>Welcome to Secure Send</source>
+        <translation>Secure Send へようこそ</translation>
+    </message>
+    <message>
+        <source>This sets up this PC so you can send and receive files securely. You need the one-time code your IT department gave you.</source>
+        <translation>このパソコンでファイルを安全に送受信できるよう設定します。情報システム担当から受け取ったワンタイムコードをご用意ください。</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>組織</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>サーバーのアドレス</translation>
+    </message>
+    <message>
+        <source>&amp;Load configuration file…</source>
+        <translation>設定ファイルを読み込む(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Load the organisation configuration file</source>
+        <translation>組織の設定ファイルを読み込む</translation>
+    </message>
+    <message>
+        <source>The configuration file your IT department gave you</source>
+        <translation>情報システム担当から受け取った設定ファイル</translation>
+    </message>
+    <message>
+        <source>Configuration problem</source>
+        <translation>設定の問題</translation>
+    </message>
+    <message>
+        <source>Organisation:</source>
+        <translation>組織:</translation>
+    </message>
+    <message>
+        <source>Server:</source>
+        <translation>サーバー:</translation>
+    </message>
+    <message>
+        <source>(not configured: load the file IT gave you)</source>
+        <translation>(未設定:情報システム担当から受け取ったファイルを読み込んでください)</translation>
+    </message>
+    <message>
+        <source>Organisation configuration file</source>
+        <translation>組織の設定ファイル</translation>
+    </message>
+    <message>
+        <source>Configuration files (*.json);;All files (*)</source>
+        <translation>設定ファイル (*.json);;すべてのファイル (*)</translation>
+    </message>
+</context>
+<context>
+    <name>RecipientPicker</name>
+    <message>
+        <source>Search by name, reading, department or email</source>
+        <translation>氏名・よみがな・所属・メールアドレスで検索</translation>
+    </message>
+    <message>
+        <source>Search recipients</source>
+        <translation>宛先を検索</translation>
+    </message>
+    <message>
+        <source>Only people in the verified staff directory can be added</source>
+        <translation>検証済みの職員名簿に登録されている宛先のみ追加できます</translation>
+    </message>
+    <message>
+        <source>Search results</source>
+        <translation>検索結果</translation>
+    </message>
+    <message>
+        <source>&amp;Add</source>
+        <translation>追加(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Add the selected person</source>
+        <translation>選択した宛先を追加</translation>
+    </message>
+    <message>
+        <source>Chosen recipients</source>
+        <translation>選択した宛先</translation>
+    </message>
+    <message>
+        <source>&amp;Remove recipient</source>
+        <translation>宛先を削除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Remove the selected recipient</source>
+        <translation>選択した宛先を削除</translation>
+    </message>
+    <message>
+        <source>&amp;To:</source>
+        <translation>宛先(&amp;T):</translation>
+    </message>
+    <message>
+        <source>Recipients:</source>
+        <translation>宛先:</translation>
+    </message>
+</context>
+<context>
+    <name>SendPage</name>
+    <message>
+        <source>S&amp;end…</source>
+        <translation>送信(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>送信</translation>
+    </message>
+    <message>
+        <source>Check the details, then send</source>
+        <translation>内容を確認してから送信します</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>問題</translation>
+    </message>
+    <message>
+        <source>Why sending is blocked</source>
+        <translation>送信できない理由</translation>
+    </message>
+    <message>
+        <source>&amp;Retry</source>
+        <translation>再試行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Retry loading the directory</source>
+        <translation>職員名簿の読み込みを再試行</translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation> 日</translation>
+    </message>
+    <message>
+        <source>Days until the files expire</source>
+        <translation>ファイルの保存期間（日数）</translation>
+    </message>
+    <message>
+        <source>Classification</source>
+        <translation>機密性区分</translation>
+    </message>
+    <message>
+        <source>Message to the recipients</source>
+        <translation>宛先へのメッセージ</translation>
+    </message>
+    <message>
+        <source>Optional message</source>
+        <translation>メッセージ（任意）</translation>
+    </message>
+    <message>
+        <source>E&amp;xpires after:</source>
+        <translation>保存期間(&amp;X):</translation>
+    </message>
+    <message>
+        <source>C&amp;lassification:</source>
+        <translation>機密性区分(&amp;L):</translation>
+    </message>
+    <message>
+        <source>&amp;Message:</source>
+        <translation>メッセージ(&amp;M):</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>送信しています…</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>中止(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cancel sending</source>
+        <translation>送信を中止</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>結果</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>詳細</translation>
+    </message>
+    <message>
+        <source>Send &amp;more</source>
+        <translation>続けて送信(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Send more files</source>
+        <translation>続けてファイルを送信</translation>
+    </message>
+    <message>
+        <source>&amp;Back</source>
+        <translation>戻る(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Back to the send form</source>
+        <translation>送信画面に戻る</translation>
+    </message>
+    <message>
+        <source>Sending is blocked.</source>
+        <translation>送信できません。</translation>
+    </message>
+    <message>
+        <source>Encrypting…</source>
+        <translation>暗号化しています…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>中止しています…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Sent to %1: %n file(s)</source>
+        <translation><numerusform>%1 に %n 件のファイルを送信しました</numerusform></translation>
+    </message>
+    <message>
+        <source>Drop ID: %1</source>
+        <translation>送信ID: %1</translation>
+    </message>
+    <message>
+        <source>Sending was cancelled. Nothing was delivered.</source>
+        <translation>送信を中止しました。何も届いていません。</translation>
+    </message>
+</context>
+<context>
+    <name>SentPage</name>
+    <message>
+        <source>Sent / recipient</source>
+        <translation>送信日時 / 受信者</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>Expiry</source>
+        <translation>有効期限</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>受信状況</translation>
+    </message>
+    <message>
+        <source>Sent drops and their recipients</source>
+        <translation>送信済みファイルと受信者</translation>
+    </message>
+    <message>
+        <source>&amp;Recall…</source>
+        <translation>送信取り消し(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Withdraw the selected drop so that nobody can download it any more</source>
+        <translation>選択した送信を取り消し、以後だれもダウンロードできないようにします</translation>
+    </message>
+    <message>
+        <source>Refres&amp;h</source>
+        <translation>最新の情報に更新(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Reload the sent drops and receipts</source>
+        <translation>送信済みファイルと受信確認を再読み込みします</translation>
+    </message>
+    <message>
+        <source>Sent status</source>
+        <translation>送信済みの状況</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>送信済み</translation>
+    </message>
+    <message>
+        <source>Recalled</source>
+        <translation>取り消し済み</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>期限切れ</translation>
+    </message>
+    <message>
+        <source>Uploading</source>
+        <translation>アップロード中</translation>
+    </message>
+    <message>
+        <source>1 day</source>
+        <translation>1日</translation>
+    </message>
+    <message>
+        <source>%1 days</source>
+        <translation>%1日</translation>
+    </message>
+    <message>
+        <source>%1 minutes</source>
+        <translation>%1分</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>残り %1</translation>
+    </message>
+    <message>
+        <source>1 hour</source>
+        <translation>1時間</translation>
+    </message>
+    <message>
+        <source>%1 hours</source>
+        <translation>%1時間</translation>
+    </message>
+    <message>
+        <source>%1 of %2 downloaded</source>
+        <translation>%2 名中 %1 名が受信済み</translation>
+    </message>
+    <message>
+        <source>Sent %1</source>
+        <translation>%1 送信</translation>
+    </message>
+    <message>
+        <source>Expires %1</source>
+        <translation>有効期限 %1</translation>
+    </message>
+    <message>
+        <source>✓ Downloaded at %1</source>
+        <translation>✓ %1 に受信済み</translation>
+    </message>
+    <message>
+        <source>Not yet downloaded</source>
+        <translation>未受信</translation>
+    </message>
+    <message>
+        <source>Recall drop</source>
+        <translation>送信の取り消し</translation>
+    </message>
+    <message>
+        <source>Recall the drop sent %1? Recipients who have not downloaded it yet will not be able to. Files already downloaded cannot be taken back.</source>
+        <translation>%1 に送信したファイルを取り消しますか?まだ受信していない方は受信できなくなります。すでに受信されたファイルは取り戻せません。</translation>
+    </message>
+    <message>
+        <source>Recalling…</source>
+        <translation>取り消しています…</translation>
+    </message>
+    <message>
+        <source>The drop was recalled.</source>
+        <translation>送信を取り消しました。</translation>
+    </message>
+    <message>
+        <source>Details: %1</source>
+        <translation>詳細: %1</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>設定</translation>
+    </message>
+    <message>
+        <source>🔒 Greyed-out settings are set by your IT department and cannot be changed here.</source>
+        <translation>🔒 灰色で表示されている項目は情報システム担当が設定しているため、ここでは変更できません。</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>システムの既定</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>表示言語</translation>
+    </message>
+    <message>
+        <source>The language of the app's windows</source>
+        <translation>アプリの画面に表示する言語</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>表示言語(&amp;L):</translation>
+    </message>
+    <message>
+        <source>A language change applies after restarting the app.</source>
+        <translation>表示言語の変更は、アプリの再起動後に反映されます。</translation>
+    </message>
+    <message>
+        <source>&amp;Keep running in the tray when the window is closed</source>
+        <translation>ウィンドウを閉じてもタスクトレイで実行を続ける(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Keep running in the tray when the window is closed</source>
+        <translation>ウィンドウを閉じてもタスクトレイで実行を続ける</translation>
+    </message>
+    <message>
+        <source>Download folder</source>
+        <translation>保存先フォルダー</translation>
+    </message>
+    <message>
+        <source>&amp;Choose…</source>
+        <translation>選択(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Choose download folder</source>
+        <translation>保存先フォルダーの選択</translation>
+    </message>
+    <message>
+        <source>Choose where received files are saved</source>
+        <translation>受信したファイルの保存先を選択します</translation>
+    </message>
+    <message>
+        <source>Use &amp;Downloads</source>
+        <translation>「ダウンロード」を使用(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Use the Downloads folder</source>
+        <translation>「ダウンロード」フォルダーを使用</translation>
+    </message>
+    <message>
+        <source>Download &amp;folder:</source>
+        <translation>保存先フォルダー(&amp;F):</translation>
+    </message>
+    <message>
+        <source>Show &amp;notifications for new files, receipts and failures</source>
+        <translation>新着ファイル、受領通知、エラーを通知する(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Notifications</source>
+        <translation>通知</translation>
+    </message>
+    <message>
+        <source>Locked by your IT department</source>
+        <translation>情報システム担当により固定されています</translation>
+    </message>
+    <message>
+        <source>Downloads (%1)</source>
+        <translation>ダウンロード (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <source>Secure Send</source>
+        <translation>Secure Send</translation>
+    </message>
+    <message>
+        <source>Secure Send tray menu</source>
+        <translation>Secure Send 通知領域メニュー</translation>
+    </message>
+    <message>
+        <source>&amp;Open Secure Send</source>
+        <translation>Secure Send を開く(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>New files from %1</source>
+        <translation>%1 さんからファイルが届きました</translation>
+    </message>
+    <message>
+        <source>New files</source>
+        <translation>新着ファイル</translation>
+    </message>
+    <message>
+        <source>A drop failed verification and may be forged. Do not open it.</source>
+        <translation>検証に失敗したファイルが届きました。偽装されている可能性があります。開かないでください。</translation>
+    </message>
+    <message>
+        <source>Dangerous drop</source>
+        <translation>危険なファイル</translation>
+    </message>
+    <message>
+        <source>%1 downloaded your files</source>
+        <translation>%1 さんがファイルを受信しました</translation>
+    </message>
+    <message>
+        <source>Files downloaded</source>
+        <translation>受信確認</translation>
+    </message>
+    <message>
+        <source>Secure Send problem</source>
+        <translation>Secure Send のエラー</translation>
+    </message>
+</context>
+<context>
+    <name>errors</name>
+    <message>
+        <source>The drop server cannot be reached. Check the network and try again; an unfinished send continues when you retry.</source>
+        <translation>受け渡しサーバーに接続できません。ネットワークを確認して再試行してください。途中の送信は再試行すると続きから再開します。</translation>
+    </message>
+    <message>
+        <source>The staff directory could not be loaded. Check the network; if it persists, contact IT.</source>
+        <translation>職員名簿を読み込めませんでした。ネットワークを確認してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The staff directory failed its security check, so sending is blocked. Contact IT.</source>
+        <translation>職員名簿の安全性の確認に失敗したため、送信を停止しています。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The server offered an older staff directory than this PC has already seen, so sending is blocked. Contact IT.</source>
+        <translation>サーバーがこの端末で確認済みのものより古い職員名簿を返したため、送信を停止しています。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The staff directory could not be refreshed, so sending is paused. Check the network and try again.</source>
+        <translation>職員名簿を更新できないため、送信を一時停止しています。ネットワークを確認して再試行してください。</translation>
+    </message>
+    <message>
+        <source>A received file did not match what the sender signed, so nothing was saved. Do not open it; tell IT.</source>
+        <translation>受信したファイルが送信者の署名と一致しないため、何も保存しませんでした。開かずに情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This drop failed verification and may be forged. Do not open it; tell IT.</source>
+        <translation>この受け渡しは検証に失敗しました。偽造の可能性があります。開かずに情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This drop was not encrypted for this PC.</source>
+        <translation>この受け渡しはこの端末向けに暗号化されていません。</translation>
+    </message>
+    <message>
+        <source>The sender recalled this drop; there is nothing to save.</source>
+        <translation>送信者がこの受け渡しを取り消しました。保存できるものはありません。</translation>
+    </message>
+    <message>
+        <source>This drop has expired; ask the sender to send it again.</source>
+        <translation>この受け渡しは有効期限が切れています。送信者に再送を依頼してください。</translation>
+    </message>
+    <message>
+        <source>A file changed while it was being sent, so nothing was delivered. Send it again.</source>
+        <translation>送信中にファイルが変更されたため、何も届けていません。もう一度送信してください。</translation>
+    </message>
+    <message>
+        <source>A recipient is not in the verified staff directory.</source>
+        <translation>宛先が検証済みの職員名簿にありません。</translation>
+    </message>
+    <message>
+        <source>A recipient has not set up Secure Send yet and cannot receive files.</source>
+        <translation>宛先の方はまだセキュア送信の登録をしていないため、受け取れません。</translation>
+    </message>
+    <message>
+        <source>A file to send could not be found. It may have been moved or deleted.</source>
+        <translation>送信するファイルが見つかりません。移動または削除された可能性があります。</translation>
+    </message>
+    <message>
+        <source>There are no files to send.</source>
+        <translation>送信するファイルがありません。</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>キャンセルしました。</translation>
+    </message>
+    <message>
+        <source>Your storage on the drop server is full. Recall or wait for older drops to expire, then try again.</source>
+        <translation>受け渡しサーバーの保存容量が上限に達しています。古い受け渡しを取り消すか期限切れを待ってから再試行してください。</translation>
+    </message>
+    <message>
+        <source>A file is larger than the drop server allows.</source>
+        <translation>受け渡しサーバーの上限を超える大きさのファイルがあります。</translation>
+    </message>
+    <message>
+        <source>This PC's access was revoked. Contact IT.</source>
+        <translation>この端末の利用は取り消されています。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The one-time code was wrong, used or expired. Ask IT for a new code.</source>
+        <translation>ワンタイムコードが誤っているか、使用済みまたは期限切れです。情報システム担当に新しいコードを依頼してください。</translation>
+    </message>
+    <message>
+        <source>This PC is not set up yet.</source>
+        <translation>この端末はまだ登録されていません。</translation>
+    </message>
+    <message>
+        <source>This PC's clock is wrong. Correct the date and time, then try again.</source>
+        <translation>この端末の時計がずれています。日付と時刻を直してから再試行してください。</translation>
+    </message>
+    <message>
+        <source>Something went wrong. Try again; if it persists, contact IT with the details below.</source>
+        <translation>問題が発生しました。再試行してください。解決しない場合は、下の詳細を添えて情報システム担当に連絡してください。</translation>
+    </message>
+</context>
+</TS>

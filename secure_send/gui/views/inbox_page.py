@@ -1,0 +1,302 @@
+"""The Inbox page: drops for me, who sent them (verified or not), and saving them.
+
+A drop that failed verification is shown as dangerous (a ⚠ sign and the reason in
+words, never colour alone) and cannot be saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from secure_send.client import listing
+from secure_send.client.receive import Received
+from secure_send.core.encoding import parse_time
+from secure_send.core.errors import SecureSendError
+from secure_send.gui import errors, settings, threads
+from secure_send.gui.dialogs import error_dialog
+from secure_send.gui.model import AppModel
+
+ErrorReporter = Callable[[QWidget | None, BaseException], None]
+COLUMNS = 6  # status, from, department, received, expires, saved
+
+
+def local_time(stamp: str) -> str:
+    """An RFC 3339 UTC time as local "YYYY-MM-DD HH:MM" ("" when missing or invalid)."""
+    try:
+        return parse_time(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except SecureSendError:
+        return ""
+
+
+class InboxPage(QWidget):
+    """The inbox table with Save to Downloads, Save to…, Cancel and Open folder."""
+
+    saved = Signal(str, list)  # drop id, the saved files (list[Path])
+
+    def __init__(
+        self,
+        model: AppModel,
+        parent: QWidget | None = None,
+        downloads: Callable[[], Path] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._downloads = downloads or (lambda: settings.load(model.session.profile).downloads())
+        self._items: list[listing.InboxItem] = []
+        self._saved_here: set[str] = set()  # saved in this run, before the server says so
+        self._task: threads.Task | None = None
+        self._folder: Path | None = None
+        self.report_error: ErrorReporter = error_dialog.show_error  # replaceable (tests)
+        self._build()
+        model.inbox_changed.connect(self._on_model_inbox_changed)
+        self._on_model_inbox_changed(model.inbox)
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self._build_table()
+        self.reason_label = QLabel(self)
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setAccessibleName(self.tr("Why this drop cannot be saved"))
+        self.save_button = self._button(
+            self.tr("Save to &Downloads"),
+            self.tr("Save the selected drop to the download folder"),
+            self._on_save_button_clicked,
+        )
+        self.save_as_button = self._button(
+            self.tr("Save &to…"),
+            self.tr("Choose a folder and save the selected drop there"),
+            self._on_save_as_button_clicked,
+        )
+        self.cancel_button = self._button(
+            self.tr("&Cancel"), self.tr("Stop saving"), self._on_cancel_button_clicked
+        )
+        self.open_button = self._button(
+            self.tr("&Open folder"),
+            self.tr("Open the folder the files were saved in"),
+            self._on_open_button_clicked,
+        )
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName(self.tr("Saving progress"))
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.setAccessibleName(self.tr("Saving status"))
+        self.files_list = QListWidget(self)
+        self.files_list.setAccessibleName(self.tr("Saved files"))
+        self._lay_out()
+        self._set_busy(False)
+
+    def _build_table(self) -> None:
+        self.table = QTableWidget(0, COLUMNS, self)
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Verification"),
+                self.tr("From"),
+                self.tr("Department"),
+                self.tr("Received"),
+                self.tr("Expires"),
+                self.tr("Saved"),
+            ]
+        )
+        self.table.setAccessibleName(self.tr("Received drops"))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+
+    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setAccessibleName(text.replace("&", "").rstrip("…"))
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _lay_out(self) -> None:
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.save_as_button, self.cancel_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.reason_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.files_list, 1)
+        self.setTabOrder(self.table, self.save_button)
+        self.setTabOrder(self.save_button, self.save_as_button)
+        self.setTabOrder(self.save_as_button, self.cancel_button)
+        self.setTabOrder(self.cancel_button, self.open_button)
+        self.setTabOrder(self.open_button, self.files_list)
+
+    # ---------------------------------------------------------------- table
+    def row_count(self) -> int:
+        """How many drops are listed."""
+        return self.table.rowCount()
+
+    def cell_text(self, row: int, column: int) -> str:
+        """The text shown in one cell ("" when empty)."""
+        cell = self.table.item(row, column)
+        return cell.text() if cell is not None else ""
+
+    def select(self, drop_id: str) -> bool:
+        """Select a drop's row; False when it is not listed."""
+        for row, item in enumerate(self._items):
+            if item.drop_id == drop_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def selected(self) -> listing.InboxItem | None:
+        """The selected drop, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        return self._items[rows[0].row()] if rows else None
+
+    def is_saved(self, item: listing.InboxItem) -> bool:
+        """Saved by this device (the server's receipt, or a save in this run)."""
+        return item.saved or item.drop_id in self._saved_here
+
+    def _on_model_inbox_changed(self, items: list[listing.InboxItem]) -> None:
+        current = self.selected()
+        self._items = list(items)
+        self.table.setRowCount(len(self._items))
+        for row, item in enumerate(self._items):
+            for column, text in enumerate(self._cells(item)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(item.problem or text)
+                self.table.setItem(row, column, cell)
+        if current is not None:
+            self.select(current.drop_id)
+        self._update_actions()
+
+    def _cells(self, item: listing.InboxItem) -> list[str]:
+        if not item.verified:
+            status = self.tr("⚠ Dangerous: %1").replace("%1", item.problem)
+            sender = self.tr("(unverified sender)")
+        else:
+            status = self.tr("✓ Verified")
+            sender = item.sender_name_ja
+            if item.sender_name_en:
+                sender += f" ({item.sender_name_en})"
+        saved = self.tr("Saved") if self.is_saved(item) else self.tr("Not saved")
+        return [
+            status,
+            sender,
+            item.department,
+            local_time(item.created),
+            local_time(item.expires),
+            saved,
+        ]
+
+    def _on_table_item_selection_changed(self) -> None:
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        item = self.selected()
+        busy = self._task is not None
+        usable = item is not None and item.verified and not busy
+        self.save_button.setEnabled(usable)
+        self.save_as_button.setEnabled(usable)
+        if item is not None and not item.verified:
+            text = self.tr(
+                "This drop failed verification and may be forged, so it cannot be saved. "
+                "Do not open it; tell IT. Reason: %1"
+            ).replace("%1", item.problem)
+            self.reason_label.setText(text)
+        else:
+            self.reason_label.clear()
+        self.reason_label.setVisible(bool(self.reason_label.text()))
+
+    # ---------------------------------------------------------------- saving
+    def save_to(self, folder: Path) -> threads.Task | None:
+        """Save the selected drop into ``folder``; the started task (None if nothing to save)."""
+        item = self.selected()
+        if item is None or not item.verified or self._task is not None:
+            return None
+        self._folder = folder
+        self.files_list.clear()
+        self.status_label.setText(self.tr("Saving…"))
+        task = self.model.receive(item.drop_id, folder)
+        task.progressed.connect(self._on_task_progressed)
+        task.succeeded.connect(self._on_task_succeeded)
+        task.failed.connect(self._on_task_failed)
+        task.ended.connect(self._on_task_ended)
+        self._task = task
+        self._set_busy(True)
+        return threads.start(task)
+
+    def _on_save_button_clicked(self) -> None:
+        self.save_to(self._downloads())
+
+    def _on_save_as_button_clicked(self) -> None:
+        start = str(self._downloads())
+        chosen = QFileDialog.getExistingDirectory(self, self.tr("Save to folder"), start)
+        if chosen:
+            self.save_to(Path(chosen))
+
+    def _on_cancel_button_clicked(self) -> None:
+        if self._task is not None:
+            self._task.cancel.set()
+            self.status_label.setText(self.tr("Cancelling…"))
+
+    def _on_open_button_clicked(self) -> None:
+        if self._folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._folder)))
+
+    def _on_task_progressed(self, label: str, done: int, total: int) -> None:
+        # byte counts can exceed an int32 progress bar: show per mille
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(1000 * done / total) if total else 0)
+
+    def _on_task_succeeded(self, result: Received) -> None:
+        self._saved_here.add(result.drop_id)
+        self.files_list.addItems([str(path) for path in result.files])
+        self.status_label.setText(
+            self.tr("Saved %n file(s) to %1.", "", len(result.files)).replace(
+                "%1", str(self._folder)
+            )
+        )
+        self.open_button.setEnabled(True)
+        self._on_model_inbox_changed(self._items)
+        self.saved.emit(result.drop_id, list(result.files))
+
+    def _on_task_failed(self, err: BaseException) -> None:
+        sentence, details = errors.describe(err)
+        self.status_label.setText(sentence + "\n" + self.tr("Details: %1").replace("%1", details))
+        if getattr(err, "code", "") != "cancelled":  # the user asked for that: no box
+            self.report_error(self, err)
+
+    def _on_task_ended(self) -> None:
+        self._task = None
+        self._set_busy(False)
+        self._update_actions()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        if busy:
+            self.progress.setRange(0, 0)  # until the first progress report
+            self.open_button.setEnabled(False)
+        else:
+            self.open_button.setEnabled(self._folder is not None and bool(self.files_list.count()))
+        self._update_actions()

@@ -1,0 +1,311 @@
+"""The Send page: choose files and verified recipients, confirm, watch progress, see the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from secure_send.client.api import ClientError
+from secure_send.client.send import collect
+from secure_send.core.envelope.manifest import Classification
+from secure_send.gui import threads
+from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
+from secure_send.gui.errors import describe
+from secure_send.gui.model import AppModel, DirectoryState, SendRequest
+from secure_send.gui.widgets.drop_zone import DropZone
+from secure_send.gui.widgets.file_list import FileList
+from secure_send.gui.widgets.recipient_picker import RecipientPicker
+
+COMPOSE, PROGRESS, RESULT = range(3)
+
+
+class SendPage(QWidget):
+    """Compose → confirm → progress → result, on one stacked page."""
+
+    sent = Signal(str)  # drop id, after a successful send
+
+    def __init__(self, model: AppModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.task: threads.Task | None = None
+        self.bars: dict[str, QProgressBar] = {}
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self._build_compose())
+        self.stack.addWidget(self._build_progress())
+        self.stack.addWidget(self._build_result())
+        QVBoxLayout(self).addWidget(self.stack)
+        model.directory_changed.connect(self._on_model_directory_changed)
+        self._on_model_directory_changed(model.state)
+
+    # ---------------------------------------------------------------- building
+    def _build_compose(self) -> QWidget:
+        page = QWidget(self)
+        self.drop_zone = DropZone(page)
+        self.drop_zone.paths_dropped.connect(self.add_paths)
+        self.file_list = FileList(page)
+        self.file_list.changed.connect(self._update_send_button)
+        self.picker = RecipientPicker(self.model, page)
+        self.picker.changed.connect(self._update_send_button)
+        self.send_button = QPushButton(self.tr("S&end…"), page)
+        self.send_button.setAccessibleName(self.tr("Send"))
+        self.send_button.setToolTip(self.tr("Check the details, then send"))
+        self.send_button.clicked.connect(self._on_send_button_clicked)
+        self.compose_error = QLabel(page)
+        self.compose_error.setWordWrap(True)
+        self.compose_error.setAccessibleName(self.tr("Problem"))
+        self.compose_error.hide()
+        left = QVBoxLayout()
+        left.addWidget(self.drop_zone)
+        left.addWidget(self.file_list, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.picker, 1)
+        right.addLayout(self._build_options(page))
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.compose_error, 1)
+        bottom.addWidget(self.send_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self._build_banner(page))
+        layout.addLayout(columns, 1)
+        layout.addLayout(bottom)
+        return page
+
+    def _build_banner(self, page: QWidget) -> QFrame:
+        self.banner = QFrame(page)
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner_label = QLabel(self.banner)
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setAccessibleName(self.tr("Why sending is blocked"))
+        self.retry_button = QPushButton(self.tr("&Retry"), self.banner)
+        self.retry_button.setAccessibleName(self.tr("Retry loading the directory"))
+        self.retry_button.clicked.connect(self._on_retry_button_clicked)
+        row = QHBoxLayout(self.banner)
+        row.addWidget(self.banner_label, 1)
+        row.addWidget(self.retry_button)
+        return self.banner
+
+    def _build_options(self, page: QWidget) -> QFormLayout:
+        self.expiry = QSpinBox(page)
+        self.expiry.setSuffix(self.tr(" days"))
+        self.expiry.setAccessibleName(self.tr("Days until the files expire"))
+        self.classification = QComboBox(page)
+        self.classification.setAccessibleName(self.tr("Classification"))
+        for value in Classification:
+            self.classification.addItem(classification_label(value), value)
+        self.message = QPlainTextEdit(page)
+        self.message.setAccessibleName(self.tr("Message to the recipients"))
+        self.message.setPlaceholderText(self.tr("Optional message"))
+        self.message.setTabChangesFocus(True)
+        self.message.setMaximumHeight(self.fontMetrics().lineSpacing() * 5)
+        self._reset_options()
+        form = QFormLayout()
+        form.addRow(self.tr("E&xpires after:"), self.expiry)
+        form.addRow(self.tr("C&lassification:"), self.classification)
+        form.addRow(self.tr("&Message:"), self.message)
+        return form
+
+    def _build_progress(self) -> QWidget:
+        page = QWidget(self)
+        self.progress_title = QLabel(self.tr("Sending…"), page)
+        self.bars_box = QVBoxLayout()
+        self.cancel_button = QPushButton(self.tr("&Cancel"), page)
+        self.cancel_button.setAccessibleName(self.tr("Cancel sending"))
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.progress_title)
+        layout.addLayout(self.bars_box)
+        layout.addStretch()
+        layout.addWidget(self.cancel_button)
+        return page
+
+    def _build_result(self) -> QWidget:
+        page = QWidget(self)
+        self.result_label = QLabel(page)
+        self.result_label.setWordWrap(True)
+        self.result_label.setAccessibleName(self.tr("Result"))
+        self.detail_label = QLabel(page)
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setAccessibleName(self.tr("Details"))
+        small = self.detail_label.font()
+        small.setPointSizeF(small.pointSizeF() * 0.85)  # relative, never a fixed size
+        self.detail_label.setFont(small)
+        self.more_button = QPushButton(self.tr("Send &more"), page)
+        self.more_button.setAccessibleName(self.tr("Send more files"))
+        self.more_button.clicked.connect(self.reset)
+        self.back_button = QPushButton(self.tr("&Back"), page)
+        self.back_button.setAccessibleName(self.tr("Back to the send form"))
+        self.back_button.clicked.connect(lambda: self.stack.setCurrentIndex(COMPOSE))
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.more_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.detail_label)
+        layout.addStretch()
+        layout.addLayout(buttons)
+        return page
+
+    # ---------------------------------------------------------------- public
+    def add_paths(self, paths: list[Path]) -> None:
+        """Add files or folders to the list (drops, file chooser, command line)."""
+        if self.stack.currentIndex() == RESULT:
+            self.reset()
+        self.file_list.add_paths(list(paths))
+
+    def reset(self) -> None:
+        """Empty the form for the next send."""
+        self.file_list.clear()
+        self.picker.clear()
+        self.message.clear()
+        self._reset_options()
+        self.compose_error.hide()
+        self.stack.setCurrentIndex(COMPOSE)
+
+    def request(self) -> SendRequest:
+        """What the form says now."""
+        return SendRequest(
+            files=tuple(self.file_list.paths()),
+            to=tuple(self.picker.chosen_ids()),
+            expires=dt.timedelta(days=self.expiry.value()),
+            message=self.message.toPlainText(),
+            classification=self.classification.currentData(),
+        )
+
+    def confirm(self, dialog: ConfirmSendDialog) -> bool:
+        """Show the confirm dialog modally; True if the user chose Send."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    # ---------------------------------------------------------------- compose
+    def _reset_options(self) -> None:
+        policy = self.model.policy
+        self.expiry.setRange(1, int(policy.get("max_expiry_days", 30)))
+        self.expiry.setValue(int(policy.get("default_expiry_days", 7)))
+        self.classification.setCurrentIndex(self.classification.findData(Classification.C2))
+
+    def _on_model_directory_changed(self, state: DirectoryState) -> None:
+        if state.usable:
+            self.banner.hide()
+            self.expiry.setMaximum(int(self.model.policy.get("max_expiry_days", 30)))
+        else:
+            sentence, _ = describe(ClientError(state.problem_code, ""))
+            self.banner_label.setText(self.tr("Sending is blocked.") + " " + sentence)
+            self.banner.show()
+        self.retry_button.setEnabled(True)
+        self._update_send_button()
+
+    def _on_retry_button_clicked(self) -> None:
+        self.retry_button.setEnabled(False)  # until the directory answers
+        self.model.refresh_directory()
+
+    def _update_send_button(self) -> None:
+        ready = bool(self.file_list.paths() and self.picker.chosen_ids())
+        self.send_button.setEnabled(self.model.state.usable and ready)
+
+    def _on_send_button_clicked(self) -> None:
+        if not self.send_button.isEnabled():
+            return
+        request = self.request()
+        try:
+            dialog = ConfirmSendDialog(self.model, request, self)
+        except (ClientError, OSError) as err:  # a file vanished since it was added
+            self._show_compose_error(err)
+            return
+        confirmed = self.confirm(dialog)
+        dialog.deleteLater()
+        if confirmed:
+            self._start(request)
+
+    def _show_compose_error(self, err: BaseException) -> None:
+        self.compose_error.setText(describe(err)[0])
+        self.compose_error.show()
+
+    # ---------------------------------------------------------------- progress
+    def _start(self, request: SendRequest) -> None:
+        self._make_bars(request)
+        self.compose_error.hide()
+        self.cancel_button.setEnabled(True)
+        self.progress_title.setText(self.tr("Sending…"))
+        self.stack.setCurrentIndex(PROGRESS)
+        self._request = request
+        task = self.model.send(request)
+        task.progressed.connect(self._on_task_progressed)
+        task.succeeded.connect(self._on_task_succeeded)
+        task.failed.connect(self._on_task_failed)
+        self.task = threads.start(task)
+
+    def _make_bars(self, request: SendRequest) -> None:
+        while self.bars_box.count():
+            item = self.bars_box.takeAt(0)
+            if item is not None and (widget := item.widget()) is not None:
+                widget.deleteLater()
+        self.bars = {}
+        labels = [("prepare", self.tr("Encrypting…")), ("m", self.tr("Details"))]
+        names = [f.name for f in collect(list(request.files))]
+        labels += [(f"f{i}", name) for i, name in enumerate(names, 1)]
+        for label, text in labels:
+            bar = QProgressBar(self)
+            bar.setRange(0, 100)
+            bar.setValue(0)
+            bar.setFormat(f"{text}  %p%")
+            bar.setAccessibleName(text)
+            self.bars_box.addWidget(bar)
+            self.bars[label] = bar
+
+    def _on_task_progressed(self, label: str, done: int, total: int) -> None:
+        bar = self.bars.get(label)
+        if bar is not None:
+            bar.setValue(100 if total <= 0 else min(100, done * 100 // total))
+
+    def _on_cancel_button_clicked(self) -> None:
+        if self.task is not None:
+            self.task.cancel.set()
+            self.cancel_button.setEnabled(False)
+            self.progress_title.setText(self.tr("Cancelling…"))
+
+    # ---------------------------------------------------------------- result
+    def _on_task_succeeded(self, drop_id: str) -> None:
+        self.task = None
+        for bar in self.bars.values():
+            bar.setValue(100)
+        names = [self._display_name(i) for i in self._request.to]
+        count = len(collect(list(self._request.files)))
+        text = self.tr("Sent to %1: %n file(s)", "", count).replace("%1", "、".join(names))
+        self.result_label.setText(text)
+        self.detail_label.setText(self.tr("Drop ID: %1").replace("%1", drop_id))
+        self.back_button.hide()
+        self.stack.setCurrentIndex(RESULT)
+        self.sent.emit(drop_id)
+
+    def _on_task_failed(self, err: BaseException) -> None:
+        self.task = None
+        sentence, details = describe(err)
+        if getattr(err, "code", "") == "cancelled":
+            sentence = self.tr("Sending was cancelled. Nothing was delivered.")
+        self.result_label.setText(sentence)
+        self.detail_label.setText(details)
+        self.back_button.show()
+        self.stack.setCurrentIndex(RESULT)
+
+    def _display_name(self, entry_id: str) -> str:
+        entry = self.model.entry(entry_id)
+        return entry.name_ja if entry is not None else entry_id

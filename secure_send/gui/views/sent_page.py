@@ -1,0 +1,248 @@
+"""The Sent page: my drops, their state and time left, verified per-recipient receipts,
+and recalling a drop (after a confirmation whose default answer is No)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from secure_send.client import listing
+from secure_send.gui import errors, threads
+from secure_send.gui.dialogs import error_dialog
+from secure_send.gui.model import AppModel, time_left
+from secure_send.gui.views.inbox_page import ErrorReporter, local_time
+
+DROP_ROLE = Qt.ItemDataRole.UserRole
+
+
+class SentPage(QWidget):
+    """A tree: one row per drop, one child row per recipient."""
+
+    recalled = Signal(str)  # drop id
+
+    def __init__(self, model: AppModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.confirm: Callable[[str], bool] = self._ask  # replaceable (tests, policy)
+        self._items: list[listing.SentItem] = []
+        self._recalled_here: set[str] = set()  # until the next refresh says so too
+        self._task: threads.Task | None = None
+        self.report_error: ErrorReporter = error_dialog.show_error  # replaceable (tests)
+        self._build()
+        model.sent_changed.connect(self._on_model_sent_changed)
+        self._on_model_sent_changed(model.sent)
+
+    def _build(self) -> None:
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(4)
+        self.tree.setHeaderLabels(
+            [self.tr("Sent / recipient"), self.tr("State"), self.tr("Expiry"), self.tr("Download")]
+        )
+        self.tree.setAccessibleName(self.tr("Sent drops and their recipients"))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemSelectionChanged.connect(self._on_tree_item_selection_changed)
+        self.recall_button = self._button(
+            self.tr("&Recall…"),
+            self.tr("Withdraw the selected drop so that nobody can download it any more"),
+            self._on_recall_button_clicked,
+        )
+        self.refresh_button = self._button(
+            self.tr("Refres&h"),
+            self.tr("Reload the sent drops and receipts"),
+            self._on_refresh_button_clicked,
+        )
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName(self.tr("Sent status"))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.recall_button)
+        buttons.addWidget(self.refresh_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        self.setTabOrder(self.tree, self.recall_button)
+        self.setTabOrder(self.recall_button, self.refresh_button)
+        self._update_actions()
+
+    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setAccessibleName(text.replace("&", "").rstrip("…"))
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    # ---------------------------------------------------------------- tree
+    def state_of(self, item: listing.SentItem) -> str:
+        """The drop's state, counting a recall made in this run."""
+        return "recalled" if item.drop_id in self._recalled_here else item.state
+
+    def state_text(self, state: str) -> str:
+        """A state in words."""
+        names = {
+            "committed": self.tr("Sent"),
+            "recalled": self.tr("Recalled"),
+            "expired": self.tr("Expired"),
+            "uploading": self.tr("Uploading"),
+        }
+        return names.get(state, state)
+
+    def time_left_text(self, expires: str, now: dt.datetime | None = None) -> str:
+        """E.g. "3 days 4 hours left"; "Expired" at the end."""
+        left = time_left(expires, now)
+        days, hours, minutes = left.days, left.seconds // 3600, left.seconds % 3600 // 60
+        if left <= dt.timedelta(0):
+            return self.tr("Expired")
+        if days:
+            one_day = self.tr("1 day")
+            span = one_day if days == 1 else self.tr("%1 days").replace("%1", str(days))
+            span += " " + self._hours(hours)
+        elif hours:
+            span = self._hours(hours)
+        else:
+            span = self.tr("%1 minutes").replace("%1", str(max(minutes, 1)))
+        return self.tr("%1 left").replace("%1", span)
+
+    def _hours(self, hours: int) -> str:
+        return self.tr("1 hour") if hours == 1 else self.tr("%1 hours").replace("%1", str(hours))
+
+    def item_text(self) -> str:
+        """Everything the tree shows, one line per row (for screen readers' tests and logs)."""
+        lines = []
+        for top in self._tops():
+            lines.append(" | ".join(top.text(c) for c in range(4)))
+            children = (top.child(j) for j in range(top.childCount()))
+            for child in children:
+                if child is not None:
+                    lines.append("  " + " | ".join(child.text(c) for c in range(4)))
+        return "\n".join(lines)
+
+    def _tops(self) -> list[QTreeWidgetItem]:
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item for item in items if item is not None]
+
+    def _on_model_sent_changed(self, items: list[listing.SentItem]) -> None:
+        current = self.selected()
+        self._recalled_here -= {i.drop_id for i in items if i.state == "recalled"}
+        self._items = list(items)
+        self.tree.clear()
+        for item in self._items:
+            self.tree.addTopLevelItem(self._row(item))
+        self.tree.expandAll()
+        if current is not None:
+            self.select(current.drop_id)
+        self._update_actions()
+
+    def _row(self, item: listing.SentItem) -> QTreeWidgetItem:
+        state = self.state_of(item)
+        expiry = self.time_left_text(item.expires) if state == "committed" else ""
+        done = sum(1 for r in item.recipients if r.downloaded)
+        summary = self.tr("%1 of %2 downloaded").replace("%1", str(done))
+        summary = summary.replace("%2", str(len(item.recipients)))
+        title = self.tr("Sent %1").replace("%1", local_time(item.created))
+        top = QTreeWidgetItem([title, self.state_text(state), expiry, summary])
+        top.setData(0, DROP_ROLE, item.drop_id)
+        top.setToolTip(2, self.tr("Expires %1").replace("%1", local_time(item.expires)))
+        for recipient in item.recipients:
+            if recipient.downloaded:
+                text = self.tr("✓ Downloaded at %1").replace("%1", local_time(recipient.downloaded))
+            else:
+                text = self.tr("Not yet downloaded")
+            child = QTreeWidgetItem([recipient.name_ja, recipient.department, "", text])
+            child.setToolTip(0, recipient.user)
+            top.addChild(child)
+        return top
+
+    def select(self, drop_id: str) -> bool:
+        """Select a drop's row; False when it is not listed."""
+        for top in self._tops():
+            if top.data(0, DROP_ROLE) == drop_id:
+                self.tree.setCurrentItem(top)
+                return True
+        return False
+
+    def selected(self) -> listing.SentItem | None:
+        """The selected drop (a recipient row selects its drop)."""
+        current = self.tree.currentItem()
+        while current is not None and current.parent() is not None:
+            current = current.parent()
+        drop_id = current.data(0, DROP_ROLE) if current is not None else None
+        return next((i for i in self._items if i.drop_id == drop_id), None)
+
+    def _on_tree_item_selection_changed(self) -> None:
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        item = self.selected()
+        can = item is not None and self.state_of(item) == "committed" and self._task is None
+        self.recall_button.setEnabled(can)
+
+    # ---------------------------------------------------------------- recall
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            self.tr("Recall drop"),
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,  # the safe answer is the default
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def recall_selected(self) -> threads.Task | None:
+        """Ask, then recall the selected drop; the started task (None if not recalled)."""
+        item = self.selected()
+        if item is None or self.state_of(item) != "committed" or self._task is not None:
+            return None
+        question = self.tr(
+            "Recall the drop sent %1? Recipients who have not downloaded it yet will not "
+            "be able to. Files already downloaded cannot be taken back."
+        ).replace("%1", local_time(item.created))
+        if not self.confirm(question):
+            return None
+        task = self.model.recall(item.drop_id)
+        task.succeeded.connect(self._on_task_succeeded)
+        task.failed.connect(self._on_task_failed)
+        task.ended.connect(self._on_task_ended)
+        self._task = task
+        self.status_label.setText(self.tr("Recalling…"))
+        self._update_actions()
+        return threads.start(task)
+
+    def _on_recall_button_clicked(self) -> None:
+        self.recall_selected()
+
+    def _on_refresh_button_clicked(self) -> None:
+        self.status_label.clear()
+        self.model.refresh_sent()
+
+    def _on_task_succeeded(self, drop_id: str) -> None:
+        self._recalled_here.add(drop_id)
+        self.status_label.setText(self.tr("The drop was recalled."))
+        self._on_model_sent_changed(self._items)
+        self.recalled.emit(drop_id)
+
+    def _on_task_failed(self, err: BaseException) -> None:
+        sentence, details = errors.describe(err)
+        self.status_label.setText(sentence + "\n" + self.tr("Details: %1").replace("%1", details))
+        if getattr(err, "code", "") != "cancelled":  # the user asked for that: no box
+            self.report_error(self, err)
+
+    def _on_task_ended(self) -> None:
+        self._task = None
+        self._update_actions()

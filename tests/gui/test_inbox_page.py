@@ -1,0 +1,181 @@
+"""The Inbox page against the real server: a drop sent through the CLI appears by
+itself, saves byte for byte, and a tampered drop is shown as dangerous and unsavable."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from secure_send.core.encoding import b64u
+from secure_send.gui import views
+from secure_send.gui.model import AppModel
+from secure_send.gui.views.inbox_page import InboxPage
+from tests.client.conftest import Enrol, Person
+from tests.directory_kit import HANAKO, TARO
+from tests.gui.conftest import SessionOf, loaded_model
+from tests.server.conftest import Server
+
+WAIT = 10_000
+
+
+def _data(folder: Path, name: str = "report.bin", size: int = 50_000) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def _edit_manifest(server: Server, drop_id: str) -> None:
+    """Change one blob hash in the stored signed manifest (the signature stays as it was)."""
+    db = sqlite3.connect(server.config.state_dir / "meta.sqlite")
+    with db:
+        (text,) = db.execute("SELECT manifest FROM drops WHERE id = ?", (drop_id,)).fetchone()
+        signed = json.loads(text)
+        blob = next(b for b in signed["body"]["blobs"] if b["id"] == "f1")
+        blob["sha256"] = b64u(bytes(32))
+        db.execute("UPDATE drops SET manifest = ? WHERE id = ?", (json.dumps(signed), drop_id))
+    db.close()
+
+
+@pytest.fixture
+def people(enrol: Enrol) -> tuple[Person, Person]:
+    """Hanako (sender) and Taro (recipient)."""
+    return enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+
+
+@pytest.fixture
+def taro_model(
+    qtbot: QtBot, people: tuple[Person, Person], session_of: SessionOf
+) -> Iterator[AppModel]:
+    """Taro's loaded model (not yet polling)."""
+    model = loaded_model(qtbot, session_of(people[1]))
+    yield model
+    model.stop()
+
+
+def _page(qtbot: QtBot, model: AppModel, downloads: Path) -> InboxPage:
+    page = InboxPage(model, downloads=lambda: downloads)
+    qtbot.addWidget(page)
+    return page
+
+
+def test_a_new_drop_appears_by_itself_and_saves_identical_bytes(
+    qtbot: QtBot, people: tuple[Person, Person], taro_model: AppModel, tmp_path: Path
+) -> None:
+    hanako, taro = people
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    with qtbot.waitSignal(taro_model.inbox_changed, timeout=WAIT):
+        taro_model.start()
+    assert page.row_count() == 0
+    data = _data(tmp_path / "out")
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    qtbot.waitUntil(lambda: page.row_count() == 1, timeout=WAIT)  # no user action
+    assert page.select(drop_id)
+    assert "✓" in page.cell_text(0, 0)
+    assert "佐藤 花子" in page.cell_text(0, 1)
+    assert "Hanako Sato" in page.cell_text(0, 1)
+    assert page.cell_text(0, 2) == "会計課"
+    assert page.cell_text(0, 3)
+    assert page.cell_text(0, 4)
+    assert page.save_button.isEnabled()
+    assert not page.open_button.isEnabled()
+    with qtbot.waitSignal(page.saved, timeout=WAIT) as saved:
+        page.save_button.click()
+    got_id, files = saved.args
+    assert got_id == drop_id
+    assert [Path(f).read_bytes() for f in files] == [data.read_bytes()]
+    assert Path(files[0]).is_relative_to(tmp_path / "downloads")
+    assert page.files_list.count() == 1
+    assert page.open_button.isEnabled()
+    assert not page.cancel_button.isEnabled()
+    assert page.cell_text(0, 5) == "Saved"
+    # the server's receipt agrees
+    (row,) = [d for d in taro.ok("inbox")["drops"] if d["drop_id"] == drop_id]
+    assert row["saved"] is True
+
+
+def test_a_tampered_drop_is_dangerous_and_cannot_be_saved(
+    qtbot: QtBot,
+    people: tuple[Person, Person],
+    taro_model: AppModel,
+    org_server: Server,
+    tmp_path: Path,
+) -> None:
+    hanako, _taro = people
+    bad_id = hanako.ok("send", str(_data(tmp_path / "a")), "--to", TARO)["drop_id"]
+    good_id = hanako.ok("send", str(_data(tmp_path / "b")), "--to", TARO)["drop_id"]
+    _edit_manifest(org_server, bad_id)
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    taro_model.start()
+    qtbot.waitUntil(lambda: page.row_count() == 2, timeout=WAIT)
+    assert page.select(bad_id)
+    row = page.table.currentRow()
+    assert page.cell_text(row, 0).startswith("⚠ Dangerous")
+    assert "failed verification" in page.cell_text(row, 0)
+    assert not page.save_button.isEnabled()
+    assert not page.save_as_button.isEnabled()
+    assert page.reason_label.isVisibleTo(page)
+    assert "cannot be saved" in page.reason_label.text()
+    assert page.save_to(tmp_path / "forced") is None  # not even programmatically
+    assert not (tmp_path / "forced").exists()
+    assert page.select(good_id)
+    assert page.save_button.isEnabled()
+    assert not page.reason_label.text()
+
+
+def test_saving_a_recalled_drop_reports_the_error(
+    qtbot: QtBot, people: tuple[Person, Person], taro_model: AppModel, tmp_path: Path
+) -> None:
+    hanako, _taro = people
+    drop_id = hanako.ok("send", str(_data(tmp_path / "out")), "--to", TARO)["drop_id"]
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    reported: list[BaseException] = []
+    page.report_error = lambda _parent, err: reported.append(err)  # instead of the modal box
+    taro_model.start()
+    qtbot.waitUntil(lambda: page.row_count() == 1, timeout=WAIT)
+    hanako.ok("recall", drop_id)
+    assert page.select(drop_id)
+    assert page.save_to(tmp_path / "downloads") is not None
+    qtbot.waitUntil(lambda: bool(reported) and page.save_button.isEnabled(), timeout=WAIT)
+    assert [getattr(e, "code", "") for e in reported] == ["recalled"]
+    assert page.status_label.text().startswith("The sender recalled this drop")
+    assert "Details:" in page.status_label.text()
+    assert page.cell_text(0, 5) == "Not saved"
+    assert page.save_button.isEnabled()  # ready to try again; nothing is stuck
+
+
+def test_controls_have_accessible_names(qtbot: QtBot, taro_model: AppModel, tmp_path: Path) -> None:
+    page = _page(qtbot, taro_model, tmp_path)
+    controls = [
+        page.table,
+        page.save_button,
+        page.save_as_button,
+        page.cancel_button,
+        page.open_button,
+        page.progress,
+        page.files_list,
+    ]
+    assert all(c.accessibleName() for c in controls)
+    assert all(b.toolTip() for b in controls[1:5])
+
+
+def test_every_string_has_japanese() -> None:
+    """ja_inbox.json covers every self.tr() source string of the Inbox, Sent and tray."""
+    root = Path(views.__file__).resolve().parents[1]
+    japanese = json.loads((root / "i18n" / "ja_inbox.json").read_text(encoding="utf-8"))
+    sources = [root / "views" / "inbox_page.py", root / "views" / "sent_page.py", root / "tray.py"]
+    used = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "tr":
+                assert isinstance(node.args[0], ast.Constant), f"{source}:{node.lineno}"
+                used.add(node.args[0].value)
+    assert used == set(japanese)
+    assert all(japanese.values())
