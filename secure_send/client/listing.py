@@ -51,7 +51,7 @@ class SentItem:
     """One drop I sent."""
 
     drop_id: str
-    state: str  # uploading, committed, recalled, expired
+    state: str  # uploading, committed, recalled, expired; "damaged": unreadable on the server
     created: str
     expires: str
     recipients: tuple[RecipientStatus, ...]
@@ -96,7 +96,12 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
     entries = directory.by_id()
     items = []
     for drop in session.api.json("GET", "/v1/sent")["drops"]:
-        manifest = SignedManifest.from_json(drop["manifest"]).manifest
+        try:
+            manifest = SignedManifest.from_json(drop["manifest"]).manifest
+        except (SecureSendError, KeyError, TypeError):
+            # the server's copy of our own manifest does not parse: say so, keep the rest
+            items.append(SentItem(str(drop.get("drop_id", "")), "damaged", "", "", ()))
+            continue
         raw = session.api.json("GET", f"/v1/drops/{manifest.drop_id}/receipts")["receipts"]
         opened: dict[str, str] = {}
         for obj in raw:

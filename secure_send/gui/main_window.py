@@ -41,7 +41,6 @@ class MainWindow(QMainWindow):
         self._menus()
         model.directory_changed.connect(self._on_model_directory_changed)
         model.inbox_changed.connect(self._on_model_inbox_changed)
-        self.send_page.sent.connect(lambda _: self.tabs.setCurrentWidget(self.sent_page))
         self.resize(980, 680)
 
     def _menus(self) -> None:

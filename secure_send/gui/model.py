@@ -183,6 +183,7 @@ class AppModel(QObject):
 
         task = threads.run(work)
         task.succeeded.connect(self._on_sent)
+        task.failed.connect(lambda err: log.info("sent refresh failed: %s", type(err).__name__))
         threads.start(task)
 
     def _on_sent(self, items: list[listing.SentItem]) -> None:

@@ -350,3 +350,14 @@ def test_one_bad_blob_saves_none_of_the_drop(
     assert _everything_under(out) == []  # not a.bin either, and no hidden temporary file
     _no_plaintext_anywhere(first.read_bytes(), out, taro.home)
     assert _downloaded(hanako, drop_id, TARO) is None
+
+
+def test_an_unreadable_manifest_does_not_hide_the_senders_other_drops(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    hanako, _ = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    good = hanako.ok("send", str(_data(tmp_path / "a")), "--to", TARO)["drop_id"]
+    bad = hanako.ok("send", str(_data(tmp_path / "b")), "--to", TARO)["drop_id"]
+    _edit_manifest(org_server, bad, lambda body: body.update(expires="not a time"))
+    states = {d["drop_id"]: d["state"] for d in hanako.ok("sent")["drops"]}
+    assert states == {good: "committed", bad: "damaged"}

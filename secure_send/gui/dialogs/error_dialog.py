@@ -11,24 +11,18 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from secure_send.gui.errors import describe
 
-CONTEXT = "ErrorDialog"
-
-
-def _t(text: str) -> str:
-    return QCoreApplication.translate(CONTEXT, text)
-
 
 def build_error_box(parent: QWidget | None, err: BaseException) -> QMessageBox:
     """A warning box for ``err`` (not shown: call ``exec()`` or use :func:`show_error`)."""
     text, detail = describe(err)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(_t("Secure Send"))
+    box.setWindowTitle(QCoreApplication.translate("ErrorDialog", "Secure Send"))
     box.setText(text)
     box.setDetailedText(detail)
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     box.setDefaultButton(QMessageBox.StandardButton.Ok)
-    box.setAccessibleName(_t("Error"))
+    box.setAccessibleName(QCoreApplication.translate("ErrorDialog", "Error"))
     box.setAccessibleDescription(text)
     return box
 

@@ -98,7 +98,9 @@
     </message>
     <message numerus="yes">
         <source>%n day(s)</source>
-        <translation><numerusform>%n 日間</numerusform></translation>
+        <translation>
+            <numerusform>%n 日間</numerusform>
+        </translation>
     </message>
     <message>
         <source>Recipients:</source>
@@ -106,7 +108,9 @@
     </message>
     <message numerus="yes">
         <source>Files (%n):</source>
-        <translation><numerusform>ファイル（%n 件）:</numerusform></translation>
+        <translation>
+            <numerusform>ファイル（%n 件）:</numerusform>
+        </translation>
     </message>
     <message>
         <source>Total size:</source>
@@ -142,7 +146,9 @@
     </message>
     <message numerus="yes">
         <source>role mailbox, %n member(s)</source>
-        <translation><numerusform>共用窓口、メンバー %n 名</numerusform></translation>
+        <translation>
+            <numerusform>共用窓口、メンバー %n 名</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -231,6 +237,17 @@
     </message>
 </context>
 <context>
+    <name>ErrorDialog</name>
+    <message>
+        <source>Secure Send</source>
+        <translation>Secure Send</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>エラー</translation>
+    </message>
+</context>
+<context>
     <name>FileList</name>
     <message>
         <source>Name</source>
@@ -262,7 +279,9 @@
     </message>
     <message numerus="yes">
         <source>%n item(s), %1 in total</source>
-        <translation><numerusform>%n 件、合計 %1</numerusform></translation>
+        <translation>
+            <numerusform>%n 件、合計 %1</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -344,8 +363,8 @@
         <translation>受信したファイル一覧</translation>
     </message>
     <message>
-        <source>⚠ Dangerous: %1</source>
-        <translation>⚠ 危険: %1</translation>
+        <source>⚠ Dangerous: failed verification, do not open</source>
+        <translation>⚠ 危険: 検証に失敗しました（開かないでください）</translation>
     </message>
     <message>
         <source>(unverified sender)</source>
@@ -377,7 +396,9 @@
     </message>
     <message numerus="yes">
         <source>Saved %n file(s) to %1.</source>
-        <translation><numerusform>%n 件のファイルを %1 に保存しました。</numerusform></translation>
+        <translation>
+            <numerusform>%n 件のファイルを %1 に保存しました。</numerusform>
+        </translation>
     </message>
     <message>
         <source>Details: %1</source>
@@ -428,7 +449,9 @@
     </message>
     <message numerus="yes">
         <source>✓ Verified directory: %n entries</source>
-        <translation><numerusform>✓ 検証済みの名簿: %n 件</numerusform></translation>
+        <translation>
+            <numerusform>✓ 検証済みの名簿: %n 件</numerusform>
+        </translation>
     </message>
     <message>
         <source>✗ Directory not verified: sending is blocked</source>
@@ -492,6 +515,18 @@
 </context>
 <context>
     <name>RecipientPicker</name>
+    <message>
+        <source>[Role mailbox]</source>
+        <translation>[共用窓口]</translation>
+    </message>
+    <message>
+        <source>%1 members</source>
+        <translation>メンバー %1 名</translation>
+    </message>
+    <message>
+        <source>⚠ Similar name exists: check the department and email</source>
+        <translation>⚠ 似た名前の職員がいます。所属とメールアドレスをご確認ください</translation>
+    </message>
     <message>
         <source>Search by name, reading, department or email</source>
         <translation>氏名・よみがな・所属・メールアドレスで検索</translation>
@@ -649,7 +684,9 @@
     </message>
     <message numerus="yes">
         <source>Sent to %1: %n file(s)</source>
-        <translation><numerusform>%1 に %n 件のファイルを送信しました</numerusform></translation>
+        <translation>
+            <numerusform>%1 に %n 件のファイルを送信しました</numerusform>
+        </translation>
     </message>
     <message>
         <source>Drop ID: %1</source>
@@ -717,6 +754,10 @@
     <message>
         <source>Uploading</source>
         <translation>アップロード中</translation>
+    </message>
+    <message>
+        <source>⚠ Unreadable on the server (tell IT)</source>
+        <translation>⚠ サーバー上で読み取れません（情報システム担当に連絡してください）</translation>
     </message>
     <message>
         <source>1 day</source>

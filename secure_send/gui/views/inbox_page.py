@@ -120,8 +120,9 @@ class InboxPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the sender
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
 
     def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
@@ -191,7 +192,8 @@ class InboxPage(QWidget):
 
     def _cells(self, item: listing.InboxItem) -> list[str]:
         if not item.verified:
-            status = self.tr("⚠ Dangerous: %1").replace("%1", item.problem)
+            # the reason (technical, English) is in the tooltip and the status line
+            status = self.tr("⚠ Dangerous: failed verification, do not open")
             sender = self.tr("(unverified sender)")
         else:
             status = self.tr("✓ Verified")

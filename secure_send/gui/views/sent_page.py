@@ -100,6 +100,7 @@ class SentPage(QWidget):
             "recalled": self.tr("Recalled"),
             "expired": self.tr("Expired"),
             "uploading": self.tr("Uploading"),
+            "damaged": self.tr("⚠ Unreadable on the server (tell IT)"),
         }
         return names.get(state, state)
 

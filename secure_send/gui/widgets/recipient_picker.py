@@ -28,21 +28,21 @@ SEARCH_DELAY_MS = 30  # coalesces a burst of keystrokes; the index itself is fas
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("RecipientPicker", text)
-
-
 def describe_entry(entry: Entry, lookalike: bool = False) -> str:
     """Two or three lines: name (Japanese and English), department and title, warnings."""
     name = f"✓ {entry.name_ja}  ({entry.name_en})"
     if entry.kind is Kind.ROLE:
-        name = _t("[Role mailbox]") + " " + name
+        name = QCoreApplication.translate("RecipientPicker", "[Role mailbox]") + " " + name
     place = " · ".join(p for p in (entry.department, entry.title) if p)
     lines = [name, place]
     if entry.kind is Kind.ROLE:
-        lines[1] += " · " + _t("%1 members").replace("%1", str(len(entry.members)))
+        lines[1] += " · " + QCoreApplication.translate("RecipientPicker", "%1 members").replace(
+            "%1", str(len(entry.members))
+        )
     if lookalike:
-        warning = _t("⚠ Similar name exists: check the department and email")
+        warning = QCoreApplication.translate(
+            "RecipientPicker", "⚠ Similar name exists: check the department and email"
+        )
         lines.append(f"{warning} ({entry.department}, {entry.email})")
     return "\n".join(lines)
 

@@ -1,0 +1,264 @@
+"""Screenshots of every screen, in Japanese and in English, for docs/screenshots/.
+
+    make screenshots          # = .venv/bin/python scripts/screenshots.py
+
+Runs the real app widgets under a virtual X server (``Xvfb``, started here when
+there is no ``DISPLAY``; needs the Debian packages ``xvfb`` and ``fonts-noto-cjk``)
+against an embedded drop server with the demo ministry: a sender and a recipient
+enrolled, a few drops sent, saved, recalled, and one tampered with, so every
+screen shows real state. Each screen is grabbed from the widget itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT))
+
+
+@contextlib.contextmanager
+def virtual_display() -> Iterator[None]:
+    """A private Xvfb unless a display is already there."""
+    if os.environ.get("DISPLAY"):
+        yield
+        return
+    display = ":77"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"])
+    os.environ["DISPLAY"] = display
+    time.sleep(1.0)
+    try:
+        yield
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+
+
+def main() -> int:
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    os.environ.pop("QT_SCALE_FACTOR", None)
+    with virtual_display():
+        return _run()
+
+
+def _run() -> int:
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from secure_send.admin import ops
+    from secure_send.admin.demo_org import demo_rows
+    from secure_send.admin.home import OrgHome
+    from secure_send.client.keystore import FileKeyStore
+    from secure_send.client.profile import OrgConfig, Profile
+    from secure_send.client.session import Session, enrol
+    from secure_send.demo import pick_people
+    from secure_send.gui import language
+    from secure_send.server.config import ServerConfig
+    from secure_send.server.embedded import embedded_server
+
+    app = QApplication(["secure-send"])
+    app.setApplicationName("Secure Send")
+    language.compile_all()
+    work = Path(tempfile.mkdtemp(prefix="screenshots-"))
+    try:
+        home = OrgHome(work / "org")
+        ops.init(home, "デモ省", roots=3, threshold=2)
+        ops.import_rows(home, demo_rows(), "demo-it")
+        cast = pick_people(home)
+        with embedded_server(ServerConfig(home=home.path, port=0)) as server:
+            org = OrgConfig.from_json(ops.client_config(home, server.url))
+            sessions = {}
+            for user in (cast.sender, cast.recipient):
+                profile = Profile(work / "profiles" / user)
+                store = FileKeyStore(profile)
+                enrol(profile, org, user, ops.issue_code(home, user), device_id="pc", store=store)
+                sessions[user] = Session.open(profile, store)
+            sender, recipient = sessions[cast.sender], sessions[cast.recipient]
+            samples = _history(work, home, server.state.config.state_dir, cast, sender, recipient)
+            for lang in ("ja", "en"):
+                translators = language.install(app, lang)
+                shots = Shots(OUT / lang, app)
+                _screens(shots, work, home, org, cast, sender, recipient, samples)
+                for translator in translators:
+                    app.removeTranslator(translator)
+                QCoreApplication.processEvents()
+                print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder.relative_to(ROOT)}")
+            for session in sessions.values():
+                session.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+class Shots:
+    """Grabs widgets into numbered PNG files."""
+
+    def __init__(self, folder: Path, app: object) -> None:
+        self.folder = folder
+        self.app = app
+        self.saved: list[Path] = []
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def take(self, name: str, widget: object, settle: float = 0.4) -> None:
+        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtWidgets import QWidget
+
+        assert isinstance(widget, QWidget)
+        widget.show()
+        wait_until(lambda: False, settle)
+        QCoreApplication.processEvents()
+        path = self.folder / f"{len(self.saved) + 1:02d}-{name}.png"
+        widget.grab().save(str(path))
+        self.saved.append(path)
+
+
+def wait_until(done: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Run the event loop until ``done()`` or the time is up."""
+    from PySide6.QtCore import QCoreApplication
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        if done():
+            return True
+        time.sleep(0.02)
+    return done()
+
+
+def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no-untyped-def]
+    """Drops for the screens: one saved (receipt), one waiting, one recalled, one forged."""
+    from secure_send.client import receive as receiving
+    from secure_send.client import send as sending
+
+    folder = work / "送信"
+    folder.mkdir()
+    table = folder / "年末調整_提出一覧.xlsx"
+    table.write_bytes(os.urandom(180_000))
+    memo = folder / "送付状.pdf"
+    memo.write_bytes(os.urandom(42_000))
+
+    def send(paths: list[Path], to: list[str], message: str = "") -> str:
+        pending = sending.prepare(
+            sender.profile, sender.directory(), sender.me, sender.keys,
+            sending.collect(paths), to, expires=dt.timedelta(days=7), message=message,
+        )
+        return sending.finish(sender.profile, sender.api, pending, sender.keys)
+
+    saved = send([table, memo], [cast.recipient], "年末調整の資料です。")
+    receiving.receive(
+        recipient.profile, recipient.api, recipient.directory(), recipient.me, recipient.keys,
+        saved, work / "受信",
+    )
+    send([memo], [cast.recipient], "議事録をお送りします。")
+    recalled = send([memo], [cast.role])
+    sender.api.request("DELETE", f"/v1/drops/{recalled}")
+    forged = send([memo], [cast.recipient])
+    with sqlite3.connect(state_dir / "meta.sqlite") as db:
+        (text,) = db.execute("SELECT manifest FROM drops WHERE id = ?", (forged,)).fetchone()
+        signed = json.loads(text)
+        signed["body"]["expires"] = signed["body"]["expires"].replace("Z", ".5Z")
+        db.execute("UPDATE drops SET manifest = ? WHERE id = ?", (json.dumps(signed), forged))
+    return [table, memo]
+
+
+def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type: ignore[no-untyped-def]
+    from secure_send.admin import ops
+    from secure_send.client.directory_sync import DirectoryUnverified
+    from secure_send.client.keystore import FileKeyStore
+    from secure_send.client.profile import Profile
+    from secure_send.gui import settings as app_settings
+    from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
+    from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
+    from secure_send.gui.dialogs.error_dialog import build_error_box
+    from secure_send.gui.dialogs.settings_dialog import SettingsDialog
+    from secure_send.gui.main_window import MainWindow
+    from secure_send.gui.model import AppModel
+
+    entries = home.entries()
+    # ---- the sender's window
+    model = AppModel(sender)
+    window = MainWindow(model)
+    window.resize(1100, 760)
+    model.start()
+    wait_until(lambda: model.state.usable and bool(model.sent))
+    page = window.send_page
+    page.add_paths(samples)
+    page.picker.search.insert(entries[cast.recipient].name_kana.split()[0])
+    page.picker.search_now()
+    page.picker.add_entry(cast.recipient)
+    page.picker.add_entry(cast.role)
+    page.message.setPlainText("年末調整の資料です。ご確認ください。")
+    shots.take("send", window)
+    dialog = ConfirmSendDialog(model, page.request(), window)
+    shots.take("confirm", dialog)
+    dialog.close()
+    page._make_bars(page.request())
+    page.stack.setCurrentIndex(1)
+    for i, bar in enumerate(page.bars.values()):
+        bar.setValue(100 if i == 0 else 35)
+    shots.take("sending", window)
+    page.confirm = lambda _dialog: True  # type: ignore[method-assign]
+    page.stack.setCurrentIndex(0)
+    page._on_send_button_clicked()
+    wait_until(lambda: page.stack.currentIndex() == 2, 30)
+    shots.take("sent-result", window)
+    page.reset()
+    window.tabs.setCurrentWidget(window.sent_page)
+    model.refresh_sent()
+    wait_until(lambda: len(model.sent) >= 4, 10)
+    window.sent_page.tree.expandAll() if hasattr(window.sent_page, "tree") else None
+    shots.take("sent", window)
+    model._on_directory_failed(DirectoryUnverified("directory_unverified", "signature"))
+    window.tabs.setCurrentWidget(window.send_page)
+    shots.take("send-blocked", window)
+    model.stop()
+    window.hide()
+    # ---- the recipient's window
+    rmodel = AppModel(recipient)
+    rwindow = MainWindow(rmodel)
+    rwindow.resize(1100, 760)
+    rmodel.start()
+    wait_until(lambda: len(rmodel.inbox) >= 3)
+    rwindow.tabs.setCurrentWidget(rwindow.inbox_page)
+    shots.take("inbox", rwindow)
+    rmodel.stop()
+    rwindow.hide()
+    # ---- first run, settings, an error
+    profile = Profile(work / f"new-{shots.folder.name}")
+    wizard = EnrolWizard(profile, org, FileKeyStore(profile))
+    wizard.resize(720, 520)
+    shots.take("enrol-organisation", wizard)
+    wizard.next()
+    person = sorted(u for u in entries if u not in (cast.sender, cast.recipient))[5]
+    page2 = wizard.account_page
+    page2.user_id.setText(person)  # type: ignore[attr-defined]
+    page2.code.setText(ops.issue_code(home, person))  # type: ignore[attr-defined]
+    shots.take("enrol-account", wizard)
+    wizard.next()
+    wait_until(lambda: wizard.currentId() == wizard.done_id, 20)
+    shots.take("enrol-done", wizard)
+    wizard.hide()
+    settings = SettingsDialog(app_settings.Settings(), None)
+    shots.take("settings", settings)
+    settings.hide()
+    from secure_send.client.api import ConnectionLost
+
+    box = build_error_box(None, ConnectionLost())
+    shots.take("error", box)
+    box.hide()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
