@@ -22,9 +22,16 @@ $(STAMP): pyproject.toml scripts/system-packages.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The whole product on loopback: embedded drop server, demo ministry, two people.
+# The whole product on loopback: embedded drop server, demo ministry, two people;
+# with a display, both people's apps open side by side afterwards.
 demo: setup
+	./scripts/system-packages.sh desktop
 	$(BIN)/secure-send demo
+
+# docs/screenshots/{ja,en}: every screen, under a virtual X server.
+screenshots: setup
+	./scripts/system-packages.sh screenshots
+	$(BIN)/python scripts/screenshots.py
 
 # The age-compatible encryption CLI and the admin directory tools, narrated.
 age-walkthrough: setup
@@ -44,6 +51,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_age.py
 	$(BIN)/python benchmarks/bench_server.py
 	$(BIN)/python benchmarks/bench_send.py
+	$(BIN)/python benchmarks/bench_gui.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages Secure Send's tests, demo and benchmarks use.
 # Only what is missing is installed, so a second run costs a second.
+#   scripts/system-packages.sh                # tests (make test, CI)
+#   scripts/system-packages.sh desktop        # + what the app needs on a real screen
+#   scripts/system-packages.sh screenshots    # + a virtual screen for docs/screenshots
 set -euo pipefail
 
 packages=(
@@ -8,7 +11,20 @@ packages=(
   time         # GNU time: peak memory in benchmarks
   slapd        # OpenLDAP server: tests/test_ldap_import.py runs a real directory
   ldap-utils   # ldapsearch & co.: poking that test directory by hand
+  # Qt's own runtime libraries (PySide6 wheels bundle Qt, not these): GUI tests run
+  # on the offscreen platform, which still loads them
+  libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
 )
+case "${1:-}" in
+  desktop|screenshots)
+    # the xcb platform (a real X display) and Japanese fonts
+    packages+=(libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
+               libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 fonts-noto-cjk)
+    ;;&
+  screenshots)
+    packages+=(xvfb xauth)
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

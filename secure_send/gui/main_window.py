@@ -68,6 +68,10 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def _on_model_directory_changed(self, state: DirectoryState) -> None:
+        me = self.model.entry(self.model.session.me.user)
+        if me is not None:  # whose window this is (two people share a PC in the demo)
+            title = self.tr("Secure Send — %1 (%2)").replace("%1", me.name_ja)
+            self.setWindowTitle(title.replace("%2", me.department))
         if state.usable:
             text = self.tr("✓ Verified directory: %n entries", "", state.entries)
             self.directory_label.setText(text)

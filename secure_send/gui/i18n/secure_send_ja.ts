@@ -447,6 +447,10 @@
         <source>&amp;Quit</source>
         <translation>終了(&amp;Q)</translation>
     </message>
+    <message>
+        <source>Secure Send — %1 (%2)</source>
+        <translation>セキュア送信 — %1（%2）</translation>
+    </message>
     <message numerus="yes">
         <source>✓ Verified directory: %n entries</source>
         <translation>
