@@ -36,7 +36,8 @@ def virtual_display() -> Iterator[None]:
         yield
         return
     display = ":77"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"])
+    command = ["Xvfb", display, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"]
+    xvfb = subprocess.Popen(command)  # noqa: S603, S607 - the Debian xvfb package
     os.environ["DISPLAY"] = display
     time.sleep(1.0)
     try:
@@ -115,7 +116,8 @@ class Shots:
         from PySide6.QtCore import QCoreApplication
         from PySide6.QtWidgets import QWidget
 
-        assert isinstance(widget, QWidget)
+        if not isinstance(widget, QWidget):
+            raise TypeError(f"not a widget: {widget!r}")
         widget.show()
         wait_until(lambda: False, settle)
         QCoreApplication.processEvents()
@@ -151,15 +153,26 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
 
     def send(paths: list[Path], to: list[str], message: str = "") -> str:
         pending = sending.prepare(
-            sender.profile, sender.directory(), sender.me, sender.keys,
-            sending.collect(paths), to, expires=dt.timedelta(days=7), message=message,
+            sender.profile,
+            sender.directory(),
+            sender.me,
+            sender.keys,
+            sending.collect(paths),
+            to,
+            expires=dt.timedelta(days=7),
+            message=message,
         )
         return sending.finish(sender.profile, sender.api, pending, sender.keys)
 
     saved = send([table, memo], [cast.recipient], "年末調整の資料です。")
     receiving.receive(
-        recipient.profile, recipient.api, recipient.directory(), recipient.me, recipient.keys,
-        saved, work / "受信",
+        recipient.profile,
+        recipient.api,
+        recipient.directory(),
+        recipient.me,
+        recipient.keys,
+        saved,
+        work / "受信",
     )
     send([memo], [cast.recipient], "議事録をお送りします。")
     recalled = send([memo], [cast.role])

@@ -55,6 +55,7 @@ class SentItem:
     created: str
     expires: str
     recipients: tuple[RecipientStatus, ...]
+    unverified_receipts: int = 0  # receipts that did not verify (maybe a newer device)
 
 
 def inbox(
@@ -104,11 +105,13 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
             continue
         raw = session.api.json("GET", f"/v1/drops/{manifest.drop_id}/receipts")["receipts"]
         opened: dict[str, str] = {}
+        unverified = 0
         for obj in raw:
             try:
                 receipt = Receipt.from_json(obj)
                 receipt.verify(manifest, entries)
             except SecureSendError:  # unverifiable: not shown as downloaded
+                unverified += 1
                 continue
             if receipt.user not in opened or receipt.time < opened[receipt.user]:
                 opened[receipt.user] = receipt.time
@@ -130,6 +133,7 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
                 manifest.created,
                 manifest.expires,
                 tuple(recipients),
+                unverified,
             )
         )
     return items

@@ -30,6 +30,7 @@ from secure_send.gui import threads
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0  # one inbox long-poll; a new drop ends it at once
+DIRECTORY_REFRESH_MS = 5 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class AppModel(QObject):
         self._sent_timer = QTimer(self)
         self._sent_timer.setInterval(15_000)
         self._sent_timer.timeout.connect(self.refresh_sent)
+        self._directory_timer = QTimer(self)  # new colleagues, revoked devices, expiry
+        self._directory_timer.setInterval(DIRECTORY_REFRESH_MS)
+        self._directory_timer.timeout.connect(self.refresh_directory)
 
     # ---------------------------------------------------------------- directory
     def refresh_directory(self) -> threads.Task:
@@ -122,12 +126,14 @@ class AppModel(QObject):
         self.refresh_directory()
         self.refresh_sent()
         self._sent_timer.start()
+        self._directory_timer.start()
         self._poll()
 
     def stop(self) -> None:
         """Stop polling (the running long-poll ends by itself)."""
         self._stopped = True
         self._sent_timer.stop()
+        self._directory_timer.stop()
 
     def _poll(self) -> None:
         if self._polling or self._stopped:
@@ -177,14 +183,27 @@ class AppModel(QObject):
     def refresh_sent(self) -> None:
         """Reload Sent (with verified receipts)."""
 
-        def work(task: threads.Task) -> list[listing.SentItem]:
+        def work(task: threads.Task) -> tuple[list[listing.SentItem], Any]:
             directory = self.directory or self.session.directory()
-            return listing.sent(self.session, directory)
+            items = listing.sent(self.session, directory)
+            if not any(i.unverified_receipts for i in items):
+                return items, None
+            # a receipt from a device our copy of the directory does not know yet (just
+            # enrolled): fetch and verify the directory again, then judge once more
+            directory = self.session.directory()
+            index = SearchIndex(directory.verified.entries)  # built here, not in the UI
+            return listing.sent(self.session, directory), (directory, index, self.policy)
 
         task = threads.run(work)
-        task.succeeded.connect(self._on_sent)
+        task.succeeded.connect(self._on_sent_loaded)
         task.failed.connect(lambda err: log.info("sent refresh failed: %s", type(err).__name__))
         threads.start(task)
+
+    def _on_sent_loaded(self, result: tuple[list[listing.SentItem], Any]) -> None:
+        items, refreshed = result
+        if refreshed is not None:
+            self._on_directory(refreshed)
+        self._on_sent(items)
 
     def _on_sent(self, items: list[listing.SentItem]) -> None:
         seen = {(i.drop_id, r.user) for i in items for r in i.recipients if r.downloaded}
@@ -211,9 +230,12 @@ class AppModel(QObject):
                 raise DirectoryUnverified(self.state.problem_code, self.state.problem)
             files = sending.collect(list(request.files))
             task.progress("prepare", 0, 1)
+            # the latest verified directory, not the one the picker was filled from: a
+            # colleague may have enrolled since, or a device been revoked
+            directory = self.session.directory()
             pending = sending.prepare(
                 self.session.profile,
-                self.directory,
+                directory,
                 self.session.me,
                 self.session.keys,
                 files,

@@ -71,12 +71,20 @@ class _Runner(QRunnable):
 _alive: set[Task] = set()  # tasks keep themselves alive until they end
 
 
+MIN_THREADS = 8  # tasks mostly wait on the network (an inbox long-poll waits 20 s)
+
+
 def start(task: Task) -> Task:
     """Run ``task`` on the thread pool; returns it."""
     task.running = True
     _alive.add(task)
     task.ended.connect(lambda: _alive.discard(task))
-    QThreadPool.globalInstance().start(_Runner(task))
+    pool = QThreadPool.globalInstance()
+    # Qt sizes the pool by CPU count (2 here): a long-poll or two would leave a send
+    # waiting in the queue. CPU-heavy work (encryption) has its own threads.
+    if pool.maxThreadCount() < MIN_THREADS:
+        pool.setMaxThreadCount(MIN_THREADS)
+    pool.start(_Runner(task))
     return task
 
 
