@@ -37,7 +37,7 @@ def virtual_display() -> Iterator[None]:
         return
     display = ":77"
     command = ["Xvfb", display, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"]
-    xvfb = subprocess.Popen(command)  # noqa: S603, S607 - the Debian xvfb package
+    xvfb = subprocess.Popen(command)  # noqa: S603 - the Debian xvfb package
     os.environ["DISPLAY"] = display
     time.sleep(1.0)
     try:
