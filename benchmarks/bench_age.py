@@ -48,7 +48,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -57,6 +56,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.benchkit import parse_size  # noqa: E402
 
 GNU_TIME = "/usr/bin/time"
 DEV_NULL = "/dev/null"
@@ -103,18 +108,6 @@ class Setup:
     identity: Path
     recipient: str
     size: int
-
-
-def parse_size(text: str) -> int:
-    """Parse ``1G``, ``4G``, ``256M``, ``512K`` or a plain byte count (binary units)."""
-    match = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
-    if not match:
-        raise argparse.ArgumentTypeError(f"bad size {text!r} (use e.g. 1G, 4G, 256M)")
-    power = " KMGT".index(match.group(2).upper() or " ")
-    value = int(match.group(1)) << (10 * power)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("size must be positive")
-    return value
 
 
 def human_size(n: int) -> str:

@@ -47,19 +47,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.benchkit import free_port  # noqa: E402
 from secure_send.admin import ops  # noqa: E402
 from secure_send.admin.demo_org import scale_rows  # noqa: E402
 from secure_send.admin.home import OrgHome  # noqa: E402
 
 BIN = Path(sys.executable).parent
 QUERIES = ["suzuki", "すずき", "鈴木", "人事", "tanaka.k", "やまもと"]
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def setup(work: Path, entries: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:

@@ -50,10 +50,8 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.benchkit import free_port, parse_size, start_nginx, wait_port  # noqa: E402
 from secure_send.admin import ops  # noqa: E402
 from secure_send.admin.home import OrgHome  # noqa: E402
 from secure_send.admin.importing import ImportRow  # noqa: E402
@@ -91,39 +90,6 @@ CLIENT_BIN = BIN / "secure-send"
 ICHIRO = "ichiro.tanaka"
 SENDER = HANAKO
 RECIPIENTS = (TARO, JIRO, ICHIRO)
-
-
-def parse_size(text: str) -> int:
-    """``1G``, ``256M``, ``64K`` or bytes (binary units)."""
-    match = re.fullmatch(r"(\d+)([KMGT]?)i?B?", text.strip(), re.IGNORECASE)
-    if not match:
-        raise argparse.ArgumentTypeError(f"bad size: {text}")
-    power = " KMGT".index(match.group(2).upper() or " ")
-    value = int(match.group(1)) << (10 * power)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("size must be positive")
-    return value
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
-    """Wait until ``port`` accepts connections (or the process died)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start")
 
 
 def random_file(path: Path, size: int) -> str:
@@ -286,48 +252,9 @@ class Bench:
     # ------------------------------------------------------------ reference side
 
     def start_nginx(self) -> int:
-        ngx = self.tmp / "nginx"
-        for sub in ("body", "put", "logs"):
-            (ngx / sub).mkdir(parents=True)
-        port = free_port()
-        user = "user root root;" if os.geteuid() == 0 else ""
-        conf = ngx / "nginx.conf"
-        conf.write_text(
-            f"""{user}
-daemon off;
-worker_processes 1;
-pid {ngx}/nginx.pid;
-error_log {ngx}/logs/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {ngx}/body;
-    proxy_temp_path {ngx}/body;
-    fastcgi_temp_path {ngx}/body;
-    uwsgi_temp_path {ngx}/body;
-    scgi_temp_path {ngx}/body;
-    server {{
-        listen 127.0.0.1:{port};
-        client_max_body_size 0;
-        client_body_buffer_size 16m;
-        location /upload {{
-            root {ngx}/put;
-            dav_methods PUT DELETE;
-            create_full_put_path on;
-        }}
-    }}
-}}
-"""
-        )
-        proc = subprocess.Popen(
-            ["nginx", "-c", str(conf), "-p", str(ngx)],
-            stdout=subprocess.DEVNULL,
-            stderr=(ngx / "logs" / "stderr.log").open("wb"),
-            start_new_session=True,
-        )
+        proc, port = start_nginx(self.tmp / "nginx")
         self.procs.append(proc)
-        self.nginx_dir = ngx
-        wait_port(port, proc, "nginx")
+        self.nginx_dir = self.tmp / "nginx"
         self.nginx_port = port
         return port
 

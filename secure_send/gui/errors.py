@@ -130,6 +130,14 @@ def describe(err: BaseException) -> tuple[str, str]:
     return _t(text), detail
 
 
+def status_text(err: BaseException) -> str:
+    """The sentence and, on a second line, the details (for a page's status line)."""
+    sentence, details = describe(err)
+    return (
+        sentence + "\n" + QCoreApplication.translate("errors", "Details: %1").replace("%1", details)
+    )
+
+
 def all_messages() -> list[str]:
     """Every sentence (for the translation catalogue's completeness test)."""
     return [cast(str, m) for m in (*_MESSAGES.values(), _FALLBACK)]

@@ -40,7 +40,13 @@ def embedded_server(config: ServerConfig, start_timeout: float = 10.0) -> Iterat
     port = config.port if config.port is not None else 0
     uv = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", **uvicorn_options(config)
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            # open inbox long-polls would hold a shutdown for up to 25 s
+            timeout_graceful_shutdown=1,
+            **uvicorn_options(config),
         )
     )
     thread = threading.Thread(target=uv.run, name="embedded-server", daemon=True)

@@ -400,10 +400,6 @@
             <numerusform>%n 件のファイルを %1 に保存しました。</numerusform>
         </translation>
     </message>
-    <message>
-        <source>Details: %1</source>
-        <translation>詳細: %1</translation>
-    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -823,10 +819,6 @@
         <source>The drop was recalled.</source>
         <translation>送信を取り消しました。</translation>
     </message>
-    <message>
-        <source>Details: %1</source>
-        <translation>詳細: %1</translation>
-    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -1051,6 +1043,10 @@
     <message>
         <source>Something went wrong. Try again; if it persists, contact IT with the details below.</source>
         <translation>問題が発生しました。再試行してください。解決しない場合は、下の詳細を添えて情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>Details: %1</source>
+        <translation>詳細: %1</translation>
     </message>
 </context>
 </TS>

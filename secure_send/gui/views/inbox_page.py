@@ -283,8 +283,7 @@ class InboxPage(QWidget):
         self.saved.emit(result.drop_id, list(result.files))
 
     def _on_task_failed(self, err: BaseException) -> None:
-        sentence, details = errors.describe(err)
-        self.status_label.setText(sentence + "\n" + self.tr("Details: %1").replace("%1", details))
+        self.status_label.setText(errors.status_text(err))
         if getattr(err, "code", "") != "cancelled":  # the user asked for that: no box
             self.report_error(self, err)
 

@@ -239,8 +239,7 @@ class SentPage(QWidget):
         self.recalled.emit(drop_id)
 
     def _on_task_failed(self, err: BaseException) -> None:
-        sentence, details = errors.describe(err)
-        self.status_label.setText(sentence + "\n" + self.tr("Details: %1").replace("%1", details))
+        self.status_label.setText(errors.status_text(err))
         if getattr(err, "code", "") != "cancelled":  # the user asked for that: no box
             self.report_error(self, err)
 

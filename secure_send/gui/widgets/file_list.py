@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, Signal
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -16,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from secure_send.gui.widgets.keys import DeleteKey
 
 
 def human_size(size: int) -> str:
@@ -33,18 +34,6 @@ def path_size(path: Path) -> int:
         return 0
 
 
-class _Table(QTableWidget):
-    """The table; Delete removes the selected rows."""
-
-    delete_pressed = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
-        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.delete_pressed.emit()
-            return
-        super().keyPressEvent(event)
-
-
 class FileList(QWidget):
     """Chosen files and folders, without duplicates, in the order they were added."""
 
@@ -54,7 +43,7 @@ class FileList(QWidget):
         super().__init__(parent)
         self._paths: list[Path] = []
         self._sizes: list[int] = []
-        self.table = _Table(0, 3, self)
+        self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Size"), ""])
         self.table.setAccessibleName(self.tr("Files to send"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -64,7 +53,7 @@ class FileList(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.delete_pressed.connect(self._on_table_delete_pressed)
+        DeleteKey(self.table).pressed.connect(self._on_table_delete_pressed)
         self.total_label = QLabel(self)
         self.total_label.setAccessibleName(self.tr("Total size"))
         layout = QVBoxLayout(self)

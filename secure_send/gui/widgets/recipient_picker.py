@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.search import Match
 from secure_send.gui.model import AppModel
+from secure_send.gui.widgets.keys import DeleteKey
 
 RESULT_LIMIT = 30
 SEARCH_DELAY_MS = 30  # coalesces a burst of keystrokes; the index itself is fast
@@ -59,16 +60,6 @@ class _SearchField(QLineEdit):
         super().keyPressEvent(event)
 
 
-class _ChosenList(QListWidget):
-    delete_pressed = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
-        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.delete_pressed.emit()
-            return
-        super().keyPressEvent(event)
-
-
 class RecipientPicker(QWidget):
     """Search field, results with verified badges, and the chosen recipients."""
 
@@ -102,10 +93,10 @@ class RecipientPicker(QWidget):
         self.add_button = QPushButton(self.tr("&Add"), self)
         self.add_button.setAccessibleName(self.tr("Add the selected person"))
         self.add_button.clicked.connect(self._on_add_button_clicked)
-        self.chosen_list = _ChosenList(self)
+        self.chosen_list = QListWidget(self)
         self.chosen_list.setAccessibleName(self.tr("Chosen recipients"))
         self.chosen_list.setWordWrap(True)
-        self.chosen_list.delete_pressed.connect(self._on_remove_button_clicked)
+        DeleteKey(self.chosen_list).pressed.connect(self._on_remove_button_clicked)
         self.chosen_list.itemSelectionChanged.connect(self._update_buttons)
         self.remove_button = QPushButton(self.tr("&Remove recipient"), self)
         self.remove_button.setAccessibleName(self.tr("Remove the selected recipient"))

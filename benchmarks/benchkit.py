@@ -1,0 +1,89 @@
+"""What the benchmarks share: sizes, loopback ports, and nginx as the reference server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def parse_size(text: str) -> int:
+    """``1G``, ``256M``, ``64K`` or bytes (binary units)."""
+    match = re.fullmatch(r"(\d+)([KMGT]?)i?B?", text.strip(), re.IGNORECASE)
+    if not match:
+        raise argparse.ArgumentTypeError(f"bad size: {text}")
+    power = " KMGT".index(match.group(2).upper() or " ")
+    value = int(match.group(1)) << (10 * power)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("size must be positive")
+    return value
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    """Wait until ``port`` accepts connections (or the process died)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
+
+
+def start_nginx(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """nginx (Debian package) on 127.0.0.1 accepting ``PUT /upload/NAME`` into
+    ``folder/put`` (dav module), one worker, no access log; returns it and its port."""
+    for sub in ("body", "put", "logs"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    user = "user root root;" if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"""{user}
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/body;
+    fastcgi_temp_path {folder}/body;
+    uwsgi_temp_path {folder}/body;
+    scgi_temp_path {folder}/body;
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 0;
+        client_body_buffer_size 16m;
+        location /upload {{
+            root {folder}/put;
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+        }}
+    }}
+}}
+"""
+    )
+    proc = subprocess.Popen(
+        ["nginx", "-c", str(conf), "-p", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=(folder / "logs" / "stderr.log").open("wb"),
+        start_new_session=True,
+    )
+    wait_port(port, proc, "nginx")
+    return proc, port
