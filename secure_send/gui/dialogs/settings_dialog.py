@@ -44,6 +44,7 @@ class SettingsDialog(QDialog):
         self._folder = settings.download_folder
         self.locked = frozenset(locked) & LOCKABLE
         self.setWindowTitle(self.tr("Settings"))
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)  # room for a folder path
         self.setAccessibleName(self.tr("Settings"))
         form = QFormLayout()
         self._language_row(form, settings)
