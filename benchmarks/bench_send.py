@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import benchkit  # noqa: E402
 from benchmarks.benchkit import free_port, parse_size, start_nginx, wait_port  # noqa: E402
 from secure_send.admin import ops  # noqa: E402
 from secure_send.admin.home import OrgHome  # noqa: E402
@@ -90,19 +91,6 @@ CLIENT_BIN = BIN / "secure-send"
 ICHIRO = "ichiro.tanaka"
 SENDER = HANAKO
 RECIPIENTS = (TARO, JIRO, ICHIRO)
-
-
-def random_file(path: Path, size: int) -> str:
-    """Write ``size`` random bytes to ``path``; return their SHA-256 (hex)."""
-    h = hashlib.sha256()
-    with path.open("wb") as f:
-        left = size
-        while left:
-            block = os.urandom(min(left, 8 * MiB))
-            h.update(block)
-            f.write(block)
-            left -= len(block)
-    return h.hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -433,7 +421,7 @@ def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     print(f"{os.cpu_count()} CPUs; work dir {bench.tmp}")
     plain = bench.tmp / "plain.bin"
     t0 = time.perf_counter()
-    digest = random_file(plain, size)
+    digest = benchkit.random_file(plain, size).hex()
     print(f"made {size / MB:.0f} MB random file in {time.perf_counter() - t0:.1f} s", flush=True)
     setup = Setup(bench, plain, digest, keys, recipients, args.ref_fsync)
 

@@ -74,7 +74,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.benchkit import free_port, parse_size, start_nginx, wait_port  # noqa: E402
+from benchmarks.benchkit import free_port, parse_size, random_file, start_nginx, wait_port  # noqa: E402
 from secure_send.core import httpsig  # noqa: E402
 from secure_send.core.directory.enrol import DeviceKeys  # noqa: E402
 from secure_send.core.encoding import format_time, utc_now  # noqa: E402
@@ -92,19 +92,6 @@ MiB = 1 << 20
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = {"Content-Type": "application/offset+octet-stream"}
 SERVER_BIN = Path(sys.executable).parent / "secure-send-server"
-
-
-def random_file(path: Path, size: int) -> bytes:
-    """Write ``size`` random bytes to ``path``; returns their SHA-256."""
-    h = hashlib.sha256()
-    with path.open("wb") as f:
-        left = size
-        while left:
-            block = os.urandom(min(left, 8 * MiB))
-            h.update(block)
-            f.write(block)
-            left -= len(block)
-    return h.digest()
 
 
 def sha256(data: bytes) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import socket
@@ -87,3 +88,16 @@ http {{
     )
     wait_port(port, proc, "nginx")
     return proc, port
+
+
+def random_file(path: Path, size: int) -> bytes:
+    """Write ``size`` random bytes to ``path``; returns their SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("wb") as f:
+        left = size
+        while left:
+            block = os.urandom(min(left, 8 << 20))
+            digest.update(block)
+            f.write(block)
+            left -= len(block)
+    return digest.digest()

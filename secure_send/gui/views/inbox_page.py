@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QProgressBar,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from secure_send.core.errors import SecureSendError
 from secure_send.gui import errors, settings, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel
+from secure_send.gui.widgets.buttons import button
 
 ErrorReporter = Callable[[QWidget | None, BaseException], None]
 COLUMNS = 6  # status, from, department, received, expires, saved
@@ -75,20 +75,23 @@ class InboxPage(QWidget):
         self.reason_label = QLabel(self)
         self.reason_label.setWordWrap(True)
         self.reason_label.setAccessibleName(self.tr("Why this drop cannot be saved"))
-        self.save_button = self._button(
+        self.save_button = button(
+            self,
             self.tr("Save to &Downloads"),
             self.tr("Save the selected drop to the download folder"),
             self._on_save_button_clicked,
         )
-        self.save_as_button = self._button(
+        self.save_as_button = button(
+            self,
             self.tr("Save &to…"),
             self.tr("Choose a folder and save the selected drop there"),
             self._on_save_as_button_clicked,
         )
-        self.cancel_button = self._button(
-            self.tr("&Cancel"), self.tr("Stop saving"), self._on_cancel_button_clicked
+        self.cancel_button = button(
+            self, self.tr("&Cancel"), self.tr("Stop saving"), self._on_cancel_button_clicked
         )
-        self.open_button = self._button(
+        self.open_button = button(
+            self,
             self.tr("&Open folder"),
             self.tr("Open the folder the files were saved in"),
             self._on_open_button_clicked,
@@ -125,17 +128,10 @@ class InboxPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the sender
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
 
-    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setAccessibleName(text.replace("&", "").rstrip("…"))
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
-
     def _lay_out(self) -> None:
         buttons = QHBoxLayout()
-        for button in (self.save_button, self.save_as_button, self.cancel_button):
-            buttons.addWidget(button)
+        for widget in (self.save_button, self.save_as_button, self.cancel_button):
+            buttons.addWidget(widget)
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.open_button)
         layout = QVBoxLayout(self)

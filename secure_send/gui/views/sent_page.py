@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMessageBox,
-    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from secure_send.gui import errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
 from secure_send.gui.views.inbox_page import ErrorReporter, local_time
+from secure_send.gui.widgets.buttons import button
 
 DROP_ROLE = Qt.ItemDataRole.UserRole
 
@@ -56,12 +56,14 @@ class SentPage(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._on_tree_item_selection_changed)
-        self.recall_button = self._button(
+        self.recall_button = button(
+            self,
             self.tr("&Recall…"),
             self.tr("Withdraw the selected drop so that nobody can download it any more"),
             self._on_recall_button_clicked,
         )
-        self.refresh_button = self._button(
+        self.refresh_button = button(
+            self,
             self.tr("Refres&h"),
             self.tr("Reload the sent drops and receipts"),
             self._on_refresh_button_clicked,
@@ -80,13 +82,6 @@ class SentPage(QWidget):
         self.setTabOrder(self.tree, self.recall_button)
         self.setTabOrder(self.recall_button, self.refresh_button)
         self._update_actions()
-
-    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setAccessibleName(text.replace("&", "").rstrip("…"))
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
 
     # ---------------------------------------------------------------- tree
     def state_of(self, item: listing.SentItem) -> str:
