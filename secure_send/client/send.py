@@ -166,7 +166,9 @@ def prepare(
     message: str = "",
     classification: Classification = Classification.C2,
 ) -> PendingSend:
-    """Encrypt everything into the outbox and write the resume file (no network)."""
+    """Measure every file under a fresh header, encrypt the metadata into the outbox,
+    sign the manifest and write the resume file (no network; nothing is left behind
+    if it fails)."""
     if not directory.fresh:
         raise ClientError(
             "directory_stale", "the directory could not be refreshed from the server; try again"
@@ -175,14 +177,52 @@ def prepare(
     own = directory.by_id().get(me.user)
     if own is None or not any(d.id == me.device for d in own.active_devices()):
         raise ClientError("device_revoked", "this device is no longer active in the directory")
-    keyholders = [*people, own]
-    recipients = [X25519Recipient(d.enc_key) for p in keyholders for d in p.active_devices()]
+    recipients = [X25519Recipient(d.enc_key) for p in [*people, own] for d in p.active_devices()]
     drop_id = new_drop_id()
     outbox = profile.outbox_dir / drop_id
     outbox.mkdir(parents=True, mode=0o700)
+    try:
+        blobs, listing, records = _measure(files, recipients, keys)
+        metadata = {
+            "type": METADATA_TYPE,
+            "files": listing,
+            "message": message,
+            "classification": classification.value,
+        }
+        blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
+        records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
+        now = utc_now()
+        checkpoint = directory.verified.checkpoint
+        signed = Manifest(
+            drop_id=drop_id,
+            sender=me.user,
+            sender_device=me.device,
+            recipients=tuple(
+                RecipientRef(p.id, tuple(d.id for d in p.active_devices())) for p in people
+            ),
+            blobs=tuple(blobs),
+            created=format_time(now),
+            expires=format_time(now + expires),
+            classification=classification,
+            suite="age-x25519-v1",
+            directory_epoch=checkpoint.epoch,
+            directory_header=checkpoint.header_hash,
+        ).sign(keys.signing)
+        pending = PendingSend(drop_id, signed.to_json(), records)
+        profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
+    except BaseException:
+        shutil.rmtree(outbox, ignore_errors=True)
+        raise
+    return pending
+
+
+def _measure(
+    files: Sequence[FileToSend], recipients: list[X25519Recipient], keys: DeviceKeys
+) -> tuple[list[Blob], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Blobs, the metadata's file list and the resume records of the files."""
     blobs: list[Blob] = []
     listing = []
-    sources: dict[str, dict[str, Any]] = {}
+    records: dict[str, dict[str, Any]] = {}
     own_key = X25519Recipient(bytes(keys.encryption.public_key))
     for i, item in enumerate(files, 1):
         blob_id = f"f{i}"
@@ -192,50 +232,27 @@ def prepare(
         sha256, size = measure(prepared, item.path)
         blobs.append(Blob(blob_id, "file", sha256, size))
         listing.append({"blob": blob_id, "name": item.name, "size": stat.st_size})
-        sources[blob_id] = {
+        records[blob_id] = {
             "source": str(item.path.resolve()),
             "source_size": stat.st_size,
             "source_mtime_ns": stat.st_mtime_ns,
             "header": b64u(prepared.header),
             # the file key, readable only with this device's key (to resume after a restart)
             "key": b64u(_seal_key(prepared.file_key, own_key)),
+            "upload": None,
         }
-    metadata = {
-        "type": METADATA_TYPE,
-        "files": listing,
-        "message": message,
-        "classification": classification.value,
-    }
-    meta_out = _HashingFile(outbox / METADATA_BLOB)
+    return blobs, listing, records
+
+
+def _write_metadata(
+    path: Path, metadata: dict[str, Any], recipients: list[X25519Recipient]
+) -> Blob:
+    out = _HashingFile(path)
     try:
-        encrypt(io.BytesIO(json.dumps(metadata, ensure_ascii=False).encode()), meta_out, recipients)
+        encrypt(io.BytesIO(json.dumps(metadata, ensure_ascii=False).encode()), out, recipients)
     finally:
-        meta_out.close()
-    blobs.insert(0, Blob(METADATA_BLOB, "metadata", meta_out.sha256.digest(), meta_out.size))
-    now = utc_now()
-    checkpoint = directory.verified.checkpoint
-    signed = Manifest(
-        drop_id=drop_id,
-        sender=me.user,
-        sender_device=me.device,
-        recipients=tuple(
-            RecipientRef(p.id, tuple(d.id for d in p.active_devices())) for p in people
-        ),
-        blobs=tuple(blobs),
-        created=format_time(now),
-        expires=format_time(now + expires),
-        classification=classification,
-        suite="age-x25519-v1",
-        directory_epoch=checkpoint.epoch,
-        directory_header=checkpoint.header_hash,
-    ).sign(keys.signing)
-    records: dict[str, dict[str, Any]] = {
-        METADATA_BLOB: {"file": str(outbox / METADATA_BLOB), "upload": None}
-    }
-    records |= {blob_id: {**source, "upload": None} for blob_id, source in sources.items()}
-    pending = PendingSend(drop_id, signed.to_json(), records)
-    profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
-    return pending
+        out.close()
+    return Blob(METADATA_BLOB, "metadata", out.sha256.digest(), out.size)
 
 
 def finish(

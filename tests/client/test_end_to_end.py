@@ -152,3 +152,35 @@ def test_directory_search(enrol: Enrol, text: str) -> None:
     found = hanako.ok("directory", "search", text)
     assert HANAKO in [r["id"] for r in found["results"]]
     assert found["verified"] is True
+
+
+def test_a_failed_prepare_leaves_nothing_behind(enrol: Enrol, tmp_path: Path) -> None:
+    """A file that vanishes between choosing and encrypting: a clear error, no outbox
+    folder, no resume file (nothing would be resumed by a later run)."""
+    import datetime as dt
+
+    from secure_send.client import send as sending
+    from secure_send.client.keystore import FileKeyStore
+    from secure_send.client.profile import Profile
+    from secure_send.client.session import Session
+
+    hanako = enrol(HANAKO, "laptop")
+    enrol(TARO, "desktop")
+    profile = Profile(hanako.home)
+    session = Session.open(profile, FileKeyStore(profile))
+    (kept, gone) = _files(tmp_path / "out", {"kept.txt": 10, "gone.txt": 10})
+    chosen = sending.collect([kept, gone])
+    gone.unlink()
+    with pytest.raises(FileNotFoundError):
+        sending.prepare(
+            profile,
+            session.directory(),
+            session.me,
+            session.keys,
+            chosen,
+            [TARO],
+            expires=dt.timedelta(days=1),
+        )
+    assert list(profile.outbox_dir.iterdir()) == []
+    assert not profile.resume_dir.exists() or list(profile.resume_dir.iterdir()) == []
+    session.close()
