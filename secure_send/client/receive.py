@@ -12,6 +12,7 @@ device over the exact blob hashes.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -114,56 +115,84 @@ def receive(
         raise
     manifest = verify_drop(directory, me, drop_id, signed)
     identity = X25519Identity(bytes(keys.encryption))
-    blobs = {b.id: b for b in manifest.blobs}
     work = profile.downloads_dir / drop_id
-
-    def moved(blob: Blob) -> Callable[[int], None]:
-        def report(done: int) -> None:
-            if progress is not None:
-                progress(blob.id, done, blob.size)
-
-        return report
-
-    meta_blob = blobs.get(METADATA_BLOB)
-    if meta_blob is None or meta_blob.size > MAX_METADATA:
-        raise DangerousDrop("unverified_drop", "the drop's metadata blob is missing or too large")
-    meta_path = fetch_blob(
-        api,
-        _blob_path(drop_id, METADATA_BLOB),
-        work / METADATA_BLOB,
-        meta_blob.size,
-        meta_blob.sha256,
-        moved(meta_blob),
-        cancel,
-    )
-    metadata = _metadata(meta_path, identity)
-    target.mkdir(parents=True, exist_ok=True)
-    outputs: list[AtomicOutput] = []
-    try:
-        for item in metadata["files"]:
-            blob = blobs.get(str(item.get("blob")))
-            if blob is None or blob.id == METADATA_BLOB:
-                raise DangerousDrop(
-                    "unverified_drop", "the metadata names a file that is not in the drop"
-                )
-            destination = target / safe_relative(str(item["name"]))
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            out = _new_output(destination)
-            outputs.append(out)
-            _save_blob(api, _blob_path(drop_id, blob.id), blob, identity, out, moved(blob), cancel)
-        # every file is complete and matches the manifest: only now do names appear
-        for out in outputs:
-            out.commit()
-    except BaseException:
-        for out in outputs:
-            out.discard()
-        raise
+    fetch = _Fetcher(api, drop_id, identity, progress, cancel)
+    metadata = fetch.metadata(manifest, work / METADATA_BLOB)
+    saved = fetch.files(manifest, metadata, target)
     if manifest.sender != me.user:  # receipts are for recipients
         _send_receipt(api, me, keys, manifest)
     shutil.rmtree(work, ignore_errors=True)
-    return Received(
-        drop_id, manifest.sender, str(metadata.get("message", "")), [o.target for o in outputs]
-    )
+    return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
+
+
+@dataclass
+class _Fetcher:
+    """Downloads and decrypts the blobs of one verified drop."""
+
+    api: ServerApi
+    drop_id: str
+    identity: X25519Identity
+    progress: Progress | None
+    cancel: threading.Event | None
+
+    def _moved(self, blob: Blob) -> Callable[[int], None]:
+        def report(done: int) -> None:
+            if self.progress is not None:
+                self.progress(blob.id, done, blob.size)
+
+        return report
+
+    def metadata(self, manifest: Manifest, partial: Path) -> dict[str, Any]:
+        """The decrypted metadata blob (names, message), hash-checked first."""
+        blob = next((b for b in manifest.blobs if b.id == METADATA_BLOB), None)
+        if blob is None or blob.size > MAX_METADATA:
+            raise DangerousDrop(
+                "unverified_drop", "the drop's metadata blob is missing or too large"
+            )
+        path = _blob_path(self.drop_id, blob.id)
+        fetched = fetch_blob(
+            self.api, path, partial, blob.size, blob.sha256, self._moved(blob), self.cancel
+        )
+        return _metadata(fetched, self.identity)
+
+    def files(self, manifest: Manifest, metadata: dict[str, Any], target: Path) -> list[Path]:
+        """Every file, decrypted into hidden temporary files, then all placed together;
+        on any failure none is placed and folders made for them are removed again."""
+        blobs = {b.id: b for b in manifest.blobs}
+        target.mkdir(parents=True, exist_ok=True)
+        outputs: list[AtomicOutput] = []
+        made: list[Path] = []
+        try:
+            for item in metadata["files"]:
+                blob = blobs.get(str(item.get("blob")))
+                if blob is None or blob.id == METADATA_BLOB:
+                    raise DangerousDrop(
+                        "unverified_drop", "the metadata names a file that is not in the drop"
+                    )
+                destination = target / safe_relative(str(item["name"]))
+                made += _make_folders(target, destination.parent)
+                outputs.append(_new_output(destination))
+                path = _blob_path(self.drop_id, blob.id)
+                _save_blob(
+                    self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
+                )
+            for out in outputs:  # every file checked out: only now do names appear
+                out.commit()
+        except BaseException:
+            for out in outputs:
+                out.discard()
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+        return [o.target for o in outputs]
+
+
+def _make_folders(root: Path, folder: Path) -> list[Path]:
+    """Create ``folder`` (inside ``root``); returns the folders that were new, outermost first."""
+    new = [p for p in [folder, *folder.parents] if p.is_relative_to(root) and not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    return list(reversed(new))
 
 
 def _blob_path(drop_id: str, blob_id: str) -> str:

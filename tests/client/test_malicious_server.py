@@ -361,3 +361,17 @@ def test_an_unreadable_manifest_does_not_hide_the_senders_other_drops(
     _edit_manifest(org_server, bad, lambda body: body.update(expires="not a time"))
     states = {d["drop_id"]: d["state"] for d in hanako.ok("sent")["drops"]}
     assert states == {good: "committed", bad: "damaged"}
+
+
+def test_a_bad_blob_in_a_folder_leaves_no_empty_folders(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    folder = tmp_path / "報告書"
+    _data(folder / "添付", "a.bin")
+    drop_id = hanako.ok("send", str(folder), "--to", TARO)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "f1")
+    stored.write_bytes(b"\0" * stored.stat().st_size)
+    out = tmp_path / "in"
+    assert "does not match" in taro.fails("receive", drop_id, "-o", str(out))
+    assert _everything_under(out) == []  # not even 報告書/添付/
