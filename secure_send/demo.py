@@ -30,6 +30,7 @@ from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.api import ClientError
+from secure_send.client.directory_sync import Directory
 from secure_send.client.keystore import TEST_KEYSTORE_WARNING, FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session, enrol
@@ -167,10 +168,22 @@ def step(say: Say, ja: str, en: str) -> None:
 def _walk(
     say: Say, work: Path, cast: DemoPeople, sender: Session, recipient: Session, pause: float
 ) -> None:
+    files = _sample_files(work / "送信フォルダ")
+    _search(say, sender, cast)
+    drop_id = _send(say, sender, files, [cast.recipient], "年末調整の資料です。ご確認ください。")
+    time.sleep(pause)
+    _inbox_and_save(say, work, recipient, drop_id)
+    step(say, "送信者は署名付きの受領通知を確認できます", "the sender sees a signed receipt")
+    for sent in listing.sent(sender, sender.directory()):
+        for r in sent.recipients:
+            done = f"ダウンロード済み {r.downloaded}" if r.downloaded else "未受信"
+            say(f"   {r.name_ja}: {done}")
+    _recall(say, work, cast, sender, recipient, files[1:])
+
+
+def _search(say: Say, sender: Session, cast: DemoPeople) -> None:
     directory = sender.directory()
-    entries = directory.by_id()
-    target = entries[cast.recipient]
-    query = target.name_kana.split()[0]
+    query = directory.by_id()[cast.recipient].name_kana.split()[0]
     step(
         say,
         f"送信者が宛先を名簿から検索します: 「{query}」",
@@ -180,10 +193,14 @@ def _walk(
         e = match.entry
         badge = "［窓口］" if e.kind is Kind.ROLE else ""
         say(f"   ✓ {e.id:<22} {e.name_ja} {badge} {e.department} {e.title}")
-    files = _sample_files(work / "送信フォルダ")
+
+
+def _send(say: Say, sender: Session, files: list[Path], to: list[str], message: str = "") -> str:
+    directory = sender.directory()
+    names = "、".join(directory.by_id()[i].name_ja for i in to)
     step(
         say,
-        f"{len(files)} 件のファイルを {target.name_ja} さんへ送ります（端末ごとに暗号化）",
+        f"{len(files)} 件のファイルを {names} 宛てに送ります（端末ごとに暗号化）",
         "files are encrypted on this machine to the recipient's and the sender's devices",
     )
     pending = sending.prepare(
@@ -192,20 +209,23 @@ def _walk(
         sender.me,
         sender.keys,
         sending.collect(files),
-        [cast.recipient],
+        to,
         expires=dt.timedelta(days=7),
-        message="年末調整の資料です。ご確認ください。",
+        message=message,
     )
     drop_id = sending.finish(sender.profile, sender.api, pending, sender.keys)
     say(f"   drop {drop_id}: the server holds only ciphertext")
-    time.sleep(pause)
+    return drop_id
+
+
+def _inbox_and_save(say: Say, work: Path, recipient: Session, drop_id: str) -> None:
     step(
         say,
         "受信者の受信箱に届きます（署名を名簿で検証）",
         "the recipient's inbox shows it, verified against the directory",
     )
-    rdir = recipient.directory()
-    items, _ = listing.inbox(recipient, rdir, wait=5)
+    directory = recipient.directory()
+    items, _ = listing.inbox(recipient, directory, wait=5)
     for item in items:
         state = "✓ 検証済み" if item.verified else f"✗ 危険: {item.problem}"
         say(f"   {state}  {item.sender_name_ja}（{item.department}） {item.created}")
@@ -214,60 +234,44 @@ def _walk(
         "受信者が保存します（ハッシュ確認 → 復号 → 一時ファイルから原子的に保存）",
         "the recipient saves: hashes checked, decrypted atomically, signed receipt sent",
     )
-    got = receiving.receive(
-        recipient.profile,
-        recipient.api,
-        rdir,
-        recipient.me,
-        recipient.keys,
-        drop_id,
-        work / "受信フォルダ",
-    )
+    got = _receive(recipient, drop_id, work / "受信フォルダ", directory)
     for path in got.files:
         say(f"   saved {path.relative_to(work)}")
     say(f"   message: {got.message}")
-    step(say, "送信者は署名付きの受領通知を確認できます", "the sender sees a signed receipt")
-    for sent in listing.sent(sender, sender.directory()):
-        for r in sent.recipients:
-            say(
-                f"   {r.name_ja}: "
-                + (f"ダウンロード済み {r.downloaded}" if r.downloaded else "未受信")
-            )
+
+
+def _receive(
+    who: Session, drop_id: str, folder: Path, directory: Directory | None = None
+) -> receiving.Received:
+    return receiving.receive(
+        who.profile,
+        who.api,
+        directory or who.directory(),
+        who.me,
+        who.keys,
+        drop_id,
+        folder,
+    )
+
+
+def _recall(
+    say: Say, work: Path, cast: DemoPeople, sender: Session, recipient: Session, files: list[Path]
+) -> None:
     step(
         say,
         "誤送信に気づいたら取り消せます（サーバーの暗号文は即時削除）",
         "a wrong send can be recalled: the ciphertext is deleted at once",
     )
-    second = sending.finish(
-        sender.profile,
-        sender.api,
-        sending.prepare(
-            sender.profile,
-            sender.directory(),
-            sender.me,
-            sender.keys,
-            sending.collect(files[1:]),
-            [cast.role],
-            expires=dt.timedelta(days=1),
-        ),
-        sender.keys,
-    )
+    second = _send(say, sender, files, [cast.role])
     sender.api.request("DELETE", f"/v1/drops/{second}")
     try:
-        receiving.receive(
-            recipient.profile,
-            recipient.api,
-            recipient.directory(),
-            recipient.me,
-            recipient.keys,
-            second,
-            work / "受信フォルダ2",
-        )
-        raise ClientError("demo_failed", "a recalled drop could still be received")
+        _receive(recipient, second, work / "受信フォルダ2")
     except ClientError as err:
         if err.code != "recalled":
             raise
         say(f"   {cast.role} (role mailbox) → {err}")
+        return
+    raise ClientError("demo_failed", "a recalled drop could still be received")
 
 
 def has_display() -> bool:
