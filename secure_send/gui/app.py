@@ -1,9 +1,9 @@
 """``secure-send`` with no command (or with file paths): the desktop app.
 
 Start-up: one instance per profile (a second launch forwards its paths and exits),
-settings and translations, the enrolment wizard on first run, then the main
-window and the tray. Everything slow happens on worker threads after the window
-is shown.
+the IT policy (a broken one stops the app: fail closed), settings and
+translations, the enrolment wizard on first run, then the main window and the
+tray. Everything slow happens on worker threads after the window is shown.
 """
 
 from __future__ import annotations
@@ -18,6 +18,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from secure_send.client.keystore import KeyStore, open_keystore
+from secure_send.client.policy import (
+    ItPolicy,
+    check_enrolled,
+    effective_org,
+    effective_settings,
+    load_policy,
+    tighten_expiry,
+    user_part,
+)
 from secure_send.client.profile import OrgConfig, Profile, ProfileError
 from secure_send.client.session import Session
 from secure_send.core.errors import SecureSendError
@@ -62,11 +71,20 @@ def it_config() -> OrgConfig | None:
 class App:
     """Owns the long-lived objects of one running app."""
 
-    def __init__(self, qapp: QApplication, profile: Profile, store: KeyStore) -> None:
+    def __init__(
+        self,
+        qapp: QApplication,
+        profile: Profile,
+        store: KeyStore,
+        policy: ItPolicy | None = None,  # None: no IT policy
+    ) -> None:
         self.qapp = qapp
         self.profile = profile
         self.store = store
-        self.settings = app_settings.load(profile)
+        self.policy = policy or ItPolicy()
+        self.user_settings = app_settings.load(profile)  # what the user chose, saved as is
+        # what the app uses: defaults < user < IT policy
+        self.settings = effective_settings(app_settings.Settings(), self.user_settings, self.policy)
         self.translators = language.install(qapp, language.resolve(self.settings.language))
         self.window: MainWindow | None = None
         self.model: AppModel | None = None
@@ -75,18 +93,25 @@ class App:
     def open_session(self) -> Session | None:
         """The enrolled session, running the first-run wizard if needed."""
         try:
-            return Session.open(self.profile, self.store)
+            session = Session.open(self.profile, self.store)
         except SecureSendError as err:
             if getattr(err, "code", "") != "not_enrolled":
                 raise
-        wizard = EnrolWizard(self.profile, it_config(), self.store)
-        if wizard.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return Session.open(self.profile, self.store)
+            # pinned by the policy, the wizard offers no "load another file"
+            wizard = EnrolWizard(self.profile, effective_org(it_config(), self.policy), self.store)
+            if wizard.exec() != QDialog.DialogCode.Accepted:
+                return None
+            session = Session.open(self.profile, self.store)
+        # an earlier enrolment (or a file the user loaded) must not bypass the pins
+        check_enrolled(session.org, self.policy)
+        return session
 
     def show(self, session: Session, paths: Sequence[Path]) -> MainWindow:
         """Build and show the main window and the tray; start loading."""
         self.model = AppModel(session)
+        # connected before the window exists, so the Send page (whose slot runs later,
+        # in connection order) already sees the tightened maximum
+        self.model.directory_changed.connect(self._cap_expiry)
         self.window = MainWindow(self.model)
         self.tray = Tray(self.model, self.window, self.settings)
         self.window.keep_in_tray = self.settings.close_to_tray and self.tray.available
@@ -100,12 +125,25 @@ class App:
         self.model.start()
         return self.window
 
+    def _cap_expiry(self, _state: object) -> None:
+        """IT policy may shorten the server's longest expiry (never lengthen it)."""
+        if self.model is None or "max_expiry_days" not in self.model.policy:
+            return
+        days = tighten_expiry(int(self.model.policy["max_expiry_days"]), self.policy)
+        self.model.policy["max_expiry_days"] = days
+        if int(self.model.policy.get("default_expiry_days", days)) > days:
+            self.model.policy["default_expiry_days"] = days
+
     def edit_settings(self) -> None:
         """The settings dialog; a language change applies at the next start."""
-        dialog = SettingsDialog(self.settings, self.window)
+        dialog = SettingsDialog(self.settings, self.window, locked=self.policy.locked)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.settings = dialog.settings()
-            app_settings.save(self.profile, self.settings)
+            # save only the user's own choices: locked items keep the stored value
+            self.user_settings = user_part(dialog.settings(), self.user_settings, self.policy)
+            app_settings.save(self.profile, self.user_settings)
+            self.settings = effective_settings(
+                app_settings.Settings(), self.user_settings, self.policy
+            )
             if self.window is not None and self.tray is not None:
                 self.window.keep_in_tray = self.settings.close_to_tray and self.tray.available
                 self.tray.settings = self.settings
@@ -131,9 +169,11 @@ def main(argv: Sequence[str]) -> int:
     name = single_instance.server_name(profile.path)
     if single_instance.forward(name, paths):
         return 0  # the running app has them now
+    opened = single_instance.FileOpenEvents(qapp)  # macOS sends files as events
     try:
+        policy = load_policy()  # PolicyError: refuse to start (docs/deployment.md)
         store = open_keystore(profile)
-        app = App(qapp, profile, store)
+        app = App(qapp, profile, store, policy)
         listener = single_instance.Listener(name, qapp)
         session = app.open_session()
     except SecureSendError as err:
@@ -143,6 +183,7 @@ def main(argv: Sequence[str]) -> int:
         return 1
     window = app.show(session, paths)
     listener.paths_received.connect(window.add_paths)
+    opened.deliver_to(window.add_paths)
     if os.environ.get(PROBE_ENV):  # benchmarks/bench_gui.py: report once interactive, quit
         QTimer.singleShot(0, lambda: _probe_ready(app))
     return qapp.exec()

@@ -1,7 +1,8 @@
 """The app's own settings, declared once, typed, with a schema version.
 
 Stored as ``gui-settings.json`` in the profile (atomic writes); window geometry
-lives apart, in ``QSettings``. IT policy (issue 7) will be able to lock items.
+lives apart, in ``QSettings``. IT policy can fix items: see
+:mod:`secure_send.client.policy` (defaults < these settings < policy).
 """
 
 from __future__ import annotations

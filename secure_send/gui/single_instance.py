@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
@@ -91,3 +93,36 @@ class Listener(QObject):
             return
         if paths:
             self.paths_received.emit(paths)
+
+
+class FileOpenEvents(QObject):
+    """Files the OS hands the app as ``QFileOpenEvent`` (macOS: Finder's Open With, a
+    drop on the Dock icon, the "Send securely" Quick Action). Events that arrive before
+    the window exists (at launch) are kept and delivered once :meth:`deliver_to` is
+    called."""
+
+    paths_received = Signal(list)  # list[Path]
+
+    def __init__(self, app: QObject) -> None:
+        super().__init__(app)
+        self._pending: list[Path] = []
+        self._ready = False
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if isinstance(event, QFileOpenEvent) and event.file():
+            path = Path(event.file())
+            if self._ready:
+                self.paths_received.emit([path])
+            else:
+                self._pending.append(path)
+            return True
+        return super().eventFilter(watched, event)
+
+    def deliver_to(self, receiver: Callable[[list[Path]], None]) -> None:
+        """Send every (past and future) opened file to ``receiver``."""
+        self.paths_received.connect(receiver)
+        self._ready = True
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.paths_received.emit(pending)

@@ -1,0 +1,408 @@
+"""IT policy: what an administrator fixes on every managed machine.
+
+Precedence is *built-in defaults < the user's settings < IT policy*. A policy can
+pin the drop server URL and the root keys (these win over every other
+configuration), fix app settings (the settings dialog then shows them locked),
+and shorten the longest drop expiry; it can never loosen anything the server
+enforces (design §7).
+
+Sources, one per OS (see docs/deployment.md):
+
+- Linux: ``/etc/secure-send/policy.json`` (``$SECURE_SEND_POLICY_FILE`` overrides
+  the path, for tests), snake_case keys;
+- Windows: the values under ``HKLM\\Software\\Policies\\SecureSend`` (Group Policy),
+  CamelCase names;
+- macOS: the managed preferences ``/Library/Managed Preferences/jp.go.securesend.plist``
+  (``$SECURE_SEND_MANAGED_PLIST`` overrides the path), CamelCase names.
+
+A missing source is an empty policy. A source that exists but cannot be read or
+does not parse raises :class:`PolicyError`: the app then refuses to start.
+Failing closed is deliberate: silently ignoring a broken policy would run an
+unmanaged client on a managed machine, e.g. against a server IT did not choose.
+Unknown keys are refused for the same reason: a misspelt restriction would
+otherwise not be enforced while IT believes it is.
+
+Qt-free, like the rest of :mod:`secure_send.client`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import plistlib
+import sys
+import xml.parsers.expat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from secure_send.client.profile import OrgConfig, ProfileError
+from secure_send.core.directory.bundle import TrustAnchor
+from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.errors import SecureSendError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+POLICY_FILE_ENV = "SECURE_SEND_POLICY_FILE"
+LINUX_POLICY_FILE = Path("/etc/secure-send/policy.json")
+MAC_POLICY_ENV = "SECURE_SEND_MANAGED_PLIST"
+MAC_POLICY_FILE = Path("/Library/Managed Preferences/jp.go.securesend.plist")
+WINDOWS_POLICY_KEY = r"Software\Policies\SecureSend"  # under HKEY_LOCAL_MACHINE
+
+# the languages the app ships (secure_send.gui.settings.LANGUAGES; the client may
+# not import the GUI, and tests/client/test_policy.py checks the two agree)
+LANGUAGES = ("system", "ja", "en")
+
+# the policy keys that fix a field of the app's Settings, in the dialog's order
+SETTINGS_KEYS = ("language", "close_to_tray", "download_folder", "notify")
+_PIN_KEYS = ("org", "root_keys", "threshold")
+_KEYS = frozenset({"server_url", *_PIN_KEYS, "max_expiry_days", *SETTINGS_KEYS})
+
+# Windows registry value names and macOS managed-preference keys -> policy keys;
+# "RootKeys" is special (JSON, see _vendor_root_keys)
+VENDOR_NAMES = {
+    "serverurl": "server_url",
+    "maxexpirydays": "max_expiry_days",
+    "downloadfolder": "download_folder",
+    "closetotray": "close_to_tray",
+    "notify": "notify",
+    "language": "language",
+}
+_VENDOR_BOOLS = frozenset({"close_to_tray", "notify"})
+
+S = TypeVar("S", bound="DataclassInstance")
+
+
+class PolicyError(SecureSendError):
+    """The IT policy exists but is unreadable or invalid: the app must not start."""
+
+
+@dataclass(frozen=True)
+class ItPolicy:
+    """One machine's IT policy; ``None`` everywhere means "not set by IT"."""
+
+    server_url: str | None = None  # pins the drop server
+    anchor: TrustAnchor | None = None  # pins the organisation and its root keys
+    max_expiry_days: int | None = None  # can only shorten the server's maximum
+    download_folder: str | None = None
+    close_to_tray: bool | None = None
+    notify: bool | None = None
+    language: str | None = None
+    source: str = ""  # where it came from, for messages ("" = no policy)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The app settings this policy fixes, by Settings field name."""
+        return {k: getattr(self, k) for k in SETTINGS_KEYS if getattr(self, k) is not None}
+
+    @property
+    def locked(self) -> frozenset[str]:
+        """The Settings field names the user cannot change (for the settings dialog)."""
+        return frozenset(self.settings)
+
+    @property
+    def org_config(self) -> OrgConfig | None:
+        """The pinned organisation config, when the policy pins both URL and root keys."""
+        if self.server_url is None or self.anchor is None:
+            return None
+        return OrgConfig(server_url=self.server_url, anchor=self.anchor)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_policy(raw: Mapping[str, Any], source: str) -> ItPolicy:
+    """Check a policy in its canonical (snake_case, JSON-like) form.
+
+    Raises:
+        PolicyError: an unknown key, a wrong type or value, or incomplete root-key pins.
+    """
+    # null means "not set here", and "_…" keys are comments (JSON has none): the
+    # template the .deb installs (packaging/linux/policy.json) uses both
+    raw = {k: v for k, v in raw.items() if v is not None and not k.startswith("_")}
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise PolicyError(f"IT policy {source}: unknown key(s) {', '.join(unknown)}")
+    return ItPolicy(
+        server_url=_url(raw.get("server_url"), source),
+        anchor=_anchor(raw, source),
+        max_expiry_days=_days(raw.get("max_expiry_days"), source),
+        download_folder=_folder(raw.get("download_folder"), source),
+        close_to_tray=_bool(raw, "close_to_tray", source),
+        notify=_bool(raw, "notify", source),
+        language=_language(raw.get("language"), source),
+        source=source,
+    )
+
+
+def _url(value: object, source: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            parts = None
+        ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        if ok and not any(c.isspace() or ord(c) < 0x20 for c in value):
+            return value
+    raise PolicyError(f"IT policy {source}: server_url must be an http:// or https:// URL")
+
+
+def _anchor(raw: Mapping[str, Any], source: str) -> TrustAnchor | None:
+    present = [k for k in _PIN_KEYS if k in raw]
+    if not present:
+        return None
+    if len(present) != len(_PIN_KEYS):
+        # half a pin (keys without a threshold, say) is a mistake, not a weaker pin
+        raise PolicyError(f"IT policy {source}: org, root_keys and threshold go together")
+    org, threshold = raw["org"], raw["threshold"]
+    if not isinstance(org, str) or not org.strip():
+        raise PolicyError(f"IT policy {source}: org must be a non-empty name")
+    if type(threshold) is not int:
+        raise PolicyError(f"IT policy {source}: threshold must be an integer")
+    try:
+        return TrustAnchor.from_json({k: raw[k] for k in _PIN_KEYS})
+    except DirectoryError as err:
+        raise PolicyError(f"IT policy {source}: root keys: {err}") from None
+
+
+def _days(value: object, source: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or value < 1:
+        raise PolicyError(f"IT policy {source}: max_expiry_days must be a whole number ≥ 1")
+    return value
+
+
+def _folder(value: object, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(f"IT policy {source}: download_folder must be a folder path")
+    # per-user folders: "~/…", "$HOME/…" or "%USERPROFILE%\…" (expandvars knows both forms
+    # on Windows); expanded for whoever runs the app
+    path = os.path.expanduser(os.path.expandvars(value))
+    if not Path(path).is_absolute():
+        raise PolicyError(f"IT policy {source}: download_folder must be an absolute path")
+    return path
+
+
+def _bool(raw: Mapping[str, Any], key: str, source: str) -> bool | None:
+    value = raw.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise PolicyError(f"IT policy {source}: {key} must be true or false")
+
+
+def _language(value: object, source: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value in LANGUAGES:
+        return value
+    raise PolicyError(f"IT policy {source}: language must be one of {', '.join(LANGUAGES)}")
+
+
+def from_vendor_values(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Registry values or managed preferences (CamelCase) -> the canonical mapping.
+
+    Names are matched case-insensitively (the registry is); an empty string is
+    "not set". Booleans may be
+    REG_DWORD 0/1; ``RootKeys`` is a JSON string (or, in a plist, a dictionary)
+    holding either ``{"org", "root_keys", "threshold"}`` or a whole
+    ``secure-send-admin client-config`` document, whose server URL then counts
+    as ``ServerUrl`` (a different explicit ``ServerUrl`` is refused).
+
+    Raises:
+        PolicyError: an unknown name or a malformed ``RootKeys``.
+    """
+    raw: dict[str, Any] = {}
+    root_keys: object = None
+    for name, value in values.items():
+        if value == "":
+            continue  # an empty REG_SZ is "not set" (the MSI writes one without the property)
+        if name.lower() == "rootkeys":
+            root_keys = value
+            continue
+        key = VENDOR_NAMES.get(name.lower())
+        if key is None:
+            raise PolicyError(f"IT policy {source}: unknown value {name}")
+        if key in _VENDOR_BOOLS and type(value) is int and value in (0, 1):
+            value = bool(value)  # REG_DWORD
+        raw[key] = value
+    if root_keys is not None:
+        raw.update(_vendor_root_keys(root_keys, raw.get("server_url"), source))
+    return raw
+
+
+def _vendor_root_keys(value: object, server_url: object, source: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise PolicyError(f"IT policy {source}: RootKeys is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise PolicyError(f"IT policy {source}: RootKeys must be a JSON object")
+    if "format" not in value:
+        return {k: value[k] for k in value}  # parse_policy checks the keys
+    try:
+        config = OrgConfig.from_json(value)
+    except ProfileError as err:
+        raise PolicyError(f"IT policy {source}: RootKeys: {err}") from None
+    if server_url is not None and server_url != config.server_url:
+        raise PolicyError(f"IT policy {source}: ServerUrl and the RootKeys config disagree")
+    return {"server_url": config.server_url, **config.anchor.to_json()}
+
+
+# ---------------------------------------------------------------- sources
+
+
+def read_linux(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """``/etc/secure-send/policy.json`` (or ``$SECURE_SEND_POLICY_FILE``); None if absent."""
+    path = Path(env.get(POLICY_FILE_ENV) or LINUX_POLICY_FILE)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise PolicyError(f"IT policy {path} cannot be read: {err.strerror}") from None
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PolicyError(f"IT policy {path} is not valid JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise PolicyError(f"IT policy {path} must be a JSON object")
+    return raw
+
+
+def read_macos(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The managed preferences plist (or ``$SECURE_SEND_MANAGED_PLIST``); None if absent."""
+    path = Path(env.get(MAC_POLICY_ENV) or MAC_POLICY_FILE)
+    try:
+        with path.open("rb") as f:
+            values = plistlib.load(f)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise PolicyError(f"IT policy {path} cannot be read: {err.strerror}") from None
+    except (plistlib.InvalidFileException, xml.parsers.expat.ExpatError, ValueError) as err:
+        raise PolicyError(f"IT policy {path} is not a valid property list: {err}") from None
+    if not isinstance(values, dict):
+        raise PolicyError(f"IT policy {path} must be a dictionary")
+    return from_vendor_values(values, str(path))
+
+
+def read_windows() -> dict[str, Any] | None:  # pragma: no cover - needs a Windows registry
+    """The values under ``HKLM\\Software\\Policies\\SecureSend``; None if the key is absent."""
+    if sys.platform != "win32":  # winreg exists only there (this also guides mypy)
+        return None
+    import winreg
+
+    source = "HKLM\\" + WINDOWS_POLICY_KEY
+    values: dict[str, Any] = {}
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, WINDOWS_POLICY_KEY) as key:
+            for i in range(winreg.QueryInfoKey(key)[1]):
+                name, value, _kind = winreg.EnumValue(key, i)
+                values[name] = value
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise PolicyError(f"IT policy {source} cannot be read: {err.strerror}") from None
+    return from_vendor_values(values, source)
+
+
+def load_policy(platform: str = sys.platform, env: Mapping[str, str] | None = None) -> ItPolicy:
+    """This machine's IT policy (an empty one if IT set none).
+
+    Raises:
+        PolicyError: a policy exists but is unreadable or invalid (fail closed).
+    """
+    env = os.environ if env is None else env
+    if platform == "win32":  # pragma: no cover - needs a Windows registry
+        raw, source = read_windows(), "HKLM\\" + WINDOWS_POLICY_KEY
+    elif platform == "darwin":
+        raw, source = read_macos(env), str(env.get(MAC_POLICY_ENV) or MAC_POLICY_FILE)
+    else:
+        raw, source = read_linux(env), str(env.get(POLICY_FILE_ENV) or LINUX_POLICY_FILE)
+    return ItPolicy() if raw is None else parse_policy(raw, source)
+
+
+# ---------------------------------------------------------------- applying
+
+
+def effective_settings(defaults: S, user: S | None, policy: ItPolicy) -> S:
+    """Built-in defaults < the user's settings (if any were stored) < IT policy."""
+    base = defaults if user is None else user
+    names = {f.name for f in dataclasses.fields(base)}
+    missing = sorted(set(policy.settings) - names)
+    if missing:  # a policy the app cannot apply must not be dropped silently
+        raise PolicyError(f"IT policy sets unknown setting(s) {', '.join(missing)}")
+    return dataclasses.replace(base, **policy.settings)
+
+
+def user_part(edited: S, stored: S, policy: ItPolicy) -> S:
+    """What to save after the user edited ``edited``: locked fields keep the user's own
+    ``stored`` value, so that lifting the policy later gives the user back their choice."""
+    return dataclasses.replace(edited, **{n: getattr(stored, n) for n in policy.locked})
+
+
+def tighten_expiry(server_max_days: int, policy: ItPolicy) -> int:
+    """The longest expiry to offer: the policy can shorten the server's, never lengthen it."""
+    if policy.max_expiry_days is None:
+        return server_max_days
+    return min(server_max_days, policy.max_expiry_days)
+
+
+def effective_org(it_config: OrgConfig | None, policy: ItPolicy) -> OrgConfig | None:
+    """The organisation config to enrol with: the policy's pins win over ``it_config``.
+
+    A policy pinning only the server URL (or only the root keys) overrides that part
+    of ``it_config``; with no ``it_config`` it cannot make a whole config, so None.
+    """
+    pinned = policy.org_config
+    if pinned is not None:
+        return pinned
+    if it_config is None:
+        return None
+    return OrgConfig(
+        server_url=policy.server_url or it_config.server_url,
+        anchor=policy.anchor or it_config.anchor,
+    )
+
+
+def check_enrolled(org: OrgConfig, policy: ItPolicy) -> None:
+    """Refuse a profile enrolled against something other than what the policy pins.
+
+    Raises:
+        PolicyError: the profile's server or root keys differ from the pins.
+    """
+    if policy.server_url is not None and org.server_url != policy.server_url:
+        raise PolicyError(
+            f"this profile uses {org.server_url}, but IT policy ({policy.source}) requires "
+            f"{policy.server_url}; ask your IT department to re-enrol this device"
+        )
+    if policy.anchor is not None and org.anchor != policy.anchor:
+        raise PolicyError(
+            f"this profile trusts other root keys than IT policy ({policy.source}) pins; "
+            "ask your IT department to re-enrol this device"
+        )
+
+
+__all__ = [
+    "ItPolicy",
+    "PolicyError",
+    "check_enrolled",
+    "effective_org",
+    "effective_settings",
+    "from_vendor_values",
+    "load_policy",
+    "parse_policy",
+    "tighten_expiry",
+    "user_part",
+]
