@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup translations demo age-walkthrough test lint bench screenshots clean
+.PHONY: setup translations demo age-walkthrough test lint bench screenshots clean package
 
 setup: $(STAMP) translations
 
@@ -52,6 +52,15 @@ bench: setup
 	$(BIN)/python benchmarks/bench_server.py
 	$(BIN)/python benchmarks/bench_send.py
 	$(BIN)/python benchmarks/bench_gui.py
+
+# The desktop bundle (PyInstaller, dist/secure-send/) and on Linux the .deb. PyInstaller
+# is installed here, not in the dev extra: CI and `make test` do not need it.
+package: setup
+	$(BIN)/pip install -q pyinstaller
+	$(MAKE) --no-print-directory translations
+	$(BIN)/pyinstaller --noconfirm --clean packaging/secure_send.spec
+	SECURE_SEND_TEST_KEYSTORE=1 dist/secure-send/secure-send self-test
+	./scripts/build_deb.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from secure_send.cli import selftest
 from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
@@ -71,6 +72,7 @@ def add_parsers(sub: Any) -> None:
         help="only the narrated walkthrough, even when a display is available",
     )
     p.set_defaults(func=cmd_demo)
+    selftest.add_parser(sub)
 
 
 def _common(p: argparse.ArgumentParser, func: Any) -> None:

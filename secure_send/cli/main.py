@@ -75,6 +75,8 @@ def _wants_app(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             commands |= set(action.choices)
+    # macOS may pass a process serial number (-psn_…) to an app opened from Finder
+    argv = [a for a in argv if not a.startswith("-psn_")]
     return not argv or (argv[0] not in commands and not argv[0].startswith("-"))
 
 
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _wants_app(argv, parser):
         from secure_send.gui.app import main as app_main  # Qt only when the app runs
 
-        return app_main(argv)
+        return app_main([a for a in argv if not a.startswith("-psn_")])
     args = parser.parse_args(argv)
     try:
         args.func(args)
