@@ -15,6 +15,8 @@ import subprocess
 import sys
 from typing import Any
 
+import keyring
+import keyring.backends.fail
 import pytest
 
 from secure_send.cli.main import main
@@ -57,8 +59,18 @@ def test_human_output_lists_every_check(monkeypatch: pytest.MonkeyPatch) -> None
     assert lines[-1] == "all checks passed"
 
 
+@pytest.fixture
+def no_os_keyring() -> Any:
+    """keyring's ``fail`` backend, as on a machine without an OS key store (set here,
+    not assumed: another test or the machine may have set a different one)."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)
+
+
 def test_without_os_keyring_only_the_keystore_check_fails(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, no_os_keyring: None
 ) -> None:
     monkeypatch.delenv(TEST_KEYSTORE_ENV, raising=False)
     code, out, err = run_in_process("--json")
@@ -77,6 +89,8 @@ def subprocess_env(test_keystore: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != TEST_KEYSTORE_ENV}
     if test_keystore:
         env[TEST_KEYSTORE_ENV] = "1"
+    else:  # as on a machine without an OS key store, whatever this one has
+        env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     return env
 
 
