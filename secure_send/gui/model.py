@@ -150,7 +150,9 @@ class AppModel(QObject):
             directory = self.directory or self.session.directory()
             return listing.inbox(self.session, directory, wait=wait, after=after)
 
-        return threads.run(work)
+        task = threads.run(work)
+        task.read_only = True
+        return task
 
     def refresh_inbox(self) -> None:
         """Reload the inbox now (e.g. after saving); the long-poll loop runs on."""

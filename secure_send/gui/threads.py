@@ -36,6 +36,8 @@ class Task(QObject):
         self.cancel = threading.Event()
         self._last: dict[str, float] = {}
         self.running = False
+        # only reads (an inbox long-poll): need not be waited for when the app quits
+        self.read_only = False
 
     def progress(self, label: str, done: int, total: int) -> None:
         """Report progress (any thread); throttled, but the last value always goes out."""
@@ -91,3 +93,18 @@ def start(task: Task) -> Task:
 def run(fn: Callable[[Task], Any], parent: QObject | None = None) -> Task:
     """A new task for ``fn`` (not started: connect signals, then :func:`start`)."""
     return Task(fn, parent)
+
+
+def finish_all(timeout: float = 10.0) -> bool:
+    """Cancel every running task and wait (running the event loop) until those that
+    write have ended, so none is cut off mid-write when the app quits. Returns False
+    if some were still running after ``timeout`` seconds."""
+    from PySide6.QtCore import QCoreApplication
+
+    for task in list(_alive):
+        task.cancel.set()
+    deadline = time.monotonic() + timeout
+    while any(not t.read_only for t in _alive) and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+    return all(t.read_only for t in _alive)
