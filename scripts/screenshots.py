@@ -166,7 +166,6 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
 
     saved = send([table, memo], [cast.recipient], "年末調整の資料です。")
     receiving.receive(
-        recipient.profile,
         recipient.api,
         recipient.directory(),
         recipient.me,

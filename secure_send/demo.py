@@ -244,7 +244,6 @@ def _receive(
     who: Session, drop_id: str, folder: Path, directory: Directory | None = None
 ) -> receiving.Received:
     return receiving.receive(
-        who.profile,
         who.api,
         directory or who.directory(),
         who.me,

@@ -227,7 +227,6 @@ def cmd_receive(args: argparse.Namespace) -> None:
     """Receive one drop."""
     session = _session()
     got = receiving.receive(
-        session.profile,
         session.api,
         session.directory(),
         session.me,

@@ -27,8 +27,6 @@ from secure_send.core.errors import SecureSendError
 TIMEOUT = (10, 120)  # connect, read (seconds)
 STREAM_BLOCK = 1024 * 1024
 
-Progress = Callable[[int, int], None]  # (bytes done, bytes total)
-
 
 class Reader(Protocol):
     """A body to stream: ``read`` may return fewer bytes than asked; ``b""`` means the

@@ -93,11 +93,6 @@ class Profile:
         return self.path / "outbox"
 
     @property
-    def downloads_dir(self) -> Path:
-        """Partial downloads."""
-        return self.path / "downloads"
-
-    @property
     def key_file(self) -> Path:
         """Device keys in plain form: only for the test key store, never for real use."""
         return self.path / "device-keys.json"

@@ -16,7 +16,6 @@ import contextlib
 import io
 import json
 import re
-import shutil
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -26,9 +25,9 @@ from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.directory_sync import Directory
-from secure_send.client.profile import Identity, Profile
-from secure_send.client.send import METADATA_BLOB, METADATA_TYPE
-from secure_send.client.transfer import StreamingDownload, fetch_blob
+from secure_send.client.profile import Identity
+from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
+from secure_send.client.transfer import StreamingDownload, fetch_small
 from secure_send.core.age.api import decrypt
 from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.atomic import AtomicOutput, OutputExistsError
@@ -40,7 +39,6 @@ from secure_send.core.errors import SecureSendError
 
 MAX_METADATA = 4 * 1024 * 1024
 _RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
-Progress = Callable[[str, int, int], None]
 
 
 class DangerousDrop(ClientError):
@@ -94,7 +92,6 @@ def verify_drop(directory: Directory, me: Identity, drop_id: str, signed: Any) -
 
 
 def receive(
-    profile: Profile,
     api: ServerApi,
     directory: Directory,
     me: Identity,
@@ -115,13 +112,11 @@ def receive(
         raise
     manifest = verify_drop(directory, me, drop_id, signed)
     identity = X25519Identity(bytes(keys.encryption))
-    work = profile.downloads_dir / drop_id
     fetch = _Fetcher(api, drop_id, identity, progress, cancel)
-    metadata = fetch.metadata(manifest, work / METADATA_BLOB)
+    metadata = fetch.metadata(manifest)
     saved = fetch.files(manifest, metadata, target)
     if manifest.sender != me.user:  # receipts are for recipients
         _send_receipt(api, me, keys, manifest)
-    shutil.rmtree(work, ignore_errors=True)
     return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
 
 
@@ -142,7 +137,7 @@ class _Fetcher:
 
         return report
 
-    def metadata(self, manifest: Manifest, partial: Path) -> dict[str, Any]:
+    def metadata(self, manifest: Manifest) -> dict[str, Any]:
         """The decrypted metadata blob (names, message), hash-checked first."""
         blob = next((b for b in manifest.blobs if b.id == METADATA_BLOB), None)
         if blob is None or blob.size > MAX_METADATA:
@@ -150,8 +145,8 @@ class _Fetcher:
                 "unverified_drop", "the drop's metadata blob is missing or too large"
             )
         path = _blob_path(self.drop_id, blob.id)
-        fetched = fetch_blob(
-            self.api, path, partial, blob.size, blob.sha256, self._moved(blob), self.cancel
+        fetched = fetch_small(
+            self.api, path, blob.size, blob.sha256, self._moved(blob), self.cancel
         )
         return _metadata(fetched, self.identity)
 
@@ -245,11 +240,10 @@ def _decrypt_checked(
         ) from None
 
 
-def _metadata(path: Path, identity: X25519Identity) -> dict[str, Any]:
+def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
     out = io.BytesIO()
     try:
-        with path.open("rb") as src:
-            decrypt(src, out, [identity])
+        decrypt(io.BytesIO(ciphertext), out, [identity])
         metadata = json.loads(out.getvalue())
     except (SecureSendError, ValueError) as err:
         raise DangerousDrop(

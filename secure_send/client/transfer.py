@@ -19,7 +19,6 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -94,78 +93,6 @@ def send_blob(
     raise ConnectionLost
 
 
-def fetch_blob(
-    api: ServerApi,
-    path: str,
-    partial: Path,
-    size: int,
-    sha256: bytes,
-    progress: Progress,
-    cancel: threading.Event | None = None,
-) -> Path:
-    """Download into ``partial`` (resuming what an earlier run left) and check the hash,
-    which is computed as the bytes arrive (the file is not read again)."""
-    partial.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    got = _Partial(partial)
-    if got.have > size:
-        partial.unlink()
-        got = _Partial(partial)
-    for attempt in range(RETRIES + 1):
-        if got.have == size:
-            break
-        try:
-            got.fetch(api, path, progress, cancel)
-        except ConnectionLost:
-            if attempt == RETRIES:
-                raise
-            time.sleep(min(8.0, 0.5 * 2**attempt))
-    if got.have != size or not hmac.compare_digest(got.digest.digest(), sha256):
-        partial.unlink(missing_ok=True)
-        raise ClientError(
-            "blob_tampered",
-            "a downloaded file does not match the sender's signed manifest; nothing was saved",
-        )
-    return partial
-
-
-class _Partial:
-    """A partial download: its length and the running SHA-256 of its bytes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.digest = hashlib.sha256()
-        self.have = 0
-        if path.exists():  # left by an earlier run: hash it once
-            with path.open("rb") as src:
-                while block := src.read(1 << 20):
-                    self.digest.update(block)
-                    self.have += len(block)
-
-    def fetch(
-        self, api: ServerApi, path: str, progress: Progress, cancel: threading.Event | None
-    ) -> None:
-        """Append from ``have`` on (``Range``); a cut raises :class:`ConnectionLost` with
-        ``have`` counting what was written."""
-        headers = {"Range": f"bytes={self.have}-"} if self.have else {}
-        response = api.request("GET", path, headers=headers, stream=True)
-        try:
-            if self.have and response.status_code != 206:
-                raise ServerError(response.status_code, "bad_range", "the server ignored Range")
-            progress(self.have)
-            with self.path.open("ab") as out:
-                for block in response.iter_content(1 << 20):
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled
-                    out.write(block)
-                    self.digest.update(block)
-                    self.have += len(block)
-                    progress(self.have)
-        except requests.RequestException:  # cut mid-body: the next attempt sends a Range
-            raise ConnectionLost from None
-        finally:
-            response.close()
-
-
 class StreamingDownload:
     """A blob's body, for a consumer that reads it (``readinto``/``read``) as it
     arrives: the receiver decrypts while downloading, so no ciphertext copy is
@@ -238,3 +165,24 @@ class StreamingDownload:
         if self._response is not None:
             self._response.close()
             self._response = None
+
+
+def fetch_small(
+    api: ServerApi,
+    path: str,
+    size: int,
+    sha256: bytes,
+    progress: Progress,
+    cancel: threading.Event | None = None,
+) -> bytes:
+    """A small blob (the encrypted metadata) in memory, through :class:`StreamingDownload`
+    (the same resume and hash check); a body longer than ``size`` is refused too."""
+    download = StreamingDownload(api, path, progress, cancel)
+    data = bytearray()
+    try:
+        while len(data) <= size and (chunk := download.read(size + 1 - len(data))):
+            data += chunk
+        download.check(size, sha256)
+    finally:
+        download.close()
+    return bytes(data)

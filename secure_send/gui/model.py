@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -266,7 +265,6 @@ class AppModel(QObject):
         def work(task: threads.Task) -> receiving.Received:
             directory = self.directory or self.session.directory()
             return receiving.receive(
-                self.session.profile,
                 self.session.api,
                 directory,
                 self.session.me,
@@ -291,18 +289,6 @@ class AppModel(QObject):
         task = threads.run(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
-
-    def pending_sends(self) -> list[sending.PendingSend]:
-        """Sends an earlier run left unfinished."""
-        return sending.pending_sends(self.session.profile)
-
-
-def lookalikes(index: SearchIndex | None, entry_ids: Sequence[str]) -> dict[str, list[Entry]]:
-    """For each chosen id, the other entries whose names look the same."""
-    if index is None:
-        return {}
-    flagged = index.lookalike_ids
-    return {i: index.lookalikes(i) for i in entry_ids if i in flagged}
 
 
 def time_left(expires: str, now: dt.datetime | None = None) -> dt.timedelta:

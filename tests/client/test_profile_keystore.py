@@ -106,7 +106,6 @@ def test_home_env_selects_the_folder(tmp_path: Path) -> None:
     assert profile.checkpoint_file.name == "checkpoint.json"
     assert profile.resume_dir.name == "resume"
     assert profile.outbox_dir.name == "outbox"
-    assert profile.downloads_dir.name == "downloads"
     assert profile.key_file.name == "device-keys.json"
 
 
