@@ -114,24 +114,6 @@ def _not_found(directory: Directory, wanted: str, departed: bool) -> str:
     return f"{wanted} {why}{hint}"
 
 
-class _HashingFile:
-    """A file that hashes what is written to it."""
-
-    def __init__(self, path: Path) -> None:
-        self._file = path.open("wb")
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self._file.write(data)
-
-    def close(self) -> None:
-        self._file.flush()
-        self._file.close()
-
-
 @dataclass
 class PendingSend:
     """A send's resume file: everything needed to finish it in another run."""
@@ -247,12 +229,12 @@ def _measure(
 def _write_metadata(
     path: Path, metadata: dict[str, Any], recipients: list[X25519Recipient]
 ) -> Blob:
-    out = _HashingFile(path)
-    try:
-        encrypt(io.BytesIO(json.dumps(metadata, ensure_ascii=False).encode()), out, recipients)
-    finally:
-        out.close()
-    return Blob(METADATA_BLOB, "metadata", out.sha256.digest(), out.size)
+    # small (names, sizes, a message): encrypted in memory, then kept for the upload
+    out = io.BytesIO()
+    encrypt(io.BytesIO(json.dumps(metadata, ensure_ascii=False).encode()), out, recipients)
+    ciphertext = out.getvalue()
+    path.write_bytes(ciphertext)
+    return Blob(METADATA_BLOB, "metadata", hashlib.sha256(ciphertext).digest(), len(ciphertext))
 
 
 def finish(
