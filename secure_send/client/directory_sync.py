@@ -86,7 +86,7 @@ def _refuse_older(fetched: bytes, checkpoint: Checkpoint) -> None:
     # Say "older" plainly (an honest server would also refuse the consistency proof,
     # with a less telling message); verify_directory checks everything else.
     try:
-        size = Bundle.from_bytes(fetched).header.log_size
+        size = Bundle.peek_header(fetched).log_size
     except DirectoryError:
         return  # malformed: verify_directory names the problem
     if size < checkpoint.log_size:

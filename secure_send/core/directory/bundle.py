@@ -40,6 +40,16 @@ class Bundle:
         lines = [json.dumps(head, ensure_ascii=False, separators=(",", ":")), *self.entries]
         return ("\n".join(lines) + "\n").encode("utf-8")
 
+    @staticmethod
+    def peek_header(data: bytes) -> SnapshotHeader:
+        """The snapshot header from the head line alone, *unverified* (e.g. to see an
+        older log size before paying for a full parse); raises
+        :class:`MalformedDirectoryError`."""
+        try:
+            return SnapshotHeader.from_json(json.loads(data[: data.index(b"\n")])["header"])
+        except (ValueError, KeyError, TypeError):
+            raise MalformedDirectoryError("not a directory bundle") from None
+
     @classmethod
     def from_bytes(cls, data: bytes, fmt: str = BUNDLE_FORMAT) -> Bundle:
         """Parse a document of format ``fmt``; raises :class:`MalformedDirectoryError`."""
