@@ -168,7 +168,13 @@ def cmd_send(args: argparse.Namespace) -> None:
     """Send files."""
     session = _session()
     for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
-        sending.finish(session.profile, session.api, pending, session.keys)
+        try:
+            sending.finish(session.profile, session.api, pending, session.keys)
+        except ClientError as err:
+            if err.code == "connection_lost":
+                raise  # this send would fail the same way
+            # an old send's problem must not block this one (it is forgotten if hopeless)
+            print(f"secure-send: an earlier send was not finished: {err}", file=sys.stderr)
     policy = session.policy()
     expires = (
         parse_duration(args.expires)

@@ -245,7 +245,38 @@ def finish(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> str:
-    """Create the drop (once), upload what the server lacks, commit; clean up."""
+    """Create the drop (once), upload what the server lacks, commit; clean up.
+
+    A send that can never finish (a file changed since it was prepared, the drop
+    recalled or expired meanwhile) is forgotten before the error is raised, so it
+    does not stand in the way of every later run."""
+    try:
+        _finish(profile, api, pending, keys, progress, cancel)
+    except ClientError as err:
+        if err.code in HOPELESS:
+            forget(profile, pending)
+        raise
+    forget(profile, pending)
+    return pending.drop_id
+
+
+HOPELESS = frozenset({"file_changed", "recalled", "expired"})
+
+
+def forget(profile: Profile, pending: PendingSend) -> None:
+    """Remove a send's resume file and outbox folder."""
+    (profile.resume_dir / f"{pending.drop_id}.json").unlink(missing_ok=True)
+    shutil.rmtree(profile.outbox_dir / pending.drop_id, ignore_errors=True)
+
+
+def _finish(
+    profile: Profile,
+    api: ServerApi,
+    pending: PendingSend,
+    keys: DeviceKeys,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> None:
     resume_file = profile.resume_dir / f"{pending.drop_id}.json"
     signed = SignedManifest.from_json(pending.manifest)
     if not pending.created:
@@ -260,9 +291,6 @@ def finish(
         source = _source(pending.blobs[blob.id], keys)
         _upload_one(profile, api, pending, blob, source, resume_file, progress, cancel)
     api.json("POST", f"/v1/drops/{pending.drop_id}/commit")  # idempotent
-    resume_file.unlink(missing_ok=True)
-    shutil.rmtree(profile.outbox_dir / pending.drop_id, ignore_errors=True)
-    return pending.drop_id
 
 
 def _upload_one(

@@ -184,3 +184,38 @@ def test_a_failed_prepare_leaves_nothing_behind(enrol: Enrol, tmp_path: Path) ->
     assert list(profile.outbox_dir.iterdir()) == []
     assert not profile.resume_dir.exists() or list(profile.resume_dir.iterdir()) == []
     session.close()
+
+
+def test_a_hopeless_earlier_send_does_not_block_new_ones(enrol: Enrol, tmp_path: Path) -> None:
+    """An unfinished send whose file changed since it was prepared can never finish:
+    the next `send` says so once, forgets it, and sends the new files."""
+    import datetime as dt
+
+    from secure_send.client import send as sending
+    from secure_send.client.keystore import FileKeyStore
+    from secure_send.client.profile import Profile
+    from secure_send.client.session import Session
+
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    profile = Profile(hanako.home)
+    session = Session.open(profile, FileKeyStore(profile))
+    (old, new) = _files(tmp_path / "out", {"old.txt": 100, "new.txt": 100})
+    sending.prepare(  # as if the process was killed right after preparing
+        profile,
+        session.directory(),
+        session.me,
+        session.keys,
+        sending.collect([old]),
+        [TARO],
+        expires=dt.timedelta(days=1),
+    )
+    session.close()
+    old.write_bytes(b"edited after it was prepared")
+    code, sent, err = hanako.run("send", str(new), "--to", TARO)
+    assert code == 0, err
+    assert "earlier send was not finished" in err
+    assert "changed" in err
+    assert list(profile.resume_dir.iterdir()) == []
+    assert list(profile.outbox_dir.iterdir()) == []
+    assert [d["drop_id"] for d in taro.ok("inbox")["drops"]] == [sent["drop_id"]]
+    assert hanako.ok("send", str(new), "--to", TARO)["drop_id"]  # and no warning any more
