@@ -26,7 +26,6 @@ import time
 
 import nacl.signing
 
-from secure_send.admin.demo_org import scale_rows
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.enrol import DeviceKeys
@@ -35,6 +34,7 @@ from secure_send.core.directory.refresh import Delta, apply_delta
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import format_time, utc_now
+from secure_send.org.demo_org import scale_rows
 
 NOW = utc_now()
 

@@ -48,9 +48,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.benchkit import free_port  # noqa: E402
-from secure_send.admin import ops  # noqa: E402
-from secure_send.admin.demo_org import scale_rows  # noqa: E402
-from secure_send.admin.home import OrgHome  # noqa: E402
+from secure_send.org import ops  # noqa: E402
+from secure_send.org.demo_org import scale_rows  # noqa: E402
+from secure_send.org.home import OrgHome  # noqa: E402
 
 BIN = Path(sys.executable).parent
 QUERIES = ["suzuki", "すずき", "鈴木", "人事", "tanaka.k", "やまもと"]

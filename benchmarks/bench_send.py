@@ -67,9 +67,9 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import benchkit  # noqa: E402
 from benchmarks.benchkit import free_port, parse_size, start_nginx, wait_port  # noqa: E402
-from secure_send.admin import ops  # noqa: E402
-from secure_send.admin.home import OrgHome  # noqa: E402
-from secure_send.admin.importing import ImportRow  # noqa: E402
+from secure_send.org import ops  # noqa: E402
+from secure_send.org.home import OrgHome  # noqa: E402
+from secure_send.org.importing import ImportRow  # noqa: E402
 from tests.directory_kit import (  # noqa: E402
     HANAKO,
     JIRO,

@@ -58,15 +58,18 @@ def _run() -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from secure_send.admin import ops
-    from secure_send.admin.demo_org import demo_rows
-    from secure_send.admin.home import OrgHome
+    from secure_send.admin.server_home import write_server_home
+    from secure_send.client.enrolment import enrol
     from secure_send.client.keystore import FileKeyStore
     from secure_send.client.profile import OrgConfig, Profile
-    from secure_send.client.session import Session, enrol
+    from secure_send.client.session import Session
     from secure_send.demo import pick_people
     from secure_send.gui import language
-    from secure_send.server.config import ServerConfig
+    from secure_send.org import ops
+    from secure_send.org.demo_org import demo_rows
+    from secure_send.org.home import OrgHome
+    from secure_send.org.signer import embedded_signer
+    from secure_send.server.config import load_config
     from secure_send.server.embedded import embedded_server
 
     app = QApplication(["secure-send"])
@@ -78,14 +81,18 @@ def _run() -> int:
         ops.init(home, "デモ省", roots=3, threshold=2)
         ops.import_rows(home, demo_rows(), "demo-it")
         cast = pick_people(home)
-        with embedded_server(ServerConfig(home=home.path, port=0)) as server:
+        write_server_home(home, work / "server")
+        with embedded_server(load_config(work / "server", port=0)) as server:
             org = OrgConfig.from_json(ops.client_config(home, server.url))
             sessions = {}
-            for user in (cast.sender, cast.recipient):
-                profile = Profile(work / "profiles" / user)
-                store = FileKeyStore(profile)
-                enrol(profile, org, user, ops.issue_code(home, user), device_id="pc", store=store)
-                sessions[user] = Session.open(profile, store)
+            # the signer thread runs only while people enrol, before any widget exists
+            with embedded_signer(home, server.url):
+                for user in (cast.sender, cast.recipient):
+                    profile = Profile(work / "profiles" / user)
+                    store = FileKeyStore(profile)
+                    code = ops.issue_code(home, user)
+                    enrol(profile, org, user, code, device_id="pc", store=store)
+                    sessions[user] = Session.open(profile, store)
             sender, recipient = sessions[cast.sender], sessions[cast.recipient]
             samples = _history(work, home, server.state.config.state_dir, cast, sender, recipient)
             for lang in ("ja", "en"):
@@ -186,7 +193,6 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
 
 
 def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type: ignore[no-untyped-def]
-    from secure_send.admin import ops
     from secure_send.client.directory_sync import DirectoryUnverified
     from secure_send.client.keystore import FileKeyStore
     from secure_send.client.profile import Profile
@@ -197,6 +203,7 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     from secure_send.gui.dialogs.settings_dialog import SettingsDialog
     from secure_send.gui.main_window import MainWindow
     from secure_send.gui.model import AppModel
+    from secure_send.org import ops
 
     entries = home.entries()
     # ---- the sender's window

@@ -23,20 +23,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from secure_send.admin import ops
-from secure_send.admin.demo_org import demo_rows
-from secure_send.admin.home import OrgHome
+from secure_send.admin.server_home import write_server_home
 from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.api import ClientError
 from secure_send.client.directory_sync import Directory
+from secure_send.client.enrolment import enrol
 from secure_send.client.keystore import TEST_KEYSTORE_WARNING, FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
-from secure_send.client.session import Session, enrol
+from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.directory.search import SearchIndex
-from secure_send.server.config import ServerConfig
+from secure_send.org import ops
+from secure_send.org.demo_org import demo_rows
+from secure_send.org.home import OrgHome
+from secure_send.org.signer import embedded_signer
+from secure_send.server.config import load_config
 from secure_send.server.embedded import embedded_server
 
 IT = "demo-it"
@@ -108,8 +111,18 @@ def run(
         ops.import_rows(home, demo_rows(), IT)
         cast = pick_people(home)
         entries = home.entries()
-        with embedded_server(ServerConfig(home=home.path, port=0)) as server:
-            say(f"   drop server: {server.url} (127.0.0.1 only)")
+        step(
+            say,
+            "ドロップサーバー用のフォルダを作ります（公開情報のみ：秘密鍵は置きません）",
+            "IT makes the drop server's folder: public documents only, no private key",
+        )
+        server_home = work / "server"
+        write_server_home(home, server_home)
+        with (
+            embedded_server(load_config(server_home, port=0)) as server,
+            embedded_signer(home, server.url),
+        ):
+            say(f"   drop server: {server.url} (127.0.0.1 only); directory signer: IT's side")
             org = OrgConfig.from_json(ops.client_config(home, server.url))
             sessions = {}
             for user in (cast.sender, cast.recipient):

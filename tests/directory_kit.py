@@ -22,9 +22,6 @@ from typing import Any
 
 import nacl.signing
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
-from secure_send.admin.importing import ImportRow
 from secure_send.core.directory import canonical, merkle
 from secure_send.core.directory.bundle import Bundle, Checkpoint
 from secure_send.core.directory.enrol import DeviceKeys, EnrolmentRequest, make_request
@@ -32,6 +29,9 @@ from secure_send.core.directory.model import Device, Entry, Kind
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import format_time, parse_time, utc_now
+from secure_send.org import ops
+from secure_send.org.home import OrgHome
+from secure_send.org.importing import ImportRow
 
 ORG = "テスト省"
 DOMAIN = "example.go.jp"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from secure_send.admin.home import OrgHome
 from secure_send.core.directory.bundle import TrustAnchor
+from secure_send.org.home import OrgHome
 from tests.directory_kit import ORG, request_for
 
 CLI = [sys.executable, "-m", "secure_send.admin.cli"]
@@ -140,6 +140,10 @@ def test_enrol_code_then_request_then_lifecycle(home: Path, tmp_path: Path) -> N
     request_file = tmp_path / "request.json"
     request_file.write_text(json.dumps(request.to_json()), encoding="utf-8")
     assert ok(home, "enrol-request", request_file) == "hanako.sato / laptop: enrolled\n"
+    # the same request again (a retried batch) is answered, not enrolled twice
+    assert ok(home, "enrol-request", request_file) == "hanako.sato / laptop: enrolled\n"
+    _, other = request_for("hanako.sato", "tablet", code, "会計課の端末")  # the code is spent
+    request_file.write_text(json.dumps(other.to_json()), encoding="utf-8")
     assert "the one-time code is wrong, used or expired" in fails(
         home, "enrol-request", request_file
     )
@@ -201,7 +205,7 @@ def test_client_config_has_the_anchor_and_no_private_keys(home: Path) -> None:
         for p in (home / folder).iterdir()
         if p.suffix != ".txt"
     ]
-    assert len(secrets) == 4
+    assert len(secrets) == 5  # 3 root keys, the signing key, the signer identity
     published = (home / "published" / "directory.json").read_text(encoding="utf-8")
     for secret in secrets:
         assert secret not in out

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
 from secure_send.core.audit import (
     FIELDS,
     AuditAction,
@@ -31,8 +29,8 @@ from secure_send.core.audit import (
 
 DROP = "dRoP_0123456789abcdef"
 START = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-CLI = [sys.executable, "-m", "secure_send.admin.cli"]
-PREFIX = "secure-send-admin: error: "
+CLI = [sys.executable, "-m", "secure_send.server.cli"]
+PREFIX = "secure-send-server: error: "
 
 
 def _fill(log: AuditLog, count: int = 6) -> list[AuditRecord]:
@@ -311,7 +309,7 @@ def test_export_json_with_since_and_until(log: AuditLog) -> None:
     assert json.loads(out.getvalue()) == []
 
 
-# ------------------------------------------------------------------ admin CLI
+# ------------------------------------------------------------------ secure-send-server audit
 
 
 def _cli(home: Path, *args: str | Path) -> subprocess.CompletedProcess[bytes]:
@@ -345,8 +343,7 @@ def _fails(home: Path, *args: str | Path) -> str:
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("org") / "home"
-    ops.init(OrgHome(path), "テスト省", roots=1, threshold=1)
+    path = tmp_path_factory.mktemp("server") / "home"  # the drop server's own folder
     _fill(AuditLog(audit_log_path(path)))
     return path
 
@@ -376,7 +373,7 @@ def test_cli_audit_export(org: Path, tmp_path: Path) -> None:
 
 def test_cli_audit_verify_fails_on_a_tampered_log(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    ops.init(OrgHome(home), "テスト省", roots=1, threshold=1)
+    home.mkdir()
     assert "no audit log" in _fails(home, "audit", "verify")
     log = AuditLog(audit_log_path(home))
     _fill(log)

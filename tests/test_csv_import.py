@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
-from secure_send.admin.importing import (
+from secure_send.core.directory.bundle import Bundle
+from secure_send.core.directory.model import Kind
+from secure_send.core.errors import SecureSendError
+from secure_send.org import ops
+from secure_send.org.home import OrgHome
+from secure_send.org.importing import (
     CSV_COLUMNS,
     ImportRow,
     ImportRowsError,
@@ -20,9 +23,6 @@ from secure_send.admin.importing import (
     read_csv,
     validate_rows,
 )
-from secure_send.core.directory.bundle import Bundle
-from secure_send.core.directory.model import Kind
-from secure_send.core.errors import SecureSendError
 from tests.directory_kit import OPERATOR, bundle_bytes, new_org, verify
 
 HEADER = list(CSV_COLUMNS)

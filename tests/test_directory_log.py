@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
-from secure_send.admin.importing import ImportRow
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.log import Action, Event, LogError, replay
 from secure_send.core.directory.model import Entry, Kind, Status
 from secure_send.core.encoding import b64u, parse_time
+from secure_send.org import ops
+from secure_send.org.home import OrgHome
+from secure_send.org.importing import ImportRow
 from tests.directory_kit import (
     HANAKO,
     JIRO,

@@ -17,8 +17,6 @@ import nacl.public
 import nacl.signing
 import pytest
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
 from secure_send.core.directory.bundle import Bundle, Checkpoint
 from secure_send.core.directory.errors import (
     DeviceKeyError,
@@ -35,6 +33,8 @@ from secure_send.core.directory.errors import (
 from secure_send.core.directory.log import Action
 from secure_send.core.directory.trust import body_hash
 from secure_send.core.encoding import b64u, parse_time
+from secure_send.org import ops
+from secure_send.org.home import OrgHome
 from tests.directory_kit import (
     HANAKO,
     JIRO,

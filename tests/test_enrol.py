@@ -11,8 +11,6 @@ from pathlib import Path
 import nacl.signing
 import pytest
 
-from secure_send.admin import ops
-from secure_send.admin.home import HomeError, OrgHome
 from secure_send.core.directory import canonical
 from secure_send.core.directory.enrol import (
     REQUEST_TYPE,
@@ -24,6 +22,8 @@ from secure_send.core.directory.enrol import (
 from secure_send.core.directory.log import Action
 from secure_send.core.encoding import b64u, utc_now
 from secure_send.core.errors import SecureSendError
+from secure_send.org import ops
+from secure_send.org.home import HomeError, OrgHome
 from tests.directory_kit import (
     HANAKO,
     JIRO,
@@ -221,9 +221,7 @@ def test_enrolment_survives_the_clock_ticking_during_the_append(
     """
     code = ops.issue_code(home, HANAKO)
     _, request = request_for(HANAKO, "laptop", code)
-    monkeypatch.setattr(
-        "secure_send.admin.home.utc_now", lambda: utc_now() + dt.timedelta(seconds=1)
-    )
+    monkeypatch.setattr("secure_send.org.home.utc_now", lambda: utc_now() + dt.timedelta(seconds=1))
     assert ops.accept_enrolment(home, request, OPERATOR) is True
     assert device_of(home.entries()[HANAKO], "laptop").enrolled == home.events()[-1].time
 
@@ -245,12 +243,12 @@ def test_pending_requests_only_for_active_people_and_limited(tmp_path: Path) -> 
     """Requests without a code are anonymous: they must not fill the queue or the disk."""
     home = new_org(tmp_path / "org", devices=False)
     _, stranger = request_for("nobody.here", "pc", None)
-    with pytest.raises(EnrolmentError, match="active people"):
+    with pytest.raises(HomeError, match="active people"):
         ops.accept_enrolment(home, stranger, OPERATOR)
     for i in range(ops.MAX_PENDING_PER_USER):
         _, request = request_for(HANAKO, f"pc{i}", None)
         assert ops.accept_enrolment(home, request, OPERATOR) is False
     _, one_more = request_for(HANAKO, "pc9", None)
-    with pytest.raises(EnrolmentError, match="too many"):
+    with pytest.raises(HomeError, match="too many"):
         ops.accept_enrolment(home, one_more, OPERATOR)
     assert len(ops.pending(home)) == ops.MAX_PENDING_PER_USER

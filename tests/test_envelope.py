@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from secure_send.admin import ops
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.log import Action
 from secure_send.core.directory.model import Entry
@@ -25,6 +24,7 @@ from secure_send.core.envelope.manifest import (
     new_drop_id,
 )
 from secure_send.core.envelope.receipt import Receipt
+from secure_send.org import ops
 from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO, enrol_device, new_org
 
 NOW = utc_now()

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
 
-from secure_send.admin import audit_commands, ops, views
-from secure_send.admin.home import OrgHome
+from secure_send.admin import views
+from secure_send.admin.server_home import write_server_home
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import Action
 from secure_send.core.errors import SecureSendError
+from secure_send.org import ops
+from secure_send.org.home import HomeError, OrgHome
+from secure_send.org.signer import DirectorySigner
 
 PROG = "secure-send-admin"
 HOME_ENV = "SECURE_SEND_ADMIN_HOME"
@@ -48,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_setup(sub)
     _add_people(sub)
-    _add_audit(sub)
+    _add_server(sub)
     return p
 
 
@@ -113,16 +119,16 @@ def _add_people(sub: _Sub[argparse.ArgumentParser]) -> None:
     s.add_argument("members", nargs="+")
 
 
-def _add_audit(sub: _Sub[argparse.ArgumentParser]) -> None:
-    audit = sub.add_parser("audit", help="the drop server's audit log (verify, export)")
-    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    s = asub.add_parser("verify", help="check the hash chain of the audit log")
-    s.add_argument("--expect-head", metavar="SEQ:HASH", help="a head recorded earlier")
-    s = asub.add_parser("export", help="export records for a breach report")
-    s.add_argument("--format", choices=("csv", "json"), required=True)
-    s.add_argument("--since", metavar="TIME", help="from TIME (2026-11-27 or …T09:00:00Z)")
-    s.add_argument("--until", metavar="TIME", help="before TIME (exclusive)")
-    s.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
+def _add_server(sub: _Sub[argparse.ArgumentParser]) -> None:
+    """The drop server's folder and the directory signer."""
+    s = sub.add_parser("server-home", help="write the drop server's folder (public material)")
+    s.add_argument("--to", type=Path, required=True, metavar="DIR")
+    s = sub.add_parser("signer", help="run the directory signer against the drop server")
+    s.add_argument("--server", metavar="URL", help="default: the organisation's server URL")
+    s.add_argument("--once", action="store_true", help="process what is queued, then exit")
+    s.add_argument("--poll", type=float, default=5.0, metavar="S", help="long-poll length")
+    s = sub.add_parser("sync", help="one signer round (for cron): same as signer --once")
+    s.add_argument("--server", metavar="URL", help="default: the organisation's server URL")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,9 +174,29 @@ def run(args: argparse.Namespace) -> int:
         out.show(home, args.id)
     elif cmd == "verify":
         out.verified(views.verify_home(home))
-    elif cmd == "audit":
-        audit_commands.run(home, args, out)
+    elif cmd == "server-home":
+        out.server_home(write_server_home(home, args.to))
+    elif cmd in ("signer", "sync"):
+        _signer(home, args, out)
     return 0
+
+
+def _signer(home: OrgHome, args: argparse.Namespace, out: views.Output) -> None:
+    url = args.server or home.settings().server_url
+    if not url:
+        raise HomeError("give --server URL (the organisation has no server URL)")
+    signer = DirectorySigner(home, url)
+    try:
+        if args.command == "sync" or args.once:
+            out.signer_round(signer.run_once())
+            return
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        signer.run_forever(stop, args.poll)
+    finally:
+        signer.close()
 
 
 def _change(args: argparse.Namespace) -> tuple[Action, dict[str, object]]:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secure_send.admin.home import HomeError, OrgHome
-from secure_send.admin.importing import ImportRow, read_csv
-from secure_send.core.audit import VerifyReport
 from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import replay
@@ -19,13 +16,16 @@ from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.trust import RootDocument
 from secure_send.core.directory.verify import verify_directory
 from secure_send.core.encoding import b64u, utc_now
+from secure_send.org.home import HomeError, OrgHome
+from secure_send.org.importing import ImportRow, read_csv
+from secure_send.org.signer import Round as SignerRound
 
 
 def import_source(args: argparse.Namespace) -> list[ImportRow]:
     """Rows from ``--csv`` or ``--ldap``."""
     if args.csv is not None:
         return read_csv(args.csv)
-    from secure_send.admin import ldap_import
+    from secure_send.org import ldap_import
 
     if not args.base:
         raise HomeError("--ldap needs --base DN")
@@ -52,7 +52,7 @@ def import_source(args: argparse.Namespace) -> list[ImportRow]:
 
 def generate(path: Path, demo: bool, scale: int | None) -> int:
     """Write a demo or scale organisation as import CSV; returns the row count."""
-    from secure_send.admin import demo_org
+    from secure_send.org import demo_org
 
     rows = demo_org.demo_rows() if demo else demo_org.scale_rows(scale or 0)
     demo_org.write_csv(path, rows)
@@ -183,20 +183,23 @@ class Output:
             f"entries, log {report['log_size']} events, expires {report['expires']}",
         )
 
-    def audit_verified(self, report: VerifyReport) -> None:
-        """After ``audit verify``."""
-        head = f"{report.head_seq}:{report.head_hash}"
-        text = (
-            f"OK: {report.records} audit records, {report.first_time} to {report.last_time}\n"
-            f"  head {head} (record it elsewhere; later: --expect-head {head})"
-            if report.records
-            else "OK: the audit log is empty"
+    def server_home(self, done: dict[str, str]) -> None:
+        """After ``server-home``."""
+        self._emit(
+            done,
+            f"Server folder {done['folder']}: directory {done['directory']}; "
+            f"server.toml {done['server_toml']}\n"
+            f"  signer key {done['signer_public_key']}\n"
+            f"  run: secure-send-server --home {done['folder']}",
         )
-        self._emit({**asdict(report), "head": head}, text)
 
-    def exported(self, count: int, path: Path) -> None:
-        """After ``audit export -o FILE``."""
-        self._emit({"records": count, "file": str(path)}, f"Exported {count} records to {path}")
+    def signer_round(self, report: SignerRound) -> None:
+        """After ``sync`` / ``signer --once``."""
+        self._emit(
+            report.to_json(),
+            f"{report.requests} request(s): {report.enrolled} enrolled, {report.pending} "
+            f"pending, {report.refused} refused; server at epoch {report.pushed_epoch}",
+        )
 
     def show(self, home: OrgHome, entry_id: str | None) -> None:
         """One entry in full, or a summary of the organisation."""

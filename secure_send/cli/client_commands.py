@@ -21,20 +21,28 @@ from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.api import ClientError
+from secure_send.client.enrolment import enrol, open_ticket, resume
 from secure_send.client.profile import OrgConfig, Profile
-from secure_send.client.session import Session, enrol
+from secure_send.client.session import Session
 from secure_send.core.directory.search import SearchIndex
 
 
 def add_parsers(sub: Any) -> None:
     """Register the client commands."""
-    p = sub.add_parser("enrol", help="enrol this device with the organisation")
-    p.add_argument("--org-config", type=Path, required=True, metavar="FILE")
-    p.add_argument("--user", required=True, metavar="ID")
+    p = sub.add_parser(
+        "enrol",
+        help="enrol this device with the organisation (again without arguments: "
+        "go on waiting for IT)",
+    )
+    p.add_argument("--org-config", type=Path, metavar="FILE")
+    p.add_argument("--user", metavar="ID")
     p.add_argument("--code", help="one-time code (default: read from stdin)")
     p.add_argument("--no-code", action="store_true", help="ask IT to approve instead")
     p.add_argument("--server", metavar="URL", help="override the server URL of the config")
     p.add_argument("--device", metavar="ID", help="device id (default: from the host name)")
+    p.add_argument(
+        "--wait", type=float, default=120, metavar="S", help="wait up to S seconds for IT"
+    )
     _common(p, cmd_enrol)
 
     d = sub.add_parser("directory", help="the verified directory")
@@ -89,7 +97,41 @@ def _session() -> Session:
 
 
 def cmd_enrol(args: argparse.Namespace) -> None:
-    """Enrol this device."""
+    """Enrol this device, or go on waiting for an enrolment an earlier run queued."""
+    profile = Profile.locate()
+
+    def waiting() -> None:
+        print(
+            "secure-send: waiting for IT (the directory signer has not answered yet)…",
+            file=sys.stderr,
+        )
+
+    if open_ticket(profile) is not None and args.org_config is None:
+        me, status = resume(profile, wait=args.wait, on_waiting=waiting)
+    else:
+        if args.org_config is None or args.user is None:
+            raise ClientError("usage", "give --org-config FILE and --user ID (from IT)")
+        org = _org_config(args)
+        code = None
+        if not args.no_code:
+            code = args.code or sys.stdin.readline().strip()
+            if not code:
+                raise ClientError("no_code", "give the one-time code from IT (on stdin or --code)")
+        me, status = enrol(
+            profile, org, args.user, code, device_id=args.device, wait=args.wait, on_waiting=waiting
+        )
+    text = {
+        "enrolled": "enrolled",
+        "pending": "waiting for IT approval",
+    }.get(status, "waiting for IT: run `secure-send enrol` again later to finish")
+    _emit(
+        args,
+        {"user": me.user, "device": me.device, "status": status},
+        f"{me.user}/{me.device}: {text}",
+    )
+
+
+def _org_config(args: argparse.Namespace) -> OrgConfig:
     try:
         org = OrgConfig.from_json(json.loads(args.org_config.read_text(encoding="utf-8")))
     except ValueError as err:
@@ -98,18 +140,7 @@ def cmd_enrol(args: argparse.Namespace) -> None:
         ) from None
     if args.server:
         org = OrgConfig.from_json({**org.to_json(), "server_url": args.server})
-    code = None
-    if not args.no_code:
-        code = args.code or sys.stdin.readline().strip()
-        if not code:
-            raise ClientError("no_code", "give the one-time code from IT (on stdin or --code)")
-    me, status = enrol(Profile.locate(), org, args.user, code, device_id=args.device)
-    _emit(
-        args,
-        {"user": me.user, "device": me.device, "status": status},
-        f"{me.user}/{me.device}: "
-        + ("enrolled" if status == "enrolled" else "waiting for IT approval"),
-    )
+    return org
 
 
 def cmd_search(args: argparse.Namespace) -> None:

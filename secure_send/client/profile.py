@@ -73,6 +73,11 @@ class Profile:
         return self.path / "identity.json"
 
     @property
+    def enrolment_file(self) -> Path:
+        """An enrolment still waiting for IT: ``{"ticket", "status"}``."""
+        return self.path / "enrolment.json"
+
+    @property
     def directory_file(self) -> Path:
         """The last verified directory bundle."""
         return self.path / "directory.bundle"

@@ -1,22 +1,22 @@
 """One enrolled device's working session: profile, keys, server API, directory.
 
 This is the object the CLI and the desktop app drive; it holds no Qt and does
-no printing. :func:`enrol` makes a profile enrolled; :meth:`Session.open` loads
-an enrolled one (keys from the key store).
+no printing. :func:`secure_send.client.enrolment.enrol` makes a profile
+enrolled; :meth:`Session.open` loads an enrolled one (keys from the key store),
+first finishing an enrolment an earlier run left waiting for IT.
 """
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, Signer
 from secure_send.client.directory_sync import Directory, sync
+from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, resume
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.profile import Identity, OrgConfig, Profile
-from secure_send.core.directory.enrol import DeviceKeys, make_request
-from secure_send.core.encoding import utc_now
+from secure_send.core.directory.enrol import DeviceKeys
 
 
 @dataclass
@@ -42,8 +42,13 @@ class Session:
             raise ClientError(
                 "not_enrolled", "this device is not enrolled: run `secure-send enrol` first"
             )
+        keystore = store or open_keystore(profile)
+        if open_ticket(profile) is not None:  # an enrolment an earlier run left waiting
+            _, status = resume(profile, keystore, wait=0)
+            if status != "enrolled":
+                raise EnrolmentWaiting(status)
         org, me = OrgConfig.from_json(org_json), Identity.from_json(me_json)
-        keys = (store or open_keystore(profile)).load(me)
+        keys = keystore.load(me)
         return cls(
             profile,
             org,
@@ -65,43 +70,4 @@ class Session:
         self.api.close()
 
 
-def enrol(
-    profile: Profile,
-    org: OrgConfig,
-    user: str,
-    code: str | None,
-    *,
-    device_id: str | None = None,
-    device_name: str | None = None,
-    store: KeyStore | None = None,
-) -> tuple[Identity, str]:
-    """Generate this device's keys, enrol them with ``code``; returns the identity and
-    ``"enrolled"`` or ``"pending"`` (no code: IT approves). Keys are stored first, the
-    profile written last, so a failure leaves the profile unenrolled."""
-    profile.ensure()
-    if profile.read_json(profile.identity_file) is not None:
-        raise ClientError("already_enrolled", "this profile is already enrolled")
-    device = device_id or _default_device_id()
-    me = Identity(user, device)
-    keys = DeviceKeys.generate()
-    request = make_request(
-        keys, user, device, device_name or socket.gethostname()[:60], code, utc_now()
-    )
-    keystore = store or open_keystore(profile)
-    keystore.save(me, keys)
-    api = ServerApi(org.server_url)
-    try:
-        answer = api.json("POST", "/v1/enrol", request.to_json(), signed=False)
-    except ClientError:
-        keystore.delete(me)
-        raise
-    finally:
-        api.close()
-    profile.write_json(profile.config_file, org.to_json())
-    profile.write_json(profile.identity_file, me.to_json())
-    return me, str(answer["status"])
-
-
-def _default_device_id() -> str:
-    host = "".join(c for c in socket.gethostname().lower() if c.isalnum() or c in "-")
-    return (host or "device")[:32]
+__all__ = ["Session", "enrol"]

@@ -51,6 +51,7 @@ class AuditAction(enum.StrEnum):
     EXPIRY_DELETE = "expiry_delete"
     AUTH_FAILURE = "auth_failure"
     ADMIN = "admin"
+    DIRECTORY_PUSH = "directory_push"  # the signer pushed a snapshot (or was refused)
 
 
 _ACTIONS = frozenset(a.value for a in AuditAction)

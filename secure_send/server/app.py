@@ -23,12 +23,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from secure_send.admin.home import OrgHome
 from secure_send.core.audit import AuditLog, audit_log_path
-from secure_send.server import downloads, drops, routes, sweeper, tus
+from secure_send.core.directory.errors import DirectoryError
+from secure_send.server import (
+    downloads,
+    drops,
+    enrol_routes,
+    routes,
+    signer_routes,
+    sweeper,
+    tus,
+)
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
-from secure_send.server.config import ServerConfig
+from secure_send.server.config import ConfigError, ServerConfig
+from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.drop_store import DropStore
+from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.state import ServerState
 from secure_send.server.storage import FolderBlobStore, SqliteMetadataStore
 
@@ -47,8 +57,11 @@ class _TooLarge(Exception):
 
 
 def _streamed(scope: Scope) -> bool:
-    """A tus PATCH: its route streams the body and enforces the upload's length."""
-    return scope.get("method") == "PATCH" and str(scope.get("path", "")).startswith("/v1/uploads/")
+    """A tus PATCH or a signer push: their routes stream the body and bound it."""
+    path = str(scope.get("path", ""))
+    if scope.get("method") == "POST" and path == "/v1/signer/push":
+        return True  # bounded by max_push_bytes in the route, after authentication
+    return scope.get("method") == "PATCH" and path.startswith("/v1/uploads/")
 
 
 class BodyLimit:
@@ -120,16 +133,38 @@ def _install_handlers(app: FastAPI) -> None:
         return error_response(500, "internal", "internal server error")
 
 
+def _held_directory(config: ServerConfig) -> PublishedDirectory:
+    try:
+        directory = PublishedDirectory(config.home)
+        directory.held()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config.home} holds no directory: make it with "
+            "`secure-send-admin --home ORG server-home --to DIR`"
+        ) from None
+    except (DirectoryError, ValueError) as err:
+        raise ConfigError(f"the directory in {config.home} does not verify: {err}") from None
+    return directory
+
+
 def create_app(config: ServerConfig) -> FastAPI:
-    """Build the application for one organisation home (which must exist)."""
-    home = OrgHome(config.home)
-    home.require()
+    """Build the application for one server home (made by ``secure-send-admin
+    server-home``; it must hold the directory documents).
+
+    Raises:
+        ConfigError: the home holds no directory, or its documents do not verify.
+    """
+    directory = _held_directory(config)
     meta = SqliteMetadataStore(config.state_dir / "meta.sqlite")
     limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
-    auth = Authenticator(DirectoryCache(home), meta, limiter, config.clock_window)
+    auth = Authenticator(
+        DirectoryCache(directory), meta, limiter, config.clock_window, config.signer_key
+    )
     blobs = FolderBlobStore(config.state_dir / "blobs")
     audit = AuditLog(audit_log_path(config.home))
-    state = ServerState(config, home, meta, blobs, auth, DropStore(meta), audit)
+    state = ServerState(
+        config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
+    )
     sweeper.recover(state)
 
     @contextlib.asynccontextmanager
@@ -146,7 +181,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state
     _install_handlers(app)
-    for module in (routes, drops, downloads, tus):
+    for module in (routes, enrol_routes, signer_routes, drops, downloads, tus):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     return app

@@ -14,15 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from secure_send.admin.home import OrgHome
 from secure_send.core import httpsig
 from secure_send.core.directory.errors import DirectoryError
-from secure_send.core.directory.model import Device, Entry, Kind
-from secure_send.core.directory.verify import verify_directory
+from secure_send.core.directory.model import Device, Entry
 from secure_send.core.encoding import utc_now
+from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.storage import MetadataStore
 
 
@@ -42,42 +41,28 @@ def unauthorized(code: str, message: str) -> ApiError:
 
 
 class DirectoryCache:
-    """The published directory, verified once per version of the bundle file."""
+    """Who may sign requests: the devices of the held, unexpired signed directory."""
 
-    def __init__(self, home: OrgHome) -> None:
-        self._home = home
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
-        self._entries: dict[str, Entry] = {}
-
-    def _file_stamp(self, path: Path) -> tuple[int, int, int]:
-        st = path.stat()
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
+    def __init__(self, published: PublishedDirectory) -> None:
+        self.published = published
 
     def entries(self) -> dict[str, Entry]:
-        """Entries by id; re-verified whenever the bundle file was replaced.
+        """Entries by id (see :meth:`PublishedDirectory.entries`).
 
         Raises:
-            DirectoryError: the published bundle does not verify (nobody can log in).
+            DirectoryError: nothing current is held (nobody can log in).
         """
-        with self._lock:
-            stamp = self._file_stamp(self._home.bundle_file)
-            if stamp != self._stamp:
-                data = self._home.bundle_file.read_bytes()
-                verified = verify_directory(data, self._home.anchor(), now=utc_now())
-                self._entries = verified.by_id()
-                self._stamp = stamp
-            return self._entries
+        return self.published.entries()
 
     def device(self, user: str, device: str) -> tuple[Entry, Device]:
         """The active person and active device a key id names, or a 401."""
-        entry = self.entries().get(user)
-        found = None if entry is None else next((d for d in entry.devices if d.id == device), None)
-        if entry is None or found is None or entry.kind is not Kind.PERSON:
+        found = self.published.person_device(user, device)
+        if found is None:
             raise unauthorized("unknown_device", "no such device in the directory")
-        if not entry.active or not found.active:
+        entry, dev = found
+        if not entry.active or not dev.active:
             raise unauthorized("revoked_device", "this device or its user is no longer active")
-        return entry, found
+        return entry, dev
 
 
 @dataclass
@@ -118,6 +103,9 @@ class Caller:
     body_sha256: bytes
 
 
+SIGNER_KEY_ID = "secure-send-signer/directory"  # the directory signer's RFC 9421 keyid
+
+
 class Authenticator:
     """Verifies signed requests; see the module docstring."""
 
@@ -127,37 +115,70 @@ class Authenticator:
         store: MetadataStore,
         limiter: FailureLimiter,
         window: dt.timedelta,
+        signer_key: bytes | None = None,
     ) -> None:
         self.directory = directory
         self.store = store
         self.limiter = limiter
         self.window = window
+        self.signer_key = signer_key
 
     def authenticate(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, ip: str
     ) -> Caller:
-        """Authenticate one request, or raise :class:`ApiError`.
+        """Authenticate one device's request, or raise :class:`ApiError`.
 
         ``body=None`` is for a body streamed after this check: the caller must compare
         its SHA-256 with ``Caller.body_sha256`` before keeping it.
         """
-        if not self.limiter.allowed(ip):
-            raise ApiError(429, "rate_limited", "too many failed authentications; wait a minute")
-        try:
-            return self._authenticate(method, url, headers, body)
-        except ApiError:
-            self.limiter.failed(ip)
-            raise
-
-    def _authenticate(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None
-    ) -> Caller:
         found: list[tuple[Entry, Device]] = []
 
         def resolve(user: str, device: str) -> bytes:
             found.append(self.directory.device(user, device))
             return found[-1][1].sign_key
 
+        signed = self._limited(method, url, headers, body, ip, resolve)
+        user, device = found[-1]
+        return Caller(user, device, signed.body_sha256)
+
+    def authenticate_signer(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, ip: str
+    ) -> bytes:
+        """Authenticate a request of the directory signer (the key pinned in
+        ``server.toml``); returns the body's signed SHA-256, or raises :class:`ApiError`."""
+
+        def resolve(user: str, device: str) -> bytes:
+            if self.signer_key is None or httpsig.key_id(user, device) != SIGNER_KEY_ID:
+                raise unauthorized("unknown_device", "not the directory signer")
+            return self.signer_key
+
+        return self._limited(method, url, headers, body, ip, resolve).body_sha256
+
+    def _limited(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        ip: str,
+        resolve: Callable[[str, str], bytes],
+    ) -> httpsig.SignedRequest:
+        if not self.limiter.allowed(ip):
+            raise ApiError(429, "rate_limited", "too many failed authentications; wait a minute")
+        try:
+            return self._verify(method, url, headers, body, resolve)
+        except ApiError:
+            self.limiter.failed(ip)
+            raise
+
+    def _verify(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        resolve: Callable[[str, str], bytes],
+    ) -> httpsig.SignedRequest:
         now = utc_now()
         try:
             signed = httpsig.verify_request(
@@ -174,5 +195,4 @@ class Authenticator:
             signed.key_id, signed.nonce, expires, int(now.timestamp())
         ):
             raise unauthorized("replayed", "this request was already received (nonce reused)")
-        user, device = found[-1]
-        return Caller(user, device, signed.body_sha256)
+        return signed

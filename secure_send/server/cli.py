@@ -1,4 +1,8 @@
-"""``secure-send-server``: run the drop server for one organisation home with uvicorn."""
+"""``secure-send-server``: run the drop server over its own folder with uvicorn, or
+read its audit log (``secure-send-server --home DIR audit verify|export``).
+
+The folder is made by ``secure-send-admin --home ORG server-home --to DIR`` and
+holds public material only: the server never sees a private directory key."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from secure_send.core.errors import SecureSendError
+from secure_send.server import audit_commands
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
 from secure_send.server.http_protocol import uvicorn_options
@@ -26,16 +31,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="secure-send-server", description="Secure Send drop server (see docs/server.md)"
     )
-    parser.add_argument("--home", type=Path, required=True, help="organisation home folder")
+    parser.add_argument(
+        "--home", type=Path, required=True, help="the server's folder (see server-home)"
+    )
     parser.add_argument("--listen", type=_listen, help="HOST:PORT (default 127.0.0.1:8443/8080)")
     parser.add_argument("--tls-cert", type=Path, help="TLS certificate chain (PEM)")
     parser.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output (audit)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    audit_commands.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run until interrupted; exit 1 with one line on stderr on a configuration error."""
     args = build_parser().parse_args(argv)
+    if args.command == "audit":
+        try:
+            audit_commands.run(args.home, args)
+        except (SecureSendError, OSError) as err:
+            print(f"secure-send-server: error: {err}", file=sys.stderr)
+            return 1
+        return 0
     host, port = args.listen if args.listen else (None, None)
     try:
         config = load_config(

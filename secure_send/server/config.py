@@ -1,4 +1,4 @@
-"""Server configuration: the organisation home plus optional ``HOME/server.toml``.
+"""Server configuration: the server's home folder plus optional ``HOME/server.toml``.
 
 Every setting has a safe default (listen on 127.0.0.1 only); ``server.toml``
 may override any of them, and command-line options override the file. Unknown
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secure_send.core.encoding import EncodingError, unb64u
 from secure_send.core.errors import SecureSendError
 
 MIB = 1024 * 1024
@@ -46,6 +47,10 @@ class ServerConfig:
     auth_failures_burst: int = 20  # failed authentications per client IP before 429
     auth_failures_per_minute: int = 10
     sweep_interval_seconds: int = 60  # how often expired drops are deleted
+    # the directory signer's Ed25519 public key (base64url), ``[signer] public_key``;
+    # "" = no signer may push (the directory then never changes)
+    signer_public_key: str = ""
+    max_push_bytes: int = 1024 * MIB  # one signer push (a full directory at most)
 
     @property
     def tls(self) -> bool:
@@ -68,6 +73,11 @@ class ServerConfig:
     def state_dir(self) -> Path:
         """``HOME/server``: the database and blobs."""
         return self.home / "server"
+
+    @property
+    def signer_key(self) -> bytes | None:
+        """The pinned signer key, decoded."""
+        return unb64u(self.signer_public_key, 32) if self.signer_public_key else None
 
     def policy(self) -> dict[str, int]:
         """The limits clients read up front (``GET /v1/policy``)."""
@@ -95,13 +105,32 @@ class ServerConfig:
             except ValueError:
                 message = f"trusted_proxies: {proxy!r} is not an IP address or network"
                 raise ConfigError(message) from None
+        try:
+            self.signer_key  # noqa: B018 - decoding is the check
+        except EncodingError:
+            raise ConfigError("[signer] public_key is not a base64url Ed25519 key") from None
         if self.default_expiry_days > self.max_expiry_days:
             raise ConfigError("default_expiry_days exceeds max_expiry_days")
         return self
 
 
 _PATHS = {"tls_cert", "tls_key"}
-_STRINGS = {"host", "public_url", "trusted_proxies"}
+_STRINGS = {"host", "public_url", "trusted_proxies", "signer_public_key"}
+
+
+_TABLES = {"signer": {"public_key": "signer_public_key"}}
+
+
+def _flatten_tables(values: dict[str, Any]) -> dict[str, Any]:
+    """``[signer] public_key = …`` → ``signer_public_key``; unknown keys stay unknown."""
+    flat = {k: v for k, v in values.items() if k not in _TABLES}
+    for table, names in _TABLES.items():
+        inner = values.get(table, {})
+        if not isinstance(inner, dict):
+            raise ConfigError(f"[{table}] must be a table")
+        for key, value in inner.items():
+            flat[names.get(key, f"{table}.{key}")] = value
+    return flat
 
 
 def load_config(home: Path, **overrides: Any) -> ServerConfig:
@@ -113,6 +142,7 @@ def load_config(home: Path, **overrides: Any) -> ServerConfig:
             values = tomllib.loads(toml_file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(f"{toml_file}: {err}") from None
+    values = _flatten_tables(values)
     values.update({k: v for k, v in overrides.items() if v is not None})
     names = {f.name for f in dataclasses.fields(ServerConfig)} - {"home"}
     unknown = set(values) - names
@@ -121,11 +151,7 @@ def load_config(home: Path, **overrides: Any) -> ServerConfig:
     for key in _PATHS & values.keys():
         values[key] = home / Path(values[key])  # relative paths are relative to the home
     for key, value in values.items():
-        expected = (
-            str
-            if key in {"host", "public_url", "trusted_proxies"}
-            else (Path if key in _PATHS else int)
-        )
+        expected = str if key in _STRINGS else (Path if key in _PATHS else int)
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"server setting {key} has the wrong type")
     return ServerConfig(home=home, **values).check()

@@ -59,4 +59,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (drop_id, user, device)
     );
     """,
+    """
+    CREATE TABLE enrolments (
+        ticket TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        device TEXT NOT NULL,
+        request TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        received INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX enrolments_status ON enrolments (status, received);
+    CREATE INDEX enrolments_user ON enrolments (user, status);
+    """,
 )

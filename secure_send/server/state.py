@@ -9,11 +9,12 @@ from typing import cast
 
 from fastapi import Request
 
-from secure_send.admin.home import OrgHome
 from secure_send.core.audit import AuditLog
 from secure_send.server.auth import Authenticator
 from secure_send.server.config import ServerConfig
+from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.drop_store import DropStore
+from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.storage import BlobStore, MetadataStore
 from secure_send.server.upload_sink import HashCache
 
@@ -76,14 +77,15 @@ class Busy:
 
 @dataclass
 class ServerState:
-    """Config, organisation home, stores and the authenticator of one app."""
+    """Config, the held directory, stores and the authenticator of one app."""
 
     config: ServerConfig
-    home: OrgHome
+    directory: PublishedDirectory
     meta: MetadataStore
     blobs: BlobStore
     auth: Authenticator
     drops: DropStore
+    enrolments: EnrolQueue
     audit: AuditLog
     notifier: Notifier = field(default_factory=Notifier)
     busy: Busy = field(default_factory=Busy)

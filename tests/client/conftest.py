@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from secure_send.admin import ops
-from secure_send.admin.importing import ImportRow
 from secure_send.cli.main import main
 from secure_send.core.directory.enrol import DeviceKeys
-from secure_send.server.config import ServerConfig
+from secure_send.org import ops
+from secure_send.org.importing import ImportRow
 from tests.directory_kit import OPERATOR, org_rows, person_row
-from tests.server.conftest import Server, running_server
+from tests.server.conftest import Server, running_server, server_config, signer_process
 
 EXTRA = [
     ("ichiro.tanaka", "田中 一郎", "タナカ イチロウ", "Ichiro Tanaka", "企画課"),
@@ -76,14 +75,18 @@ class Person:
 
 @pytest.fixture
 def org_server(tmp_path: Path) -> Iterator[Server]:
-    """The real server over a fresh eight-person organisation (nobody enrolled)."""
-    from secure_send.admin.home import OrgHome
+    """The real server over a fresh eight-person organisation (nobody enrolled), and the
+    real directory signer beside it (``secure-send-admin signer``, its own process)."""
+    from secure_send.org.home import OrgHome
 
     home = OrgHome(tmp_path / "org")
     ops.init(home, "テスト省", roots=3, threshold=2)
     ops.import_rows(home, rows(), OPERATOR)
-    config = ServerConfig(home=home.path, port=0)
-    with running_server(home, DeviceKeys.generate(), config) as server:
+    config = server_config(home, port=0)
+    with (
+        running_server(home, DeviceKeys.generate(), config) as server,
+        signer_process(home, server.url),
+    ):
         yield server
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from secure_send.admin import ops
 from secure_send.core.directory.log import Action
+from secure_send.org import ops
 from tests.client.conftest import EXTRA, Enrol, Person, blob_files
 from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO
 from tests.server.conftest import Server
@@ -122,6 +122,7 @@ def test_unknown_and_departed_ids_are_never_sent(
     err = hanako.fails("send", str(data), "--to", "tar0.suzuki@example.go.jp")
     assert "not in the verified directory" in err
     ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    org_server.push()
     err = hanako.fails("send", str(data), "--to", TARO)
     assert "has left" in err
     err = hanako.fails("send", str(data), "--to", JIRO)  # in the directory, never enrolled
@@ -139,6 +140,7 @@ def test_a_revoked_device_gets_no_new_drops(
     hanako = enrol(HANAKO, "laptop")
     desk, laptop = enrol(TARO, "desktop"), enrol(TARO, "laptop")
     ops.change(org_server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": TARO, "device": "laptop"})
+    org_server.push()
     (data,) = _files(tmp_path / "out", {"a.txt": 10})
     drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
     assert desk.ok("receive", drop_id, "-o", str(tmp_path / "desk"))["files"]

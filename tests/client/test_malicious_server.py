@@ -3,7 +3,7 @@
 The real server on 127.0.0.1 plays the attacker: between send and receive its
 state on disk is tampered with (a stored ciphertext swapped or damaged, the
 stored signed manifest edited in ``meta.sqlite``), or the directory bundle it
-serves byte for byte is rewritten (a recipient's key substituted, an older
+serves byte for byte is replaced (a recipient's key substituted, an older
 snapshot replayed). Each time the client must refuse with a clear error that
 carries no key material, save no file (no partial plaintext, no temporary
 file), post no receipt, and upload nothing.
@@ -251,7 +251,7 @@ def _substitute_key(server: Server, how: str) -> None:
     else:  # "resigned-with-org-key": only the device's own key binding catches it
         device["enc_key"] = attacker
         forged = with_entry(data, server.home, TARO, entry, sign=True)
-    server.home.bundle_file.write_bytes(forged)
+    server.serve_directory(forged)
 
 
 @pytest.mark.parametrize("how", ["entries-only", "resigned-by-attacker", "resigned-with-org-key"])
@@ -299,9 +299,10 @@ def test_an_older_directory_replayed_is_refused(
     hanako.ok("directory", "search", "x")
     old = org_server.home.bundle_file.read_bytes()
     enrol_device(org_server.home, TARO, "laptop")  # a newer snapshot is published
+    org_server.push()
     assert org_server.home.bundle_file.read_bytes() != old
     hanako.ok("directory", "search", "x")  # ...and seen
-    org_server.home.bundle_file.write_bytes(old)  # the server replays the old one
+    org_server.serve_directory(old)  # the server replays the old one
     if server_answers == "a-forged-proof":
         # a fully malicious server also answers the consistency request (with an empty
         # proof) instead of refusing it: only the client's own rollback check is left

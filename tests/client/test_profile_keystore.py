@@ -15,7 +15,6 @@ import keyring.errors
 import platformdirs
 import pytest
 
-from secure_send.admin import ops
 from secure_send.client.keystore import (
     FileKeyStore,
     KeyringStore,
@@ -25,6 +24,7 @@ from secure_send.client.keystore import (
 from secure_send.client.profile import Identity, OrgConfig, Profile, ProfileError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import b64u
+from secure_send.org import ops
 from tests.directory_kit import new_org
 
 HANAKO = Identity("hanako.sato", "laptop")

@@ -8,13 +8,13 @@ from pathlib import Path
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
-from secure_send.admin import ops
 from secure_send.client.api import ClientError, key_fingerprint
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.errors import describe
+from secure_send.org import ops
 from tests.directory_kit import HANAKO
 from tests.server.conftest import Server
 

@@ -6,10 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from secure_send.admin import ops
 from secure_send.core.directory.log import Action
 from secure_send.gui.model import AppModel
 from secure_send.gui.widgets.recipient_picker import ID_ROLE, RecipientPicker
+from secure_send.org import ops
 from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO
 from tests.server.conftest import Server
 
@@ -83,6 +83,7 @@ def test_departed_person_is_not_offered(qtbot: QtBot, model: AppModel, org_serve
     assert _search(qtbot, picker, "takahashi") == [JIRO]
     assert picker.add_entry(JIRO)
     ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": JIRO})
+    org_server.push()
     with qtbot.waitSignal(model.directory_changed, timeout=10_000):
         model.refresh_directory()
     assert _search(qtbot, picker, "takahashi") == []

@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
-from secure_send.admin.ldap_import import PASSWORD_ENV
 from secure_send.core.directory.model import Kind
+from secure_send.org import ops
+from secure_send.org.home import OrgHome
+from secure_send.org.ldap_import import PASSWORD_ENV
 from tests.ldap.conftest import HONSHO, IMPORTER_DN, IMPORTER_PW, Slapd
 
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import ldap3
 import pytest
 
-from secure_send.admin.importing import ImportRow, ImportRowsError, validate_rows
-from secure_send.admin.ldap_import import (
+from secure_send.core.directory.model import Kind
+from secure_send.org.importing import ImportRow, ImportRowsError, validate_rows
+from secure_send.org.ldap_import import (
     PASSWORD_ENV,
     LdapImportError,
     LdapMapping,
@@ -31,7 +32,6 @@ from secure_send.admin.ldap_import import (
     read_entries,
     read_ldap,
 )
-from secure_send.core.directory.model import Kind
 from tests.ldap.conftest import (
     BULK,
     DATA,

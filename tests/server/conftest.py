@@ -1,14 +1,19 @@
-"""A real drop server on 127.0.0.1 (uvicorn in a thread) over a fresh organisation home.
+"""A real drop server on 127.0.0.1 (uvicorn in a thread) over its own folder, apart
+from a fresh organisation home.
 
 The organisation is :mod:`tests.directory_kit`'s (three people, one role); Hanako
 enrols a laptop through the admin operations and the test keeps its keys, so it
-can sign requests as that device.
+can sign requests as that device. The server folder is what ``secure-send-admin
+server-home`` writes (public material only); changes made in the organisation
+home reach the server only through the directory signer (:meth:`Server.push`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
-from secure_send.admin.home import OrgHome
+from secure_send.admin.server_home import write_server_home
 from secure_send.core import httpsig
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
-from secure_send.server.config import ServerConfig
+from secure_send.org.home import OrgHome
+from secure_send.org.signer import DirectorySigner
+from secure_send.server.config import ServerConfig, load_config
 from secure_send.server.embedded import embedded_server
 from secure_send.server.state import ServerState
 from tests.directory_kit import HANAKO, JIRO, TARO, enrol_device, new_org
@@ -33,8 +40,8 @@ DEVICE = "laptop"
 class Server:
     """A running server and what the tests need to talk to it."""
 
-    home: OrgHome
-    config: ServerConfig
+    home: OrgHome  # the organisation, on IT's side: the server never reads it
+    config: ServerConfig  # config.home is the server's own folder
     url: str
     keys: DeviceKeys
     app_state: ServerState | None = None
@@ -62,6 +69,20 @@ class Server:
             nonce,
         )
 
+    def push(self) -> None:
+        """One round of the real directory signer: the org's changes reach the server."""
+        signer = DirectorySigner(self.home, self.url, batch_window=0)
+        try:
+            signer.run_once()
+        finally:
+            signer.close()
+
+    def serve_directory(self, data: bytes) -> None:
+        """Make the real server hostile: from now on it serves ``data`` as its directory,
+        byte for byte, whatever it holds (a compromised drop server can do this)."""
+        assert self.app_state is not None, "needs the in-process server"
+        self.app_state.directory.bundle_bytes = lambda: data  # type: ignore[method-assign]
+
     def get(self, path: str, **kw: Any) -> httpx.Response:
         """Unsigned GET."""
         return httpx.get(self.url + path, timeout=10, **kw)
@@ -79,6 +100,42 @@ def make_home(path: Path) -> tuple[OrgHome, DeviceKeys]:
     return home, enrol_device(home, HANAKO, DEVICE, "会計課の端末")
 
 
+@contextlib.contextmanager
+def signer_process(home: OrgHome, url: str, poll: float = 0.5) -> Iterator[None]:
+    """``secure-send-admin --home ORG signer --server URL``: the real directory signer as
+    its own process beside the server, stopped (SIGTERM) when the block ends.
+
+    A process, not a thread: tests with Qt widgets must not run Python threads whose
+    garbage collection could destroy a widget off the GUI thread."""
+    command = [sys.executable, "-m", "secure_send.admin.cli", "--home", str(home.path)]
+    command += ["signer", "--server", url, "--poll", str(poll)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        # 0: it stopped cleanly; -SIGTERM: it was stopped before it got going
+        assert proc.returncode in (0, -15), err.decode(errors="replace")[-2000:]
+        assert b"Traceback" not in err, err.decode(errors="replace")[-2000:]
+
+
+def server_folder(home: OrgHome) -> Path:
+    """The server's folder for ``home`` (beside it, never inside), as IT makes it."""
+    folder = home.path.parent / f"{home.path.name}-server"
+    write_server_home(home, folder)
+    return folder
+
+
+def server_config(home: OrgHome, **overrides: Any) -> ServerConfig:
+    """The configuration a server over ``home``'s server folder runs with."""
+    return load_config(server_folder(home), **overrides)
+
+
 @pytest.fixture
 def org(tmp_path: Path) -> tuple[OrgHome, DeviceKeys]:
     """An organisation home (no server)."""
@@ -89,7 +146,7 @@ def org(tmp_path: Path) -> tuple[OrgHome, DeviceKeys]:
 def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
     """The real server on an ephemeral port, stopped after the test."""
     home, keys = org
-    config = ServerConfig(home=home.path, port=0, max_body_bytes=64 * 1024, quota_bytes=1024 * 1024)
+    config = server_config(home, port=0, max_body_bytes=64 * 1024, quota_bytes=1024 * 1024)
     with running_server(home, keys, config) as server:
         yield server
 
@@ -104,10 +161,14 @@ def running_server(home: OrgHome, keys: DeviceKeys, config: ServerConfig) -> Ite
 @pytest.fixture
 def taro(server: Server) -> DeviceKeys:
     """Taro's desktop, enrolled into the running server's organisation (a recipient)."""
-    return enrol_device(server.home, TARO, "desktop", "人事課のデスクトップ")
+    keys = enrol_device(server.home, TARO, "desktop", "人事課のデスクトップ")
+    server.push()
+    return keys
 
 
 @pytest.fixture
 def jiro(server: Server) -> DeviceKeys:
     """Jiro's tablet, enrolled too (a bystander: neither sender nor recipient)."""
-    return enrol_device(server.home, JIRO, "tablet", "総務課のタブレット")
+    keys = enrol_device(server.home, JIRO, "tablet", "総務課のタブレット")
+    server.push()
+    return keys

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from secure_send.admin import ops
-from secure_send.admin.home import OrgHome
 from secure_send.core import httpsig
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.log import Action
 from secure_send.core.encoding import utc_now
+from secure_send.org import ops
+from secure_send.org.home import OrgHome
 from secure_send.server.app import create_app
-from secure_send.server.config import ServerConfig
+from secure_send.server.config import ConfigError, load_config
 from tests.directory_kit import HANAKO, OPERATOR, TARO, enrol_device
-from tests.server.conftest import DEVICE, Server
+from tests.server.conftest import DEVICE, Server, server_config
 
 
 def _code(response: httpx.Response, status: int = 401) -> str:
@@ -74,14 +75,17 @@ def test_unknown_device(server: Server) -> None:
 def test_revoked_device_refused_on_next_request(server: Server) -> None:
     assert server.signed_get("/v1/whoami").status_code == 200
     ops.change(server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": HANAKO, "device": DEVICE})
+    server.push()
     assert _code(server.signed_get("/v1/whoami")) == "revoked_device"
 
 
 def test_departed_user_refused(server: Server) -> None:
     keys = enrol_device(server.home, TARO, "desktop")
+    server.push()
     taro = httpsig.key_id(TARO, "desktop")
     assert server.signed_get("/v1/whoami", keys=keys, key_id=taro).status_code == 200
     ops.change(server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    server.push()
     assert _code(server.signed_get("/v1/whoami", keys=keys, key_id=taro)) == "revoked_device"
 
 
@@ -94,7 +98,7 @@ def test_repeated_signature_headers_refused(server: Server) -> None:
 
 def test_failures_are_rate_limited(org: tuple[OrgHome, DeviceKeys]) -> None:
     home, _keys = org
-    config = ServerConfig(home=home.path, auth_failures_burst=3, auth_failures_per_minute=1)
+    config = server_config(home, auth_failures_burst=3, auth_failures_per_minute=1)
     with TestClient(create_app(config)) as client:
         codes = [client.get("/v1/whoami").json()["code"] for _ in range(5)]
         assert codes == ["unsigned"] * 3 + ["rate_limited"] * 2
@@ -104,7 +108,7 @@ def test_failures_are_rate_limited(org: tuple[OrgHome, DeviceKeys]) -> None:
 
 def test_in_process_whoami(org: tuple[OrgHome, DeviceKeys]) -> None:
     home, keys = org
-    with TestClient(create_app(ServerConfig(home=home.path))) as client:
+    with TestClient(create_app(server_config(home))) as client:
         url = "http://testserver/v1/whoami"
         headers = httpsig.sign_request(
             "GET",
@@ -120,7 +124,7 @@ def test_in_process_whoami(org: tuple[OrgHome, DeviceKeys]) -> None:
 
 def test_public_url_is_what_clients_sign(org: tuple[OrgHome, DeviceKeys]) -> None:
     home, keys = org
-    config = ServerConfig(home=home.path, public_url="https://drop.example.go.jp/")
+    config = server_config(home, public_url="https://drop.example.go.jp/")
     with TestClient(create_app(config)) as client:
         url = "https://drop.example.go.jp/v1/whoami"
         headers = httpsig.sign_request(
@@ -137,9 +141,34 @@ def test_public_url_is_what_clients_sign(org: tuple[OrgHome, DeviceKeys]) -> Non
 
 def test_directory_missing_is_503_json(org: tuple[OrgHome, DeviceKeys]) -> None:
     home, keys = org
-    with TestClient(create_app(ServerConfig(home=home.path))) as client:
-        home.bundle_file.unlink()
+    config = server_config(home)
+    with TestClient(create_app(config)) as client:
+        (config.home / "directory" / "directory.bundle").unlink()
         assert client.get("/v1/directory").json()["code"] == "directory_unavailable"
+        headers = httpsig.sign_request(
+            "GET",
+            "http://testserver/v1/whoami",
+            {},
+            httpsig.content_digest(b""),
+            httpsig.key_id(HANAKO, DEVICE),
+            keys.signing,
+            utc_now(),
+        )
+        response = client.get("/v1/whoami", headers=headers)
+        assert response.status_code == 503
+        assert response.json()["code"] == "directory_unavailable"
+
+
+def test_a_server_folder_without_a_directory_does_not_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="server-home"):
+        create_app(load_config(tmp_path))
+
+
+def test_an_expired_snapshot_lets_nobody_in(org: tuple[OrgHome, DeviceKeys]) -> None:
+    home, keys = org
+    home.publish(utc_now() - dt.timedelta(days=2))  # signed two days ago: expired
+    config = server_config(home)
+    with TestClient(create_app(config)) as client:
         headers = httpsig.sign_request(
             "GET",
             "http://testserver/v1/whoami",

@@ -107,9 +107,9 @@ def test_happy_path(server: Server, taro: DeviceKeys) -> None:
     decrypt(io.BytesIO(data), out, [X25519Identity(bytes(taro.encryption))])
     assert out.getvalue() == PLAIN
     _receipt_round_trip(sender, recipient, signed, taro)
-    actions = {r.action for r in AuditLog(audit_log_path(server.home.path)).records()}
+    actions = {r.action for r in AuditLog(audit_log_path(server.config.home)).records()}
     assert {"drop_create", "upload_complete", "download", "receipt"} <= actions
-    assert "reportblob" not in audit_log_path(server.home.path).read_text()
+    assert "reportblob" not in audit_log_path(server.config.home).read_text()
 
 
 def test_uncommitted_drop_invisible(server: Server, taro: DeviceKeys) -> None:
@@ -146,7 +146,7 @@ def test_recall_deletes_blobs(server: Server, taro: DeviceKeys) -> None:
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "recalled"
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1"), 410) == "recalled"
     assert recipient.request("GET", "/v1/inbox").json()["drops"] == []
-    actions = [r.action for r in AuditLog(audit_log_path(server.home.path)).records()]
+    actions = [r.action for r in AuditLog(audit_log_path(server.config.home)).records()]
     assert "recall" in actions
 
 
@@ -163,7 +163,7 @@ def test_sweep_deletes_expired(server: Server, taro: DeviceKeys) -> None:
     assert [p for p in blob_dir.rglob("*") if p.is_file()] == []
     recipient = taro_device(server, taro)
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "expired"
-    actions = [r.action for r in AuditLog(audit_log_path(server.home.path)).records()]
+    actions = [r.action for r in AuditLog(audit_log_path(server.config.home)).records()]
     assert "expiry_delete" in actions
 
 

@@ -36,9 +36,8 @@ import pytest
 
 from secure_send.core import httpsig
 from secure_send.core.directory.enrol import DeviceKeys
-from secure_send.server.config import ServerConfig
 from tests.directory_kit import TARO, enrol_device
-from tests.server.conftest import Server, make_home
+from tests.server.conftest import Server, make_home, server_config
 from tests.server.drop_kit import (
     OFFSET_TYPE,
     TUS,
@@ -84,7 +83,7 @@ class ServerProcess:
                     "-m",
                     "secure_send.server.cli",
                     "--home",
-                    str(self.server.home.path),
+                    str(self.server.config.home),
                     "--listen",
                     f"127.0.0.1:{port}",
                 ],
@@ -151,7 +150,7 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
     home, keys = make_home(root / "org")
     taro_keys = enrol_device(home, TARO, "desktop", "人事課のデスクトップ")
     (home.path / "server.toml").write_text(f"max_body_bytes = {CHUNK}\n", encoding="utf-8")
-    config = ServerConfig(home=home.path, max_body_bytes=CHUNK)
+    config = server_config(home, max_body_bytes=CHUNK)
     server = Server(home, config, "http://127.0.0.1:0", keys)
     process = ServerProcess(server, root / "server.log")
     try:

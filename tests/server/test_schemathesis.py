@@ -27,9 +27,9 @@ from schemathesis.core.result import Ok
 
 from secure_send.core import httpsig
 from secure_send.core.encoding import utc_now
-from secure_send.server.config import ServerConfig
+from secure_send.server.auth import SIGNER_KEY_ID
 from tests.directory_kit import HANAKO, TARO, enrol_device
-from tests.server.conftest import DEVICE, Server, make_home, running_server
+from tests.server.conftest import DEVICE, Server, make_home, running_server, server_config
 from tests.server.drop_kit import (
     b64,
     create_drop,
@@ -55,8 +55,8 @@ class Fixtures:
 def fuzz_server(tmp_path: Path) -> Iterator[Server]:
     """The real server with an auth-failure limit high enough never to trip."""
     home, keys = make_home(tmp_path / "org")
-    config = ServerConfig(
-        home=home.path,
+    config = server_config(
+        home,
         port=0,
         max_body_bytes=64 * 1024,
         quota_bytes=1024 * 1024,
@@ -70,6 +70,7 @@ def fuzz_server(tmp_path: Path) -> Iterator[Server]:
 def _seed(server: Server) -> Fixtures:
     """A committed drop, an uploading drop with an open upload, both Hanako's."""
     enrol_device(server.home, TARO, "desktop", "人事課のデスクトップ")  # the recipient
+    server.push()
     sender = hanako(server)
     committed = sent_drop(sender, {"f1": b"ciphertext one"})
     signed = manifest(sender, {"f2": b"ciphertext two"})
@@ -85,18 +86,20 @@ def _seed(server: Server) -> Fixtures:
 def _send(
     server: Server, case: schemathesis.Case[Any], extra_headers: dict[str, str], body: bytes
 ) -> httpx.Response:
-    """Send ``case`` (plus headers and body) to the server, signed as Hanako's laptop."""
+    """Send ``case`` (plus headers and body) to the server, signed as Hanako's laptop
+    (the signer's endpoints: as the directory signer, with the key the server pins)."""
     url = httpx.URL(server.url + case.formatted_path, params=case.query or None)
     if case.body is not None and not isinstance(case.body, NotSet):
         body = case.body if isinstance(case.body, bytes) else str(case.body).encode()
     headers = {**extra_headers, **{str(k): str(v) for k, v in (case.headers or {}).items()}}
+    signer = case.formatted_path.startswith("/v1/signer/")
     signed = httpsig.sign_request(
         case.method.upper(),
         str(url),
         {},
         httpsig.content_digest(body),
-        httpsig.key_id(HANAKO, DEVICE),
-        server.keys.signing,
+        SIGNER_KEY_ID if signer else httpsig.key_id(HANAKO, DEVICE),
+        server.home.signer_identity() if signer else server.keys.signing,
         utc_now(),
     )
     return httpx.request(

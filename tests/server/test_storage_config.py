@@ -93,7 +93,7 @@ def test_policy_lists_limits(tmp_path: Path) -> None:
 
 def test_cli_refuses_missing_home(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--home", str(tmp_path / "none")]) == 1
-    assert "no organisation" in capsys.readouterr().err
+    assert "holds no directory" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["--home", str(tmp_path), "--listen", "nohostport"])
 

@@ -18,18 +18,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from secure_send.admin import ops
 from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.audit_record import AuditRecord
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
 from secure_send.server import upload_sink
-from secure_send.server.config import ServerConfig
 from secure_send.server.http_protocol import uvicorn_options
 from secure_send.server.storage import FolderBlobStore
 from secure_send.server.upload_sink import HashCache, UploadSink
 from tests.directory_kit import TARO, enrol_device
-from tests.server.conftest import Server, make_home, running_server
+from tests.server.conftest import Server, make_home, running_server, server_config
 from tests.server.drop_kit import (
     OFFSET_TYPE,
     TUS,
@@ -47,7 +45,7 @@ BIG = os.urandom(300_000)  # over the test server's 64 KiB body cap, under its 1
 
 
 def _records(server: Server) -> list[AuditRecord]:
-    return list(AuditLog(audit_log_path(server.home.path)).records())
+    return list(AuditLog(audit_log_path(server.config.home)).records())
 
 
 def _offset(sender: Device, path: str) -> int:
@@ -246,25 +244,10 @@ def test_failed_authentication_is_audited_without_identity(server: Server) -> No
     assert all(r.ip == "127.0.0.1" and r.actor == "" and r.device == "" for r in failures)
 
 
-def test_enrolment_is_audited(server: Server) -> None:
-    from tests.server.test_public import _enrol
-
-    wrong = "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ"
-    ops.issue_code(server.home, TARO)
-    assert _enrol(server, wrong).status_code == 403
-    code = ops.issue_code(server.home, TARO)
-    assert _enrol(server, code).status_code == 201
-    enrolments = [r for r in _records(server) if r.action == "enrol"]
-    assert [(r.actor, r.device, r.outcome) for r in enrolments] == [
-        (TARO, "desktop", "bad_enrolment"),
-        (TARO, "desktop", "ok"),
-    ]
-
-
 @pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
 def test_forwarded_client_only_from_trusted_proxies(tmp_path: Path, trusted: str) -> None:
     home, keys = make_home(tmp_path / "org")
-    config = ServerConfig(home=home.path, port=0, trusted_proxies=trusted, auth_failures_burst=2)
+    config = server_config(home, port=0, trusted_proxies=trusted, auth_failures_burst=2)
     with running_server(home, keys, config) as server:
         forwarded = {"X-Forwarded-For": "203.0.113.7"}
         codes = [server.get("/v1/whoami", headers=forwarded).status_code for _ in range(3)]
@@ -282,7 +265,7 @@ def test_inbox_wakes_for_a_commit_in_another_server_process(tmp_path: Path) -> N
     one sees a drop committed through the other within 5 s."""
     home, keys = make_home(tmp_path / "org")
     taro = enrol_device(home, TARO, "desktop", "taro")
-    config = ServerConfig(home=home.path, port=0)
+    config = server_config(home, port=0)
     with running_server(home, keys, config) as one, running_server(home, keys, config) as two:
         recipient = taro_device(one, taro)
         seen: dict[str, object] = {}

@@ -172,7 +172,7 @@ def test_connection_cut_mid_patch_resumes(server: Server, taro: DeviceKeys) -> N
     tail = recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1", headers={"Range": "bytes=-10"})
     assert tail.status_code == 206
     assert tail.content == DATA[-10:]
-    records = list(AuditLog(audit_log_path(server.home.path)).records())
+    records = list(AuditLog(audit_log_path(server.config.home)).records())
     completes = [r for r in records if r.action == "upload_complete"]
     assert [(r.drop, r.size) for r in completes] == [(drop_id, len(DATA))]
 

@@ -184,3 +184,16 @@ def replay(events: Iterable[Event]) -> dict[str, Entry]:
             raise LogError(f"event {expected} missing (found seq {event.seq})")
         apply(entries, event)
     return entries
+
+
+def touched_entry(event: Event) -> str | None:
+    """The id of the entry an event changes (None for a signing-key rotation): what a
+    delta since an earlier log size must carry, without replaying the log."""
+    data = event.data
+    if event.action is Action.UPDATE:
+        return str(data["entry"]["id"])
+    if event.action is Action.MEMBERS:
+        return str(data["role"])
+    if event.action is Action.ROTATE_SIGNING_KEY:
+        return None
+    return str(data["user"])

@@ -20,9 +20,7 @@ from typing import Any
 
 import nacl.signing
 
-from secure_send.admin.keys import OFFLINE_README, read_key, write_key
-from secure_send.admin.replay_cache import current_entries
-from secure_send.core.atomic import AtomicOutput
+from secure_send.core.atomic import AtomicOutput, OutputExistsError
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.log import Action, Event, apply, replay
@@ -31,6 +29,8 @@ from secure_send.core.directory.refresh import Delta
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.errors import SecureSendError
+from secure_send.org.keys import OFFLINE_README, read_key, write_key
+from secure_send.org.replay_cache import current_entries
 
 
 class HomeError(SecureSendError):
@@ -78,6 +78,12 @@ class OrgHome:
     @property
     def signing_key_file(self) -> Path:
         return self.path / "online" / "signing.key"
+
+    @property
+    def signer_identity_file(self) -> Path:
+        """The directory signer's own Ed25519 key for talking to the drop server (the
+        server pins its public half; it signs requests, never directories)."""
+        return self.path / "online" / "signer-identity.key"
 
     @property
     def roots_dir(self) -> Path:
@@ -156,6 +162,14 @@ class OrgHome:
     def signing_key(self) -> nacl.signing.SigningKey:
         """The online directory signing key."""
         return read_key(self.signing_key_file)
+
+    def signer_identity(self) -> nacl.signing.SigningKey:
+        """The signer's request-signing key, made on first use."""
+        if not self.signer_identity_file.exists():
+            self.signer_identity_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(OutputExistsError):  # made meanwhile by another process
+                write_key(self.signer_identity_file, nacl.signing.SigningKey.generate())
+        return read_key(self.signer_identity_file)
 
     def roots(self) -> list[RootDocument]:
         """Every root document version, oldest first."""

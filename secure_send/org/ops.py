@@ -1,13 +1,15 @@
 """What the IT administrator does to an organisation, as plain functions.
 
-The admin CLI and the drop server (enrolment endpoint) both call these, so each
-rule lives in one place. Every change is an event appended to the log, after
-which the directory is republished.
+The admin CLI and the directory signer both call these, so each rule lives in
+one place; all of it runs on IT's side, never inside the drop server. Every
+change is an event appended to the log, after which the directory is
+republished.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,9 +17,6 @@ from typing import Any
 
 import nacl.signing
 
-from secure_send.admin.home import HomeError, OrgHome, OrgSettings, write_json
-from secure_send.admin.importing import ImportRow, validate_rows
-from secure_send.admin.keys import write_key
 from secure_send.core.directory.enrol import (
     CODE_LIFETIME,
     EnrolmentError,
@@ -25,10 +24,13 @@ from secure_send.core.directory.enrol import (
     code_mac_key,
     new_code,
 )
-from secure_send.core.directory.log import Action
-from secure_send.core.directory.model import Kind, check_id
+from secure_send.core.directory.log import Action, Event, LogError, apply
+from secure_send.core.directory.model import Entry, Kind, check_id
 from secure_send.core.directory.trust import RootDocument, body_hash
 from secure_send.core.encoding import b64u, format_time, parse_time, unb64u, utc_now
+from secure_send.org.home import HomeError, OrgHome, OrgSettings, write_json
+from secure_send.org.importing import ImportRow, validate_rows
+from secure_send.org.keys import write_key
 
 
 def init(home: OrgHome, org: str, roots: int = 3, threshold: int = 2, server_url: str = "") -> None:
@@ -43,6 +45,7 @@ def init(home: OrgHome, org: str, roots: int = 3, threshold: int = 2, server_url
         signing = nacl.signing.SigningKey.generate()
         home.signing_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_key(home.signing_key_file, signing)
+        home.signer_identity()
         now = utc_now()
         root = RootDocument(
             org=org,
@@ -126,40 +129,109 @@ def issue_code(home: OrgHome, user: str, lifetime: dt.timedelta = CODE_LIFETIME)
         return code
 
 
-def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) -> bool:
-    """Process a device's request: enrol at once with a valid code, else keep it pending.
+class Outcome(enum.Enum):
+    """What became of one enrolment request."""
 
-    Returns True if enrolled, False if left for approval.
+    ENROLLED = "enrolled"  # in the log (now, or already with these very keys)
+    PENDING = "pending"  # no code: parked for an operator's approval
+    BAD_ENROLMENT = "bad_enrolment"  # bad proof, or a wrong, used or expired code
+    CONFLICT = "conflict"  # the device id is taken, or the person cannot enrol
+
+
+def accept_enrolment(home: OrgHome, request: EnrolmentRequest, operator: str) -> bool:
+    """Process one device's request (see :func:`enrol_batch`). Returns True if
+    enrolled, False if left for approval.
 
     Raises:
         EnrolmentError: bad signature, or a code MAC that matches no valid code.
+        HomeError: the device cannot be enrolled (its id is taken).
+    """
+    outcome, why = enrol_batch(home, [request], operator)[0]
+    if outcome is Outcome.BAD_ENROLMENT:
+        raise EnrolmentError(why)
+    if outcome is Outcome.CONFLICT:
+        raise HomeError(f"{request.user} / {request.device_id} cannot be enrolled: {why}")
+    return outcome is Outcome.ENROLLED
+
+
+def enrol_batch(
+    home: OrgHome, requests: Sequence[EnrolmentRequest], operator: str
+) -> list[tuple[Outcome, str]]:
+    """Decide a batch of requests under one lock: one log append and one new snapshot
+    for all that enrol (a roll-out morning costs one republish per batch).
+
+    A request enrols only with a proof of possession and a code issued for its
+    user, unused and unexpired, whose MAC matches (compared in constant time);
+    a code is spent only once its device is in the log. A request whose device is
+    already listed with the same keys is ``ENROLLED`` again (a retried batch).
+    Each outcome comes with a sentence for the operator (never the code).
     """
     home.require()
-    request.verify_possession()
     with home.locked():
-        now = utc_now()
+        entries = home.entries()
         codes = _codes(home)
-        if request.code_mac is None:
-            _keep_pending(home, request)
-            return False
-        for i, record in enumerate(codes):
-            usable = not record.used and parse_time(record.expires) > now
-            if usable and record.user == request.user and request.code_matches(record.mac_key):
-                _add_device(home, request, operator, Action.ENROL)
-                # Spent only once the device is in the log: a failed enrolment keeps it.
-                codes[i] = CodeRecord(record.mac_key, record.user, record.expires, used=True)
-                write_json(home.codes_file, [c.to_json() for c in codes])
-                return True
-        raise EnrolmentError("the one-time code is wrong, used or expired")
+        now = utc_now()
+        time = format_time(now)
+        outcomes: list[tuple[Outcome, str]] = []
+        changes: list[tuple[Action, dict[str, Any]]] = []
+        for request in requests:
+            outcome, why, change = _decide(home, entries, codes, request, now, time)
+            outcomes.append((outcome, why))
+            if change is not None:
+                changes.append(change)
+        if changes:  # one append, one snapshot for the whole batch
+            home.append_all(operator, changes, time)
+            # Spent only now that the devices are in the log: a failed batch keeps them.
+            write_json(home.codes_file, [c.to_json() for c in codes])
+            home.publish(now)
+        return outcomes
+
+
+def _decide(
+    home: OrgHome,
+    entries: dict[str, Entry],
+    codes: list[CodeRecord],
+    request: EnrolmentRequest,
+    now: dt.datetime,
+    time: str,
+) -> tuple[Outcome, str, tuple[Action, dict[str, Any]] | None]:
+    """One request against the working copy ``entries`` (and ``codes``), updated in place."""
+    try:
+        request.verify_possession()
+    except EnrolmentError as err:
+        return Outcome.BAD_ENROLMENT, str(err), None
+    entry = entries.get(request.user)
+    listed = entry is not None and any(
+        d.id == request.device_id and d.sign_key == request.sign_key for d in entry.devices
+    )
+    if listed:
+        return Outcome.ENROLLED, "already enrolled with these keys", None
+    if request.code_mac is None:
+        try:
+            _keep_pending(home, request, entries)
+        except EnrolmentError as err:
+            return Outcome.CONFLICT, str(err), None
+        return Outcome.PENDING, "waiting for approval", None
+    for i, record in enumerate(codes):
+        usable = not record.used and parse_time(record.expires) > now
+        if usable and record.user == request.user and request.code_matches(record.mac_key):
+            data = {"user": request.user, "device": request.device(time).to_json()}
+            try:
+                apply(entries, Event(0, time, "check", Action.ENROL, data))
+            except LogError as err:
+                return Outcome.CONFLICT, str(err), None  # the code stays usable
+            codes[i] = CodeRecord(record.mac_key, record.user, record.expires, used=True)
+            return Outcome.ENROLLED, "enrolled", (Action.ENROL, data)
+    return Outcome.BAD_ENROLMENT, "the one-time code is wrong, used or expired", None
 
 
 MAX_PENDING_PER_USER = 3
 
 
-def _keep_pending(home: OrgHome, request: EnrolmentRequest) -> None:
+def _keep_pending(home: OrgHome, request: EnrolmentRequest, entries: dict[str, Entry]) -> None:
     """Park a request without a code for approval: only for active people, and only a
     few per person, so that an anonymous caller cannot fill the disk or the queue."""
-    entry = home.entries().get(request.user)
+    entry = entries.get(request.user)
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:
         raise EnrolmentError("enrolment is only for active people in the directory")
     home.pending_dir.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,9 @@ import csv
 import random
 from pathlib import Path
 
-from secure_send.admin.importing import CSV_COLUMNS, ImportRow
 from secure_send.core.directory import names_ja
 from secure_send.core.directory.model import Kind
+from secure_send.org.importing import CSV_COLUMNS, ImportRow
 
 DOMAIN = names_ja.DOMAIN
 

@@ -24,8 +24,8 @@ import ldap3
 from ldap3.core import exceptions as lx
 from ldap3.utils.dn import parse_dn
 
-from secure_send.admin.importing import ImportRow, ImportRowsError, RowProblem
 from secure_send.core.errors import SecureSendError
+from secure_send.org.importing import ImportRow, ImportRowsError, RowProblem
 
 PASSWORD_ENV = "SECURE_SEND_LDAP_PASSWORD"  # noqa: S105 (a variable's name, not a secret)
 PAGE_SIZE = 500  # within AD's MaxPageSize (1000) and OpenLDAP's default size limit (500)

@@ -1,0 +1,107 @@
+"""``secure-send-server --home DIR audit``: verify and export the server's audit log.
+
+The audit log lives in the drop server's own folder (``HOME/server/audit.jsonl``);
+these commands only read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from secure_send.core.atomic import AtomicOutput, OutputFile
+from secure_send.core.audit import AuditLog, VerifyReport, audit_log_path
+from secure_send.core.encoding import EncodingError, parse_time
+from secure_send.core.errors import SecureSendError
+
+
+class AuditCommandError(SecureSendError):
+    """No audit log where one was expected, or a malformed option."""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``audit verify`` and ``audit export``."""
+    audit = sub.add_parser("audit", help="the audit log (verify, export)")
+    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    s = asub.add_parser("verify", help="check the hash chain of the audit log")
+    s.add_argument("--expect-head", metavar="SEQ:HASH", help="a head recorded earlier")
+    s = asub.add_parser("export", help="export records for a breach report")
+    s.add_argument("--format", choices=("csv", "json"), required=True)
+    s.add_argument("--since", metavar="TIME", help="from TIME (2026-11-27 or …T09:00:00Z)")
+    s.add_argument("--until", metavar="TIME", help="before TIME (exclusive)")
+    s.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
+
+
+def run(home: Path, args: argparse.Namespace) -> None:
+    """``audit verify`` and ``audit export`` on ``HOME/server/audit.jsonl``."""
+    log = AuditLog(audit_log_path(home))
+    if not log.path.is_file():
+        raise AuditCommandError(f"no audit log at {log.path}")
+    if args.audit_command == "verify":
+        _verified(log.verify(_head(args.expect_head)), args.json)
+        return
+    since, until = _when(args.since, "--since"), _when(args.until, "--until")
+    export = log.export_csv if args.format == "csv" else log.export_json
+    if args.output is None:
+        export(_Utf8Sink(sys.stdout.buffer), since, until)
+        sys.stdout.buffer.flush()
+        return
+    with AtomicOutput(args.output) as target:
+        count = export(_Utf8Sink(target.file), since, until)
+        target.commit()
+    _emit(
+        {"records": count, "file": str(args.output)},
+        f"Exported {count} records to {args.output}",
+        args.json,
+    )
+
+
+def _emit(value: Any, text: str, json_mode: bool) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2) if json_mode else text)
+
+
+def _verified(report: VerifyReport, json_mode: bool) -> None:
+    head = f"{report.head_seq}:{report.head_hash}"
+    text = (
+        f"OK: {report.records} audit records, {report.first_time} to {report.last_time}\n"
+        f"  head {head} (record it elsewhere; later: --expect-head {head})"
+        if report.records
+        else "OK: the audit log is empty"
+    )
+    _emit({**asdict(report), "head": head}, text, json_mode)
+
+
+class _Utf8Sink:
+    """Text in, UTF-8 bytes out."""
+
+    def __init__(self, file: OutputFile) -> None:
+        self._file = file
+
+    def write(self, text: str, /) -> int:
+        self._file.write(text.encode("utf-8"))
+        return len(text)
+
+
+def _when(text: str | None, flag: str) -> datetime | None:
+    """``2026-11-27`` (midnight UTC) or ``2026-11-27T09:00:00Z``."""
+    if text is None:
+        return None
+    try:
+        return parse_time(text + "T00:00:00Z" if len(text) == 10 else text)
+    except EncodingError:
+        raise EncodingError(f"{flag}: use 2026-11-27 or 2026-11-27T09:00:00Z") from None
+
+
+def _head(text: str | None) -> tuple[int, str] | None:
+    """``SEQ:HASH`` as printed by ``audit verify``."""
+    if text is None:
+        return None
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or not digest:
+        raise AuditCommandError("--expect-head: use SEQ:HASH as printed by audit verify")
+    return int(seq), digest

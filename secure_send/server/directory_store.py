@@ -1,0 +1,286 @@
+"""The directory as the drop server holds it: public documents the signer pushed.
+
+The server holds no private directory key and cannot make a snapshot a client
+accepts. It keeps, under ``HOME/directory/``:
+
+* ``anchor.json`` — the organisation's trust anchor (root public keys), written
+  by ``secure-send-admin server-home``;
+* ``directory.bundle`` — the last signed snapshot, byte for byte;
+* ``events.ndjson`` — the event log the snapshot's ``log_root`` commits to.
+
+Guarantees of :meth:`PublishedDirectory.accept`: a push is stored only if its
+snapshot verifies against the anchor and chains to the one held (epoch, header
+hash, consistency of the log), and the stored log plus the pushed events hash
+to exactly the signed ``log_root``; otherwise nothing changes. The events are
+appended and fsynced before the bundle is replaced atomically, so a crash leaves
+the old snapshot (extra log lines past its ``log_size`` are ignored and cut off
+by the next push). These checks protect the server's own consistency and
+availability; they are not what protects users — every client verifies every
+snapshot against its pinned anchor itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from secure_send.core.atomic import AtomicOutput
+from secure_send.core.directory import merkle
+from secure_send.core.directory.bundle import Bundle, TrustAnchor
+from secure_send.core.directory.errors import (
+    DirectoryError,
+    MalformedDirectoryError,
+    StaleDirectoryError,
+)
+from secure_send.core.directory.log import Event, LogError, touched_entry
+from secure_send.core.directory.model import Device, Entry, Kind
+from secure_send.core.directory.push import DirectoryKind, Push
+from secure_send.core.directory.refresh import Delta, apply_delta
+from secure_send.core.directory.trust import SnapshotHeader
+from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
+from secure_send.core.encoding import parse_time, utc_now
+
+DIRECTORY_DIR = "directory"
+
+
+class PushRefused(DirectoryError):
+    """A push does not continue the held snapshot and log (``stale``: it starts at
+    another log size — the signer should ask again and resend)."""
+
+    def __init__(self, message: str, *, stale: bool = False) -> None:
+        super().__init__(message)
+        self.stale = stale
+
+
+@dataclass(frozen=True)
+class _Held:
+    """One verified snapshot and the log lines it commits to."""
+
+    stamp: tuple[int, int, int]
+    data: bytes
+    verified: VerifiedDirectory
+    header: SnapshotHeader
+    lines: tuple[bytes, ...]
+    leaves: tuple[bytes, ...]
+    by_id: dict[str, Entry]
+
+
+def directory_dir(home: Path) -> Path:
+    """``HOME/directory``."""
+    return home / DIRECTORY_DIR
+
+
+class PublishedDirectory:
+    """The server's copy of the signed directory; see the module docstring."""
+
+    def __init__(self, home: Path) -> None:
+        self.folder = directory_dir(home)
+        self.anchor = TrustAnchor.from_json(
+            json.loads((self.folder / "anchor.json").read_text(encoding="utf-8"))
+        )
+        self._lock = threading.Lock()
+        self._held: _Held | None = None
+
+    @property
+    def bundle_file(self) -> Path:
+        return self.folder / "directory.bundle"
+
+    @property
+    def events_file(self) -> Path:
+        return self.folder / "events.ndjson"
+
+    # ---------------------------------------------------------------- reading
+
+    def _stamp(self) -> tuple[int, int, int]:
+        st = self.bundle_file.stat()
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def held(self) -> _Held:
+        """The current snapshot, reloaded when another process replaced the file.
+
+        Raises:
+            DirectoryError: the stored documents do not verify or do not agree.
+            OSError: nothing is stored.
+        """
+        with self._lock:
+            stamp = self._stamp()
+            if self._held is None or self._held.stamp != stamp:
+                self._held = self._load(stamp, self._held)
+            return self._held
+
+    def _load(self, stamp: tuple[int, int, int], previous: _Held | None) -> _Held:
+        data = self.bundle_file.read_bytes()
+        header = Bundle.peek_header(data)
+        # Verified as of its own issue time: an expired snapshot is still what the
+        # server holds (and serves: clients judge freshness); auth refuses it.
+        known = previous.verified.leaf_hashes if previous else frozenset()
+        verified = verify_directory(
+            data, self.anchor, now=parse_time(header.issued), known_leaves=known
+        )
+        lines = self._read_lines()[: header.log_size]
+        leaves = tuple(merkle.leaf_hash(line) for line in lines)
+        if len(lines) != header.log_size or merkle.root_from_leaf_hashes(leaves) != (
+            header.log_root
+        ):
+            raise MalformedDirectoryError("the stored event log does not match the snapshot")
+        return _Held(stamp, data, verified, header, lines, leaves, verified.by_id())
+
+    def _read_lines(self) -> tuple[bytes, ...]:
+        try:
+            raw = self.events_file.read_bytes()
+        except FileNotFoundError:
+            return ()
+        lines = raw.split(b"\n")
+        return tuple(lines[:-1])  # a torn last line (no newline) is not part of the log
+
+    def bundle_bytes(self) -> bytes:
+        """The snapshot as clients download it."""
+        return self.held().data
+
+    def header(self) -> SnapshotHeader:
+        """The held snapshot's header."""
+        return self.held().header
+
+    def entries(self) -> dict[str, Entry]:
+        """Entries by id of a snapshot that has not expired.
+
+        Raises:
+            DirectoryError: nothing current to authenticate against.
+        """
+        held = self.held()
+        if utc_now() >= parse_time(held.header.expires):
+            raise StaleDirectoryError("the directory snapshot has expired (is the signer running?)")
+        return held.by_id
+
+    def person_device(self, user: str, device: str) -> tuple[Entry, Device] | None:
+        """The person and device a key id names, if both are listed (any status)."""
+        entry = self.entries().get(user)
+        if entry is None or entry.kind is not Kind.PERSON:
+            return None
+        found = next((d for d in entry.devices if d.id == device), None)
+        return None if found is None else (entry, found)
+
+    def delta_since(self, log_size: int) -> bytes:
+        """The entries changed by the events after ``log_size``, under the held header."""
+        held = self.held()
+        try:
+            ids = {touched_entry(Event.from_bytes(line)) for line in held.lines[log_size:]}
+        except (LogError, KeyError, TypeError) as err:
+            raise MalformedDirectoryError(f"the stored event log is unreadable ({err})") from None
+        changed = tuple(
+            text
+            for entry, text in zip(held.verified.entries, held.verified.texts, strict=True)
+            if entry.id in ids
+        )
+        bundle = Bundle.from_bytes(held.data)
+        return Delta(bundle.roots, held.header, changed).to_bytes()
+
+    def consistency_proof(self, old_size: int) -> list[bytes]:
+        """Proof that the held log extends its first ``old_size`` events."""
+        leaves = self.held().leaves
+        return merkle.consistency_proof(list(leaves), old_size, len(leaves))
+
+    # ---------------------------------------------------------------- writing
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        with open(self.folder / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def accept(self, push: Push) -> SnapshotHeader:
+        """Verify and store a push; returns the new header (the old one when the push
+        carries only enrolment results).
+
+        Raises:
+            PushRefused: it does not continue what is held.
+            DirectoryError: its snapshot does not verify.
+        """
+        with self._file_lock():
+            held = self.held()
+            if push.log_from != held.header.log_size:
+                raise PushRefused(
+                    f"push starts at log size {push.log_from}, the server holds "
+                    f"{held.header.log_size}",
+                    stale=True,
+                )
+            if push.kind is DirectoryKind.NONE:
+                if push.events:
+                    raise PushRefused("events without the snapshot that commits to them")
+                return held.header
+            leaves = list(held.leaves) + [merkle.leaf_hash(line) for line in push.events]
+            proof = merkle.consistency_proof(leaves, len(held.leaves), len(leaves))
+            verified, data = self._verify(held, push, proof)
+            header = Bundle.peek_header(data)
+            if header.log_size != len(leaves) or header.log_root != (
+                merkle.root_from_leaf_hashes(leaves)
+            ):
+                raise PushRefused("the pushed events are not the log the snapshot signs")
+            self._store(held, push, data)
+            stamp = self._stamp()
+            with self._lock:
+                self._held = _Held(
+                    stamp,
+                    data,
+                    verified,
+                    header,
+                    held.lines + push.events,
+                    tuple(leaves),
+                    verified.by_id(),
+                )
+            return header
+
+    def _verify(
+        self, held: _Held, push: Push, proof: list[bytes]
+    ) -> tuple[VerifiedDirectory, bytes]:
+        now = utc_now()
+        if push.kind is DirectoryKind.BUNDLE:
+            verified = verify_directory(
+                push.directory,
+                self.anchor,
+                held.verified.checkpoint,
+                consistency_proof=proof,
+                now=now,
+                known_leaves=held.verified.leaf_hashes,
+            )
+            return verified, push.directory
+        verified = apply_delta(
+            held.verified, push.directory, self.anchor, consistency_proof=proof, now=now
+        )
+        delta = Delta.from_bytes(push.directory)
+        return verified, Bundle(delta.roots, delta.header, verified.texts).to_bytes()
+
+    def _store(self, held: _Held, push: Push, data: bytes) -> None:
+        size = sum(len(line) + 1 for line in held.lines)
+        with open(self.events_file, "ab") as f:
+            f.truncate(size)  # drop lines a crash left past the held snapshot's log
+            f.seek(size)
+            f.write(b"".join(line + b"\n" for line in push.events))
+            f.flush()
+            os.fsync(f.fileno())
+        with AtomicOutput(self.bundle_file, overwrite=True) as out:
+            out.file.write(data)
+            out.commit()
+
+
+def write_initial(home: Path, anchor: TrustAnchor, bundle: bytes, events: bytes) -> None:
+    """Create ``HOME/directory`` (used by ``secure-send-admin server-home``)."""
+    folder = directory_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in (
+        ("anchor.json", json.dumps(anchor.to_json(), ensure_ascii=False, indent=2).encode()),
+        ("events.ndjson", events),
+        ("directory.bundle", bundle),
+    ):
+        with AtomicOutput(folder / name, overwrite=True) as out:
+            out.file.write(data)
+            out.commit()
