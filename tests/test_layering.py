@@ -3,13 +3,25 @@
 core, cli, client, server and admin must work without Qt (design §2, style.md):
 we import every module below them in a fresh interpreter where importing
 PySide6 fails, and core additionally may not pull in networking libraries.
+
+The drop server is untrusted (docs/security.md): it must not be able to reach the
+organisation's keys, so ``secure_send.server`` imports nothing of the organisation
+library, the admin tool, the client or the user interfaces; and the organisation
+library (which runs on IT's side) imports nothing of the server or the interfaces.
+Each rule is checked twice: by importing every module in a fresh interpreter where
+the forbidden packages cannot be imported, and by reading every ``import`` statement
+in the source (which also finds imports inside functions, run only later).
 """
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import secure_send
 
@@ -21,6 +33,18 @@ QT_FREE_PACKAGES = (
     "secure_send.admin",
     "secure_send.demo",
 )
+
+# package -> what it must never import (directly or through anything it imports)
+FORBIDDEN = {
+    "secure_send.server": (
+        "secure_send.org",
+        "secure_send.admin",
+        "secure_send.client",
+        "secure_send.gui",
+        "secure_send.cli",
+    ),
+    "secure_send.org": ("secure_send.server", "secure_send.gui", "secure_send.cli"),
+}
 
 
 def _modules(prefix: str) -> list[str]:
@@ -61,3 +85,102 @@ def test_blocking_really_blocks() -> None:
     """Guard against a vacuous check: importing a blocked module must fail."""
     result = _import_blocking(["json"], ["json"])
     assert result.returncode != 0
+
+
+# ---------------------------------------------------------------- server / org rules
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_forbidden_packages_are_not_imported(package: str) -> None:
+    """Importing every module of ``package`` works with the forbidden packages blocked."""
+    result = _import_blocking(_modules(package), list(FORBIDDEN[package]))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_forbidden_packages_are_not_loaded(package: str) -> None:
+    """Nothing is silently skipped (an ``except ImportError``): after importing every
+    module of ``package`` normally, no forbidden module is loaded at all."""
+    result = _loaded_after(_modules(package), FORBIDDEN[package])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_forbidden_import_statement_in_the_source(package: str) -> None:
+    """Also imports inside functions (which the import checks above never run)."""
+    found = [
+        f"{path}:{line}: {name}"
+        for path in _sources(package)
+        for line, name in _imports(path.read_text(encoding="utf-8"), _module_of(path))
+        if _under(name, FORBIDDEN[package])
+    ]
+    assert not found, "\n".join(found)
+
+
+def _loaded_after(
+    modules: list[str], forbidden: tuple[str, ...]
+) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + f"bad = sorted(m for m in sys.modules if any(m == f or m.startswith(f + '.') "
+        f"for f in {forbidden!r}))\n" + "print(bad)\n" + "sys.exit(1 if bad else 0)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+
+def _sources(package: str) -> list[Path]:
+    folder = Path(secure_send.__path__[0]).joinpath(*package.split(".")[1:])
+    files = sorted(folder.rglob("*.py"))
+    assert files, f"no source under {folder}"
+    return files
+
+
+def _module_of(path: Path) -> str:
+    """The dotted name relative imports resolve against (``pkg.__init__`` for a package)."""
+    root = Path(secure_send.__path__[0]).parent
+    return ".".join(path.relative_to(root).with_suffix("").parts)
+
+
+def _imports(source: str, module: str) -> list[tuple[int, str]]:
+    """Every module an ``import`` / ``from … import`` names (relative ones resolved),
+    with the names imported from it (``from secure_send import org`` is ``.org``)."""
+    found = []
+    package = module.split(".")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package[: len(package) - node.level], *filter(None, [base])])
+            found.append((node.lineno, base))
+            found += [(node.lineno, f"{base}.{a.name}") for a in node.names]
+    return found
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_the_server_and_org_checks_can_fail() -> None:
+    """Guard against vacuous server/org checks: each method finds a real violation
+    (the admin tool writes the server folder, so it imports the server) and a planted one."""
+    assert _import_blocking(["secure_send.admin.server_home"], ["secure_send.server"]).returncode
+    assert _loaded_after(["secure_send.admin.server_home"], ("secure_send.server",)).returncode
+    planted = [
+        "import secure_send.org.home",
+        "from secure_send.org import ops",
+        "from secure_send import org",
+        "def later():\n    from ..org.signer import DirectorySigner",
+    ]
+    for source in planted:
+        names = [n for _, n in _imports(source, "secure_send.server.routes")]
+        assert _under_any(names, FORBIDDEN["secure_send.server"]), source
+    allowed = "from secure_send.core import audit\nfrom . import routes\n"
+    names = [n for _, n in _imports(allowed, "secure_send.server.app")]
+    assert not _under_any(names, FORBIDDEN["secure_send.server"])
+
+
+def _under_any(names: list[str], prefixes: tuple[str, ...]) -> bool:
+    return any(_under(n, prefixes) for n in names)
