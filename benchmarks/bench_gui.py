@@ -6,9 +6,10 @@ How to run (from the repository root, after ``make setup``)::
     .venv/bin/python benchmarks/bench_gui.py --entries 20000 --starts 3
 
 Setup (not timed): a throw-away organisation with ``--entries`` synthetic people
-(``admin.demo_org.scale_rows``) is imported and published, ``secure-send-server``
-serves it on 127.0.0.1, and one person enrols through the real CLI
-(``SECURE_SEND_TEST_KEYSTORE=1``).
+(``org.demo_org.scale_rows``) is imported and published, ``secure-send-server``
+serves it on 127.0.0.1 from its own folder (``write_server_home``), and one person
+enrols through the real CLI (``SECURE_SEND_TEST_KEYSTORE=1``) while the directory
+signer (``secure-send-admin signer``) runs; the signer is stopped before timing.
 
 What is measured (everything offscreen: ``QT_QPA_PLATFORM=offscreen``):
 
@@ -34,7 +35,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.benchkit import free_port  # noqa: E402
+from benchmarks import benchkit  # noqa: E402
 from secure_send.org import ops  # noqa: E402
 from secure_send.org.demo_org import scale_rows  # noqa: E402
 from secure_send.org.home import OrgHome  # noqa: E402
@@ -64,34 +64,29 @@ def setup(work: Path, entries: int) -> tuple[subprocess.Popen[bytes], dict[str, 
     started = time.perf_counter()
     ops.import_rows(home, rows, "bench")
     print(f"imported {len(rows)} entries in {time.perf_counter() - started:.1f} s")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "secure-send-server"),
-            "--home",
-            str(home.path),
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    folder = benchkit.server_folder(home, work / "server")
+    server, url = benchkit.start_server(BIN, folder, work / "server.log")
+    signer = benchkit.start_signer(BIN, home.path, url, work / "signer.log")
+    try:
+        env = enrol_one(work, home, url, rows[0].id)
+    except BaseException:
+        benchkit.stop(server)
+        raise
+    finally:
+        benchkit.stop(signer)  # not needed once enrolled: keep its rounds out of the timings
+    return server, env
+
+
+def enrol_one(work: Path, home: OrgHome, url: str, user: str) -> dict[str, str]:
+    """Enrol ``user`` through the real CLI (the signer answers); returns the app env."""
     config = work / "org.json"
-    config.write_text(json.dumps(ops.client_config(home, f"http://127.0.0.1:{port}")))
+    config.write_text(json.dumps(ops.client_config(home, url)))
     env = {
         **os.environ,
         "SECURE_SEND_HOME": str(work / "profile"),
         "SECURE_SEND_TEST_KEYSTORE": "1",
         "QT_QPA_PLATFORM": "offscreen",
     }
-    user = rows[0].id
     subprocess.run(
         [str(BIN / "secure-send"), "enrol", "--org-config", str(config), "--user", user],
         input=ops.issue_code(home, user),
@@ -100,7 +95,7 @@ def setup(work: Path, entries: int) -> tuple[subprocess.Popen[bytes], dict[str, 
         check=True,
         capture_output=True,
     )
-    return server, env
+    return env
 
 
 def drop_caches() -> bool:
@@ -213,8 +208,7 @@ def main() -> int:
         print(f"  target <= 50 ms: {'PASS' if p95 <= 0.050 else 'FAIL'} (p95)")
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
+            benchkit.stop(server)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -8,9 +8,11 @@ How to run (from the repository root, with the project installed in ``.venv``,
     .venv/bin/python benchmarks/bench_send.py --size 256M --repeat 1 --workdir /var/tmp
 
 Everything runs on 127.0.0.1 only. The script makes a throw-away organisation home
-(the test organisation of ``tests/directory_kit.py`` plus two more people), writes
-``HOME/server.toml`` raising ``max_file_bytes`` to 64 GiB and ``quota_bytes`` to
-1 TiB, starts ``secure-send-server --home H --listen 127.0.0.1:PORT`` and nginx
+(the test organisation of ``tests/directory_kit.py`` plus two more people) and the
+server's own folder S beside it (``write_server_home``; ``S/server.toml`` raising
+``max_file_bytes`` to 64 GiB and ``quota_bytes`` to 1 TiB), starts
+``secure-send-server --home S --listen 127.0.0.1:PORT``, the directory signer
+(``secure-send-admin --home H signer --server URL --poll 0.5``) and nginx
 (``dav_methods PUT``, as ``bench_server.py`` does) as subprocesses, and enrols the
 sender and three recipients (one device each) through the real CLI
 (``secure-send enrol --org-config FILE --user ID --device ID``, the one-time code on
@@ -66,7 +68,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import benchkit  # noqa: E402
-from benchmarks.benchkit import free_port, parse_size, start_nginx, wait_port  # noqa: E402
+from benchmarks.benchkit import parse_size, start_nginx  # noqa: E402
 from secure_send.org import ops  # noqa: E402
 from secure_send.org.home import OrgHome  # noqa: E402
 from secure_send.org.importing import ImportRow  # noqa: E402
@@ -86,7 +88,6 @@ RSS_TARGET_MB = 150.0
 RATIO_TARGET = 1.0
 GNU_TIME = "/usr/bin/time"
 BIN = Path(sys.executable).parent
-SERVER_BIN = BIN / "secure-send-server"
 CLIENT_BIN = BIN / "secure-send"
 ICHIRO = "ichiro.tanaka"
 SENDER = HANAKO
@@ -195,20 +196,15 @@ class Bench:
             person_row(11, "saburo.ito", "伊藤 三郎", "イトウ サブロウ", "Saburo Ito", "企画課"),
         ]
         ops.import_rows(home, [*org_rows(), *extra], OPERATOR)
-        (home.path / "server.toml").write_text(
-            f"max_file_bytes = {64 * 1024**3}\nquota_bytes = {1024**4}\n"
+        folder = benchkit.server_folder(
+            home,
+            self.tmp / "server",
+            f"max_file_bytes = {64 * 1024**3}\nquota_bytes = {1024**4}\n",
         )
-        port = free_port()
-        log = (self.tmp / "server.log").open("wb")
-        proc = subprocess.Popen(
-            [str(SERVER_BIN), "--home", str(home.path), "--listen", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc, self.url = benchkit.start_server(BIN, folder, self.tmp / "server.log")
         self.procs.append(proc)
-        wait_port(port, proc, "secure-send-server")
-        self.url = f"http://127.0.0.1:{port}"
+        # people enrol through the CLI below: the signer must answer their requests
+        self.procs.append(benchkit.start_signer(BIN, home.path, self.url, self.tmp / "signer.log"))
         return home
 
     def env(self, user: str) -> dict[str, str]:

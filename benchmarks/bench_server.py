@@ -9,9 +9,10 @@ How to run (from the repository root, with the project installed in ``.venv`` an
 
 Everything runs on 127.0.0.1 only. The script makes a throw-away organisation home
 (the test organisation of ``tests/directory_kit.py``; Hanako's laptop and Taro's
-desktop are enrolled and their keys kept), writes ``HOME/server.toml`` raising
-``max_file_bytes`` to 64 GiB and ``quota_bytes`` to 1 TiB, and
-starts ``secure-send-server --home H --listen 127.0.0.1:PORT`` as a subprocess.
+desktop are enrolled and their keys kept) and the server's own folder S beside it
+(``write_server_home``; ``S/server.toml`` raising ``max_file_bytes`` to 64 GiB and
+``quota_bytes`` to 1 TiB), and starts ``secure-send-server --home S --listen
+127.0.0.1:PORT`` as a subprocess (no signer: nobody enrols while it runs).
 Temp dirs and processes are removed on exit, Ctrl-C included.
 
 What is measured:
@@ -74,7 +75,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.benchkit import free_port, parse_size, random_file, start_nginx, wait_port  # noqa: E402
+from benchmarks import benchkit  # noqa: E402
+from benchmarks.benchkit import parse_size, random_file, start_nginx  # noqa: E402
 from secure_send.core import httpsig  # noqa: E402
 from secure_send.core.directory.enrol import DeviceKeys  # noqa: E402
 from secure_send.core.encoding import format_time, utc_now  # noqa: E402
@@ -251,21 +253,15 @@ class Bench:
         home = new_org(self.tmp / "org", devices=False)
         keys = enrol_device(home, HANAKO, "laptop", "bench laptop")
         enrol_device(home, TARO, "desktop", "bench desktop")
-        (home.path / "server.toml").write_text(
-            f"max_file_bytes = {64 * 1024**3}\nquota_bytes = {1024**4}\n"
+        folder = benchkit.server_folder(
+            home,
+            self.tmp / "server",
+            f"max_file_bytes = {64 * 1024**3}\nquota_bytes = {1024**4}\n",
         )
-        port = free_port()
-        log = (self.tmp / "server.log").open("wb")
-        proc = subprocess.Popen(
-            [str(SERVER_BIN), "--home", str(home.path), "--listen", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc, url = benchkit.start_server(SERVER_BIN.parent, folder, self.tmp / "server.log")
         self.procs.append(proc)
         self.server = proc
-        wait_port(port, proc, "secure-send-server")
-        return Client(f"http://127.0.0.1:{port}", HANAKO, "laptop", keys)
+        return Client(url, HANAKO, "laptop", keys)
 
     def start_nginx(self) -> int:
         proc, port = start_nginx(self.tmp / "nginx")

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 
 def parse_size(text: str) -> int:
@@ -101,3 +102,62 @@ def random_file(path: Path, size: int) -> bytes:
             f.write(block)
             left -= len(block)
     return digest.digest()
+
+
+# ---------------------------------------------------------------- drop server + signer
+
+
+def server_folder(home: Any, folder: Path, settings: str = "") -> Path:
+    """The drop server's own folder for organisation ``home`` (an ``OrgHome``), as
+    ``secure-send-admin server-home`` makes it; ``settings`` are top-level
+    ``server.toml`` lines, written first because ``write_server_home`` appends the
+    ``[signer]`` table (a key after a table header would belong to that table)."""
+    from secure_send.admin.server_home import write_server_home
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if settings:
+        (folder / "server.toml").write_text(settings, encoding="utf-8")
+    write_server_home(home, folder)
+    return folder
+
+
+def start_server(
+    bin_dir: Path, folder: Path, log: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``secure-send-server --home FOLDER`` on a free loopback port; returns it and its URL."""
+    port = free_port()
+    argv = [str(bin_dir / "secure-send-server"), "--home", str(folder)]
+    proc = subprocess.Popen(
+        [*argv, "--listen", f"127.0.0.1:{port}"],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=env,
+    )
+    wait_port(port, proc, "secure-send-server")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_signer(
+    bin_dir: Path, home: Path, url: str, log: Path, poll: float = 0.5
+) -> subprocess.Popen[bytes]:
+    """``secure-send-admin --home ORG signer --server URL --poll S``: the directory signer,
+    without which enrolments made while the server runs never finish."""
+    argv = [str(bin_dir / "secure-send-admin"), "--home", str(home), "signer"]
+    return subprocess.Popen(
+        [*argv, "--server", url, "--poll", str(poll)],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
