@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from secure_send.cli import selftest
-from secure_send.client import listing
+from secure_send.client import listing, own_devices
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.api import ClientError
 from secure_send.client.enrolment import enrol, open_ticket, resume
+from secure_send.client.key_changes import recipient_key_changes
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.search import SearchIndex
@@ -72,6 +73,12 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("recall", help="recall a drop (its ciphertext is deleted at once)")
     p.add_argument("drop_id")
     _common(p, cmd_recall)
+    p = sub.add_parser("devices", help="the devices of your account (and ack one)")
+    dsub = p.add_subparsers(dest="devices_command", metavar="COMMAND")
+    a = dsub.add_parser("ack", help="confirm that you enrolled this device yourself")
+    a.add_argument("device_id")
+    _common(a, cmd_devices)
+    _common(p, cmd_devices)
     p = sub.add_parser("demo", help="the whole product on this machine, narrated")
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep the demo's files in DIR")
     p.add_argument(
@@ -88,8 +95,24 @@ def _common(p: argparse.ArgumentParser, func: Any) -> None:
     p.set_defaults(func=func)
 
 
-def _emit(args: argparse.Namespace, obj: dict[str, Any], text: str) -> None:
+def _emit(
+    args: argparse.Namespace, obj: dict[str, Any], text: str, session: Session | None = None
+) -> None:
+    """Print the answer. With a session, every answer also carries the unknown devices
+    of the person's own entry (``unknown_own_devices``), each warned about on stderr."""
+    if session is not None:
+        alerts = session.alerts()
+        for device in alerts:
+            print(_ALERT.format(d=device), file=sys.stderr)
+        obj = {**obj, "unknown_own_devices": [d.to_json() for d in alerts]}
     print(json.dumps(obj, ensure_ascii=False) if args.json else text)
+
+
+_ALERT = (
+    "secure-send: WARNING: your account lists a device this PC did not enrol: "
+    "{d.device!r} ({d.name}), enrolled {d.enrolled}. If it is not yours, report it to "
+    "IT security now. If you enrolled it yourself: secure-send devices ack {d.device}"
+)
 
 
 def _session() -> Session:
@@ -167,7 +190,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         )
         or "no match"
     )
-    _emit(args, {"results": rows, "verified": True, "fresh": directory.fresh}, text)
+    _emit(args, {"results": rows, "verified": True, "fresh": directory.fresh}, text, session)
 
 
 _DURATION = re.compile(r"(\d+)([dhm])")
@@ -218,6 +241,14 @@ def cmd_send(args: argparse.Namespace) -> None:
         )
     files = sending.collect(args.files)
     directory = session.directory()
+    people = sending.resolve_recipients(directory, args.to, session.me.user)
+    changes = recipient_key_changes(session.profile, people)
+    for change in changes:
+        print(
+            f"secure-send: note: {change.user} has a device enrolled {change.enrolled}: "
+            f"{change.device!r} ({change.name}); it can open this drop",
+            file=sys.stderr,
+        )
     pending = sending.prepare(
         session.profile,
         directory,
@@ -229,11 +260,14 @@ def cmd_send(args: argparse.Namespace) -> None:
         message=args.message,
     )
     drop_id = sending.finish(session.profile, session.api, pending, session.keys, _progress(args))
-    _emit(
-        args,
-        {"drop_id": drop_id, "files": len(files), "to": args.to},
-        f"sent {len(files)} file(s) to {', '.join(args.to)}: drop {drop_id}",
-    )
+    answer = {
+        "drop_id": drop_id,
+        "files": len(files),
+        "to": args.to,
+        "recipient_key_changes": [c.to_json() for c in changes],
+    }
+    text = f"sent {len(files)} file(s) to {', '.join(args.to)}: drop {drop_id}"
+    _emit(args, answer, text, session)
 
 
 def cmd_resume(args: argparse.Namespace) -> None:
@@ -243,7 +277,7 @@ def cmd_resume(args: argparse.Namespace) -> None:
         sending.finish(session.profile, session.api, p, session.keys, _progress(args))
         for p in sending.pending_sends(session.profile)
     ]
-    _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)")
+    _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)", session)
 
 
 def cmd_inbox(args: argparse.Namespace) -> None:
@@ -257,7 +291,8 @@ def cmd_inbox(args: argparse.Namespace) -> None:
         else f"{i.drop_id}  DANGER, do not open: {i.problem}"
         for i in items
     )
-    _emit(args, {"drops": [asdict(i) for i in items], "cursor": cursor}, text or "no drops")
+    answer = {"drops": [asdict(i) for i in items], "cursor": cursor}
+    _emit(args, answer, text or "no drops", session)
 
 
 def cmd_receive(args: argparse.Namespace) -> None:
@@ -280,6 +315,7 @@ def cmd_receive(args: argparse.Namespace) -> None:
         args,
         {"drop_id": got.drop_id, "sender": got.sender, "message": got.message, "files": files},
         text,
+        session,
     )
 
 
@@ -295,14 +331,35 @@ def cmd_sent(args: argparse.Namespace) -> None:
             + (f"downloaded at {r.downloaded}" if r.downloaded else "not yet")
             for r in item.recipients
         ]
-    _emit(args, {"drops": [asdict(i) for i in items]}, "\n".join(lines) or "nothing sent")
+    _emit(args, {"drops": [asdict(i) for i in items]}, "\n".join(lines) or "nothing sent", session)
 
 
 def cmd_recall(args: argparse.Namespace) -> None:
     """Recall a drop."""
     session = _session()
     session.api.request("DELETE", f"/v1/drops/{args.drop_id}")
-    _emit(args, {"drop_id": args.drop_id, "state": "recalled"}, f"recalled {args.drop_id}")
+    answer = {"drop_id": args.drop_id, "state": "recalled"}
+    _emit(args, answer, f"recalled {args.drop_id}", session)
+
+
+def cmd_devices(args: argparse.Namespace) -> None:
+    """List this account's devices as this PC judges them, or acknowledge one."""
+    session = _session()
+    directory = session.directory()
+    p, me, keys = session.profile, session.me, session.keys
+    if getattr(args, "devices_command", None) == "ack":
+        own_devices.acknowledge(p, me, keys, directory, args.device_id)
+        session.unknown_devices = own_devices.check(p, me, keys, directory)
+    listed = own_devices.own_devices(p, me, keys, directory)
+    lines = [
+        f"{d.device:<20} {d.name}  enrolled {d.enrolled}"
+        + (f"  revoked {d.revoked}" if d.revoked else "")
+        + ("  (this PC)" if d.this_device else "")
+        + ("  (confirmed by you)" if d.acknowledged else "")
+        + ("  ⚠ NOT ENROLLED BY THIS PC: report it to IT security" if d.unknown else "")
+        for d in listed
+    ]
+    _emit(args, {"devices": [d.to_json() for d in listed]}, "\n".join(lines), session)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -23,13 +23,14 @@ import json
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
 from secure_send.client.directory_sync import Directory
+from secure_send.client.key_changes import key_hashes, remember_sent
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.transfer import create_upload, send_blob
 from secure_send.core.age import api as age
@@ -122,6 +123,9 @@ class PendingSend:
     manifest: dict[str, Any]
     blobs: dict[str, dict[str, Any]]  # blob id -> {"file": outbox path, "upload": path|None}
     created: bool = False
+    # per recipient person, the key hashes of the devices the files are wrapped to
+    # (remembered once the send is done: the next send names what changed)
+    recipient_keys: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,11 +133,13 @@ class PendingSend:
             "manifest": self.manifest,
             "blobs": self.blobs,
             "created": self.created,
+            "recipient_keys": self.recipient_keys,
         }
 
     @classmethod
     def from_json(cls, obj: Any) -> PendingSend:
-        return cls(obj["drop_id"], obj["manifest"], obj["blobs"], bool(obj["created"]))
+        keys = obj.get("recipient_keys", {})  # absent in resume files of older versions
+        return cls(obj["drop_id"], obj["manifest"], obj["blobs"], bool(obj["created"]), keys)
 
 
 def prepare(
@@ -190,7 +196,7 @@ def prepare(
             directory_epoch=checkpoint.epoch,
             directory_header=checkpoint.header_hash,
         ).sign(keys.signing)
-        pending = PendingSend(drop_id, signed.to_json(), records)
+        pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=key_hashes(people))
         profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
     except BaseException:
         shutil.rmtree(outbox, ignore_errors=True)
@@ -257,6 +263,7 @@ def finish(
             forget(profile, pending)
         raise
     forget(profile, pending)
+    remember_sent(profile, pending.recipient_keys)
     return pending.drop_id
 
 

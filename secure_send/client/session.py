@@ -8,13 +8,15 @@ first finishing an enrolment an earlier run left waiting for IT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from secure_send.client import own_devices
 from secure_send.client.api import ClientError, ServerApi, Signer
 from secure_send.client.directory_sync import Directory, sync
 from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, resume
 from secure_send.client.keystore import KeyStore, open_keystore
+from secure_send.client.own_devices import OwnDevice
 from secure_send.client.profile import Identity, OrgConfig, Profile
 from secure_send.core.directory.enrol import DeviceKeys
 
@@ -28,6 +30,8 @@ class Session:
     me: Identity
     keys: DeviceKeys
     api: ServerApi
+    # unknown devices in this person's own entry, found at the last sync (None: no sync)
+    unknown_devices: list[OwnDevice] | None = field(default=None, init=False)
 
     @classmethod
     def open(cls, profile: Profile, store: KeyStore | None = None) -> Session:
@@ -58,8 +62,17 @@ class Session:
         )
 
     def directory(self) -> Directory:
-        """The verified directory, refreshed from the server."""
-        return sync(self.profile, self.org, self.api)
+        """The verified directory, refreshed from the server; this person's own entry is
+        checked for devices they did not enrol (:mod:`.own_devices`) on every sync."""
+        directory = sync(self.profile, self.org, self.api)
+        self.unknown_devices = own_devices.check(self.profile, self.me, self.keys, directory)
+        return directory
+
+    def alerts(self) -> list[OwnDevice]:
+        """Unknown own devices: from this run's sync, else as the last sync left them."""
+        if self.unknown_devices is not None:
+            return self.unknown_devices
+        return own_devices.stored_alerts(self.profile)
 
     def policy(self) -> dict[str, Any]:
         """The server's limits."""
