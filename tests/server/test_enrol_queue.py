@@ -176,3 +176,16 @@ def test_unknown_people_and_tickets(server: Server) -> None:
     assert response.json()["code"] == "bad_enrolment"
     for ticket in ("A" * 22, "../etc/passwd", "x"):
         assert httpx.get(f"{server.url}/v1/enrol/{ticket}", timeout=10).status_code == 404
+
+
+def test_a_batch_of_requests_becomes_one_snapshot(server: Server) -> None:
+    before = server.get("/v1/directory").content
+    epoch = verify_directory(before, server.home.anchor(), now=utc_now()).checkpoint.epoch
+    tickets = [_queue(server, ops.issue_code(server.home, TARO), f"pc{i}")[1] for i in range(3)]
+    _signer_round(server)
+    assert {_status(server, t)["status"] for t in tickets} == {"enrolled"}
+    after = verify_directory(
+        server.get("/v1/directory").content, server.home.anchor(), now=utc_now()
+    )
+    assert after.checkpoint.epoch == epoch + 1  # three enrolments, one republish
+    assert len(after.by_id()[TARO].devices) == 3
