@@ -22,6 +22,7 @@ lives in the profile (``own-devices.json``): acknowledgements keyed by device id
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from secure_send.client.api import ClientError
 from secure_send.client.directory_sync import Directory
 from secure_send.client.profile import Identity, Profile
 from secure_send.core.directory.enrol import DeviceKeys
-from secure_send.core.directory.model import Device
+from secure_send.core.directory.model import Device, Entry
 from secure_send.core.encoding import b64u, format_time, utc_now
 
 
@@ -56,6 +57,14 @@ class OwnDevice:
         return {**asdict(self), "unknown": self.unknown}
 
 
+def own_entry(directory: Directory, user: str) -> Entry | None:
+    """The person's entry, found by bisection (entries are sorted by id): a sync of a
+    100,000-entry directory must not pay for a dictionary of it."""
+    entries = directory.verified.entries
+    i = bisect.bisect_left(entries, user, key=lambda e: e.id)
+    return entries[i] if i < len(entries) and entries[i].id == user else None
+
+
 def key_hash(device: Device) -> str:
     """What an acknowledgement binds to: the device's two public keys."""
     return b64u(hashlib.sha256(device.sign_key + device.enc_key).digest())
@@ -75,7 +84,7 @@ def own_devices(
     profile: Profile, me: Identity, keys: DeviceKeys, directory: Directory
 ) -> list[OwnDevice]:
     """Every device of this person's entry, judged (see the module docstring)."""
-    entry = directory.by_id().get(me.user)
+    entry = own_entry(directory, me.user)
     if entry is None:
         return []
     acks = _acks(profile)
@@ -122,7 +131,7 @@ def acknowledge(
     Raises:
         ClientError: ``unknown_device`` — the entry lists no such active device.
     """
-    entry = directory.by_id().get(me.user)
+    entry = own_entry(directory, me.user)
     found = next((d for d in (entry.devices if entry else ()) if d.id == device_id), None)
     if found is None or not found.active:
         raise ClientError("unknown_device", f"your entry lists no active device {device_id!r}")
