@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_directory import Publisher, make_entries  # noqa: E402
-from secure_send.client import own_devices  # noqa: E402
-from secure_send.client.directory_sync import Directory  # noqa: E402
-from secure_send.client.key_changes import recipient_key_changes  # noqa: E402
-from secure_send.client.profile import Identity, Profile  # noqa: E402
-from secure_send.core.directory.enrol import DeviceKeys  # noqa: E402
-from secure_send.core.directory.verify import verify_directory  # noqa: E402
-from secure_send.core.encoding import utc_now  # noqa: E402
+from benchmarks.bench_directory import Publisher, make_entries
+from secure_send.client import own_devices
+from secure_send.client.directory_sync import Directory
+from secure_send.client.key_changes import recipient_key_changes
+from secure_send.client.profile import Identity, Profile
+from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.verify import verify_directory
+from secure_send.core.encoding import utc_now
 
 
 def _ms(samples: list[float]) -> str:
