@@ -106,19 +106,18 @@ def test_failures_are_rate_limited(org: tuple[OrgHome, DeviceKeys]) -> None:
         assert limited.status_code == 429
 
 
+def _whoami_headers(url: str, keys: DeviceKeys) -> dict[str, str]:
+    """A GET of ``url`` signed now as Hanako's laptop."""
+    digest = httpsig.content_digest(b"")
+    key_id = httpsig.key_id(HANAKO, DEVICE)
+    return httpsig.sign_request("GET", url, {}, digest, key_id, keys.signing, utc_now())
+
+
 def test_in_process_whoami(org: tuple[OrgHome, DeviceKeys]) -> None:
     home, keys = org
     with TestClient(create_app(server_config(home))) as client:
         url = "http://testserver/v1/whoami"
-        headers = httpsig.sign_request(
-            "GET",
-            url,
-            {},
-            httpsig.content_digest(b""),
-            httpsig.key_id(HANAKO, DEVICE),
-            keys.signing,
-            utc_now(),
-        )
+        headers = _whoami_headers(url, keys)
         assert client.get("/v1/whoami", headers=headers).json()["device"] == DEVICE
 
 
@@ -127,15 +126,7 @@ def test_public_url_is_what_clients_sign(org: tuple[OrgHome, DeviceKeys]) -> Non
     config = server_config(home, public_url="https://drop.example.go.jp/")
     with TestClient(create_app(config)) as client:
         url = "https://drop.example.go.jp/v1/whoami"
-        headers = httpsig.sign_request(
-            "GET",
-            url,
-            {},
-            httpsig.content_digest(b""),
-            httpsig.key_id(HANAKO, DEVICE),
-            keys.signing,
-            utc_now(),
-        )
+        headers = _whoami_headers(url, keys)
         assert client.get("/v1/whoami", headers=headers).status_code == 200
 
 
@@ -145,15 +136,7 @@ def test_directory_missing_is_503_json(org: tuple[OrgHome, DeviceKeys]) -> None:
     with TestClient(create_app(config)) as client:
         (config.home / "directory" / "directory.bundle").unlink()
         assert client.get("/v1/directory").json()["code"] == "directory_unavailable"
-        headers = httpsig.sign_request(
-            "GET",
-            "http://testserver/v1/whoami",
-            {},
-            httpsig.content_digest(b""),
-            httpsig.key_id(HANAKO, DEVICE),
-            keys.signing,
-            utc_now(),
-        )
+        headers = _whoami_headers("http://testserver/v1/whoami", keys)
         response = client.get("/v1/whoami", headers=headers)
         assert response.status_code == 503
         assert response.json()["code"] == "directory_unavailable"
@@ -169,15 +152,7 @@ def test_an_expired_snapshot_lets_nobody_in(org: tuple[OrgHome, DeviceKeys]) -> 
     home.publish(utc_now() - dt.timedelta(days=2))  # signed two days ago: expired
     config = server_config(home)
     with TestClient(create_app(config)) as client:
-        headers = httpsig.sign_request(
-            "GET",
-            "http://testserver/v1/whoami",
-            {},
-            httpsig.content_digest(b""),
-            httpsig.key_id(HANAKO, DEVICE),
-            keys.signing,
-            utc_now(),
-        )
+        headers = _whoami_headers("http://testserver/v1/whoami", keys)
         response = client.get("/v1/whoami", headers=headers)
         assert response.status_code == 503
         assert response.json()["code"] == "directory_unavailable"
