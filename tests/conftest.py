@@ -11,12 +11,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# The C2SP/CCTV age vectors, copied into the repository with their licence (0BSD/CC0).
+VECTORS = REPO / "tests" / "data" / "age-vectors"
 
 
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
-    path = SHARED / "testdata" / "age-vectors" / "testdata"
+    path = VECTORS / "testdata"
     if not path.is_dir():
-        pytest.fail(f"conformance vectors missing: {path} (../shared must sit beside the repo)")
+        pytest.fail(f"conformance vectors missing: {path}")
     return path

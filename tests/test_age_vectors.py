@@ -27,13 +27,13 @@ from secure_send.core.errors import (
     NoIdentityMatchError,
     PayloadError,
 )
-from tests.conftest import SHARED
+from tests.conftest import VECTORS
 
-SHARED_MANIFEST = SHARED / "testdata/age-vectors/MANIFEST.tsv"
+MANIFEST = VECTORS / "MANIFEST.tsv"
 
 
 def _manifest() -> list[tuple[str, str]]:
-    rows = SHARED_MANIFEST.read_text().splitlines()[1:]
+    rows = MANIFEST.read_text().splitlines()[1:]
     return [(r.split("\t")[0], r.split("\t")[2]) for r in rows]
 
 
@@ -107,7 +107,7 @@ def _x25519_names(expect: set[str]) -> list[str]:
 
 
 def _by_expect(expect: set[str]) -> set[str]:
-    rows = SHARED_MANIFEST.read_text().splitlines()[1:]
+    rows = MANIFEST.read_text().splitlines()[1:]
     return {r.split("\t")[0] for r in rows if r.split("\t")[1] in expect}
 
 
