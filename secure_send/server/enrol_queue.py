@@ -2,8 +2,9 @@
 
 The server cannot enrol anyone: it keeps requests until the signer on IT's side
 takes them, checks the one-time code and answers with a result. Guarantees: at
-most :data:`MAX_QUEUED_PER_USER` requests wait per person and
-:data:`MAX_QUEUED` in all (an anonymous caller cannot fill the disk); a
+most :data:`MAX_QUEUED_PER_USER` requests with a code and as many without one
+wait per person, and :data:`MAX_QUEUED` in all (an anonymous caller cannot fill
+the disk, and code-less requests naming someone cannot block their enrolment); a
 ticket is 128 random bits, the only handle a device gets on its request; a
 result is recorded only for a request still queued or pending (a replayed or
 late result cannot change a final answer); final answers are kept for
@@ -59,20 +60,30 @@ class EnrolQueue:
         self.db = db
 
     def add(self, request: EnrolmentRequest, raw: str, ip: str, now: int) -> str:
-        """Queue a request; a newer request for the same device replaces a waiting one.
+        """Queue a request; a newer request for the same device *from the same address*
+        replaces a waiting one (a device retrying: a stranger who knows the user and
+        device id cannot cancel someone else's request).
+
+        Requests with a code and requests without one (which wait for IT's approval,
+        possibly for ever) are counted apart: anyone can send code-less requests
+        naming a colleague, and they must not use up the slots that the colleague's
+        own enrolment with a one-time code needs.
 
         Raises:
             QueueFull: see the module docstring.
         """
         ticket = secrets.token_urlsafe(16)
+        coded = request.code_mac is not None
         with self.db.transaction() as db:
             db.execute(
-                "DELETE FROM enrolments WHERE user = ? AND device = ? AND status = 'queued'",
-                (request.user, request.device_id),
+                "DELETE FROM enrolments WHERE user = ? AND device = ? AND ip = ? "
+                "AND status = 'queued'",
+                (request.user, request.device_id, ip),
             )
             (mine,) = db.execute(
-                "SELECT COUNT(*) FROM enrolments WHERE user = ? AND status IN (?, ?)",
-                (request.user, *OPEN),
+                "SELECT COUNT(*) FROM enrolments WHERE user = ? AND status IN (?, ?) "
+                "AND (json_extract(request, '$.code_mac') IS NOT NULL) = ?",
+                (request.user, *OPEN, coded),
             ).fetchone()
             (everyone,) = db.execute(
                 "SELECT COUNT(*) FROM enrolments WHERE status = 'queued'"

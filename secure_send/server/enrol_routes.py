@@ -56,7 +56,16 @@ def _queue(state: ServerState, raw: bytes, ip: str) -> str:
         raise ApiError(503, "directory_unavailable", "no current directory is held") from None
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:
         state.auth.limiter.failed(ip)
-        _audit(state, request.user, request.device_id, ip, "bad_enrolment")
+        # who an anonymous caller claims to be is unproven: a name that is not in the
+        # directory (any id-shaped text the caller chose) is not written to the log
+        known = entry is not None
+        _audit(
+            state,
+            request.user if known else "",
+            request.device_id if known else "",
+            ip,
+            "bad_enrolment",
+        )
         raise ApiError(403, "bad_enrolment", "enrolment is only for active people")
     canonical = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
     try:

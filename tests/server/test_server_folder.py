@@ -1,4 +1,5 @@
-"""The drop server's folder holds no private key, even after real traffic.
+"""The drop server's folder holds no private key, even after real traffic; and the
+anonymous enrolment queue resists a hostile caller (last section).
 
 An organisation is built, ``write_server_home`` makes the server's folder, the real
 server runs from it and sees an enrolment through the queue (with one real signer
@@ -33,13 +34,14 @@ import pytest
 from secure_send.admin.server_home import write_server_home
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import Identity, Profile
+from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.encoding import utc_now
 from secure_send.org import ops
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.server.config import load_config
-from tests.directory_kit import HANAKO, TARO, enrol_device, new_org
-from tests.server.conftest import DEVICE, running_server
+from tests.directory_kit import HANAKO, TARO, enrol_device, new_org, request_for
+from tests.server.conftest import DEVICE, Server, running_server
 from tests.server.drop_kit import age_blob, hanako, sent_drop, taro_device
 
 TOKEN = re.compile(rb"[A-Za-z0-9_\-+/]{40,}={0,2}")
@@ -227,3 +229,66 @@ def test_write_server_home_refuses_a_target_inside_the_org_home(tmp_path: Path, 
         write_server_home(home, target)
     assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written
     assert not (home.path / "server.toml").exists()
+
+
+# ---------------------------------------------------------------- review: the enrolment queue
+# (found by attacking the queue as an anonymous caller; kept here with the server folder's
+# other security checks)
+
+
+def _post_enrol(
+    server: Server, user: str, device: str, code: str | None, source: str = "127.0.0.1"
+) -> httpx.Response:
+    """An anonymous enrolment request from the local address ``source``."""
+    _, request = request_for(user, device, code)
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=30) as client:
+        return client.post(server.url + "/v1/enrol", json=request.to_json())
+
+
+def test_code_less_requests_cannot_block_a_persons_enrolment(server: Server) -> None:
+    """Anyone can read the directory and send requests without a code for a colleague;
+    they wait for IT's approval (pending) and must not use up the slots that the
+    colleague's own enrolment with a one-time code needs."""
+    for i in range(3):
+        assert _post_enrol(server, TARO, f"junk{i}", None).status_code == 202
+    server.push()  # the signer parks them for approval
+    assert len(ops.pending(server.home)) == 3
+    assert _post_enrol(server, TARO, "junk9", None).status_code == 429  # still capped
+    code = ops.issue_code(server.home, TARO)
+    response = _post_enrol(server, TARO, "desktop", code)
+    assert response.status_code == 202, response.text
+    server.push()
+    assert _status(server.url, response.json()["ticket"]) == "enrolled"
+
+
+def test_a_stranger_cannot_cancel_a_waiting_request(server: Server) -> None:
+    """A request waiting for the signer is replaced by a newer one for the same device
+    only from the same address (the device retrying), not by anyone who knows the
+    user and device id."""
+    code = ops.issue_code(server.home, TARO)
+    mine = _post_enrol(server, TARO, "desktop", code, source="127.0.0.1")
+    assert mine.status_code == 202, mine.text
+    stranger = _post_enrol(server, TARO, "desktop", None, source="127.0.0.2")
+    assert stranger.status_code == 202, stranger.text
+    ticket = mine.json()["ticket"]
+    assert _status(server.url, ticket) == "queued"  # not "no such enrolment request"
+    server.push()
+    assert _status(server.url, ticket) == "enrolled"
+
+
+def test_an_unknown_user_is_not_written_into_the_audit_log(server: Server) -> None:
+    """Who an anonymous request claims to be is unproven: for a name that is not an
+    active person the audit record keeps only where it came from and why it failed."""
+    response = _post_enrol(server, "it-admin.approved-everything", "pc", None)
+    assert response.status_code == 403
+    audit = audit_log_path(server.config.home).read_text()
+    assert "it-admin" not in audit
+    assert "approved" not in audit
+    (record,) = [r for r in AuditLog(audit_log_path(server.config.home)).records()]
+    assert (record.action, record.actor, record.device, record.outcome) == (
+        "enrol",
+        "",
+        "",
+        "bad_enrolment",
+    )
