@@ -30,7 +30,7 @@ from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.errors import SecureSendError
 from secure_send.org.keys import OFFLINE_README, read_key, write_key
-from secure_send.org.replay_cache import current_entries
+from secure_send.org.replay_cache import current_entries, current_state
 
 
 class HomeError(SecureSendError):
@@ -64,6 +64,9 @@ class OrgHome:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # id -> (entry, canonical text, leaf hash): a publish re-encodes and re-hashes
+        # only the entries that changed since the last one made by this object
+        self._texts: dict[str, tuple[Entry, str, bytes]] = {}
 
     # ---------------------------------------------------------------- layout
 
@@ -250,25 +253,33 @@ class OrgHome:
             return None
         return Bundle.from_bytes(self.bundle_file.read_bytes())
 
+    def published_header(self) -> SnapshotHeader | None:
+        """The last published snapshot's header, read from the bundle's head line only
+        (the entries after it are not read)."""
+        try:
+            with open(self.bundle_file, "rb") as f:
+                return Bundle.peek_header(f.readline())
+        except FileNotFoundError:
+            return None
+
     def publish(self, now: dt.datetime | None = None) -> Bundle:
         """Sign and write a new snapshot of the log's current state."""
         now = now or utc_now()
         settings = self.settings()
         root = self.current_root()
-        current, lines = current_entries(self.log_file, self.cache_file)
-        entries = sorted(current.values(), key=lambda e: e.id)
-        texts = tuple(e.canonical_bytes().decode("utf-8") for e in entries)
-        previous = self.published()
+        state = current_state(self.log_file, self.cache_file)
+        texts, leaves = self._canonical(state.entries)
+        previous = self.published_header()
         header = SnapshotHeader(
             org=settings.org,
-            epoch=previous.header.epoch + 1 if previous else 1,
+            epoch=previous.epoch + 1 if previous else 1,
             issued=format_time(now),
             expires=format_time(now + dt.timedelta(hours=settings.snapshot_hours)),
             entry_count=len(texts),
-            entries_root=merkle.root(t.encode("utf-8") for t in texts),
-            log_size=len(lines),
-            log_root=merkle.root(lines),
-            previous=body_hash(previous.header.body()) if previous else "",
+            entries_root=merkle.root_from_leaf_hashes(leaves),
+            log_size=len(state.lines),
+            log_root=state.log_root,
+            previous=body_hash(previous.body()) if previous else "",
             root_version=root.version,
         ).signed_by(self.signing_key())
         bundle = Bundle(tuple(self.roots()), header, texts)
@@ -277,6 +288,20 @@ class OrgHome:
             out.file.write(bundle.to_bytes())
             out.commit()
         return bundle
+
+    def _canonical(self, entries: dict[str, Entry]) -> tuple[tuple[str, ...], list[bytes]]:
+        """The entries' canonical texts and leaf hashes, sorted by id."""
+        cache, texts, leaves = self._texts, [], []
+        for entry_id in sorted(entries):
+            entry = entries[entry_id]
+            known = cache.get(entry_id)
+            # entries are immutable: the same object still has the same text
+            if known is None or known[0] is not entry:
+                text = entry.canonical_bytes().decode("utf-8")
+                known = cache[entry_id] = (entry, text, merkle.leaf_hash(text.encode("utf-8")))
+            texts.append(known[1])
+            leaves.append(known[2])
+        return tuple(texts), leaves
 
     def delta_since(self, log_size: int) -> Delta:
         """The entries changed since the snapshot whose log had ``log_size`` events,

@@ -24,6 +24,7 @@ nothing the server says changes the log.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import logging
@@ -46,7 +47,7 @@ from secure_send.core.directory.push import (
     RefusalReason,
 )
 from secure_send.core.directory.refresh import Delta
-from secure_send.core.directory.trust import body_hash
+from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.encoding import parse_time, utc_now
 from secure_send.org import ops
 from secure_send.org.home import HomeError, OrgHome
@@ -159,11 +160,11 @@ class DirectorySigner:
     def _refresh_if_due(self) -> bool:
         """Sign a fresh snapshot when the published one is half-way to expiry."""
         with self.home.locked():
-            bundle = self.home.published()
-            if bundle is None:
+            header = self.home.published_header()
+            if header is None:
                 return False
-            issued = parse_time(bundle.header.issued)
-            expires = parse_time(bundle.header.expires)
+            issued = parse_time(header.issued)
+            expires = parse_time(header.expires)
             if utc_now() < issued + (expires - issued) / 2:
                 return False
             self.home.publish()
@@ -190,6 +191,12 @@ class DirectorySigner:
         self, state: dict[str, Any], results: list[EnrolResult], *, full: bool
     ) -> Push | None:
         with self.home.locked():
+            header = self.home.published_header()
+            if header is None:
+                raise HomeError("nothing published yet (run: secure-send-admin publish)")
+            same = state["header_hash"] == body_hash(header.body())
+            if same and not results:
+                return None  # an idle round reads no more than the bundle's head line
             data = self.home.bundle_file.read_bytes()
             lines = log_lines(self.home.log_file)
         header = Bundle.peek_header(data)
@@ -201,8 +208,6 @@ class DirectorySigner:
             )
         lines = lines[: header.log_size]
         same = state["header_hash"] == body_hash(header.body())
-        if same and not results:
-            return None
         if same:
             return Push(server_size, (), DirectoryKind.NONE, b"", tuple(results))
         events = tuple(lines[server_size:])
@@ -212,15 +217,32 @@ class DirectorySigner:
 
 
 def _delta(bundle_data: bytes, events: tuple[bytes, ...]) -> bytes:
-    """The published snapshot's entries touched by ``events``, under its header."""
-    ids = {touched_entry(Event.from_bytes(line)) for line in events}
-    bundle = Bundle.from_bytes(bundle_data)
-    changed = tuple(t for t in bundle.entries if _entry_id(t) in ids)
-    return Delta(bundle.roots, bundle.header, changed).to_bytes()
+    """The published snapshot's entries touched by ``events``, under its header.
+
+    The entry lines are sorted by id (the publisher writes them so; a bundle that
+    is not would give a delta the server refuses, and the retry sends it whole),
+    so each touched entry is found by bisection, parsing ~log2(n) lines instead of
+    all of them; many touched entries are found in one pass instead.
+    """
+    touched = (touched_entry(Event.from_bytes(line)) for line in events)
+    ids = {i for i in touched if i is not None}
+    end = bundle_data.index(b"\n")
+    head = json.loads(bundle_data[:end])
+    rows = bundle_data[end + 1 : -1].split(b"\n") if head["entries"] else []
+    if len(rows) != head["entries"]:
+        raise HomeError("the published bundle has a wrong number of entries")
+    if len(ids) * max(1, len(rows).bit_length()) < len(rows):
+        found = (bisect.bisect_left(rows, i, key=_entry_id) for i in sorted(ids))
+        picked = sorted({n for n in found if n < len(rows) and _entry_id(rows[n]) in ids})
+    else:
+        picked = [n for n, row in enumerate(rows) if _entry_id(row) in ids]
+    roots = tuple(RootDocument.from_json(r) for r in head["roots"])
+    changed = tuple(rows[n].decode("utf-8") for n in picked)
+    return Delta(roots, SnapshotHeader.from_json(head["header"]), changed).to_bytes()
 
 
-def _entry_id(text: str) -> str:
-    return str(json.loads(text)["id"])
+def _entry_id(row: bytes) -> str:
+    return str(json.loads(row)["id"])
 
 
 def _parse(raw: Any) -> EnrolmentRequest:
