@@ -2,8 +2,9 @@
 
 Start-up: one instance per profile (a second launch forwards its paths and exits),
 the IT policy (a broken one stops the app: fail closed), settings and
-translations, the enrolment wizard on first run, then the main window and the
-tray. Everything slow happens on worker threads after the window is shown.
+translations, the enrolment wizard on first run (or, while IT has not yet
+processed this PC's enrolment, a dialog that waits for it), then the main window
+and the tray. Everything slow happens on worker threads after the window is shown.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
+from secure_send.client.enrolment import EnrolmentWaiting, open_ticket
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.policy import (
     ItPolicy,
@@ -33,6 +35,7 @@ from secure_send.client.session import Session
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import language, single_instance, threads
 from secure_send.gui import settings as app_settings
+from secure_send.gui.dialogs.enrol_waiting import EnrolWaitingDialog
 from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.dialogs.error_dialog import show_error
 from secure_send.gui.dialogs.settings_dialog import SettingsDialog
@@ -92,20 +95,41 @@ class App:
         self.tray: Tray | None = None
 
     def open_session(self) -> Session | None:
-        """The enrolled session, running the first-run wizard if needed."""
-        try:
-            session = Session.open(self.profile, self.store)
-        except SecureSendError as err:
-            if getattr(err, "code", "") != "not_enrolled":
-                raise
-            # pinned by the policy, the wizard offers no "load another file"
-            wizard = EnrolWizard(self.profile, effective_org(it_config(), self.policy), self.store)
-            if wizard.exec() != QDialog.DialogCode.Accepted:
+        """The enrolled session, running the first-run wizard or waiting for IT as
+        needed; None if the person closed either (nothing is lost: come back later)."""
+        while True:
+            ticket = open_ticket(self.profile)
+            if ticket is not None and not self.wait_for_it(ticket[1]):
                 return None
-            session = Session.open(self.profile, self.store)
-        # an earlier enrolment (or a file the user loaded) must not bypass the pins
-        check_enrolled(session.org, self.policy)
-        return session
+            try:
+                session = Session.open(self.profile, self.store)
+            except EnrolmentWaiting:
+                continue  # still waiting (a round ended just before IT answered)
+            except SecureSendError as err:
+                if getattr(err, "code", "") != "not_enrolled":
+                    raise
+                if not self.run_wizard():
+                    return None
+                continue
+            # an earlier enrolment (or a file the user loaded) must not bypass the pins
+            check_enrolled(session.org, self.policy)
+            return session
+
+    def run_wizard(self) -> bool:
+        """The first-run wizard; whether the person went through it."""
+        # pinned by the policy, the wizard offers no "load another file"
+        wizard = EnrolWizard(self.profile, effective_org(it_config(), self.policy), self.store)
+        return wizard.exec() == QDialog.DialogCode.Accepted
+
+    def wait_for_it(self, status: str) -> bool:
+        """Wait for IT to process this PC's enrolment; False if the person closed the
+        dialog. A refusal is explained, and True makes the caller run the wizard again."""
+        dialog = EnrolWaitingDialog(self.profile, self.store, status)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        if dialog.refusal is not None:
+            show_error(None, dialog.refusal)
+            return True
+        return accepted
 
     def show(self, session: Session, paths: Sequence[Path]) -> MainWindow:
         """Build and show the main window and the tray; start loading."""
@@ -117,6 +141,7 @@ class App:
         self.tray = Tray(self.model, self.window, self.settings)
         self.window.keep_in_tray = self.settings.close_to_tray and self.tray.available
         self.window.settings_requested.connect(self.edit_settings)
+        self.window.devices_requested.connect(self._on_window_devices_requested)
         self.window.quit_requested.connect(self.quit)
         self.model.failed.connect(lambda err: show_error(self.window, err))
         if paths:
@@ -135,9 +160,17 @@ class App:
         if int(self.model.policy.get("default_expiry_days", days)) > days:
             self.model.policy["default_expiry_days"] = days
 
-    def edit_settings(self) -> None:
-        """The settings dialog; a language change applies at the next start."""
-        dialog = SettingsDialog(self.settings, self.window, locked=self.policy.locked)
+    def _on_window_devices_requested(self) -> None:
+        self.edit_settings(devices=True)
+
+    def edit_settings(self, devices: bool = False) -> None:
+        """The settings dialog (``devices``: on the account's device list); a language
+        change applies at the next start."""
+        dialog = SettingsDialog(
+            self.settings, self.window, locked=self.policy.locked, model=self.model
+        )
+        if devices:
+            dialog.show_devices()
         if dialog.exec() == QDialog.DialogCode.Accepted:
             # save only the user's own choices: locked items keep the stored value
             self.user_settings = user_part(dialog.settings(), self.user_settings, self.policy)
@@ -182,6 +215,7 @@ def main(argv: Sequence[str]) -> int:
         show_error(None, err)
         return 1
     if session is None:
+        threads.finish_all()  # a waiting round cancelled by Close ends first
         return 1
     window = app.show(session, paths)
     listener.paths_received.connect(window.add_paths)

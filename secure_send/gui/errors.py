@@ -103,6 +103,18 @@ _MESSAGES: dict[str, object] = {
         "errors",
         "The one-time code was wrong, used or expired. Ask IT for a new code.",
     ),
+    "conflict": QT_TRANSLATE_NOOP(
+        "errors",
+        "IT could not enrol this PC: it may already be enrolled for your account (from an earlier setup), or your account cannot enrol devices. Contact IT.",
+    ),
+    "enrolment_waiting": QT_TRANSLATE_NOOP(
+        "errors",
+        "This PC's request is waiting for IT. Secure Send finishes setting up by itself once IT has processed it.",
+    ),
+    "unknown_device": QT_TRANSLATE_NOOP(
+        "errors",
+        "That device is no longer listed for your account, so there is nothing to confirm.",
+    ),
     "not_enrolled": QT_TRANSLATE_NOOP(
         "errors",
         "This PC is not set up yet.",

@@ -6,18 +6,22 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
+from secure_send.client.own_devices import OwnDevice
 from secure_send.gui.model import AppModel, DirectoryState
 from secure_send.gui.views.inbox_page import InboxPage
 from secure_send.gui.views.send_page import SendPage
 from secure_send.gui.views.sent_page import SentPage
+from secure_send.gui.widgets.device_alert import UnknownDeviceBanner
 
 
 class MainWindow(QMainWindow):
-    """Send, Inbox and Sent as tabs; directory state in the status bar."""
+    """Send, Inbox and Sent as tabs; directory state in the status bar; above them, a red
+    banner while the person's own entry lists a device this PC did not enrol."""
 
     settings_requested = Signal()
+    devices_requested = Signal()  # Settings, on the list of the account's devices
     quit_requested = Signal()
 
     def __init__(self, model: AppModel, parent: QWidget | None = None) -> None:
@@ -34,13 +38,22 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.send_page, self.tr("&Send"))
         self.tabs.addTab(self.inbox_page, self.tr("&Inbox"))
         self.tabs.addTab(self.sent_page, self.tr("Se&nt"))
-        self.setCentralWidget(self.tabs)
+        self.banner = UnknownDeviceBanner(self)
+        self.banner.review_requested.connect(self.devices_requested)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.directory_label = QLabel(self)
         self.directory_label.setAccessibleName(self.tr("Directory status"))
         self.statusBar().addPermanentWidget(self.directory_label)
         self._menus()
         model.directory_changed.connect(self._on_model_directory_changed)
         model.inbox_changed.connect(self._on_model_inbox_changed)
+        model.own_devices_changed.connect(self._on_model_own_devices_changed)
+        self._on_model_own_devices_changed(model.own_devices)
         self.resize(980, 680)
 
     def _menus(self) -> None:
@@ -77,6 +90,9 @@ class MainWindow(QMainWindow):
             self.directory_label.setText(text)
         else:
             self.directory_label.setText(self.tr("✗ Directory not verified: sending is blocked"))
+
+    def _on_model_own_devices_changed(self, devices: list[OwnDevice]) -> None:
+        self.banner.show_devices(devices)
 
     def _on_model_inbox_changed(self, items: list[object]) -> None:
         unread = sum(

@@ -17,9 +17,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from secure_send.client import listing
+from secure_send.client import own_devices as owned
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
+from secure_send.client.api import ClientError
 from secure_send.client.directory_sync import Directory, DirectoryUnverified
+from secure_send.client.key_changes import KeyChange, recipient_key_changes
+from secure_send.client.own_devices import OwnDevice
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.search import SearchIndex
@@ -42,6 +46,10 @@ class DirectoryState:
     entries: int = 0
 
 
+# what a directory refresh hands to the main thread
+Loaded = tuple[Directory, SearchIndex, dict[str, Any], list[OwnDevice]]
+
+
 @dataclass(frozen=True)
 class SendRequest:
     """What the Send page collected."""
@@ -62,6 +70,8 @@ class AppModel(QObject):
     sent_changed = Signal(list)  # list[listing.SentItem]
     receipts_arrived = Signal(list)  # [(SentItem, RecipientStatus)] newly downloaded
     failed = Signal(object)  # an exception from background work nobody else handles
+    # list[OwnDevice]: every device in this person's own entry, after each directory refresh
+    own_devices_changed = Signal(list)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +81,7 @@ class AppModel(QObject):
         self.state = DirectoryState(False, "directory_unavailable", "", 0)
         self.policy: dict[str, Any] = {}
         self.inbox: list[listing.InboxItem] = []
+        self.own_devices: list[OwnDevice] = []  # as the last refresh judged them
         self.sent: list[listing.SentItem] = []
         self._cursor = 0
         self._loaded = False  # the first inbox answer came in (later drops are "new")
@@ -88,18 +99,29 @@ class AppModel(QObject):
     def refresh_directory(self) -> threads.Task:
         """Fetch and verify the directory (and the server's policy)."""
 
-        def work(task: threads.Task) -> tuple[Directory, SearchIndex, dict[str, Any]]:
+        def work(task: threads.Task) -> Loaded:
             directory = self.session.directory()
             index = SearchIndex(directory.verified.entries)
-            return directory, index, self.session.policy()
+            return directory, index, self.session.policy(), self._judge_own(directory)
 
         task = threads.run(work)
         task.succeeded.connect(self._on_directory)
         task.failed.connect(self._on_directory_failed)
         return threads.start(task)
 
-    def _on_directory(self, result: tuple[Directory, SearchIndex, dict[str, Any]]) -> None:
-        self.directory, self.index, self.policy = result
+    def _judge_own(self, directory: Directory) -> list[OwnDevice]:
+        """This person's own devices, judged by the client library (worker thread)."""
+        session = self.session
+        return owned.own_devices(session.profile, session.me, session.keys, directory)
+
+    @property
+    def unknown_devices(self) -> list[OwnDevice]:
+        """Active devices in my own entry this PC did not enrol and nobody acknowledged."""
+        return [d for d in self.own_devices if d.unknown]
+
+    def _on_directory(self, result: Loaded) -> None:
+        self.directory, self.index, self.policy, devices = result
+        self._set_own_devices(devices)
         if self.directory.fresh:
             self.state = DirectoryState(True, entries=len(self.directory.verified.entries))
         else:
@@ -107,6 +129,42 @@ class AppModel(QObject):
                 False, "directory_stale", "offline", len(self.directory.verified.entries)
             )
         self.directory_changed.emit(self.state)
+
+    def _set_own_devices(self, devices: list[OwnDevice]) -> None:
+        self.own_devices = devices
+        self.own_devices_changed.emit(devices)
+
+    def acknowledge_device(self, device_id: str) -> threads.Task:
+        """A task recording that the person enrolled ``device_id`` themselves; when it
+        succeeds, ``own_devices_changed`` reports the new judgement."""
+
+        def work(task: threads.Task) -> list[OwnDevice]:
+            directory = self.directory or self.session.directory()
+            session = self.session
+            owned.acknowledge(session.profile, session.me, session.keys, directory, device_id)
+            return self._judge_own(directory)
+
+        task = threads.run(work)
+        task.succeeded.connect(self._set_own_devices)
+        return task
+
+    def key_changes(self, request_to: tuple[str, ...]) -> dict[str, list[tuple[Entry, KeyChange]]]:
+        """Per chosen recipient id: the devices of the person(s) it reaches that the sender
+        should know about (new since the last send to them, or enrolled this week)."""
+        if self.directory is None:
+            return {}
+        found: dict[str, list[tuple[Entry, KeyChange]]] = {}
+        for entry_id in request_to:
+            try:
+                people = sending.resolve_recipients(
+                    self.directory, [entry_id], self.session.me.user
+                )
+            except ClientError:  # not sendable: the send itself will say why
+                continue
+            by_id = {p.id: p for p in people}
+            changes = recipient_key_changes(self.session.profile, people)
+            found[entry_id] = [(by_id[c.user], c) for c in changes]
+        return found
 
     def _on_directory_failed(self, err: BaseException) -> None:
         code = getattr(err, "code", "directory_unavailable")
@@ -193,7 +251,8 @@ class AppModel(QObject):
             # enrolled): fetch and verify the directory again, then judge once more
             directory = self.session.directory()
             index = SearchIndex(directory.verified.entries)  # built here, not in the UI
-            return listing.sent(self.session, directory), (directory, index, self.policy)
+            loaded = (directory, index, self.policy, self._judge_own(directory))
+            return listing.sent(self.session, directory), loaded
 
         task = threads.run(work)
         task.succeeded.connect(self._on_sent_loaded)

@@ -1,4 +1,5 @@
-"""The tray icon and its notifications: new drops, receipts, failures.
+"""The tray icon and its notifications: new drops, receipts, failures, and a device
+this PC did not enrol appearing in the person's own entry (once per device).
 
 Every notification is also emitted as ``notified(title, message)``, even where the
 platform has no tray (the offscreen platform in tests), so it can be observed.
@@ -11,9 +12,12 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPainter, QPe
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from secure_send.client import listing
+from secure_send.client.own_devices import OwnDevice
 from secure_send.gui import errors
+from secure_send.gui.dates import short_date
 from secure_send.gui.model import AppModel
 from secure_send.gui.settings import Settings
+from secure_send.gui.text import fill
 
 
 def app_icon(size: int = 64) -> QIcon:
@@ -65,6 +69,7 @@ class Tray(QObject):
         self.window = window
         self.settings = settings
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        self._alerted: set[tuple[str, str]] = set()  # (device id, enrolled) told about
         self.icon = QSystemTrayIcon(app_icon(), self)
         self.icon.setToolTip(self.tr("Secure Send"))
         self.menu = QMenu(window)
@@ -81,6 +86,7 @@ class Tray(QObject):
         model.new_drops_arrived.connect(self._on_model_new_drops_arrived)
         model.receipts_arrived.connect(self._on_model_receipts_arrived)
         model.failed.connect(self._on_model_failed)
+        model.own_devices_changed.connect(self._on_model_own_devices_changed)
         if self.available:
             self.icon.show()
 
@@ -119,6 +125,19 @@ class Tray(QObject):
         for _item, recipient in pairs:
             message = self.tr("%1 downloaded your files").replace("%1", recipient.name_ja)
             self.notify(self.tr("Files downloaded"), message)
+
+    def _on_model_own_devices_changed(self, devices: list[OwnDevice]) -> None:
+        for device in devices:
+            key = (device.device, device.enrolled)
+            if not device.unknown or key in self._alerted:
+                continue
+            self._alerted.add(key)
+            message = self.tr(
+                "“%1” was added to your account on %2. "
+                "If it is not yours, report it to IT security."
+            )
+            message = fill(message, device.name, short_date(device.enrolled))
+            self.notify(self.tr("Unknown device on your account"), message, critical=True)
 
     def _on_model_failed(self, err: BaseException) -> None:
         sentence, _details = errors.describe(err)

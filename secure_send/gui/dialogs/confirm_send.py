@@ -1,25 +1,34 @@
 """The last look before sending: who gets what, for how long, at which classification.
 
-Cancel is the default button, so pressing Enter by habit does not send.
+Cancel is the default button, so pressing Enter by habit does not send. Under a
+recipient, a line names each device that can newly open the files (new since the
+last send to that person, or enrolled this week; the model asks the client
+library): usually a colleague's new PC, but a second person should notice one
+nobody expected.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from secure_send.client.key_changes import KeyChange
 from secure_send.client.send import collect
-from secure_send.core.directory.model import Kind
+from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.envelope.manifest import Classification
+from secure_send.gui.dates import short_date
 from secure_send.gui.model import AppModel, SendRequest
+from secure_send.gui.text import fill
 from secure_send.gui.widgets.file_list import human_size
 
 # Labels of the Japanese government standard (translated in the catalogue).
@@ -28,6 +37,9 @@ CLASSIFICATION_LABELS = {
     Classification.C2: QT_TRANSLATE_NOOP("Classification", "Confidentiality 2 (internal)"),
     Classification.C3: QT_TRANSLATE_NOOP("Classification", "Confidentiality 3 (secret)"),
 }
+
+
+NOTICE = QColor("#8a4b00")  # dark amber: worth a look, not an error (6:1 on white)
 
 
 def classification_label(value: Classification) -> str:
@@ -44,8 +56,11 @@ class ConfirmSendDialog(QDialog):
         self.setAccessibleName(self.tr("Confirm sending"))
         self.recipients = QListWidget(self)
         self.recipients.setAccessibleName(self.tr("Recipients"))
+        changes = model.key_changes(request.to)
         for entry_id in request.to:
             self.recipients.addItem(self._recipient_text(model, entry_id))
+            for person, change in changes.get(entry_id, []):
+                self._add_key_change(entry_id, person, change)
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Files"))
         files = collect(list(request.files))
@@ -95,3 +110,19 @@ class ConfirmSendDialog(QDialog):
             members = self.tr("role mailbox, %n member(s)", "", len(entry.members))
             text += f" [{members}]"
         return text
+
+    def _add_key_change(self, entry_id: str, person: Entry, change: KeyChange) -> None:
+        """The line under a recipient naming a device that can newly open the files."""
+        when = short_date(change.enrolled)
+        if person.id == entry_id:
+            text = fill(self.tr("A new device was added on %1 (%2)"), when, change.name)
+        else:  # a member of a role mailbox
+            name = person.name_ja or person.name_en or person.id
+            template = self.tr("%1: a new device was added on %2 (%3)")
+            text = fill(template, name, when, change.name)
+        item = QListWidgetItem("    ⚠ " + text)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a note, not a choice
+        item.setForeground(QBrush(NOTICE))
+        item.setToolTip(fill(self.tr("Device ID: %1"), change.device))
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+        self.recipients.addItem(item)

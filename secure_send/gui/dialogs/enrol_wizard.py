@@ -2,7 +2,11 @@
 
 The enrolment itself (key generation, the server request) runs on a worker thread
 through :mod:`secure_send.gui.threads`; the UI only shows a busy indicator. The
-one-time code is handed to the client library and never logged or kept.
+server only queues the request; IT's directory signer decides. While it has not
+answered (after ~3 s) the page says so; after :data:`ENROL_WAIT` seconds the
+wizard ends anyway, saying the request has reached IT, and the app goes on
+waiting (:mod:`secure_send.gui.dialogs.enrol_waiting`). The one-time code is
+handed to the client library and never logged or kept.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from secure_send.client import session
+from secure_send.client import enrolment
 from secure_send.client.api import key_fingerprint
 from secure_send.client.keystore import KeyStore
 from secure_send.client.profile import Identity, OrgConfig, Profile
@@ -35,6 +39,8 @@ from secure_send.core.directory.model import check_id
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
 from secure_send.gui.errors import describe
+
+ENROL_WAIT = 30.0  # seconds the wizard waits for IT's answer before handing over
 
 
 def _message(parent: QWidget) -> QLabel:
@@ -135,6 +141,9 @@ class AccountPage(QWizardPage):
         self.busy.setRange(0, 0)  # indeterminate: the server gives no progress
         self.busy.setAccessibleName(self.tr("Enrolling"))
         self.busy.setVisible(False)
+        self.waiting = _message(self)
+        self.waiting.setAccessibleName(self.tr("Waiting for IT"))
+        self.waiting.setVisible(False)
         self.error = _message(self)
         self.error.setAccessibleName(self.tr("Enrolment problem"))
         form = QFormLayout(self)
@@ -143,6 +152,7 @@ class AccountPage(QWizardPage):
         form.addRow(self._label(self.tr("One-time &code:"), self.code), self.code)
         form.addRow(self._label(self.tr("&Device name:"), self.device_name), self.device_name)
         form.addRow(self.busy)
+        form.addRow(self.waiting)
         form.addRow(self.error)
         self.user_id.textChanged.connect(self._on_user_id_text_changed)
         self.code.textChanged.connect(self.completeChanged)
@@ -195,12 +205,23 @@ class AccountPage(QWizardPage):
         user, code = cast(str, self.user()), self.code.text().strip()
         name = self.device_name.text().strip()
 
-        def work(_: threads.Task) -> tuple[Identity, str, str]:
-            me, status = session.enrol(profile, org, user, code, device_name=name, store=store)
+        def work(task: threads.Task) -> tuple[Identity, str, str]:
+            me, status = enrolment.enrol(
+                profile,
+                org,
+                user,
+                code,
+                device_name=name,
+                store=store,
+                wait=ENROL_WAIT,
+                on_waiting=lambda: task.progress("waiting", 0, 1),
+                cancel=task.cancel,
+            )
             keys = store.load(me)
             return me, status, key_fingerprint(bytes(keys.signing.verify_key))
 
         self._task = threads.run(work)
+        self._task.progressed.connect(self._on_task_progressed)
         self._task.succeeded.connect(self._on_task_succeeded)
         self._task.failed.connect(self._on_task_failed)
         self._task.ended.connect(self._on_task_ended)
@@ -210,11 +231,25 @@ class AccountPage(QWizardPage):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
+        self.busy.setAccessibleName(self.tr("Enrolling"))
+        self.waiting.setVisible(False)
         for edit in (self.user_id, self.code, self.device_name):
             edit.setReadOnly(busy)
         for button in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
             self._wizard.button(button).setEnabled(not busy)
         self.completeChanged.emit()
+
+    def _on_task_progressed(self, label: str, _done: int, _total: int) -> None:
+        if label != "waiting":
+            return
+        text = self.tr(
+            "Waiting for IT to confirm this PC… Your request has reached the server; "
+            "this usually takes a few seconds."
+        )
+        self.waiting.setText(text)
+        self.waiting.setAccessibleDescription(text)
+        self.waiting.setVisible(True)
+        self.busy.setAccessibleName(self.tr("Waiting for IT"))
 
     def _on_task_succeeded(self, result: tuple[Identity, str, str]) -> None:
         self._wizard.identity, self._wizard.status, self._wizard.fingerprint = result
@@ -261,7 +296,20 @@ class DonePage(QWizardPage):
         if self._wizard.status == "pending":
             self.setTitle(self.tr("Waiting for IT approval"))
             self.outcome.setText(
-                self.tr("Your IT department must approve this PC before you can use it.")
+                self.tr(
+                    "This PC's request has reached IT, who must approve it. Secure Send "
+                    "finishes setting up by itself once IT has approved it; until then you "
+                    "can close Secure Send and start it again later."
+                )
+            )
+        elif self._wizard.status == "queued":
+            self.setTitle(self.tr("Request sent to IT"))
+            self.outcome.setText(
+                self.tr(
+                    "This PC's request has reached IT. Secure Send finishes setting up by "
+                    "itself once IT has processed it; until then you can close Secure Send "
+                    "and start it again later."
+                )
             )
         else:
             self.setTitle(self.tr("Enrolled"))

@@ -1,7 +1,8 @@
 """The settings dialog: edits a copy of :class:`Settings`; the caller saves it.
 
 Items can be locked (IT policy, issue 7): a locked item is shown but disabled,
-with a note saying who decided it.
+with a note saying who decided it. Given the app's model, a second tab lists the
+devices of the person's account (:class:`OwnDeviceList`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from secure_send.gui.model import AppModel
 from secure_send.gui.settings import LANGUAGES, Settings
+from secure_send.gui.widgets.own_device_list import OwnDeviceList
 
 # field names of Settings that can be locked
 LOCKABLE = frozenset(f.name for f in dataclasses.fields(Settings))
@@ -38,6 +42,7 @@ class SettingsDialog(QDialog):
         settings: Settings,
         parent: QWidget | None = None,
         locked: Iterable[str] = (),
+        model: AppModel | None = None,  # None: no Devices tab
     ) -> None:
         super().__init__(parent)
         self._original = dataclasses.replace(settings)
@@ -63,11 +68,32 @@ class SettingsDialog(QDialog):
         )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        general = QWidget(self)
+        general_layout = QVBoxLayout(general)
+        general_layout.addLayout(form)
+        general_layout.addWidget(self.lock_note)
+        general_layout.addStretch(1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName(self.tr("Settings pages"))
+        self.tabs.addTab(general, self.tr("&General"))
+        self.devices: OwnDeviceList | None = None
+        if model is not None:
+            self.devices = OwnDeviceList(model, self)
+            self.tabs.addTab(self.devices, self.tr("&Devices"))
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.lock_note)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
         self._apply_locks()
+
+    def show_devices(self) -> None:
+        """Open on the Devices tab with the first unknown device selected."""
+        if self.devices is None:
+            return
+        self.tabs.setCurrentWidget(self.devices)
+        unknown = self.devices.model.unknown_devices
+        if unknown:
+            self.devices.select(unknown[0].device)
+        self.devices.table.setFocus()
 
     def _language_row(self, form: QFormLayout, settings: Settings) -> None:
         self.language = QComboBox(self)

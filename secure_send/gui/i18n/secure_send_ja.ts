@@ -43,6 +43,10 @@
         <translation>登録中</translation>
     </message>
     <message>
+        <source>Waiting for IT</source>
+        <translation>情報システム担当の確認待ち</translation>
+    </message>
+    <message>
         <source>Enrolment problem</source>
         <translation>登録の問題</translation>
     </message>
@@ -61,6 +65,10 @@
     <message>
         <source>Use lowercase letters a-z, digits, '.', '_' or '-' (at most 64).</source>
         <translation>半角英小文字(a-z)、数字、「.」「_」「-」のみ使用できます(64文字以内)。</translation>
+    </message>
+    <message>
+        <source>Waiting for IT to confirm this PC… Your request has reached the server; this usually takes a few seconds.</source>
+        <translation>情報システム担当の確認を待っています… 申請はサーバーに届いています。通常は数秒で終わります。</translation>
     </message>
 </context>
 <context>
@@ -150,6 +158,18 @@
             <numerusform>共用窓口、メンバー %n 名</numerusform>
         </translation>
     </message>
+    <message>
+        <source>A new device was added on %1 (%2)</source>
+        <translation>新しい端末が %1 に追加されています（%2）</translation>
+    </message>
+    <message>
+        <source>%1: a new device was added on %2 (%3)</source>
+        <translation>%1：新しい端末が %2 に追加されています（%3）</translation>
+    </message>
+    <message>
+        <source>Device ID: %1</source>
+        <translation>端末ID: %1</translation>
+    </message>
 </context>
 <context>
     <name>DonePage</name>
@@ -174,8 +194,16 @@
         <translation>情報システム担当の承認待ち</translation>
     </message>
     <message>
-        <source>Your IT department must approve this PC before you can use it.</source>
-        <translation>ご利用の前に、情報システム担当によるこのパソコンの承認が必要です。</translation>
+        <source>This PC's request has reached IT, who must approve it. Secure Send finishes setting up by itself once IT has approved it; until then you can close Secure Send and start it again later.</source>
+        <translation>このパソコンの登録申請は情報システム担当に届きました。情報システム担当の承認が必要です。承認されると Secure Send は自動的に設定を完了します。それまでは Secure Send を閉じて、後で起動し直してもかまいません。</translation>
+    </message>
+    <message>
+        <source>Request sent to IT</source>
+        <translation>登録申請を送りました</translation>
+    </message>
+    <message>
+        <source>This PC's request has reached IT. Secure Send finishes setting up by itself once IT has processed it; until then you can close Secure Send and start it again later.</source>
+        <translation>このパソコンの登録申請は情報システム担当に届きました。処理が終わると Secure Send は自動的に設定を完了します。それまでは Secure Send を閉じて、後で起動し直してもかまいません。</translation>
     </message>
     <message>
         <source>Enrolled</source>
@@ -223,6 +251,53 @@
     <message>
         <source>Choose a folder to send</source>
         <translation>送信するフォルダーを選択</translation>
+    </message>
+</context>
+<context>
+    <name>EnrolWaitingDialog</name>
+    <message>
+        <source>Setting up Secure Send</source>
+        <translation>Secure Send の設定</translation>
+    </message>
+    <message>
+        <source>Enrolment status</source>
+        <translation>登録の状況</translation>
+    </message>
+    <message>
+        <source>Waiting for IT</source>
+        <translation>情報システム担当の確認待ち</translation>
+    </message>
+    <message>
+        <source>What happens next</source>
+        <translation>この後の流れ</translation>
+    </message>
+    <message>
+        <source>Secure Send finishes setting up by itself and opens once IT has processed this PC's request. You can close this window and start Secure Send again later: the request stays with IT.</source>
+        <translation>情報システム担当がこのパソコンの登録申請を処理すると、Secure Send は自動的に設定を完了して開きます。この画面を閉じて、後で Secure Send を起動し直してもかまいません（申請は取り消されません）。</translation>
+    </message>
+    <message>
+        <source>This device's identity code</source>
+        <translation>この端末の識別コード</translation>
+    </message>
+    <message>
+        <source>Connection problem</source>
+        <translation>接続の問題</translation>
+    </message>
+    <message>
+        <source>Close and wait later</source>
+        <translation>閉じて後で待つ</translation>
+    </message>
+    <message>
+        <source>Waiting for IT to approve this PC…</source>
+        <translation>情報システム担当の承認を待っています…</translation>
+    </message>
+    <message>
+        <source>Waiting for IT to confirm this PC…</source>
+        <translation>情報システム担当の確認を待っています…</translation>
+    </message>
+    <message>
+        <source>This device's identity code: %1</source>
+        <translation>この端末の識別コード: %1</translation>
     </message>
 </context>
 <context>
@@ -511,6 +586,81 @@
     <message>
         <source>Configuration files (*.json);;All files (*)</source>
         <translation>設定ファイル (*.json);;すべてのファイル (*)</translation>
+    </message>
+</context>
+<context>
+    <name>OwnDeviceList</name>
+    <message>
+        <source>Files sent to you can be opened on every active device below. If you see one you do not know, report it to IT security.</source>
+        <translation>あなた宛てのファイルは、下の有効な端末のすべてで開くことができます。見覚えのない端末があれば、情報セキュリティ担当に報告してください。</translation>
+    </message>
+    <message>
+        <source>Devices of your account</source>
+        <translation>あなたのアカウントの端末</translation>
+    </message>
+    <message>
+        <source>Device name</source>
+        <translation>端末名</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>Enrolled on</source>
+        <translation>登録日</translation>
+    </message>
+    <message>
+        <source>&amp;I enrolled this device</source>
+        <translation>これは自分が登録した端末です(&amp;I)</translation>
+    </message>
+    <message>
+        <source>I enrolled this device myself</source>
+        <translation>これは自分が登録した端末です</translation>
+    </message>
+    <message>
+        <source>Only for a device you set up yourself, e.g. your second PC</source>
+        <translation>ご自身で設定した端末（2台目のパソコンなど）の場合だけ押してください</translation>
+    </message>
+    <message>
+        <source>Device problem</source>
+        <translation>端末の問題</translation>
+    </message>
+    <message>
+        <source>Revoked (%1)</source>
+        <translation>取り消し済み（%1）</translation>
+    </message>
+    <message>
+        <source>This PC</source>
+        <translation>このパソコン</translation>
+    </message>
+    <message>
+        <source>Confirmed by you</source>
+        <translation>確認済み</translation>
+    </message>
+    <message>
+        <source>⚠ Unknown: report to IT security if not yours</source>
+        <translation>⚠ 不明：心当たりがなければ情報セキュリティ担当へ報告</translation>
+    </message>
+    <message>
+        <source>Confirm your device</source>
+        <translation>端末の確認</translation>
+    </message>
+    <message>
+        <source>Did you enrol “%1” (%2, %3) yourself?</source>
+        <translation>「%1」（%2、%3）は、ご自身で登録した端末ですか？</translation>
+    </message>
+    <message>
+        <source>Confirm only if you set up Secure Send on that device yourself. Files sent to you will go on being encrypted to it, and the warning goes away. If you are not sure, choose No and report it to IT security.</source>
+        <translation>ご自身でその端末に Secure Send を設定した場合にだけ「はい」を選んでください。以後もあなた宛てのファイルはその端末で開けるように暗号化され、警告は表示されなくなります。確信がなければ「いいえ」を選び、情報セキュリティ担当に報告してください。</translation>
+    </message>
+    <message>
+        <source>Yes, I enrolled it</source>
+        <translation>はい、自分で登録しました</translation>
     </message>
 </context>
 <context>
@@ -831,6 +981,18 @@
         <translation>🔒 灰色で表示されている項目は情報システム担当が設定しているため、ここでは変更できません。</translation>
     </message>
     <message>
+        <source>Settings pages</source>
+        <translation>設定のページ</translation>
+    </message>
+    <message>
+        <source>&amp;General</source>
+        <translation>一般(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Devices</source>
+        <translation>端末(&amp;D)</translation>
+    </message>
+    <message>
         <source>System default</source>
         <translation>システムの既定</translation>
     </message>
@@ -946,8 +1108,66 @@
         <translation>受信確認</translation>
     </message>
     <message>
+        <source>“%1” was added to your account on %2. If it is not yours, report it to IT security.</source>
+        <translation>端末「%1」が %2 にあなたのアカウントへ追加されました。心当たりがなければ、情報セキュリティ担当に報告してください。</translation>
+    </message>
+    <message>
+        <source>Unknown device on your account</source>
+        <translation>アカウントに不明な端末</translation>
+    </message>
+    <message>
         <source>Secure Send problem</source>
         <translation>Secure Send のエラー</translation>
+    </message>
+</context>
+<context>
+    <name>UnknownDeviceBanner</name>
+    <message>
+        <source>Security warning: unknown device</source>
+        <translation>セキュリティ警告：不明な端末</translation>
+    </message>
+    <message>
+        <source>Unknown device warning</source>
+        <translation>不明な端末の警告</translation>
+    </message>
+    <message>
+        <source>&amp;Review devices…</source>
+        <translation>端末を確認(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Review the devices of your account</source>
+        <translation>アカウントの端末を確認する</translation>
+    </message>
+    <message>
+        <source>Opens the list of your account's devices</source>
+        <translation>あなたのアカウントの端末一覧を開きます</translation>
+    </message>
+    <message>
+        <source>⚠ A device this PC did not enrol was added to your account: “%1” (%2), on %3. If it is not yours, report it to IT security at once: files sent to you can be opened on it.</source>
+        <translation>⚠ このパソコン以外で登録された端末「%1」（%2）が、%3 にあなたのアカウントへ追加されました。心当たりがなければ、直ちに情報セキュリティ担当に報告してください。あなた宛てのファイルはこの端末でも開けてしまいます。</translation>
+    </message>
+    <message>
+        <source>⚠ Devices this PC did not enrol were added to your account: %1. If they are not yours, report them to IT security at once: files sent to you can be opened on them.</source>
+        <translation>⚠ このパソコン以外で登録された端末が、あなたのアカウントに追加されました：%1。心当たりがなければ、直ちに情報セキュリティ担当に報告してください。あなた宛てのファイルはこれらの端末でも開けてしまいます。</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>“%1” (%2, %3)</source>
+        <translation>「%1」（%2、%3）</translation>
+    </message>
+</context>
+<context>
+    <name>dates</name>
+    <message>
+        <source>{day} {mon}</source>
+        <translation>{month}月{day}日</translation>
+    </message>
+    <message>
+        <source>{day} {mon} {year}</source>
+        <translation>{year}年{month}月{day}日</translation>
     </message>
 </context>
 <context>
@@ -1031,6 +1251,18 @@
     <message>
         <source>The one-time code was wrong, used or expired. Ask IT for a new code.</source>
         <translation>ワンタイムコードが誤っているか、使用済みまたは期限切れです。情報システム担当に新しいコードを依頼してください。</translation>
+    </message>
+    <message>
+        <source>IT could not enrol this PC: it may already be enrolled for your account (from an earlier setup), or your account cannot enrol devices. Contact IT.</source>
+        <translation>このパソコンを登録できませんでした。以前の設定で既に登録されているか、あなたのアカウントでは端末を登録できない可能性があります。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This PC's request is waiting for IT. Secure Send finishes setting up by itself once IT has processed it.</source>
+        <translation>このパソコンの登録申請は情報システム担当の処理を待っています。処理が終わると Secure Send は自動的に設定を完了します。</translation>
+    </message>
+    <message>
+        <source>That device is no longer listed for your account, so there is nothing to confirm.</source>
+        <translation>その端末はもうあなたのアカウントに登録されていないため、確認の必要はありません。</translation>
     </message>
     <message>
         <source>This PC is not set up yet.</source>
