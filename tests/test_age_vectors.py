@@ -27,9 +27,9 @@ from secure_send.core.errors import (
     NoIdentityMatchError,
     PayloadError,
 )
-from tests.conftest import VECTORS
+from tests.conftest import VECTORS as VECTOR_DIR
 
-MANIFEST = VECTORS / "MANIFEST.tsv"
+MANIFEST = VECTOR_DIR / "MANIFEST.tsv"
 
 
 def _manifest() -> list[tuple[str, str]]:

@@ -8,8 +8,8 @@ import sys
 
 from secure_send.core.directory.log import Action
 from secure_send.org import ops
-from tests.client.conftest import Enrol, person_row
-from tests.directory_kit import HANAKO, OPERATOR, TARO
+from tests.client.conftest import Enrol
+from tests.directory_kit import HANAKO, OPERATOR, TARO, person_row
 from tests.server.conftest import Server
 
 
