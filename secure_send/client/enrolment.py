@@ -164,6 +164,9 @@ def _await(
         answer = api.json("GET", f"/v1/enrol/{ticket}?wait={poll:g}", signed=False)
         status, reason = str(answer["status"]), str(answer.get("reason", ""))
         if status == EnrolStatus.REFUSED.value:
+            if _listed(profile, org, me, keys, api):  # a hostile server's "refused"
+                profile.enrolment_file.unlink(missing_ok=True)
+                return EnrolStatus.ENROLLED.value
             _forget(profile, me, store)
             raise _refusal(reason)
         if status != EnrolStatus.QUEUED.value and _listed(profile, org, me, keys, api):

@@ -120,6 +120,10 @@ class Authenticator:
         self.directory = directory
         self.store = store
         self.limiter = limiter
+        # The signer's requests spend a budget of their own: anonymous failures from the
+        # same address (a shared NAT, a proxy) must not lock the signer out, or the
+        # directory would stop changing and expire.
+        self.signer_limiter = FailureLimiter(limiter.burst, limiter.per_minute)
         self.window = window
         self.signer_key = signer_key
 
@@ -137,7 +141,7 @@ class Authenticator:
             found.append(self.directory.device(user, device))
             return found[-1][1].sign_key
 
-        signed = self._limited(method, url, headers, body, ip, resolve)
+        signed = self._limited(method, url, headers, body, ip, resolve, self.limiter)
         user, device = found[-1]
         return Caller(user, device, signed.body_sha256)
 
@@ -152,7 +156,8 @@ class Authenticator:
                 raise unauthorized("unknown_device", "not the directory signer")
             return self.signer_key
 
-        return self._limited(method, url, headers, body, ip, resolve).body_sha256
+        signed = self._limited(method, url, headers, body, ip, resolve, self.signer_limiter)
+        return signed.body_sha256
 
     def _limited(
         self,
@@ -162,13 +167,14 @@ class Authenticator:
         body: bytes | None,
         ip: str,
         resolve: Callable[[str, str], bytes],
+        limiter: FailureLimiter,
     ) -> httpsig.SignedRequest:
-        if not self.limiter.allowed(ip):
+        if not limiter.allowed(ip):
             raise ApiError(429, "rate_limited", "too many failed authentications; wait a minute")
         try:
             return self._verify(method, url, headers, body, resolve)
         except ApiError:
-            self.limiter.failed(ip)
+            limiter.failed(ip)
             raise
 
     def _verify(

@@ -189,3 +189,12 @@ def test_a_batch_of_requests_becomes_one_snapshot(server: Server) -> None:
     )
     assert after.checkpoint.epoch == epoch + 1  # three enrolments, one republish
     assert len(after.by_id()[TARO].devices) == 3
+
+
+def test_failures_of_others_on_the_signers_address_do_not_lock_it_out(server: Server) -> None:
+    _, ticket = _queue(server, ops.issue_code(server.home, TARO))
+    for _ in range(server.config.auth_failures_burst + 2):
+        server.get("/v1/whoami")  # unsigned: a failed login from 127.0.0.1
+    assert server.get("/v1/whoami").status_code == 429
+    _signer_round(server)  # same address, its own budget
+    assert _status(server, ticket)["status"] == "enrolled"
