@@ -69,6 +69,8 @@ class _Held:
     lines: tuple[bytes, ...]
     leaves: tuple[bytes, ...]
     by_id: dict[str, Entry]
+    tree: merkle.CompactRange  # over ``leaves``: a push's proof and root cost its events
+    log_bytes: int  # the size of ``lines`` in the events file
 
 
 def directory_dir(home: Path) -> Path:
@@ -129,7 +131,10 @@ class PublishedDirectory:
             header.log_root
         ):
             raise MalformedDirectoryError("the stored event log does not match the snapshot")
-        return _Held(stamp, data, verified, header, lines, leaves, verified.by_id())
+        tree = merkle.CompactRange()
+        tree.extend(leaves)
+        size = sum(len(line) + 1 for line in lines)
+        return _Held(stamp, data, verified, header, lines, leaves, verified.by_id(), tree, size)
 
     def _read_lines(self) -> tuple[bytes, ...]:
         try:
@@ -217,25 +222,26 @@ class PublishedDirectory:
                 if push.events:
                     raise PushRefused("events without the snapshot that commits to them")
                 return held.header
-            leaves = list(held.leaves) + [merkle.leaf_hash(line) for line in push.events]
-            proof = merkle.consistency_proof(leaves, len(held.leaves), len(leaves))
+            added = [merkle.leaf_hash(line) for line in push.events]
+            proof = _consistency_proof(held.tree, added)
             verified, data = self._verify(held, push, proof)
             header = Bundle.peek_header(data)
-            if header.log_size != len(leaves) or header.log_root != (
-                merkle.root_from_leaf_hashes(leaves)
-            ):
+            tree = merkle.CompactRange(held.tree.size, held.tree.hashes)
+            tree.extend(added)
+            if header.log_size != tree.size or header.log_root != tree.root():
                 raise PushRefused("the pushed events are not the log the snapshot signs")
             self._store(held, push, data)
-            stamp = self._stamp()
             with self._lock:
                 self._held = _Held(
-                    stamp,
+                    self._stamp(),
                     data,
                     verified,
                     header,
                     held.lines + push.events,
-                    tuple(leaves),
+                    held.leaves + tuple(added),
                     verified.by_id(),
+                    tree,
+                    held.log_bytes + sum(len(line) + 1 for line in push.events),
                 )
             return header
 
@@ -260,16 +266,44 @@ class PublishedDirectory:
         return verified, Bundle(delta.roots, delta.header, verified.texts).to_bytes()
 
     def _store(self, held: _Held, push: Push, data: bytes) -> None:
-        size = sum(len(line) + 1 for line in held.lines)
         with open(self.events_file, "ab") as f:
-            f.truncate(size)  # drop lines a crash left past the held snapshot's log
-            f.seek(size)
+            f.truncate(held.log_bytes)  # drop lines a crash left past the held snapshot's log
+            f.seek(held.log_bytes)
             f.write(b"".join(line + b"\n" for line in push.events))
             f.flush()
             os.fsync(f.fileno())
         with AtomicOutput(self.bundle_file, overwrite=True) as out:
             out.file.write(data)
             out.commit()
+
+
+def _consistency_proof(old: merkle.CompactRange, added: list[bytes]) -> list[bytes]:
+    """``merkle.consistency_proof(leaves, old.size)`` over the old leaves plus ``added``,
+    from the old tree's compact range and the added leaf hashes only (O(events + log n)
+    instead of hashing the whole log on every push).
+
+    The same walk as ``merkle.consistency_proof``: a left step's subtree is the next
+    perfect subtree of the old tree (its size is the highest power of two left in the
+    old size), a right step's range lies wholly after the old size, and the final
+    range is the rest of the old tree, whose hash folds the remaining subtrees.
+    """
+    size, new_size = old.size, old.size + len(added)
+    if size in (0, new_size):
+        return []
+    nodes = list(old.hashes)  # perfect subtrees covering [0, size), largest first
+    outer: list[bytes] = []
+    start, end, m, whole = 0, new_size, size, True
+    while m != end - start:
+        k = 1 << ((end - start - 1).bit_length() - 1)
+        if m <= k:
+            outer.append(merkle.root_from_leaf_hashes(added[start + k - size : end - size]))
+            end = start + k
+        else:
+            outer.append(nodes.pop(0))
+            start, m, whole = start + k, m - k, False
+    if not whole:
+        outer.append(merkle.CompactRange(m, nodes).root())
+    return outer[::-1]
 
 
 def write_initial(home: Path, anchor: TrustAnchor, bundle: bytes, events: bytes) -> None:
