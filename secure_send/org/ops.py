@@ -213,8 +213,9 @@ def _decide(
             return Outcome.CONFLICT, str(err), None
         return Outcome.PENDING, "waiting for approval", None
     for i, record in enumerate(codes):
-        usable = not record.used and parse_time(record.expires) > now
-        if usable and record.user == request.user and request.code_matches(record.mac_key):
+        if record.user != request.user or record.used:  # cheap checks first: big batches
+            continue
+        if parse_time(record.expires) > now and request.code_matches(record.mac_key):
             data = {"user": request.user, "device": request.device(time).to_json()}
             try:
                 apply(entries, Event(0, time, "check", Action.ENROL, data))
