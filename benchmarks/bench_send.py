@@ -177,13 +177,7 @@ class Bench:
 
     def close(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            benchkit.stop(proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ------------------------------------------------------------ our side

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from typing import Any
 
 import nacl.signing
 
-from secure_send.core.atomic import AtomicOutput, OutputExistsError
+from secure_send.core.atomic import AtomicOutput, OutputExistsError, exclusive_lock
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.log import Action, Event, apply, replay
@@ -126,13 +125,8 @@ class OrgHome:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Exclusive lock for commands that change state."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with exclusive_lock(self.path):
+            yield
 
     def settings(self) -> OrgSettings:
         """Read ``org.json``."""

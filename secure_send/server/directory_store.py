@@ -21,16 +21,13 @@ snapshot against its pinned anchor itself.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from secure_send.core.atomic import AtomicOutput
+from secure_send.core.atomic import AtomicOutput, exclusive_lock
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.errors import (
@@ -193,15 +190,6 @@ class PublishedDirectory:
 
     # ---------------------------------------------------------------- writing
 
-    @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        with open(self.folder / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
     def accept(self, push: Push) -> SnapshotHeader:
         """Verify and store a push; returns the new header (the old one when the push
         carries only enrolment results).
@@ -210,7 +198,7 @@ class PublishedDirectory:
             PushRefused: it does not continue what is held.
             DirectoryError: its snapshot does not verify.
         """
-        with self._file_lock():
+        with exclusive_lock(self.folder):
             held = self.held()
             if push.log_from != held.header.log_size:
                 raise PushRefused(
