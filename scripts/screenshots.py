@@ -7,10 +7,19 @@ there is no ``DISPLAY``; needs the Debian packages ``xvfb`` and ``fonts-noto-cjk
 against an embedded drop server with the demo ministry: a sender and a recipient
 enrolled, a few drops sent, saved, recalled, and one tampered with, so every
 screen shows real state. Each screen is grabbed from the widget itself.
+
+The directory signer runs as a thread only while the two people enrol, before any
+widget exists; later rounds run in this thread (``run_once``) or, for the wizard
+(which waits for IT first: its waiting state is a screenshot), as its own process.
+A "compromised signer" adds a device to the recipient's entry for the own-device
+banner and the confirm sheet's new-device line (revoked again afterwards).
+
+    scripts/screenshots.py --scale 1.5 --out /tmp/shots   # check 150 % scaling
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import json
@@ -27,6 +36,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
+# file numbers stay stable when screens are added: new ones go at the end
+SCREENS = (
+    "send",
+    "confirm",
+    "sending",
+    "sent-result",
+    "sent",
+    "send-blocked",
+    "inbox",
+    "enrol-organisation",
+    "enrol-account",
+    "enrol-done",
+    "settings",
+    "error",
+    "unknown-device",
+    "confirm-new-device",
+    "enrol-waiting",
+    "settings-devices",
+)
 
 
 @contextlib.contextmanager
@@ -48,13 +76,19 @@ def virtual_display() -> Iterator[None]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=None, help="QT_SCALE_FACTOR")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder (default: docs)")
+    args = parser.parse_args()
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ.pop("QT_SCALE_FACTOR", None)
+    if args.scale:
+        os.environ["QT_SCALE_FACTOR"] = str(args.scale)
     with virtual_display():
-        return _run()
+        return _run(args.out)
 
 
-def _run() -> int:
+def _run(out: Path) -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
@@ -91,18 +125,20 @@ def _run() -> int:
                     profile = Profile(work / "profiles" / user)
                     store = FileKeyStore(profile)
                     code = ops.issue_code(home, user)
-                    enrol(profile, org, user, code, device_id="pc", store=store)
+                    name = "庁内PC-01" if user == cast.sender else "庁内PC-02"
+                    enrol(profile, org, user, code, device_id="pc", device_name=name, store=store)
                     sessions[user] = Session.open(profile, store)
             sender, recipient = sessions[cast.sender], sessions[cast.recipient]
             samples = _history(work, home, server.state.config.state_dir, cast, sender, recipient)
             for lang in ("ja", "en"):
                 translators = language.install(app, lang)
-                shots = Shots(OUT / lang, app)
+                shots = Shots(out / lang, app)
                 _screens(shots, work, home, org, cast, sender, recipient, samples)
+                _security_screens(shots, home, server.url, cast, sender, recipient, samples)
                 for translator in translators:
                     app.removeTranslator(translator)
                 QCoreApplication.processEvents()
-                print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder.relative_to(ROOT)}")
+                print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder}")
             for session in sessions.values():
                 session.close()
     finally:
@@ -128,7 +164,7 @@ class Shots:
         widget.show()
         wait_until(lambda: False, settle)
         QCoreApplication.processEvents()
-        path = self.folder / f"{len(self.saved) + 1:02d}-{name}.png"
+        path = self.folder / f"{SCREENS.index(name) + 1:02d}-{name}.png"
         widget.grab().save(str(path))
         self.saved.append(path)
 
@@ -260,16 +296,21 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     wizard.resize(720, 520)
     shots.take("enrol-organisation", wizard)
     wizard.next()
-    person = sorted(u for u in entries if u not in (cast.sender, cast.recipient))[5]
+    others = sorted(u for u in entries if u not in (cast.sender, cast.recipient))
+    person = others[5 if shots.folder.name == "ja" else 6]  # one enrolment each
     page2 = wizard.account_page
     page2.user_id.setText(person)  # type: ignore[attr-defined]
     page2.code.setText(ops.issue_code(home, person))  # type: ignore[attr-defined]
+    page2.device_name.setText("人事課-PC-12")  # type: ignore[attr-defined]
     shots.take("enrol-account", wizard)
-    wizard.next()
-    wait_until(lambda: wizard.currentId() == wizard.done_id, 20)
+    wizard.next()  # no signer runs: IT does not answer yet
+    wait_until(page2.waiting.isVisible, 20)  # type: ignore[attr-defined]
+    shots.take("enrol-waiting", wizard)
+    with signer_process(home, org.server_url):
+        wait_until(lambda: wizard.currentId() == wizard.done_id, 40)
     shots.take("enrol-done", wizard)
     wizard.hide()
-    settings = SettingsDialog(app_settings.Settings(), None)
+    settings = SettingsDialog(app_settings.Settings(), None, model=rmodel)
     shots.take("settings", settings)
     settings.hide()
     from secure_send.client.api import ConnectionLost
@@ -277,6 +318,88 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     box = build_error_box(None, ConnectionLost())
     shots.take("error", box)
     box.hide()
+
+
+@contextlib.contextmanager
+def signer_process(home, url: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """IT's directory signer as its own process (no thread beside the widgets)."""
+    command = [sys.executable, "-m", "secure_send.admin.cli", "--home", str(home.path)]
+    command += ["signer", "--server", url, "--poll", "0.5"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - our CLI
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _signer_round(home, url: str) -> None:  # type: ignore[no-untyped-def]
+    """One round of the directory signer, in this thread."""
+    from secure_send.org.signer import DirectorySigner
+
+    signer = DirectorySigner(home, url, batch_window=0)
+    try:
+        signer.run_once()
+    finally:
+        signer.close()
+
+
+def _compromised_signer_adds(home, url: str, user: str, device: str) -> None:  # type: ignore[no-untyped-def]
+    """What a thief of the signing key can do: enrol a device of their own in
+    someone's entry, sign and push (as tests/client/test_self_monitoring.py does)."""
+    from secure_send.core.directory.enrol import DeviceKeys, make_request
+    from secure_send.core.directory.log import Action
+    from secure_send.core.encoding import format_time, utc_now
+
+    time_ = format_time(utc_now())
+    request = make_request(DeviceKeys.generate(), user, device, "DESKTOP-7QK2M", None, utc_now())
+    home.append(
+        "mallory", Action.ENROL, {"user": user, "device": request.device(time_).to_json()}, time_
+    )
+    home.publish()
+    _signer_round(home, url)
+
+
+def _security_screens(shots, home, url, cast, sender, recipient, samples):  # type: ignore[no-untyped-def]
+    """The own-device banner and device list (recipient), the new-device line (sender)."""
+    from secure_send.core.directory.log import Action
+    from secure_send.core.envelope.manifest import Classification
+    from secure_send.gui import settings as app_settings
+    from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
+    from secure_send.gui.dialogs.settings_dialog import SettingsDialog
+    from secure_send.gui.main_window import MainWindow
+    from secure_send.gui.model import AppModel, SendRequest
+    from secure_send.org import ops
+
+    device = f"desktop-7qk2m-{shots.folder.name}"
+    _compromised_signer_adds(home, url, cast.recipient, device)
+    rmodel = AppModel(recipient)
+    rwindow = MainWindow(rmodel)
+    rwindow.resize(1100, 760)
+    rmodel.start()
+    wait_until(lambda: bool(rmodel.unknown_devices) and len(rmodel.inbox) >= 3)
+    rwindow.tabs.setCurrentWidget(rwindow.inbox_page)
+    shots.take("unknown-device", rwindow)
+    settings = SettingsDialog(app_settings.Settings(), rwindow, model=rmodel)
+    settings.show_devices()
+    settings.resize(820, 420)
+    shots.take("settings-devices", settings)
+    settings.hide()
+    rmodel.stop()
+    rwindow.hide()
+    model = AppModel(sender)
+    model.refresh_directory()
+    wait_until(lambda: model.state.usable)
+    request = SendRequest(
+        tuple(samples), (cast.recipient, cast.role), dt.timedelta(days=7), "", Classification.C2
+    )
+    dialog = ConfirmSendDialog(model, request)
+    shots.take("confirm-new-device", dialog)
+    dialog.hide()
+    # IT security revokes the device: the next language starts from a clean entry
+    revoke = {"user": cast.recipient, "device": device}
+    ops.change(home, "demo-it", Action.REVOKE_DEVICE, revoke)
+    _signer_round(home, url)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ def test_a_device_added_by_a_compromised_signer_is_shown_until_acknowledged(
     dialog.show_devices()
     devices = dialog.devices
     assert devices is not None
+    assert dialog.tabs is not None
     assert dialog.tabs.currentWidget() is devices
     rows = _rows(devices)
     assert rows["laptop"][3] == "This PC"

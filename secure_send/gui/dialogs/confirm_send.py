@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -61,6 +62,7 @@ class ConfirmSendDialog(QDialog):
             self.recipients.addItem(self._recipient_text(model, entry_id))
             for person, change in changes.get(entry_id, []):
                 self._add_key_change(entry_id, person, change)
+        self._fit(self.recipients)
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Files"))
         files = collect(list(request.files))
@@ -69,6 +71,7 @@ class ConfirmSendDialog(QDialog):
             size = item.path.stat().st_size
             total += size
             self.files.addItem(f"{item.name}  —  {human_size(size)}")
+        self._fit(self.files)
         self.total_label = QLabel(human_size(total), self)
         self.total_label.setAccessibleName(self.tr("Total size"))
         days = request.expires.days
@@ -126,3 +129,12 @@ class ConfirmSendDialog(QDialog):
         item.setToolTip(fill(self.tr("Device ID: %1"), change.device))
         item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
         self.recipients.addItem(item)
+
+    def _fit(self, view: QListWidget) -> None:
+        """Show every line whole where the screen allows (no clipped names or notes)."""
+        frame = 2 * view.frameWidth()
+        bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        limit = self.fontMetrics().averageCharWidth() * 110
+        view.setMinimumWidth(min(view.sizeHintForColumn(0) + frame + bar, limit))
+        rows = min(max(view.count(), 2), 10)
+        view.setMinimumHeight(rows * max(view.sizeHintForRow(0), 1) + frame)

@@ -51,6 +51,28 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("Settings"))
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)  # room for a folder path
         self.setAccessibleName(self.tr("Settings"))
+        general = self._general_page(settings, in_tab=model is not None)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        self.tabs: QTabWidget | None = None
+        self.devices: OwnDeviceList | None = None
+        if model is None:
+            layout.addWidget(general)
+        else:  # the app: General and the account's Devices
+            self.tabs = QTabWidget(self)
+            self.tabs.setAccessibleName(self.tr("Settings pages"))
+            self.tabs.addTab(general, self.tr("&General"))
+            self.devices = OwnDeviceList(model, self)
+            self.tabs.addTab(self.devices, self.tr("&Devices"))
+            layout.addWidget(self.tabs)
+        layout.addWidget(self.buttons)
+        self._apply_locks()
+
+    def _general_page(self, settings: Settings, in_tab: bool) -> QWidget:
         form = QFormLayout()
         self._language_row(form, settings)
         self._tray_row(form, settings)
@@ -63,31 +85,18 @@ class SettingsDialog(QDialog):
         )
         self.lock_note.setWordWrap(True)
         self.lock_note.setVisible(bool(self.locked))
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         general = QWidget(self)
-        general_layout = QVBoxLayout(general)
-        general_layout.addLayout(form)
-        general_layout.addWidget(self.lock_note)
-        general_layout.addStretch(1)
-        self.tabs = QTabWidget(self)
-        self.tabs.setAccessibleName(self.tr("Settings pages"))
-        self.tabs.addTab(general, self.tr("&General"))
-        self.devices: OwnDeviceList | None = None
-        if model is not None:
-            self.devices = OwnDeviceList(model, self)
-            self.tabs.addTab(self.devices, self.tr("&Devices"))
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs)
-        layout.addWidget(self.buttons)
-        self._apply_locks()
+        layout = QVBoxLayout(general)
+        if not in_tab:  # the dialog's own margins suffice
+            layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.lock_note)
+        layout.addStretch(1)
+        return general
 
     def show_devices(self) -> None:
         """Open on the Devices tab with the first unknown device selected."""
-        if self.devices is None:
+        if self.devices is None or self.tabs is None:
             return
         self.tabs.setCurrentWidget(self.devices)
         unknown = self.devices.model.unknown_devices
@@ -175,6 +184,9 @@ class SettingsDialog(QDialog):
         else:
             self.folder.setText(self.tr("Downloads (%1)").replace("%1", effective))
         self.folder.setToolTip(effective)
+        # wide enough for the whole path (up to a limit): a clipped path says nothing
+        width = self.folder.fontMetrics().horizontalAdvance(self.folder.text()) + 16
+        self.folder.setMinimumWidth(min(width, self.fontMetrics().averageCharWidth() * 80))
 
     def set_download_folder(self, path: str) -> None:
         """Use ``path`` for received files ("" = the Downloads folder)."""
