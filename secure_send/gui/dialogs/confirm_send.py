@@ -57,12 +57,7 @@ class ConfirmSendDialog(QDialog):
         self.setAccessibleName(self.tr("Confirm sending"))
         self.recipients = QListWidget(self)
         self.recipients.setAccessibleName(self.tr("Recipients"))
-        changes = model.key_changes(request.to)
-        for entry_id in request.to:
-            self.recipients.addItem(self._recipient_text(model, entry_id))
-            for person, change in changes.get(entry_id, []):
-                self._add_key_change(entry_id, person, change)
-        self._fit(self.recipients)
+        self._fill_recipients(model, request)
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Files"))
         files = collect(list(request.files))
@@ -103,6 +98,14 @@ class ConfirmSendDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
+
+    def _fill_recipients(self, model: AppModel, request: SendRequest) -> None:
+        changes = model.key_changes(request.to)
+        for entry_id in request.to:
+            self.recipients.addItem(self._recipient_text(model, entry_id))
+            for person, change in changes.get(entry_id, []):
+                self._add_key_change(entry_id, person, change)
+        self._fit(self.recipients)
 
     def _recipient_text(self, model: AppModel, entry_id: str) -> str:
         entry = model.entry(entry_id)

@@ -79,10 +79,6 @@ class EnrolWaitingDialog(QDialog):
         self.identity_code = _label(self, self.tr("This device's identity code"))
         self.identity_code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.problem = _label(self, self.tr("Connection problem"))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.buttons.rejected.connect(self.reject)
-        close = self.buttons.button(QDialogButtonBox.StandardButton.Close)
-        close.setAccessibleName(self.tr("Close and wait later"))
         self._layout()
         self.show_status(status)
         self._timer = QTimer(self)
@@ -91,6 +87,10 @@ class EnrolWaitingDialog(QDialog):
         self._timer.start(0)
 
     def _layout(self) -> None:
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.buttons.rejected.connect(self.reject)
+        close = self.buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setAccessibleName(self.tr("Close and wait later"))
         layout = QVBoxLayout(self)
         for widget in (self.heading, self.busy, self.explanation, self.identity_code):
             layout.addWidget(widget)
