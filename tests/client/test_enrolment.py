@@ -55,7 +55,8 @@ def test_a_hostile_enrolled_is_not_believed(
     profile = Profile(tmp_path / "taro")
     _lying_status(monkeypatch, "enrolled")
     wrong = "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ"  # the signer refuses it
-    _, status = enrol(profile, _org(org_server), TARO, wrong, device_id="pc", wait=3)
+    store = FileKeyStore(profile)
+    _, status = enrol(profile, _org(org_server), TARO, wrong, device_id="pc", store=store, wait=3)
     assert status == "queued"  # not "enrolled": the directory does not list the device
     assert json.loads(profile.enrolment_file.read_text())["status"] == "queued"
 
