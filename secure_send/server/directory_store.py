@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from secure_send.core.atomic import AtomicOutput, exclusive_lock
@@ -68,6 +68,7 @@ class _Held:
     by_id: dict[str, Entry]
     tree: merkle.CompactRange  # over ``leaves``: a push's proof and root cost its events
     log_bytes: int  # the size of ``lines`` in the events file
+    proofs: dict[tuple[int, int], list[bytes]] = field(default_factory=dict)  # by sizes
 
 
 def directory_dir(home: Path) -> Path:
@@ -183,10 +184,22 @@ class PublishedDirectory:
         bundle = Bundle.from_bytes(held.data)
         return Delta(bundle.roots, held.header, changed).to_bytes()
 
-    def consistency_proof(self, old_size: int) -> list[bytes]:
-        """Proof that the held log extends its first ``old_size`` events."""
-        leaves = self.held().leaves
-        return merkle.consistency_proof(list(leaves), old_size, len(leaves))
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """Proof that the held log's first ``new_size`` events (default: all) extend its
+        first ``old_size``; computed once per pair of sizes and held snapshot (anonymous
+        callers must not make the server hash the whole log again and again)."""
+        held = self.held()
+        new = len(held.leaves) if new_size is None else new_size
+        key = (old_size, new)
+        with self._lock:
+            cached = held.proofs.get(key)
+        if cached is None:
+            cached = merkle.consistency_proof(list(held.leaves[:new]), old_size, new)
+            with self._lock:
+                if len(held.proofs) >= 4096:  # bounded: sizes are the caller's choice
+                    held.proofs.clear()
+                held.proofs[key] = cached
+        return list(cached)
 
     # ---------------------------------------------------------------- writing
 

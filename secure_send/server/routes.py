@@ -126,14 +126,18 @@ def directory_delta(state: State, from_log_size: Annotated[int, Query(ge=0)]) ->
 
 @router.get("/directory/consistency")
 def directory_consistency(
-    state: State, old_size: Annotated[int, Query(alias="from", ge=0)]
+    state: State,
+    old_size: Annotated[int, Query(alias="from", ge=0)],
+    new_size: Annotated[int | None, Query(alias="to", ge=0)] = None,
 ) -> dict[str, Any]:
-    """Proof that the published log extends its first ``from`` events (base64url hashes)."""
+    """Proof that the published log's first ``to`` events (default: all) extend its first
+    ``from`` events (base64url hashes). A recipient checks a sender's checkpoint with it."""
     size = _held_log_size(state)
-    if old_size > size:
-        raise ApiError(400, "invalid_request", "from is beyond the published log")
-    proof = state.directory.consistency_proof(old_size)
-    return {"from": old_size, "to": size, "proof": [b64u(h) for h in proof]}
+    new = size if new_size is None else new_size
+    if not old_size <= new <= size:
+        raise ApiError(400, "invalid_request", "need from <= to <= the published log size")
+    proof = state.directory.consistency_proof(old_size, new)
+    return {"from": old_size, "to": new, "proof": [b64u(h) for h in proof]}
 
 
 @router.get("/policy")

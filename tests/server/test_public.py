@@ -110,3 +110,22 @@ def test_body_over_cap_is_413_json(server: Server) -> None:
         server.url + "/v1/enrol", content=iter([big[:40000], big[40000:]]), timeout=10
     )
     _error(streamed, 413, "too_large")
+
+
+def test_consistency_between_any_two_sizes(server: Server) -> None:
+    from secure_send.core.directory import merkle
+
+    for user in (TARO, "jiro.takahashi"):
+        ops.change(server.home, OPERATOR, Action.DEPART, {"user": user})
+    server.push()
+    lines = server.home.log_file.read_bytes().split(b"\n")[:-1]
+    roots = [merkle.root(lines[:n]) for n in range(len(lines) + 1)]
+    size = len(lines)
+    for old, new in ((1, size - 1), (size - 2, size), (3, 3), (0, size)):
+        answer = server.get(f"/v1/directory/consistency?from={old}&to={new}").json()
+        assert (answer["from"], answer["to"]) == (old, new)
+        proof = [unb64u(h, 32) for h in answer["proof"]]
+        if old:  # a proof from the empty tree is empty and proves nothing
+            merkle.verify_consistency(old, new, roots[old], roots[new], proof)
+    assert server.get(f"/v1/directory/consistency?from=3&to={size + 1}").status_code == 400
+    assert server.get("/v1/directory/consistency?from=3&to=2").status_code == 400
