@@ -1,12 +1,18 @@
 """The client's verified directory: fetched from the server, verified against the
-installed root keys, kept between runs.
+installed root keys, kept between runs, and advanced by the log's changes.
 
 Guarantees: :func:`sync` returns only a directory that passed every check of
 :func:`secure_send.core.directory.verify.verify_directory` against the pinned
 trust anchor *and* the checkpoint kept from the last run (so an older directory
-replayed by the server, a rolled-back epoch or a rewritten log is refused); the
-new bundle and checkpoint are stored atomically, only after verification. If the
-server cannot be reached, the last verified copy is used while it has not
+replayed by the server, a rolled-back epoch or a rewritten log is refused). Once a
+device holds a verified directory it syncs by the log: it sends its log size and
+snapshot tag, and gets ``304`` (nothing changed), or the events appended since,
+which it replays over its verified entries (:mod:`secure_send.core.directory.sync_delta`:
+the result must match the signed entries root, so every change is justified by a
+signed event), or — far behind — a whole bundle, verified as on first use. The new
+bundle, its log range and checkpoint are stored atomically, only after
+verification (checkpoint last: a crash in between means a full fetch next time).
+If the server cannot be reached, the last verified copy is used while it has not
 expired; an expired or never-verified directory raises, so nothing can be sent.
 """
 
@@ -16,11 +22,13 @@ from dataclasses import dataclass
 
 from secure_send.client.api import ClientError, ConnectionLost, ServerApi
 from secure_send.client.profile import OrgConfig, Profile
+from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, Checkpoint
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
+from secure_send.core.directory.sync_delta import SYNC_FORMAT, SyncDelta, apply_sync
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
-from secure_send.core.encoding import unb64u, utc_now
+from secure_send.core.encoding import b64u, unb64u, utc_now
 
 
 class DirectoryUnverified(ClientError):
@@ -46,17 +54,112 @@ def _stored(profile: Profile) -> tuple[bytes | None, Checkpoint | None]:
     return data, checkpoint
 
 
-def sync(profile: Profile, org: OrgConfig, api: ServerApi) -> Directory:
-    """Fetch, verify and store the server's directory; see the module docstring.
+def _stored_log(profile: Profile, checkpoint: Checkpoint) -> merkle.CompactRange | None:
+    """The log range kept with the checkpoint, if it matches it exactly."""
+    raw = profile.read_json(profile.path / "log-range.json")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        log = merkle.CompactRange(int(raw["size"]), [unb64u(h, 32) for h in raw["hashes"]])
+    except (TypeError, KeyError, ValueError, merkle.MerkleError):
+        return None
+    if log.size != checkpoint.log_size or log.root() != checkpoint.log_root:
+        return None
+    return log
+
+
+def _store(
+    profile: Profile, data: bytes, verified: VerifiedDirectory, log: merkle.CompactRange
+) -> None:
+    profile.write_bytes(profile.directory_file, data)
+    profile.write_json(
+        profile.path / "log-range.json",
+        {"size": log.size, "hashes": [b64u(h) for h in log.hashes]},
+    )
+    profile.write_json(profile.checkpoint_file, verified.checkpoint.to_json())  # last
+
+
+def sync(
+    profile: Profile, org: OrgConfig, api: ServerApi, previous: Directory | None = None
+) -> Directory:
+    """Bring the verified directory up to the server's; see the module docstring.
+    ``previous`` (this process's last result) spares re-verifying the stored copy.
 
     Raises:
-        DirectoryUnverified: the fetched directory failed verification (the
-            message names the check), or the server is unreachable and no
-            unexpired verified copy exists.
+        DirectoryUnverified: what the server sent failed verification (the message
+            names the check), or the server is unreachable and no unexpired
+            verified copy exists.
     """
     data, checkpoint = _stored(profile)
+    log = _stored_log(profile, checkpoint) if checkpoint is not None else None
+    if data is None or checkpoint is None or log is None:
+        return _full(profile, org, api, data, checkpoint)
+    base = previous.verified if previous and previous.verified.checkpoint == checkpoint else None
+    tag = f'"{checkpoint.header_hash}"'
     try:
-        fetched = api.request("GET", "/v1/directory", signed=False).content
+        response = api.request(
+            "GET",
+            f"/v1/directory/sync?from={checkpoint.log_size}",
+            headers={"If-None-Match": tag},
+            signed=False,
+            ok=(200, 304),
+        )
+    except ConnectionLost:
+        return _offline(profile, org, data, checkpoint)
+    except ClientError as err:
+        raise DirectoryUnverified("directory_unavailable", f"no directory: {err}") from None
+    if response.status_code == 304:
+        return Directory(base or _load(org, data, checkpoint), fresh=True)
+    fetched = response.content
+    if not fetched.startswith(b'{"format":"' + SYNC_FORMAT.encode()):
+        return _full(profile, org, api, data, checkpoint, fetched)
+    return _advance(profile, org, base or _load(org, data, checkpoint), log, fetched)
+
+
+def _advance(
+    profile: Profile,
+    org: OrgConfig,
+    base: VerifiedDirectory,
+    log: merkle.CompactRange,
+    fetched: bytes,
+) -> Directory:
+    try:
+        verified, extended = apply_sync(base, log, fetched, org.anchor, now=utc_now())
+        delta = SyncDelta.from_bytes(fetched)
+    except DirectoryError as err:
+        raise _unverified(err) from None
+    bundle = Bundle(delta.roots, delta.header, verified.texts).to_bytes()
+    _store(profile, bundle, verified, extended)
+    return Directory(verified, fresh=True)
+
+
+def _load(org: OrgConfig, data: bytes, checkpoint: Checkpoint) -> VerifiedDirectory:
+    """The stored copy, verified again against the anchor (it must be the checkpoint's)."""
+    try:
+        verified = verify_directory(data, org.anchor, None, now=utc_now())
+    except DirectoryError as err:
+        raise DirectoryUnverified(
+            "directory_stale", f"the stored directory can no longer be used ({err})"
+        ) from None
+    if verified.checkpoint.header_hash != checkpoint.header_hash:
+        raise DirectoryUnverified(
+            "directory_stale", "the stored directory is not the one last verified"
+        )
+    return verified
+
+
+def _full(
+    profile: Profile,
+    org: OrgConfig,
+    api: ServerApi,
+    data: bytes | None,
+    checkpoint: Checkpoint | None,
+    fetched: bytes | None = None,
+) -> Directory:
+    """A whole bundle (first use, or far behind), verified against the checkpoint."""
+    try:
+        if fetched is None:
+            fetched = api.request("GET", "/v1/directory", signed=False).content
         proof: list[bytes] = []
         if checkpoint is not None:
             _refuse_older(fetched, checkpoint)
@@ -73,13 +176,32 @@ def sync(profile: Profile, org: OrgConfig, api: ServerApi) -> Directory:
             fetched, org.anchor, checkpoint, consistency_proof=proof, now=utc_now()
         )
     except DirectoryError as err:
+        raise _unverified(err) from None
+    _store(profile, fetched, verified, _log_range(api, verified.checkpoint))
+    return Directory(verified, fresh=True)
+
+
+def _log_range(api: ServerApi, checkpoint: Checkpoint) -> merkle.CompactRange:
+    """The log's compact range at the checkpoint, from the server, checked against the
+    signed log root (a wrong one is refused: later syncs extend it)."""
+    try:
+        answer = api.json("GET", f"/v1/directory/frontier?size={checkpoint.log_size}", signed=False)
+        log = merkle.CompactRange(checkpoint.log_size, [unb64u(h, 32) for h in answer["hashes"]])
+    except (ClientError, KeyError, TypeError, ValueError, merkle.MerkleError) as err:
+        raise DirectoryUnverified("directory_unavailable", f"no log range: {err}") from None
+    if log.root() != checkpoint.log_root:
         raise DirectoryUnverified(
             "directory_unverified",
-            f"the server's directory failed verification ({err}); do not send; tell IT",
-        ) from None
-    profile.write_bytes(profile.directory_file, fetched)
-    profile.write_json(profile.checkpoint_file, verified.checkpoint.to_json())
-    return Directory(verified, fresh=True)
+            "the server's log range does not match the signed log; do not send; tell IT",
+        )
+    return log
+
+
+def _unverified(err: DirectoryError) -> DirectoryUnverified:
+    return DirectoryUnverified(
+        "directory_unverified",
+        f"the server's directory failed verification ({err}); do not send; tell IT",
+    )
 
 
 def _refuse_older(fetched: bytes, checkpoint: Checkpoint) -> None:
@@ -104,11 +226,4 @@ def _offline(
         raise DirectoryUnverified(
             "directory_unavailable", "the drop server is unreachable and no directory is stored"
         )
-    try:
-        # the stored copy is re-checked (expiry included) against the anchor alone
-        verified = verify_directory(data, org.anchor, None, now=utc_now())
-    except DirectoryError as err:
-        raise DirectoryUnverified(
-            "directory_stale", f"the stored directory can no longer be used ({err})"
-        ) from None
-    return Directory(verified, fresh=False)
+    return Directory(_load(org, data, checkpoint), fresh=False)

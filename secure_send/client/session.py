@@ -32,6 +32,8 @@ class Session:
     api: ServerApi
     # unknown devices in this person's own entry, found at the last sync (None: no sync)
     unknown_devices: list[OwnDevice] | None = field(default=None, init=False)
+    # the last verified directory of this session: the next sync advances it by the log
+    _directory: Directory | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(cls, profile: Profile, store: KeyStore | None = None) -> Session:
@@ -64,7 +66,8 @@ class Session:
     def directory(self) -> Directory:
         """The verified directory, refreshed from the server; this person's own entry is
         checked for devices they did not enrol (:mod:`.own_devices`) on every sync."""
-        directory = sync(self.profile, self.org, self.api)
+        directory = sync(self.profile, self.org, self.api, self._directory)
+        self._directory = directory
         self.unknown_devices = own_devices.check(self.profile, self.me, self.keys, directory)
         return directory
 

@@ -100,8 +100,14 @@ class AppModel(QObject):
         """Fetch and verify the directory (and the server's policy)."""
 
         def work(task: threads.Task) -> Loaded:
-            directory = self.session.directory()
-            index = SearchIndex(directory.verified.entries)
+            before, index = self.directory, self.index
+            directory = self.session.directory()  # by the log: usually a 304
+            if (
+                before is None
+                or index is None
+                or (directory.verified.checkpoint != before.verified.checkpoint)
+            ):
+                index = SearchIndex(directory.verified.entries)  # only when it changed
             return directory, index, self.session.policy(), self._judge_own(directory)
 
         task = threads.run(work)

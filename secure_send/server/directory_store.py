@@ -39,7 +39,8 @@ from secure_send.core.directory.log import Event, LogError, touched_entry
 from secure_send.core.directory.model import Device, Entry, Kind
 from secure_send.core.directory.push import DirectoryKind, Push
 from secure_send.core.directory.refresh import Delta, apply_delta
-from secure_send.core.directory.trust import SnapshotHeader
+from secure_send.core.directory.sync_delta import SyncDelta
+from secure_send.core.directory.trust import SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import parse_time, utc_now
 
@@ -69,6 +70,7 @@ class _Held:
     tree: merkle.CompactRange  # over ``leaves``: a push's proof and root cost its events
     log_bytes: int  # the size of ``lines`` in the events file
     proofs: dict[tuple[int, int], list[bytes]] = field(default_factory=dict)  # by sizes
+    syncs: dict[tuple[int, int], bytes] = field(default_factory=dict)  # by log size
 
 
 def directory_dir(home: Path) -> Path:
@@ -146,6 +148,10 @@ class PublishedDirectory:
         """The snapshot as clients download it."""
         return self.held().data
 
+    def etag(self) -> str:
+        """The held snapshot's HTTP entity tag: its header hash, quoted."""
+        return f'"{body_hash(self.held().header.body())}"'
+
     def header(self) -> SnapshotHeader:
         """The held snapshot's header."""
         return self.held().header
@@ -183,6 +189,29 @@ class PublishedDirectory:
         )
         bundle = Bundle.from_bytes(held.data)
         return Delta(bundle.roots, held.header, changed).to_bytes()
+
+    def sync_since(self, log_size: int) -> bytes:
+        """The held header and the log events after ``log_size`` (a sync delta), built
+        once per log size and held snapshot."""
+        held = self.held()
+        key = (-1, log_size)  # shares the bounded per-snapshot cache with the proofs
+        with self._lock:
+            cached = held.syncs.get(key)
+        if cached is None:
+            roots = Bundle.from_bytes(held.data).roots
+            cached = SyncDelta(roots, held.header, held.lines[log_size:]).to_bytes()
+            with self._lock:
+                if len(held.syncs) >= 64:
+                    held.syncs.clear()
+                held.syncs[key] = cached
+        return cached
+
+    def frontier(self, size: int) -> list[bytes]:
+        """The compact range (one subtree root per set bit of ``size``) of the held log's
+        first ``size`` events: what a client extends with later events."""
+        tree = merkle.CompactRange()
+        tree.extend(self.held().leaves[:size])
+        return list(tree.hashes)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """Proof that the held log's first ``new_size`` events (default: all) extend its

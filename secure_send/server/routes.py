@@ -106,14 +106,62 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _etag(state: ServerState) -> str:
+    try:
+        return state.directory.etag()
+    except (DirectoryError, OSError):
+        raise ApiError(503, "directory_unavailable", "no directory is held yet") from None
+
+
+def _not_modified(request: Request, etag: str) -> Response | None:
+    """304 when the client already holds this very snapshot (``If-None-Match``)."""
+    if etag and request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return None
+
+
 @router.get("/directory")
-def directory(state: State) -> Response:
+def directory(request: Request, state: State) -> Response:
     """The signed bundle the signer pushed, byte for byte (clients verify it)."""
+    etag = _etag(state)
+    if (unchanged := _not_modified(request, etag)) is not None:
+        return unchanged
     try:
         data = state.directory.bundle_bytes()
     except (DirectoryError, OSError):
         raise ApiError(503, "directory_unavailable", "no directory is held yet") from None
-    return Response(data, media_type=DIRECTORY_MEDIA_TYPE)
+    return Response(data, media_type=DIRECTORY_MEDIA_TYPE, headers={"ETag": etag})
+
+
+@router.get("/directory/sync")
+def directory_sync(
+    request: Request, state: State, log_size: Annotated[int, Query(alias="from", ge=0)]
+) -> Response:
+    """What a client at log size ``from`` needs: 304 (``If-None-Match`` names the held
+    snapshot), the log events since then under the new header
+    (``secure-send/directory-sync/v1``), or — for a client too far behind — the whole
+    bundle. Clients verify either; the format line says which."""
+    etag = _etag(state)
+    if (unchanged := _not_modified(request, etag)) is not None:
+        return unchanged
+    size = _held_log_size(state)
+    if log_size > size:
+        raise ApiError(400, "invalid_request", "from is beyond the published log")
+    if size - log_size > state.config.max_sync_events:
+        data = state.directory.bundle_bytes()
+    else:
+        data = state.directory.sync_since(log_size)
+    return Response(data, media_type=DIRECTORY_MEDIA_TYPE, headers={"ETag": etag})
+
+
+@router.get("/directory/frontier")
+def directory_frontier(state: State, size: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+    """The compact range of the log's first ``size`` events (base64url subtree roots):
+    a client that loaded a whole bundle checks it against the signed log root and then
+    extends it with the events of later syncs."""
+    if size > _held_log_size(state):
+        raise ApiError(400, "invalid_request", "size is beyond the published log")
+    return {"size": size, "hashes": [b64u(h) for h in state.directory.frontier(size)]}
 
 
 @router.get("/directory/delta")

@@ -81,7 +81,10 @@ class Server:
         """Make the real server hostile: from now on it serves ``data`` as its directory,
         byte for byte, whatever it holds (a compromised drop server can do this)."""
         assert self.app_state is not None, "needs the in-process server"
-        self.app_state.directory.bundle_bytes = lambda: data  # type: ignore[method-assign]
+        held = self.app_state.directory
+        held.bundle_bytes = lambda: data  # type: ignore[method-assign]
+        held.sync_since = lambda _size: data  # type: ignore[method-assign]
+        held.etag = lambda: ""  # type: ignore[method-assign]  # never "not modified"
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         """Unsigned GET."""

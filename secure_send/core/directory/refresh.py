@@ -70,7 +70,7 @@ def apply_delta(
     root = trusted_root(as_bundle, anchor, previous.checkpoint)
     check_header(as_bundle, root, previous.checkpoint, now, consistency_proof)
     changed, changed_hashes = parse_entries(delta.changed)
-    entries, texts, hashes = _merge(previous, changed, list(delta.changed), changed_hashes)
+    entries, texts, hashes = merge_entries(previous, changed, list(delta.changed), changed_hashes)
     if len(entries) != delta.header.entry_count:
         raise EntriesMismatchError("the number of entries differs from the signed count")
     if not hmac.compare_digest(merkle.root_from_leaf_hashes(hashes), delta.header.entries_root):
@@ -81,9 +81,11 @@ def apply_delta(
     return VerifiedDirectory(tuple(entries), tuple(texts), tuple(hashes), checkpoint)
 
 
-def _merge(
+def merge_entries(
     previous: VerifiedDirectory, changed: list[Entry], texts: list[str], hashes: list[bytes]
 ) -> tuple[list[Entry], list[str], list[bytes]]:
+    """``previous``'s entries (with their texts and leaf hashes) with ``changed`` put in
+    place or inserted in id order; an entry may not change from person to role."""
     entries = list(previous.entries)
     all_texts = list(previous.texts)
     all_hashes = list(previous.hashes)

@@ -83,8 +83,11 @@ def check_header(
     root: RootDocument,
     state: Checkpoint | None,
     now: dt.datetime,
-    proof: Sequence[bytes],
+    proof: Sequence[bytes] | None,
 ) -> None:
+    """The header's signature, freshness, epoch and chain; with ``proof``, also the log's
+    consistency with ``state`` (``None``: the caller checks the log itself, as an
+    incremental sync does by extending its own compact range with the new events)."""
     header = bundle.header
     header.verify(root, now)
     if parse_time(header.issued) > now + CLOCK_SKEW:
@@ -101,6 +104,8 @@ def check_header(
         raise ForkError("snapshot does not chain to the previous one")
     if header.log_size < state.log_size:
         raise RollbackError("the event log shrank")
+    if proof is None:
+        return
     try:
         merkle.verify_consistency(
             state.log_size, header.log_size, state.log_root, header.log_root, proof
