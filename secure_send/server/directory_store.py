@@ -209,9 +209,19 @@ class PublishedDirectory:
     def frontier(self, size: int) -> list[bytes]:
         """The compact range (one subtree root per set bit of ``size``) of the held log's
         first ``size`` events: what a client extends with later events."""
-        tree = merkle.CompactRange()
-        tree.extend(self.held().leaves[:size])
-        return list(tree.hashes)
+        held = self.held()
+        key = (-2, size)  # cached with the proofs: anonymous callers choose the sizes
+        with self._lock:
+            cached = held.proofs.get(key)
+        if cached is None:
+            tree = merkle.CompactRange()
+            tree.extend(held.leaves[:size])
+            cached = list(tree.hashes)
+            with self._lock:
+                if len(held.proofs) >= 4096:
+                    held.proofs.clear()
+                held.proofs[key] = cached
+        return list(cached)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """Proof that the held log's first ``new_size`` events (default: all) extend its
