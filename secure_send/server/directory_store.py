@@ -35,7 +35,6 @@ from secure_send.core.directory.errors import (
     MalformedDirectoryError,
     StaleDirectoryError,
 )
-from secure_send.core.directory.log import Event, LogError, touched_entry
 from secure_send.core.directory.model import Device, Entry, Kind
 from secure_send.core.directory.push import DirectoryKind, Push
 from secure_send.core.directory.refresh import Delta, apply_delta
@@ -174,21 +173,6 @@ class PublishedDirectory:
             return None
         found = next((d for d in entry.devices if d.id == device), None)
         return None if found is None else (entry, found)
-
-    def delta_since(self, log_size: int) -> bytes:
-        """The entries changed by the events after ``log_size``, under the held header."""
-        held = self.held()
-        try:
-            ids = {touched_entry(Event.from_bytes(line)) for line in held.lines[log_size:]}
-        except (LogError, KeyError, TypeError) as err:
-            raise MalformedDirectoryError(f"the stored event log is unreadable ({err})") from None
-        changed = tuple(
-            text
-            for entry, text in zip(held.verified.entries, held.verified.texts, strict=True)
-            if entry.id in ids
-        )
-        bundle = Bundle.from_bytes(held.data)
-        return Delta(bundle.roots, held.header, changed).to_bytes()
 
     def sync_since(self, log_size: int) -> bytes:
         """The held header and the log events after ``log_size`` (a sync delta), built

@@ -164,14 +164,6 @@ def directory_frontier(state: State, size: Annotated[int, Query(ge=0)]) -> dict[
     return {"size": size, "hashes": [b64u(h) for h in state.directory.frontier(size)]}
 
 
-@router.get("/directory/delta")
-def directory_delta(state: State, from_log_size: Annotated[int, Query(ge=0)]) -> Response:
-    """Entries changed since the snapshot whose log had ``from_log_size`` events."""
-    if from_log_size > _held_log_size(state):
-        raise ApiError(400, "invalid_request", "from_log_size is beyond the published log")
-    return Response(state.directory.delta_since(from_log_size), media_type=DIRECTORY_MEDIA_TYPE)
-
-
 @router.get("/directory/consistency")
 def directory_consistency(
     state: State,

@@ -83,7 +83,7 @@ class Server:
         assert self.app_state is not None, "needs the in-process server"
         held = self.app_state.directory
         held.bundle_bytes = lambda: data  # type: ignore[method-assign]
-        held.sync_since = lambda _size: data  # type: ignore[method-assign]
+        held.sync_since = lambda log_size: data  # type: ignore[method-assign]
         held.etag = lambda: ""  # type: ignore[method-assign]  # never "not modified"
 
     def get(self, path: str, **kw: Any) -> httpx.Response:

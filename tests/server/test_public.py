@@ -7,9 +7,10 @@ import json
 
 import httpx
 
+from secure_send.core.directory import merkle
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.log import Action
-from secure_send.core.directory.refresh import apply_delta
+from secure_send.core.directory.sync_delta import apply_sync
 from secure_send.core.directory.verify import verify_directory
 from secure_send.core.encoding import unb64u, utc_now
 from secure_send.org import ops
@@ -40,30 +41,33 @@ def test_directory_is_the_published_bundle_and_verifies(server: Server) -> None:
     assert "hanako.sato" in verified.by_id()
 
 
-def test_delta_and_consistency(server: Server) -> None:
-    first = verify_directory(
-        server.get("/v1/directory").content, server.home.anchor(), now=utc_now()
-    )
+def test_sync_frontier_and_consistency(server: Server) -> None:
+    response = server.get("/v1/directory")
+    tag = response.headers["etag"]
+    first = verify_directory(response.content, server.home.anchor(), now=utc_now())
     old_size = first.checkpoint.log_size
+    frontier = server.get(f"/v1/directory/frontier?size={old_size}").json()["hashes"]
+    log = merkle.CompactRange(old_size, [unb64u(h, 32) for h in frontier])
+    assert log.root() == first.checkpoint.log_root
+    unchanged = server.get(f"/v1/directory/sync?from={old_size}", headers={"If-None-Match": tag})
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
     ops.change(server.home, OPERATOR, Action.DEPART, {"user": TARO})
     server.push()
     proof_json = server.get(f"/v1/directory/consistency?from={old_size}").json()
-    proof = [unb64u(h, 32) for h in proof_json["proof"]]
-    assert proof_json["from"] == old_size
-    assert proof_json["to"] == old_size + 1
-    delta = server.get(f"/v1/directory/delta?from_log_size={old_size}")
-    assert delta.status_code == 200
-    refreshed = apply_delta(
-        first, delta.content, server.home.anchor(), consistency_proof=proof, now=utc_now()
-    )
+    assert (proof_json["from"], proof_json["to"]) == (old_size, old_size + 1)
+    sync = server.get(f"/v1/directory/sync?from={old_size}", headers={"If-None-Match": tag})
+    assert sync.status_code == 200
+    assert sync.headers["etag"] != tag
+    refreshed, _ = apply_sync(first, log, sync.content, server.home.anchor(), now=utc_now())
     assert not refreshed.by_id()[TARO].active
 
 
-def test_delta_bad_parameters(server: Server) -> None:
-    _error(server.get("/v1/directory/delta?from_log_size=-1"), 400, "invalid_request")
-    _error(server.get("/v1/directory/delta?from_log_size=abc"), 400, "invalid_request")
-    _error(server.get("/v1/directory/delta?from_log_size=99999"), 400, "invalid_request")
-    _error(server.get("/v1/directory/delta"), 400, "invalid_request")
+def test_sync_bad_parameters(server: Server) -> None:
+    _error(server.get("/v1/directory/sync?from=-1"), 400, "invalid_request")
+    _error(server.get("/v1/directory/sync?from=abc"), 400, "invalid_request")
+    _error(server.get("/v1/directory/sync?from=99999"), 400, "invalid_request")
+    _error(server.get("/v1/directory/sync"), 400, "invalid_request")
+    _error(server.get("/v1/directory/frontier?size=99999"), 400, "invalid_request")
     _error(server.get("/v1/directory/consistency?from=99999"), 400, "invalid_request")
 
 
