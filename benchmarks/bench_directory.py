@@ -23,14 +23,17 @@ import argparse
 import datetime as dt
 import statistics
 import time
+from collections.abc import Sequence
 
 import nacl.signing
 
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.log import Action, Event, apply
 from secure_send.core.directory.model import Device, Entry, Kind, Status, device_key_message
 from secure_send.core.directory.refresh import Delta, apply_delta
+from secure_send.core.directory.sync_delta import SyncDelta, apply_sync
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import format_time, utc_now
@@ -87,11 +90,11 @@ class Publisher:
         self.previous = ""
         self.log: list[bytes] = []
 
-    def publish(self, entries: list[Entry]) -> Bundle:
-        """Sign a snapshot; the log gets one (dummy) event per publish."""
+    def publish(self, entries: list[Entry], events: Sequence[bytes] | None = None) -> Bundle:
+        """Sign a snapshot; the log gets ``events``, or (None) one dummy event."""
         texts = tuple(e.canonical_bytes().decode() for e in entries)
         self.epoch += 1
-        self.log.append(f"event {self.epoch}".encode())
+        self.log.extend([f"event {self.epoch}".encode()] if events is None else events)
         header = SnapshotHeader(
             "bench",
             self.epoch,
@@ -106,6 +109,32 @@ class Publisher:
         ).signed_by(self.signing)
         self.previous = body_hash(header.body())
         return Bundle((self.root,), header, texts)
+
+
+def _sync_case(pub: Publisher, bundle: Bundle, n: int, repeat: int) -> tuple[list[float], Bundle]:
+    """Time ``apply_sync`` of ``n`` real events (half departures, half new devices) that
+    ``pub`` publishes over ``bundle``; returns the times and the new bundle."""
+    before = verify_directory(bundle.to_bytes(), pub.anchor, now=NOW)  # the client's state
+    log = merkle.CompactRange()
+    log.extend(merkle.leaf_hash(x) for x in pub.log)
+    entries = {e.id: e for e in before.entries}
+    people = [e for e in before.entries if e.active][: max(n, 1) * 3 : 3]
+    when = format_time(NOW)
+    events = []
+    for i, person in enumerate(people[:n]):
+        seq = len(pub.log) + i
+        if i % 2:
+            event = Event(seq, when, "bench", Action.DEPART, {"user": person.id})
+        else:
+            device = _device(person.id, "Laptop", f"sync{seq}").to_json()
+            event = Event(seq, when, "bench", Action.ENROL, {"user": person.id, "device": device})
+        apply(entries, event)
+        events.append(event.canonical_bytes())
+    after = pub.publish(sorted(entries.values(), key=lambda e: e.id), events)
+    delta = SyncDelta(after.roots, after.header, tuple(events)).to_bytes()
+    print(f"sync delta, {n} events: {len(delta)} bytes on the wire")
+    times = _timed(lambda: apply_sync(before, log, delta, pub.anchor, now=NOW), repeat)
+    return times, after
 
 
 def _timed(fn: object, repeat: int) -> list[float]:
@@ -162,11 +191,16 @@ def main() -> None:
         args.repeat,
     )
 
+    sync, latest = {}, bundle2
+    for n in (0, 1, 100):
+        sync[n], latest = _sync_case(pub, latest, n, args.repeat)
+
     print(f"\n{'case':<48} {'median':>9} {'min':>9} {'max':>9}  target")
     for name, times, target in [
         (f"full verification + load, cold ({args.entries} devices)", cold, 2.0),
-        ("full verification + load, warm (cache of verified leaves)", warm, 2.0),
-        ("incremental refresh, 100 changes", refresh, 0.2),
+        ("full verification + load, warm (cache of verified leaves)", warm, 0.5),
+        ("incremental refresh, 100 changes (entries delta)", refresh, 0.2),
+        *((f"sync by the log, {n} events (replayed)", t, 0.2) for n, t in sync.items()),
     ]:
         med = statistics.median(times)
         print(
