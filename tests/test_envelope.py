@@ -12,7 +12,7 @@ import pytest
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.log import Action
 from secure_send.core.directory.model import Entry
-from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.encoding import b64u, format_time, utc_now
 from secure_send.core.envelope.manifest import (
     DROP_ID,
     Blob,
@@ -188,3 +188,99 @@ def test_drop_ids_never_look_like_options() -> None:
     ids = [new_drop_id() for _ in range(2000)]  # ~1 in 32 raw tokens starts with - or _
     assert all(i[0].isalnum() and DROP_ID.fullmatch(i) for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+# ---------------------------------------------------------------- log heads (split views)
+
+ROOT = hashlib.sha256(b"log root").digest()
+
+
+def test_a_manifests_log_head_round_trips_under_its_signature(org: Org) -> None:
+    signed = _manifest(log_size=42, log_root=ROOT).sign(org.hanako.signing)
+    obj = signed.to_json()
+    assert obj["body"]["directory"]["log_size"] == 42
+    back = _round_trip(signed)
+    assert back.manifest.log_head == (42, ROOT)
+    back.verify(org.directory())  # the head is signed: the re-encoding verifies
+
+
+def test_an_older_manifest_without_a_log_head_parses_with_none(org: Org) -> None:
+    signed = _manifest().sign(org.hanako.signing)
+    assert set(signed.to_json()["body"]["directory"]) == {"epoch", "header"}
+    back = _round_trip(signed)
+    assert back.manifest.log_head is None
+    back.verify(org.directory())  # the server keeps it; recipients show it as dangerous
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda d: d.pop("log_root"), id="size-without-root"),
+        pytest.param(lambda d: d.pop("log_size"), id="root-without-size"),
+        pytest.param(lambda d: d.update(log_size="42"), id="size-as-string"),
+        pytest.param(lambda d: d.update(log_size=True), id="size-as-bool"),
+        pytest.param(lambda d: d.update(log_size=-1), id="negative-size"),
+        pytest.param(lambda d: d.update(log_size=2**63), id="huge-size"),
+        pytest.param(lambda d: d.update(log_root="AAAA"), id="short-root"),
+        pytest.param(lambda d: d.update(log_root=None), id="null-root"),
+        pytest.param(lambda d: d.update(extra=1), id="unknown-field"),
+    ],
+)
+def test_a_malformed_log_head_in_a_manifest_is_refused(org: Org, change: object) -> None:
+    obj = _manifest(log_size=42, log_root=ROOT).sign(org.hanako.signing).to_json()
+    change(obj["body"]["directory"])  # type: ignore[operator]
+    with pytest.raises(EnvelopeError):
+        SignedManifest.from_json(obj)
+
+
+def test_a_changed_log_head_breaks_the_manifest_signature(org: Org) -> None:
+    obj = _manifest(log_size=42, log_root=ROOT).sign(org.hanako.signing).to_json()
+    obj["body"]["directory"]["log_size"] = 41
+    with pytest.raises(EnvelopeError, match="signature"):
+        SignedManifest.from_json(obj).verify(org.directory())
+
+
+def test_half_a_log_head_cannot_be_built() -> None:
+    with pytest.raises(EnvelopeError, match="both"):
+        _manifest(log_size=42)
+    with pytest.raises(EnvelopeError, match="both"):
+        Receipt("a" * 22, TARO, "desktop", (), format_time(NOW), log_root=ROOT)
+
+
+def test_a_receipts_log_head_round_trips_under_its_signature(org: Org) -> None:
+    manifest = _manifest(log_size=42, log_root=ROOT)
+    receipt = _receipt(manifest, org.taro, log_size=43, log_root=ROOT)
+    assert receipt.to_json()["body"]["log_size"] == 43
+    back = Receipt.from_json(receipt.to_json())
+    assert back.log_head == (43, ROOT)
+    back.verify(manifest, org.directory())
+    older = Receipt.from_json(_receipt(manifest, org.taro).to_json())
+    assert older.log_head is None
+    older.verify(manifest, org.directory())  # verifies; the sender does not trust it
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda b: b.pop("log_root"), id="size-without-root"),
+        pytest.param(lambda b: b.pop("log_size"), id="root-without-size"),
+        pytest.param(lambda b: b.update(log_size=1.5), id="size-as-float"),
+        pytest.param(lambda b: b.update(log_size=False), id="size-as-bool"),
+        pytest.param(lambda b: b.update(log_root=b64u(b"\0" * 31)), id="short-root"),
+        pytest.param(lambda b: b.update(extra=1), id="unknown-field"),
+    ],
+)
+def test_a_malformed_log_head_in_a_receipt_is_refused(org: Org, change: object) -> None:
+    manifest = _manifest(log_size=42, log_root=ROOT)
+    obj = _receipt(manifest, org.taro, log_size=43, log_root=ROOT).to_json()
+    change(obj["body"])  # type: ignore[operator]
+    with pytest.raises(EnvelopeError):
+        Receipt.from_json(obj)
+
+
+def test_a_changed_log_head_breaks_the_receipt_signature(org: Org) -> None:
+    manifest = _manifest(log_size=42, log_root=ROOT)
+    obj = _receipt(manifest, org.taro, log_size=43, log_root=ROOT).to_json()
+    obj["body"]["log_root"] = b64u(hashlib.sha256(b"another history").digest())
+    with pytest.raises(EnvelopeError, match="signature"):
+        Receipt.from_json(obj).verify(manifest, org.directory())

@@ -1,20 +1,27 @@
 """What the Inbox and Sent views show, verified: the CLI, the demo and the app use it.
 
 Guarantees: an inbox item is ``verified`` only if its manifest verified against
-the verified directory and names this device (else it carries the reason and
-must be shown as dangerous); a sent item shows "downloaded at" for a recipient
-only on a receipt that verifies under that recipient's device key for this
-drop's exact blob hashes — the server's word alone is never shown.
+the verified directory, names this device and carries a directory log head
+consistent with this device's (:mod:`.split_view`); else it carries the reason
+and must be shown as dangerous. A sent item shows "downloaded at" for a
+recipient only on a receipt that verifies under that recipient's device key for
+this drop's exact blob hashes *and* whose signed log head is consistent with
+this device's — the server's word alone is never shown. A receipt whose head is
+inconsistent or could not be checked puts a ``problem`` on that recipient.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from secure_send.client.directory_sync import Directory
 from secure_send.client.receive import verify_drop
 from secure_send.client.session import Session
-from secure_send.core.envelope.manifest import SignedManifest
+from secure_send.client.split_view import SplitViewCheck, receipt_problem
+from secure_send.core.directory.model import Entry
+from secure_send.core.envelope.manifest import Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.errors import SecureSendError
 
@@ -34,16 +41,23 @@ class InboxItem:
     created: str = ""
     expires: str = ""
     saved: bool = False  # this device posted a receipt
+    problem_code: str = ""  # the problem's stable code (e.g. "split_view"), for the app
 
 
 @dataclass(frozen=True)
 class RecipientStatus:
-    """One recipient of a sent drop; ``downloaded`` is a verified receipt's time."""
+    """One recipient of a sent drop; ``downloaded`` is a verified receipt's time.
+
+    ``problem`` (with its ``problem_code``) says why a receipt of theirs is not
+    trusted (their directory differs from ours, or could not be checked); then
+    ``downloaded`` is None whatever other receipts say."""
 
     user: str
     name_ja: str
     department: str
     downloaded: str | None
+    problem: str = ""
+    problem_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,38 +77,47 @@ def inbox(
 ) -> tuple[list[InboxItem], int]:
     """My drops (waiting up to ``wait`` s for one after ``after``) and the next cursor."""
     answer = session.api.json("GET", f"/v1/inbox?wait={wait:g}&after={after}")
+    views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
     entries = directory.by_id()
-    items = []
-    for drop in answer["drops"]:
-        drop_id, seq = str(drop.get("drop_id", "")), int(drop.get("seq", 0))
-        try:
-            manifest = verify_drop(directory, session.me, drop_id, drop["manifest"])
-        except (SecureSendError, KeyError) as err:
-            items.append(InboxItem(drop_id, seq, False, str(err)))
-            continue
-        sender = entries[manifest.sender]
-        saved = any(r.get("device") == session.me.device for r in drop.get("receipts", []))
-        items.append(
-            InboxItem(
-                drop_id,
-                seq,
-                True,
-                "",
-                sender.id,
-                sender.name_ja,
-                sender.name_en,
-                sender.department,
-                manifest.created,
-                manifest.expires,
-                saved,
-            )
-        )
+    items = [_inbox_item(session, directory, entries, views, d) for d in answer["drops"]]
+    views.save()
     return items, int(answer.get("cursor", after))
+
+
+def _inbox_item(
+    session: Session,
+    directory: Directory,
+    entries: Mapping[str, Entry],
+    views: SplitViewCheck,
+    drop: dict[str, Any],
+) -> InboxItem:
+    drop_id, seq = str(drop.get("drop_id", "")), int(drop.get("seq", 0))
+    try:
+        manifest = verify_drop(directory, session.me, drop_id, drop["manifest"], views)
+    except (SecureSendError, KeyError) as err:
+        code = getattr(err, "code", "unverified_drop")
+        return InboxItem(drop_id, seq, False, str(err), problem_code=code)
+    sender = entries[manifest.sender]
+    saved = any(r.get("device") == session.me.device for r in drop.get("receipts", []))
+    return InboxItem(
+        drop_id,
+        seq,
+        True,
+        "",
+        sender.id,
+        sender.name_ja,
+        sender.name_en,
+        sender.department,
+        manifest.created,
+        manifest.expires,
+        saved,
+    )
 
 
 def sent(session: Session, directory: Directory) -> list[SentItem]:
     """My drops with verified per-recipient receipts."""
     entries = directory.by_id()
+    views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
     items = []
     for drop in session.api.json("GET", "/v1/sent")["drops"]:
         try:
@@ -104,36 +127,64 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
             items.append(SentItem(str(drop.get("drop_id", "")), "damaged", "", "", ()))
             continue
         raw = session.api.json("GET", f"/v1/drops/{manifest.drop_id}/receipts")["receipts"]
-        opened: dict[str, str] = {}
-        unverified = 0
-        for obj in raw:
-            try:
-                receipt = Receipt.from_json(obj)
-                receipt.verify(manifest, entries)
-            except SecureSendError:  # unverifiable: not shown as downloaded
-                unverified += 1
-                continue
-            if receipt.user not in opened or receipt.time < opened[receipt.user]:
-                opened[receipt.user] = receipt.time
-        recipients = []
-        for ref in manifest.recipients:
-            entry = entries.get(ref.user)
-            recipients.append(
-                RecipientStatus(
-                    ref.user,
-                    entry.name_ja if entry else ref.user,
-                    entry.department if entry else "",
-                    opened.get(ref.user),
-                )
-            )
+        receipts = _Receipts.judge(raw, manifest, entries, views)
         items.append(
             SentItem(
                 manifest.drop_id,
                 str(drop["state"]),
                 manifest.created,
                 manifest.expires,
-                tuple(recipients),
-                unverified,
+                tuple(
+                    receipts.status(ref.user, entries.get(ref.user)) for ref in manifest.recipients
+                ),
+                receipts.unverified,
             )
         )
+    views.save()
     return items
+
+
+@dataclass
+class _Receipts:
+    """One drop's receipts, judged: the earliest trusted time and any problem per user."""
+
+    opened: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, tuple[str, str]] = field(default_factory=dict)  # user -> code, text
+    unverified: int = 0  # receipts that did not verify (maybe a newer device)
+
+    @classmethod
+    def judge(
+        cls,
+        raw: list[Any],
+        manifest: Manifest,
+        entries: Mapping[str, Entry],
+        views: SplitViewCheck,
+    ) -> _Receipts:
+        judged = cls()
+        for obj in raw:
+            try:
+                receipt = Receipt.from_json(obj)
+                receipt.verify(manifest, entries)
+            except SecureSendError:  # unverifiable: not shown as downloaded
+                judged.unverified += 1
+                continue
+            # a verified receipt from a device whose history differs from ours (or
+            # cannot be compared) is not shown as a download: it may be a split view
+            problem = receipt_problem(views.verdict(receipt.log_head))
+            if problem is not None:
+                judged.problems[receipt.user] = problem
+            elif receipt.user not in judged.opened or receipt.time < judged.opened[receipt.user]:
+                judged.opened[receipt.user] = receipt.time
+        return judged
+
+    def status(self, user: str, entry: Entry | None) -> RecipientStatus:
+        """What to show for one recipient (a problem hides any download time)."""
+        code, problem = self.problems.get(user, ("", ""))
+        return RecipientStatus(
+            user,
+            entry.name_ja if entry else user,
+            entry.department if entry else "",
+            None if problem else self.opened.get(user),
+            problem,
+            code,
+        )

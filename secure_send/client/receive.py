@@ -2,12 +2,15 @@
 
 Guarantees: nothing is decrypted before the manifest verified against the
 verified directory (the sending device was active and made the signature) and
-names this device; every blob's SHA-256 must equal the manifest's before it is
-decrypted; each file is decrypted into a hidden temporary file beside its target
-and renamed only when complete and authenticated (never overwriting: ``a.txt``
-becomes ``a (1).txt``); names from the (encrypted, sender-written) metadata are
-sanitised, so no path can leave the chosen folder. The receipt is signed by this
-device over the exact blob hashes.
+names this device, and before the sender's signed directory log head proved
+consistent with this device's own (:mod:`.split_view`: a split view, or a head
+that could not be checked, makes the drop dangerous); every blob's SHA-256
+must equal the manifest's before it is decrypted; each file is decrypted into a
+hidden temporary file beside its target and renamed only when complete and
+authenticated (never overwriting: ``a.txt`` becomes ``a (1).txt``); names from
+the (encrypted, sender-written) metadata are sanitised, so no path can leave
+the chosen folder. The receipt is signed by this device over the exact blob
+hashes and this device's directory log head.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.directory_sync import Directory
-from secure_send.client.profile import Identity
+from secure_send.client.profile import Identity, Profile
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
+from secure_send.client.split_view import SplitViewCheck, drop_problem
 from secure_send.client.transfer import StreamingDownload, fetch_small
 from secure_send.core.age.api import decrypt
 from secure_send.core.age.x25519 import X25519Identity
@@ -74,9 +78,12 @@ def safe_relative(name: str) -> Path:
     return Path(*parts) if parts else Path("_")
 
 
-def verify_drop(directory: Directory, me: Identity, drop_id: str, signed: Any) -> Manifest:
-    """The drop's signed manifest, verified and naming this device; else
-    :class:`DangerousDrop`."""
+def verify_drop(
+    directory: Directory, me: Identity, drop_id: str, signed: Any, views: SplitViewCheck
+) -> Manifest:
+    """The drop's signed manifest, verified, naming this device, and signed over a
+    directory history consistent with this device's (checked by ``views``, made for
+    ``directory``'s checkpoint); else :class:`DangerousDrop`."""
     try:
         manifest = SignedManifest.from_json(signed).verify(directory.by_id())
     except (EnvelopeError, KeyError, TypeError) as err:
@@ -88,6 +95,10 @@ def verify_drop(directory: Directory, me: Identity, drop_id: str, signed: Any) -
         r.user == me.user and me.device in r.devices for r in manifest.recipients
     ):
         raise DangerousDrop("not_for_this_device", "this drop was not encrypted for this device")
+    # last: the signature above authenticates the sender's log head this compares
+    problem = drop_problem(views.verdict(manifest.log_head))
+    if problem is not None:
+        raise DangerousDrop(*problem)
     return manifest
 
 
@@ -100,8 +111,11 @@ def receive(
     target: Path,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    *,
+    profile: Profile | None = None,
 ) -> Received:
-    """Receive one drop into ``target``; see the module docstring."""
+    """Receive one drop into ``target``; see the module docstring. ``profile``, when
+    given, remembers verified split-view checks (they are made either way)."""
     try:
         signed = api.json("GET", f"/v1/drops/{drop_id}")
     except ServerError as err:
@@ -110,13 +124,15 @@ def receive(
                 err.code, f"the sender {err.code} this drop; nothing to save"
             ) from None
         raise
-    manifest = verify_drop(directory, me, drop_id, signed)
+    views = SplitViewCheck(api, directory.verified.checkpoint, profile)
+    manifest = verify_drop(directory, me, drop_id, signed, views)
+    views.save()
     identity = X25519Identity(bytes(keys.encryption))
     fetch = _Fetcher(api, drop_id, identity, progress, cancel)
     metadata = fetch.metadata(manifest)
     saved = fetch.files(manifest, metadata, target)
     if manifest.sender != me.user:  # receipts are for recipients
-        _send_receipt(api, me, keys, manifest)
+        _send_receipt(api, me, keys, manifest, directory)
     return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
 
 
@@ -256,12 +272,17 @@ def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
     return metadata
 
 
-def _send_receipt(api: ServerApi, me: Identity, keys: DeviceKeys, manifest: Manifest) -> None:
+def _send_receipt(
+    api: ServerApi, me: Identity, keys: DeviceKeys, manifest: Manifest, directory: Directory
+) -> None:
+    checkpoint = directory.verified.checkpoint  # the sender checks it against its own
     receipt = Receipt(
         drop_id=manifest.drop_id,
         user=me.user,
         device=me.device,
         blob_hashes=tuple(b.sha256 for b in manifest.blobs),
         time=format_time(utc_now()),
+        log_size=checkpoint.log_size,
+        log_root=checkpoint.log_root,
     ).signed_by(keys.signing)
     api.json("POST", f"/v1/drops/{manifest.drop_id}/receipts", receipt.to_json())

@@ -195,6 +195,9 @@ def prepare(
             suite="age-x25519-v1",
             directory_epoch=checkpoint.epoch,
             directory_header=checkpoint.header_hash,
+            # the log head recipients check for a split view (client/split_view.py)
+            log_size=checkpoint.log_size,
+            log_root=checkpoint.log_root,
         ).sign(keys.signing)
         pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=key_hashes(people))
         profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())

@@ -47,6 +47,14 @@ _MESSAGES: dict[str, object] = {
         "errors",
         "This drop failed verification and may be forged. Do not open it; tell IT.",
     ),
+    "split_view": QT_TRANSLATE_NOOP(
+        "errors",
+        "The sender's staff directory differs from yours (a possible split view), so nothing was saved. Do not open the drop; tell IT security.",
+    ),
+    "split_view_unchecked": QT_TRANSLATE_NOOP(
+        "errors",
+        "The sender's staff directory could not be checked against yours, so nothing was saved. Do not open the drop; tell IT security.",
+    ),
     "not_for_this_device": QT_TRANSLATE_NOOP(
         "errors",
         "This drop was not encrypted for this PC.",

@@ -3,7 +3,9 @@
 A manifest says who sent what to whom: drop id, sender and sending device,
 every recipient with the device keys the file key was wrapped to, each blob's
 ciphertext SHA-256 and size, times, classification, the cipher suite, and the
-directory snapshot the sender relied on. It is signed by the sending device's
+directory snapshot the sender relied on, with that snapshot's event-log size and
+Merkle root (so a recipient can catch a split view: see
+:mod:`secure_send.client.split_view`). It is signed by the sending device's
 Ed25519 key and verified against the verified directory *before* anything is
 decrypted. It carries no file name, no message and no plaintext size: those
 travel only inside the encrypted metadata blob.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import enum
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +34,7 @@ MANIFEST_TYPE = "secure-send/manifest/v1"
 RECEIPT_TYPE = "secure-send/receipt/v1"
 SUITES = frozenset({"age-x25519-v1"})  # a CRYPTREC suite will be added beside it
 DROP_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+MAX_LOG_SIZE = 2**63 - 1  # log sizes are counts of events; anything larger is malformed
 BLOB_ID = re.compile(r"[a-z0-9]{1,16}")
 
 
@@ -96,9 +100,27 @@ class Manifest:
     suite: str
     directory_epoch: int
     directory_header: str  # body hash of the snapshot header the sender verified
+    # The sender's verified log head (size, Merkle root). None only in manifests made
+    # before split views were checked: recipients show those as dangerous (uncheckable).
+    log_size: int | None = None
+    log_root: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if (self.log_size is None) != (self.log_root is None):
+            raise EnvelopeError("a log head needs both its size and its root")
+
+    @property
+    def log_head(self) -> tuple[int, bytes] | None:
+        """The sender's signed (log size, log root), or None (an older manifest)."""
+        if self.log_size is None or self.log_root is None:
+            return None
+        return self.log_size, self.log_root
 
     def body(self) -> dict[str, Any]:
         """The signed JSON object."""
+        directory: dict[str, Any] = {"epoch": self.directory_epoch, "header": self.directory_header}
+        if self.log_size is not None and self.log_root is not None:
+            directory |= {"log_size": self.log_size, "log_root": b64u(self.log_root)}
         return {
             "type": MANIFEST_TYPE,
             "drop_id": self.drop_id,
@@ -109,7 +131,7 @@ class Manifest:
             "expires": self.expires,
             "classification": self.classification.value,
             "suite": self.suite,
-            "directory": {"epoch": self.directory_epoch, "header": self.directory_header},
+            "directory": directory,
         }
 
     def sign(self, key: nacl.signing.SigningKey) -> SignedManifest:
@@ -143,7 +165,7 @@ class SignedManifest:
                 raise
             raise EnvelopeError(f"malformed manifest ({err})") from None
 
-    def verify(self, directory: dict[str, Entry]) -> Manifest:
+    def verify(self, directory: Mapping[str, Entry]) -> Manifest:
         """Check the manifest against a *verified* directory; return it if it holds.
 
         Checks: known suite; the sender is an active person whose named device is
@@ -203,9 +225,36 @@ def _parse_manifest(body: Any) -> Manifest:
         expires=body["expires"],
         classification=Classification(body["classification"]),
         suite=body["suite"],
-        directory_epoch=int(body["directory"]["epoch"]),
-        directory_header=str(body["directory"]["header"]),
+        **_parse_directory(body["directory"]),
     )
+
+
+_OLD_DIRECTORY_FIELDS = frozenset({"epoch", "header"})
+_DIRECTORY_FIELDS = _OLD_DIRECTORY_FIELDS | {"log_size", "log_root"}
+
+
+def _parse_directory(obj: Any) -> dict[str, Any]:
+    """The sender's directory reference: exactly the older two fields, or all four.
+
+    The older form (no log head) still parses, so that the server keeps drops made
+    by clients before this change; recipients then cannot check for a split view
+    and show the drop as dangerous (see docs/security.md)."""
+    if not isinstance(obj, dict) or set(obj) not in (_OLD_DIRECTORY_FIELDS, _DIRECTORY_FIELDS):
+        raise EnvelopeError("invalid directory reference")
+    parsed: dict[str, Any] = {
+        "directory_epoch": int(obj["epoch"]),
+        "directory_header": str(obj["header"]),
+    }
+    if "log_size" in obj:
+        parsed |= {"log_size": log_size(obj["log_size"]), "log_root": unb64u(obj["log_root"], 32)}
+    return parsed
+
+
+def log_size(value: Any) -> int:
+    """A log size as signed: a non-negative JSON integer (never a bool or a string)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_LOG_SIZE:
+        raise EnvelopeError("invalid log size")
+    return value
 
 
 def _parse_blob(obj: Any) -> Blob:

@@ -5,10 +5,16 @@ listed in the verified directory, and only for the exact blob hashes of the
 drop's manifest; the sender shows "downloaded at …" only for such receipts.
 Not guaranteed: that the recipient *read* the files (only that the device
 received and authenticated them).
+
+A receipt also carries the recipient device's verified directory log head (size,
+Merkle root), so that the sender can check that both saw the same history
+(:mod:`secure_send.client.split_view`); receipts from before this change carry
+none, and the sender does not show them as downloaded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +28,19 @@ from secure_send.core.envelope.manifest import (
     EnvelopeError,
     Manifest,
     active_device,
+    log_size,
     verify_signature,
 )
 from secure_send.core.signing import signed_message
 
+_OLD_FIELDS = frozenset({"type", "drop_id", "user", "device", "blobs", "time"})
+_FIELDS = _OLD_FIELDS | {"log_size", "log_root"}
+
 
 @dataclass(frozen=True)
 class Receipt:
-    """{drop id, recipient, device, blob hashes, time}, signed by the recipient device."""
+    """{drop id, recipient, device, blob hashes, time, log head}, signed by the
+    recipient device (the log head is None only in receipts from older clients)."""
 
     drop_id: str
     user: str
@@ -37,10 +48,23 @@ class Receipt:
     blob_hashes: tuple[bytes, ...]
     time: str
     signature: bytes = b""
+    log_size: int | None = None
+    log_root: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if (self.log_size is None) != (self.log_root is None):
+            raise EnvelopeError("a log head needs both its size and its root")
+
+    @property
+    def log_head(self) -> tuple[int, bytes] | None:
+        """The recipient's signed (log size, log root), or None (an older receipt)."""
+        if self.log_size is None or self.log_root is None:
+            return None
+        return self.log_size, self.log_root
 
     def body(self) -> dict[str, Any]:
         """The signed JSON object."""
-        return {
+        body: dict[str, Any] = {
             "type": RECEIPT_TYPE,
             "drop_id": self.drop_id,
             "user": self.user,
@@ -48,6 +72,9 @@ class Receipt:
             "blobs": [b64u(h) for h in self.blob_hashes],
             "time": self.time,
         }
+        if self.log_size is not None and self.log_root is not None:
+            body |= {"log_size": self.log_size, "log_root": b64u(self.log_root)}
+        return body
 
     def signed_by(self, key: nacl.signing.SigningKey) -> Receipt:
         """A copy signed by the recipient device."""
@@ -67,13 +94,15 @@ class Receipt:
         """Strictly parse; raises :class:`EnvelopeError`."""
         try:
             body = obj["body"]
+            # exactly the older six fields, or those and the log head (both parts)
             if (
                 body["type"] != RECEIPT_TYPE
-                or len(body) != 6
+                or set(body) not in (_OLD_FIELDS, _FIELDS)
                 or not DROP_ID.fullmatch(body["drop_id"])
             ):
                 raise EnvelopeError("not a version 1 receipt")
             parse_time(body["time"])
+            head = "log_size" in body
             return cls(
                 drop_id=body["drop_id"],
                 user=check_id(body["user"]),
@@ -81,11 +110,13 @@ class Receipt:
                 blob_hashes=tuple(unb64u(h, 32) for h in body["blobs"]),
                 time=body["time"],
                 signature=unb64u(obj["sig"], 64),
+                log_size=log_size(body["log_size"]) if head else None,
+                log_root=unb64u(body["log_root"], 32) if head else None,
             )
         except (KeyError, TypeError, EncodingError) as err:
             raise EnvelopeError(f"malformed receipt ({err})") from None
 
-    def verify(self, manifest: Manifest, directory: dict[str, Entry]) -> None:
+    def verify(self, manifest: Manifest, directory: Mapping[str, Entry]) -> None:
         """Check against the drop's manifest and the verified directory.
 
         Raises:

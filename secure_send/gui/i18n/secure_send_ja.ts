@@ -438,6 +438,22 @@
         <translation>受信したファイル一覧</translation>
     </message>
     <message>
+        <source>⚠ Dangerous: directories do not match, do not open</source>
+        <translation>⚠ 危険: 職員名簿が一致しません（開かないでください）</translation>
+    </message>
+    <message>
+        <source>The sender's staff directory differs from yours (a possible split view), so this drop may be forged and cannot be saved. Do not open it; tell IT security.</source>
+        <translation>送信者の職員名簿があなたの職員名簿と一致しません（名簿が分断されている可能性があります）。偽装されている可能性があるため、このファイルは保存できません。開かずに情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>⚠ Dangerous: could not be checked, do not open</source>
+        <translation>⚠ 危険: 職員名簿を照合できません（開かないでください）</translation>
+    </message>
+    <message>
+        <source>The sender's staff directory could not be checked against yours, so this drop cannot be saved. Do not open it; tell IT security.</source>
+        <translation>送信者の職員名簿をあなたの職員名簿と照合できなかったため、このファイルは保存できません。開かずに情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>⚠ Dangerous: failed verification, do not open</source>
         <translation>⚠ 危険: 検証に失敗しました（開かないでください）</translation>
     </message>
@@ -946,6 +962,14 @@
         <translation>有効期限 %1</translation>
     </message>
     <message>
+        <source>⚠ Receipt not trusted: your staff directories do not match (split view?). Tell IT security.</source>
+        <translation>⚠ 受領通知は信頼できません: 職員名簿が一致しません（名簿の分断の可能性）。情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>⚠ Receipt could not be checked against your staff directory. Tell IT security.</source>
+        <translation>⚠ 受領通知をあなたの職員名簿と照合できません。情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>✓ Downloaded at %1</source>
         <translation>✓ %1 に受信済み</translation>
     </message>
@@ -1199,6 +1223,14 @@
     <message>
         <source>This drop failed verification and may be forged. Do not open it; tell IT.</source>
         <translation>この受け渡しは検証に失敗しました。偽造の可能性があります。開かずに情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The sender's staff directory differs from yours (a possible split view), so nothing was saved. Do not open the drop; tell IT security.</source>
+        <translation>送信者の職員名簿があなたの職員名簿と一致しません（名簿が分断されている可能性があります）。何も保存していません。このファイルを開かずに情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The sender's staff directory could not be checked against yours, so nothing was saved. Do not open the drop; tell IT security.</source>
+        <translation>送信者の職員名簿をあなたの職員名簿と照合できなかったため、何も保存していません。このファイルを開かずに情報セキュリティ担当に連絡してください。</translation>
     </message>
     <message>
         <source>This drop was not encrypted for this PC.</source>

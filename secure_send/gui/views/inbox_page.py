@@ -1,7 +1,9 @@
 """The Inbox page: drops for me, who sent them (verified or not), and saving them.
 
 A drop that failed verification is shown as dangerous (a ⚠ sign and the reason in
-words, never colour alone) and cannot be saved.
+words, never colour alone) and cannot be saved. A drop whose sender saw another
+directory history than this PC (a split view), or whose history could not be
+checked against ours, says so in its own translated sentence.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from secure_send.client import listing
 from secure_send.client.receive import Received
+from secure_send.client.split_view import SPLIT_VIEW, SPLIT_VIEW_UNCHECKED
 from secure_send.core.encoding import parse_time
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import errors, settings, threads
@@ -186,10 +189,28 @@ class InboxPage(QWidget):
             self.select(current.drop_id)
         self._update_actions()
 
+    def _danger(self, item: listing.InboxItem) -> tuple[str, str]:
+        """(status cell, reason sentence) of a dangerous drop, in the UI language."""
+        if item.problem_code == SPLIT_VIEW:
+            return self.tr("⚠ Dangerous: directories do not match, do not open"), self.tr(
+                "The sender's staff directory differs from yours (a possible split view), "
+                "so this drop may be forged and cannot be saved. "
+                "Do not open it; tell IT security."
+            )
+        if item.problem_code == SPLIT_VIEW_UNCHECKED:
+            return self.tr("⚠ Dangerous: could not be checked, do not open"), self.tr(
+                "The sender's staff directory could not be checked against yours, "
+                "so this drop cannot be saved. Do not open it; tell IT security."
+            )
+        return self.tr("⚠ Dangerous: failed verification, do not open"), self.tr(
+            "This drop failed verification and may be forged, so it cannot be saved. "
+            "Do not open it; tell IT. Reason: %1"
+        ).replace("%1", item.problem)
+
     def _cells(self, item: listing.InboxItem) -> list[str]:
         if not item.verified:
             # the reason (technical, English) is in the tooltip and the status line
-            status = self.tr("⚠ Dangerous: failed verification, do not open")
+            status = self._danger(item)[0]
             sender = self.tr("(unverified sender)")
         else:
             status = self.tr("✓ Verified")
@@ -216,11 +237,7 @@ class InboxPage(QWidget):
         self.save_button.setEnabled(usable)
         self.save_as_button.setEnabled(usable)
         if item is not None and not item.verified:
-            text = self.tr(
-                "This drop failed verification and may be forged, so it cannot be saved. "
-                "Do not open it; tell IT. Reason: %1"
-            ).replace("%1", item.problem)
-            self.reason_label.setText(text)
+            self.reason_label.setText(self._danger(item)[1])
         else:
             self.reason_label.clear()
         self.reason_label.setVisible(bool(self.reason_label.text()))

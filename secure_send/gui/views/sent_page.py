@@ -1,5 +1,9 @@
 """The Sent page: my drops, their state and time left, verified per-recipient receipts,
-and recalling a drop (after a confirmation whose default answer is No)."""
+and recalling a drop (after a confirmation whose default answer is No).
+
+A receipt signed over another directory history than this PC's (a split view), or
+one that could not be checked against it, is never shown as a download: the
+recipient's row says so with a ⚠ sign, in words."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client import listing
+from secure_send.client.split_view import SPLIT_VIEW
 from secure_send.gui import errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
@@ -156,14 +161,29 @@ class SentPage(QWidget):
         top.setData(0, DROP_ROLE, item.drop_id)
         top.setToolTip(2, self.tr("Expires %1").replace("%1", local_time(item.expires)))
         for recipient in item.recipients:
-            if recipient.downloaded:
-                text = self.tr("✓ Downloaded at %1").replace("%1", local_time(recipient.downloaded))
-            else:
-                text = self.tr("Not yet downloaded")
-            child = QTreeWidgetItem([recipient.name_ja, recipient.department, "", text])
+            child = QTreeWidgetItem(
+                [recipient.name_ja, recipient.department, "", self.download_text(recipient)]
+            )
             child.setToolTip(0, recipient.user)
+            if recipient.problem:  # the technical reason, for IT
+                child.setToolTip(3, recipient.problem)
             top.addChild(child)
         return top
+
+    def download_text(self, recipient: listing.RecipientStatus) -> str:
+        """One recipient's download state in words; an untrusted receipt says why."""
+        if recipient.problem_code == SPLIT_VIEW:
+            return self.tr(
+                "⚠ Receipt not trusted: your staff directories do not match "
+                "(split view?). Tell IT security."
+            )
+        if recipient.problem:
+            return self.tr(
+                "⚠ Receipt could not be checked against your staff directory. Tell IT security."
+            )
+        if recipient.downloaded:
+            return self.tr("✓ Downloaded at %1").replace("%1", local_time(recipient.downloaded))
+        return self.tr("Not yet downloaded")
 
     def select(self, drop_id: str) -> bool:
         """Select a drop's row; False when it is not listed."""
