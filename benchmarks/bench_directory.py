@@ -164,6 +164,9 @@ def main() -> None:
 
     result: list[VerifiedDirectory] = []
     cold = _timed(lambda: result.append(verify_directory(data, pub.anchor, now=NOW)), args.repeat)
+    lazy = _timed(
+        lambda: verify_directory(data, pub.anchor, now=NOW, lazy_bindings=True), args.repeat
+    )
     known = result[-1].leaf_hashes
     warm = _timed(
         lambda: verify_directory(data, pub.anchor, now=NOW, known_leaves=known), args.repeat
@@ -198,6 +201,7 @@ def main() -> None:
     print(f"\n{'case':<48} {'median':>9} {'min':>9} {'max':>9}  target")
     for name, times, target in [
         (f"full verification + load, cold ({args.entries} devices)", cold, 2.0),
+        ("load, cold, bindings checked on first use (client)", lazy, 2.0),
         ("full verification + load, warm (cache of verified leaves)", warm, 0.5),
         ("incremental refresh, 100 changes (entries delta)", refresh, 0.2),
         *((f"sync by the log, {n} events (replayed)", t, 0.2) for n, t in sync.items()),

@@ -263,6 +263,7 @@ def _receive(
         who.keys,
         drop_id,
         folder,
+        profile=who.profile,
     )
 
 

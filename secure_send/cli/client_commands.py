@@ -306,6 +306,7 @@ def cmd_receive(args: argparse.Namespace) -> None:
         args.drop_id,
         args.output,
         _progress(args),
+        profile=session.profile,
     )
     files = [str(p) for p in got.files]
     text = "\n".join([f"from {got.sender}: {len(files)} file(s) saved", *files])
@@ -328,7 +329,13 @@ def cmd_sent(args: argparse.Namespace) -> None:
         lines.append(f"{item.drop_id}  {item.state}  expires {item.expires}")
         lines += [
             f"    {r.name_ja} ({r.department}): "
-            + (f"downloaded at {r.downloaded}" if r.downloaded else "not yet")
+            + (
+                f"⚠ receipt not trusted: {r.problem}"
+                if r.problem
+                else f"downloaded at {r.downloaded}"
+                if r.downloaded
+                else "not yet"
+            )
             for r in item.recipients
         ]
     _emit(args, {"drops": [asdict(i) for i in items]}, "\n".join(lines) or "nothing sent", session)

@@ -18,16 +18,17 @@ expired; an expired or never-verified directory raises, so nothing can be sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from secure_send.client.api import ClientError, ConnectionLost, ServerApi
 from secure_send.client.profile import OrgConfig, Profile
-from secure_send.core.directory import merkle
+from secure_send.core.directory import merkle, sync_delta
 from secure_send.core.directory.bundle import Bundle, Checkpoint
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.sync_delta import SYNC_FORMAT, SyncDelta, apply_sync
-from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
+from secure_send.core.directory.verify import CheckedEntries, VerifiedDirectory, verify_directory
 from secure_send.core.encoding import b64u, unb64u, utc_now
 
 
@@ -42,9 +43,10 @@ class Directory:
     verified: VerifiedDirectory
     fresh: bool
 
-    def by_id(self) -> dict[str, Entry]:
-        """Entries by id."""
-        return self.verified.by_id()
+    def by_id(self) -> Mapping[str, Entry]:
+        """Entries by id, each handed out only once its device key bindings verified
+        (loading checked them lazily): raises ``DeviceKeyError`` for a forged one."""
+        return CheckedEntries(self.verified)
 
 
 def _stored(profile: Profile) -> tuple[bytes | None, Checkpoint | None]:
@@ -112,7 +114,7 @@ def sync(
         return Directory(base or _load(org, data, checkpoint), fresh=True)
     fetched = response.content
     if not fetched.startswith(b'{"format":"' + SYNC_FORMAT.encode()):
-        return _full(profile, org, api, data, checkpoint, fetched)
+        return _full(profile, org, api, data, checkpoint, fetched, events_due=True)
     return _advance(profile, org, base or _load(org, data, checkpoint), log, fetched)
 
 
@@ -136,7 +138,7 @@ def _advance(
 def _load(org: OrgConfig, data: bytes, checkpoint: Checkpoint) -> VerifiedDirectory:
     """The stored copy, verified again against the anchor (it must be the checkpoint's)."""
     try:
-        verified = verify_directory(data, org.anchor, None, now=utc_now())
+        verified = verify_directory(data, org.anchor, None, now=utc_now(), lazy_bindings=True)
     except DirectoryError as err:
         raise DirectoryUnverified(
             "directory_stale", f"the stored directory can no longer be used ({err})"
@@ -155,8 +157,11 @@ def _full(
     data: bytes | None,
     checkpoint: Checkpoint | None,
     fetched: bytes | None = None,
+    *,
+    events_due: bool = False,
 ) -> Directory:
-    """A whole bundle (first use, or far behind), verified against the checkpoint."""
+    """A whole bundle (first use, or far behind), verified against the checkpoint.
+    ``events_due``: this device holds a log range, so a small gap must come as events."""
     try:
         if fetched is None:
             fetched = api.request("GET", "/v1/directory", signed=False).content
@@ -173,10 +178,17 @@ def _full(
         raise DirectoryUnverified("directory_unavailable", f"no directory: {err}") from None
     try:
         verified = verify_directory(
-            fetched, org.anchor, checkpoint, consistency_proof=proof, now=utc_now()
+            fetched,
+            org.anchor,
+            checkpoint,
+            consistency_proof=proof,
+            now=utc_now(),
+            lazy_bindings=True,  # each entry's bindings are checked before its first use
         )
     except DirectoryError as err:
         raise _unverified(err) from None
+    if events_due and checkpoint is not None:  # it could have replayed the events
+        _refuse_skipped_log(checkpoint, verified.checkpoint)
     _store(profile, fetched, verified, _log_range(api, verified.checkpoint))
     return Directory(verified, fresh=True)
 
@@ -202,6 +214,19 @@ def _unverified(err: DirectoryError) -> DirectoryUnverified:
         "directory_unverified",
         f"the server's directory failed verification ({err}); do not send; tell IT",
     )
+
+
+def _refuse_skipped_log(old: Checkpoint, new: Checkpoint) -> None:
+    """A whole bundle where the log's events were due (and the snapshot changed): a
+    server skipping the check that every change is justified by a logged event."""
+    if new.header_hash == old.header_hash:
+        return  # the very snapshot this device holds: nothing to justify
+    if new.log_size - old.log_size <= sync_delta.MAX_SYNC_EVENTS:
+        raise DirectoryUnverified(
+            "directory_unverified",
+            "the server's directory failed verification (a whole directory came where the"
+            " log's changes were due); do not send; tell IT",
+        )
 
 
 def _refuse_older(fetched: bytes, checkpoint: Checkpoint) -> None:

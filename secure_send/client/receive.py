@@ -36,6 +36,7 @@ from secure_send.core.age.api import decrypt
 from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.atomic import AtomicOutput, OutputExistsError
 from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
@@ -86,7 +87,7 @@ def verify_drop(
     ``directory``'s checkpoint); else :class:`DangerousDrop`."""
     try:
         manifest = SignedManifest.from_json(signed).verify(directory.by_id())
-    except (EnvelopeError, KeyError, TypeError) as err:
+    except (EnvelopeError, DirectoryError, KeyError, TypeError) as err:  # incl. a forged binding
         raise DangerousDrop("unverified_drop", f"this drop failed verification: {err}") from None
     if manifest.drop_id != drop_id:
         raise DangerousDrop("unverified_drop", "the server mixed up drops")

@@ -29,7 +29,7 @@ from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
-from secure_send.client.directory_sync import Directory
+from secure_send.client.directory_sync import Directory, DirectoryUnverified
 from secure_send.client.key_changes import key_hashes, remember_sent
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.transfer import create_upload, send_blob
@@ -37,6 +37,7 @@ from secure_send.core.age import api as age
 from secure_send.core.age.api import decrypt, encrypt
 from secure_send.core.age.x25519 import X25519Identity, X25519Recipient
 from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
@@ -83,7 +84,23 @@ def collect(paths: Sequence[Path]) -> list[FileToSend]:
 
 
 def resolve_recipients(directory: Directory, ids: Sequence[str], sender: str) -> list[Entry]:
-    """The persons ``ids`` name (roles expanded), each active with an active device."""
+    """The persons ``ids`` name (roles expanded), each active with an active device and
+    every device key binding verified (a forged one stops the send: nobody is ever
+    encrypted to an unverified key)."""
+    try:
+        return _resolve(directory, ids, sender)
+    except DirectoryError as err:
+        raise _forged(err) from None
+
+
+def _forged(err: DirectoryError) -> DirectoryUnverified:
+    return DirectoryUnverified(
+        "directory_unverified",
+        f"the server's directory failed verification ({err}); do not send; tell IT",
+    )
+
+
+def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entry]:
     entries = directory.by_id()
     people: dict[str, Entry] = {}
     for wanted in ids:
@@ -142,6 +159,18 @@ class PendingSend:
         return cls(obj["drop_id"], obj["manifest"], obj["blobs"], bool(obj["created"]), keys)
 
 
+def _encryption_targets(
+    directory: Directory, to: Sequence[str], me: Identity
+) -> tuple[list[Entry], Entry | None]:
+    """The recipient persons and this person's own entry, each handed out by the
+    directory only after its device key bindings verified."""
+    people = resolve_recipients(directory, to, me.user)
+    try:
+        return people, directory.by_id().get(me.user)
+    except DirectoryError as err:
+        raise _forged(err) from None
+
+
 def prepare(
     profile: Profile,
     directory: Directory,
@@ -161,8 +190,7 @@ def prepare(
         raise ClientError(
             "directory_stale", "the directory could not be refreshed from the server; try again"
         )
-    people = resolve_recipients(directory, to, me.user)
-    own = directory.by_id().get(me.user)
+    people, own = _encryption_targets(directory, to, me)
     if own is None or not any(d.id == me.device for d in own.active_devices()):
         raise ClientError("device_revoked", "this device is no longer active in the directory")
     recipients = [X25519Recipient(d.enc_key) for p in [*people, own] for d in p.active_devices()]

@@ -13,12 +13,13 @@ from typing import Any
 
 from secure_send.client import own_devices
 from secure_send.client.api import ClientError, ServerApi, Signer
-from secure_send.client.directory_sync import Directory, sync
+from secure_send.client.directory_sync import Directory, DirectoryUnverified, sync
 from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, resume
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.profile import Identity, OrgConfig, Profile
 from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory.errors import DirectoryError
 
 
 @dataclass
@@ -67,6 +68,15 @@ class Session:
         """The verified directory, refreshed from the server; this person's own entry is
         checked for devices they did not enrol (:mod:`.own_devices`) on every sync."""
         directory = sync(self.profile, self.org, self.api, self._directory)
+        own = own_devices.own_entry(directory, self.me.user)
+        try:  # this person's own entry is used at once (the own-entry check, sends)
+            directory.verified.require_bindings([own] if own else [])
+        except DirectoryError as err:
+            raise DirectoryUnverified(
+                "directory_unverified",
+                f"your own entry in the directory failed verification ({err}); do not send;"
+                " tell IT security",
+            ) from None
         self._directory = directory
         self.unknown_devices = own_devices.check(self.profile, self.me, self.keys, directory)
         return directory

@@ -25,6 +25,7 @@ from secure_send.client.directory_sync import Directory, DirectoryUnverified
 from secure_send.client.key_changes import KeyChange, recipient_key_changes
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.session import Session
+from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import parse_time
@@ -165,7 +166,7 @@ class AppModel(QObject):
                 people = sending.resolve_recipients(
                     self.directory, [entry_id], self.session.me.user
                 )
-            except ClientError:  # not sendable: the send itself will say why
+            except (ClientError, DirectoryError):  # not sendable: the send will say why
                 continue
             by_id = {p.id: p for p in people}
             changes = recipient_key_changes(self.session.profile, people)
@@ -180,8 +181,9 @@ class AppModel(QObject):
         self.directory_changed.emit(self.state)
 
     def entry(self, entry_id: str) -> Entry | None:
-        """A verified entry by id."""
-        return self.directory.by_id().get(entry_id) if self.directory else None
+        """A verified entry by id, for display (bisection: no dictionary of 100,000; the
+        client checks device bindings itself before any key is used)."""
+        return owned.own_entry(self.directory, entry_id) if self.directory else None
 
     # ---------------------------------------------------------------- inbox
     def start(self) -> None:
@@ -338,6 +340,7 @@ class AppModel(QObject):
                 folder,
                 task.progress,
                 task.cancel,
+                profile=self.session.profile,
             )
 
         task = threads.run(work)

@@ -51,8 +51,6 @@ class ServerConfig:
     # "" = no signer may push (the directory then never changes)
     signer_public_key: str = ""
     max_push_bytes: int = 1024 * MIB  # one signer push (a full directory at most)
-    # a client further behind than this many log events gets the whole bundle instead
-    max_sync_events: int = 20_000
 
     @property
     def tls(self) -> bool:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from secure_send.core.audit import AuditAction
+from secure_send.core.directory import sync_delta
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.encoding import b64u
 from secure_send.server.auth import ApiError, Caller, unauthorized
@@ -147,7 +148,7 @@ def directory_sync(
     size = _held_log_size(state)
     if log_size > size:
         raise ApiError(400, "invalid_request", "from is beyond the published log")
-    if size - log_size > state.config.max_sync_events:
+    if size - log_size > sync_delta.MAX_SYNC_EVENTS:
         data = state.directory.bundle_bytes()
     else:
         data = state.directory.sync_since(log_size)

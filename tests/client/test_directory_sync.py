@@ -3,19 +3,23 @@ a whole bundle only on first use or when far behind. Real server, real signer.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from nacl.public import PrivateKey
 
 from secure_send.client.api import ServerApi
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import Profile
 from secure_send.client.session import Session
+from secure_send.core.directory import sync_delta
 from secure_send.core.directory.log import Action
+from secure_send.core.encoding import b64u
 from secure_send.org import ops
 from tests.client.conftest import Enrol
-from tests.directory_kit import HANAKO, JIRO, OPERATOR, TARO
+from tests.directory_kit import HANAKO, JIRO, OPERATOR, TARO, entry_obj, with_entry
 from tests.server.conftest import Server
 
 Seen = list[tuple[str, int, int]]
@@ -81,11 +85,7 @@ def test_far_behind_gets_the_whole_bundle(
 ) -> None:
     session = _session(enrol, HANAKO)
     session.directory()
-    assert org_server.app_state is not None
-    config = org_server.app_state.config
-    monkeypatch.setattr(
-        org_server.app_state, "config", type(config)(**{**config.__dict__, "max_sync_events": 0})
-    )
+    monkeypatch.setattr(sync_delta, "MAX_SYNC_EVENTS", 0)  # every client is "far behind"
     ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
     org_server.push()
     seen.clear()
@@ -97,3 +97,28 @@ def test_far_behind_gets_the_whole_bundle(
     session.directory()
     assert seen == [("/v1/directory/sync", 304, 0)]
     session.close()
+
+
+def test_a_forged_binding_is_never_used_after_a_lazy_first_load(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    """A compromised signer and the server swap Hanako's encryption key; a device that
+    loads the directory for the first time (bindings checked on use) neither encrypts
+    to the forged key nor trusts a drop signed by that entry's device."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = tmp_path / "a.bin"
+    data.write_bytes(b"x" * 1000)
+    drop = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    bundle = org_server.get("/v1/directory").content
+    forged_entry = entry_obj(bundle, HANAKO)
+    forged_entry["devices"][0]["enc_key"] = b64u(bytes(PrivateKey.generate().public_key))
+    org_server.serve_directory(with_entry(bundle, org_server.home, HANAKO, forged_entry))
+    for name in ("checkpoint.json", "log-range.json", "directory.bundle"):
+        (taro.home / name).unlink()  # taro's device starts over: a first, lazy load
+    assert taro.ok("directory", "search", "sato")["results"]  # loads: display only
+    (item,) = [i for i in taro.ok("inbox")["drops"] if i["drop_id"] == drop]
+    assert not item["verified"]
+    assert "failed verification" in item["problem"]
+    err = taro.fails("send", str(data), "--to", HANAKO)
+    assert "failed verification" in err
+    assert "do not send" in err

@@ -22,6 +22,7 @@ from secure_send.core.directory.errors import EntriesMismatchError
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader
 from secure_send.core.directory.verify import (
+    BindingLedger,
     VerifiedDirectory,
     check_devices,
     check_header,
@@ -78,7 +79,8 @@ def apply_delta(
     _check_changed_roles(changed, entries)
     check_devices(changed, changed_hashes, frozenset())
     checkpoint: Checkpoint = checkpoint_for(root, as_bundle)
-    return VerifiedDirectory(tuple(entries), tuple(texts), tuple(hashes), checkpoint)
+    ledger = BindingLedger(previous.bindings.checked() | frozenset(changed_hashes))
+    return VerifiedDirectory(tuple(entries), tuple(texts), tuple(hashes), checkpoint, ledger)
 
 
 def merge_entries(

@@ -30,6 +30,7 @@ from secure_send.core.directory.model import Entry
 from secure_send.core.directory.refresh import merge_entries
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader
 from secure_send.core.directory.verify import (
+    BindingLedger,
     VerifiedDirectory,
     check_header,
     checkpoint_for,
@@ -37,6 +38,10 @@ from secure_send.core.directory.verify import (
 )
 
 SYNC_FORMAT = "secure-send/directory-sync/v1"
+# A client this many log events behind (or fewer) must be sent the events, never a
+# whole bundle: otherwise a server could skip the log's justification of every change.
+# (A constant both sides know; a signed limit in the header would let IT tune it.)
+MAX_SYNC_EVENTS = 20_000
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,11 @@ def apply_sync(
     ):
         raise EntriesMismatchError("the snapshot's entries do not follow from its log")
     checkpoint = checkpoint_for(root, as_bundle)
-    verified = VerifiedDirectory(tuple(entries), tuple(all_texts), tuple(all_hashes), checkpoint)
+    # entries the events changed have new leaf hashes: their bindings are checked on use
+    ledger = BindingLedger(previous.bindings.checked())
+    verified = VerifiedDirectory(
+        tuple(entries), tuple(all_texts), tuple(all_hashes), checkpoint, ledger
+    )
     return verified, extended
 
 

@@ -11,13 +11,15 @@ a directory is trusted whole or not at all.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import gc
 import hmac
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, Checkpoint, TrustAnchor
@@ -39,28 +41,108 @@ from secure_send.core.encoding import parse_time
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
+class BindingLedger:
+    """Which entries' device key bindings were verified (by leaf hash), thread-safe.
+
+    A directory may be trusted before every binding was checked (a cold load of
+    100,000 entries checks them on first use instead): the signed Merkle root already
+    vouches for the bytes; the binding check adds that each device's signing key
+    signed its encryption key. :meth:`VerifiedDirectory.require_bindings` must run
+    before a device's keys are used — to encrypt to it or to accept its signature.
+    """
+
+    def __init__(self, checked: frozenset[bytes] | set[bytes] = frozenset()) -> None:
+        self._checked = set(checked)
+        self._lock = threading.Lock()
+
+    def checked(self) -> frozenset[bytes]:
+        """Leaf hashes whose bindings were verified."""
+        with self._lock:
+            return frozenset(self._checked)
+
+    def has(self, leaf: bytes) -> bool:
+        """Whether this entry's bindings were verified."""
+        with self._lock:
+            return leaf in self._checked
+
+    def add(self, leaf: bytes) -> None:
+        """Record a verified entry."""
+        with self._lock:
+            self._checked.add(leaf)
+
+
 @dataclass(frozen=True)
 class VerifiedDirectory:
     """A directory that passed every check, and the checkpoint to keep.
 
     ``texts`` and ``hashes`` (the exact entry bytes and their Merkle leaf hashes,
     in entry order) let the next refresh apply a small delta without re-reading
-    or re-verifying the unchanged entries.
+    or re-verifying the unchanged entries. ``bindings`` records which entries'
+    device key bindings were verified: :meth:`require_bindings` before any use.
     """
 
     entries: tuple[Entry, ...]
     texts: tuple[str, ...]
     hashes: tuple[bytes, ...]
     checkpoint: Checkpoint
+    bindings: BindingLedger = field(default_factory=BindingLedger, compare=False, repr=False)
 
     @property
     def leaf_hashes(self) -> frozenset[bytes]:
-        """Leaf hashes of every entry (entries whose devices were verified)."""
-        return frozenset(self.hashes)
+        """Leaf hashes of the entries whose device bindings were verified (what a
+        later verification may skip: ``known_leaves``)."""
+        return self.bindings.checked() & frozenset(self.hashes)
 
     def by_id(self) -> dict[str, Entry]:
         """Entries keyed by id."""
         return {e.id: e for e in self.entries}
+
+    def require_bindings(self, people: Iterable[Entry]) -> None:
+        """Verify (once) the device key bindings of these entries of this directory.
+
+        Raises:
+            DeviceKeyError: a device's encryption key is not signed by its signing key
+                (the directory must not be used: a compromised signer's doing).
+            EntriesMismatchError: an entry is not one of this directory's.
+        """
+        for entry in people:
+            i = bisect.bisect_left(self.entries, entry.id, key=lambda e: e.id)
+            if i == len(self.entries) or self.entries[i] != entry:
+                raise EntriesMismatchError(f"{entry.id} is not an entry of this directory")
+            leaf = self.hashes[i]
+            if self.bindings.has(leaf):
+                continue
+            try:
+                for device in entry.devices:
+                    device.verify_key_binding(entry.id)
+            except EntryError as err:
+                raise DeviceKeyError(str(err)) from None
+            self.bindings.add(leaf)
+
+
+class CheckedEntries(Mapping[str, Entry]):
+    """A verified directory's entries by id, each handed out only after its device key
+    bindings were verified (:meth:`VerifiedDirectory.require_bindings`): the way
+    clients look up recipients, senders and signers, so that no unverified binding is
+    ever used. Iterating the values checks every entry (slow on purpose)."""
+
+    def __init__(self, directory: VerifiedDirectory) -> None:
+        self._directory = directory
+        self._ids = [e.id for e in directory.entries]
+
+    def __getitem__(self, entry_id: str) -> Entry:
+        i = bisect.bisect_left(self._ids, entry_id)
+        if i == len(self._ids) or self._ids[i] != entry_id:
+            raise KeyError(entry_id)
+        entry = self._directory.entries[i]
+        self._directory.require_bindings([entry])  # DeviceKeyError if forged
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def trusted_root(bundle: Bundle, anchor: TrustAnchor, state: Checkpoint | None) -> RootDocument:
@@ -196,6 +278,7 @@ def verify_directory(
     consistency_proof: Sequence[bytes] = (),
     now: dt.datetime,
     known_leaves: frozenset[bytes] = frozenset(),
+    lazy_bindings: bool = False,
 ) -> VerifiedDirectory:
     """Verify a fetched bundle completely; see the module docstring.
 
@@ -205,6 +288,9 @@ def verify_directory(
         consistency_proof: from ``state.log_size`` to the new log size.
         known_leaves: leaf hashes of entries verified before (their device
             signatures need not be checked again: the same bytes are committed).
+        lazy_bindings: leave the device key bindings of the other entries to
+            :meth:`VerifiedDirectory.require_bindings` (a cold load of a large
+            directory); everything else is checked here as always.
 
     Raises:
         DirectoryError: its subclass names the failed check.
@@ -214,7 +300,7 @@ def verify_directory(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _verify(data, anchor, state, consistency_proof, now, known_leaves)
+        return _verify(data, anchor, state, consistency_proof, now, known_leaves, lazy_bindings)
     finally:
         if enabled:
             gc.enable()
@@ -227,6 +313,7 @@ def _verify(
     consistency_proof: Sequence[bytes],
     now: dt.datetime,
     known_leaves: frozenset[bytes],
+    lazy_bindings: bool,
 ) -> VerifiedDirectory:
     bundle = Bundle.from_bytes(data)
     root = trusted_root(bundle, anchor, state)
@@ -238,9 +325,14 @@ def _verify(
     if not hmac.compare_digest(merkle.root_from_leaf_hashes(hashes), header.entries_root):
         raise EntriesMismatchError("entries do not match the signed Merkle root")
     check_roles(entries)
-    check_devices(entries, hashes, known_leaves)
+    if lazy_bindings:
+        ledger = BindingLedger(known_leaves & frozenset(hashes))
+    else:
+        check_devices(entries, hashes, known_leaves)
+        ledger = BindingLedger(frozenset(hashes))
+    checkpoint = checkpoint_for(root, bundle)
     return VerifiedDirectory(
-        tuple(entries), tuple(bundle.entries), tuple(hashes), checkpoint_for(root, bundle)
+        tuple(entries), tuple(bundle.entries), tuple(hashes), checkpoint, ledger
     )
 
 
