@@ -6,17 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import Profile
-from secure_send.gui import language, single_instance
+from secure_send.gui import single_instance
 from secure_send.gui.app import App
 from secure_send.gui.main_window import MainWindow
 from tests.client.conftest import Enrol
@@ -24,16 +22,6 @@ from tests.directory_kit import HANAKO
 from tests.gui.conftest import SessionOf
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def japanese(qapp: QApplication) -> Iterator[None]:
-    """Japanese installed for one test (compiled first), removed afterwards."""
-    language.compile_all()
-    translators = language.install(qapp, "ja")
-    yield
-    for translator in translators:
-        qapp.removeTranslator(translator)
 
 
 def test_japanese_catalogue_translates_ours_and_qts(japanese: None) -> None:

@@ -85,8 +85,27 @@ class RecipientRef:
         return {"user": self.user, "devices": list(self.devices)}
 
 
+class SignedLogHead:
+    """A signed document's log head (``log_size``, ``log_root`` fields of the dataclass
+    that mixes this in): both or neither (neither only in documents of older clients)."""
+
+    log_size: int | None
+    log_root: bytes | None
+
+    def __post_init__(self) -> None:
+        if (self.log_size is None) != (self.log_root is None):
+            raise EnvelopeError("a log head needs both its size and its root")
+
+    @property
+    def log_head(self) -> tuple[int, bytes] | None:
+        """The signer's (log size, log root), or None (an older client's document)."""
+        if self.log_size is None or self.log_root is None:
+            return None
+        return self.log_size, self.log_root
+
+
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(SignedLogHead):
     """What the sending device signs."""
 
     drop_id: str
@@ -104,17 +123,6 @@ class Manifest:
     # before split views were checked: recipients show those as dangerous (uncheckable).
     log_size: int | None = None
     log_root: bytes | None = None
-
-    def __post_init__(self) -> None:
-        if (self.log_size is None) != (self.log_root is None):
-            raise EnvelopeError("a log head needs both its size and its root")
-
-    @property
-    def log_head(self) -> tuple[int, bytes] | None:
-        """The sender's signed (log size, log root), or None (an older manifest)."""
-        if self.log_size is None or self.log_root is None:
-            return None
-        return self.log_size, self.log_root
 
     def body(self) -> dict[str, Any]:
         """The signed JSON object."""

@@ -27,6 +27,7 @@ from secure_send.core.envelope.manifest import (
     RECEIPT_TYPE,
     EnvelopeError,
     Manifest,
+    SignedLogHead,
     active_device,
     log_size,
     verify_signature,
@@ -38,7 +39,7 @@ _FIELDS = _OLD_FIELDS | {"log_size", "log_root"}
 
 
 @dataclass(frozen=True)
-class Receipt:
+class Receipt(SignedLogHead):
     """{drop id, recipient, device, blob hashes, time, log head}, signed by the
     recipient device (the log head is None only in receipts from older clients)."""
 
@@ -50,17 +51,6 @@ class Receipt:
     signature: bytes = b""
     log_size: int | None = None
     log_root: bytes | None = None
-
-    def __post_init__(self) -> None:
-        if (self.log_size is None) != (self.log_root is None):
-            raise EnvelopeError("a log head needs both its size and its root")
-
-    @property
-    def log_head(self) -> tuple[int, bytes] | None:
-        """The recipient's signed (log size, log root), or None (an older receipt)."""
-        if self.log_size is None or self.log_root is None:
-            return None
-        return self.log_size, self.log_root
 
     def body(self) -> dict[str, Any]:
         """The signed JSON object."""
