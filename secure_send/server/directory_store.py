@@ -24,8 +24,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from secure_send.core.atomic import AtomicOutput, exclusive_lock
 from secure_send.core.directory import merkle
@@ -44,6 +46,8 @@ from secure_send.core.directory.verify import VerifiedDirectory, verify_director
 from secure_send.core.encoding import parse_time, utc_now
 
 DIRECTORY_DIR = "directory"
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class PushRefused(DirectoryError):
@@ -68,8 +72,10 @@ class _Held:
     by_id: dict[str, Entry]
     tree: merkle.CompactRange  # over ``leaves``: a push's proof and root cost its events
     log_bytes: int  # the size of ``lines`` in the events file
+    # computed answers for anonymous callers, per held snapshot (see ``_memo``)
     proofs: dict[tuple[int, int], list[bytes]] = field(default_factory=dict)  # by sizes
-    syncs: dict[tuple[int, int], bytes] = field(default_factory=dict)  # by log size
+    ranges: dict[int, list[bytes]] = field(default_factory=dict)  # by log size
+    syncs: dict[int, bytes] = field(default_factory=dict)  # by the client's log size
 
 
 def directory_dir(home: Path) -> Path:
@@ -174,55 +180,54 @@ class PublishedDirectory:
         found = next((d for d in entry.devices if d.id == device), None)
         return None if found is None else (entry, found)
 
-    def sync_since(self, log_size: int) -> bytes:
-        """The held header and the log events after ``log_size`` (a sync delta), built
-        once per log size and held snapshot."""
-        held = self.held()
-        key = (-1, log_size)  # shares the bounded per-snapshot cache with the proofs
+    def _memo(self, cache: dict[K, V], limit: int, key: K, compute: Callable[[], V]) -> V:
+        """``cache[key]``, computed once per held snapshot (the caches live in it and go
+        with it) and bounded by ``limit``: anonymous callers choose the sizes, so they
+        must not make the server hash or slice the whole log again and again."""
         with self._lock:
-            cached = held.syncs.get(key)
+            cached = cache.get(key)
         if cached is None:
-            roots = Bundle.from_bytes(held.data).roots
-            cached = SyncDelta(roots, held.header, held.lines[log_size:]).to_bytes()
+            cached = compute()
             with self._lock:
-                if len(held.syncs) >= 64:
-                    held.syncs.clear()
-                held.syncs[key] = cached
+                if len(cache) >= limit:
+                    cache.clear()
+                cache[key] = cached
         return cached
+
+    def sync_since(self, log_size: int) -> bytes:
+        """The held header and the log events after ``log_size`` (a sync delta)."""
+        held = self.held()
+
+        def build() -> bytes:
+            roots = Bundle.from_bytes(held.data).roots
+            return SyncDelta(roots, held.header, held.lines[log_size:]).to_bytes()
+
+        return self._memo(held.syncs, 64, log_size, build)
 
     def frontier(self, size: int) -> list[bytes]:
         """The compact range (one subtree root per set bit of ``size``) of the held log's
         first ``size`` events: what a client extends with later events."""
         held = self.held()
-        key = (-2, size)  # cached with the proofs: anonymous callers choose the sizes
-        with self._lock:
-            cached = held.proofs.get(key)
-        if cached is None:
+
+        def build() -> list[bytes]:
             tree = merkle.CompactRange()
             tree.extend(held.leaves[:size])
-            cached = list(tree.hashes)
-            with self._lock:
-                if len(held.proofs) >= 4096:
-                    held.proofs.clear()
-                held.proofs[key] = cached
-        return list(cached)
+            return list(tree.hashes)
+
+        hashes: list[bytes] = self._memo(held.ranges, 4096, size, build)
+        return list(hashes)  # a copy: the cached list stays as it was
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """Proof that the held log's first ``new_size`` events (default: all) extend its
-        first ``old_size``; computed once per pair of sizes and held snapshot (anonymous
-        callers must not make the server hash the whole log again and again)."""
+        first ``old_size``."""
         held = self.held()
         new = len(held.leaves) if new_size is None else new_size
-        key = (old_size, new)
-        with self._lock:
-            cached = held.proofs.get(key)
-        if cached is None:
-            cached = merkle.consistency_proof(list(held.leaves[:new]), old_size, new)
-            with self._lock:
-                if len(held.proofs) >= 4096:  # bounded: sizes are the caller's choice
-                    held.proofs.clear()
-                held.proofs[key] = cached
-        return list(cached)
+
+        def build() -> list[bytes]:
+            return merkle.consistency_proof(list(held.leaves[:new]), old_size, new)
+
+        proof: list[bytes] = self._memo(held.proofs, 4096, (old_size, new), build)
+        return list(proof)
 
     # ---------------------------------------------------------------- writing
 
