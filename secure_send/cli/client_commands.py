@@ -355,8 +355,7 @@ def cmd_devices(args: argparse.Namespace) -> None:
     directory = session.directory()
     p, me, keys = session.profile, session.me, session.keys
     if getattr(args, "devices_command", None) == "ack":
-        own_devices.acknowledge(p, me, keys, directory, args.device_id)
-        session.unknown_devices = own_devices.check(p, me, keys, directory)
+        session.unknown_devices = own_devices.acknowledge(p, me, keys, directory, args.device_id)
     listed = own_devices.own_devices(p, me, keys, directory)
     lines = [
         f"{d.device:<20} {d.name}  enrolled {d.enrolled}"

@@ -125,8 +125,9 @@ def stored_alerts(profile: Profile) -> list[OwnDevice]:
 
 def acknowledge(
     profile: Profile, me: Identity, keys: DeviceKeys, directory: Directory, device_id: str
-) -> OwnDevice:
-    """Record that the person enrolled ``device_id`` themselves (with its current keys).
+) -> list[OwnDevice]:
+    """Record that the person enrolled ``device_id`` themselves (with its current keys);
+    returns the unknown devices that remain.
 
     Raises:
         ClientError: ``unknown_device`` — the entry lists no such active device.
@@ -140,5 +141,4 @@ def acknowledge(
     acks = dict(state.get("acknowledged", {}))
     acks[device_id] = {"keys": key_hash(found), "at": format_time(utc_now())}
     profile.write_json(_state_file(profile), {**state, "acknowledged": acks})
-    check(profile, me, keys, directory)
-    return next(d for d in own_devices(profile, me, keys, directory) if d.device == device_id)
+    return check(profile, me, keys, directory)  # the stored alerts follow at once
