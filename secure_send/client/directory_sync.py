@@ -129,7 +129,7 @@ def _advance(
         verified, extended = apply_sync(base, log, fetched, org.anchor, now=utc_now())
         delta = SyncDelta.from_bytes(fetched)
     except DirectoryError as err:
-        raise _unverified(err) from None
+        raise unverified(err) from None
     bundle = Bundle(delta.roots, delta.header, verified.texts).to_bytes()
     _store(profile, bundle, verified, extended)
     return Directory(verified, fresh=True)
@@ -186,7 +186,7 @@ def _full(
             lazy_bindings=True,  # each entry's bindings are checked before its first use
         )
     except DirectoryError as err:
-        raise _unverified(err) from None
+        raise unverified(err) from None
     if events_due and checkpoint is not None:  # it could have replayed the events
         _refuse_skipped_log(checkpoint, verified.checkpoint)
     _store(profile, fetched, verified, _log_range(api, verified.checkpoint))
@@ -209,7 +209,9 @@ def _log_range(api: ServerApi, checkpoint: Checkpoint) -> merkle.CompactRange:
     return log
 
 
-def _unverified(err: DirectoryError) -> DirectoryUnverified:
+def unverified(err: DirectoryError) -> DirectoryUnverified:
+    """The error for a directory that failed a check (here, or when an entry's device
+    bindings are checked on first use): sending stops."""
     return DirectoryUnverified(
         "directory_unverified",
         f"the server's directory failed verification ({err}); do not send; tell IT",

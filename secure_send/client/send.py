@@ -29,7 +29,7 @@ from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
-from secure_send.client.directory_sync import Directory, DirectoryUnverified
+from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.key_changes import key_hashes, remember_sent
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.transfer import create_upload, send_blob
@@ -90,14 +90,7 @@ def resolve_recipients(directory: Directory, ids: Sequence[str], sender: str) ->
     try:
         return _resolve(directory, ids, sender)
     except DirectoryError as err:
-        raise _forged(err) from None
-
-
-def _forged(err: DirectoryError) -> DirectoryUnverified:
-    return DirectoryUnverified(
-        "directory_unverified",
-        f"the server's directory failed verification ({err}); do not send; tell IT",
-    )
+        raise unverified(err) from None
 
 
 def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entry]:
@@ -168,7 +161,7 @@ def _encryption_targets(
     try:
         return people, directory.by_id().get(me.user)
     except DirectoryError as err:
-        raise _forged(err) from None
+        raise unverified(err) from None
 
 
 def prepare(
