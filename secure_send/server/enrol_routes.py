@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from secure_send.core.audit import AuditAction
 from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
-from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Kind
 from secure_send.core.directory.push import TICKET, EnrolStatus
 from secure_send.server.auth import ApiError
 from secure_send.server.drop_access import now_ts
+from secure_send.server.drops import directory as held_entries
 from secure_send.server.enrol_queue import QueueFull
 from secure_send.server.routes import client_ip
 from secure_send.server.state import ServerState, server_state
@@ -50,10 +50,7 @@ def _queue(state: ServerState, raw: bytes, ip: str) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError, EnrolmentError):
         state.auth.limiter.failed(ip)
         raise ApiError(400, "invalid_request", "not a valid enrolment request") from None
-    try:
-        entry = state.directory.entries().get(request.user)
-    except (DirectoryError, OSError):
-        raise ApiError(503, "directory_unavailable", "no current directory is held") from None
+    entry = held_entries(state).get(request.user)
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:
         state.auth.limiter.failed(ip)
         # who an anonymous caller claims to be is unproven: a name that is not in the
