@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError, Signer
-from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
 from secure_send.core.directory.log import Event, touched_entry
 from secure_send.core.directory.push import (
@@ -194,23 +193,20 @@ class DirectorySigner:
             header = self.home.published_header()
             if header is None:
                 raise HomeError("nothing published yet (run: secure-send-admin publish)")
-            same = state["header_hash"] == body_hash(header.body())
-            if same and not results:
-                return None  # an idle round reads no more than the bundle's head line
-            data = self.home.bundle_file.read_bytes()
+            server_size = int(state["log_size"])
+            if state["header_hash"] == body_hash(header.body()):
+                # the server holds this very snapshot: only results, if any (an idle
+                # round reads no more than the bundle's head line)
+                none = Push(server_size, (), DirectoryKind.NONE, b"", tuple(results))
+                return none if results else None
+            data = self.home.bundle_file.read_bytes()  # the header above is its head line
             lines = log_lines(self.home.log_file)
-        header = Bundle.peek_header(data)
-        server_size = int(state["log_size"])
         if server_size > header.log_size:
             raise HomeError(
                 f"the server holds a longer log ({server_size}) than this home "
                 f"({header.log_size}): is this the right organisation home?"
             )
-        lines = lines[: header.log_size]
-        same = state["header_hash"] == body_hash(header.body())
-        if same:
-            return Push(server_size, (), DirectoryKind.NONE, b"", tuple(results))
-        events = tuple(lines[server_size:])
+        events = tuple(lines[server_size : header.log_size])
         if full:
             return Push(server_size, events, DirectoryKind.BUNDLE, data, tuple(results))
         return Push(server_size, events, DirectoryKind.DELTA, _delta(data, events), tuple(results))
