@@ -163,15 +163,13 @@ def _await(
             poll = min(poll, WAITING_AFTER)
         answer = api.json("GET", f"/v1/enrol/{ticket}?wait={poll:g}", signed=False)
         status, reason = str(answer["status"]), str(answer.get("reason", ""))
-        if status == EnrolStatus.REFUSED.value:
-            if _listed(profile, org, me, keys, api):  # a hostile server's "refused"
-                profile.enrolment_file.unlink(missing_ok=True)
-                return EnrolStatus.ENROLLED.value
-            _forget(profile, me, store)
-            raise _refusal(reason)
+        # the verified directory decides, whatever the server says (even "refused")
         if status != EnrolStatus.QUEUED.value and _listed(profile, org, me, keys, api):
             profile.enrolment_file.unlink(missing_ok=True)
             return EnrolStatus.ENROLLED.value
+        if status == EnrolStatus.REFUSED.value:
+            _forget(profile, me, store)
+            raise _refusal(reason)
         if status == EnrolStatus.ENROLLED.value:
             # the server says so, the verified directory does not (yet): never believed
             status = EnrolStatus.QUEUED.value
