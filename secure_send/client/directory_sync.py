@@ -49,11 +49,14 @@ class Directory:
         return CheckedEntries(self.verified)
 
 
-def _stored(profile: Profile) -> tuple[bytes | None, Checkpoint | None]:
+def _checkpoint(profile: Profile) -> Checkpoint | None:
     raw = profile.read_json(profile.checkpoint_file)
-    checkpoint = Checkpoint.from_json(raw) if raw is not None else None
-    data = profile.directory_file.read_bytes() if profile.directory_file.exists() else None
-    return data, checkpoint
+    return Checkpoint.from_json(raw) if raw is not None else None
+
+
+def _data(profile: Profile) -> bytes | None:
+    """The stored bundle (read only when needed: at 100,000 entries it is ~50 MB)."""
+    return profile.directory_file.read_bytes() if profile.directory_file.exists() else None
 
 
 def _stored_log(profile: Profile, checkpoint: Checkpoint) -> merkle.CompactRange | None:
@@ -92,10 +95,10 @@ def sync(
             names the check), or the server is unreachable and no unexpired
             verified copy exists.
     """
-    data, checkpoint = _stored(profile)
+    checkpoint = _checkpoint(profile)
     log = _stored_log(profile, checkpoint) if checkpoint is not None else None
-    if data is None or checkpoint is None or log is None:
-        return _full(profile, org, api, data, checkpoint)
+    if checkpoint is None or log is None or not profile.directory_file.exists():
+        return _full(profile, org, api, _data(profile), checkpoint)
     base = previous.verified if previous and previous.verified.checkpoint == checkpoint else None
     tag = f'"{checkpoint.header_hash}"'
     try:
@@ -107,15 +110,15 @@ def sync(
             ok=(200, 304),
         )
     except ConnectionLost:
-        return _offline(profile, org, data, checkpoint)
+        return _offline(profile, org, _data(profile), checkpoint)
     except ClientError as err:
         raise DirectoryUnverified("directory_unavailable", f"no directory: {err}") from None
-    if response.status_code == 304:
-        return Directory(base or _load(org, data, checkpoint), fresh=True)
+    if response.status_code == 304:  # the common case: costs no read and no parse
+        return Directory(base or _load(org, _data(profile), checkpoint), fresh=True)
     fetched = response.content
     if not fetched.startswith(b'{"format":"' + SYNC_FORMAT.encode()):
-        return _full(profile, org, api, data, checkpoint, fetched, events_due=True)
-    return _advance(profile, org, base or _load(org, data, checkpoint), log, fetched)
+        return _full(profile, org, api, _data(profile), checkpoint, fetched, events_due=True)
+    return _advance(profile, org, base or _load(org, _data(profile), checkpoint), log, fetched)
 
 
 def _advance(
@@ -135,8 +138,10 @@ def _advance(
     return Directory(verified, fresh=True)
 
 
-def _load(org: OrgConfig, data: bytes, checkpoint: Checkpoint) -> VerifiedDirectory:
+def _load(org: OrgConfig, data: bytes | None, checkpoint: Checkpoint) -> VerifiedDirectory:
     """The stored copy, verified again against the anchor (it must be the checkpoint's)."""
+    if data is None:
+        raise DirectoryUnverified("directory_stale", "the stored directory is missing")
     try:
         verified = verify_directory(data, org.anchor, None, now=utc_now(), lazy_bindings=True)
     except DirectoryError as err:

@@ -15,6 +15,9 @@ class EncodingError(SecureSendError):
 
 
 _B64U = re.compile(r"[A-Za-z0-9_-]*")
+_B64U_VALUE = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
@@ -29,17 +32,20 @@ def unb64u(text: str, size: int | None = None) -> bytes:
     Raises:
         EncodingError: wrong alphabet, padding, non-canonical, or wrong size.
     """
-    if not isinstance(text, str) or len(text) % 4 == 1 or not _B64U.fullmatch(text):
+    if not isinstance(text, str) or not _B64U.fullmatch(text):
         raise EncodingError("not unpadded base64url")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise EncodingError("not unpadded base64url") from None
-    if b64u(data) != text:
+    tail = len(text) % 4
+    if tail == 1:
+        raise EncodingError("not unpadded base64url")
+    # Canonical means the bits the last character carries beyond the data are zero
+    # (then decoding and encoding again gives the same text); checking them directly
+    # costs a fraction of re-encoding, which matters 300,000 times per directory load.
+    if tail and _B64U_VALUE[text[-1]] & (0b1111 if tail == 2 else 0b11):
         raise EncodingError("non-canonical base64url")
-    if size is not None and len(data) != size:
+    if size is not None and len(text) != (size * 4 + 2) // 3:
         raise EncodingError(f"expected {size} bytes")
-    return data
+    std = text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4)
+    return binascii.a2b_base64(std, strict_mode=True)
 
 
 def utc_now() -> dt.datetime:

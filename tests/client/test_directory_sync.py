@@ -11,6 +11,7 @@ import requests
 from nacl.public import PrivateKey
 
 from secure_send.client.api import ServerApi
+from secure_send.client.directory_sync import DirectoryUnverified
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import Profile
 from secure_send.client.session import Session
@@ -122,3 +123,29 @@ def test_a_forged_binding_is_never_used_after_a_lazy_first_load(
     err = taro.fails("send", str(data), "--to", HANAKO)
     assert "failed verification" in err
     assert "do not send" in err
+
+
+def test_a_whole_bundle_where_events_were_due_is_refused(
+    enrol: Enrol, org_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that answers a sync with the whole (genuinely signed) directory skips
+    the replay that justifies each change: refused, and nothing stored."""
+    session = _session(enrol, HANAKO)
+    session.directory()
+    ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    org_server.push()
+    real = ServerApi.request
+
+    def whole(self: ServerApi, method: str, path: str, *a: Any, **kw: Any) -> requests.Response:
+        if path.startswith("/v1/directory/sync"):
+            return real(self, "GET", "/v1/directory", signed=False)
+        return real(self, method, path, *a, **kw)
+
+    monkeypatch.setattr(ServerApi, "request", whole)
+    stored = session.profile.checkpoint_file.read_bytes()
+    with pytest.raises(DirectoryUnverified, match="log's changes were due"):
+        session.directory()
+    assert session.profile.checkpoint_file.read_bytes() == stored
+    monkeypatch.setattr(ServerApi, "request", real)  # an honest answer is taken again
+    assert not session.directory().by_id()[TARO].active
+    session.close()

@@ -57,7 +57,7 @@ ENTRY_FIELDS = frozenset((*DESCRIPTIVE_FIELDS, "status", "devices", "members"))
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-_MAX_TEXT = 200
+MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DEVICE_KEY_CONTEXT = b"secure-send/device-encryption-key/v1\n"
 
@@ -70,8 +70,8 @@ def check_id(value: object, what: str = "id") -> str:
 
 
 def _text(value: object, name: str, *, required: bool = True) -> str:
-    if not isinstance(value, str) or len(value) > _MAX_TEXT:
-        raise EntryError(f"{name} must be text of at most {_MAX_TEXT} characters", name)
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise EntryError(f"{name} must be text of at most {MAX_TEXT} characters", name)
     if required and not value.strip():
         raise EntryError(f"{name} is required", name)
     if _CONTROL.search(value):
@@ -148,9 +148,9 @@ class Device:
         device.__dict__.update(
             id=obj["id"],
             name=obj["name"],
-            sign_key=_b64(obj["sign_key"]),
-            enc_key=_b64(obj["enc_key"]),
-            enc_key_sig=_b64(obj["enc_key_sig"]),
+            sign_key=b64_validated(obj["sign_key"]),
+            enc_key=b64_validated(obj["enc_key"]),
+            enc_key_sig=b64_validated(obj["enc_key_sig"]),
             enrolled=obj["enrolled"],
             revoked=obj.get("revoked"),
         )
@@ -281,15 +281,18 @@ class Entry:
             raise EntryError("a member is listed twice", "members")
 
 
-def _b64(text: str) -> bytes:
-    # binascii and str.replace directly: base64.urlsafe_b64decode (and str.translate)
-    # cost several times more, which matters 300,000 times per directory load.
+def b64_validated(text: str) -> bytes:
+    """Decode base64url that was already found canonical (no checks here).
+
+    Binascii and str.replace directly: base64.urlsafe_b64decode (and str.translate)
+    cost several times more, which matters 300,000 times per directory load.
+    """
     std = text.replace("-", "+").replace("_", "/")
     return binascii.a2b_base64(std + "=" * (-len(text) % 4))
 
 
 def check_email(value: object) -> str:
     """A plausible address (informational only: nothing is sent to it)."""
-    if not isinstance(value, str) or len(value) > _MAX_TEXT or not EMAIL_PATTERN.fullmatch(value):
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not EMAIL_PATTERN.fullmatch(value):
         raise EntryError("invalid email address", "email")
     return value

@@ -1,0 +1,158 @@
+"""The fast entry recogniser is sound: it accepts nothing the strict parser refuses.
+
+``entry_scan.parse`` must give, for every text, exactly the verdict of the strict
+path (canonical JSON + ``Entry.from_json``): the same entry, or an error. The
+mutation test edits valid entries one character at a time (seeded, so a failure
+reproduces) and compares the two; the named cases are the rules a pattern cannot
+say, each checked after the match (delete one of those checks and its case fails).
+"""
+
+from __future__ import annotations
+
+import random
+
+import nacl.signing
+import pytest
+
+from secure_send.core.directory import canonical, entry_scan
+from secure_send.core.directory.model import (
+    Device,
+    Entry,
+    EntryError,
+    Kind,
+    Status,
+    device_key_message,
+)
+from secure_send.core.encoding import b64u
+
+_ALPHABET = 'aA0_-"\\{}[],:.@ 髙\x00\x7f\u2028=+/\n'
+
+
+def _device(user: str, device_id: str = "pc1", revoked: str | None = None) -> Device:
+    key = nacl.signing.SigningKey(bytes(range(32)))
+    enc = bytes(range(32, 64))
+    sig = key.sign(device_key_message(user, device_id, enc)).signature
+    when = "2026-04-01T09:00:00Z"
+    return Device(device_id, "人事課の PC", bytes(key.verify_key), enc, sig, when, revoked)
+
+
+def _entries() -> list[Entry]:
+    person = Entry(
+        "taro.suzuki", Kind.PERSON, "鈴木 太郎", "スズキ タロウ", "Taro Suzuki",
+        "taro.suzuki@example.go.jp", "人事課", "係長",
+        devices=(_device("taro.suzuki"), _device("taro.suzuki", "pc2", "2026-05-01T09:00:00Z")),
+    )  # fmt: skip
+    quoted = Entry(
+        "a.b-c_d", Kind.PERSON, 'say "hi" \\ 髙橋', "", "", "x+y%z@sub.example.go.jp",
+        "総務課", "", Status.DEPARTED,
+    )  # fmt: skip
+    role = Entry(
+        "kaikei", Kind.ROLE, "会計課 窓口", "カイケイカ", "Accounts", "kaikei@example.go.jp",
+        "会計課", members=("hanako.sato", "taro.suzuki"),
+    )  # fmt: skip
+    return [person, quoted, role]
+
+
+def _strict(text: str) -> Entry | None:
+    try:
+        return Entry.from_json(canonical.loads(text.encode("utf-8")))
+    except (EntryError, canonical.CanonicalError, UnicodeEncodeError):
+        return None
+
+
+def _scanned(text: str) -> Entry | None:
+    try:
+        return entry_scan.parse([text])[0]
+    except (EntryError, UnicodeEncodeError):
+        return None
+
+
+def test_valid_entries_take_the_fast_path_and_equal_the_strict_parse() -> None:
+    for entry in _entries():
+        text = entry.canonical_bytes().decode()
+        assert entry_scan.ENTRY.fullmatch(text), text  # recognised, not just accepted
+        assert entry_scan.parse([text]) == [entry] == [_strict(text)]
+
+
+def test_one_character_edits_get_the_strict_verdict() -> None:
+    rng = random.Random(1234)  # noqa: S311 - reproducible edits, not keys
+    accepted = refused = 0
+    for _ in range(4000):
+        text = rng.choice(_entries()).canonical_bytes().decode()
+        i = rng.randrange(len(text) + 1)
+        op = rng.randrange(3)
+        c = rng.choice(_ALPHABET)
+        edited = text[:i] + c + text[i + (op == 0) :] if op < 2 else text[:i] + text[i + 1 :]
+        want = _strict(edited)
+        assert _scanned(edited) == want, edited
+        if want is None:
+            refused += 1
+        elif entry_scan.ENTRY.fullmatch(edited):
+            accepted += 1
+    # both verdicts were exercised on the fast path
+    assert accepted > 100
+    assert refused > 1000
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ('"name_ja":"鈴木 太郎"', '"name_ja":"   "'),  # required, only spaces
+        ('"department":"人事課"', '"department":" "'),
+        ('"enrolled":"2026-04-01T09:00:00Z"', '"enrolled":"2026-02-30T09:00:00Z"'),  # no such day
+        ('"revoked":"2026-05-01T09:00:00Z"', '"revoked":"2026-05-01T24:00:00Z"'),
+        ('"id":"pc2"', '"id":"pc1"'),  # two devices with one id
+        ('"members":[]', '"members":["hanako.sato"]'),  # a person with members
+    ],
+)
+def test_rules_a_pattern_cannot_say_are_still_enforced(edit: tuple[str, str]) -> None:
+    text = _entries()[0].canonical_bytes().decode()
+    assert edit[0] in text
+    edited = text.replace(edit[0], edit[1], 1)
+    assert entry_scan.ENTRY.fullmatch(edited)  # the pattern alone would take it
+    with pytest.raises(EntryError):
+        entry_scan.parse([edited])
+
+
+def test_a_role_with_a_device_or_a_member_twice_is_refused() -> None:
+    role = _entries()[2]
+    for bad in (
+        role.with_changes(devices=(_device("kaikei"),)),
+        role.with_changes(members=("hanako.sato", "hanako.sato")),
+    ):
+        text = canonical.dumps(bad.to_json()).decode()
+        assert entry_scan.ENTRY.fullmatch(text)
+        with pytest.raises(EntryError):
+            entry_scan.parse([text])
+
+
+def test_non_canonical_keys_are_refused_by_the_strict_path() -> None:
+    text = _entries()[0].canonical_bytes().decode()
+    sign = b64u(bytes(nacl.signing.SigningKey(bytes(range(32))).verify_key))
+    # The same key with its unused low bits set decodes to the same bytes: not canonical.
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(sign[-1])
+    twin = sign[:-1] + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last | 1]
+    edited = text.replace(sign, twin)
+    assert edited != text
+    assert not entry_scan.ENTRY.fullmatch(edited)
+    with pytest.raises(EntryError):
+        entry_scan.parse([edited])
+
+
+@pytest.mark.parametrize(
+    ("field", "at_limit", "over"),
+    [
+        ("id", "a" * 64, "a" * 65),
+        ("name_ja", "髙" * 200, "髙" * 201),
+        ("title", '"' * 200, '"' * 201),  # an escape counts as one character
+        ("email", "a" * 186 + "@example.go.jp", "a" * 187 + "@example.go.jp"),
+    ],
+)
+def test_length_limits_agree(field: str, at_limit: str, over: str) -> None:
+    base = _entries()[1]
+    ok = canonical.dumps({**base.to_json(), field: at_limit}).decode()
+    bad = canonical.dumps({**base.to_json(), field: over}).decode()
+    assert entry_scan.ENTRY.fullmatch(ok)
+    assert entry_scan.parse([ok]) == [_strict(ok)]
+    assert _strict(bad) is None
+    assert _scanned(bad) is None
