@@ -313,7 +313,7 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     settings = SettingsDialog(app_settings.Settings(), None, model=rmodel)
     shots.take("settings", settings)
     settings.hide()
-    from secure_send.client.api import ConnectionLost
+    from secure_send.client.errors import ConnectionLost
 
     box = build_error_box(None, ConnectionLost())
     shots.take("error", box)

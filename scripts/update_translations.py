@@ -4,7 +4,8 @@
     .venv/bin/python scripts/update_translations.py --check  # fail if anything is untranslated
 
 ``pyside6-lupdate`` collects every ``tr()``/``translate()``/``QT_TRANSLATE_NOOP``
-string of ``secure_send/gui`` into ``secure_send/gui/i18n/secure_send_ja.ts`` (the
+string of ``secure_send/gui`` (and the error sentences the CLI shares,
+``secure_send/core/error_sentences.py``) into ``secure_send/gui/i18n/secure_send_ja.ts`` (the
 committed source of truth, editable in Qt Linguist). Messages still unfinished
 there are filled from ``secure_send/gui/i18n/ja_*.json`` (English → Japanese
 glossaries written with the code). The ``.qm`` files are build output.
@@ -23,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GUI = ROOT / "secure_send" / "gui"
 I18N = GUI / "i18n"
 TS = I18N / "secure_send_ja.ts"
+# Qt-free modules whose sentences the app shows (marked with QT_TRANSLATE_NOOP)
+SHARED = [ROOT / "secure_send" / "core" / "error_sentences.py"]
 
 
 def _tool(name: str) -> str:
@@ -31,7 +34,7 @@ def _tool(name: str) -> str:
 
 def lupdate() -> None:
     """Bring the catalogue in line with the code (obsolete messages are dropped)."""
-    sources = sorted(str(p.relative_to(ROOT)) for p in GUI.rglob("*.py"))
+    sources = sorted(str(p.relative_to(ROOT)) for p in [*GUI.rglob("*.py"), *SHARED])
     ts = str(TS.relative_to(ROOT))
     command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", *sources]
     command += ["-ts", ts, "-target-language", "ja_JP"]

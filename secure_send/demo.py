@@ -27,14 +27,15 @@ from secure_send.admin.server_home import write_server_home
 from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
-from secure_send.client.api import ClientError
 from secure_send.client.directory_sync import Directory
 from secure_send.client.enrolment import enrol
+from secure_send.client.errors import ClientError
 from secure_send.client.keystore import TEST_KEYSTORE_WARNING, FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.directory.search import SearchIndex
+from secure_send.core.error_codes import ErrorCode
 from secure_send.org import ops
 from secure_send.org.demo_org import demo_rows
 from secure_send.org.home import OrgHome
@@ -280,11 +281,11 @@ def _recall(
     try:
         _receive(recipient, second, work / "受信フォルダ2")
     except ClientError as err:
-        if err.code != "recalled":
+        if err.code != ErrorCode.RECALLED:
             raise
         say(f"   {cast.role} (role mailbox) → {err}")
         return
-    raise ClientError("demo_failed", "a recalled drop could still be received")
+    raise ClientError(ErrorCode.DEMO_FAILED, "a recalled drop could still be received")
 
 
 def has_display() -> bool:

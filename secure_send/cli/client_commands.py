@@ -20,12 +20,13 @@ from secure_send.cli import selftest
 from secure_send.client import listing, own_devices
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
-from secure_send.client.api import ClientError
 from secure_send.client.enrolment import enrol, open_ticket, resume
+from secure_send.client.errors import ClientError
 from secure_send.client.key_changes import recipient_key_changes
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.search import SearchIndex
+from secure_send.core.error_codes import ErrorCode
 
 
 def add_parsers(sub: Any) -> None:
@@ -133,13 +134,15 @@ def cmd_enrol(args: argparse.Namespace) -> None:
         me, status = resume(profile, wait=args.wait, on_waiting=waiting)
     else:
         if args.org_config is None or args.user is None:
-            raise ClientError("usage", "give --org-config FILE and --user ID (from IT)")
+            raise ClientError(ErrorCode.USAGE, "give --org-config FILE and --user ID (from IT)")
         org = _org_config(args)
         code = None
         if not args.no_code:
             code = args.code or sys.stdin.readline().strip()
             if not code:
-                raise ClientError("no_code", "give the one-time code from IT (on stdin or --code)")
+                raise ClientError(
+                    ErrorCode.NO_CODE, "give the one-time code from IT (on stdin or --code)"
+                )
         me, status = enrol(
             profile, org, args.user, code, device_id=args.device, wait=args.wait, on_waiting=waiting
         )
@@ -159,7 +162,7 @@ def _org_config(args: argparse.Namespace) -> OrgConfig:
         org = OrgConfig.from_json(json.loads(args.org_config.read_text(encoding="utf-8")))
     except ValueError as err:
         raise ClientError(
-            "bad_org_config", f"{args.org_config}: not an organisation config ({err})"
+            ErrorCode.BAD_ORG_CONFIG, f"{args.org_config}: not an organisation config ({err})"
         ) from None
     if args.server:
         org = OrgConfig.from_json({**org.to_json(), "server_url": args.server})
@@ -200,7 +203,7 @@ def parse_duration(text: str) -> dt.timedelta:
     """``7d``, ``12h``, ``30m``."""
     found = _DURATION.fullmatch(text.strip())
     if not found:
-        raise ClientError("bad_duration", f"{text!r}: use a number and d, h or m (e.g. 3d)")
+        raise ClientError(ErrorCode.BAD_DURATION, f"{text!r}: use a number and d, h or m (e.g. 3d)")
     n = int(found[1])
     return {"d": dt.timedelta(days=n), "h": dt.timedelta(hours=n), "m": dt.timedelta(minutes=n)}[
         found[2]
@@ -225,7 +228,7 @@ def cmd_send(args: argparse.Namespace) -> None:
         try:
             sending.finish(session.profile, session.api, pending, session.keys)
         except ClientError as err:
-            if err.code == "connection_lost":
+            if err.code == ErrorCode.CONNECTION_LOST:
                 raise  # this send would fail the same way
             # an old send's problem must not block this one (it is forgotten if hopeless)
             print(f"secure-send: an earlier send was not finished: {err}", file=sys.stderr)
@@ -237,7 +240,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     )
     if expires > dt.timedelta(days=policy["max_expiry_days"]):
         raise ClientError(
-            "bad_expiry", f"the server allows at most {policy['max_expiry_days']} days"
+            ErrorCode.BAD_EXPIRY, f"the server allows at most {policy['max_expiry_days']} days"
         )
     files = sending.collect(args.files)
     directory = session.directory()
@@ -373,4 +376,4 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from secure_send import demo
 
     if demo.run(keep=args.keep, windows=demo.has_display() and not args.no_windows) != 0:
-        raise ClientError("demo_failed", "the demo did not complete")
+        raise ClientError(ErrorCode.DEMO_FAILED, "the demo did not complete")

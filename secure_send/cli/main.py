@@ -9,29 +9,10 @@ from collections.abc import Sequence
 
 import secure_send
 from secure_send.cli import age_commands, client_commands
-from secure_send.core.atomic import OutputExistsError
-from secure_send.core.errors import (
-    ArmorError,
-    HeaderError,
-    HeaderMacError,
-    KeyFormatError,
-    NoIdentityMatchError,
-    PayloadError,
-    SecureSendError,
-)
+from secure_send.core.error_sentences import CLI_LABELS, SENTENCES
+from secure_send.core.errors import SecureSendError
 
 PROG = "secure-send"
-
-# What kind of problem each error is, in the words a person needs; the detail follows.
-_KIND: list[tuple[type[SecureSendError], str]] = [
-    (PayloadError, "file was modified or truncated"),
-    (HeaderMacError, "file header was modified"),
-    (NoIdentityMatchError, "no identity matched: the file was not encrypted to you"),
-    (ArmorError, "invalid armor"),
-    (HeaderError, "invalid header (not an age file, or damaged)"),
-    (KeyFormatError, "invalid key"),
-    (OutputExistsError, "output exists"),
-]
 
 
 class _VersionAction(argparse.Action):
@@ -62,10 +43,10 @@ def describe(err: BaseException) -> str:
     if isinstance(err, OSError):
         where = f": {err.filename}" if err.filename else ""
         return f"{err.strerror or err}{where}"
-    for cls, kind in _KIND:
-        if isinstance(err, cls):
-            detail = str(err)
-            return detail if detail.startswith(kind) else f"{kind}: {detail}"
+    code = getattr(err, "code", None)
+    if code in CLI_LABELS:  # the file commands: "label: detail", as the README documents
+        label, detail = SENTENCES[code], str(err)
+        return detail if detail.startswith(label) else f"{label}: {detail}"
     return str(err)
 
 

@@ -20,9 +20,10 @@ from typing import Any, Protocol
 import nacl.signing
 import requests
 
+from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, ServerError
 from secure_send.core import httpsig
 from secure_send.core.encoding import b64u, utc_now
-from secure_send.core.errors import SecureSendError
+from secure_send.core.error_codes import ErrorCode
 
 TIMEOUT = (10, 120)  # connect, read (seconds)
 STREAM_BLOCK = 1024 * 1024
@@ -34,36 +35,6 @@ class Reader(Protocol):
 
     def read(self, size: int, /) -> bytes: ...
     def close(self) -> None: ...
-
-
-class ClientError(SecureSendError):
-    """Something the user must be told; ``code`` is stable for scripts."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class ServerError(ClientError):
-    """The server answered with an error (``status``, ``code``)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(code, f"server: {message} ({code})")
-        self.status = status
-
-
-class ConnectionLost(ClientError):
-    """The server could not be reached or the connection was cut."""
-
-    def __init__(self) -> None:
-        super().__init__("connection_lost", "the connection to the drop server was lost")
-
-
-class Cancelled(ClientError):
-    """The user cancelled."""
-
-    def __init__(self) -> None:
-        super().__init__("cancelled", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -101,7 +72,9 @@ class _Body:
                 raise Cancelled
             block = self._src.read(min(left, STREAM_BLOCK))
             if not block:
-                raise ClientError("file_changed", "the file became shorter while it was sent")
+                raise ClientError(
+                    ErrorCode.FILE_CHANGED, "the file became shorter while it was sent"
+                )
             left -= len(block)
             yield block
             self._progress(len(block))
@@ -121,7 +94,7 @@ class ServerApi:
 
     def _headers(self, method: str, path: str, digest: str) -> dict[str, str]:
         if self.signer is None:
-            raise ClientError("not_enrolled", "this device is not enrolled")
+            raise ClientError(ErrorCode.NOT_ENROLLED, "this device is not enrolled")
         return httpsig.sign_request(
             method,
             self.base_url + path,
@@ -198,9 +171,13 @@ def _checked(response: requests.Response, ok: tuple[int, ...]) -> requests.Respo
         return response
     try:
         error = response.json()
-        code, message = str(error["code"]), str(error["message"])
+        raw, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
-        code, message = "http_error", f"HTTP {response.status_code}"
+        raw, message = "", f"HTTP {response.status_code}"
+    try:
+        code = ErrorCode(raw)
+    except ValueError:  # not a code of ours (a proxy's page, another server): keep it visible
+        code, message = ErrorCode.HTTP_ERROR, f"{message} [{raw[:40]}]" if raw else message
     raise ServerError(response.status_code, code, message)
 
 

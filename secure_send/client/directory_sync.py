@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from secure_send.client.api import ClientError, ConnectionLost, ServerApi
+from secure_send.client.api import ServerApi
+from secure_send.client.errors import ClientError, ConnectionLost
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.core.directory import merkle, sync_delta
 from secure_send.core.directory.bundle import Bundle, Checkpoint
@@ -30,6 +31,7 @@ from secure_send.core.directory.model import Entry
 from secure_send.core.directory.sync_delta import SYNC_FORMAT, SyncDelta, apply_sync
 from secure_send.core.directory.verify import CheckedEntries, VerifiedDirectory, verify_directory
 from secure_send.core.encoding import b64u, unb64u, utc_now
+from secure_send.core.error_codes import ErrorCode
 
 
 class DirectoryUnverified(ClientError):
@@ -112,7 +114,7 @@ def sync(
     except ConnectionLost:
         return _offline(profile, org, _data(profile), checkpoint)
     except ClientError as err:
-        raise DirectoryUnverified("directory_unavailable", f"no directory: {err}") from None
+        raise DirectoryUnverified(ErrorCode.DIRECTORY_UNAVAILABLE, f"no directory: {err}") from None
     if response.status_code == 304:  # the common case: costs no read and no parse
         return Directory(base or _load(org, _data(profile), checkpoint), fresh=True)
     fetched = response.content
@@ -141,16 +143,16 @@ def _advance(
 def _load(org: OrgConfig, data: bytes | None, checkpoint: Checkpoint) -> VerifiedDirectory:
     """The stored copy, verified again against the anchor (it must be the checkpoint's)."""
     if data is None:
-        raise DirectoryUnverified("directory_stale", "the stored directory is missing")
+        raise DirectoryUnverified(ErrorCode.DIRECTORY_STALE, "the stored directory is missing")
     try:
         verified = verify_directory(data, org.anchor, None, now=utc_now(), lazy_bindings=True)
     except DirectoryError as err:
         raise DirectoryUnverified(
-            "directory_stale", f"the stored directory can no longer be used ({err})"
+            ErrorCode.DIRECTORY_STALE, f"the stored directory can no longer be used ({err})"
         ) from None
     if verified.checkpoint.header_hash != checkpoint.header_hash:
         raise DirectoryUnverified(
-            "directory_stale", "the stored directory is not the one last verified"
+            ErrorCode.DIRECTORY_STALE, "the stored directory is not the one last verified"
         )
     return verified
 
@@ -180,7 +182,7 @@ def _full(
     except ConnectionLost:
         return _offline(profile, org, data, checkpoint)
     except (ClientError, KeyError, TypeError, ValueError) as err:
-        raise DirectoryUnverified("directory_unavailable", f"no directory: {err}") from None
+        raise DirectoryUnverified(ErrorCode.DIRECTORY_UNAVAILABLE, f"no directory: {err}") from None
     try:
         verified = verify_directory(
             fetched,
@@ -205,10 +207,10 @@ def _log_range(api: ServerApi, checkpoint: Checkpoint) -> merkle.CompactRange:
         answer = api.json("GET", f"/v1/directory/frontier?size={checkpoint.log_size}", signed=False)
         log = merkle.CompactRange(checkpoint.log_size, [unb64u(h, 32) for h in answer["hashes"]])
     except (ClientError, KeyError, TypeError, ValueError, merkle.MerkleError) as err:
-        raise DirectoryUnverified("directory_unavailable", f"no log range: {err}") from None
+        raise DirectoryUnverified(ErrorCode.DIRECTORY_UNAVAILABLE, f"no log range: {err}") from None
     if log.root() != checkpoint.log_root:
         raise DirectoryUnverified(
-            "directory_unverified",
+            ErrorCode.DIRECTORY_UNVERIFIED,
             "the server's log range does not match the signed log; do not send; tell IT",
         )
     return log
@@ -218,7 +220,7 @@ def unverified(err: DirectoryError) -> DirectoryUnverified:
     """The error for a directory that failed a check (here, or when an entry's device
     bindings are checked on first use): sending stops."""
     return DirectoryUnverified(
-        "directory_unverified",
+        ErrorCode.DIRECTORY_UNVERIFIED,
         f"the server's directory failed verification ({err}); do not send; tell IT",
     )
 
@@ -230,7 +232,7 @@ def _refuse_skipped_log(old: Checkpoint, new: Checkpoint) -> None:
         return  # the very snapshot this device holds: nothing to justify
     if new.log_size - old.log_size <= sync_delta.MAX_SYNC_EVENTS:
         raise DirectoryUnverified(
-            "directory_unverified",
+            ErrorCode.DIRECTORY_UNVERIFIED,
             "the server's directory failed verification (a whole directory came where the"
             " log's changes were due); do not send; tell IT",
         )
@@ -245,7 +247,7 @@ def _refuse_older(fetched: bytes, checkpoint: Checkpoint) -> None:
         return  # malformed: verify_directory names the problem
     if size < checkpoint.log_size:
         raise DirectoryUnverified(
-            "directory_rollback",
+            ErrorCode.DIRECTORY_ROLLBACK,
             "the server offered an older directory than this device has already verified"
             " (a replay?); do not send; tell IT",
         )
@@ -256,6 +258,7 @@ def _offline(
 ) -> Directory:
     if data is None or checkpoint is None:
         raise DirectoryUnverified(
-            "directory_unavailable", "the drop server is unreachable and no directory is stored"
+            ErrorCode.DIRECTORY_UNAVAILABLE,
+            "the drop server is unreachable and no directory is stored",
         )
     return Directory(_load(org, data, checkpoint), fresh=False)

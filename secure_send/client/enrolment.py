@@ -21,13 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 
-from secure_send.client.api import Cancelled, ClientError, ConnectionLost, ServerApi
+from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import sync
+from secure_send.client.errors import Cancelled, ClientError, ConnectionLost
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.profile import Identity, OrgConfig, Profile
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.push import TICKET, EnrolStatus
 from secure_send.core.encoding import utc_now
+from secure_send.core.error_codes import ErrorCode
 
 POLL_SECONDS = 20.0  # one long-poll of the ticket
 WAITING_AFTER = 3.0  # seconds before the person is told that IT has not answered yet
@@ -42,7 +44,7 @@ class EnrolmentWaiting(ClientError):
             if status == EnrolStatus.PENDING.value
             else "this device's enrolment is waiting for IT's directory signer"
         )
-        super().__init__("enrolment_waiting", message)
+        super().__init__(ErrorCode.ENROLMENT_WAITING, message)
         self.status = status
 
 
@@ -70,7 +72,7 @@ def enrol(
     """
     profile.ensure()
     if profile.read_json(profile.identity_file) is not None:
-        raise ClientError("already_enrolled", "this profile is already enrolled")
+        raise ClientError(ErrorCode.ALREADY_ENROLLED, "this profile is already enrolled")
     me = Identity(user, device_id or _default_device_id())
     keys = DeviceKeys.generate()
     request = make_request(
@@ -83,7 +85,9 @@ def enrol(
         answer = api.json("POST", "/v1/enrol", request.to_json(), signed=False)
         ticket = str(answer["ticket"])
         if not TICKET.fullmatch(ticket):
-            raise ClientError("bad_answer", "the server's answer is not an enrolment ticket")
+            raise ClientError(
+                ErrorCode.BAD_ANSWER, "the server's answer is not an enrolment ticket"
+            )
     except (ClientError, KeyError, TypeError):
         keystore.delete(me)
         api.close()
@@ -110,7 +114,9 @@ def resume(
     org_json = profile.read_json(profile.config_file)
     me_json = profile.read_json(profile.identity_file)
     if org_json is None or me_json is None:
-        raise ClientError("not_enrolled", "this device is not enrolled: run `secure-send enrol`")
+        raise ClientError(
+            ErrorCode.NOT_ENROLLED, "this device is not enrolled: run `secure-send enrol`"
+        )
     org, me = OrgConfig.from_json(org_json), Identity.from_json(me_json)
     keystore = store or open_keystore(profile)
     keys = keystore.load(me)
@@ -210,10 +216,11 @@ def _forget(profile: Profile, me: Identity, store: KeyStore) -> None:
 def _refusal(reason: str) -> ClientError:
     if reason == "conflict":
         return ClientError(
-            "conflict", "IT could not enrol this device (is a device of this name enrolled?)"
+            ErrorCode.CONFLICT,
+            "IT could not enrol this device (is a device of this name enrolled?)",
         )
     return ClientError(
-        "bad_enrolment", "enrolment refused: the one-time code is wrong, used or expired"
+        ErrorCode.BAD_ENROLMENT, "enrolment refused: the one-time code is wrong, used or expired"
     )
 
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secure_send.client.directory_sync import Directory
+from secure_send.client.errors import ClientError
 from secure_send.client.receive import verify_drop
 from secure_send.client.session import Session
 from secure_send.client.split_view import SplitViewCheck, receipt_problem
 from secure_send.core.directory.model import Entry
 from secure_send.core.envelope.manifest import Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 
 
@@ -41,7 +43,7 @@ class InboxItem:
     created: str = ""
     expires: str = ""
     saved: bool = False  # this device posted a receipt
-    problem_code: str = ""  # the problem's stable code (e.g. "split_view"), for the app
+    problem_code: ErrorCode | None = None  # the problem's stable code, for the app
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class RecipientStatus:
     department: str
     downloaded: str | None
     problem: str = ""
-    problem_code: str = ""
+    problem_code: ErrorCode | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def _inbox_item(
     try:
         manifest = verify_drop(directory, session.me, drop_id, drop["manifest"], views)
     except (SecureSendError, KeyError) as err:
-        code = getattr(err, "code", "unverified_drop")
+        code = err.code if isinstance(err, ClientError) else ErrorCode.UNVERIFIED_DROP
         return InboxItem(drop_id, seq, False, str(err), problem_code=code)
     sender = entries[manifest.sender]
     saved = any(r.get("device") == session.me.device for r in drop.get("receipts", []))
@@ -149,7 +151,7 @@ class _Receipts:
     """One drop's receipts, judged: the earliest trusted time and any problem per user."""
 
     opened: dict[str, str] = field(default_factory=dict)
-    problems: dict[str, tuple[str, str]] = field(default_factory=dict)  # user -> code, text
+    problems: dict[str, tuple[ErrorCode, str]] = field(default_factory=dict)  # user -> code, text
     unverified: int = 0  # receipts that did not verify (maybe a newer device)
 
     @classmethod
@@ -179,7 +181,7 @@ class _Receipts:
 
     def status(self, user: str, entry: Entry | None) -> RecipientStatus:
         """What to show for one recipient (a problem hides any download time)."""
-        code, problem = self.problems.get(user, ("", ""))
+        code, problem = self.problems.get(user, (None, ""))
         return RecipientStatus(
             user,
             entry.name_ja if entry else user,

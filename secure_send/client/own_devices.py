@@ -28,12 +28,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from secure_send.client.api import ClientError
 from secure_send.client.directory_sync import Directory
+from secure_send.client.errors import ClientError
 from secure_send.client.profile import Identity, Profile
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.model import Device, Entry
 from secure_send.core.encoding import b64u, format_time, utc_now
+from secure_send.core.error_codes import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,9 @@ def acknowledge(
     entry = own_entry(directory, me.user)
     found = next((d for d in (entry.devices if entry else ()) if d.id == device_id), None)
     if found is None or not found.active:
-        raise ClientError("unknown_device", f"your entry lists no active device {device_id!r}")
+        raise ClientError(
+            ErrorCode.UNKNOWN_DEVICE, f"your entry lists no active device {device_id!r}"
+        )
     raw = profile.read_json(_state_file(profile))
     state = raw if isinstance(raw, dict) else {}
     acks = dict(state.get("acknowledged", {}))

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from secure_send.client.api import ClientError, ServerApi, ServerError
+from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
+from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
@@ -40,6 +41,7 @@ from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 
 MAX_METADATA = 4 * 1024 * 1024
@@ -88,14 +90,18 @@ def verify_drop(
     try:
         manifest = SignedManifest.from_json(signed).verify(directory.by_id())
     except (EnvelopeError, DirectoryError, KeyError, TypeError) as err:  # incl. a forged binding
-        raise DangerousDrop("unverified_drop", f"this drop failed verification: {err}") from None
+        raise DangerousDrop(
+            ErrorCode.UNVERIFIED_DROP, f"this drop failed verification: {err}"
+        ) from None
     if manifest.drop_id != drop_id:
-        raise DangerousDrop("unverified_drop", "the server mixed up drops")
+        raise DangerousDrop(ErrorCode.UNVERIFIED_DROP, "the server mixed up drops")
     mine = manifest.sender == me.user  # sent to our own devices too, to reopen it later
     if not mine and not any(
         r.user == me.user and me.device in r.devices for r in manifest.recipients
     ):
-        raise DangerousDrop("not_for_this_device", "this drop was not encrypted for this device")
+        raise DangerousDrop(
+            ErrorCode.NOT_FOR_THIS_DEVICE, "this drop was not encrypted for this device"
+        )
     # last: the signature above authenticates the sender's log head this compares
     problem = drop_problem(views.verdict(manifest.log_head))
     if problem is not None:
@@ -120,7 +126,7 @@ def receive(
     try:
         signed = api.json("GET", f"/v1/drops/{drop_id}")
     except ServerError as err:
-        if err.code in ("recalled", "expired"):
+        if err.code in (ErrorCode.RECALLED, ErrorCode.EXPIRED):
             raise ClientError(
                 err.code, f"the sender {err.code} this drop; nothing to save"
             ) from None
@@ -159,7 +165,7 @@ class _Fetcher:
         blob = next((b for b in manifest.blobs if b.id == METADATA_BLOB), None)
         if blob is None or blob.size > MAX_METADATA:
             raise DangerousDrop(
-                "unverified_drop", "the drop's metadata blob is missing or too large"
+                ErrorCode.UNVERIFIED_DROP, "the drop's metadata blob is missing or too large"
             )
         path = _blob_path(self.drop_id, blob.id)
         fetched = fetch_small(
@@ -179,7 +185,8 @@ class _Fetcher:
                 blob = blobs.get(str(item.get("blob")))
                 if blob is None or blob.id == METADATA_BLOB:
                     raise DangerousDrop(
-                        "unverified_drop", "the metadata names a file that is not in the drop"
+                        ErrorCode.UNVERIFIED_DROP,
+                        "the metadata names a file that is not in the drop",
                     )
                 destination = target / safe_relative(str(item["name"]))
                 made += _make_folders(target, destination.parent)
@@ -220,7 +227,7 @@ def _new_output(destination: Path) -> AtomicOutput:
             return AtomicOutput(candidate)
         except OutputExistsError:
             continue
-    raise ClientError("name_taken", f"{destination.name}: too many files with this name")
+    raise ClientError(ErrorCode.NAME_TAKEN, f"{destination.name}: too many files with this name")
 
 
 def _save_blob(
@@ -252,7 +259,7 @@ def _decrypt_checked(
         raise
     except SecureSendError:  # not the age file the sender's manifest names
         raise ClientError(
-            "blob_tampered",
+            ErrorCode.BLOB_TAMPERED,
             "a downloaded file does not match the sender's signed manifest; nothing was saved",
         ) from None
 
@@ -264,12 +271,12 @@ def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
         metadata = json.loads(out.getvalue())
     except (SecureSendError, ValueError) as err:
         raise DangerousDrop(
-            "unverified_drop", f"the drop's metadata cannot be opened: {err}"
+            ErrorCode.UNVERIFIED_DROP, f"the drop's metadata cannot be opened: {err}"
         ) from None
     if not isinstance(metadata, dict) or metadata.get("type") != METADATA_TYPE:
-        raise DangerousDrop("unverified_drop", "the drop's metadata is not understood")
+        raise DangerousDrop(ErrorCode.UNVERIFIED_DROP, "the drop's metadata is not understood")
     if not isinstance(metadata.get("files"), list):
-        raise DangerousDrop("unverified_drop", "the drop's metadata lists no files")
+        raise DangerousDrop(ErrorCode.UNVERIFIED_DROP, "the drop's metadata lists no files")
     return metadata
 
 

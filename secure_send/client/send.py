@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secure_send.client.api import ClientError, ServerApi, ServerError
+from secure_send.client.api import ServerApi
 from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
 from secure_send.client.directory_sync import Directory, unverified
+from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.key_changes import key_hashes, remember_sent
 from secure_send.client.profile import Identity, Profile
 from secure_send.client.transfer import create_upload, send_blob
@@ -49,6 +50,7 @@ from secure_send.core.envelope.manifest import (
     SignedManifest,
     new_drop_id,
 )
+from secure_send.core.error_codes import ErrorCode
 
 METADATA_BLOB = "m"
 METADATA_TYPE = "secure-send/metadata/v1"
@@ -77,9 +79,9 @@ def collect(paths: Sequence[Path]) -> list[FileToSend]:
         elif path.is_file():
             found.append(FileToSend(path, path.name))
         else:
-            raise ClientError("no_such_file", f"{path}: no such file or folder")
+            raise ClientError(ErrorCode.NO_SUCH_FILE, f"{path}: no such file or folder")
     if not found:
-        raise ClientError("nothing_to_send", "no files to send")
+        raise ClientError(ErrorCode.NOTHING_TO_SEND, "no files to send")
     return found
 
 
@@ -100,7 +102,7 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
         entry = entries.get(wanted)
         if entry is None or not entry.active:
             raise RecipientError(
-                "unknown_recipient", _not_found(directory, wanted, entry is not None)
+                ErrorCode.UNKNOWN_RECIPIENT, _not_found(directory, wanted, entry is not None)
             )
         members = [entries.get(m) for m in entry.members] if entry.kind is Kind.ROLE else [entry]
         for person in members:
@@ -110,11 +112,11 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
                 people[person.id] = person
         if entry.kind is Kind.PERSON and not entry.active_devices():
             raise RecipientError(
-                "recipient_not_enrolled",
+                ErrorCode.RECIPIENT_NOT_ENROLLED,
                 f"{wanted} has no enrolled device yet and cannot receive files",
             )
     if not people:
-        raise RecipientError("no_recipient", "nobody to send to")
+        raise RecipientError(ErrorCode.NO_RECIPIENT, "nobody to send to")
     return list(people.values())
 
 
@@ -181,11 +183,14 @@ def prepare(
     if it fails)."""
     if not directory.fresh:
         raise ClientError(
-            "directory_stale", "the directory could not be refreshed from the server; try again"
+            ErrorCode.DIRECTORY_STALE,
+            "the directory could not be refreshed from the server; try again",
         )
     people, own = _encryption_targets(directory, to, me)
     if own is None or not any(d.id == me.device for d in own.active_devices()):
-        raise ClientError("device_revoked", "this device is no longer active in the directory")
+        raise ClientError(
+            ErrorCode.REVOKED_DEVICE, "this device is no longer active in the directory"
+        )
     recipients = [X25519Recipient(d.enc_key) for p in [*people, own] for d in p.active_devices()]
     drop_id = new_drop_id()
     outbox = profile.outbox_dir / drop_id
@@ -291,7 +296,7 @@ def finish(
     return pending.drop_id
 
 
-HOPELESS = frozenset({"file_changed", "recalled", "expired"})
+HOPELESS = frozenset({ErrorCode.FILE_CHANGED, ErrorCode.RECALLED, ErrorCode.EXPIRED})
 
 
 def forget(profile: Profile, pending: PendingSend) -> None:
@@ -314,7 +319,7 @@ def _finish(
         try:
             api.json("POST", "/v1/drops", pending.manifest)
         except ServerError as err:
-            if err.code != "drop_exists":  # created by a run that died before recording it
+            if err.code != ErrorCode.DROP_EXISTS:  # created by a run that died before recording it
                 raise
         pending.created = True
         profile.write_json(resume_file, pending.to_json())
@@ -350,9 +355,9 @@ def _upload_one(
             send_blob(api, record["upload"], source, blob.size, blob.sha256, moved, cancel)
             break
         except ServerError as err:
-            if err.code == "hash_mismatch":
+            if err.code == ErrorCode.HASH_MISMATCH:
                 raise ClientError(
-                    "file_changed",
+                    ErrorCode.FILE_CHANGED,
                     "a file changed while it was being sent; nothing was delivered; send it again",
                 ) from None
             if err.status != 404:
@@ -383,7 +388,8 @@ def _source(record: dict[str, Any], keys: DeviceKeys) -> BlobSource:
         record["source_mtime_ns"],
     ):
         raise ClientError(
-            "file_changed", f"{path.name} was changed or moved after it was prepared; send it again"
+            ErrorCode.FILE_CHANGED,
+            f"{path.name} was changed or moved after it was prepared; send it again",
         )
     key = io.BytesIO()
     decrypt(io.BytesIO(unb64u(record["key"])), key, [X25519Identity(bytes(keys.encryption))])
@@ -396,7 +402,7 @@ def create_upload_if_needed(api: ServerApi, pending: PendingSend, blob: Blob) ->
     try:
         return create_upload(api, pending.drop_id, blob.id, blob.size)
     except ServerError as err:
-        if err.code in ("already_complete", "not_uploading"):
+        if err.code in (ErrorCode.ALREADY_COMPLETE, ErrorCode.NOT_UPLOADING):
             return None
         raise
 

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secure_send.client import own_devices
-from secure_send.client.api import ClientError, ServerApi, Signer
+from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import Directory, DirectoryUnverified, sync
 from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, resume
+from secure_send.client.errors import ClientError
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.profile import Identity, OrgConfig, Profile
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.error_codes import ErrorCode
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Session:
         me_json = profile.read_json(profile.identity_file)
         if org_json is None or me_json is None:
             raise ClientError(
-                "not_enrolled", "this device is not enrolled: run `secure-send enrol` first"
+                ErrorCode.NOT_ENROLLED, "this device is not enrolled: run `secure-send enrol` first"
             )
         keystore = store or open_keystore(profile)
         if open_ticket(profile) is not None:  # an enrolment an earlier run left waiting
@@ -73,7 +75,7 @@ class Session:
             directory.verified.require_bindings([own] if own else [])
         except DirectoryError as err:
             raise DirectoryUnverified(
-                "directory_unverified",
+                ErrorCode.DIRECTORY_UNVERIFIED,
                 f"your own entry in the directory failed verification ({err}); do not send;"
                 " tell IT security",
             ) from None

@@ -40,6 +40,7 @@ from secure_send.client.profile import Profile
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Checkpoint
 from secure_send.core.encoding import b64u, unb64u
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 
 CACHE_FILE = "split-view-checks.json"  # in the profile folder
@@ -58,11 +59,11 @@ class Verdict(enum.Enum):
     UNCHECKABLE = "uncheckable"  # no head, or no usable proof: never shown as verified
 
 
-SPLIT_VIEW = "split_view"
-SPLIT_VIEW_UNCHECKED = "split_view_unchecked"
+SPLIT_VIEW = ErrorCode.SPLIT_VIEW
+SPLIT_VIEW_UNCHECKED = ErrorCode.SPLIT_VIEW_UNCHECKED
 
 
-def drop_problem(verdict: Verdict) -> tuple[str, str] | None:
+def drop_problem(verdict: Verdict) -> tuple[ErrorCode, str] | None:
     """(code, message) for a received drop whose sender's head got ``verdict``."""
     if verdict is Verdict.INCONSISTENT:
         return SPLIT_VIEW, (
@@ -76,7 +77,7 @@ def drop_problem(verdict: Verdict) -> tuple[str, str] | None:
     return None
 
 
-def receipt_problem(verdict: Verdict) -> tuple[str, str] | None:
+def receipt_problem(verdict: Verdict) -> tuple[ErrorCode, str] | None:
     """(code, message) for a download receipt whose recipient's head got ``verdict``."""
     if verdict is Verdict.INCONSISTENT:
         return SPLIT_VIEW, (

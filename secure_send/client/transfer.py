@@ -24,8 +24,10 @@ from typing import Any
 import requests
 import urllib3
 
-from secure_send.client.api import Cancelled, ClientError, ConnectionLost, ServerApi, ServerError
+from secure_send.client.api import ServerApi
 from secure_send.client.blob_source import BlobSource
+from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, ServerError
+from secure_send.core.error_codes import ErrorCode
 
 TUS = {"Tus-Resumable": "1.0.0"}
 RETRIES = 5
@@ -119,7 +121,9 @@ class StreamingDownload:
         headers = {"Range": f"bytes={self.have}-"} if self.have else {}
         self._response = self._api.request("GET", self._path, headers=headers, stream=True)
         if self.have and self._response.status_code != 206:
-            raise ServerError(self._response.status_code, "bad_range", "the server ignored Range")
+            raise ServerError(
+                self._response.status_code, ErrorCode.BAD_RANGE, "the server ignored Range"
+            )
         return self._response.raw
 
     def readinto(self, buf: memoryview) -> int:
@@ -156,7 +160,7 @@ class StreamingDownload:
         """Raise unless exactly the manifest's bytes arrived."""
         if self.have != size or not hmac.compare_digest(self._digest.digest(), sha256):
             raise ClientError(
-                "blob_tampered",
+                ErrorCode.BLOB_TAMPERED,
                 "a downloaded file does not match the sender's signed manifest; nothing was saved",
             )
 

@@ -17,11 +17,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
 
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 
 
 class OutputExistsError(SecureSendError):
     """The target already exists and overwriting was not asked for."""
+
+    code = ErrorCode.OUTPUT_EXISTS
 
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} already exists")

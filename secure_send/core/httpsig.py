@@ -35,6 +35,7 @@ import nacl.exceptions
 import nacl.signing
 
 from secure_send.core.directory.model import EntryError, check_id
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 
 LABEL = "sig1"
@@ -58,13 +59,13 @@ _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 class SignatureError(SecureSendError):
     """A request signature is missing or invalid; ``code`` is the stable API code."""
 
-    code = "bad_signature"
+    code = ErrorCode.BAD_SIGNATURE
 
 
 class UnsignedError(SignatureError):
     """The request carries no signature headers at all."""
 
-    code = "unsigned"
+    code = ErrorCode.UNSIGNED
 
 
 class MalformedSignatureError(SignatureError):
@@ -78,7 +79,7 @@ class BadSignatureError(SignatureError):
 class ClockSkewError(SignatureError):
     """``created`` is too far from the verifier's clock (too old or in the future)."""
 
-    code = "clock_skew"
+    code = ErrorCode.CLOCK_SKEW
 
 
 @dataclass(frozen=True)

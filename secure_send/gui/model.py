@@ -20,8 +20,8 @@ from secure_send.client import listing
 from secure_send.client import own_devices as owned
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
-from secure_send.client.api import ClientError
 from secure_send.client.directory_sync import Directory, DirectoryUnverified
+from secure_send.client.errors import ClientError
 from secure_send.client.key_changes import KeyChange, recipient_key_changes
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.session import Session
@@ -30,6 +30,7 @@ from secure_send.core.directory.model import Entry
 from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
+from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class DirectoryState:
     """Whether sending is possible, and if not, why (a client error code)."""
 
     usable: bool
-    problem_code: str = ""
+    problem_code: ErrorCode | None = None
     problem: str = ""
     entries: int = 0
 
@@ -79,7 +80,7 @@ class AppModel(QObject):
         self.session = session
         self.directory: Directory | None = None
         self.index: SearchIndex | None = None
-        self.state = DirectoryState(False, "directory_unavailable", "", 0)
+        self.state = DirectoryState(False, ErrorCode.DIRECTORY_UNAVAILABLE, "", 0)
         self.policy: dict[str, Any] = {}
         self.inbox: list[listing.InboxItem] = []
         self.own_devices: list[OwnDevice] = []  # as the last refresh judged them
@@ -133,7 +134,7 @@ class AppModel(QObject):
             self.state = DirectoryState(True, entries=len(self.directory.verified.entries))
         else:
             self.state = DirectoryState(
-                False, "directory_stale", "offline", len(self.directory.verified.entries)
+                False, ErrorCode.DIRECTORY_STALE, "offline", len(self.directory.verified.entries)
             )
         self.directory_changed.emit(self.state)
 
@@ -174,9 +175,9 @@ class AppModel(QObject):
         return found
 
     def _on_directory_failed(self, err: BaseException) -> None:
-        code = getattr(err, "code", "directory_unavailable")
-        if not isinstance(err, DirectoryUnverified) and code != "connection_lost":
-            code = "directory_unavailable"
+        code = err.code if isinstance(err, ClientError) else ErrorCode.DIRECTORY_UNAVAILABLE
+        if not isinstance(err, DirectoryUnverified) and code != ErrorCode.CONNECTION_LOST:
+            code = ErrorCode.DIRECTORY_UNAVAILABLE
         self.state = DirectoryState(False, code, str(err), 0)
         self.directory_changed.emit(self.state)
 
@@ -295,7 +296,9 @@ class AppModel(QObject):
 
         def work(task: threads.Task) -> str:
             if self.directory is None or not self.state.usable:
-                raise DirectoryUnverified(self.state.problem_code, self.state.problem)
+                raise DirectoryUnverified(
+                    self.state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, self.state.problem
+                )
             files = sending.collect(list(request.files))
             task.progress("prepare", 0, 1)
             # the latest verified directory, not the one the picker was filled from: a

@@ -34,7 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from secure_send.client.api import ClientError, ServerApi, ServerError, Signer
+from secure_send.client.api import ServerApi, Signer
+from secure_send.client.errors import ClientError, ServerError
 from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
 from secure_send.core.directory.log import Event, touched_entry
 from secure_send.core.directory.push import (
@@ -48,6 +49,7 @@ from secure_send.core.directory.push import (
 from secure_send.core.directory.refresh import Delta
 from secure_send.core.directory.trust import RootDocument, SnapshotHeader, body_hash
 from secure_send.core.encoding import parse_time, utc_now
+from secure_send.core.error_codes import ErrorCode
 from secure_send.org import ops
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.org.replay_cache import log_lines
@@ -179,7 +181,7 @@ class DirectorySigner:
             try:
                 answer = self._api.request("POST", "/v1/signer/push", push.to_bytes()).json()
             except ServerError as err:
-                if err.code in ("stale_push", "push_refused") and attempt < 2:
+                if err.code in (ErrorCode.STALE_PUSH, ErrorCode.PUSH_REFUSED) and attempt < 2:
                     log.warning("push refused (%s); retrying from the server's state", err.code)
                     continue
                 raise

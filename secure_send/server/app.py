@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server import (
     downloads,
     drops,
@@ -44,10 +45,14 @@ from secure_send.server.storage import FolderBlobStore, SqliteMetadataStore
 
 log = logging.getLogger("secure_send.server")
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_HTTP_CODES = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.TOO_LARGE,
+}
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
     """The one error shape."""
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
@@ -103,7 +108,7 @@ class BodyLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "too_large", f"request body over {self.limit} bytes")
+        response = error_response(413, ErrorCode.TOO_LARGE, f"request body over {self.limit} bytes")
         await response(scope, receive, send)
 
 
@@ -115,22 +120,22 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClientDisconnect)
     async def disconnected(request: Request, exc: ClientDisconnect) -> JSONResponse:
         # the client went away mid-body (e.g. a cut PATCH): nothing was written
-        return error_response(400, "client_disconnected", "the request body was cut off")
+        return error_response(400, ErrorCode.CLIENT_DISCONNECTED, "the request body was cut off")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()[:5])
-        return error_response(400, "invalid_request", f"invalid request ({where})")
+        return error_response(400, ErrorCode.INVALID_REQUEST, f"invalid request ({where})")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return error_response(500, "internal", "internal server error")
+        return error_response(500, ErrorCode.INTERNAL, "internal server error")
 
 
 def _held_directory(config: ServerConfig) -> PublishedDirectory:

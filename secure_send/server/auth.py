@@ -21,6 +21,7 @@ from secure_send.core import httpsig
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Device, Entry
 from secure_send.core.encoding import utc_now
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.storage import MetadataStore
 
@@ -28,14 +29,14 @@ from secure_send.server.storage import MetadataStore
 class ApiError(Exception):
     """An error answered as JSON ``{"code", "message"}`` with an HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
 
 
-def unauthorized(code: str, message: str) -> ApiError:
+def unauthorized(code: ErrorCode, message: str) -> ApiError:
     """A 401 with a stable code."""
     return ApiError(401, code, message)
 
@@ -58,10 +59,12 @@ class DirectoryCache:
         """The active person and active device a key id names, or a 401."""
         found = self.published.person_device(user, device)
         if found is None:
-            raise unauthorized("unknown_device", "no such device in the directory")
+            raise unauthorized(ErrorCode.UNKNOWN_DEVICE, "no such device in the directory")
         entry, dev = found
         if not entry.active or not dev.active:
-            raise unauthorized("revoked_device", "this device or its user is no longer active")
+            raise unauthorized(
+                ErrorCode.REVOKED_DEVICE, "this device or its user is no longer active"
+            )
         return entry, dev
 
 
@@ -153,7 +156,7 @@ class Authenticator:
 
         def resolve(user: str, device: str) -> bytes:
             if self.signer_key is None or httpsig.key_id(user, device) != SIGNER_KEY_ID:
-                raise unauthorized("unknown_device", "not the directory signer")
+                raise unauthorized(ErrorCode.UNKNOWN_DEVICE, "not the directory signer")
             return self.signer_key
 
         signed = self._limited(method, url, headers, body, ip, resolve, self.signer_limiter)
@@ -170,7 +173,9 @@ class Authenticator:
         limiter: FailureLimiter,
     ) -> httpsig.SignedRequest:
         if not limiter.allowed(ip):
-            raise ApiError(429, "rate_limited", "too many failed authentications; wait a minute")
+            raise ApiError(
+                429, ErrorCode.RATE_LIMITED, "too many failed authentications; wait a minute"
+            )
         try:
             return self._verify(method, url, headers, body, resolve)
         except ApiError:
@@ -194,11 +199,13 @@ class Authenticator:
             raise unauthorized(err.code, str(err)) from None
         except (DirectoryError, OSError):
             raise ApiError(
-                503, "directory_unavailable", "the published directory does not verify"
+                503, ErrorCode.DIRECTORY_UNAVAILABLE, "the published directory does not verify"
             ) from None
         expires = signed.created + int(self.window.total_seconds()) + 1
         if not self.store.remember_nonce(
             signed.key_id, signed.nonce, expires, int(now.timestamp())
         ):
-            raise unauthorized("replayed", "this request was already received (nonce reused)")
+            raise unauthorized(
+                ErrorCode.REPLAYED, "this request was already received (nonce reused)"
+            )
         return signed

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from secure_send.core.audit import AuditAction
 from secure_send.core.envelope.manifest import BLOB_ID
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError
 from secure_send.server.drop_access import not_found, record, require_live, visible_drop
 from secure_send.server.routes import Authenticated, client_ip
@@ -87,7 +88,7 @@ def download(
     try:
         src = state.blobs.open(blob.store_id)
     except StorageError:
-        raise ApiError(404, "not_found", "no such drop") from None
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such drop") from None
     length = end - start + 1
     record(state, AuditAction.DOWNLOAD, who, row.id, length, client_ip(request))
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(length)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from secure_send.core.audit import AuditAction
 from secure_send.core.encoding import utc_now
 from secure_send.core.envelope.manifest import DROP_ID
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller
 from secure_send.server.drop_store import DropRow
 from secure_send.server.state import ServerState
@@ -19,7 +20,7 @@ from secure_send.server.state import ServerState
 
 def not_found() -> ApiError:
     """The one answer for unknown, malformed and not-yours."""
-    return ApiError(404, "not_found", "no such drop")
+    return ApiError(404, ErrorCode.NOT_FOUND, "no such drop")
 
 
 def now_ts() -> int:
@@ -51,9 +52,9 @@ def record(
 def require_live(row: DropRow) -> None:
     """410 for a recalled or expired drop."""
     if row.state == "recalled":
-        raise ApiError(410, "recalled", "the sender recalled this drop")
+        raise ApiError(410, ErrorCode.RECALLED, "the sender recalled this drop")
     if row.state == "expired" or row.expires <= now_ts():
-        raise ApiError(410, "expired", "this drop has expired")
+        raise ApiError(410, ErrorCode.EXPIRED, "this drop has expired")
 
 
 def visible_drop(state: ServerState, drop_id: str, who: Caller) -> tuple[DropRow, bool]:

@@ -29,6 +29,7 @@ from secure_send.core.envelope.manifest import (
     active_device,
 )
 from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 from secure_send.server.auth import ApiError, Caller
 from secure_send.server.drop_access import (
@@ -55,7 +56,7 @@ def directory(state: ServerState) -> dict[str, Entry]:
         return state.auth.directory.entries()
     except (DirectoryError, OSError):
         raise ApiError(
-            503, "directory_unavailable", "the published directory does not verify"
+            503, ErrorCode.DIRECTORY_UNAVAILABLE, "the published directory does not verify"
         ) from None
 
 
@@ -63,12 +64,14 @@ def _parse_manifest(body: bytes) -> SignedManifest:
     try:
         return SignedManifest.from_json(json.loads(body))
     except (json.JSONDecodeError, UnicodeDecodeError, EnvelopeError):
-        raise ApiError(400, "bad_manifest", "not a valid signed manifest") from None
+        raise ApiError(400, ErrorCode.BAD_MANIFEST, "not a valid signed manifest") from None
 
 
 def _check_parties(m: Manifest, who: Caller, entries: dict[str, Entry]) -> None:
     if m.sender != who.user.id or m.sender_device != who.device.id:
-        raise ApiError(403, "not_sender", "the manifest must be signed by the calling device")
+        raise ApiError(
+            403, ErrorCode.NOT_SENDER, "the manifest must be signed by the calling device"
+        )
     try:
         if not m.recipients:
             raise EnvelopeError("no recipient")
@@ -78,7 +81,9 @@ def _check_parties(m: Manifest, who: Caller, entries: dict[str, Entry]) -> None:
             for device in ref.devices:
                 active_device(entries.get(ref.user), device, "recipient")
     except EnvelopeError:
-        raise ApiError(400, "bad_recipient", "a recipient or device is not active") from None
+        raise ApiError(
+            400, ErrorCode.BAD_RECIPIENT, "a recipient or device is not active"
+        ) from None
 
 
 def _check_policy(state: ServerState, m: Manifest) -> None:
@@ -86,12 +91,14 @@ def _check_policy(state: ServerState, m: Manifest) -> None:
     now = utc_now()
     latest = now + dt.timedelta(days=cfg.max_expiry_days) + cfg.clock_window
     if not now < parse_time(m.expires) <= latest:
-        raise ApiError(400, "bad_expiry", f"expiry must be within {cfg.max_expiry_days} days")
+        raise ApiError(
+            400, ErrorCode.BAD_EXPIRY, f"expiry must be within {cfg.max_expiry_days} days"
+        )
     ids = [b.id for b in m.blobs]
     if not ids or len(set(ids)) != len(ids):
-        raise ApiError(400, "bad_manifest", "blob ids must be present and unique")
+        raise ApiError(400, ErrorCode.BAD_MANIFEST, "blob ids must be present and unique")
     if any(b.size > cfg.max_file_bytes for b in m.blobs):
-        raise ApiError(413, "too_large", f"a blob is over {cfg.max_file_bytes} bytes")
+        raise ApiError(413, ErrorCode.TOO_LARGE, f"a blob is over {cfg.max_file_bytes} bytes")
 
 
 def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
@@ -102,14 +109,14 @@ def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
     try:
         signed.verify(entries)
     except EnvelopeError:
-        raise ApiError(400, "bad_manifest", "the manifest does not verify") from None
+        raise ApiError(400, ErrorCode.BAD_MANIFEST, "the manifest does not verify") from None
     _check_policy(state, m)
     expires = int(parse_time(m.expires).timestamp())
     outcome = state.drops.create(m, json.dumps(signed.to_json()), expires, state.config.quota_bytes)
     if outcome == "exists":
-        raise ApiError(409, "drop_exists", "this drop id is already used")
+        raise ApiError(409, ErrorCode.DROP_EXISTS, "this drop id is already used")
     if outcome == "quota":
-        raise ApiError(413, "quota", "this drop would exceed your storage quota")
+        raise ApiError(413, ErrorCode.QUOTA, "this drop would exceed your storage quota")
     record(state, AuditAction.DROP_CREATE, who, m.drop_id, sum(b.size for b in m.blobs), ip)
     return m.drop_id
 
@@ -129,7 +136,7 @@ async def commit_drop(drop_id: str, who: Authenticated, state: State) -> dict[st
     if row.state != "committed":
         require_live(row)
         if not await run_in_threadpool(state.drops.commit, row.id):
-            raise ApiError(409, "incomplete", "not every blob is uploaded yet")
+            raise ApiError(409, ErrorCode.INCOMPLETE, "not every blob is uploaded yet")
         state.notifier.notify(row.recipients)
     return {"drop_id": row.id, "state": "committed"}
 
@@ -200,7 +207,7 @@ def recall(drop_id: str, request: Request, who: Authenticated, state: State) -> 
 def _receipt(state: ServerState, drop_id: str, who: Caller, body: bytes, ip: str) -> None:
     row, _ = visible_drop(state, drop_id, who)
     if who.user.id not in row.recipients:
-        raise ApiError(403, "not_recipient", "only a recipient device can post a receipt")
+        raise ApiError(403, ErrorCode.NOT_RECIPIENT, "only a recipient device can post a receipt")
     manifest = SignedManifest.from_json(json.loads(row.manifest)).manifest
     try:
         receipt = Receipt.from_json(json.loads(body))
@@ -208,7 +215,7 @@ def _receipt(state: ServerState, drop_id: str, who: Caller, body: bytes, ip: str
             raise EnvelopeError("receipt of another device")
         receipt.verify(manifest, directory(state))
     except (ValueError, SecureSendError):  # JSON, encoding, envelope, id errors
-        raise ApiError(400, "bad_receipt", "the receipt does not verify") from None
+        raise ApiError(400, ErrorCode.BAD_RECEIPT, "the receipt does not verify") from None
     state.drops.add_receipt(row.id, receipt.user, receipt.device, json.dumps(receipt.to_json()))
     record(state, AuditAction.RECEIPT, who, row.id, 0, ip)
 

@@ -22,6 +22,7 @@ from secure_send.core.audit import AuditAction
 from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
 from secure_send.core.directory.model import Kind
 from secure_send.core.directory.push import TICKET, EnrolStatus
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError
 from secure_send.server.drop_access import now_ts
 from secure_send.server.drops import directory as held_entries
@@ -43,13 +44,13 @@ def ticket_key(ticket: str) -> str:
 
 def _queue(state: ServerState, raw: bytes, ip: str) -> str:
     if not state.auth.limiter.allowed(ip):
-        raise ApiError(429, "rate_limited", "too many failed attempts; wait a minute")
+        raise ApiError(429, ErrorCode.RATE_LIMITED, "too many failed attempts; wait a minute")
     try:
         request = EnrolmentRequest.from_json(json.loads(raw))
         request.verify_possession()
     except (json.JSONDecodeError, UnicodeDecodeError, EnrolmentError):
         state.auth.limiter.failed(ip)
-        raise ApiError(400, "invalid_request", "not a valid enrolment request") from None
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "not a valid enrolment request") from None
     entry = held_entries(state).get(request.user)
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:
         state.auth.limiter.failed(ip)
@@ -63,13 +64,13 @@ def _queue(state: ServerState, raw: bytes, ip: str) -> str:
             ip,
             "bad_enrolment",
         )
-        raise ApiError(403, "bad_enrolment", "enrolment is only for active people")
+        raise ApiError(403, ErrorCode.BAD_ENROLMENT, "enrolment is only for active people")
     canonical = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
     try:
         ticket = state.enrolments.add(request, canonical, ip, now_ts())
     except QueueFull:
         raise ApiError(
-            429, "rate_limited", "too many enrolments are waiting for this person"
+            429, ErrorCode.RATE_LIMITED, "too many enrolments are waiting for this person"
         ) from None
     _audit(state, request.user, request.device_id, ip, "queued")
     return ticket
@@ -95,14 +96,14 @@ async def enrol_status(
     """Where a request stands: ``queued``, ``pending`` (IT approves), ``enrolled`` or
     ``refused`` with a ``reason``; waits up to ``min(wait, 25)`` s while it is queued."""
     if not TICKET.fullmatch(ticket):
-        raise ApiError(404, "not_found", "no such enrolment request")
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such enrolment request")
     key = ticket_key(ticket)
     deadline = time.monotonic() + min(wait, MAX_POLL_SECONDS)
     while True:
         seen = state.notifier.version(key)
         found = await run_in_threadpool(state.enrolments.status, ticket)
         if found is None:
-            raise ApiError(404, "not_found", "no such enrolment request")
+            raise ApiError(404, ErrorCode.NOT_FOUND, "no such enrolment request")
         status, reason = found
         remaining = deadline - time.monotonic()
         if status is not EnrolStatus.QUEUED or remaining <= 0:

@@ -17,6 +17,7 @@ from secure_send.core.audit import AuditAction
 from secure_send.core.directory import sync_delta
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.encoding import b64u
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller, unauthorized
 from secure_send.server.state import ServerState, server_state
 
@@ -54,7 +55,7 @@ async def _authenticate(
     request: Request, state: ServerState, body: bytes | None, *, signer: bool = False
 ) -> Any:
     if any(len(request.headers.getlist(name)) > 1 for name in SIGNED_HEADERS):
-        raise unauthorized("bad_signature", "signature headers must not be repeated")
+        raise unauthorized(ErrorCode.BAD_SIGNATURE, "signature headers must not be repeated")
     ip = client_ip(request)
     headers = dict(request.headers.items())
     url = target_uri(request, state)
@@ -98,7 +99,7 @@ def _held_log_size(state: ServerState) -> int:
     try:
         return state.directory.header().log_size
     except (DirectoryError, OSError):
-        raise ApiError(503, "directory_unavailable", "no directory is held yet") from None
+        raise ApiError(503, ErrorCode.DIRECTORY_UNAVAILABLE, "no directory is held yet") from None
 
 
 @router.get("/health")
@@ -111,7 +112,7 @@ def _etag(state: ServerState) -> str:
     try:
         return state.directory.etag()
     except (DirectoryError, OSError):
-        raise ApiError(503, "directory_unavailable", "no directory is held yet") from None
+        raise ApiError(503, ErrorCode.DIRECTORY_UNAVAILABLE, "no directory is held yet") from None
 
 
 def _not_modified(request: Request, etag: str) -> Response | None:
@@ -130,7 +131,7 @@ def directory(request: Request, state: State) -> Response:
     try:
         data = state.directory.bundle_bytes()
     except (DirectoryError, OSError):
-        raise ApiError(503, "directory_unavailable", "no directory is held yet") from None
+        raise ApiError(503, ErrorCode.DIRECTORY_UNAVAILABLE, "no directory is held yet") from None
     return Response(data, media_type=DIRECTORY_MEDIA_TYPE, headers={"ETag": etag})
 
 
@@ -147,7 +148,7 @@ def directory_sync(
         return unchanged
     size = _held_log_size(state)
     if log_size > size:
-        raise ApiError(400, "invalid_request", "from is beyond the published log")
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "from is beyond the published log")
     if size - log_size > sync_delta.MAX_SYNC_EVENTS:
         data = state.directory.bundle_bytes()
     else:
@@ -161,7 +162,7 @@ def directory_frontier(state: State, size: Annotated[int, Query(ge=0)]) -> dict[
     a client that loaded a whole bundle checks it against the signed log root and then
     extends it with the events of later syncs."""
     if size > _held_log_size(state):
-        raise ApiError(400, "invalid_request", "size is beyond the published log")
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "size is beyond the published log")
     return {"size": size, "hashes": [b64u(h) for h in state.directory.frontier(size)]}
 
 
@@ -176,7 +177,7 @@ def directory_consistency(
     size = _held_log_size(state)
     new = size if new_size is None else new_size
     if not old_size <= new <= size:
-        raise ApiError(400, "invalid_request", "need from <= to <= the published log size")
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "need from <= to <= the published log size")
     proof = state.directory.consistency_proof(old_size, new)
     return {"from": old_size, "to": new, "proof": [b64u(h) for h in proof]}
 

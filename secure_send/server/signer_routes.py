@@ -22,6 +22,7 @@ from secure_send.core.audit import AuditAction
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.push import EnrolStatus, Push
 from secure_send.core.directory.trust import body_hash
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, unauthorized
 from secure_send.server.directory_store import PushRefused
 from secure_send.server.drop_access import now_ts
@@ -43,7 +44,7 @@ def signer_state(_: SignerDigest, state: State) -> dict[str, Any]:
     try:
         header = state.directory.header()
     except (DirectoryError, OSError):
-        raise ApiError(503, "directory_unavailable", "no directory is held") from None
+        raise ApiError(503, ErrorCode.DIRECTORY_UNAVAILABLE, "no directory is held") from None
     return {
         "epoch": header.epoch,
         "log_size": header.log_size,
@@ -77,16 +78,16 @@ async def _read_body(request: Request, state: ServerState, signed_sha256: bytes)
     limit = state.config.max_push_bytes
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise ApiError(413, "too_large", f"a push may hold at most {limit} bytes")
+        raise ApiError(413, ErrorCode.TOO_LARGE, f"a push may hold at most {limit} bytes")
     parts, size, digest = [], 0, hashlib.sha256()
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, "too_large", f"a push may hold at most {limit} bytes")
+            raise ApiError(413, ErrorCode.TOO_LARGE, f"a push may hold at most {limit} bytes")
         digest.update(chunk)
         parts.append(chunk)
     if not hmac.compare_digest(digest.digest(), signed_sha256):
-        raise unauthorized("bad_signature", "Content-Digest does not match the body")
+        raise unauthorized(ErrorCode.BAD_SIGNATURE, "Content-Digest does not match the body")
     return b"".join(parts)
 
 
@@ -95,13 +96,13 @@ def _accept(state: ServerState, data: bytes, ip: str) -> dict[str, Any]:
         push = Push.from_bytes(data)
         header = state.directory.accept(push)
     except PushRefused as err:
-        _audit(state, len(data), ip, "stale_push" if err.stale else "push_refused")
-        code = "stale_push" if err.stale else "push_refused"
+        _audit(state, len(data), ip, ErrorCode.STALE_PUSH if err.stale else ErrorCode.PUSH_REFUSED)
+        code = ErrorCode.STALE_PUSH if err.stale else ErrorCode.PUSH_REFUSED
         raise ApiError(409, code, str(err)) from None
     except DirectoryError as err:
-        _audit(state, len(data), ip, "push_refused")
+        _audit(state, len(data), ip, ErrorCode.PUSH_REFUSED)
         raise ApiError(
-            422, "push_refused", f"the pushed directory does not verify: {err}"
+            422, ErrorCode.PUSH_REFUSED, f"the pushed directory does not verify: {err}"
         ) from None
     _audit(state, len(data), ip, "ok")
     now = now_ts()

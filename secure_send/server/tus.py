@@ -38,6 +38,7 @@ from starlette.requests import ClientDisconnect
 
 from secure_send.core.audit import AuditAction
 from secure_send.core.envelope.manifest import BLOB_ID, DROP_ID
+from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller, unauthorized
 from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
@@ -65,12 +66,12 @@ def _headers(upload: UploadRow | None = None, offset: int | None = None) -> dict
 
 def _require_version(request: Request) -> None:
     if request.headers.get("tus-resumable") != TUS_VERSION:
-        raise ApiError(412, "tus_version", f"Tus-Resumable: {TUS_VERSION} is required")
+        raise ApiError(412, ErrorCode.TUS_VERSION, f"Tus-Resumable: {TUS_VERSION} is required")
 
 
 def _number(value: str | None, name: str) -> int:
     if value is None or not value.isdigit() or len(value) > 19:
-        raise ApiError(400, "invalid_request", f"{name} must be a non-negative integer")
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, f"{name} must be a non-negative integer")
     return int(value)
 
 
@@ -81,7 +82,7 @@ def _metadata(header: str | None) -> dict[str, str]:
             key, _, value = item.strip().partition(" ")
             pairs[key] = base64.b64decode(value, validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError):
-        raise ApiError(400, "bad_metadata", "Upload-Metadata is malformed") from None
+        raise ApiError(400, ErrorCode.BAD_METADATA, "Upload-Metadata is malformed") from None
     return pairs
 
 
@@ -91,13 +92,13 @@ def _checksum(header: str | None) -> bytes | None:
         return None
     algorithm, _, value = header.strip().partition(" ")
     if algorithm != "sha256":
-        raise ApiError(400, "bad_checksum_algorithm", "only sha256 checksums are supported")
+        raise ApiError(400, ErrorCode.BAD_CHECKSUM_ALGORITHM, "only sha256 checksums are supported")
     try:
         expected = base64.b64decode(value, validate=True)
     except binascii.Error:
-        raise ApiError(400, "invalid_request", "Upload-Checksum is malformed") from None
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "Upload-Checksum is malformed") from None
     if len(expected) != hashlib.sha256().digest_size:
-        raise ApiError(400, "invalid_request", "Upload-Checksum is not a SHA-256 value")
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "Upload-Checksum is not a SHA-256 value")
     return expected
 
 
@@ -105,7 +106,7 @@ def _own_upload(state: ServerState, upload_id: str, who: Caller) -> UploadRow:
     upload = state.drops.upload(upload_id) if UPLOAD_ID.fullmatch(upload_id) else None
     drop = state.drops.get(upload.drop_id) if upload else None
     if upload is None or drop is None or drop.sender != who.user.id:
-        raise ApiError(404, "not_found", "no such upload")
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such upload")
     return upload
 
 
@@ -147,9 +148,9 @@ def _open_sink(
     """Check a PATCH against the upload and open its sink (the upload's lock is held)."""
     upload = _own_upload(state, upload_id, who)
     if offset != upload.received:
-        raise ApiError(409, "offset_mismatch", f"the upload is at offset {upload.received}")
+        raise ApiError(409, ErrorCode.OFFSET_MISMATCH, f"the upload is at offset {upload.received}")
     if offset + length > upload.length:
-        raise ApiError(400, "too_long", "the body goes beyond Upload-Length")
+        raise ApiError(400, ErrorCode.TOO_LONG, "the body goes beyond Upload-Length")
 
     def checkpoint(end: int) -> None:
         state.drops.set_received(upload.id, end)
@@ -193,22 +194,24 @@ def _conclude(
         _abandon(state, upload, sink)
         state.auth.limiter.failed(ip)
         record(state, AuditAction.AUTH_FAILURE, who, upload.drop_id, 0, ip, "bad_signature")
-        raise unauthorized("bad_signature", "Content-Digest does not match the body")
+        raise unauthorized(ErrorCode.BAD_SIGNATURE, "Content-Digest does not match the body")
     if checksum is not None and not hmac.compare_digest(body, checksum):
         _abandon(state, upload, sink)
-        raise ApiError(460, "checksum_mismatch", "the body does not match Upload-Checksum")
+        raise ApiError(460, ErrorCode.CHECKSUM_MISMATCH, "the body does not match Upload-Checksum")
     complete = sink.end == upload.length
     sink.keep(durable=complete)  # fsync once, before the blob can become visible
     if not state.drops.set_received(upload.id, sink.end):
         state.blobs.delete_partial(upload.id)
-        raise ApiError(404, "not_found", "no such upload")
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such upload")
     done = replace(upload, received=sink.end)
     if complete:
         failure = complete_stored(state, done, sink.blob_sha256(), ip)
         if failure == "hash_mismatch":
-            raise ApiError(400, "hash_mismatch", "the blob's SHA-256 differs from the manifest's")
+            raise ApiError(
+                400, ErrorCode.HASH_MISMATCH, "the blob's SHA-256 differs from the manifest's"
+            )
         if failure is not None:
-            raise ApiError(404, "not_found", "no such upload")
+            raise ApiError(404, ErrorCode.NOT_FOUND, "no such upload")
     return done
 
 
@@ -219,17 +222,17 @@ def _create(state: ServerState, who: Caller, request: Request, body: bytes) -> U
     drop_id, blob_id = meta.get("drop", ""), meta.get("blob", "")
     drop = state.drops.get(drop_id) if DROP_ID.fullmatch(drop_id) else None
     if drop is None or drop.sender != who.user.id:
-        raise ApiError(404, "not_found", "no such drop")
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such drop")
     require_live(drop)
     if drop.state != "uploading":
-        raise ApiError(409, "not_uploading", "this drop is already committed")
+        raise ApiError(409, ErrorCode.NOT_UPLOADING, "this drop is already committed")
     blob = state.drops.blob(drop.id, blob_id) if BLOB_ID.fullmatch(blob_id) else None
     if blob is None:
-        raise ApiError(400, "unknown_blob", "the manifest has no such blob")
+        raise ApiError(400, ErrorCode.UNKNOWN_BLOB, "the manifest has no such blob")
     if blob.store_id is not None:
-        raise ApiError(409, "already_complete", "this blob is already uploaded")
+        raise ApiError(409, ErrorCode.ALREADY_COMPLETE, "this blob is already uploaded")
     if length != blob.size:
-        raise ApiError(400, "bad_length", "Upload-Length differs from the manifest's size")
+        raise ApiError(400, ErrorCode.BAD_LENGTH, "Upload-Length differs from the manifest's size")
     upload = UploadRow(secrets.token_urlsafe(16), drop.id, blob.blob_id, length, 0, drop.expires)
     for old in state.drops.add_upload(upload):
         state.blobs.delete_partial(old)
@@ -238,7 +241,7 @@ def _create(state: ServerState, who: Caller, request: Request, body: bytes) -> U
         return upload
     # creation-with-upload: the (small, already authenticated) body is the first PATCH
     if not state.busy.claim(upload.id):
-        raise ApiError(423, "locked", "another request is writing this upload")
+        raise ApiError(423, ErrorCode.LOCKED, "another request is writing this upload")
     try:
         upload, sink = _open_sink(state, who, upload.id, 0, len(body), keep_cut=False)
         sink.write([body])
@@ -261,7 +264,7 @@ def options(who: Authenticated, state: State) -> Response:
 
 def _require_offset_type(request: Request) -> None:
     if request.headers.get("content-type") != OFFSET_TYPE:
-        raise ApiError(415, "unsupported_media_type", f"Content-Type must be {OFFSET_TYPE}")
+        raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"Content-Type must be {OFFSET_TYPE}")
 
 
 @router.post("/uploads", status_code=201)
@@ -295,7 +298,7 @@ async def patch(
     checksum = _checksum(request.headers.get("upload-checksum"))
     ip = client_ip(request)
     if not state.busy.claim(upload_id):
-        raise ApiError(423, "locked", "another request is writing this upload")
+        raise ApiError(423, ErrorCode.LOCKED, "another request is writing this upload")
     try:
         upload, sink = await run_in_threadpool(
             _open_sink, state, who, upload_id, offset, length, checksum is None
@@ -308,7 +311,9 @@ async def patch(
         except OSError:
             await run_in_threadpool(_abandon, state, upload, sink)
             log.exception("storing an upload failed")
-            raise ApiError(507, "storage_failed", "the server could not store the data") from None
+            raise ApiError(
+                507, ErrorCode.STORAGE_FAILED, "the server could not store the data"
+            ) from None
         done = await run_in_threadpool(_conclude, state, who, upload, sink, checksum, ip)
     finally:
         state.busy.release(upload_id)
@@ -320,7 +325,7 @@ def terminate(upload_id: str, request: Request, who: Authenticated, state: State
     """Termination: forget the upload and delete its partial data."""
     _require_version(request)
     if not state.busy.claim(upload_id):
-        raise ApiError(423, "locked", "another request is writing this upload")
+        raise ApiError(423, ErrorCode.LOCKED, "another request is writing this upload")
     try:
         upload = _own_upload(state, upload_id, who)
         state.drops.delete_upload(upload.id)

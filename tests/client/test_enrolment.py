@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from secure_send.client.api import ClientError, ServerApi
+from secure_send.client.api import ServerApi
 from secure_send.client.enrolment import enrol, open_ticket
+from secure_send.client.errors import ClientError
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.org import ops

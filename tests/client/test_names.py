@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from secure_send.cli.client_commands import parse_duration
-from secure_send.client.api import ClientError, key_fingerprint
+from secure_send.client.api import key_fingerprint
+from secure_send.client.errors import ClientError
 from secure_send.client.receive import safe_part, safe_relative
 from secure_send.client.send import collect
 

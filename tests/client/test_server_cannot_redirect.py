@@ -30,8 +30,9 @@ from typing import Any
 import nacl.signing
 import pytest
 
-from secure_send.client.api import ServerApi, ServerError, Signer
+from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import DirectoryUnverified, sync
+from secure_send.client.errors import ServerError
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import Identity, OrgConfig, Profile
 from secure_send.core.directory.bundle import Bundle, TrustAnchor

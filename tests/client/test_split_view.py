@@ -24,7 +24,8 @@ import pytest
 
 from secure_send.client import listing
 from secure_send.client import receive as receiving
-from secure_send.client.api import ConnectionLost, ServerApi
+from secure_send.client.api import ServerApi
+from secure_send.client.errors import ConnectionLost
 from secure_send.client.profile import Profile
 from secure_send.client.session import Session
 from secure_send.client.split_view import CACHE_FILE

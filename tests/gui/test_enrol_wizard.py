@@ -8,10 +8,12 @@ from pathlib import Path
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
-from secure_send.client.api import ClientError, key_fingerprint
+from secure_send.client.api import key_fingerprint
+from secure_send.client.errors import ClientError
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
+from secure_send.core.error_codes import ErrorCode
 from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.errors import describe
 from secure_send.org import ops
@@ -93,7 +95,7 @@ def test_wrong_code_explains_and_enrols_nothing(
     _fill(wizard, "WRONG-CODE-0000")
     page = wizard.account_page
     _enrol(qtbot, wizard)
-    assert page.error.text() == describe(ClientError("bad_enrolment", ""))[0]
+    assert page.error.text() == describe(ClientError(ErrorCode.BAD_ENROLMENT, ""))[0]
     assert page.error.text().startswith("The one-time code was wrong")
     assert wizard.currentId() == wizard.account_id
     assert not profile.identity_file.exists()

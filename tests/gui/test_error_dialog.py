@@ -5,13 +5,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from secure_send.client.api import ClientError
+from secure_send.client.errors import ClientError
+from secure_send.core.error_codes import ErrorCode
 from secure_send.gui.dialogs.error_dialog import build_error_box
 from secure_send.gui.errors import describe
 
 
 def test_known_error_shows_its_sentence_and_detail(qtbot: QtBot) -> None:
-    err = ClientError("connection_lost", "POST /v1/drops: connection reset by peer")
+    err = ClientError(ErrorCode.CONNECTION_LOST, "POST /v1/drops: connection reset by peer")
     box = build_error_box(None, err)
     qtbot.addWidget(box)
     assert box.icon() is QMessageBox.Icon.Warning

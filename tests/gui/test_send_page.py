@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from secure_send.client.directory_sync import DirectoryUnverified
+from secure_send.core.error_codes import ErrorCode
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
 from secure_send.gui.model import AppModel
 from secure_send.gui.views.send_page import COMPOSE, PROGRESS, RESULT, SendPage
@@ -117,7 +118,7 @@ def test_send_blocked_while_directory_unverified(
     _choose(page, TARO)
     assert page.send_button.isEnabled()
     assert page.banner.isHidden()
-    model._on_directory_failed(DirectoryUnverified("directory_unverified", "x"))
+    model._on_directory_failed(DirectoryUnverified(ErrorCode.DIRECTORY_UNVERIFIED, "x"))
     assert not page.send_button.isEnabled()
     assert page.banner.isVisible()
     assert "security check" in page.banner_label.text()

@@ -10,7 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
-from secure_send.client.api import ClientError
+from secure_send.client.errors import ClientError
+from secure_send.core.error_codes import ErrorCode
 from secure_send.gui.model import AppModel
 from secure_send.gui.settings import Settings
 from secure_send.gui.tray import Tray, app_icon
@@ -75,16 +76,16 @@ def test_new_drop_and_receipt_are_notified(
 def test_failure_is_notified_and_notify_off_is_quiet(qtbot: QtBot, model: AppModel) -> None:
     tray, _ = _tray(qtbot, model)
     with qtbot.waitSignal(tray.notified, timeout=1000) as failed:
-        model.failed.emit(ClientError("connection_lost", "x"))
+        model.failed.emit(ClientError(ErrorCode.CONNECTION_LOST, "x"))
     title, message = failed.args
     assert title == "Secure Send problem"
     assert message.startswith("The drop server cannot be reached.")
     tray.settings = Settings(notify=False)
     with qtbot.assertNotEmitted(tray.notified):
-        model.failed.emit(ClientError("connection_lost", "x"))
+        model.failed.emit(ClientError(ErrorCode.CONNECTION_LOST, "x"))
     quiet, _ = _tray(qtbot, model, notify=False)
     with qtbot.assertNotEmitted(quiet.notified):
-        model.failed.emit(ClientError("connection_lost", "x"))
+        model.failed.emit(ClientError(ErrorCode.CONNECTION_LOST, "x"))
 
 
 def test_menu_click_and_icon(qtbot: QtBot, model: AppModel) -> None:

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client import enrolment
-from secure_send.client.api import Cancelled, key_fingerprint
+from secure_send.client.api import key_fingerprint
+from secure_send.client.errors import Cancelled
 from secure_send.client.keystore import KeyStore
 from secure_send.client.profile import Profile
 from secure_send.gui import threads

@@ -1225,6 +1225,14 @@
         <translation>この受け渡しは検証に失敗しました。偽造の可能性があります。開かずに情報システム担当に連絡してください。</translation>
     </message>
     <message>
+        <source>The drop server did not resume a download correctly. Try again; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがダウンロードを正しく再開しませんでした。再試行してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>There are already too many files with this name in the folder. Choose another folder.</source>
+        <translation>このフォルダーには同じ名前のファイルが多すぎます。別のフォルダーを選んでください。</translation>
+    </message>
+    <message>
         <source>The sender's staff directory differs from yours (a possible split view), so nothing was saved. Do not open the drop; tell IT security.</source>
         <translation>送信者の職員名簿があなたの職員名簿と一致しません（名簿が分断されている可能性があります）。何も保存していません。このファイルを開かずに情報セキュリティ担当に連絡してください。</translation>
     </message>
@@ -1237,6 +1245,74 @@
         <translation>この受け渡しはこの端末向けに暗号化されていません。</translation>
     </message>
     <message>
+        <source>The drop server did not understand a request from this PC. Update Secure Send; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがこの端末からの要求を理解できませんでした。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server does not have it (any more). It may have been recalled or has expired.</source>
+        <translation>受け渡しサーバーに見つかりません。取り消されたか、期限が切れた可能性があります。</translation>
+    </message>
+    <message>
+        <source>The drop server refused a request from this PC. Update Secure Send; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがこの端末からの要求を拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>Too many attempts in a short time. Wait a minute, then try again.</source>
+        <translation>短時間に試行が多すぎます。1 分ほど待ってから再試行してください。</translation>
+    </message>
+    <message>
+        <source>The drop server had a problem. Try again later; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーで問題が発生しました。しばらくしてから再試行してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The connection was cut while sending. Try again; the send continues where it stopped.</source>
+        <translation>送信中に接続が切れました。再試行すると中断したところから続けます。</translation>
+    </message>
+    <message>
+        <source>The drop server gave an answer Secure Send does not understand. Check the server address with IT.</source>
+        <translation>受け渡しサーバーの応答を Secure Send が理解できませんでした。サーバーのアドレスを情報システム担当に確認してください。</translation>
+    </message>
+    <message>
+        <source>The drop server did not accept this PC's credentials. Contact IT.</source>
+        <translation>受け渡しサーバーがこの端末の認証情報を受け付けませんでした。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server did not accept this PC's credentials. Check the PC's clock; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがこの端末の認証情報を受け付けませんでした。端末の時計を確認し、解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>A request was sent twice and refused. Try again.</source>
+        <translation>同じ要求が二重に送られたため拒否されました。再試行してください。</translation>
+    </message>
+    <message>
+        <source>The drop server refused the send's description. Update Secure Send; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーが送信内容の記述を拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>A recipient can no longer receive files (they may have left, or their PC was removed). Check the recipients.</source>
+        <translation>宛先の一人がファイルを受け取れなくなっています(退職、または端末の削除)。宛先を確認してください。</translation>
+    </message>
+    <message>
+        <source>The chosen expiry is longer than the drop server allows. Choose a shorter one.</source>
+        <translation>選んだ有効期限は受け渡しサーバーの上限を超えています。短い期限を選んでください。</translation>
+    </message>
+    <message>
+        <source>This send was already created. Check Sent before sending again.</source>
+        <translation>この送信はすでに作成されています。送信済みを確認してから送り直してください。</translation>
+    </message>
+    <message>
+        <source>Not every file reached the drop server yet. Retry the send to finish it.</source>
+        <translation>まだすべてのファイルが受け渡しサーバーに届いていません。送信を再試行して完了させてください。</translation>
+    </message>
+    <message>
+        <source>Only the person who sent this drop can do that.</source>
+        <translation>この操作は、このファイルを送った本人だけが行えます。</translation>
+    </message>
+    <message>
+        <source>This drop was not sent to you.</source>
+        <translation>このファイルはあなた宛てではありません。</translation>
+    </message>
+    <message>
         <source>The sender recalled this drop; there is nothing to save.</source>
         <translation>送信者がこの受け渡しを取り消しました。保存できるものはありません。</translation>
     </message>
@@ -1245,8 +1321,84 @@
         <translation>この受け渡しは有効期限が切れています。送信者に再送を依頼してください。</translation>
     </message>
     <message>
+        <source>The drop server refused the download receipt. The files were saved; tell IT if it happens again.</source>
+        <translation>受け渡しサーバーが受領通知を拒否しました。ファイルは保存されています。繰り返す場合は情報システム担当に伝えてください。</translation>
+    </message>
+    <message>
+        <source>The drop server uses a different upload protocol. Update Secure Send or contact IT.</source>
+        <translation>受け渡しサーバーのアップロード方式が異なります。Secure Send を更新するか、情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server refused a file's size. Try again; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがファイルの大きさを拒否しました。再試行してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server refused an upload. Update Secure Send; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがアップロードを拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server does not expect this file. Retry the send; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーはこのファイルを受け付ける状態にありません。送信を再試行し、解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This upload is no longer open on the drop server. Retry the send.</source>
+        <translation>このアップロードは受け渡しサーバー上でもう開いていません。送信を再試行してください。</translation>
+    </message>
+    <message>
+        <source>This file has already been uploaded completely.</source>
+        <translation>このファイルはすでにすべてアップロードされています。</translation>
+    </message>
+    <message>
+        <source>The upload and the drop server disagree on how much was sent. Retry the send; it resumes safely.</source>
+        <translation>送信済みの量について受け渡しサーバーと食い違いがありました。送信を再試行してください。安全に続きから再開します。</translation>
+    </message>
+    <message>
+        <source>This file is being uploaded by another window or process. Wait for it to finish.</source>
+        <translation>このファイルは別のウィンドウまたは処理がアップロード中です。終わるまでお待ちください。</translation>
+    </message>
+    <message>
+        <source>The drop server refused an upload check. Update Secure Send; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーがアップロードの検査を拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>Part of a file was damaged on the way to the drop server. Retry the send.</source>
+        <translation>受け渡しサーバーへの途中でファイルの一部が壊れました。送信を再試行してください。</translation>
+    </message>
+    <message>
+        <source>A file arrived at the drop server different from what was prepared, so it was refused. Send it again.</source>
+        <translation>受け渡しサーバーに届いたファイルが準備した内容と異なるため拒否されました。もう一度送ってください。</translation>
+    </message>
+    <message>
+        <source>The drop server could not store the file (its disk may be full). Try again later or contact IT.</source>
+        <translation>受け渡しサーバーがファイルを保存できませんでした(ディスクが一杯の可能性があります)。しばらくしてから再試行するか、情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server refused the directory update. Check the signer's log and contact the directory administrator.</source>
+        <translation>受け渡しサーバーが名簿の更新を拒否しました。署名サービスのログを確認し、名簿の管理者に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server already has a newer directory. The signer retries from it.</source>
+        <translation>受け渡しサーバーにはより新しい名簿があります。署名サービスがそこから再試行します。</translation>
+    </message>
+    <message>
+        <source>This PC is already set up for Secure Send.</source>
+        <translation>この端末はすでに Secure Send の設定が済んでいます。</translation>
+    </message>
+    <message>
+        <source>Enter the one-time code IT gave you.</source>
+        <translation>情報システム担当から受け取ったワンタイムコードを入力してください。</translation>
+    </message>
+    <message>
+        <source>The organisation settings file is damaged or not for this version. Ask IT for a new one.</source>
+        <translation>組織の設定ファイルが壊れているか、このバージョン用ではありません。情報システム担当に新しいものを依頼してください。</translation>
+    </message>
+    <message>
         <source>A file changed while it was being sent, so nothing was delivered. Send it again.</source>
         <translation>送信中にファイルが変更されたため、何も届けていません。もう一度送信してください。</translation>
+    </message>
+    <message>
+        <source>Choose at least one recipient.</source>
+        <translation>宛先を一人以上選んでください。</translation>
     </message>
     <message>
         <source>A recipient is not in the verified staff directory.</source>
@@ -1255,6 +1407,46 @@
     <message>
         <source>A recipient has not set up Secure Send yet and cannot receive files.</source>
         <translation>宛先の方はまだセキュア送信の登録をしていないため、受け取れません。</translation>
+    </message>
+    <message>
+        <source>file was modified or truncated</source>
+        <translation>ファイルが改ざんされたか、途中で切れています</translation>
+    </message>
+    <message>
+        <source>file header was modified</source>
+        <translation>ファイルのヘッダーが改ざんされています</translation>
+    </message>
+    <message>
+        <source>no identity matched: the file was not encrypted to you</source>
+        <translation>鍵が一致しません: このファイルはあなた宛てに暗号化されていません</translation>
+    </message>
+    <message>
+        <source>invalid armor</source>
+        <translation>アーマー形式が不正です</translation>
+    </message>
+    <message>
+        <source>invalid header (not an age file, or damaged)</source>
+        <translation>ヘッダーが不正です(age ファイルではないか、壊れています)</translation>
+    </message>
+    <message>
+        <source>invalid key</source>
+        <translation>鍵の形式が不正です</translation>
+    </message>
+    <message>
+        <source>output exists</source>
+        <translation>出力先がすでに存在します</translation>
+    </message>
+    <message>
+        <source>The command was not given what it needs. See its --help.</source>
+        <translation>コマンドに必要な指定が足りません。--help を参照してください。</translation>
+    </message>
+    <message>
+        <source>The duration is not understood. Use a number of days, e.g. 7d.</source>
+        <translation>期間を理解できません。日数で指定してください(例: 7d)。</translation>
+    </message>
+    <message>
+        <source>The demonstration could not finish. See the details.</source>
+        <translation>デモを最後まで実行できませんでした。詳細を確認してください。</translation>
     </message>
     <message>
         <source>A file to send could not be found. It may have been moved or deleted.</source>

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from secure_send.client.api import ClientError
+from secure_send.client.errors import ClientError
 from secure_send.client.send import collect
 from secure_send.core.envelope.manifest import Classification
+from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
 from secure_send.gui.errors import describe
@@ -207,7 +208,9 @@ class SendPage(QWidget):
             self.banner.hide()
             self.expiry.setMaximum(int(self.model.policy.get("max_expiry_days", 30)))
         else:
-            sentence, _ = describe(ClientError(state.problem_code, ""))
+            sentence, _ = describe(
+                ClientError(state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, "")
+            )
             self.banner_label.setText(self.tr("Sending is blocked.") + " " + sentence)
             self.banner.show()
         self.retry_button.setEnabled(True)

@@ -1,0 +1,106 @@
+"""Every stable error code, in one place.
+
+The server answers errors as ``{"code", "message"}``; the client raises
+:class:`~secure_send.client.errors.ClientError` with a code; ``--json`` output carries
+it; scripts match on it; the app and the CLI say each in one sentence
+(:mod:`secure_send.core.error_sentences`). A code is spelled one way everywhere: it
+is always a member of :class:`ErrorCode` (a ``str``, so it goes on the wire as is).
+Codes are never renamed — IT scripts depend on them; add new ones instead.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    """A stable, machine-readable error code."""
+
+    # Any request
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+    CLIENT_DISCONNECTED = "client_disconnected"
+    HTTP_ERROR = "http_error"  # an answer without a code we know (another server?)
+    # Who is asking (request signatures)
+    UNSIGNED = "unsigned"
+    BAD_SIGNATURE = "bad_signature"
+    CLOCK_SKEW = "clock_skew"
+    REPLAYED = "replayed"
+    UNKNOWN_DEVICE = "unknown_device"
+    REVOKED_DEVICE = "revoked_device"
+    # Drops
+    BAD_MANIFEST = "bad_manifest"
+    BAD_RECIPIENT = "bad_recipient"
+    BAD_EXPIRY = "bad_expiry"
+    DROP_EXISTS = "drop_exists"
+    INCOMPLETE = "incomplete"
+    QUOTA = "quota"
+    NOT_SENDER = "not_sender"
+    NOT_RECIPIENT = "not_recipient"
+    RECALLED = "recalled"
+    EXPIRED = "expired"
+    BAD_RECEIPT = "bad_receipt"
+    # Uploads (tus)
+    TUS_VERSION = "tus_version"
+    BAD_LENGTH = "bad_length"
+    BAD_METADATA = "bad_metadata"
+    TOO_LONG = "too_long"
+    UNKNOWN_BLOB = "unknown_blob"
+    NOT_UPLOADING = "not_uploading"
+    ALREADY_COMPLETE = "already_complete"
+    OFFSET_MISMATCH = "offset_mismatch"
+    LOCKED = "locked"
+    BAD_CHECKSUM_ALGORITHM = "bad_checksum_algorithm"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    HASH_MISMATCH = "hash_mismatch"
+    STORAGE_FAILED = "storage_failed"
+    # The directory
+    DIRECTORY_UNAVAILABLE = "directory_unavailable"
+    DIRECTORY_UNVERIFIED = "directory_unverified"
+    DIRECTORY_ROLLBACK = "directory_rollback"
+    DIRECTORY_STALE = "directory_stale"
+    PUSH_REFUSED = "push_refused"
+    STALE_PUSH = "stale_push"
+    # Enrolment
+    NOT_ENROLLED = "not_enrolled"
+    ALREADY_ENROLLED = "already_enrolled"
+    BAD_ENROLMENT = "bad_enrolment"
+    ENROLMENT_WAITING = "enrolment_waiting"
+    CONFLICT = "conflict"
+    NO_CODE = "no_code"
+    BAD_ANSWER = "bad_answer"
+    BAD_ORG_CONFIG = "bad_org_config"
+    # Sending
+    CONNECTION_LOST = "connection_lost"
+    CANCELLED = "cancelled"
+    NO_SUCH_FILE = "no_such_file"
+    NOTHING_TO_SEND = "nothing_to_send"
+    FILE_CHANGED = "file_changed"
+    NO_RECIPIENT = "no_recipient"
+    UNKNOWN_RECIPIENT = "unknown_recipient"
+    RECIPIENT_NOT_ENROLLED = "recipient_not_enrolled"
+    # Receiving
+    UNVERIFIED_DROP = "unverified_drop"
+    NOT_FOR_THIS_DEVICE = "not_for_this_device"
+    BLOB_TAMPERED = "blob_tampered"
+    BAD_RANGE = "bad_range"
+    NAME_TAKEN = "name_taken"
+    SPLIT_VIEW = "split_view"
+    SPLIT_VIEW_UNCHECKED = "split_view_unchecked"
+    # Files (secure-send encrypt/decrypt, age compatible)
+    PAYLOAD_MODIFIED = "payload_modified"
+    HEADER_MODIFIED = "header_modified"
+    NO_IDENTITY_MATCHED = "no_identity_matched"
+    INVALID_ARMOR = "invalid_armor"
+    INVALID_HEADER = "invalid_header"
+    INVALID_KEY = "invalid_key"
+    OUTPUT_EXISTS = "output_exists"
+    # The command line
+    USAGE = "usage"
+    BAD_DURATION = "bad_duration"
+    DEMO_FAILED = "demo_failed"
