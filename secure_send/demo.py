@@ -218,16 +218,14 @@ def _send(say: Say, sender: Session, files: list[Path], to: list[str], message: 
         "files are encrypted on this machine to the recipient's and the sender's devices",
     )
     pending = sending.prepare(
-        sender.profile,
+        sender,
         directory,
-        sender.me,
-        sender.keys,
         sending.collect(files),
         to,
         expires=dt.timedelta(days=7),
         message=message,
     )
-    drop_id = sending.finish(sender.profile, sender.api, pending, sender.keys)
+    drop_id = sending.finish(sender, pending)
     say(f"   drop {drop_id}: the server holds only ciphertext")
     return drop_id
 
@@ -277,7 +275,7 @@ def _recall(
         "a wrong send can be recalled: the ciphertext is deleted at once",
     )
     second = _send(say, sender, files, [cast.role])
-    sender.api.request("DELETE", f"/v1/drops/{second}")
+    sender.api.recall(second)
     try:
         _receive(recipient, second, work / "受信フォルダ2")
     except ClientError as err:

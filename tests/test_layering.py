@@ -184,3 +184,29 @@ def test_the_server_and_org_checks_can_fail() -> None:
 
 def _under_any(names: list[str], prefixes: tuple[str, ...]) -> bool:
     return any(_under(n, prefixes) for n in names)
+
+
+def _endpoint_literals(path: Path) -> list[str]:
+    """String literals (f-string parts included) that start an API path."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{path.name}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith("/v1/")
+    ]
+
+
+def test_only_the_api_module_builds_a_url() -> None:
+    """Every endpoint is a method of ``client/api.py``: the GUI, the CLI, the demo and
+    the directory signer call methods and never spell a path."""
+    root = Path(secure_send.__file__).parent
+    found = [
+        hit
+        for path in sorted(root.rglob("*.py"))
+        if path != root / "client" / "api.py" and root / "server" not in path.parents
+        for hit in _endpoint_literals(path)
+    ]
+    assert found == []
+    assert _endpoint_literals(root / "client" / "api.py")  # the check sees f-strings

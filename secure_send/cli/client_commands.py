@@ -226,7 +226,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     session = _session()
     for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
         try:
-            sending.finish(session.profile, session.api, pending, session.keys)
+            sending.finish(session, pending)
         except ClientError as err:
             if err.code == ErrorCode.CONNECTION_LOST:
                 raise  # this send would fail the same way
@@ -236,11 +236,11 @@ def cmd_send(args: argparse.Namespace) -> None:
     expires = (
         parse_duration(args.expires)
         if args.expires
-        else dt.timedelta(days=policy["default_expiry_days"])
+        else dt.timedelta(days=policy.default_expiry_days)
     )
-    if expires > dt.timedelta(days=policy["max_expiry_days"]):
+    if expires > dt.timedelta(days=policy.max_expiry_days):
         raise ClientError(
-            ErrorCode.BAD_EXPIRY, f"the server allows at most {policy['max_expiry_days']} days"
+            ErrorCode.BAD_EXPIRY, f"the server allows at most {policy.max_expiry_days} days"
         )
     files = sending.collect(args.files)
     directory = session.directory()
@@ -253,16 +253,14 @@ def cmd_send(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     pending = sending.prepare(
-        session.profile,
+        session,
         directory,
-        session.me,
-        session.keys,
         files,
         args.to,
         expires=expires,
         message=args.message,
     )
-    drop_id = sending.finish(session.profile, session.api, pending, session.keys, _progress(args))
+    drop_id = sending.finish(session, pending, _progress(args))
     answer = {
         "drop_id": drop_id,
         "files": len(files),
@@ -277,8 +275,7 @@ def cmd_resume(args: argparse.Namespace) -> None:
     """Finish unfinished sends."""
     session = _session()
     done = [
-        sending.finish(session.profile, session.api, p, session.keys, _progress(args))
-        for p in sending.pending_sends(session.profile)
+        sending.finish(session, p, _progress(args)) for p in sending.pending_sends(session.profile)
     ]
     _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)", session)
 
@@ -347,7 +344,7 @@ def cmd_sent(args: argparse.Namespace) -> None:
 def cmd_recall(args: argparse.Namespace) -> None:
     """Recall a drop."""
     session = _session()
-    session.api.request("DELETE", f"/v1/drops/{args.drop_id}")
+    session.api.recall(args.drop_id)
     answer = {"drop_id": args.drop_id, "state": "recalled"}
     _emit(args, answer, f"recalled {args.drop_id}", session)
 

@@ -21,11 +21,13 @@ import nacl.signing
 import requests
 
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, ServerError
+from secure_send.client.server_policy import ServerPolicy
 from secure_send.core import httpsig
-from secure_send.core.encoding import b64u, utc_now
+from secure_send.core.encoding import EncodingError, b64u, unb64u, utc_now
 from secure_send.core.error_codes import ErrorCode
 
 TIMEOUT = (10, 120)  # connect, read (seconds)
+MAX_PROOF_HASHES = 128  # a proof or range of a log below 2**64 events is far shorter
 STREAM_BLOCK = 1024 * 1024
 
 
@@ -164,6 +166,135 @@ class ServerApi:
         except requests.RequestException:
             raise ConnectionLost from None
         return _checked(response, (204,))
+
+    # ------------------------------------------------------------ the endpoints
+    # Every endpoint the client, the app, the CLI and the directory signer use, one
+    # method each: the only place a "/v1/…" path is built (tests/test_layering.py).
+
+    def policy(self) -> ServerPolicy:
+        """The server's limits (``GET /v1/policy``, public)."""
+        return ServerPolicy.from_json(self.json("GET", "/v1/policy", signed=False))
+
+    def directory_bundle(self) -> bytes:
+        """The whole published directory (``GET /v1/directory``, public)."""
+        return self.request("GET", "/v1/directory", signed=False).content
+
+    def directory_sync(self, log_size: int, tag: str) -> bytes | None:
+        """The changes after ``log_size`` (a sync delta, or a whole bundle if far
+        behind); None when the snapshot tagged ``tag`` is still the latest (``304``)."""
+        response = self.request(
+            "GET",
+            f"/v1/directory/sync?from={int(log_size)}",
+            headers={"If-None-Match": f'"{tag}"'},
+            signed=False,
+            ok=(200, 304),
+        )
+        return None if response.status_code == 304 else response.content
+
+    def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        """The log's consistency proof from size ``old`` to ``new`` (default: the
+        latest); the hashes are the server's claim, for the caller to verify."""
+        query = f"from={int(old)}" + ("" if new is None else f"&to={int(new)}")
+        answer = self.json("GET", f"/v1/directory/consistency?{query}", signed=False)
+        if new is not None and (answer.get("from") != old or answer.get("to") != new):
+            raise ClientError(ErrorCode.BAD_ANSWER, "the proof is for other log sizes")
+        return _hashes(answer, "proof", MAX_PROOF_HASHES)
+
+    def log_frontier(self, size: int) -> list[bytes]:
+        """The log's compact range at ``size`` (the server's claim, to be checked)."""
+        answer = self.json("GET", f"/v1/directory/frontier?size={int(size)}", signed=False)
+        return _hashes(answer, "hashes", MAX_PROOF_HASHES)
+
+    def enrol(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Queue an enrolment request (``POST /v1/enrol``, public: the request proves
+        itself); the answer holds the ticket."""
+        return dict(self.json("POST", "/v1/enrol", request, signed=False))
+
+    def enrol_status(self, ticket: str, wait: float) -> dict[str, Any]:
+        """A ticket's state, waiting up to ``wait`` seconds for a change."""
+        path = f"/v1/enrol/{_segment(ticket)}?wait={wait:g}"
+        return dict(self.json("GET", path, signed=False))
+
+    def inbox(self, wait: float, after: int) -> dict[str, Any]:
+        """Drops for this device after cursor ``after`` (long-poll up to ``wait`` s)."""
+        return dict(self.json("GET", f"/v1/inbox?wait={wait:g}&after={int(after)}"))
+
+    def sent(self) -> list[dict[str, Any]]:
+        """This person's live drops, newest first."""
+        return list(self.json("GET", "/v1/sent")["drops"])
+
+    def drop(self, drop_id: str) -> dict[str, Any]:
+        """A drop's signed manifest (as the server holds it: verify before use)."""
+        return dict(self.json("GET", f"/v1/drops/{_segment(drop_id)}"))
+
+    def create_drop(self, manifest: dict[str, Any]) -> None:
+        """Announce a drop by its signed manifest (its blobs are uploaded next)."""
+        self.json("POST", "/v1/drops", manifest)
+
+    def commit_drop(self, drop_id: str) -> None:
+        """Make a fully uploaded drop visible to its recipients (idempotent)."""
+        self.json("POST", f"/v1/drops/{_segment(drop_id)}/commit")
+
+    def recall(self, drop_id: str) -> None:
+        """Withdraw a drop: its blobs are deleted and recipients told."""
+        self.request("DELETE", f"/v1/drops/{_segment(drop_id)}")
+
+    def receipts(self, drop_id: str) -> list[dict[str, Any]]:
+        """The signed download receipts of one of this person's drops."""
+        return list(self.json("GET", f"/v1/drops/{_segment(drop_id)}/receipts")["receipts"])
+
+    def post_receipt(self, drop_id: str, receipt: dict[str, Any]) -> None:
+        """Store this device's signed receipt for a drop it saved."""
+        self.json("POST", f"/v1/drops/{_segment(drop_id)}/receipts", receipt)
+
+    def blob_path(self, drop_id: str, blob_id: str) -> str:
+        """Where a blob is downloaded from (``GET``, with ``Range`` to resume)."""
+        return f"/v1/drops/{_segment(drop_id)}/blobs/{_segment(blob_id)}"
+
+    def create_upload(self, headers: dict[str, str]) -> str:
+        """Open a tus upload (``POST /v1/uploads``); returns its path."""
+        location = self.request("POST", "/v1/uploads", headers=headers).headers["location"]
+        if not str(location).startswith("/v1/uploads/"):
+            raise ClientError(ErrorCode.BAD_ANSWER, "the server's upload location is not ours")
+        return str(location)
+
+    def upload_offset(self, path: str, headers: dict[str, str]) -> int:
+        """How much of an upload the server holds (tus ``HEAD``)."""
+        answer = self.request("HEAD", path, headers=headers)
+        try:
+            return int(answer.headers["upload-offset"])
+        except (KeyError, ValueError):
+            raise ClientError(ErrorCode.BAD_ANSWER, "the server gave no upload offset") from None
+
+    def signer_state(self) -> dict[str, Any]:
+        """What the server holds of the directory (the directory signer only)."""
+        return dict(self.json("GET", "/v1/signer/state"))
+
+    def signer_queue(self, wait: float) -> dict[str, Any]:
+        """Queued enrolment requests, waiting up to ``wait`` s (the signer only)."""
+        return dict(self.json("GET", f"/v1/signer/queue?wait={wait:g}"))
+
+    def signer_push(self, push: bytes) -> dict[str, Any]:
+        """Hand the server a push: log events, a snapshot, enrolment results."""
+        return dict(self.request("POST", "/v1/signer/push", push).json())
+
+
+def _segment(value: str) -> str:
+    """A value placed in a path: ids are plain, but never let one add a path step."""
+    if not value or "/" in value or "?" in value or "#" in value or value in (".", ".."):
+        raise ClientError(ErrorCode.INVALID_REQUEST, f"not a valid id: {value[:40]!r}")
+    return value
+
+
+def _hashes(answer: Any, key: str, limit: int) -> list[bytes]:
+    """A list of base64url SHA-256 hashes from a server's JSON answer."""
+    try:
+        raw = answer[key]
+        if not isinstance(raw, list) or len(raw) > limit:
+            raise ValueError("not a short list")
+        return [unb64u(h, 32) for h in raw]
+    except (KeyError, TypeError, ValueError, EncodingError):
+        raise ClientError(ErrorCode.BAD_ANSWER, f"the server's {key} are malformed") from None
 
 
 def _checked(response: requests.Response, ok: tuple[int, ...]) -> requests.Response:

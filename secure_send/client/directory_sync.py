@@ -102,22 +102,14 @@ def sync(
     if checkpoint is None or log is None or not profile.directory_file.exists():
         return _full(profile, org, api, _data(profile), checkpoint)
     base = previous.verified if previous and previous.verified.checkpoint == checkpoint else None
-    tag = f'"{checkpoint.header_hash}"'
     try:
-        response = api.request(
-            "GET",
-            f"/v1/directory/sync?from={checkpoint.log_size}",
-            headers={"If-None-Match": tag},
-            signed=False,
-            ok=(200, 304),
-        )
+        fetched = api.directory_sync(checkpoint.log_size, checkpoint.header_hash)
     except ConnectionLost:
         return _offline(profile, org, _data(profile), checkpoint)
     except ClientError as err:
         raise DirectoryUnverified(ErrorCode.DIRECTORY_UNAVAILABLE, f"no directory: {err}") from None
-    if response.status_code == 304:  # the common case: costs no read and no parse
+    if fetched is None:  # 304, the common case: costs no read and no parse
         return Directory(base or _load(org, _data(profile), checkpoint), fresh=True)
-    fetched = response.content
     if not fetched.startswith(b'{"format":"' + SYNC_FORMAT.encode()):
         return _full(profile, org, api, _data(profile), checkpoint, fetched, events_due=True)
     return _advance(profile, org, base or _load(org, _data(profile), checkpoint), log, fetched)
@@ -171,14 +163,11 @@ def _full(
     ``events_due``: this device holds a log range, so a small gap must come as events."""
     try:
         if fetched is None:
-            fetched = api.request("GET", "/v1/directory", signed=False).content
+            fetched = api.directory_bundle()
         proof: list[bytes] = []
         if checkpoint is not None:
             _refuse_older(fetched, checkpoint)
-            answer = api.json(
-                "GET", f"/v1/directory/consistency?from={checkpoint.log_size}", signed=False
-            )
-            proof = [unb64u(h, 32) for h in answer["proof"]]
+            proof = api.consistency_proof(checkpoint.log_size)
     except ConnectionLost:
         return _offline(profile, org, data, checkpoint)
     except (ClientError, KeyError, TypeError, ValueError) as err:
@@ -204,8 +193,7 @@ def _log_range(api: ServerApi, checkpoint: Checkpoint) -> merkle.CompactRange:
     """The log's compact range at the checkpoint, from the server, checked against the
     signed log root (a wrong one is refused: later syncs extend it)."""
     try:
-        answer = api.json("GET", f"/v1/directory/frontier?size={checkpoint.log_size}", signed=False)
-        log = merkle.CompactRange(checkpoint.log_size, [unb64u(h, 32) for h in answer["hashes"]])
+        log = merkle.CompactRange(checkpoint.log_size, api.log_frontier(checkpoint.log_size))
     except (ClientError, KeyError, TypeError, ValueError, merkle.MerkleError) as err:
         raise DirectoryUnverified(ErrorCode.DIRECTORY_UNAVAILABLE, f"no log range: {err}") from None
     if log.root() != checkpoint.log_root:

@@ -82,7 +82,7 @@ def enrol(
     keystore.save(me, keys)
     api = ServerApi(org.server_url)
     try:
-        answer = api.json("POST", "/v1/enrol", request.to_json(), signed=False)
+        answer = api.enrol(request.to_json())
         ticket = str(answer["ticket"])
         if not TICKET.fullmatch(ticket):
             raise ClientError(
@@ -167,7 +167,7 @@ def _await(
         poll = max(0.0, min(POLL_SECONDS, wait - elapsed))
         if not told:
             poll = min(poll, WAITING_AFTER)
-        answer = api.json("GET", f"/v1/enrol/{ticket}?wait={poll:g}", signed=False)
+        answer = api.enrol_status(ticket, poll)
         status, reason = str(answer["status"]), str(answer.get("reason", ""))
         # the verified directory decides, whatever the server says (even "refused")
         if status != EnrolStatus.QUEUED.value and _listed(profile, org, me, keys, api):

@@ -78,7 +78,7 @@ def inbox(
     session: Session, directory: Directory, *, wait: float = 0, after: int = 0
 ) -> tuple[list[InboxItem], int]:
     """My drops (waiting up to ``wait`` s for one after ``after``) and the next cursor."""
-    answer = session.api.json("GET", f"/v1/inbox?wait={wait:g}&after={after}")
+    answer = session.api.inbox(wait, after)
     views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
     entries = directory.by_id()
     items = [_inbox_item(session, directory, entries, views, d) for d in answer["drops"]]
@@ -121,14 +121,14 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
     entries = directory.by_id()
     views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
     items = []
-    for drop in session.api.json("GET", "/v1/sent")["drops"]:
+    for drop in session.api.sent():
         try:
             manifest = SignedManifest.from_json(drop["manifest"]).manifest
         except (SecureSendError, KeyError, TypeError):
             # the server's copy of our own manifest does not parse: say so, keep the rest
             items.append(SentItem(str(drop.get("drop_id", "")), "damaged", "", "", ()))
             continue
-        raw = session.api.json("GET", f"/v1/drops/{manifest.drop_id}/receipts")["receipts"]
+        raw = session.api.receipts(manifest.drop_id)
         receipts = _Receipts.judge(raw, manifest, entries, views)
         items.append(
             SentItem(

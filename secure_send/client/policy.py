@@ -352,13 +352,6 @@ def user_part(edited: S, stored: S, policy: ItPolicy) -> S:
     return dataclasses.replace(edited, **{n: getattr(stored, n) for n in policy.locked})
 
 
-def tighten_expiry(server_max_days: int, policy: ItPolicy) -> int:
-    """The longest expiry to offer: the policy can shorten the server's, never lengthen it."""
-    if policy.max_expiry_days is None:
-        return server_max_days
-    return min(server_max_days, policy.max_expiry_days)
-
-
 def effective_org(it_config: OrgConfig | None, policy: ItPolicy) -> OrgConfig | None:
     """The organisation config to enrol with: the policy's pins win over ``it_config``.
 
@@ -403,6 +396,5 @@ __all__ = [
     "from_vendor_values",
     "load_policy",
     "parse_policy",
-    "tighten_expiry",
     "user_part",
 ]

@@ -124,7 +124,7 @@ def receive(
     """Receive one drop into ``target``; see the module docstring. ``profile``, when
     given, remembers verified split-view checks (they are made either way)."""
     try:
-        signed = api.json("GET", f"/v1/drops/{drop_id}")
+        signed = api.drop(drop_id)
     except ServerError as err:
         if err.code in (ErrorCode.RECALLED, ErrorCode.EXPIRED):
             raise ClientError(
@@ -167,7 +167,7 @@ class _Fetcher:
             raise DangerousDrop(
                 ErrorCode.UNVERIFIED_DROP, "the drop's metadata blob is missing or too large"
             )
-        path = _blob_path(self.drop_id, blob.id)
+        path = self.api.blob_path(self.drop_id, blob.id)
         fetched = fetch_small(
             self.api, path, blob.size, blob.sha256, self._moved(blob), self.cancel
         )
@@ -191,7 +191,7 @@ class _Fetcher:
                 destination = target / safe_relative(str(item["name"]))
                 made += _make_folders(target, destination.parent)
                 outputs.append(_new_output(destination))
-                path = _blob_path(self.drop_id, blob.id)
+                path = self.api.blob_path(self.drop_id, blob.id)
                 _save_blob(
                     self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
                 )
@@ -212,10 +212,6 @@ def _make_folders(root: Path, folder: Path) -> list[Path]:
     new = [p for p in [folder, *folder.parents] if p.is_relative_to(root) and not p.exists()]
     folder.mkdir(parents=True, exist_ok=True)
     return list(reversed(new))
-
-
-def _blob_path(drop_id: str, blob_id: str) -> str:
-    return f"/v1/drops/{drop_id}/blobs/{blob_id}"
 
 
 def _new_output(destination: Path) -> AtomicOutput:
@@ -293,4 +289,4 @@ def _send_receipt(
         log_size=checkpoint.log_size,
         log_root=checkpoint.log_root,
     ).signed_by(keys.signing)
-    api.json("POST", f"/v1/drops/{manifest.drop_id}/receipts", receipt.to_json())
+    api.post_receipt(manifest.drop_id, receipt.to_json())

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secure_send.client.api import ServerApi
 from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
@@ -52,6 +52,9 @@ from secure_send.core.envelope.manifest import (
 )
 from secure_send.core.error_codes import ErrorCode
 
+if TYPE_CHECKING:  # session.py builds on this module's neighbours; only the type here
+    from secure_send.client.session import Session
+
 METADATA_BLOB = "m"
 METADATA_TYPE = "secure-send/metadata/v1"
 Progress = Callable[[str, int, int], None]  # (blob id, bytes done, bytes total)
@@ -63,26 +66,38 @@ class RecipientError(ClientError):
 
 @dataclass(frozen=True)
 class FileToSend:
-    """A plaintext file and the relative name it is sent under (``a/b.txt``)."""
+    """A plaintext file, the relative name it is sent under (``a/b.txt``), its size
+    when collected, and the blob id it travels as (``f1``, ``f2``, … — progress is
+    reported by blob id, so the app labels its bars with these)."""
 
     path: Path
     name: str
+    size: int
+    blob_id: str
 
 
 def collect(paths: Sequence[Path]) -> list[FileToSend]:
-    """Files as given; a folder is sent as its files, names relative to its parent."""
-    found: list[FileToSend] = []
+    """Files as given, once (the confirm sheet, the progress bars and the send all use
+    this list); a folder is sent as its files, names relative to its parent."""
+    found: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                found.append(FileToSend(child, child.relative_to(path.parent).as_posix()))
+                found.append((child, child.relative_to(path.parent).as_posix()))
         elif path.is_file():
-            found.append(FileToSend(path, path.name))
+            found.append((path, path.name))
         else:
             raise ClientError(ErrorCode.NO_SUCH_FILE, f"{path}: no such file or folder")
     if not found:
         raise ClientError(ErrorCode.NOTHING_TO_SEND, "no files to send")
-    return found
+    return [FileToSend(p, name, _size(p), f"f{i}") for i, (p, name) in enumerate(found, 1)]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        raise ClientError(ErrorCode.NO_SUCH_FILE, f"{path}: no such file or folder") from None
 
 
 def resolve_recipients(directory: Directory, ids: Sequence[str], sender: str) -> list[Entry]:
@@ -167,10 +182,8 @@ def _encryption_targets(
 
 
 def prepare(
-    profile: Profile,
+    session: Session,
     directory: Directory,
-    me: Identity,
-    keys: DeviceKeys,
     files: Sequence[FileToSend],
     to: Sequence[str],
     *,
@@ -181,6 +194,7 @@ def prepare(
     """Measure every file under a fresh header, encrypt the metadata into the outbox,
     sign the manifest and write the resume file (no network; nothing is left behind
     if it fails)."""
+    profile, me, keys = session.profile, session.me, session.keys
     if not directory.fresh:
         raise ClientError(
             ErrorCode.DIRECTORY_STALE,
@@ -241,8 +255,8 @@ def _measure(
     listing = []
     records: dict[str, dict[str, Any]] = {}
     own_key = X25519Recipient(bytes(keys.encryption.public_key))
-    for i, item in enumerate(files, 1):
-        blob_id = f"f{i}"
+    for item in files:
+        blob_id = item.blob_id
         stat = item.path.stat()
         prepared = age.prepare(recipients)
         # the ciphertext is made again while uploading (blob_source.py): only its hash now
@@ -273,10 +287,8 @@ def _write_metadata(
 
 
 def finish(
-    profile: Profile,
-    api: ServerApi,
+    session: Session,
     pending: PendingSend,
-    keys: DeviceKeys,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> str:
@@ -285,8 +297,9 @@ def finish(
     A send that can never finish (a file changed since it was prepared, the drop
     recalled or expired meanwhile) is forgotten before the error is raised, so it
     does not stand in the way of every later run."""
+    profile = session.profile
     try:
-        _finish(profile, api, pending, keys, progress, cancel)
+        _finish(profile, session.api, pending, session.keys, progress, cancel)
     except ClientError as err:
         if err.code in HOPELESS:
             forget(profile, pending)
@@ -317,7 +330,7 @@ def _finish(
     signed = SignedManifest.from_json(pending.manifest)
     if not pending.created:
         try:
-            api.json("POST", "/v1/drops", pending.manifest)
+            api.create_drop(pending.manifest)
         except ServerError as err:
             if err.code != ErrorCode.DROP_EXISTS:  # created by a run that died before recording it
                 raise
@@ -326,7 +339,7 @@ def _finish(
     for blob in signed.manifest.blobs:
         source = _source(pending.blobs[blob.id], keys)
         _upload_one(profile, api, pending, blob, source, resume_file, progress, cancel)
-    api.json("POST", f"/v1/drops/{pending.drop_id}/commit")  # idempotent
+    api.commit_drop(pending.drop_id)  # idempotent
 
 
 def _upload_one(

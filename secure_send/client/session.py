@@ -9,7 +9,6 @@ first finishing an enrolment an earlier run left waiting for IT.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from secure_send.client import own_devices
 from secure_send.client.api import ServerApi, Signer
@@ -19,6 +18,7 @@ from secure_send.client.errors import ClientError
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.profile import Identity, OrgConfig, Profile
+from secure_send.client.server_policy import ServerPolicy
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.error_codes import ErrorCode
@@ -89,9 +89,9 @@ class Session:
             return self.unknown_devices
         return own_devices.stored_alerts(self.profile)
 
-    def policy(self) -> dict[str, Any]:
+    def policy(self) -> ServerPolicy:
         """The server's limits."""
-        return dict(self.api.json("GET", "/v1/policy", signed=False))
+        return self.api.policy()
 
     def close(self) -> None:
         """Release connections."""

@@ -39,14 +39,13 @@ from secure_send.client.api import ServerApi
 from secure_send.client.profile import Profile
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Checkpoint
-from secure_send.core.encoding import b64u, unb64u
+from secure_send.core.encoding import b64u
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 
 CACHE_FILE = "split-view-checks.json"  # in the profile folder
 CACHE_FORMAT = "secure-send/split-view-checks/v1"
 CACHE_LIMIT = 512  # pairs kept; the oldest are forgotten (and checked again if needed)
-MAX_PROOF = 128  # a consistency proof of a log below 2**64 events is far shorter
 
 LogHead = tuple[int, bytes]  # (log size, log root)
 
@@ -135,16 +134,9 @@ class SplitViewCheck:
 
     def _proof(self, old: int, new: int) -> list[bytes] | None:
         """The server's proof from ``old`` to ``new``, or None if it gives none usable."""
-        path = f"/v1/directory/consistency?from={old}&to={new}"
         try:
-            answer = self.api.json("GET", path, signed=False)
-            hashes = answer["proof"]
-            if answer["from"] != old or answer["to"] != new or not isinstance(hashes, list):
-                return None
-            if len(hashes) > MAX_PROOF:
-                return None
-            return [unb64u(h, 32) for h in hashes]
-        except (SecureSendError, KeyError, TypeError, ValueError):
+            return self.api.consistency_proof(old, new)
+        except SecureSendError:
             return None  # withheld (error, timeout) or malformed: uncheckable
 
     def save(self) -> None:

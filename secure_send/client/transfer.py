@@ -45,12 +45,12 @@ def create_upload(api: ServerApi, drop_id: str, blob_id: str, size: int) -> str:
         "Upload-Length": str(size),
         "Upload-Metadata": f"drop {_b64(drop_id.encode())},blob {_b64(blob_id.encode())}",
     }
-    return str(api.request("POST", "/v1/uploads", headers=headers).headers["location"])
+    return api.create_upload(headers)
 
 
 def upload_offset(api: ServerApi, path: str) -> int:
     """The server's offset of an upload (``HEAD``)."""
-    return int(api.request("HEAD", path, headers=TUS).headers["upload-offset"])
+    return api.upload_offset(path, TUS)
 
 
 def send_blob(

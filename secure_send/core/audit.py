@@ -99,7 +99,7 @@ class AuditLog:
             AuditChainError: the current last line is torn or invalid.
         """
         stamp = format_time(time or utc_now())
-        fields = (str(action), actor, device, drop, size, outcome, ip)
+        fields = (str(action), actor, device, drop, size, str(outcome), ip)  # an ErrorCode too
         draft = AuditRecord(0, stamp, *fields, prev="")  # validates before any I/O
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)

@@ -27,7 +27,6 @@ from secure_send.client.policy import (
     effective_org,
     effective_settings,
     load_policy,
-    tighten_expiry,
     user_part,
 )
 from secure_send.client.profile import OrgConfig, Profile, ProfileError
@@ -133,10 +132,9 @@ class App:
 
     def show(self, session: Session, paths: Sequence[Path]) -> MainWindow:
         """Build and show the main window and the tray; start loading."""
-        self.model = AppModel(session)
+        self.model = AppModel(session, max_expiry_days=self.policy.max_expiry_days)
         # connected before the window exists, so the Send page (whose slot runs later,
         # in connection order) already sees the tightened maximum
-        self.model.directory_changed.connect(self._cap_expiry)
         self.window = MainWindow(self.model)
         self.tray = Tray(self.model, self.window, self.settings)
         self.window.keep_in_tray = self.settings.close_to_tray and self.tray.available
@@ -150,15 +148,6 @@ class App:
         _place(self.window, os.environ.get(SIDE_ENV, ""))
         self.model.start()
         return self.window
-
-    def _cap_expiry(self, _state: object) -> None:
-        """IT policy may shorten the server's longest expiry (never lengthen it)."""
-        if self.model is None or "max_expiry_days" not in self.model.policy:
-            return
-        days = tighten_expiry(int(self.model.policy["max_expiry_days"]), self.policy)
-        self.model.policy["max_expiry_days"] = days
-        if int(self.model.policy.get("default_expiry_days", days)) > days:
-            self.model.policy["default_expiry_days"] = days
 
     def _on_window_devices_requested(self) -> None:
         self.edit_settings(devices=True)

@@ -24,6 +24,7 @@ from secure_send.client.directory_sync import Directory, DirectoryUnverified
 from secure_send.client.errors import ClientError
 from secure_send.client.key_changes import KeyChange, recipient_key_changes
 from secure_send.client.own_devices import OwnDevice
+from secure_send.client.server_policy import ServerPolicy
 from secure_send.client.session import Session
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
@@ -49,14 +50,14 @@ class DirectoryState:
 
 
 # what a directory refresh hands to the main thread
-Loaded = tuple[Directory, SearchIndex, dict[str, Any], list[OwnDevice]]
+Loaded = tuple[Directory, SearchIndex, ServerPolicy | None, list[OwnDevice]]
 
 
 @dataclass(frozen=True)
 class SendRequest:
     """What the Send page collected."""
 
-    files: tuple[Path, ...]
+    files: tuple[sending.FileToSend, ...]  # collected once, when the user chose Send
     to: tuple[str, ...]
     expires: dt.timedelta
     message: str
@@ -75,13 +76,21 @@ class AppModel(QObject):
     # list[OwnDevice]: every device in this person's own entry, after each directory refresh
     own_devices_changed = Signal(list)
 
-    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parent: QObject | None = None,
+        *,
+        max_expiry_days: int | None = None,
+    ) -> None:
+        """``max_expiry_days``: IT policy's cap on the server's longest expiry."""
         super().__init__(parent)
         self.session = session
+        self._max_expiry_days = max_expiry_days
         self.directory: Directory | None = None
         self.index: SearchIndex | None = None
         self.state = DirectoryState(False, ErrorCode.DIRECTORY_UNAVAILABLE, "", 0)
-        self.policy: dict[str, Any] = {}
+        self.policy: ServerPolicy | None = None  # the server's, capped by IT policy
         self.inbox: list[listing.InboxItem] = []
         self.own_devices: list[OwnDevice] = []  # as the last refresh judged them
         self.sent: list[listing.SentItem] = []
@@ -110,7 +119,8 @@ class AppModel(QObject):
                 or (directory.verified.checkpoint != before.verified.checkpoint)
             ):
                 index = SearchIndex(directory.verified.entries)  # only when it changed
-            return directory, index, self.session.policy(), self._judge_own(directory)
+            policy = self.session.policy().capped(self._max_expiry_days)
+            return directory, index, policy, self._judge_own(directory)
 
         task = threads.run(work)
         task.succeeded.connect(self._on_directory)
@@ -299,31 +309,21 @@ class AppModel(QObject):
                 raise DirectoryUnverified(
                     self.state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, self.state.problem
                 )
-            files = sending.collect(list(request.files))
             task.progress("prepare", 0, 1)
             # the latest verified directory, not the one the picker was filled from: a
             # colleague may have enrolled since, or a device been revoked
             directory = self.session.directory()
             pending = sending.prepare(
-                self.session.profile,
+                self.session,
                 directory,
-                self.session.me,
-                self.session.keys,
-                files,
+                request.files,
                 list(request.to),
                 expires=request.expires,
                 message=request.message,
                 classification=request.classification,
             )
             task.progress("prepare", 1, 1)
-            return sending.finish(
-                self.session.profile,
-                self.session.api,
-                pending,
-                self.session.keys,
-                task.progress,
-                task.cancel,
-            )
+            return sending.finish(self.session, pending, task.progress, task.cancel)
 
         task = threads.run(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
@@ -354,7 +354,7 @@ class AppModel(QObject):
         """A task that recalls one of my drops."""
 
         def work(task: threads.Task) -> str:
-            self.session.api.request("DELETE", f"/v1/drops/{drop_id}")
+            self.session.api.recall(drop_id)
             return drop_id
 
         task = threads.run(work)

@@ -132,7 +132,7 @@ class DirectorySigner:
     # ---------------------------------------------------------------- steps
 
     def _queued(self, wait: float) -> list[dict[str, Any]]:
-        answer = self._api.json("GET", f"/v1/signer/queue?wait={wait:g}")
+        answer = self._api.signer_queue(wait)
         return list(answer["requests"])
 
     def _decide(self, queued: list[dict[str, Any]], report: Round) -> list[EnrolResult]:
@@ -174,12 +174,12 @@ class DirectorySigner:
     def _push(self, results: list[EnrolResult]) -> int | None:
         """Push what the server lacks; returns the epoch it then holds."""
         for attempt in range(3):
-            state = self._api.json("GET", "/v1/signer/state")
+            state = self._api.signer_state()
             push = self._make_push(state, results, full=attempt > 0)
             if push is None:
                 return int(state["epoch"])
             try:
-                answer = self._api.request("POST", "/v1/signer/push", push.to_bytes()).json()
+                answer = self._api.signer_push(push.to_bytes())
             except ServerError as err:
                 if err.code in (ErrorCode.STALE_PUSH, ErrorCode.PUSH_REFUSED) and attempt < 2:
                     log.warning("push refused (%s); retrying from the server's state", err.code)

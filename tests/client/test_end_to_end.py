@@ -175,10 +175,8 @@ def test_a_failed_prepare_leaves_nothing_behind(enrol: Enrol, tmp_path: Path) ->
     gone.unlink()
     with pytest.raises(FileNotFoundError):
         sending.prepare(
-            profile,
+            session,
             session.directory(),
-            session.me,
-            session.keys,
             chosen,
             [TARO],
             expires=dt.timedelta(days=1),
@@ -203,10 +201,8 @@ def test_a_hopeless_earlier_send_does_not_block_new_ones(enrol: Enrol, tmp_path:
     session = Session.open(profile, FileKeyStore(profile))
     (old, new) = _files(tmp_path / "out", {"old.txt": 100, "new.txt": 100})
     sending.prepare(  # as if the process was killed right after preparing
-        profile,
+        session,
         session.directory(),
-        session.me,
-        session.keys,
         sending.collect([old]),
         [TARO],
         expires=dt.timedelta(days=1),

@@ -30,10 +30,10 @@ from secure_send.client.policy import (
     from_vendor_values,
     load_policy,
     parse_policy,
-    tighten_expiry,
     user_part,
 )
 from secure_send.client.profile import CLIENT_CONFIG_FORMAT, OrgConfig
+from secure_send.client.server_policy import ServerPolicy
 from secure_send.core.encoding import b64u
 from secure_send.gui import settings as gui_settings
 from secure_send.gui.settings import Settings
@@ -100,10 +100,12 @@ def test_saving_keeps_the_users_own_value_for_locked_items() -> None:
 
 
 def test_policy_only_shortens_expiry() -> None:
-    assert tighten_expiry(30, ItPolicy()) == 30
-    assert tighten_expiry(30, ItPolicy(max_expiry_days=7)) == 7
-    assert tighten_expiry(30, ItPolicy(max_expiry_days=90)) == 30  # never loosens
-    assert tighten_expiry(5, ItPolicy(max_expiry_days=5)) == 5
+    server = ServerPolicy(1 << 20, 1 << 30, 14, 30, 1 << 40, 300)
+    assert server.capped(ItPolicy().max_expiry_days) == server
+    seven = server.capped(ItPolicy(max_expiry_days=7).max_expiry_days)
+    assert (seven.max_expiry_days, seven.default_expiry_days) == (7, 7)  # default follows
+    assert server.capped(90) == server  # never loosens
+    assert server.capped(20) == dataclasses.replace(server, max_expiry_days=20)
 
 
 @pytest.mark.parametrize("bad", [0, -1, "7", 7.0, True])

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
+from secure_send.client.send import collect
 from secure_send.core.envelope.manifest import Classification
 from secure_send.gui.dates import MONTHS, short_date
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
@@ -136,7 +137,8 @@ def _request(folder: Path, to: tuple[str, ...]) -> SendRequest:
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "年末調整.xlsx"
     data.write_bytes(os.urandom(2000))
-    return SendRequest((data,), to, dt.timedelta(days=7), "", Classification.C2)
+    files = tuple(collect([data]))
+    return SendRequest(files, to, dt.timedelta(days=7), "", Classification.C2)
 
 
 def _lines(dialog: ConfirmSendDialog) -> list[str]:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client.key_changes import KeyChange
-from secure_send.client.send import collect
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.envelope.manifest import Classification
 from secure_send.gui.dates import short_date
@@ -60,12 +59,9 @@ class ConfirmSendDialog(QDialog):
         self._fill_recipients(model, request)
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Files"))
-        files = collect(list(request.files))
-        total = 0
-        for item in files:
-            size = item.path.stat().st_size
-            total += size
-            self.files.addItem(f"{item.name}  —  {human_size(size)}")
+        for item in request.files:
+            self.files.addItem(f"{item.name}  —  {human_size(item.size)}")
+        total = sum(item.size for item in request.files)
         self._fit(self.files)
         self.total_label = QLabel(human_size(total), self)
         self.total_label.setAccessibleName(self.tr("Total size"))
@@ -74,7 +70,7 @@ class ConfirmSendDialog(QDialog):
         self.class_label = QLabel(classification_label(request.classification), self)
         form = QFormLayout()
         form.addRow(self.tr("Recipients:"), self.recipients)
-        form.addRow(self.tr("Files (%n):", "", len(files)), self.files)
+        form.addRow(self.tr("Files (%n):", "", len(request.files)), self.files)
         form.addRow(self.tr("Total size:"), self.total_label)
         form.addRow(self.tr("Available for:"), self.expiry_label)
         form.addRow(self.tr("Classification:"), self.class_label)

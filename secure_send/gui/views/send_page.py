@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client.errors import ClientError
-from secure_send.client.send import collect
+from secure_send.client.send import METADATA_BLOB, collect
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
@@ -185,7 +185,7 @@ class SendPage(QWidget):
     def request(self) -> SendRequest:
         """What the form says now."""
         return SendRequest(
-            files=tuple(self.file_list.paths()),
+            files=tuple(collect(self.file_list.paths())),  # the one walk of the files
             to=tuple(self.picker.chosen_ids()),
             expires=dt.timedelta(days=self.expiry.value()),
             message=self.message.toPlainText(),
@@ -199,14 +199,16 @@ class SendPage(QWidget):
     # ---------------------------------------------------------------- compose
     def _reset_options(self) -> None:
         policy = self.model.policy
-        self.expiry.setRange(1, int(policy.get("max_expiry_days", 30)))
-        self.expiry.setValue(int(policy.get("default_expiry_days", 7)))
+        if policy is not None:
+            self.expiry.setRange(1, policy.max_expiry_days)
+            self.expiry.setValue(policy.default_expiry_days)
         self.classification.setCurrentIndex(self.classification.findData(Classification.C2))
 
     def _on_model_directory_changed(self, state: DirectoryState) -> None:
         if state.usable:
             self.banner.hide()
-            self.expiry.setMaximum(int(self.model.policy.get("max_expiry_days", 30)))
+            if self.model.policy is not None:
+                self.expiry.setMaximum(self.model.policy.max_expiry_days)
         else:
             sentence, _ = describe(
                 ClientError(state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, "")
@@ -227,8 +229,8 @@ class SendPage(QWidget):
     def _on_send_button_clicked(self) -> None:
         if not self.send_button.isEnabled():
             return
-        request = self.request()
         try:
+            request = self.request()
             dialog = ConfirmSendDialog(self.model, request, self)
         except (ClientError, OSError) as err:  # a file vanished since it was added
             self._show_compose_error(err)
@@ -262,9 +264,8 @@ class SendPage(QWidget):
             if item is not None and (widget := item.widget()) is not None:
                 widget.deleteLater()
         self.bars = {}
-        labels = [("prepare", self.tr("Encrypting…")), ("m", self.tr("Details"))]
-        names = [f.name for f in collect(list(request.files))]
-        labels += [(f"f{i}", name) for i, name in enumerate(names, 1)]
+        labels = [("prepare", self.tr("Encrypting…")), (METADATA_BLOB, self.tr("Details"))]
+        labels += [(f.blob_id, f.name) for f in request.files]
         for label, text in labels:
             bar = QProgressBar(self)
             bar.setRange(0, 100)
@@ -291,7 +292,7 @@ class SendPage(QWidget):
         for bar in self.bars.values():
             bar.setValue(100)
         names = [self._display_name(i) for i in self._request.to]
-        count = len(collect(list(self._request.files)))
+        count = len(self._request.files)
         text = self.tr("Sent to %1: %n file(s)", "", count).replace("%1", "、".join(names))
         self.result_label.setText(text)
         self.detail_label.setText(self.tr("Drop ID: %1").replace("%1", drop_id))
