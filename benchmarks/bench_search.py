@@ -8,7 +8,7 @@ How to run (from the repository root, with the project installed in ``.venv``)::
 What it does: generates ``--count`` synthetic entries (common Japanese surnames and given
 names with their readings, romaji from the readings, city-hall departments and titles,
 about 5 % departed, one role mailbox per department; deterministic for ``--seed``, see
-:func:`secure_send.core.directory.names_ja.synthetic_entries`), builds a
+:func:`secure_send.org.names_ja.synthetic_entries`), builds a
 :class:`~secure_send.core.directory.search.SearchIndex` ``--builds`` times, then runs
 every as-you-type query (each prefix of names typed in romaji, kana, kanji, of emails,
 departments, and a few misses) ``--rounds`` times, timing each ``search()`` call.
@@ -27,7 +27,7 @@ import time
 from collections import defaultdict
 
 from secure_send.core.directory.model import Entry
-from secure_send.core.directory.names_ja import synthetic_entries
+from secure_send.org.names_ja import synthetic_entries
 from secure_send.core.directory.search import SearchIndex
 
 BUILD_TARGET_S = 1.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -24,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GUI = ROOT / "secure_send" / "gui"
 I18N = GUI / "i18n"
 TS = I18N / "secure_send_ja.ts"
+# English needs a catalogue only for plurals: "%n file(s)" reads "1 file" / "2 files"
+TS_EN = I18N / "secure_send_en.ts"
 # Qt-free modules whose sentences the app shows (marked with QT_TRANSLATE_NOOP)
 SHARED = [ROOT / "secure_send" / "core" / "error_sentences.py"]
 
@@ -39,6 +42,52 @@ def lupdate() -> None:
     command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", *sources]
     command += ["-ts", ts, "-target-language", "ja_JP"]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603 - our tool
+
+
+def lupdate_english() -> None:
+    """The plural messages only, for the English catalogue (-pluralonly)."""
+    sources = sorted(str(p.relative_to(ROOT)) for p in [*GUI.rglob("*.py"), *SHARED])
+    command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", "-pluralonly"]
+    command += [*sources, "-ts", str(TS_EN.relative_to(ROOT)), "-target-language", "en_GB"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603 - our tool
+
+
+def _english_forms(source: str) -> tuple[str, str] | None:
+    """(one, many) for a plural source: ``file(s)`` → file/files, ``%n entries`` →
+    ``%n entry``/``%n entries``; a count that no noun follows (``Files (%n):``)
+    reads the same either way. None if none of these applies."""
+    if "(s)" in source:
+        return source.replace("(s)", ""), source.replace("(s)", "s")
+    singular = re.sub(r"%n (\w+)ies\b", r"%n \1y", source)
+    if singular != source:
+        return singular, source
+    if re.search(r"\(%n\)", source):
+        return source, source
+    return None
+
+
+def english_plurals() -> list[str]:
+    """Give every plural message its two English forms (:func:`_english_forms`);
+    returns the sources it cannot word (to be worded by hand)."""
+    tree = ET.parse(TS_EN)  # noqa: S314 - our own committed catalogue
+    odd = []
+    for message in tree.iter("message"):
+        source = message.findtext("source") or ""
+        translation = message.find("translation")
+        if translation is None:
+            translation = ET.SubElement(message, "translation")
+        forms = _english_forms(source)
+        if forms is None:
+            odd.append(source)
+            continue
+        for child in list(translation):
+            translation.remove(child)
+        translation.text = None
+        translation.attrib.pop("type", None)
+        for form in forms:
+            ET.SubElement(translation, "numerusform").text = form
+    tree.write(TS_EN, encoding="utf-8", xml_declaration=True)
+    return odd
 
 
 def glossary() -> dict[str, str]:
@@ -84,6 +133,8 @@ def main() -> int:
     args = parser.parse_args()
     lupdate()
     missing = fill(glossary())
+    lupdate_english()
+    missing += english_plurals()
     sys.path.insert(0, str(ROOT))
     from secure_send.gui.language import compile_all  # after the path is set
 

@@ -1,7 +1,8 @@
 """Translations: Japanese first, English second (Qt Linguist).
 
 Source strings in the code are English (``self.tr("Send")``); ``i18n/secure_send_ja.ts``
-holds the Japanese. ``.qm`` files are compiled, not committed: :func:`compile_all`
+holds the Japanese, and ``i18n/secure_send_en.ts`` the English plural forms (so that
+``"%n file(s)"`` reads "1 file" and "2 files"). ``.qm`` files are compiled, not committed: :func:`compile_all`
 runs ``pyside6-lrelease`` (``make translations``, the tests and the packaging do).
 Qt's own dialogs are translated with Qt's ``qtbase`` catalogue.
 """
@@ -46,13 +47,15 @@ def compile_all() -> list[Path]:
 def install(app: QCoreApplication, language: str) -> list[QTranslator]:
     """Load our catalogue and Qt's for ``language``; returns the translators (keep them)."""
     translators: list[QTranslator] = []
-    if language == "en":
-        return translators
     ours = QTranslator(app)
     if ours.load(str(FOLDER / f"{DOMAIN}_{language}.qm")):
         translators.append(ours)
     else:
         log.warning("no compiled %s translation (run `make translations`)", language)
+    if language == "en":  # ours holds only the plural forms; Qt's own are English already
+        for translator in translators:
+            app.installTranslator(translator)
+        return translators
     qt = QTranslator(app)
     if qt.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         translators.append(qt)

@@ -13,6 +13,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 GUI = REPO / "secure_send" / "gui"
 CATALOGUE = GUI / "i18n" / "secure_send_ja.ts"
+ENGLISH = GUI / "i18n" / "secure_send_en.ts"
+# what lupdate reads: the GUI, and the sentences it shares with the CLI
+SOURCES = sorted(
+    str(p) for p in [*GUI.rglob("*.py"), REPO / "secure_send" / "core" / "error_sentences.py"]
+)
 
 
 def _messages(ts: Path) -> dict[tuple[str, str], str | None]:
@@ -32,10 +37,9 @@ def _messages(ts: Path) -> dict[tuple[str, str], str | None]:
 
 def test_the_catalogue_matches_the_code_and_is_translated(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.ts"
-    sources = sorted(str(p) for p in GUI.rglob("*.py"))
     tool = str(Path(sys.executable).parent / "pyside6-lupdate")
     subprocess.run(
-        [tool, "-no-obsolete", *sources, "-ts", str(fresh)], check=True, capture_output=True
+        [tool, "-no-obsolete", *SOURCES, "-ts", str(fresh)], check=True, capture_output=True
     )
     in_code = set(_messages(fresh))
     committed = _messages(CATALOGUE)
@@ -60,3 +64,32 @@ def test_no_string_is_hidden_from_linguist() -> None:
                 hidden.append(f"{path.relative_to(REPO)}:{n}")
     allowed = "secure_send/gui/errors.py:"  # translates its QT_TRANSLATE_NOOP table
     assert [h for h in hidden if not h.startswith(allowed)] == []
+
+
+def test_english_plurals_read_one_file_and_two_files(tmp_path: Path, qapp: object) -> None:
+    """Every "%n …(s)" message has English singular and plural forms, and the app's
+    English translator uses them."""
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    from secure_send.gui.language import compile_all
+
+    fresh = tmp_path / "plurals.ts"
+    tool = str(Path(sys.executable).parent / "pyside6-lupdate")
+    command = [tool, "-no-obsolete", "-pluralonly", *SOURCES, "-ts", str(fresh)]
+    subprocess.run(command, check=True, capture_output=True)
+    in_code = set(_messages(fresh))
+    committed = _messages(ENGLISH)
+    assert in_code and in_code <= set(committed), "run scripts/update_translations.py"
+    compile_all()
+    english = QTranslator()
+    assert english.load(str(ENGLISH.with_suffix(".qm")))
+    app = QCoreApplication.instance()
+    assert app is not None
+    assert app is qapp
+    app.installTranslator(english)
+    try:
+        text = "Sent to %1: %n file(s)"
+        assert QCoreApplication.translate("SendPage", text, "", 1) == "Sent to %1: 1 file"
+        assert QCoreApplication.translate("SendPage", text, "", 2) == "Sent to %1: 2 files"
+    finally:
+        app.removeTranslator(english)

@@ -1,0 +1,46 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en_GB">
+<context>
+    <name>ConfirmSendDialog</name>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation><numerusform>%n day</numerusform><numerusform>%n days</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Files (%n):</source>
+        <translation><numerusform>Files (%n):</numerusform><numerusform>Files (%n):</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>role mailbox, %n member(s)</source>
+        <translation><numerusform>role mailbox, %n member</numerusform><numerusform>role mailbox, %n members</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>FileList</name>
+    <message numerus="yes">
+        <source>%n item(s), %1 in total</source>
+        <translation><numerusform>%n item, %1 in total</numerusform><numerusform>%n items, %1 in total</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>InboxPage</name>
+    <message numerus="yes">
+        <source>Saved %n file(s) to %1.</source>
+        <translation><numerusform>Saved %n file to %1.</numerusform><numerusform>Saved %n files to %1.</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>✓ Verified directory: %n entries</source>
+        <translation><numerusform>✓ Verified directory: %n entry</numerusform><numerusform>✓ Verified directory: %n entries</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>SendPage</name>
+    <message numerus="yes">
+        <source>Sent to %1: %n file(s)</source>
+        <translation><numerusform>Sent to %1: %n file</numerusform><numerusform>Sent to %1: %n files</numerusform></translation>
+    </message>
+</context>
+</TS>
