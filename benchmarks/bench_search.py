@@ -27,8 +27,8 @@ import time
 from collections import defaultdict
 
 from secure_send.core.directory.model import Entry
-from secure_send.org.names_ja import synthetic_entries
 from secure_send.core.directory.search import SearchIndex
+from secure_send.org.names_ja import synthetic_entries
 
 BUILD_TARGET_S = 1.0
 P95_TARGET_MS = 20.0

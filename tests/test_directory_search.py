@@ -12,9 +12,9 @@ import pytest
 
 from secure_send.core.directory import textnorm
 from secure_send.core.directory.model import Entry, Kind, Status
-from secure_send.org.names_ja import synthetic_entries
 from secure_send.core.directory.search import Field, Rank, SearchIndex
 from secure_send.core.directory.textnorm import kana_to_romaji, normalize, search_key
+from secure_send.org.names_ja import synthetic_entries
 
 
 def person(

@@ -2,8 +2,9 @@
 
 Source strings in the code are English (``self.tr("Send")``); ``i18n/secure_send_ja.ts``
 holds the Japanese, and ``i18n/secure_send_en.ts`` the English plural forms (so that
-``"%n file(s)"`` reads "1 file" and "2 files"). ``.qm`` files are compiled, not committed: :func:`compile_all`
-runs ``pyside6-lrelease`` (``make translations``, the tests and the packaging do).
+``"%n file(s)"`` reads "1 file" and "2 files"). ``.qm`` files are compiled, not
+committed: :func:`compile_all` runs ``pyside6-lrelease`` (``make translations``, the
+tests and the packaging do).
 Qt's own dialogs are translated with Qt's ``qtbase`` catalogue.
 """
 

@@ -11,8 +11,8 @@ import csv
 import random
 from pathlib import Path
 
-from secure_send.org import names_ja
 from secure_send.core.directory.model import Kind
+from secure_send.org import names_ja
 from secure_send.org.importing import CSV_COLUMNS, ImportRow
 
 DOMAIN = names_ja.DOMAIN
