@@ -165,9 +165,9 @@ def _under(name: str, prefixes: tuple[str, ...]) -> bool:
 
 def test_the_server_and_org_checks_can_fail() -> None:
     """Guard against vacuous server/org checks: each method finds a real violation
-    (the admin tool writes the server folder, so it imports the server) and a planted one."""
-    assert _import_blocking(["secure_send.admin.server_home"], ["secure_send.server"]).returncode
-    assert _loaded_after(["secure_send.admin.server_home"], ("secure_send.server",)).returncode
+    (the demo runs an embedded server, so it imports the server) and a planted one."""
+    assert _import_blocking(["secure_send.demo"], ["secure_send.server"]).returncode
+    assert _loaded_after(["secure_send.demo"], ("secure_send.server",)).returncode
     planted = [
         "import secure_send.org.home",
         "from secure_send.org import ops",
@@ -210,3 +210,83 @@ def test_only_the_api_module_builds_a_url() -> None:
     ]
     assert found == []
     assert _endpoint_literals(root / "client" / "api.py")  # the check sees f-strings
+
+
+# The written matrix (docs/architecture.md, "Layers"): what each layer may import
+# directly, besides itself. The demo (secure_send/demo.py) assembles every piece and
+# is outside the matrix. Checked on every import statement, including those inside
+# functions; LAZY ones are allowed only there (the CLI opens the app or runs the demo
+# when asked).
+HTTP_API = (
+    "secure_send.client.api",
+    "secure_send.client.errors",
+    "secure_send.client.server_policy",
+)
+LAYERS: dict[str, tuple[str, ...]] = {
+    "secure_send.core": (),
+    "secure_send.client": ("secure_send.core",),
+    "secure_send.server": ("secure_send.core",),
+    "secure_send.org": ("secure_send.core",),
+    "secure_send.org.signer": ("secure_send.core", "secure_send.org", *HTTP_API),
+    "secure_send.admin": ("secure_send.core", "secure_send.org", *HTTP_API),
+    "secure_send.gui": ("secure_send.core", "secure_send.client"),
+    "secure_send.cli": ("secure_send.core", "secure_send.client"),
+}
+LAZY = {"secure_send.cli": ("secure_send.gui", "secure_send.demo")}
+
+
+def _layer(module: str) -> str | None:
+    owners = [k for k in LAYERS if _under(module, (k,))]
+    return max(owners, key=len) if owners else None
+
+
+def _statements(source: str, module: str) -> list[tuple[int, str, bool]]:
+    """(line, imported name, inside a function) for every import statement."""
+    inner: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            inner |= {
+                n.lineno for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)
+            }
+    return [(line, name, line in inner) for line, name in _imports(source, module)]
+
+
+def _matrix_violations(path: Path, module: str, source: str) -> list[str]:
+    layer = _layer(module)
+    if layer is None:
+        return []
+    own = layer.rsplit(".", 1)[0] if layer == "secure_send.org.signer" else layer
+    found = []
+    statements = _statements(source, module)
+    for line, name, lazy in statements:
+        if not name.startswith("secure_send.") or _under(name, (own,)):
+            continue
+        if any(n.startswith(name + ".") for ln, n, _ in statements if ln == line):
+            continue  # the package a ``from … import`` takes names from: judged by those
+        allowed = LAYERS[layer] + (LAZY.get(layer, ()) if lazy else ())
+        if not _under(name, allowed):
+            found.append(f"{module}:{line} imports {name}")
+    return found
+
+
+def test_every_import_follows_the_written_matrix() -> None:
+    violations = [
+        v
+        for path in _sources("secure_send")
+        for v in _matrix_violations(path, _module_of(path), path.read_text(encoding="utf-8"))
+    ]
+    assert violations == []
+
+
+def test_the_matrix_check_can_fail() -> None:
+    """Planted violations are found; a lazy import of the app from the CLI is allowed."""
+    here = Path("x.py")
+    assert _matrix_violations(here, "secure_send.gui.x", "from secure_send.server import app")
+    assert _matrix_violations(here, "secure_send.core.x", "import secure_send.client.api")
+    assert _matrix_violations(here, "secure_send.org.home", "from secure_send.client import api")
+    assert _matrix_violations(here, "secure_send.cli.x", "from secure_send.gui import app")
+    lazy = "def main():\n    from secure_send.gui.app import main\n"
+    assert not _matrix_violations(here, "secure_send.cli.x", lazy)
+    assert not _matrix_violations(
+        here, "secure_send.org.signer", "from secure_send.client import api"
+    )

@@ -12,10 +12,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from secure_send.core.directory.server_folder import BUNDLE_FILE, directory_dir, write_initial
 from secure_send.core.encoding import b64u
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.org.replay_cache import log_lines
-from secure_send.server.directory_store import directory_dir, write_initial
 
 TOML_HEAD = """\
 # Secure Send drop server settings (docs/server.md). Public material only: this
@@ -42,7 +42,7 @@ def write_server_home(home: OrgHome, target: Path) -> dict[str, str]:
         raise HomeError("nothing published yet (run: secure-send-admin publish)")
     dest.mkdir(parents=True, exist_ok=True, mode=0o750)
     done = {"folder": str(dest)}
-    if (directory_dir(dest) / "directory.bundle").exists():
+    if (directory_dir(dest) / BUNDLE_FILE).exists():
         done["directory"] = "kept (the signer keeps it current)"
     else:
         with home.locked():

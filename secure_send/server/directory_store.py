@@ -40,12 +40,17 @@ from secure_send.core.directory.errors import (
 from secure_send.core.directory.model import Device, Entry, Kind
 from secure_send.core.directory.push import DirectoryKind, Push
 from secure_send.core.directory.refresh import Delta, apply_delta
+from secure_send.core.directory.server_folder import (
+    ANCHOR_FILE,
+    BUNDLE_FILE,
+    EVENTS_FILE,
+    directory_dir,
+)
 from secure_send.core.directory.sync_delta import SyncDelta
 from secure_send.core.directory.trust import SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import parse_time, utc_now
 
-DIRECTORY_DIR = "directory"
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -78,29 +83,24 @@ class _Held:
     syncs: dict[int, bytes] = field(default_factory=dict)  # by the client's log size
 
 
-def directory_dir(home: Path) -> Path:
-    """``HOME/directory``."""
-    return home / DIRECTORY_DIR
-
-
 class PublishedDirectory:
     """The server's copy of the signed directory; see the module docstring."""
 
     def __init__(self, home: Path) -> None:
         self.folder = directory_dir(home)
         self.anchor = TrustAnchor.from_json(
-            json.loads((self.folder / "anchor.json").read_text(encoding="utf-8"))
+            json.loads((self.folder / ANCHOR_FILE).read_text(encoding="utf-8"))
         )
         self._lock = threading.Lock()
         self._held: _Held | None = None
 
     @property
     def bundle_file(self) -> Path:
-        return self.folder / "directory.bundle"
+        return self.folder / BUNDLE_FILE
 
     @property
     def events_file(self) -> Path:
-        return self.folder / "events.ndjson"
+        return self.folder / EVENTS_FILE
 
     # ---------------------------------------------------------------- reading
 
@@ -333,17 +333,3 @@ def _consistency_proof(old: merkle.CompactRange, added: list[bytes]) -> list[byt
     if not whole:
         outer.append(merkle.CompactRange(m, nodes).root())
     return outer[::-1]
-
-
-def write_initial(home: Path, anchor: TrustAnchor, bundle: bytes, events: bytes) -> None:
-    """Create ``HOME/directory`` (used by ``secure-send-admin server-home``)."""
-    folder = directory_dir(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in (
-        ("anchor.json", json.dumps(anchor.to_json(), ensure_ascii=False, indent=2).encode()),
-        ("events.ndjson", events),
-        ("directory.bundle", bundle),
-    ):
-        with AtomicOutput(folder / name, overwrite=True) as out:
-            out.file.write(data)
-            out.commit()
