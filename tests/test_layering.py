@@ -1,8 +1,9 @@
 """The architecture's import rules, checked on the real modules.
 
-core, cli, client, server and admin must work without Qt (design §2, style.md):
-we import every module below them in a fresh interpreter where importing
-PySide6 fails, and core additionally may not pull in networking libraries.
+core, cli, client, org, server, admin and the demo must work without Qt
+(docs/architecture.md, "Layers"): we import every module of them in a fresh
+interpreter where importing PySide6 fails, and core additionally may not pull in
+networking libraries.
 
 The drop server is untrusted (docs/security.md): it must not be able to reach the
 organisation's keys, so ``secure_send.server`` imports nothing of the organisation
@@ -31,6 +32,7 @@ QT_FREE_PACKAGES = (
     "secure_send.server",
     "secure_send.client",
     "secure_send.admin",
+    "secure_send.org",
     "secure_send.demo",
 )
 

@@ -4,7 +4,7 @@ Precedence is *built-in defaults < the user's settings < IT policy*. A policy ca
 pin the drop server URL and the root keys (these win over every other
 configuration), fix app settings (the settings dialog then shows them locked),
 and shorten the longest drop expiry; it can never loosen anything the server
-enforces (design §7).
+enforces (docs/deployment.md, section 6).
 
 Sources, one per OS (see docs/deployment.md):
 

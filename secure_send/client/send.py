@@ -11,7 +11,8 @@ encrypted metadata is kept in the profile's outbox; the file keys in the resume
 file are themselves encrypted to this device; the manifest is
 signed by this device; the drop becomes visible only at commit. Every step is
 recorded in a resume file first, so a send cut off (connection, crash, kill) is
-finished by :func:`resume_pending` in a later run, with the same drop id.
+finished in a later run, with the same drop id: :func:`pending_sends` lists it and
+:func:`finish` completes it (``secure-send resume`` does both).
 """
 
 from __future__ import annotations

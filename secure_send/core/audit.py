@@ -1,4 +1,6 @@
-"""The drop server's audit log: append-only, hash-chained JSON Lines (design §5).
+"""The drop server's audit log: append-only, hash-chained JSON Lines.
+
+The record format: docs/formats.md, "Audit record"; reading it: docs/server.md, "Audit".
 
 One record per line, each the canonical JSON (RFC 8785) of a fixed schema:
 ``seq`` (0, 1, 2, …), ``time``, ``action``, ``actor``, ``device``, ``drop``, ``size``,

@@ -1,1 +1,1 @@
-"""The drop server (design §5): FastAPI on uvicorn, requests signed by enrolled devices."""
+"""The drop server (docs/server.md): FastAPI on uvicorn, requests signed by enrolled devices."""

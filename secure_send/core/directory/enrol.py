@@ -1,10 +1,12 @@
 """Device enrolment: a device proves possession of its keys and of a one-time code.
 
-Flow (design §4): the device makes its own Ed25519 and X25519 keys (private halves
+Flow (docs/security.md, "Enrolment"; the request: docs/formats.md, "Enrolment
+request"): the device makes its own Ed25519 and X25519 keys (private halves
 never leave it), signs its encryption key with its signing key, and sends a
 request signed by the new signing key (possession) carrying an HMAC keyed by the
-one-time code IT issued (authorisation). A valid request becomes an ``enrol``
-event at once; a request without a code waits for an operator's ``approve``.
+one-time code IT issued (authorisation). The drop server only queues it; the
+directory signer turns a valid request into an ``enrol`` event, and a request
+without a code waits for an operator's ``approve``.
 
 One-time codes carry 120 random bits, are single use, expire (72 h by default),
 and are stored only as a one-way derived MAC key, never in clear. An SSO (OIDC)

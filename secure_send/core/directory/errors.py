@@ -1,4 +1,5 @@
-"""Why a directory was not trusted. Each failure has its own class (design §4).
+"""Why a directory was not trusted. Each failure has its own class (see docs/security.md,
+"Trust chain").
 
 Any of these is a hard stop for sending: the client keeps its last verified
 directory and tells the user to call IT security.

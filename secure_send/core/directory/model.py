@@ -42,7 +42,7 @@ class Status(enum.Enum):
     DEPARTED = "departed"
 
 
-# The fields an import sets, and all fields of an entry's JSON (design §4).
+# The fields an import sets, and all fields of an entry's JSON (docs/formats.md, "Directory entry").
 DESCRIPTIVE_FIELDS = (
     "id",
     "kind",

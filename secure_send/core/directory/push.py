@@ -1,4 +1,4 @@
-"""What the directory signer pushes to the drop server (design §4).
+"""What the directory signer pushes to the drop server (docs/formats.md, "Line documents").
 
 The signer runs on IT's side with the organisation home and the online signing
 key; the drop server holds neither. After each batch the signer sends one

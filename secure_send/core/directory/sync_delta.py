@@ -1,5 +1,6 @@
 """Incremental sync by the log: a client advances its verified directory by replaying
-the events appended since its checkpoint (design: every change justified by the log).
+the events appended since its checkpoint (docs/security.md, "Every change justified by
+the log").
 
 A :class:`SyncDelta` carries the new signed header (and root chain) and the event
 lines after the client's log size — no entries. :func:`apply_sync` checks, in order:

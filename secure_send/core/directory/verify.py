@@ -1,4 +1,4 @@
-"""Client-side verification of a fetched directory (design §4).
+"""Client-side verification of a fetched directory (docs/security.md, "Trust chain").
 
 :func:`verify_directory` checks, in order: the root document chain against the
 pinned keys (or the last trusted root), the snapshot header's signing key and

@@ -1,4 +1,6 @@
-"""The signed manifest of a drop, and recipients' signed download receipts (design §3).
+"""The signed manifest of a drop, and recipients' signed download receipts.
+
+Field by field: docs/formats.md, "Manifest, metadata and receipt".
 
 A manifest says who sent what to whom: drop id, sender and sending device,
 every recipient with the device keys the file key was wrapped to, each blob's
