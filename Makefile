@@ -60,7 +60,7 @@ package: setup
 	$(MAKE) --no-print-directory translations
 	$(BIN)/pyinstaller --noconfirm --clean packaging/secure_send.spec
 	SECURE_SEND_TEST_KEYSTORE=1 dist/secure-send/secure-send self-test
-	./scripts/build_deb.sh
+	./packaging/build_deb.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -102,7 +102,7 @@ def test_deb_install_remove_purge() -> None:
     if dpkg_status("secure-send") not in ("", "unknown ok not-installed"):
         pytest.skip("secure-send is installed on this machine; not touching a real install")
     deb = BUNDLE.parent / f"secure-send_{bundle_version()}_amd64.deb"
-    assert deb.is_file(), f"no {deb}: run scripts/build_deb.sh (make package)"
+    assert deb.is_file(), f"no {deb}: run packaging/build_deb.sh (make package)"
     policy = Path("/etc/secure-send/policy.json")
     desktop = Path("/usr/share/applications/secure-send.desktop")
     try:

@@ -17,7 +17,7 @@ import pytest
 from secure_send.client.policy import VENDOR_NAMES, WINDOWS_POLICY_KEY
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "scripts" / "build_msi.sh"
+BUILD = REPO / "packaging" / "build_msi.sh"
 
 # packaging/ is not a Python package (and "packaging" is the PyPA library's name): load the
 # harvester from its file.

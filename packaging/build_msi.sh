@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the Windows MSI with msitools' wixl (Linux), from a PyInstaller one-folder bundle.
-#   scripts/build_msi.sh [BUNDLE_DIR] [OUT.msi]
+#   packaging/build_msi.sh [BUNDLE_DIR] [OUT.msi]
 # Defaults: dist/secure-send and dist/secure-send-<version>.msi. Without a bundle folder (the
 # Windows bundle is built on Windows; on Linux there is at most the Linux one) a tiny stand-in
 # bundle with a dummy secure-send.exe is made under /tmp, so the installer's own tables can

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the macOS installer package from the .app that PyInstaller's BUNDLE step made.
-#   packaging/macos/build_pkg.sh ["dist/Secure Send.app"] [OUT_DIR]
+#   packaging/build_pkg.sh ["dist/Secure Send.app"] [OUT_DIR]
 # Output in OUT_DIR (default dist/): secure-send-<version>.pkg, and for IT the
 # managed-preferences documentation and an example configuration profile.
 # Installs /Applications/Secure Send.app and /Library/Services/SendSecurely.workflow (the
@@ -9,8 +9,8 @@
 # "Developer ID Installer: …" identity; notarization is a separate step (notarytool).
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+here="$repo/packaging/macos"  # Info.plist, the Quick Action, …
 app="${1:-$repo/dist/Secure Send.app}"
 out_dir="${2:-$repo/dist}"
 identifier="jp.go.securesend.app"
