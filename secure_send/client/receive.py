@@ -28,7 +28,7 @@ from typing import Any
 
 from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.directory_sync import Directory
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
 from secure_send.client.transfer import StreamingDownload, fetch_small
@@ -80,7 +80,7 @@ def safe_relative(name: str) -> Path:
 
 
 def verify_drop(
-    directory: Directory, me: Identity, drop_id: str, signed: Any, views: SplitViewCheck
+    directory: Directory, me: DeviceIdentity, drop_id: str, signed: Any, views: SplitViewCheck
 ) -> Manifest:
     """The drop's signed manifest, verified, naming this device, and signed over a
     directory history consistent with this device's (checked by ``views``, made for
@@ -106,7 +106,7 @@ def verify_drop(
 def receive(
     api: ServerApi,
     directory: Directory,
-    me: Identity,
+    me: DeviceIdentity,
     keys: DeviceKeys,
     drop_id: str,
     target: Path,
@@ -274,7 +274,7 @@ def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
 
 
 def _send_receipt(
-    api: ServerApi, me: Identity, keys: DeviceKeys, manifest: Manifest, directory: Directory
+    api: ServerApi, me: DeviceIdentity, keys: DeviceKeys, manifest: Manifest, directory: Directory
 ) -> None:
     checkpoint = directory.verified.checkpoint  # the sender checks it against its own
     receipt = Receipt(

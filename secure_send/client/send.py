@@ -31,7 +31,7 @@ from secure_send.client.api import ClientError, ServerApi, ServerError
 from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
 from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.key_changes import key_hashes, remember_sent
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.client.transfer import create_upload, send_blob
 from secure_send.core.age import api as age
 from secure_send.core.age.api import decrypt, encrypt
@@ -153,7 +153,7 @@ class PendingSend:
 
 
 def _encryption_targets(
-    directory: Directory, to: Sequence[str], me: Identity
+    directory: Directory, to: Sequence[str], me: DeviceIdentity
 ) -> tuple[list[Entry], Entry | None]:
     """The recipient persons and this person's own entry, each handed out by the
     directory only after its device key bindings verified."""
@@ -167,7 +167,7 @@ def _encryption_targets(
 def prepare(
     profile: Profile,
     directory: Directory,
-    me: Identity,
+    me: DeviceIdentity,
     keys: DeviceKeys,
     files: Sequence[FileToSend],
     to: Sequence[str],
