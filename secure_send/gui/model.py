@@ -111,7 +111,7 @@ class AppModel(QObject):
                 index = SearchIndex(directory.verified.entries)  # only when it changed
             return directory, index, self.session.policy(), self._judge_own(directory)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(self._on_directory)
         task.failed.connect(self._on_directory_failed)
         return threads.start(task)
@@ -151,7 +151,7 @@ class AppModel(QObject):
             owned.acknowledge(session.profile, session.me, session.keys, directory, device_id)
             return self._judge_own(directory)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(self._set_own_devices)
         return task
 
@@ -215,7 +215,7 @@ class AppModel(QObject):
             directory = self.directory or self.session.directory()
             return listing.inbox(self.session, directory, wait=wait, after=after)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.read_only = True
         return task
 
@@ -262,7 +262,7 @@ class AppModel(QObject):
             loaded = (directory, index, self.policy, self._judge_own(directory))
             return listing.sent(self.session, directory), loaded
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(self._on_sent_loaded)
         task.failed.connect(lambda err: log.info("sent refresh failed: %s", type(err).__name__))
         threads.start(task)
@@ -322,7 +322,7 @@ class AppModel(QObject):
                 task.cancel,
             )
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
 
@@ -343,7 +343,7 @@ class AppModel(QObject):
                 profile=self.session.profile,
             )
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_inbox())
         return task
 
@@ -354,7 +354,7 @@ class AppModel(QObject):
             self.session.api.request("DELETE", f"/v1/drops/{drop_id}")
             return drop_id
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
 

@@ -220,7 +220,7 @@ class AccountPage(QWizardPage):
             keys = store.load(me)
             return me, status, key_fingerprint(bytes(keys.signing.verify_key))
 
-        self._task = threads.run(work)
+        self._task = threads.Task(work)
         self._task.progressed.connect(self._on_task_progressed)
         self._task.succeeded.connect(self._on_task_succeeded)
         self._task.failed.connect(self._on_task_failed)
