@@ -43,7 +43,7 @@ from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
 from secure_send.server.routes import Authenticated, StreamAuthenticated, client_ip
 from secure_send.server.state import ServerState, server_state
-from secure_send.server.storage import BLOB_ID as UPLOAD_ID
+from secure_send.server.storage import OPAQUE_ID
 from secure_send.server.upload_sink import UploadSink, pump
 
 log = logging.getLogger("secure_send.server")
@@ -102,7 +102,7 @@ def _checksum(header: str | None) -> bytes | None:
 
 
 def _own_upload(state: ServerState, upload_id: str, who: Caller) -> UploadRow:
-    upload = state.drops.upload(upload_id) if UPLOAD_ID.fullmatch(upload_id) else None
+    upload = state.drops.upload(upload_id) if OPAQUE_ID.fullmatch(upload_id) else None
     drop = state.drops.get(upload.drop_id) if upload else None
     if upload is None or drop is None or drop.sender != who.user.id:
         raise ApiError(404, "not_found", "no such upload")
