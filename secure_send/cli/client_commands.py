@@ -25,7 +25,6 @@ from secure_send.client.enrolment import enrol, open_ticket, resume
 from secure_send.client.key_changes import recipient_key_changes
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
-from secure_send.core.directory.search import SearchIndex
 
 
 def add_parsers(sub: Any) -> None:
@@ -170,7 +169,7 @@ def cmd_search(args: argparse.Namespace) -> None:
     """Search the verified directory."""
     session = _session()
     directory = session.directory()
-    matches = SearchIndex(directory.verified.entries).search(args.text, limit=20)
+    matches = directory.search_index().search(args.text, limit=20)
     rows = [
         {
             "id": m.entry.id,

@@ -39,7 +39,6 @@ from secure_send.core.age.x25519 import X25519Identity, X25519Recipient
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry, Kind
-from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
 from secure_send.core.envelope.manifest import (
     Blob,
@@ -120,7 +119,7 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
 
 def _not_found(directory: Directory, wanted: str, departed: bool) -> str:
     why = "has left (not active)" if departed else "is not in the verified directory"
-    close = [m.entry.id for m in SearchIndex(directory.verified.entries).search(wanted, limit=5)]
+    close = [m.entry.id for m in directory.search_index().search(wanted, limit=5)]
     hint = f"; did you mean: {', '.join(close)}" if close else ""
     return f"{wanted} {why}{hint}"
 

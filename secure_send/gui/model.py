@@ -101,14 +101,9 @@ class AppModel(QObject):
         """Fetch and verify the directory (and the server's policy)."""
 
         def work(task: threads.Task) -> Loaded:
-            before, index = self.directory, self.index
             directory = self.session.directory()  # by the log: usually a 304
-            if (
-                before is None
-                or index is None
-                or (directory.verified.checkpoint != before.verified.checkpoint)
-            ):
-                index = SearchIndex(directory.verified.entries)  # only when it changed
+            # one index per verified directory (a 304 keeps it); built here, not in the UI
+            index = directory.search_index()
             return directory, index, self.session.policy(), self._judge_own(directory)
 
         task = threads.Task(work)
@@ -258,7 +253,7 @@ class AppModel(QObject):
             # a receipt from a device our copy of the directory does not know yet (just
             # enrolled): fetch and verify the directory again, then judge once more
             directory = self.session.directory()
-            index = SearchIndex(directory.verified.entries)  # built here, not in the UI
+            index = directory.search_index()  # built here, not in the UI
             loaded = (directory, index, self.policy, self._judge_own(directory))
             return listing.sent(self.session, directory), loaded
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -49,7 +50,7 @@ RECHECK_SECONDS = 2.0  # inbox long-polls look at the database at least this oft
 MAX_POLL_SECONDS = 25.0
 
 
-def directory(state: ServerState) -> dict[str, Entry]:
+def directory(state: ServerState) -> Mapping[str, Entry]:
     """The verified directory, or 503."""
     try:
         return state.auth.directory.entries()
@@ -66,7 +67,7 @@ def _parse_manifest(body: bytes) -> SignedManifest:
         raise ApiError(400, "bad_manifest", "not a valid signed manifest") from None
 
 
-def _check_parties(m: Manifest, who: Caller, entries: dict[str, Entry]) -> None:
+def _check_parties(m: Manifest, who: Caller, entries: Mapping[str, Entry]) -> None:
     if m.sender != who.user.id or m.sender_device != who.device.id:
         raise ApiError(403, "not_sender", "the manifest must be signed by the calling device")
     try:
