@@ -25,6 +25,7 @@ from secure_send.client.enrolment import enrol, open_ticket, resume
 from secure_send.client.key_changes import recipient_key_changes
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
+from secure_send.core.drop_state import DropState
 
 
 def add_parsers(sub: Any) -> None:
@@ -344,7 +345,7 @@ def cmd_recall(args: argparse.Namespace) -> None:
     """Recall a drop."""
     session = _session()
     session.api.request("DELETE", f"/v1/drops/{args.drop_id}")
-    answer = {"drop_id": args.drop_id, "state": "recalled"}
+    answer = {"drop_id": args.drop_id, "state": DropState.RECALLED}
     _emit(args, answer, f"recalled {args.drop_id}", session)
 
 

@@ -37,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from secure_send.core.audit import AuditAction
+from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import BLOB_ID, DROP_ID
 from secure_send.server.auth import ApiError, Caller, unauthorized
 from secure_send.server.drop_access import record, require_live
@@ -221,7 +222,7 @@ def _create(state: ServerState, who: Caller, request: Request, body: bytes) -> U
     if drop is None or drop.sender != who.user.id:
         raise ApiError(404, "not_found", "no such drop")
     require_live(drop)
-    if drop.state != "uploading":
+    if drop.state != DropState.UPLOADING:
         raise ApiError(409, "not_uploading", "this drop is already committed")
     blob = state.drops.blob(drop.id, blob_id) if BLOB_ID.fullmatch(blob_id) else None
     if blob is None:
