@@ -27,7 +27,7 @@ from benchmarks.bench_directory import Publisher, make_entries
 from secure_send.client import own_devices
 from secure_send.client.directory_sync import Directory
 from secure_send.client.key_changes import recipient_key_changes
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.verify import verify_directory
 from secure_send.core.encoding import utc_now
@@ -53,7 +53,7 @@ def main() -> None:
     warm = time.perf_counter() - start
     directory = Directory(verified, fresh=True)
     me_entry = entries[len(entries) // 2]
-    me = Identity(me_entry.id, me_entry.devices[0].id)
+    me = DeviceIdentity(me_entry.id, me_entry.devices[0].id)
     keys = DeviceKeys.generate()  # not the listed device: the check reports it as unknown
     with tempfile.TemporaryDirectory() as folder:
         profile = Profile(Path(folder)).ensure()

@@ -34,7 +34,6 @@ from secure_send.client.keystore import TEST_KEYSTORE_WARNING, FileKeyStore
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
-from secure_send.core.directory.search import SearchIndex
 from secure_send.core.error_codes import ErrorCode
 from secure_send.org import ops
 from secure_send.org.demo_org import demo_rows
@@ -203,7 +202,7 @@ def _search(say: Say, sender: Session, cast: DemoPeople) -> None:
         f"送信者が宛先を名簿から検索します: 「{query}」",
         "the sender searches the verified directory; there is no address field anywhere",
     )
-    for match in SearchIndex(directory.verified.entries).search(query, limit=5):
+    for match in directory.search_index().search(query, limit=5):
         e = match.entry
         badge = "［窓口］" if e.kind is Kind.ROLE else ""
         say(f"   ✓ {e.id:<22} {e.name_ja} {badge} {e.department} {e.title}")

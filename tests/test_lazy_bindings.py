@@ -3,13 +3,21 @@ handed out for encryption or signature checks before its binding verified."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import nacl.public
 import pytest
 
+from secure_send.client.directory_sync import Directory
+from secure_send.core.directory import verify
 from secure_send.core.directory.bundle import TrustAnchor
 from secure_send.core.directory.errors import DeviceKeyError, EntriesMismatchError
+from secure_send.core.directory.model import Entry
+from secure_send.core.directory.search import SearchIndex
 from secure_send.core.directory.verify import CheckedEntries, verify_directory
 from secure_send.core.encoding import b64u, utc_now
 from tests.directory_kit import HANAKO, TARO, entry_obj, new_org, with_entry
@@ -54,3 +62,67 @@ def test_an_entry_of_another_directory_is_refused(tmp_path: Path) -> None:
     moved = type(taro)(**{**taro.__dict__, "title": "課長"})
     with pytest.raises(EntriesMismatchError, match="not an entry of this directory"):
         verified.require_bindings([moved])
+
+
+def test_the_cached_lookups_never_hand_out_the_forged_device(tmp_path: Path) -> None:
+    """The id lookups are built once per verified directory; the one shared mapping still
+    checks each entry as it is handed out, every time (a refusal is never remembered)."""
+    data, anchor = _forged(tmp_path)
+    verified = verify_directory(data, anchor, now=utc_now(), lazy_bindings=True)
+    directory = Directory(verified, fresh=True)
+    entries = directory.by_id()
+    assert entries is directory.by_id() is verified.checked_entries()
+    assert Directory(verified, fresh=False).by_id() is entries  # a 304 rewraps: same one
+    assert entries[HANAKO].id == HANAKO
+    for _ in range(2):
+        with pytest.raises(DeviceKeyError):
+            entries[TARO]
+        with pytest.raises(DeviceKeyError):
+            directory.by_id().get(TARO)
+    assert len(verified.leaf_hashes) == 1  # Hanako's check only
+
+
+def test_lookups_are_built_once_per_verified_directory(tmp_path: Path) -> None:
+    home = new_org(tmp_path / "org")
+    data, anchor = home.bundle_file.read_bytes(), home.anchor()
+    verified = verify_directory(data, anchor, now=utc_now(), lazy_bindings=True)
+    directory = Directory(verified, fresh=True)
+    assert verified.by_id() is verified.by_id()
+    assert directory.search_index() is directory.search_index() is verified.search_index()
+    assert [m.entry.id for m in directory.search_index().search(TARO)] == [TARO]
+    with pytest.raises(TypeError):  # shared by every caller: nobody may change it
+        verified.by_id()[TARO] = verified.by_id()[HANAKO]  # type: ignore[index]
+    again = verify_directory(data, anchor, now=utc_now(), lazy_bindings=True)
+    assert again == verified  # the same directory's content, but a new verification:
+    assert again.by_id() is not verified.by_id()  # new lookups (and binding checks)
+    assert again.checked_entries() is not verified.checked_entries()
+    assert again.search_index() is not verified.search_index()
+    copied = replace(verified, checkpoint=verified.checkpoint)
+    assert copied.search_index() is not verified.search_index()
+
+
+def test_threads_asking_at_once_get_one_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = new_org(tmp_path / "org")
+    verified = verify_directory(home.bundle_file.read_bytes(), home.anchor(), now=utc_now())
+    builds: list[int] = []
+    building, release = threading.Event(), threading.Event()
+
+    def slow(entries: Iterable[Entry]) -> SearchIndex:
+        builds.append(1)
+        building.set()
+        release.wait(timeout=10)  # held until the main thread has looked someone up
+        return SearchIndex(entries)
+
+    monkeypatch.setattr(verify, "SearchIndex", slow)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        asked = [pool.submit(verified.search_index) for _ in range(4)]
+        assert building.wait(timeout=10)
+        # a cheap lookup is answered while the index is still being built
+        assert verified.by_id()[TARO].id == TARO
+        assert not any(future.done() for future in asked)
+        release.set()
+        got = [future.result() for future in asked]
+    assert builds == [1]
+    assert all(index is got[0] for index in got)

@@ -25,7 +25,7 @@ from secure_send.client.errors import ClientError
 from secure_send.client.key_changes import recipient_key_changes
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
-from secure_send.core.directory.search import SearchIndex
+from secure_send.core.drop_state import DropState
 from secure_send.core.error_codes import ErrorCode
 
 
@@ -173,7 +173,7 @@ def cmd_search(args: argparse.Namespace) -> None:
     """Search the verified directory."""
     session = _session()
     directory = session.directory()
-    matches = SearchIndex(directory.verified.entries).search(args.text, limit=20)
+    matches = directory.search_index().search(args.text, limit=20)
     rows = [
         {
             "id": m.entry.id,
@@ -345,7 +345,7 @@ def cmd_recall(args: argparse.Namespace) -> None:
     """Recall a drop."""
     session = _session()
     session.api.recall(args.drop_id)
-    answer = {"drop_id": args.drop_id, "state": "recalled"}
+    answer = {"drop_id": args.drop_id, "state": DropState.RECALLED}
     _emit(args, answer, f"recalled {args.drop_id}", session)
 
 

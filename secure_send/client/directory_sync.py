@@ -28,8 +28,9 @@ from secure_send.core.directory import merkle, sync_delta
 from secure_send.core.directory.bundle import Bundle, Checkpoint
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
+from secure_send.core.directory.search import SearchIndex
 from secure_send.core.directory.sync_delta import SYNC_FORMAT, SyncDelta, apply_sync
-from secure_send.core.directory.verify import CheckedEntries, VerifiedDirectory, verify_directory
+from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import b64u, unb64u, utc_now
 from secure_send.core.error_codes import ErrorCode
 
@@ -47,8 +48,14 @@ class Directory:
 
     def by_id(self) -> Mapping[str, Entry]:
         """Entries by id, each handed out only once its device key bindings verified
-        (loading checked them lazily): raises ``DeviceKeyError`` for a forged one."""
-        return CheckedEntries(self.verified)
+        (loading checked them lazily): raises ``DeviceKeyError`` for a forged one.
+        One mapping per verified directory (a ``304`` keeps it)."""
+        return self.verified.checked_entries()
+
+    def search_index(self) -> SearchIndex:
+        """The recipient search the GUI, the CLI and send all use: one per verified
+        directory, built on the first call (slow at 100,000 entries: not on a UI thread)."""
+        return self.verified.search_index()
 
 
 def _checkpoint(profile: Profile) -> Checkpoint | None:

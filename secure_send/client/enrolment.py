@@ -25,7 +25,7 @@ from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import sync
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost
 from secure_send.client.keystore import KeyStore, open_keystore
-from secure_send.client.profile import Identity, OrgConfig, Profile
+from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.push import TICKET, EnrolStatus
 from secure_send.core.encoding import utc_now
@@ -60,7 +60,7 @@ def enrol(
     wait: float = 120.0,
     on_waiting: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
-) -> tuple[Identity, str]:
+) -> tuple[DeviceIdentity, str]:
     """Generate this device's keys and enrol them with ``code`` (None: IT approves).
 
     Returns the identity and ``"enrolled"``, ``"pending"`` (IT must approve) or
@@ -73,7 +73,7 @@ def enrol(
     profile.ensure()
     if profile.read_json(profile.identity_file) is not None:
         raise ClientError(ErrorCode.ALREADY_ENROLLED, "this profile is already enrolled")
-    me = Identity(user, device_id or _default_device_id())
+    me = DeviceIdentity(user, device_id or _default_device_id())
     keys = DeviceKeys.generate()
     request = make_request(
         keys, user, me.device, device_name or socket.gethostname()[:60], code, utc_now()
@@ -109,7 +109,7 @@ def resume(
     wait: float = 120.0,
     on_waiting: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
-) -> tuple[Identity, str]:
+) -> tuple[DeviceIdentity, str]:
     """Go on waiting for an enrolment an earlier run queued (see :func:`enrol`)."""
     org_json = profile.read_json(profile.config_file)
     me_json = profile.read_json(profile.identity_file)
@@ -117,7 +117,7 @@ def resume(
         raise ClientError(
             ErrorCode.NOT_ENROLLED, "this device is not enrolled: run `secure-send enrol`"
         )
-    org, me = OrgConfig.from_json(org_json), Identity.from_json(me_json)
+    org, me = OrgConfig.from_json(org_json), DeviceIdentity.from_json(me_json)
     keystore = store or open_keystore(profile)
     keys = keystore.load(me)
     if open_ticket(profile) is None:
@@ -145,7 +145,7 @@ def _save_ticket(profile: Profile, ticket: str, status: str) -> None:
 def _await(
     profile: Profile,
     org: OrgConfig,
-    me: Identity,
+    me: DeviceIdentity,
     keys: DeviceKeys,
     store: KeyStore,
     api: ServerApi,
@@ -189,7 +189,7 @@ def _await(
 
 
 def _listed(
-    profile: Profile, org: OrgConfig, me: Identity, keys: DeviceKeys, api: ServerApi
+    profile: Profile, org: OrgConfig, me: DeviceIdentity, keys: DeviceKeys, api: ServerApi
 ) -> bool:
     """Whether the verified directory lists this device with exactly these keys."""
     try:
@@ -207,7 +207,7 @@ def _listed(
     )
 
 
-def _forget(profile: Profile, me: Identity, store: KeyStore) -> None:
+def _forget(profile: Profile, me: DeviceIdentity, store: KeyStore) -> None:
     store.delete(me)
     for path in (profile.identity_file, profile.config_file, profile.enrolment_file):
         path.unlink(missing_ok=True)

@@ -28,7 +28,7 @@ import keyring.errors
 import nacl.public
 import nacl.signing
 
-from secure_send.client.profile import Identity, Profile, ProfileError
+from secure_send.client.profile import DeviceIdentity, Profile, ProfileError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.errors import SecureSendError
 
@@ -53,15 +53,15 @@ class KeyStoreError(SecureSendError):
 class KeyStore(Protocol):
     """Stores one private key set per identity."""
 
-    def save(self, identity: Identity, keys: DeviceKeys) -> None:
+    def save(self, identity: DeviceIdentity, keys: DeviceKeys) -> None:
         """Store (or replace) the keys of ``identity``."""
         ...
 
-    def load(self, identity: Identity) -> DeviceKeys:
+    def load(self, identity: DeviceIdentity) -> DeviceKeys:
         """The keys of ``identity``; raises :class:`KeyStoreError` if there are none."""
         ...
 
-    def delete(self, identity: Identity) -> None:
+    def delete(self, identity: DeviceIdentity) -> None:
         """Remove the keys of ``identity`` (no error if there are none)."""
         ...
 
@@ -70,7 +70,7 @@ def _encode(keys: DeviceKeys) -> str:
     return base64.urlsafe_b64encode(bytes(keys.signing) + bytes(keys.encryption)).decode("ascii")
 
 
-def _decode(text: object, identity: Identity) -> DeviceKeys:
+def _decode(text: object, identity: DeviceIdentity) -> DeviceKeys:
     try:
         if not isinstance(text, str):
             raise ValueError
@@ -102,7 +102,7 @@ class KeyringStore:
         resolved = str(profile.path.resolve()).encode("utf-8")
         self._profile_tag = hashlib.sha256(resolved).hexdigest()[:16]
 
-    def username(self, identity: Identity) -> str:
+    def username(self, identity: DeviceIdentity) -> str:
         """The keyring entry name for ``identity`` in this profile."""
         return f"{identity.user}/{identity.device}@{self._profile_tag}"
 
@@ -112,7 +112,7 @@ class KeyringStore:
             raise KeyStoreError(NO_KEYRING_MESSAGE)
         return backend
 
-    def save(self, identity: Identity, keys: DeviceKeys) -> None:
+    def save(self, identity: DeviceIdentity, keys: DeviceKeys) -> None:
         """Store (or replace) the keys of ``identity``."""
         backend = self._backend()
         try:
@@ -122,7 +122,7 @@ class KeyringStore:
                 f"cannot store device keys in the OS key store ({_kind(err)})"
             ) from None
 
-    def load(self, identity: Identity) -> DeviceKeys:
+    def load(self, identity: DeviceIdentity) -> DeviceKeys:
         """The keys of ``identity``; raises :class:`KeyStoreError` if there are none."""
         backend = self._backend()
         try:
@@ -138,7 +138,7 @@ class KeyringStore:
             )
         return _decode(value, identity)
 
-    def delete(self, identity: Identity) -> None:
+    def delete(self, identity: DeviceIdentity) -> None:
         """Remove the keys of ``identity`` (no error if there are none)."""
         backend = self._backend()
         try:
@@ -175,13 +175,13 @@ class FileKeyStore:
             raise KeyStoreError(f"{self.profile.key_file} is damaged")
         return data
 
-    def save(self, identity: Identity, keys: DeviceKeys) -> None:
+    def save(self, identity: DeviceIdentity, keys: DeviceKeys) -> None:
         """Store (or replace) the keys of ``identity``."""
         data = self._read()
         data[f"{identity.user}/{identity.device}"] = _encode(keys)
         self.profile.write_json(self.profile.key_file, data)
 
-    def load(self, identity: Identity) -> DeviceKeys:
+    def load(self, identity: DeviceIdentity) -> DeviceKeys:
         """The keys of ``identity``; raises :class:`KeyStoreError` if there are none."""
         value = self._read().get(f"{identity.user}/{identity.device}")
         if value is None:
@@ -190,7 +190,7 @@ class FileKeyStore:
             )
         return _decode(value, identity)
 
-    def delete(self, identity: Identity) -> None:
+    def delete(self, identity: DeviceIdentity) -> None:
         """Remove the keys of ``identity`` (no error if there are none)."""
         data = self._read()
         if data.pop(f"{identity.user}/{identity.device}", None) is not None:

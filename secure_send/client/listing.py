@@ -22,6 +22,7 @@ from secure_send.client.receive import verify_drop
 from secure_send.client.session import Session
 from secure_send.client.split_view import SplitViewCheck, receipt_problem
 from secure_send.core.directory.model import Entry
+from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
@@ -67,7 +68,7 @@ class SentItem:
     """One drop I sent."""
 
     drop_id: str
-    state: str  # uploading, committed, recalled, expired; "damaged": unreadable on the server
+    state: DropState  # as the server says; DAMAGED: the server's record is unreadable
     created: str
     expires: str
     recipients: tuple[RecipientStatus, ...]
@@ -124,16 +125,18 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
     for drop in session.api.sent():
         try:
             manifest = SignedManifest.from_json(drop["manifest"]).manifest
-        except (SecureSendError, KeyError, TypeError):
-            # the server's copy of our own manifest does not parse: say so, keep the rest
-            items.append(SentItem(str(drop.get("drop_id", "")), "damaged", "", "", ()))
+            state = DropState(drop["state"])
+        except (SecureSendError, KeyError, TypeError, ValueError):
+            # the server's copy of our own manifest (or its state) does not parse: say so,
+            # keep the rest
+            items.append(SentItem(str(drop.get("drop_id", "")), DropState.DAMAGED, "", "", ()))
             continue
         raw = session.api.receipts(manifest.drop_id)
         receipts = _Receipts.judge(raw, manifest, entries, views)
         items.append(
             SentItem(
                 manifest.drop_id,
-                str(drop["state"]),
+                state,
                 manifest.created,
                 manifest.expires,
                 tuple(

@@ -30,7 +30,7 @@ from typing import Any
 
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.model import Device, Entry
 from secure_send.core.encoding import b64u, format_time, utc_now
@@ -82,7 +82,7 @@ def _acks(profile: Profile) -> dict[str, str]:
 
 
 def own_devices(
-    profile: Profile, me: Identity, keys: DeviceKeys, directory: Directory
+    profile: Profile, me: DeviceIdentity, keys: DeviceKeys, directory: Directory
 ) -> list[OwnDevice]:
     """Every device of this person's entry, judged (see the module docstring)."""
     entry = own_entry(directory, me.user)
@@ -104,7 +104,7 @@ def own_devices(
 
 
 def check(
-    profile: Profile, me: Identity, keys: DeviceKeys, directory: Directory
+    profile: Profile, me: DeviceIdentity, keys: DeviceKeys, directory: Directory
 ) -> list[OwnDevice]:
     """The unknown devices now, remembered for commands that do not sync."""
     unknown = [d for d in own_devices(profile, me, keys, directory) if d.unknown]
@@ -125,7 +125,7 @@ def stored_alerts(profile: Profile) -> list[OwnDevice]:
 
 
 def acknowledge(
-    profile: Profile, me: Identity, keys: DeviceKeys, directory: Directory, device_id: str
+    profile: Profile, me: DeviceIdentity, keys: DeviceKeys, directory: Directory, device_id: str
 ) -> list[OwnDevice]:
     """Record that the person enrolled ``device_id`` themselves (with its current keys);
     returns the unknown devices that remain.

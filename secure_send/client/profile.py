@@ -4,8 +4,9 @@ Guarantees: the profile folder is created owner-only (0700); every file written
 through :class:`Profile` is written atomically (a crash leaves either the old or
 the new content, never a half-written file) and readable by the owner only
 (0600). A corrupt or unparsable document raises :class:`ProfileError` rather
-than being silently treated as missing. :class:`OrgConfig` and :class:`Identity`
-parse strictly: anything outside their one accepted form is refused.
+than being silently treated as missing. :class:`OrgConfig` and
+:class:`DeviceIdentity` parse strictly: anything outside their one accepted form is
+refused.
 """
 
 from __future__ import annotations
@@ -198,8 +199,9 @@ def _check_url(value: object) -> str:
 
 
 @dataclass(frozen=True)
-class Identity:
-    """Which user and device this profile acts as."""
+class DeviceIdentity:
+    """Which user and device this profile acts as (ids only, no key material: not an
+    age :class:`~secure_send.core.age.api.Identity`, which decrypts)."""
 
     user: str
     device: str
@@ -210,7 +212,7 @@ class Identity:
         _checked(self.device, "device")
 
     @classmethod
-    def from_json(cls, obj: Any) -> Identity:
+    def from_json(cls, obj: Any) -> DeviceIdentity:
         """Parse ``{"user", "device"}``; raises :class:`ProfileError`."""
         if not isinstance(obj, dict) or set(obj) != {"user", "device"}:
             raise ProfileError('identity must be a JSON object {"user", "device"}')

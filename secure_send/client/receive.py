@@ -29,7 +29,7 @@ from typing import Any
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError, ServerError
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
 from secure_send.client.transfer import StreamingDownload, fetch_small
@@ -82,7 +82,7 @@ def safe_relative(name: str) -> Path:
 
 
 def verify_drop(
-    directory: Directory, me: Identity, drop_id: str, signed: Any, views: SplitViewCheck
+    directory: Directory, me: DeviceIdentity, drop_id: str, signed: Any, views: SplitViewCheck
 ) -> Manifest:
     """The drop's signed manifest, verified, naming this device, and signed over a
     directory history consistent with this device's (checked by ``views``, made for
@@ -112,7 +112,7 @@ def verify_drop(
 def receive(
     api: ServerApi,
     directory: Directory,
-    me: Identity,
+    me: DeviceIdentity,
     keys: DeviceKeys,
     drop_id: str,
     target: Path,
@@ -277,7 +277,7 @@ def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
 
 
 def _send_receipt(
-    api: ServerApi, me: Identity, keys: DeviceKeys, manifest: Manifest, directory: Directory
+    api: ServerApi, me: DeviceIdentity, keys: DeviceKeys, manifest: Manifest, directory: Directory
 ) -> None:
     checkpoint = directory.verified.checkpoint  # the sender checks it against its own
     receipt = Receipt(

@@ -33,7 +33,7 @@ from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSou
 from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.key_changes import key_hashes, remember_sent
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.client.transfer import create_upload, send_blob
 from secure_send.core.age import api as age
 from secure_send.core.age.api import decrypt, encrypt
@@ -41,7 +41,6 @@ from secure_send.core.age.x25519 import X25519Identity, X25519Recipient
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry, Kind
-from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
 from secure_send.core.envelope.manifest import (
     Blob,
@@ -138,7 +137,7 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
 
 def _not_found(directory: Directory, wanted: str, departed: bool) -> str:
     why = "has left (not active)" if departed else "is not in the verified directory"
-    close = [m.entry.id for m in SearchIndex(directory.verified.entries).search(wanted, limit=5)]
+    close = [m.entry.id for m in directory.search_index().search(wanted, limit=5)]
     hint = f"; did you mean: {', '.join(close)}" if close else ""
     return f"{wanted} {why}{hint}"
 
@@ -171,7 +170,7 @@ class PendingSend:
 
 
 def _encryption_targets(
-    directory: Directory, to: Sequence[str], me: Identity
+    directory: Directory, to: Sequence[str], me: DeviceIdentity
 ) -> tuple[list[Entry], Entry | None]:
     """The recipient persons and this person's own entry, each handed out by the
     directory only after its device key bindings verified."""

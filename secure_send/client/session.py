@@ -17,7 +17,7 @@ from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, r
 from secure_send.client.errors import ClientError
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.own_devices import OwnDevice
-from secure_send.client.profile import Identity, OrgConfig, Profile
+from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.client.server_policy import ServerPolicy
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
@@ -30,7 +30,7 @@ class Session:
 
     profile: Profile
     org: OrgConfig
-    me: Identity
+    me: DeviceIdentity
     keys: DeviceKeys
     api: ServerApi
     # unknown devices in this person's own entry, found at the last sync (None: no sync)
@@ -56,7 +56,7 @@ class Session:
             _, status = resume(profile, keystore, wait=0)
             if status != "enrolled":
                 raise EnrolmentWaiting(status)
-        org, me = OrgConfig.from_json(org_json), Identity.from_json(me_json)
+        org, me = OrgConfig.from_json(org_json), DeviceIdentity.from_json(me_json)
         keys = keystore.load(me)
         return cls(
             profile,

@@ -111,18 +111,13 @@ class AppModel(QObject):
         """Fetch and verify the directory (and the server's policy)."""
 
         def work(task: threads.Task) -> Loaded:
-            before, index = self.directory, self.index
             directory = self.session.directory()  # by the log: usually a 304
-            if (
-                before is None
-                or index is None
-                or (directory.verified.checkpoint != before.verified.checkpoint)
-            ):
-                index = SearchIndex(directory.verified.entries)  # only when it changed
+            # one index per verified directory (a 304 keeps it); built here, not in the UI
+            index = directory.search_index()
             policy = self.session.policy().capped(self._max_expiry_days)
             return directory, index, policy, self._judge_own(directory)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(self._on_directory)
         task.failed.connect(self._on_directory_failed)
         return threads.start(task)
@@ -162,7 +157,7 @@ class AppModel(QObject):
             owned.acknowledge(session.profile, session.me, session.keys, directory, device_id)
             return self._judge_own(directory)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(self._set_own_devices)
         return task
 
@@ -226,7 +221,7 @@ class AppModel(QObject):
             directory = self.directory or self.session.directory()
             return listing.inbox(self.session, directory, wait=wait, after=after)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.read_only = True
         return task
 
@@ -269,11 +264,11 @@ class AppModel(QObject):
             # a receipt from a device our copy of the directory does not know yet (just
             # enrolled): fetch and verify the directory again, then judge once more
             directory = self.session.directory()
-            index = SearchIndex(directory.verified.entries)  # built here, not in the UI
+            index = directory.search_index()  # built here, not in the UI
             loaded = (directory, index, self.policy, self._judge_own(directory))
             return listing.sent(self.session, directory), loaded
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(self._on_sent_loaded)
         task.failed.connect(lambda err: log.info("sent refresh failed: %s", type(err).__name__))
         threads.start(task)
@@ -325,7 +320,7 @@ class AppModel(QObject):
             task.progress("prepare", 1, 1)
             return sending.finish(self.session, pending, task.progress, task.cancel)
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
 
@@ -346,7 +341,7 @@ class AppModel(QObject):
                 profile=self.session.profile,
             )
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_inbox())
         return task
 
@@ -357,7 +352,7 @@ class AppModel(QObject):
             self.session.api.recall(drop_id)
             return drop_id
 
-        task = threads.run(work)
+        task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
 

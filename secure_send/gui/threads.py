@@ -23,7 +23,9 @@ PROGRESS_INTERVAL = 0.1  # seconds between progress signals per label
 
 
 class Task(QObject):
-    """One piece of background work; connect to the signals before :func:`start`."""
+    """One piece of background work for ``fn``, not yet running: connect to the signals,
+    then :func:`start` it (started at once, a quick task could end before anyone
+    listened and its result would be lost)."""
 
     progressed = Signal(str, int, int)  # label (e.g. a blob id), bytes done, bytes total
     succeeded = Signal(object)  # the function's result
@@ -88,11 +90,6 @@ def start(task: Task) -> Task:
         pool.setMaxThreadCount(MIN_THREADS)
     pool.start(_Runner(task))
     return task
-
-
-def run(fn: Callable[[Task], Any], parent: QObject | None = None) -> Task:
-    """A new task for ``fn`` (not started: connect signals, then :func:`start`)."""
-    return Task(fn, parent)
 
 
 def finish_all(timeout: float = 10.0) -> bool:

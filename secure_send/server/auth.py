@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from secure_send.core import httpsig
@@ -47,7 +47,7 @@ class DirectoryCache:
     def __init__(self, published: PublishedDirectory) -> None:
         self.published = published
 
-    def entries(self) -> dict[str, Entry]:
+    def entries(self) -> Mapping[str, Entry]:
         """Entries by id (see :meth:`PublishedDirectory.entries`).
 
         Raises:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -74,7 +74,7 @@ class _Held:
     header: SnapshotHeader
     lines: tuple[bytes, ...]
     leaves: tuple[bytes, ...]
-    by_id: dict[str, Entry]
+    by_id: Mapping[str, Entry]  # the verified directory's own (built once, shared)
     tree: merkle.CompactRange  # over ``leaves``: a push's proof and root cost its events
     log_bytes: int  # the size of ``lines`` in the events file
     # computed answers for anonymous callers, per held snapshot (see ``_memo``)
@@ -161,7 +161,7 @@ class PublishedDirectory:
         """The held snapshot's header."""
         return self.held().header
 
-    def entries(self) -> dict[str, Entry]:
+    def entries(self) -> Mapping[str, Entry]:
         """Entries by id of a snapshot that has not expired.
 
         Raises:

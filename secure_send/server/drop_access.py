@@ -10,6 +10,7 @@ blob and partial upload of a drop before marking it recalled or expired.
 from __future__ import annotations
 
 from secure_send.core.audit import AuditAction
+from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import utc_now
 from secure_send.core.envelope.manifest import DROP_ID
 from secure_send.core.error_codes import ErrorCode
@@ -51,9 +52,9 @@ def record(
 
 def require_live(row: DropRow) -> None:
     """410 for a recalled or expired drop."""
-    if row.state == "recalled":
+    if row.state == DropState.RECALLED:
         raise ApiError(410, ErrorCode.RECALLED, "the sender recalled this drop")
-    if row.state == "expired" or row.expires <= now_ts():
+    if row.state == DropState.EXPIRED or row.expires <= now_ts():
         raise ApiError(410, ErrorCode.EXPIRED, "this drop has expired")
 
 
@@ -64,7 +65,7 @@ def visible_drop(state: ServerState, drop_id: str, who: Caller) -> tuple[DropRow
         raise not_found()
     if row.sender == who.user.id:
         return row, True
-    if who.user.id not in row.recipients or row.state == "uploading":
+    if who.user.id not in row.recipients or row.state == DropState.UPLOADING:
         raise not_found()
     require_live(row)
     return row, False
@@ -78,7 +79,7 @@ def sent_drop(state: ServerState, drop_id: str, who: Caller) -> DropRow:
     return row
 
 
-def purge(state: ServerState, row: DropRow, new_state: str) -> None:
+def purge(state: ServerState, row: DropRow, new_state: DropState) -> None:
     """Delete every blob and partial upload of the drop, then mark it."""
     for upload_id in state.drops.uploads_of(row.id):
         state.blobs.delete_partial(upload_id)

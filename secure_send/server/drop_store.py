@@ -3,17 +3,19 @@
 Guarantees: a drop and its expected blobs are stored in one transaction; a drop
 is committed only if every blob is complete (checked inside the committing
 transaction); committed drops get an increasing ``seq`` that inbox long-polls
-use as a cursor. States: ``uploading`` → ``committed`` → (``recalled`` | ``expired``).
+use as a cursor. States (:class:`DropState`): ``uploading`` → ``committed`` →
+(``recalled`` | ``expired``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import Manifest
 from secure_send.server.storage import SqliteMetadataStore
 
-LIVE = ("uploading", "committed")
+LIVE = (DropState.UPLOADING, DropState.COMMITTED)  # hold storage: count against the quota
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class DropRow:
     manifest: str  # the signed manifest JSON, as received
     expires: int
     size: int
-    state: str
+    state: DropState
     seq: int
     recipients: frozenset[str]
 
@@ -75,9 +77,10 @@ class DropStore:
             ).fetchone()[0]
             if used + size > quota:
                 return "quota"
+            values = (m.drop_id, m.sender, m.sender_device, manifest_json, expires, size)
             db.execute(
-                "INSERT INTO drops VALUES (?, ?, ?, ?, ?, ?, 'uploading', NULL)",
-                (m.drop_id, m.sender, m.sender_device, manifest_json, expires, size),
+                "INSERT INTO drops VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (*values, DropState.UPLOADING),
             )
             db.executemany(
                 "INSERT INTO drop_recipients VALUES (?, ?)",
@@ -97,7 +100,11 @@ class DropStore:
             users = self.db.query("SELECT user FROM drop_recipients WHERE drop_id = ?", (row[0],))
             drop_id, sender, manifest, expires, size, state, seq = row
             recipients = frozenset(u[0] for u in users)
-            result.append(DropRow(drop_id, sender, manifest, expires, size, state, seq, recipients))
+            # DropState(): a value this code does not know is an error here, not later
+            row_state = DropState(state)
+            result.append(
+                DropRow(drop_id, sender, manifest, expires, size, row_state, seq, recipients)
+            )
         return result
 
     def get(self, drop_id: str) -> DropRow | None:
@@ -108,9 +115,9 @@ class DropStore:
     def inbox(self, user: str, now: int) -> list[DropRow]:
         """Committed, unexpired drops the user is a recipient of, in commit order."""
         return self._rows(
-            "state = 'committed' AND expires > ? AND id IN "
+            "state = ? AND expires > ? AND id IN "
             "(SELECT drop_id FROM drop_recipients WHERE user = ?) ORDER BY seq",
-            (now, user),
+            (DropState.COMMITTED, now, user),
         )
 
     def sent(self, user: str) -> list[DropRow]:
@@ -143,13 +150,12 @@ class DropStore:
                 return False
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM drops").fetchone()[0]
             db.execute(
-                "UPDATE drops SET state = 'committed', seq = ? "
-                "WHERE id = ? AND state = 'uploading'",
-                (seq, drop_id),
+                "UPDATE drops SET state = ?, seq = ? WHERE id = ? AND state = ?",
+                (DropState.COMMITTED, seq, drop_id, DropState.UPLOADING),
             )
         return True
 
-    def set_state(self, drop_id: str, state: str) -> None:
+    def set_state(self, drop_id: str, state: DropState) -> None:
         """Mark recalled or expired (and forget its uploads and stored blobs)."""
         with self.db.transaction() as db:
             db.execute("UPDATE drops SET state = ? WHERE id = ?", (state, drop_id))

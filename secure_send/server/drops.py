@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from secure_send.core.audit import AuditAction
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
+from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import parse_time, utc_now
 from secure_send.core.envelope.manifest import (
     EnvelopeError,
@@ -50,7 +52,7 @@ RECHECK_SECONDS = 2.0  # inbox long-polls look at the database at least this oft
 MAX_POLL_SECONDS = 25.0
 
 
-def directory(state: ServerState) -> dict[str, Entry]:
+def directory(state: ServerState) -> Mapping[str, Entry]:
     """The verified directory, or 503."""
     try:
         return state.auth.directory.entries()
@@ -67,7 +69,7 @@ def _parse_manifest(body: bytes) -> SignedManifest:
         raise ApiError(400, ErrorCode.BAD_MANIFEST, "not a valid signed manifest") from None
 
 
-def _check_parties(m: Manifest, who: Caller, entries: dict[str, Entry]) -> None:
+def _check_parties(m: Manifest, who: Caller, entries: Mapping[str, Entry]) -> None:
     if m.sender != who.user.id or m.sender_device != who.device.id:
         raise ApiError(
             403, ErrorCode.NOT_SENDER, "the manifest must be signed by the calling device"
@@ -133,12 +135,12 @@ async def create_drop(request: Request, who: Authenticated, state: State) -> dic
 async def commit_drop(drop_id: str, who: Authenticated, state: State) -> dict[str, str]:
     """Make the drop visible to its recipients once every blob is complete."""
     row = await run_in_threadpool(sent_drop, state, drop_id, who)
-    if row.state != "committed":
+    if row.state != DropState.COMMITTED:
         require_live(row)
         if not await run_in_threadpool(state.drops.commit, row.id):
             raise ApiError(409, ErrorCode.INCOMPLETE, "not every blob is uploaded yet")
         state.notifier.notify(row.recipients)
-    return {"drop_id": row.id, "state": "committed"}
+    return {"drop_id": row.id, "state": DropState.COMMITTED}
 
 
 def drop_json(state: ServerState, row: DropRow, viewer: str | None) -> dict[str, Any]:
@@ -199,7 +201,7 @@ def recall(drop_id: str, request: Request, who: Authenticated, state: State) -> 
     """Recall: delete every blob and partial upload now; recipients then get 410."""
     row = sent_drop(state, drop_id, who)
     require_live(row)
-    purge(state, row, "recalled")
+    purge(state, row, DropState.RECALLED)
     record(state, AuditAction.RECALL, who, row.id, row.size, client_ip(request))
     return Response(status_code=204)
 

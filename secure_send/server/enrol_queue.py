@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from secure_send.core.directory.enrol import EnrolmentRequest
@@ -133,7 +134,7 @@ class EnrolQueue:
                 done.append(Finished(result.ticket, user, device, ip, result.status, result.reason))
         return done
 
-    def settle_listed(self, entries: dict[str, Entry], now: int) -> list[str]:
+    def settle_listed(self, entries: Mapping[str, Entry], now: int) -> list[str]:
         """Mark open requests whose device (same id and signing key) is now in the
         signed directory as enrolled — e.g. one an operator approved. Returns their
         tickets."""

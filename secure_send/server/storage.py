@@ -24,7 +24,10 @@ from secure_send.core.atomic import AtomicOutput, EarlyWriteback
 from secure_send.core.errors import SecureSendError
 from secure_send.server.migrations import MIGRATIONS as MIGRATIONS  # re-exported
 
-BLOB_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# The ids the server makes for an upload (secrets.token_urlsafe) and under which its
+# finished blob is then stored: one shape, one name. Not a manifest's blob id
+# (core.envelope.manifest.BLOB_ID), which names a blob within its drop.
+OPAQUE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CHUNK = 256 * 1024
 # starts asynchronous writeback of a dirty range on Linux (see core/atomic.py)
 DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 4)
@@ -120,11 +123,12 @@ class BlobStore(Protocol):
         ...
 
 
-def check_blob_id(blob_id: str) -> str:
-    """A blob id: 16-64 base64url characters (no dots or slashes, so no traversal)."""
-    if not isinstance(blob_id, str) or not BLOB_ID.fullmatch(blob_id):
+def check_opaque_id(value: str) -> str:
+    """A stored blob's or upload's id: 16-64 base64url characters (no dots or slashes,
+    so no traversal)."""
+    if not isinstance(value, str) or not OPAQUE_ID.fullmatch(value):
         raise StorageError("invalid blob id")
-    return blob_id
+    return value
 
 
 class SqliteMetadataStore:
@@ -254,7 +258,7 @@ class FolderBlobStore:
 
     def path_for(self, blob_id: str) -> Path:
         """The file of a blob; the id is validated, so the path stays under the root."""
-        blob_id = check_blob_id(blob_id)
+        blob_id = check_opaque_id(blob_id)
         return self.root / blob_id[:2] / blob_id
 
     def write(self, blob_id: str, data: bytes) -> None:
@@ -286,7 +290,7 @@ class FolderBlobStore:
 
     def partial_path(self, upload_id: str) -> Path:
         """The partial file of an upload, in ``partial/`` beside the blob folder."""
-        return self.partial_root / check_blob_id(upload_id)
+        return self.partial_root / check_opaque_id(upload_id)
 
     def open_partial(self, upload_id: str, offset: int) -> PartialWriter:
         """See :meth:`BlobStore.open_partial`."""
@@ -339,4 +343,4 @@ class FolderBlobStore:
 
     def partial_ids(self) -> list[str]:
         """See :meth:`BlobStore.partial_ids` (names that are not valid ids are skipped)."""
-        return [p.name for p in self.partial_root.iterdir() if BLOB_ID.fullmatch(p.name)]
+        return [p.name for p in self.partial_root.iterdir() if OPAQUE_ID.fullmatch(p.name)]

@@ -14,6 +14,7 @@ import logging
 from starlette.concurrency import run_in_threadpool
 
 from secure_send.core.audit import AuditAction
+from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import utc_now
 from secure_send.server.drop_access import purge
 from secure_send.server.state import ServerState
@@ -26,7 +27,7 @@ def sweep(state: ServerState, now: dt.datetime) -> list[str]:
     """Delete every expired live drop's blobs and uploads; returns their ids."""
     done = []
     for row in state.drops.expired(int(now.timestamp())):
-        purge(state, row, "expired")
+        purge(state, row, DropState.EXPIRED)
         state.audit.append(
             action=AuditAction.EXPIRY_DELETE, actor=row.sender, drop=row.id, size=row.size
         )

@@ -37,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from secure_send.core.audit import AuditAction
+from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import BLOB_ID, DROP_ID
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller, unauthorized
@@ -44,7 +45,7 @@ from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
 from secure_send.server.routes import Authenticated, StreamAuthenticated, client_ip
 from secure_send.server.state import ServerState, server_state
-from secure_send.server.storage import BLOB_ID as UPLOAD_ID
+from secure_send.server.storage import OPAQUE_ID
 from secure_send.server.upload_sink import UploadSink, pump
 
 log = logging.getLogger("secure_send.server")
@@ -103,7 +104,7 @@ def _checksum(header: str | None) -> bytes | None:
 
 
 def _own_upload(state: ServerState, upload_id: str, who: Caller) -> UploadRow:
-    upload = state.drops.upload(upload_id) if UPLOAD_ID.fullmatch(upload_id) else None
+    upload = state.drops.upload(upload_id) if OPAQUE_ID.fullmatch(upload_id) else None
     drop = state.drops.get(upload.drop_id) if upload else None
     if upload is None or drop is None or drop.sender != who.user.id:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such upload")
@@ -224,7 +225,7 @@ def _create(state: ServerState, who: Caller, request: Request, body: bytes) -> U
     if drop is None or drop.sender != who.user.id:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such drop")
     require_live(drop)
-    if drop.state != "uploading":
+    if drop.state != DropState.UPLOADING:
         raise ApiError(409, ErrorCode.NOT_UPLOADING, "this drop is already committed")
     blob = state.drops.blob(drop.id, blob_id) if BLOB_ID.fullmatch(blob_id) else None
     if blob is None:

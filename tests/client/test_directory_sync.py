@@ -57,6 +57,25 @@ def test_nothing_changed_is_a_304_of_no_body(enrol: Enrol, org_server: Server, s
     session.close()
 
 
+def test_lookups_last_as_long_as_the_verified_directory(enrol: Enrol, org_server: Server) -> None:
+    """A 304 keeps the verified directory, so its id lookup and search index are not
+    built again; a change makes a new verified directory with its own."""
+    session = _session(enrol, HANAKO)
+    first = session.directory()
+    entries, index = first.by_id(), first.search_index()
+    again = session.directory()  # 304
+    assert again.by_id() is entries
+    assert again.search_index() is index
+    ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": JIRO})
+    org_server.push()
+    changed = session.directory()
+    assert changed.by_id() is not entries
+    assert changed.search_index() is not index
+    assert not changed.by_id()[JIRO].active
+    assert entries[JIRO].active  # the old lookup still answers for the old directory
+    session.close()
+
+
 def test_changes_arrive_as_events_and_match_the_server(
     enrol: Enrol, org_server: Server, seen: Seen
 ) -> None:

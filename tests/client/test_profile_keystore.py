@@ -21,14 +21,14 @@ from secure_send.client.keystore import (
     KeyStoreError,
     open_keystore,
 )
-from secure_send.client.profile import Identity, OrgConfig, Profile, ProfileError
+from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile, ProfileError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import b64u
 from secure_send.org import ops
 from tests.directory_kit import new_org
 
-HANAKO = Identity("hanako.sato", "laptop")
-TARO = Identity("taro.suzuki", "desktop")
+HANAKO = DeviceIdentity("hanako.sato", "laptop")
+TARO = DeviceIdentity("taro.suzuki", "desktop")
 
 
 def mode(path: Path) -> int:
@@ -204,7 +204,7 @@ def test_org_config_needs_every_field(client_config: dict[str, object]) -> None:
 
 
 def test_identity_round_trip_and_validation() -> None:
-    assert Identity.from_json(HANAKO.to_json()) == HANAKO
+    assert DeviceIdentity.from_json(HANAKO.to_json()) == HANAKO
     for bad in [
         {"user": "Hanako", "device": "laptop"},
         {"user": "hanako", "device": "lap top"},
@@ -214,9 +214,9 @@ def test_identity_round_trip_and_validation() -> None:
         "hanako/laptop",
     ]:
         with pytest.raises(ProfileError):
-            Identity.from_json(bad)
+            DeviceIdentity.from_json(bad)
     with pytest.raises(ProfileError):
-        Identity("../etc", "laptop")
+        DeviceIdentity("../etc", "laptop")
 
 
 # --- file key store (tests and demo only) -------------------------------------------

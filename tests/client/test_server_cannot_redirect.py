@@ -34,7 +34,7 @@ from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import DirectoryUnverified, sync
 from secure_send.client.errors import ServerError
 from secure_send.client.keystore import FileKeyStore
-from secure_send.client.profile import Identity, OrgConfig, Profile
+from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.push import DirectoryKind, Push
 from secure_send.core.directory.trust import RootDocument, body_hash
@@ -363,7 +363,7 @@ def test_a_push_from_anyone_but_the_pinned_signer_is_refused(
     if caller == "attacker-key-as-signer":  # the signer's keyid, the attacker's key
         signer = Signer(SIGNER_USER, SIGNER_DEVICE, nacl.signing.SigningKey.generate())
     elif caller == "a-staff-device":  # a real, enrolled device of the directory
-        keys = FileKeyStore(Profile(hanako.home)).load(Identity(HANAKO, "laptop"))
+        keys = FileKeyStore(Profile(hanako.home)).load(DeviceIdentity(HANAKO, "laptop"))
         signer = Signer(HANAKO, "laptop", keys.signing)
     refused = _post_push(org_server, _push_forged(loot), signer)
     assert refused.status == 401, refused

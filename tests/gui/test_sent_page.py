@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +13,28 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from secure_send.client.keystore import FileKeyStore
+from secure_send.client.profile import DeviceIdentity, Profile
+from secure_send.core.drop_state import STORED, DropState
+from secure_send.core.encoding import utc_now
 from secure_send.gui import threads
 from secure_send.gui.model import AppModel
 from secure_send.gui.views.sent_page import SentPage
+from secure_send.server.sweeper import sweep
 from tests.client.conftest import Enrol, Person
 from tests.directory_kit import HANAKO, TARO
 from tests.gui.conftest import SessionOf, loaded_model
+from tests.server.conftest import Server
+from tests.server.drop_kit import Device, create_drop, manifest
 
 WAIT = 10_000
 
 
-def _send(hanako: Person, folder: Path) -> str:
+def _send(hanako: Person, folder: Path, *options: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "budget.xlsx"
     data.write_bytes(os.urandom(20_000))
-    return str(hanako.ok("send", str(data), "--to", TARO)["drop_id"])
+    return str(hanako.ok("send", str(data), "--to", TARO, *options)["drop_id"])
 
 
 def _loaded_page(qtbot: QtBot, model: AppModel) -> SentPage:
@@ -114,3 +122,50 @@ def test_controls_have_accessible_names(qtbot: QtBot, model: AppModel) -> None:
         assert control.accessibleName()
     assert page.recall_button.toolTip()
     assert not page.recall_button.isEnabled()  # nothing selected
+
+
+def test_every_drop_state_comes_through_with_a_label(
+    qtbot: QtBot, enrol: Enrol, org_server: Server, session_of: SessionOf, tmp_path: Path
+) -> None:
+    """One drop in each state: the server stores and lists exactly DropState's stored
+    states, the listing adds DAMAGED, and the Sent page has words for every one."""
+    hanako, _ = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    _send(hanako, tmp_path / "committed")
+    hanako.ok("recall", _send(hanako, tmp_path / "recalled"))
+    _send(hanako, tmp_path / "expired", "--expires", "1h")
+    damaged = _send(hanako, tmp_path / "damaged")
+    keys = FileKeyStore(Profile(hanako.home)).load(DeviceIdentity(HANAKO, "laptop"))
+    device = Device(org_server, HANAKO, "laptop", keys)
+    assert create_drop(device, manifest(device, {"f1": b"x"})).status_code == 201  # uploading
+    state = org_server.app_state
+    assert state is not None
+    assert len(sweep(state, utc_now() + dt.timedelta(hours=2))) == 1
+    # the server's copy of one manifest no longer parses (the listing says DAMAGED)
+    state.drops.db.query("UPDATE drops SET manifest = '{}' WHERE id = ?", (damaged,))
+
+    rows = state.drops.sent(HANAKO)
+    assert all(isinstance(row.state, DropState) for row in rows)
+    assert {row.state for row in rows} == STORED
+    listed = device.request("GET", "/v1/sent").json()["drops"]
+    assert {d["state"] for d in listed} == {s.value for s in STORED}  # the wire: strings
+
+    model = loaded_model(qtbot, session_of(hanako))
+    page = _loaded_page(qtbot, model)
+    assert all(isinstance(item.state, DropState) for item in model.sent)
+    assert {page.state_of(item) for item in model.sent} == set(DropState)
+    labels = page.state_labels()
+    assert set(labels) == set(DropState)
+    assert len(set(labels.values())) == len(DropState)  # English, one for each
+    shown = {line.split(" | ")[1] for line in page.item_text().splitlines() if " | " in line}
+    assert set(labels.values()) <= shown
+
+
+def test_every_state_has_words_in_english_and_japanese(
+    qtbot: QtBot, model: AppModel, japanese: None
+) -> None:
+    page = SentPage(model)
+    qtbot.addWidget(page)
+    labels = page.state_labels()
+    assert set(labels) == set(DropState)
+    assert len(set(labels.values())) == len(DropState)
+    assert all(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) for text in labels.values())

@@ -21,8 +21,8 @@ def test_finish_all_waits_for_writers_not_for_readers(qtbot: QtBot) -> None:
     def reader(task: threads.Task) -> None:
         released.wait(10)  # a long-poll: blocked in the network, ignores cancel
 
-    write_task = threads.start(threads.run(writer))
-    read_task = threads.run(reader)
+    write_task = threads.start(threads.Task(writer))
+    read_task = threads.Task(reader)
     read_task.read_only = True
     threads.start(read_task)
     started = time.monotonic()

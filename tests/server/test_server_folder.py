@@ -33,7 +33,7 @@ import pytest
 
 from secure_send.admin.server_home import write_server_home
 from secure_send.client.keystore import FileKeyStore
-from secure_send.client.profile import Identity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.encoding import utc_now
@@ -183,7 +183,7 @@ def test_the_server_folder_holds_no_private_key_after_real_traffic(tmp_path: Pat
     # ...and a client profile's key store holds a device's keys, found too
     profile = Profile(tmp_path / "profile")
     profile.ensure()
-    FileKeyStore(profile).save(Identity(TARO, "desktop"), taro_keys)
+    FileKeyStore(profile).save(DeviceIdentity(TARO, "desktop"), taro_keys)
     assert set(scan(profile.path, _device_secrets("taro-desktop", taro_keys))) == {
         "taro-desktop:sign",
         "taro-desktop:enc",

@@ -121,7 +121,7 @@ def _replay(previous: VerifiedDirectory, events: tuple[bytes, ...], start: int) 
     """The entries the events change, replayed over the verified ones, sorted by id."""
     if not events:
         return []
-    entries = previous.by_id()
+    entries = {e.id: e for e in previous.entries}  # its own dict: the events change it
     touched: set[str] = set()
     for seq, line in enumerate(events, start):
         try:

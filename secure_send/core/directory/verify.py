@@ -17,9 +17,11 @@ import gc
 import hmac
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar, cast
 
 from secure_send.core.directory import entry_scan, merkle
 from secure_send.core.directory.bundle import Bundle, Checkpoint, TrustAnchor
@@ -35,10 +37,12 @@ from secure_send.core.directory.errors import (
     StaleDirectoryError,
 )
 from secure_send.core.directory.model import Entry, EntryError, Kind
+from secure_send.core.directory.search import SearchIndex
 from secure_send.core.directory.trust import RootDocument, advance_root, body_hash
 from secure_send.core.encoding import parse_time
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
+_T = TypeVar("_T")
 
 
 class BindingLedger:
@@ -71,6 +75,31 @@ class BindingLedger:
             self._checked.add(leaf)
 
 
+class _Derived:
+    """Lookups built from one verified directory's entries, each on first use, then kept
+    with it: the directory never changes, so they never go stale, and a new directory
+    starts with none. (At 100,000 entries the id list costs milliseconds and the search
+    index most of a second: per lookup, that was the price of every inbox item.)
+
+    One lock per lookup: two threads asking at once get one build, and a caller of a
+    cheap lookup does not wait for another thread's search index build."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._built: dict[str, object] = {}
+
+    def get(self, name: str, build: Callable[[], _T]) -> _T:
+        """The value named ``name`` (each name always built by the same ``build``)."""
+        if name not in self._built:  # after the first build: a dict read, no lock
+            with self._lock:
+                lock = self._locks.setdefault(name, threading.Lock())
+            with lock:
+                if name not in self._built:
+                    self._built[name] = build()
+        return cast(_T, self._built[name])
+
+
 @dataclass(frozen=True)
 class VerifiedDirectory:
     """A directory that passed every check, and the checkpoint to keep.
@@ -79,6 +108,8 @@ class VerifiedDirectory:
     in entry order) let the next refresh apply a small delta without re-reading
     or re-verifying the unchanged entries. ``bindings`` records which entries'
     device key bindings were verified: :meth:`require_bindings` before any use.
+    The lookups (:meth:`by_id`, :meth:`checked_entries`, :meth:`search_index`) are built
+    once per verified directory, on first use.
     """
 
     entries: tuple[Entry, ...]
@@ -86,6 +117,7 @@ class VerifiedDirectory:
     hashes: tuple[bytes, ...]
     checkpoint: Checkpoint
     bindings: BindingLedger = field(default_factory=BindingLedger, compare=False, repr=False)
+    _derived: _Derived = field(default_factory=_Derived, init=False, compare=False, repr=False)
 
     @property
     def leaf_hashes(self) -> frozenset[bytes]:
@@ -93,9 +125,20 @@ class VerifiedDirectory:
         later verification may skip: ``known_leaves``)."""
         return self.bindings.checked() & frozenset(self.hashes)
 
-    def by_id(self) -> dict[str, Entry]:
-        """Entries keyed by id."""
-        return {e.id: e for e in self.entries}
+    def by_id(self) -> Mapping[str, Entry]:
+        """Entries keyed by id, bindings not checked (the server, which checked them all,
+        and the log replay use it; clients look people up in :meth:`checked_entries`).
+        Read-only: one mapping is shared by every caller."""
+        return self._derived.get("by_id", lambda: MappingProxyType({e.id: e for e in self.entries}))
+
+    def checked_entries(self) -> CheckedEntries:
+        """Entries by id, each handed out only once its device key bindings verified."""
+        return self._derived.get("checked_entries", lambda: CheckedEntries(self))
+
+    def search_index(self) -> SearchIndex:
+        """The recipient search over these entries (built on the first call: most of a
+        second at 100,000 entries, so not on a UI thread). Shared: never ``update`` it."""
+        return self._derived.get("search_index", lambda: SearchIndex(self.entries))
 
     def require_bindings(self, people: Iterable[Entry]) -> None:
         """Verify (once) the device key bindings of these entries of this directory.

@@ -116,7 +116,7 @@ class EnrolWaitingDialog(QDialog):
             keys = store.load(me)
             return status, key_fingerprint(bytes(keys.signing.verify_key))
 
-        self._task = threads.run(work)
+        self._task = threads.Task(work)
         self._task.succeeded.connect(self._on_task_succeeded)
         self._task.failed.connect(self._on_task_failed)
         threads.start(self._task)

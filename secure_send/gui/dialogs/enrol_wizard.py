@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from secure_send.client import enrolment
 from secure_send.client.api import key_fingerprint
 from secure_send.client.keystore import KeyStore
-from secure_send.client.profile import Identity, OrgConfig, Profile
+from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.core.directory.model import check_id
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
@@ -205,7 +205,7 @@ class AccountPage(QWizardPage):
         user, code = cast(str, self.user()), self.code.text().strip()
         name = self.device_name.text().strip()
 
-        def work(task: threads.Task) -> tuple[Identity, str, str]:
+        def work(task: threads.Task) -> tuple[DeviceIdentity, str, str]:
             me, status = enrolment.enrol(
                 profile,
                 org,
@@ -220,7 +220,7 @@ class AccountPage(QWizardPage):
             keys = store.load(me)
             return me, status, key_fingerprint(bytes(keys.signing.verify_key))
 
-        self._task = threads.run(work)
+        self._task = threads.Task(work)
         self._task.progressed.connect(self._on_task_progressed)
         self._task.succeeded.connect(self._on_task_succeeded)
         self._task.failed.connect(self._on_task_failed)
@@ -251,7 +251,7 @@ class AccountPage(QWizardPage):
         self.waiting.setVisible(True)
         self.busy.setAccessibleName(self.tr("Waiting for IT"))
 
-    def _on_task_succeeded(self, result: tuple[Identity, str, str]) -> None:
+    def _on_task_succeeded(self, result: tuple[DeviceIdentity, str, str]) -> None:
         self._wizard.identity, self._wizard.status, self._wizard.fingerprint = result
         self.enrolled = True
 
@@ -329,7 +329,7 @@ class EnrolWizard(QWizard):
     ) -> None:
         super().__init__(parent)
         self.profile, self.org, self.store = profile, org, store
-        self.identity: Identity | None = None
+        self.identity: DeviceIdentity | None = None
         self.status = ""
         self.fingerprint = ""  # this device's identity code once enrolled
         self.setWindowTitle(self.tr("Set up Secure Send"))

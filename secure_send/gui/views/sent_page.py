@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from secure_send.client import listing
 from secure_send.client.split_view import SPLIT_VIEW
+from secure_send.core.drop_state import DropState
 from secure_send.gui import errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
@@ -89,20 +90,23 @@ class SentPage(QWidget):
         self._update_actions()
 
     # ---------------------------------------------------------------- tree
-    def state_of(self, item: listing.SentItem) -> str:
+    def state_of(self, item: listing.SentItem) -> DropState:
         """The drop's state, counting a recall made in this run."""
-        return "recalled" if item.drop_id in self._recalled_here else item.state
+        return DropState.RECALLED if item.drop_id in self._recalled_here else item.state
 
-    def state_text(self, state: str) -> str:
-        """A state in words."""
-        names = {
-            "committed": self.tr("Sent"),
-            "recalled": self.tr("Recalled"),
-            "expired": self.tr("Expired"),
-            "uploading": self.tr("Uploading"),
-            "damaged": self.tr("⚠ Unreadable on the server (tell IT)"),
+    def state_labels(self) -> dict[DropState, str]:
+        """Every state in words (tests hold the keys to exactly :class:`DropState`)."""
+        return {
+            DropState.UPLOADING: self.tr("Uploading"),
+            DropState.COMMITTED: self.tr("Sent"),
+            DropState.RECALLED: self.tr("Recalled"),
+            DropState.EXPIRED: self.tr("Expired"),
+            DropState.DAMAGED: self.tr("⚠ Unreadable on the server (tell IT)"),
         }
-        return names.get(state, state)
+
+    def state_text(self, state: DropState) -> str:
+        """A state in words."""
+        return self.state_labels()[state]
 
     def time_left_text(self, expires: str, now: dt.datetime | None = None) -> str:
         """E.g. "3 days 4 hours left"; "Expired" at the end."""
@@ -140,7 +144,7 @@ class SentPage(QWidget):
 
     def _on_model_sent_changed(self, items: list[listing.SentItem]) -> None:
         current = self.selected()
-        self._recalled_here -= {i.drop_id for i in items if i.state == "recalled"}
+        self._recalled_here -= {i.drop_id for i in items if i.state == DropState.RECALLED}
         self._items = list(items)
         self.tree.clear()
         for item in self._items:
@@ -152,7 +156,7 @@ class SentPage(QWidget):
 
     def _row(self, item: listing.SentItem) -> QTreeWidgetItem:
         state = self.state_of(item)
-        expiry = self.time_left_text(item.expires) if state == "committed" else ""
+        expiry = self.time_left_text(item.expires) if state == DropState.COMMITTED else ""
         done = sum(1 for r in item.recipients if r.downloaded)
         summary = self.tr("%1 of %2 downloaded").replace("%1", str(done))
         summary = summary.replace("%2", str(len(item.recipients)))
@@ -206,7 +210,7 @@ class SentPage(QWidget):
 
     def _update_actions(self) -> None:
         item = self.selected()
-        can = item is not None and self.state_of(item) == "committed" and self._task is None
+        can = item is not None and self.state_of(item) == DropState.COMMITTED and self._task is None
         self.recall_button.setEnabled(can)
 
     # ---------------------------------------------------------------- recall
@@ -223,7 +227,7 @@ class SentPage(QWidget):
     def recall_selected(self) -> threads.Task | None:
         """Ask, then recall the selected drop; the started task (None if not recalled)."""
         item = self.selected()
-        if item is None or self.state_of(item) != "committed" or self._task is not None:
+        if item is None or self.state_of(item) != DropState.COMMITTED or self._task is not None:
             return None
         question = self.tr(
             "Recall the drop sent %1? Recipients who have not downloaded it yet will not "
