@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   age          # the reference age CLI: interoperability tests and benchmarks
   time         # GNU time: peak memory in benchmarks
-  slapd        # OpenLDAP server: tests/ldap/test_ldap_import.py runs a real directory
+  slapd        # OpenLDAP server: tests/admin/ldap/test_ldap_import.py runs a real directory
   ldap-utils   # ldapsearch & co.: poking that test directory by hand
   wixl msitools  # build the Windows MSI on Linux and read its tables: tests/packaging/test_msi.py
   # Qt's own runtime libraries (PySide6 wheels bundle Qt, not these): GUI tests run

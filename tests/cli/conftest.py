@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.clikit import Person, _person
+from tests.cli.cli_kit import Person, _person
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 from secure_send.core import age
-from tests.cli.clikit import (
+from tests.cli.cli_kit import (
     AGE_INTRO,
     BEGIN,
     CHUNK,

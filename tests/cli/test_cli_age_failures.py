@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.clikit import (
+from tests.cli.cli_kit import (
     AGE_INTRO,
     CHUNK,
     ENC_CHUNK,

@@ -321,7 +321,8 @@ def test_an_older_directory_replayed_is_refused(
     else:
         err = hanako.fails("directory", "search", "suzuki")
     # whatever the server answers about consistency, the client names the replay
-    # (verify_directory's own epoch check stands behind it: tests/test_directory_verify.py)
+    # (verify_directory's own epoch check stands behind it:
+    # tests/core/directory/test_directory_verify.py)
     assert "older directory than this device has already verified" in err
     assert "do not send" in err
     _no_secrets(err, hanako, taro)

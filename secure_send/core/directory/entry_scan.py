@@ -10,7 +10,7 @@ complete*: a text it accepts is canonical and valid in every rule of
 is only spaces, a real calendar date, unique device ids — are checked here after
 the match); a text it does not recognise goes to the strict parser, which is the
 authority: it names the problem, or accepts an entry the pattern is too narrow for
-(``tests/test_entry_scan.py`` checks both directions on mutated entries).
+(``tests/core/directory/test_entry_scan.py`` checks both directions on mutated entries).
 """
 
 from __future__ import annotations

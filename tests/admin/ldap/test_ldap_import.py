@@ -32,7 +32,7 @@ from secure_send.org.ldap_import import (
     read_entries,
     read_ldap,
 )
-from tests.ldap.conftest import (
+from tests.admin.ldap.conftest import (
     BULK,
     DATA,
     HONSHO,

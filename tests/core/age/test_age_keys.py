@@ -11,7 +11,7 @@ from secure_send.core.age import bech32
 from secure_send.core.errors import (
     KeyFormatError,
 )
-from tests.age_testkit import (
+from tests.age_kit import (
     SETTINGS,
 )
 

@@ -28,7 +28,7 @@ from secure_send.core.errors import (
     PayloadError,
     PayloadFailure,
 )
-from tests.age_testkit import (
+from tests.age_kit import (
     CHUNK,
     ENC_CHUNK,
     NONCE,

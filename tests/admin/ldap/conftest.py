@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 SLAPD = Path("/usr/sbin/slapd")
-DATA = Path(__file__).resolve().parent.parent / "data" / "ldap"
+DATA = Path(__file__).resolve().parents[2] / "data" / "ldap"
 SUFFIX = "dc=example,dc=go,dc=jp"
 HONSHO = f"ou=honsho,{SUFFIX}"
 PEOPLE = f"ou=people,{HONSHO}"

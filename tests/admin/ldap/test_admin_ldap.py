@@ -15,7 +15,7 @@ from secure_send.core.directory.model import Kind
 from secure_send.org import ops
 from secure_send.org.home import OrgHome
 from secure_send.org.ldap_import import PASSWORD_ENV
-from tests.ldap.conftest import HONSHO, IMPORTER_DN, IMPORTER_PW, Slapd
+from tests.admin.ldap.conftest import HONSHO, IMPORTER_DN, IMPORTER_PW, Slapd
 
 
 def _admin(home: Path, *args: str, password: str | None) -> subprocess.CompletedProcess[str]:

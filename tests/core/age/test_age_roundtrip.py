@@ -15,7 +15,7 @@ from secure_send.core.age.stream import encrypt_payload
 from secure_send.core.errors import (
     NoIdentityMatchError,
 )
-from tests.age_testkit import (
+from tests.age_kit import (
     CHUNK,
     NONCE,
     SETTINGS,
