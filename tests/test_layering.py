@@ -292,3 +292,24 @@ def test_the_matrix_check_can_fail() -> None:
     assert not _matrix_violations(
         here, "secure_send.org.signer", "from secure_send.client import api"
     )
+
+
+def test_the_tests_mirror_the_package() -> None:
+    """A test lives under the folder of the package it tests (``tests/core/directory/``
+    for ``secure_send/core/directory``); only project-wide checks sit at the top,
+    and ``packaging`` tests the installers."""
+    tests = Path(__file__).resolve().parent
+    package = Path(secure_send.__path__[0])
+    misplaced = []
+    for path in sorted(tests.rglob("test_*.py")):
+        folder = path.parent.relative_to(tests)
+        if folder == Path("."):
+            continue  # project-wide: docs, layering, error codes, extras
+        if folder.parts[0] == "packaging":
+            continue
+        # the core's subpackages are mirrored too; elsewhere a subfolder is a topic
+        # (tests/admin/ldap: the admin tool against a real slapd)
+        depth = 2 if folder.parts[0] == "core" else 1
+        if not package.joinpath(*folder.parts[:depth]).is_dir():
+            misplaced.append(str(path.relative_to(tests)))
+    assert misplaced == []
