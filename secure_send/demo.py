@@ -254,15 +254,7 @@ def _inbox_and_save(say: Say, work: Path, recipient: Session, drop_id: str) -> N
 def _receive(
     who: Session, drop_id: str, folder: Path, directory: Directory | None = None
 ) -> receiving.Received:
-    return receiving.receive(
-        who.api,
-        directory or who.directory(),
-        who.me,
-        who.keys,
-        drop_id,
-        folder,
-        profile=who.profile,
-    )
+    return receiving.receive(who, directory or who.directory(), drop_id, folder)
 
 
 def _recall(

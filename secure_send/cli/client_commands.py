@@ -299,14 +299,7 @@ def cmd_receive(args: argparse.Namespace) -> None:
     """Receive one drop."""
     session = _session()
     got = receiving.receive(
-        session.api,
-        session.directory(),
-        session.me,
-        session.keys,
-        args.drop_id,
-        args.output,
-        _progress(args),
-        profile=session.profile,
+        session, session.directory(), args.drop_id, args.output, _progress(args)
     )
     files = [str(p) for p in got.files]
     text = "\n".join([f"from {got.sender}: {len(files)} file(s) saved", *files])

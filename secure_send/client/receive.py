@@ -24,12 +24,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError, ServerError
-from secure_send.client.profile import DeviceIdentity, Profile
+from secure_send.client.profile import DeviceIdentity
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
 from secure_send.client.transfer import StreamingDownload, fetch_small
@@ -42,6 +42,9 @@ from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
+
+if TYPE_CHECKING:  # the session is built on this module's neighbours; only the type here
+    from secure_send.client.session import Session
 from secure_send.core.errors import SecureSendError
 
 MAX_METADATA = 4 * 1024 * 1024
@@ -110,19 +113,17 @@ def verify_drop(
 
 
 def receive(
-    api: ServerApi,
+    session: Session,
     directory: Directory,
-    me: DeviceIdentity,
-    keys: DeviceKeys,
     drop_id: str,
     target: Path,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-    *,
-    profile: Profile | None = None,
 ) -> Received:
-    """Receive one drop into ``target``; see the module docstring. ``profile``, when
-    given, remembers verified split-view checks (they are made either way)."""
+    """Receive one drop into ``target`` with the ``directory`` given (the session's
+    latest, or the one the caller showed the drop with); see the module docstring.
+    Verified split-view checks are remembered in the session's profile."""
+    api, me, keys, profile = session.api, session.me, session.keys, session.profile
     try:
         signed = api.drop(drop_id)
     except ServerError as err:

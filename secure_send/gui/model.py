@@ -330,15 +330,7 @@ class AppModel(QObject):
         def work(task: threads.Task) -> receiving.Received:
             directory = self.directory or self.session.directory()
             return receiving.receive(
-                self.session.api,
-                directory,
-                self.session.me,
-                self.session.keys,
-                drop_id,
-                folder,
-                task.progress,
-                task.cancel,
-                profile=self.session.profile,
+                self.session, directory, drop_id, folder, task.progress, task.cancel
             )
 
         task = threads.Task(work)

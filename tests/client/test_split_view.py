@@ -162,9 +162,7 @@ def test_heads_of_other_sizes_verify_in_either_direction(
     # the sender's head is newer than the recipient's (proof old -> new), and equal
     items, _ = listing.inbox(recipient, recipient_old)
     assert {i.drop_id: i.verified for i in items} == {equal: True, newer: True}
-    receiving.receive(
-        recipient.api, recipient_old, recipient.me, recipient.keys, newer, tmp_path / "in"
-    )
+    receiving.receive(recipient, recipient_old, newer, tmp_path / "in")
     # the sender's head is older than the recipient's (the recipient synced since)
     got = taro.ok("receive", equal, "--output", str(tmp_path / "in"))
     assert len(got["files"]) == 1
