@@ -196,29 +196,20 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
 
     def send(paths: list[Path], to: list[str], message: str = "") -> str:
         pending = sending.prepare(
-            sender.profile,
+            sender,
             sender.directory(),
-            sender.me,
-            sender.keys,
             sending.collect(paths),
             to,
             expires=dt.timedelta(days=7),
             message=message,
         )
-        return sending.finish(sender.profile, sender.api, pending, sender.keys)
+        return sending.finish(sender, pending)
 
     saved = send([table, memo], [cast.recipient], "年末調整の資料です。")
-    receiving.receive(
-        recipient.api,
-        recipient.directory(),
-        recipient.me,
-        recipient.keys,
-        saved,
-        work / "受信",
-    )
+    receiving.receive(recipient, recipient.directory(), saved, work / "受信")
     send([memo], [cast.recipient], "議事録をお送りします。")
     recalled = send([memo], [cast.role])
-    sender.api.request("DELETE", f"/v1/drops/{recalled}")
+    sender.api.recall(recalled)
     forged = send([memo], [cast.recipient])
     with sqlite3.connect(state_dir / "meta.sqlite") as db:
         (text,) = db.execute("SELECT manifest FROM drops WHERE id = ?", (forged,)).fetchone()
@@ -232,6 +223,7 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     from secure_send.client.directory_sync import DirectoryUnverified
     from secure_send.client.keystore import FileKeyStore
     from secure_send.client.profile import Profile
+    from secure_send.core.error_codes import ErrorCode
     from secure_send.gui import settings as app_settings
     from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
     from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
@@ -275,7 +267,7 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     wait_until(lambda: len(model.sent) >= 4, 10)
     window.sent_page.tree.expandAll() if hasattr(window.sent_page, "tree") else None
     shots.take("sent", window)
-    model._on_directory_failed(DirectoryUnverified("directory_unverified", "signature"))
+    model._on_directory_failed(DirectoryUnverified(ErrorCode.DIRECTORY_UNVERIFIED, "signature"))
     window.tabs.setCurrentWidget(window.send_page)
     shots.take("send-blocked", window)
     model.stop()
@@ -362,6 +354,7 @@ def _compromised_signer_adds(home, url: str, user: str, device: str) -> None:  #
 
 def _security_screens(shots, home, url, cast, sender, recipient, samples):  # type: ignore[no-untyped-def]
     """The own-device banner and device list (recipient), the new-device line (sender)."""
+    from secure_send.client import send as sending
     from secure_send.core.directory.log import Action
     from secure_send.core.envelope.manifest import Classification
     from secure_send.gui import settings as app_settings
@@ -391,7 +384,11 @@ def _security_screens(shots, home, url, cast, sender, recipient, samples):  # ty
     model.refresh_directory()
     wait_until(lambda: model.state.usable)
     request = SendRequest(
-        tuple(samples), (cast.recipient, cast.role), dt.timedelta(days=7), "", Classification.C2
+        tuple(sending.collect(samples)),
+        (cast.recipient, cast.role),
+        dt.timedelta(days=7),
+        "",
+        Classification.C2,
     )
     dialog = ConfirmSendDialog(model, request)
     shots.take("confirm-new-device", dialog)

@@ -17,6 +17,7 @@ from secure_send.gui.model import AppModel
 from secure_send.gui.views.send_page import COMPOSE, PROGRESS, RESULT, SendPage
 from tests.client.conftest import Enrol, Person
 from tests.directory_kit import HANAKO, ROLE, TARO
+from tests.gui.conftest import SessionOf
 
 
 def _page(qtbot: QtBot, model: AppModel) -> SendPage:
@@ -238,3 +239,21 @@ def test_accessible_names(qtbot: QtBot, model: AppModel) -> None:
     assert page.expiry.value() == 7
     assert page.expiry.maximum() == 30
     assert page.classification.count() == 3
+
+
+def test_a_page_built_before_the_policy_offers_a_real_expiry(
+    qtbot: QtBot, enrol: Enrol, session_of: SessionOf
+) -> None:
+    """The app builds its window before the first directory load: the expiry must not
+    sit at 0 days (the server refuses a drop that expires as it is made), and the
+    server's policy, capped by IT's, applies once it arrives."""
+    model = AppModel(session_of(enrol(HANAKO, "laptop")), max_expiry_days=3)
+    page = _page(qtbot, model)
+    assert model.policy is None
+    assert page.expiry.minimum() == 1
+    assert page.expiry.value() == 7
+    with qtbot.waitSignal(model.directory_changed, timeout=10_000):
+        model.refresh_directory()
+    assert page.expiry.maximum() == 3
+    assert page.expiry.value() == 3
+    model.stop()

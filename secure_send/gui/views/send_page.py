@@ -37,6 +37,12 @@ from secure_send.gui.widgets.recipient_picker import RecipientPicker
 COMPOSE, PROGRESS, RESULT = range(3)
 
 
+# The expiry offered until the server's policy has arrived (the server's own defaults;
+# the policy then sets both, and IT policy may shorten the longest).
+UNTIL_POLICY_MAX_DAYS = 30
+UNTIL_POLICY_DEFAULT_DAYS = 7
+
+
 class SendPage(QWidget):
     """Compose → confirm → progress → result, on one stacked page."""
 
@@ -199,16 +205,24 @@ class SendPage(QWidget):
     # ---------------------------------------------------------------- compose
     def _reset_options(self) -> None:
         policy = self.model.policy
-        if policy is not None:
-            self.expiry.setRange(1, policy.max_expiry_days)
-            self.expiry.setValue(policy.default_expiry_days)
+        longest, usual = (
+            (policy.max_expiry_days, policy.default_expiry_days)
+            if policy is not None
+            else (UNTIL_POLICY_MAX_DAYS, UNTIL_POLICY_DEFAULT_DAYS)
+        )
+        self.expiry.setRange(1, longest)  # never 0: a drop must outlive its sending
+        self.expiry.setValue(usual)
         self.classification.setCurrentIndex(self.classification.findData(Classification.C2))
 
     def _on_model_directory_changed(self, state: DirectoryState) -> None:
         if state.usable:
             self.banner.hide()
-            if self.model.policy is not None:
-                self.expiry.setMaximum(self.model.policy.max_expiry_days)
+            policy = self.model.policy
+            if policy is not None:
+                untouched = self.expiry.value() == UNTIL_POLICY_DEFAULT_DAYS
+                self.expiry.setMaximum(policy.max_expiry_days)
+                if untouched:  # the page was built before the server's policy arrived
+                    self.expiry.setValue(min(policy.default_expiry_days, policy.max_expiry_days))
         else:
             sentence, _ = describe(
                 ClientError(state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, "")
