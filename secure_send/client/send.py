@@ -219,32 +219,47 @@ def prepare(
         }
         blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
         records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
-        now = utc_now()
-        checkpoint = directory.verified.checkpoint
-        signed = Manifest(
-            drop_id=drop_id,
-            sender=me.user,
-            sender_device=me.device,
-            recipients=tuple(
-                RecipientRef(p.id, tuple(d.id for d in p.active_devices())) for p in people
-            ),
-            blobs=tuple(blobs),
-            created=format_time(now),
-            expires=format_time(now + expires),
-            classification=classification,
-            suite="age-x25519-v1",
-            directory_epoch=checkpoint.epoch,
-            directory_header=checkpoint.header_hash,
-            # the log head recipients check for a split view (client/split_view.py)
-            log_size=checkpoint.log_size,
-            log_root=checkpoint.log_root,
-        ).sign(keys.signing)
+        manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
+        signed = manifest.sign(keys.signing)
         pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=key_hashes(people))
         profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
     except BaseException:
         shutil.rmtree(outbox, ignore_errors=True)
         raise
     return pending
+
+
+def _manifest(
+    drop_id: str,
+    me: DeviceIdentity,
+    people: Sequence[Entry],
+    blobs: Sequence[Blob],
+    directory: Directory,
+    expires: dt.timedelta,
+    classification: Classification,
+) -> Manifest:
+    """The drop's manifest (unsigned): who, what, until when, and the directory view
+    it was made with."""
+    now = utc_now()
+    checkpoint = directory.verified.checkpoint
+    return Manifest(
+        drop_id=drop_id,
+        sender=me.user,
+        sender_device=me.device,
+        recipients=tuple(
+            RecipientRef(p.id, tuple(d.id for d in p.active_devices())) for p in people
+        ),
+        blobs=tuple(blobs),
+        created=format_time(now),
+        expires=format_time(now + expires),
+        classification=classification,
+        suite="age-x25519-v1",
+        directory_epoch=checkpoint.epoch,
+        directory_header=checkpoint.header_hash,
+        # the log head recipients check for a split view (client/split_view.py)
+        log_size=checkpoint.log_size,
+        log_root=checkpoint.log_root,
+    )
 
 
 def _measure(
