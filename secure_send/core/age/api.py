@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from secure_send.core.age import header as hdr
 from secure_send.core.age.armor import ArmorReader, ArmorWriter, looks_armored
@@ -43,8 +42,7 @@ def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
     return hkdf_sha256(file_key, nonce, b"payload", 32)
 
 
-@dataclass(frozen=True, repr=False)
-class Prepared:
+class Prepared(NamedTuple):
     """A file key and the header (with the payload nonce) of one age file to be made.
 
     :func:`encrypt_prepared` turns the same plaintext into byte-identical ciphertext
