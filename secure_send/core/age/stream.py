@@ -6,25 +6,33 @@ extended payload is detected; everything released before the failing chunk is
 authentic, but the file as a whole must then be treated as bad, so callers that
 write files do so atomically (see ``secure_send.core.atomic``).
 
-Speed: chunks are sealed and opened on a small thread pool, in reused buffers,
-with OpenSSL's ChaCha20-Poly1305 (through ``cryptography``), which releases the
-GIL: two cores give nearly twice the throughput. libsodium (PyNaCl) runs this
-AEAD at about half OpenSSL's and Go's speed on current x86 CPUs, which is why the
-bulk payload does not use it (docs/architecture.md). Output order and bytes are
-exactly a single-threaded run's. Memory is bounded by the tasks in flight.
+Speed: three kinds of work overlap. A reader thread fills input buffers ahead
+(a file, a pipe, or a download that hashes what it receives); a few worker threads
+seal or open chunks, in reused buffers, with OpenSSL's ChaCha20-Poly1305 (through
+``cryptography``); the calling thread writes the results in input order. Reading,
+hashing and writing release the GIL, so on two cores they run beside the
+cipher. libsodium (PyNaCl) runs this AEAD at about half OpenSSL's and Go's speed
+on current x86 CPUs, which is why the bulk payload does not use it
+(docs/architecture.md). Output order and bytes are exactly a single-threaded
+run's. Memory is bounded by the buffers in flight (about a dozen MiB).
 
 ``write`` receives a memoryview that is valid only during the call: copy it or
-write it out, never keep it.
+write it out, never keep it. ``src`` is read on the reader thread only (never at
+the same time as by the caller); after an error the reader may finish the one read
+it is in, and then stops.
+
+Neither ``concurrent.futures`` nor ``dataclasses`` is used here: importing them costs
+``secure-send encrypt`` several milliseconds of start-up (``logging``, ``inspect``).
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -51,8 +59,7 @@ def _nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
-@dataclass
-class _Task:
+class _Task(NamedTuple):
     first: int  # STREAM counter of the task's first chunk
     inbuf: bytearray
     size: int  # bytes of input in inbuf
@@ -60,8 +67,7 @@ class _Task:
     outbuf: bytearray
 
 
-@dataclass
-class _Result:
+class _Result(NamedTuple):
     size: int  # bytes of output ready in outbuf
     failure: PayloadError | None = None
 
@@ -175,54 +181,220 @@ def _fill(src: Source, buf: bytearray, unit: int) -> tuple[int, AgeError | None]
     return size, None
 
 
-def _run(direction: _Direction, src: Source, write: Write, workers: int) -> None:
-    """Read tasks, run them on the pool, and write results in input order."""
-    in_size = direction.in_unit * CHUNKS_PER_TASK
-    out_size = direction.out_unit * CHUNKS_PER_TASK
-    spare: list[tuple[bytearray, bytearray]] = []
-    inflight: deque[tuple[Future[_Result], _Task]] = deque()
+class _Filled(NamedTuple):
+    """One input buffer as the reader filled it."""
 
-    def buffers() -> tuple[bytearray, bytearray]:
-        return spare.pop() if spare else (bytearray(in_size), bytearray(out_size))
+    buf: bytearray
+    size: int
+    # an AgeError comes after the ``size`` good bytes (armor that breaks part-way);
+    # anything else (a cut download, an OSError) is raised as soon as it is reached
+    error: BaseException | None
+
+
+class _ReadAhead:
+    """Fills input buffers from a source on its own thread, up to ``most`` buffers
+    (made as needed: a short input never allocates them all)."""
+
+    def __init__(self, src: Source, unit: int, first: _Filled, most: int) -> None:
+        self._free: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
+        self._filled: queue.SimpleQueue[_Filled] = queue.SimpleQueue()
+        self._filled.put(first)  # read by the caller before there was a thread
+        self._size = len(first.buf)
+        self._made = 1
+        self._most = most
+        self._thread = threading.Thread(
+            target=self._read, args=(src, unit), name="age-read", daemon=True
+        )
+        self._thread.start()
+
+    def _buffer(self) -> bytearray | None:
+        """A buffer to fill: a recycled one, a new one, or (all in use) the next one
+        given back; ``None`` means stop."""
+        try:
+            return self._free.get(block=False)
+        except queue.Empty:
+            if self._made < self._most:
+                self._made += 1
+                return bytearray(self._size)
+            return self._free.get()
+
+    def _read(self, src: Source, unit: int) -> None:
+        while (buf := self._buffer()) is not None:
+            try:
+                size, error = _fill(src, buf, unit)
+            except BaseException as err:  # handed over: the consumer raises it
+                self._filled.put(_Filled(buf, 0, err))
+                return
+            self._filled.put(_Filled(buf, size, error))
+            if error is not None or size < len(buf):
+                return  # the end of the input
+
+    def next(self) -> _Filled:
+        """The next buffer in input order (waits for it)."""
+        return self._filled.get()
+
+    def recycle(self, buf: bytearray) -> None:
+        """Give a buffer back to be filled again."""
+        self._free.put(buf)
+
+    def finish(self) -> None:
+        """Wait for the reader, which has reached the end of the input."""
+        self._thread.join()
+
+    def stop(self) -> None:
+        """Stop early: the reader ends after the read it may be in (it is not waited for:
+        a pipe may never deliver another byte)."""
+        self._free.put(None)
+
+
+class _Job:
+    """One task on the workers; :meth:`result` waits for it."""
+
+    __slots__ = ("_done", "_error", "_result", "task")
+
+    def __init__(self, task: _Task) -> None:
+        self.task = task
+        self._result: _Result | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Lock()
+        self._done.acquire()  # released by the worker that ran it
+
+    def run(self, work: Callable[[_Task], _Result]) -> None:
+        try:
+            self._result = work(self.task)
+        except BaseException as err:  # handed over: result() raises it
+            self._error = err
+        finally:
+            self._done.release()
+
+    def result(self) -> _Result:
+        self._done.acquire()
+        self._done.release()
+        if self._result is None:
+            raise self._error or RuntimeError("job finished without a result")
+        return self._result
+
+
+class _Workers:
+    """A few threads running jobs, first come first served."""
+
+    def __init__(self, count: int, work: Callable[[_Task], _Result]) -> None:
+        self._todo: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, args=(work,), name="age-stream", daemon=True)
+            for _ in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _serve(self, work: Callable[[_Task], _Result]) -> None:
+        while (job := self._todo.get()) is not None:
+            job.run(work)
+
+    def submit(self, task: _Task) -> _Job:
+        job = _Job(task)
+        self._todo.put(job)
+        return job
+
+    def close(self) -> None:
+        """Finish the jobs already submitted, then end the threads."""
+        for _ in self._threads:
+            self._todo.put(None)
+        for thread in self._threads:
+            thread.join()
+
+
+def _run(direction: _Direction, src: Source, write: Write, workers: int) -> None:
+    """Process ``src`` in tasks and write the results in input order."""
+    in_size = direction.in_unit * CHUNKS_PER_TASK
+    first = bytearray(in_size)
+    size, error = _fill(src, first, direction.in_unit)
+    if size < in_size or error is not None:
+        _run_alone(direction, first, size, error, write)
+    else:
+        _run_overlapped(direction, src, write, workers, _Filled(first, size, None))
+
+
+def _run_alone(
+    direction: _Direction, buf: bytearray, size: int, error: AgeError | None, write: Write
+) -> None:
+    """The whole input fits one task (a small file, the metadata): no threads to start."""
+    if size or error is None:  # an empty input is one empty chunk, unless it failed
+        chunks = max(1, -(-size // direction.in_unit))
+        outbuf = bytearray(chunks * direction.out_unit)
+        result = direction.work(_Task(0, buf, size, error is None, outbuf))
+        write(memoryview(outbuf)[: result.size])
+        if result.failure is not None:
+            raise result.failure
+    if error is not None:
+        raise error
+
+
+def _run_overlapped(
+    direction: _Direction, src: Source, write: Write, workers: int, first: _Filled
+) -> None:
+    """Read tasks ahead, run them on the workers, and write results in input order."""
+    in_size = len(first.buf)
+    out_size = direction.out_unit * CHUNKS_PER_TASK
+    most_inflight = 2 * workers
+    # in flight, plus the current and the look-ahead buffer, plus one being filled
+    reader = _ReadAhead(src, direction.in_unit, first, most_inflight + 3)
+    pool = _Workers(workers, direction.work)
+    spare: list[bytearray] = []
+    inflight: deque[_Job] = deque()
 
     def emit_oldest() -> None:
-        future, task = inflight.popleft()
-        result = future.result()
-        write(memoryview(task.outbuf)[: result.size])
-        spare.append((task.inbuf, task.outbuf))
+        job = inflight.popleft()
+        result = job.result()
+        write(memoryview(job.task.outbuf)[: result.size])
+        reader.recycle(job.task.inbuf)
+        spare.append(job.task.outbuf)
         if result.failure is not None:
             raise result.failure
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="age-stream")
+    def take() -> _Filled:
+        filled = reader.next()
+        if filled.error is not None and not isinstance(filled.error, AgeError):
+            raise filled.error
+        return filled
+
+    finished = False
     try:
         counter = 0
-        inbuf, outbuf = buffers()
-        size, error = _fill(src, inbuf, direction.in_unit)
+        current = take()
         while True:
-            ends = size < in_size or error is not None
-            nxt: tuple[bytearray, bytearray] | None = None
+            error = current.error
+            ends = current.size < in_size or error is not None
+            nxt: _Filled | None = None
             if not ends:  # look one task ahead: is this task's last chunk the final one?
-                nxt = buffers()
-                nsize, error = _fill(src, nxt[0], direction.in_unit)
-                ends = nsize == 0 and error is None
-            if size or (counter == 0 and error is None):
-                task = _Task(counter, inbuf, size, ends and error is None, outbuf)
-                inflight.append((pool.submit(direction.work, task), task))
+                nxt = take()
+                ends = nxt.size == 0 and nxt.error is None
+                error = nxt.error
+            if current.size or (counter == 0 and error is None):
+                outbuf = spare.pop() if spare else bytearray(out_size)
+                task = _Task(counter, current.buf, current.size, ends and error is None, outbuf)
+                inflight.append(pool.submit(task))
                 counter += CHUNKS_PER_TASK
-            while len(inflight) > 2 * workers:
+            else:
+                reader.recycle(current.buf)
+            while len(inflight) > most_inflight:
                 emit_oldest()
             if ends or nxt is None:
+                if nxt is not None:
+                    reader.recycle(nxt.buf)
                 break
-            inbuf, outbuf = nxt
-            size = nsize
+            current = nxt
         while inflight:
             emit_oldest()
         if error is not None:
             raise error
+        finished = True
     finally:
-        for future, _ in inflight:
-            future.cancel()
-        pool.shutdown(wait=True)
+        if finished:
+            reader.finish()
+        else:
+            reader.stop()
+        pool.close()
 
 
 def encrypt_payload(key: bytes, src: Source, write: Write, workers: int = 1) -> None:
