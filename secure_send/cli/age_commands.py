@@ -25,30 +25,30 @@ class UsageError(SecureSendError):
     """The command line asks for something that cannot be done."""
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the three age-compatible subcommands."""
-    p = sub.add_parser("keygen", help="make a new identity (like age-keygen)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the identity to FILE (0600)")
-    p.add_argument(
-        "-y",
-        dest="convert",
-        action="store_true",
-        help="print the recipients of the identity file given as INPUT",
-    )
-    p.add_argument("input", nargs="?", metavar="INPUT", help="identity file for -y")
-    p.set_defaults(func=cmd_keygen)
-
-    p = sub.add_parser("encrypt", help="encrypt to recipients (like age -e)")
-    p.add_argument("-r", "--recipient", action="append", default=[], metavar="RECIPIENT")
-    p.add_argument("-R", "--recipients-file", action="append", default=[], metavar="PATH")
-    p.add_argument("-a", "--armor", action="store_true", help="write PEM-armored text")
-    _add_io(p)
-    p.set_defaults(func=cmd_encrypt)
-
-    p = sub.add_parser("decrypt", help="decrypt with identity files (like age -d)")
-    p.add_argument("-i", "--identity", action="append", default=[], metavar="PATH")
-    _add_io(p)
-    p.set_defaults(func=cmd_decrypt)
+def configure(name: str, p: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``keygen``, ``encrypt`` or ``decrypt`` (see ``cli.main``)."""
+    if name == "keygen":
+        p.add_argument("-o", "--output", metavar="FILE", help="write the identity to FILE (0600)")
+        p.add_argument(
+            "-y",
+            dest="convert",
+            action="store_true",
+            help="print the recipients of the identity file given as INPUT",
+        )
+        p.add_argument("input", nargs="?", metavar="INPUT", help="identity file for -y")
+        p.set_defaults(func=cmd_keygen)
+    elif name == "encrypt":
+        p.add_argument("-r", "--recipient", action="append", default=[], metavar="RECIPIENT")
+        p.add_argument("-R", "--recipients-file", action="append", default=[], metavar="PATH")
+        p.add_argument("-a", "--armor", action="store_true", help="write PEM-armored text")
+        _add_io(p)
+        p.set_defaults(func=cmd_encrypt)
+    elif name == "decrypt":
+        p.add_argument("-i", "--identity", action="append", default=[], metavar="PATH")
+        _add_io(p)
+        p.set_defaults(func=cmd_decrypt)
+    else:
+        raise ValueError(f"not an age command: {name}")
 
 
 def _add_io(p: argparse.ArgumentParser) -> None:
