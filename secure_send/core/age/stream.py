@@ -32,12 +32,12 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from secure_send.core.age.source import Source
+from secure_send.core.age.source import Observe, Source
 from secure_send.core.errors import AgeError, PayloadError, PayloadFailure
 
 CHUNK_SIZE = 64 * 1024
@@ -247,78 +247,94 @@ class _ReadAhead:
         self._free.put(None)
 
 
-class _Job:
-    """One task on the workers; :meth:`result` waits for it."""
+T = TypeVar("T")
 
-    __slots__ = ("_done", "_error", "_result", "task")
 
-    def __init__(self, task: _Task) -> None:
-        self.task = task
-        self._result: _Result | None = None
+class _Job(Generic[T]):
+    """One call on a worker thread; :meth:`result` waits for it."""
+
+    __slots__ = ("_call", "_done", "_error", "_result")
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call = call
+        self._result: T | None = None
         self._error: BaseException | None = None
         self._done = threading.Lock()
         self._done.acquire()  # released by the worker that ran it
 
-    def run(self, work: Callable[[_Task], _Result]) -> None:
+    def run(self) -> None:
         try:
-            self._result = work(self.task)
+            self._result = self._call()
         except BaseException as err:  # handed over: result() raises it
             self._error = err
         finally:
             self._done.release()
 
-    def result(self) -> _Result:
+    def result(self) -> T | None:
         self._done.acquire()
         self._done.release()
-        if self._result is None:
-            raise self._error or RuntimeError("job finished without a result")
+        if self._error is not None:
+            raise self._error
         return self._result
 
 
 class _Workers:
-    """A few threads running jobs, first come first served."""
+    """A few threads running calls, first come first served (one thread: in order)."""
 
-    def __init__(self, count: int, work: Callable[[_Task], _Result]) -> None:
-        self._todo: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+    def __init__(self, count: int, name: str) -> None:
+        self._todo: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._threads = [
-            threading.Thread(target=self._serve, args=(work,), name="age-stream", daemon=True)
-            for _ in range(count)
+            threading.Thread(target=self._serve, name=name, daemon=True) for _ in range(count)
         ]
         for thread in self._threads:
             thread.start()
 
-    def _serve(self, work: Callable[[_Task], _Result]) -> None:
+    def _serve(self) -> None:
         while (job := self._todo.get()) is not None:
-            job.run(work)
+            job.run()
 
-    def submit(self, task: _Task) -> _Job:
-        job = _Job(task)
+    def submit(self, call: Callable[[], T]) -> _Job[T]:
+        job = _Job(call)
         self._todo.put(job)
         return job
 
     def close(self) -> None:
-        """Finish the jobs already submitted, then end the threads."""
+        """Finish the calls already submitted, then end the threads."""
         for _ in self._threads:
             self._todo.put(None)
         for thread in self._threads:
             thread.join()
 
 
+class _InFlight(NamedTuple):
+    task: _Task
+    work: _Job[_Result]
+    seen: _Job[object] | None  # the observer's look at the task's input
+
+
 def _run(direction: _Direction, src: Source, write: Write, workers: int) -> None:
-    """Process ``src`` in tasks and write the results in input order."""
+    """Process ``src`` in tasks and write the results in input order; the input bytes
+    go to ``src.observe`` (if any) in order, once each."""
     in_size = direction.in_unit * CHUNKS_PER_TASK
     first = bytearray(in_size)
     size, error = _fill(src, first, direction.in_unit)
     if size < in_size or error is not None:
-        _run_alone(direction, first, size, error, write)
+        _run_alone(direction, src.observe, first, size, error, write)
     else:
         _run_overlapped(direction, src, write, workers, _Filled(first, size, None))
 
 
 def _run_alone(
-    direction: _Direction, buf: bytearray, size: int, error: AgeError | None, write: Write
+    direction: _Direction,
+    observe: Observe | None,
+    buf: bytearray,
+    size: int,
+    error: AgeError | None,
+    write: Write,
 ) -> None:
     """The whole input fits one task (a small file, the metadata): no threads to start."""
+    if observe is not None and size:
+        observe(memoryview(buf)[:size])
     if size or error is None:  # an empty input is one empty chunk, unless it failed
         chunks = max(1, -(-size // direction.in_unit))
         outbuf = bytearray(chunks * direction.out_unit)
@@ -333,22 +349,34 @@ def _run_alone(
 def _run_overlapped(
     direction: _Direction, src: Source, write: Write, workers: int, first: _Filled
 ) -> None:
-    """Read tasks ahead, run them on the workers, and write results in input order."""
+    """Read tasks ahead, run them (and the observer) on threads, write results in order."""
     in_size = len(first.buf)
     out_size = direction.out_unit * CHUNKS_PER_TASK
     most_inflight = 2 * workers
     # in flight, plus the current and the look-ahead buffer, plus one being filled
     reader = _ReadAhead(src, direction.in_unit, first, most_inflight + 3)
-    pool = _Workers(workers, direction.work)
+    pool = _Workers(workers, "age-stream")
+    observe = src.observe
+    watcher = _Workers(1, "age-observe") if observe is not None else None  # one: in order
     spare: list[bytearray] = []
-    inflight: deque[_Job] = deque()
+    inflight: deque[_InFlight] = deque()
+
+    def submit(task: _Task) -> None:
+        seen = None
+        if watcher is not None and observe is not None:
+            seen = watcher.submit(lambda: observe(memoryview(task.inbuf)[: task.size]))
+        inflight.append(_InFlight(task, pool.submit(lambda: direction.work(task)), seen))
 
     def emit_oldest() -> None:
-        job = inflight.popleft()
-        result = job.result()
-        write(memoryview(job.task.outbuf)[: result.size])
-        reader.recycle(job.task.inbuf)
-        spare.append(job.task.outbuf)
+        task, work, seen = inflight.popleft()
+        result = work.result()
+        if seen is not None:
+            seen.result()  # the input buffer is refilled only after the observer read it
+        if result is None:
+            raise RuntimeError("a stream task finished without a result")
+        write(memoryview(task.outbuf)[: result.size])
+        reader.recycle(task.inbuf)
+        spare.append(task.outbuf)
         if result.failure is not None:
             raise result.failure
 
@@ -372,8 +400,7 @@ def _run_overlapped(
                 error = nxt.error
             if current.size or (counter == 0 and error is None):
                 outbuf = spare.pop() if spare else bytearray(out_size)
-                task = _Task(counter, current.buf, current.size, ends and error is None, outbuf)
-                inflight.append(pool.submit(task))
+                submit(_Task(counter, current.buf, current.size, ends and error is None, outbuf))
                 counter += CHUNKS_PER_TASK
             else:
                 reader.recycle(current.buf)
@@ -395,6 +422,8 @@ def _run_overlapped(
         else:
             reader.stop()
         pool.close()
+        if watcher is not None:
+            watcher.close()
 
 
 def encrypt_payload(key: bytes, src: Source, write: Write, workers: int = 1) -> None:
