@@ -9,7 +9,9 @@ timing is asserted here (benchmarks/ measures it).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +145,28 @@ def test_every_command_has_a_module_that_configures_it() -> None:
     parser = cli_main.build_parser()  # imports every command module: none may be missing
     (sub,) = [a for a in parser._actions if a.dest == "command"]
     assert list(sub.choices) == list(cli_main.COMMANDS)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_pipes_on_stdin_and_stdout_are_widened(keys: tuple[Path, str]) -> None:
+    """A 64 KiB pipe costs ~16 process switches per MiB; the age commands ask for 1 MiB."""
+    _, recipient = keys
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        os.write(in_w, b"hello")
+        os.close(in_w)
+        proc = subprocess.run(
+            [sys.executable, "-m", "secure_send.cli.main", "encrypt", "-a", "-r", recipient],
+            stdin=in_r,
+            stdout=out_w,
+            check=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0
+        assert fcntl.fcntl(in_r, fcntl.F_GETPIPE_SZ) == 1024 * 1024
+        assert fcntl.fcntl(out_r, fcntl.F_GETPIPE_SZ) == 1024 * 1024
+        assert os.read(out_r, 100).startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    finally:
+        for fd in (in_r, out_r, out_w):
+            os.close(fd)
