@@ -6,20 +6,23 @@ extended payload is detected; everything released before the failing chunk is
 authentic, but the file as a whole must then be treated as bad, so callers that
 write files do so atomically (see ``secure_send.core.atomic``).
 
-Speed: three kinds of work overlap. A reader thread fills input buffers ahead
-(a file, a pipe, or a download that hashes what it receives); a few worker threads
-seal or open chunks, in reused buffers, with OpenSSL's ChaCha20-Poly1305 (through
-``cryptography``); the calling thread writes the results in input order. Reading,
-hashing and writing release the GIL, so on two cores they run beside the
-cipher. libsodium (PyNaCl) runs this AEAD at about half OpenSSL's and Go's speed
-on current x86 CPUs, which is why the bulk payload does not use it
-(docs/architecture.md). Output order and bytes are exactly a single-threaded
-run's. Memory is bounded by the buffers in flight (about a dozen MiB).
+Speed: the kinds of work overlap, each on its own thread. A reader fills input
+buffers ahead (a file, a pipe, a download); an observer, if the source has one,
+looks at each input buffer in order (a receiver hashes the download there); a few
+workers seal or open chunks, in reused buffers, with OpenSSL's ChaCha20-Poly1305
+(through ``cryptography``); a writer hands the results to ``write`` in input order.
+The calling thread only hands out and collects tasks. Reading, hashing and writing
+release the GIL, so on two cores they run beside the cipher. libsodium (PyNaCl)
+runs this AEAD at about half OpenSSL's and Go's speed on current x86 CPUs, which is
+why the bulk payload does not use it (docs/architecture.md). Output order and bytes
+are exactly a single-threaded run's. Memory is bounded by the buffers in flight
+(about a dozen MiB). An input that fits one task runs on the calling thread alone.
 
 ``write`` receives a memoryview that is valid only during the call: copy it or
-write it out, never keep it. ``src`` is read on the reader thread only (never at
-the same time as by the caller); after an error the reader may finish the one read
-it is in, and then stops.
+write it out, never keep it; it is called from one thread at a time, and never
+after the run returned. ``src`` is read on the reader thread only (never at the
+same time as by the caller); after an error the reader may finish the one read it
+is in, and then stops.
 
 Neither ``concurrent.futures`` nor ``dataclasses`` is used here: importing them costs
 ``secure-send encrypt`` several milliseconds of start-up (``logging``, ``inspect``).
@@ -270,6 +273,10 @@ class _Job(Generic[T]):
         finally:
             self._done.release()
 
+    def skip(self) -> None:
+        self._error = RuntimeError("not run: the stream stopped")
+        self._done.release()
+
     def result(self) -> T | None:
         self._done.acquire()
         self._done.release()
@@ -283,6 +290,7 @@ class _Workers:
 
     def __init__(self, count: int, name: str) -> None:
         self._todo: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._stopping = False
         self._threads = [
             threading.Thread(target=self._serve, name=name, daemon=True) for _ in range(count)
         ]
@@ -291,15 +299,20 @@ class _Workers:
 
     def _serve(self) -> None:
         while (job := self._todo.get()) is not None:
-            job.run()
+            if self._stopping:
+                job.skip()
+            else:
+                job.run()
 
     def submit(self, call: Callable[[], T]) -> _Job[T]:
         job = _Job(call)
         self._todo.put(job)
         return job
 
-    def close(self) -> None:
-        """Finish the calls already submitted, then end the threads."""
+    def close(self, *, skip_queued: bool = False) -> None:
+        """End the threads once they have run the calls submitted (or with
+        ``skip_queued``, only the ones running now), and wait for that."""
+        self._stopping = skip_queued
         for _ in self._threads:
             self._todo.put(None)
         for thread in self._threads:
@@ -350,80 +363,121 @@ def _run_overlapped(
     direction: _Direction, src: Source, write: Write, workers: int, first: _Filled
 ) -> None:
     """Read tasks ahead, run them (and the observer) on threads, write results in order."""
-    in_size = len(first.buf)
-    out_size = direction.out_unit * CHUNKS_PER_TASK
-    most_inflight = 2 * workers
-    # in flight, plus the current and the look-ahead buffer, plus one being filled
-    reader = _ReadAhead(src, direction.in_unit, first, most_inflight + 3)
-    pool = _Workers(workers, "age-stream")
-    observe = src.observe
-    watcher = _Workers(1, "age-observe") if observe is not None else None  # one: in order
-    spare: list[bytearray] = []
-    inflight: deque[_InFlight] = deque()
+    run = _Overlapped(direction, src, write, workers, first)
+    finished = False
+    try:
+        run.run()
+        finished = True
+    finally:
+        run.close(finished)
 
-    def submit(task: _Task) -> None:
-        seen = None
-        if watcher is not None and observe is not None:
-            seen = watcher.submit(lambda: observe(memoryview(task.inbuf)[: task.size]))
-        inflight.append(_InFlight(task, pool.submit(lambda: direction.work(task)), seen))
 
-    def emit_oldest() -> None:
-        task, work, seen = inflight.popleft()
-        result = work.result()
-        if seen is not None:
-            seen.result()  # the input buffer is refilled only after the observer read it
-        if result is None:
-            raise RuntimeError("a stream task finished without a result")
-        write(memoryview(task.outbuf)[: result.size])
-        reader.recycle(task.inbuf)
-        spare.append(task.outbuf)
-        if result.failure is not None:
-            raise result.failure
+class _Overlapped:
+    """One run on threads: a reader fills input buffers ahead, the workers seal or open
+    them, an observer (if any) looks at each input buffer in order, and a writer hands
+    the results to ``write`` in order. This thread takes filled buffers, hands out the
+    tasks and collects them, and recycles every buffer once all its users are done.
+    """
 
-    def take() -> _Filled:
-        filled = reader.next()
+    WRITES_AHEAD = 2  # results handed to the writer and not yet written, at most
+
+    def __init__(
+        self, direction: _Direction, src: Source, write: Write, workers: int, first: _Filled
+    ) -> None:
+        self.direction = direction
+        self.in_size = len(first.buf)
+        self.out_size = direction.out_unit * CHUNKS_PER_TASK
+        self.most_inflight = 2 * workers
+        # in flight, plus the current and the look-ahead buffer, plus one being filled
+        self.reader = _ReadAhead(src, direction.in_unit, first, self.most_inflight + 3)
+        self.pool = _Workers(workers, "age-stream")
+        self.observe = src.observe
+        self.watcher = _Workers(1, "age-observe") if src.observe is not None else None
+        self.write = write
+        self.writer = _Workers(1, "age-write")  # one thread: in order
+        self.spare: list[bytearray] = []
+        self.inflight: deque[_InFlight] = deque()
+        self.writes: deque[tuple[_Job[object], bytearray]] = deque()
+
+    def run(self) -> None:
+        counter = 0
+        current = self.take()
+        while True:
+            error = current.error
+            ends = current.size < self.in_size or error is not None
+            nxt: _Filled | None = None
+            if not ends:  # look one task ahead: is this task's last chunk the final one?
+                nxt = self.take()
+                ends = nxt.size == 0 and nxt.error is None
+                error = nxt.error
+            if current.size or (counter == 0 and error is None):
+                outbuf = self.spare.pop() if self.spare else bytearray(self.out_size)
+                last = ends and error is None
+                self.submit(_Task(counter, current.buf, current.size, last, outbuf))
+                counter += CHUNKS_PER_TASK
+            else:
+                self.reader.recycle(current.buf)
+            while len(self.inflight) > self.most_inflight:
+                self.emit_oldest()
+            if ends or nxt is None:
+                if nxt is not None:
+                    self.reader.recycle(nxt.buf)
+                break
+            current = nxt
+        while self.inflight:
+            self.emit_oldest()
+        self.wait_writes(0)
+        if error is not None:
+            raise error
+
+    def take(self) -> _Filled:
+        filled = self.reader.next()
         if filled.error is not None and not isinstance(filled.error, AgeError):
             raise filled.error
         return filled
 
-    finished = False
-    try:
-        counter = 0
-        current = take()
-        while True:
-            error = current.error
-            ends = current.size < in_size or error is not None
-            nxt: _Filled | None = None
-            if not ends:  # look one task ahead: is this task's last chunk the final one?
-                nxt = take()
-                ends = nxt.size == 0 and nxt.error is None
-                error = nxt.error
-            if current.size or (counter == 0 and error is None):
-                outbuf = spare.pop() if spare else bytearray(out_size)
-                submit(_Task(counter, current.buf, current.size, ends and error is None, outbuf))
-                counter += CHUNKS_PER_TASK
-            else:
-                reader.recycle(current.buf)
-            while len(inflight) > most_inflight:
-                emit_oldest()
-            if ends or nxt is None:
-                if nxt is not None:
-                    reader.recycle(nxt.buf)
-                break
-            current = nxt
-        while inflight:
-            emit_oldest()
-        if error is not None:
-            raise error
-        finished = True
-    finally:
+    def submit(self, task: _Task) -> None:
+        seen = None
+        if self.watcher is not None and self.observe is not None:
+            observe = self.observe
+            seen = self.watcher.submit(lambda: observe(memoryview(task.inbuf)[: task.size]))
+        work = self.pool.submit(lambda: self.direction.work(task))
+        self.inflight.append(_InFlight(task, work, seen))
+
+    def emit_oldest(self) -> None:
+        task, work, seen = self.inflight.popleft()
+        result = work.result()
+        if seen is not None:
+            seen.result()  # the input buffer is refilled only after the observer read it
+        self.reader.recycle(task.inbuf)
+        if result is None:
+            raise RuntimeError("a stream task finished without a result")
+        out = memoryview(task.outbuf)[: result.size]
+        self.writes.append((self.writer.submit(lambda: self.write(out)), task.outbuf))
+        if result.failure is not None:
+            self.wait_writes(0)  # everything authentic before the failure is out
+            raise result.failure
+        self.wait_writes(self.WRITES_AHEAD)
+
+    def wait_writes(self, most: int) -> None:
+        """Wait until at most ``most`` results are still to be written."""
+        while len(self.writes) > most:
+            job, outbuf = self.writes.popleft()
+            job.result()
+            self.spare.append(outbuf)
+
+    def close(self, finished: bool) -> None:
+        """End every thread; after a failure the reader is not waited for (a pipe may
+        never deliver another byte), queued work is dropped, and the writer is waited
+        for so that nothing writes after the caller has discarded the output."""
         if finished:
-            reader.finish()
+            self.reader.finish()
         else:
-            reader.stop()
-        pool.close()
-        if watcher is not None:
-            watcher.close()
+            self.reader.stop()
+        self.pool.close(skip_queued=not finished)
+        if self.watcher is not None:
+            self.watcher.close(skip_queued=not finished)
+        self.writer.close(skip_queued=not finished)
 
 
 def encrypt_payload(key: bytes, src: Source, write: Write, workers: int = 1) -> None:
