@@ -205,6 +205,7 @@ class _ReadAhead:
         self._size = len(first.buf)
         self._made = 1
         self._most = most
+        self._stopped = False
         self._thread = threading.Thread(
             target=self._read, args=(src, unit), name="age-read", daemon=True
         )
@@ -222,7 +223,7 @@ class _ReadAhead:
             return self._free.get()
 
     def _read(self, src: Source, unit: int) -> None:
-        while (buf := self._buffer()) is not None:
+        while not self._stopped and (buf := self._buffer()) is not None:
             try:
                 size, error = _fill(src, buf, unit)
             except BaseException as err:  # handed over: the consumer raises it
@@ -247,7 +248,8 @@ class _ReadAhead:
     def stop(self) -> None:
         """Stop early: the reader ends after the read it may be in (it is not waited for:
         a pipe may never deliver another byte)."""
-        self._free.put(None)
+        self._stopped = True
+        self._free.put(None)  # wakes it if it waits for a buffer
 
 
 T = TypeVar("T")
