@@ -22,6 +22,10 @@ rounds, it times every case, alternating the tools (ours, age, ours, age ...):
 * ``decrypt(ours ct) -> file`` / ``-> /dev/null``: both tools decrypt the
   ciphertext made by ``secure-send`` (cross-check; skip with ``--no-ours-ct``).
 
+* ``... stdin|stdout (pipes)``: no file names at all, as in a shell pipeline: the
+  input comes through a pipe on stdin and the output leaves through a pipe on stdout
+  (``cat IN | TOOL | cat > /dev/null``; both tools pay for the two ``cat``).
+
 File outputs go to the work dir and are deleted (and ``sync``-ed, untimed)
 before each run, because ``secure-send`` refuses to overwrite without ``-f``.
 ``/dev/null`` is passed as-is and is never replaced. Note that ``secure-send``
@@ -95,6 +99,8 @@ class Case:
     # secure-send fsyncs its output before the atomic rename; age does not. A durable
     # case runs `sync FILE` (an fsync) after age, so both pay for reaching the disk.
     durable_age: bool = False
+    # no file names: input on stdin, output on stdout, both pipes (a shell pipeline)
+    piped: bool = False
     runs: dict[str, list[Run]] = field(default_factory=lambda: {t: [] for t in TOOLS})
 
 
@@ -151,6 +157,19 @@ def sha256_file(path: Path) -> str:
         while block := f.read(_WRITE_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def piped_command(setup: Setup, tool: str, op: str, src: Path) -> list[str]:
+    """``cat SRC | TOOL ... | cat > /dev/null``: stdin and stdout are pipes."""
+    if tool == "ours":
+        args = ["encrypt", "-r", setup.recipient] if op == "encrypt" else ["decrypt"]
+        tool_argv = [setup.secure_send, *args]
+    else:
+        tool_argv = [setup.age, *(["-e", "-r", setup.recipient] if op == "encrypt" else ["-d"])]
+    if op == "decrypt":
+        tool_argv += ["-i", str(setup.identity)]
+    script = 'src="$1"; shift; cat "$src" | "$@" | cat > /dev/null'
+    return ["sh", "-c", script, "sh", str(src), *tool_argv]
 
 
 def command(
@@ -214,7 +233,10 @@ def run_one(setup: Setup, case: Case, tool: str, rnd: int, verify_digest: str | 
     """Time one tool on one case; optionally check the decrypted bytes."""
     target = output_target(setup, case, tool)
     clear_output(target)
-    argv = command(setup, tool, case.op, case.input, target, case.durable_age)
+    if case.piped:
+        argv = piped_command(setup, tool, case.op, case.input)
+    else:
+        argv = command(setup, tool, case.op, case.input, target, case.durable_age)
     wall, user, system, rss = timed(argv, setup.workdir / "time-stats.txt")
     if target != DEV_NULL:
         out = Path(target)
@@ -364,6 +386,8 @@ def _bench(args: argparse.Namespace, workdir: Path, age_bin: str) -> int:
         Case("decrypt(age ct) -> file", "decrypt", ct_age, True, "age"),
         Case("decrypt(age ct) -> file, age+fsync", "decrypt", ct_age, True, "age", True),
         Case("decrypt(age ct) -> /dev/null", "decrypt", ct_age, False, "age"),
+        Case("encrypt stdin|stdout (pipes)", "encrypt", plaintext, False, "plaintext", piped=True),
+        Case("decrypt(age ct) stdin|stdout (pipes)", "decrypt", ct_age, False, "age", piped=True),
     ]
     if not args.no_ours_ct:
         cases += [
@@ -426,7 +450,7 @@ def _write_json(
                 "name": c.name,
                 "op": c.op,
                 "input": c.input_made_by,
-                "output": "file" if c.to_file else DEV_NULL,
+                "output": "file" if c.to_file else "stdout (pipe)" if c.piped else DEV_NULL,
                 "runs": {t: [asdict(r) for r in c.runs[t]] for t in TOOLS},
             }
             for c in cases

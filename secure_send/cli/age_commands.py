@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from secure_send.core import age
 from secure_send.core.age.source import Writable
@@ -25,30 +32,30 @@ class UsageError(SecureSendError):
     """The command line asks for something that cannot be done."""
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the three age-compatible subcommands."""
-    p = sub.add_parser("keygen", help="make a new identity (like age-keygen)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the identity to FILE (0600)")
-    p.add_argument(
-        "-y",
-        dest="convert",
-        action="store_true",
-        help="print the recipients of the identity file given as INPUT",
-    )
-    p.add_argument("input", nargs="?", metavar="INPUT", help="identity file for -y")
-    p.set_defaults(func=cmd_keygen)
-
-    p = sub.add_parser("encrypt", help="encrypt to recipients (like age -e)")
-    p.add_argument("-r", "--recipient", action="append", default=[], metavar="RECIPIENT")
-    p.add_argument("-R", "--recipients-file", action="append", default=[], metavar="PATH")
-    p.add_argument("-a", "--armor", action="store_true", help="write PEM-armored text")
-    _add_io(p)
-    p.set_defaults(func=cmd_encrypt)
-
-    p = sub.add_parser("decrypt", help="decrypt with identity files (like age -d)")
-    p.add_argument("-i", "--identity", action="append", default=[], metavar="PATH")
-    _add_io(p)
-    p.set_defaults(func=cmd_decrypt)
+def configure(name: str, p: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``keygen``, ``encrypt`` or ``decrypt`` (see ``cli.main``)."""
+    if name == "keygen":
+        p.add_argument("-o", "--output", metavar="FILE", help="write the identity to FILE (0600)")
+        p.add_argument(
+            "-y",
+            dest="convert",
+            action="store_true",
+            help="print the recipients of the identity file given as INPUT",
+        )
+        p.add_argument("input", nargs="?", metavar="INPUT", help="identity file for -y")
+        p.set_defaults(func=cmd_keygen)
+    elif name == "encrypt":
+        p.add_argument("-r", "--recipient", action="append", default=[], metavar="RECIPIENT")
+        p.add_argument("-R", "--recipients-file", action="append", default=[], metavar="PATH")
+        p.add_argument("-a", "--armor", action="store_true", help="write PEM-armored text")
+        _add_io(p)
+        p.set_defaults(func=cmd_encrypt)
+    elif name == "decrypt":
+        p.add_argument("-i", "--identity", action="append", default=[], metavar="PATH")
+        _add_io(p)
+        p.set_defaults(func=cmd_decrypt)
+    else:
+        raise ValueError(f"not an age command: {name}")
 
 
 def _add_io(p: argparse.ArgumentParser) -> None:
@@ -57,9 +64,26 @@ def _add_io(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", nargs="?", metavar="INPUT", help="input file (default: stdin)")
 
 
+# A pipe holds 64 KiB by default: a 1 MiB write or read then takes ~16 process
+# switches. Up to 1 MiB is allowed without privileges (fs.pipe-max-size), Linux only.
+_PIPE_SIZE = 1024 * 1024
+
+
+def _widen_pipe(stream: BinaryIO) -> None:
+    """Let a pipe on ``stream`` hold 1 MiB (best effort: not a pipe, or not Linux)."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setsize is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        fd = stream.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            fcntl.fcntl(fd, setsize, _PIPE_SIZE)
+
+
 @contextlib.contextmanager
 def _open_input(path: str | None) -> Iterator[BinaryIO]:
     if path is None or path == "-":
+        _widen_pipe(sys.stdin.buffer)
         yield sys.stdin.buffer
         return
     with open(path, "rb") as f:
@@ -71,6 +95,7 @@ def _run_to_output(args: argparse.Namespace, binary: bool, job: _Job) -> None:
     if args.output is None or args.output == "-":
         if binary and sys.stdout.isatty():
             raise UsageError("refusing to write binary ciphertext to a terminal; use -a or -o")
+        _widen_pipe(sys.stdout.buffer)
         job(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return

@@ -12,30 +12,28 @@ import datetime as dt
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from secure_send.cli import selftest
-from secure_send.client import listing, own_devices
-from secure_send.client import receive as receiving
-from secure_send.client import send as sending
-from secure_send.client.enrolment import enrol, open_ticket, resume
-from secure_send.client.errors import ClientError
-from secure_send.client.key_changes import recipient_key_changes
-from secure_send.client.profile import OrgConfig, Profile
-from secure_send.client.session import Session
-from secure_send.core.drop_state import DropState
+from secure_send.core.drop_state import DropState  # two enums of the core: cheap to load
 from secure_send.core.error_codes import ErrorCode
 
+if TYPE_CHECKING:
+    from secure_send.client.profile import OrgConfig
+    from secure_send.client.session import Session
 
-def add_parsers(sub: Any) -> None:
-    """Register the client commands."""
-    p = sub.add_parser(
-        "enrol",
-        help="enrol this device with the organisation (again without arguments: "
-        "go on waiting for IT)",
-    )
+# The client stack (requests, the directory, the key store) is imported inside each
+# command: only the command that runs pays for what it uses (see ``cli.main``).
+
+
+def configure(name: str, p: argparse.ArgumentParser) -> None:
+    """Add the arguments of one client command (see ``cli.main``)."""
+    _ARGUMENTS[name](p)
+
+
+def _enrol_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--org-config", type=Path, metavar="FILE")
     p.add_argument("--user", metavar="ID")
     p.add_argument("--code", help="one-time code (default: read from stdin)")
@@ -47,40 +45,47 @@ def add_parsers(sub: Any) -> None:
     )
     _common(p, cmd_enrol)
 
-    d = sub.add_parser("directory", help="the verified directory")
-    dsub = d.add_subparsers(dest="directory_command", required=True, metavar="COMMAND")
+
+def _directory_arguments(p: argparse.ArgumentParser) -> None:
+    dsub = p.add_subparsers(dest="directory_command", required=True, metavar="COMMAND")
     s = dsub.add_parser("search", help="search people and role mailboxes")
     s.add_argument("text")
     _common(s, cmd_search)
 
-    p = sub.add_parser("send", help="send files to people in the directory")
+
+def _send_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--to", action="append", required=True, metavar="ID")
     p.add_argument("--expires", default=None, metavar="DURATION", help="e.g. 3d, 12h")
     p.add_argument("--message", default="")
     _common(p, cmd_send)
 
-    p = sub.add_parser("resume", help="finish sends an earlier run did not finish")
-    _common(p, cmd_resume)
-    p = sub.add_parser("inbox", help="drops sent to you")
+
+def _inbox_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wait", type=float, default=0, help="wait up to S seconds for a new one")
     _common(p, cmd_inbox)
-    p = sub.add_parser("receive", help="verify, download and decrypt a drop")
+
+
+def _receive_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("drop_id")
     p.add_argument("-o", "--output", type=Path, default=Path.cwd(), metavar="DIR")
     _common(p, cmd_receive)
-    p = sub.add_parser("sent", help="your drops and their receipts")
-    _common(p, cmd_sent)
-    p = sub.add_parser("recall", help="recall a drop (its ciphertext is deleted at once)")
+
+
+def _recall_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("drop_id")
     _common(p, cmd_recall)
-    p = sub.add_parser("devices", help="the devices of your account (and ack one)")
+
+
+def _devices_arguments(p: argparse.ArgumentParser) -> None:
     dsub = p.add_subparsers(dest="devices_command", metavar="COMMAND")
     a = dsub.add_parser("ack", help="confirm that you enrolled this device yourself")
     a.add_argument("device_id")
     _common(a, cmd_devices)
     _common(p, cmd_devices)
-    p = sub.add_parser("demo", help="the whole product on this machine, narrated")
+
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep the demo's files in DIR")
     p.add_argument(
         "--no-windows",
@@ -88,7 +93,6 @@ def add_parsers(sub: Any) -> None:
         help="only the narrated walkthrough, even when a display is available",
     )
     p.set_defaults(func=cmd_demo)
-    selftest.add_parser(sub)
 
 
 def _common(p: argparse.ArgumentParser, func: Any) -> None:
@@ -117,11 +121,18 @@ _ALERT = (
 
 
 def _session() -> Session:
+    from secure_send.client.profile import Profile
+    from secure_send.client.session import Session
+
     return Session.open(Profile.locate())
 
 
 def cmd_enrol(args: argparse.Namespace) -> None:
     """Enrol this device, or go on waiting for an enrolment an earlier run queued."""
+    from secure_send.client.enrolment import enrol, open_ticket, resume
+    from secure_send.client.errors import ClientError
+    from secure_send.client.profile import Profile
+
     profile = Profile.locate()
 
     def waiting() -> None:
@@ -158,6 +169,9 @@ def cmd_enrol(args: argparse.Namespace) -> None:
 
 
 def _org_config(args: argparse.Namespace) -> OrgConfig:
+    from secure_send.client.errors import ClientError
+    from secure_send.client.profile import OrgConfig
+
     try:
         org = OrgConfig.from_json(json.loads(args.org_config.read_text(encoding="utf-8")))
     except ValueError as err:
@@ -171,6 +185,7 @@ def _org_config(args: argparse.Namespace) -> OrgConfig:
 
 def cmd_search(args: argparse.Namespace) -> None:
     """Search the verified directory."""
+
     session = _session()
     directory = session.directory()
     matches = directory.search_index().search(args.text, limit=20)
@@ -201,6 +216,8 @@ _DURATION = re.compile(r"(\d+)([dhm])")
 
 def parse_duration(text: str) -> dt.timedelta:
     """``7d``, ``12h``, ``30m``."""
+    from secure_send.client.errors import ClientError
+
     found = _DURATION.fullmatch(text.strip())
     if not found:
         raise ClientError(ErrorCode.BAD_DURATION, f"{text!r}: use a number and d, h or m (e.g. 3d)")
@@ -223,6 +240,10 @@ def _progress(args: argparse.Namespace) -> Any:
 
 def cmd_send(args: argparse.Namespace) -> None:
     """Send files."""
+    from secure_send.client import send as sending
+    from secure_send.client.errors import ClientError
+    from secure_send.client.key_changes import recipient_key_changes
+
     session = _session()
     for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
         try:
@@ -273,6 +294,8 @@ def cmd_send(args: argparse.Namespace) -> None:
 
 def cmd_resume(args: argparse.Namespace) -> None:
     """Finish unfinished sends."""
+    from secure_send.client import send as sending
+
     session = _session()
     done = [
         sending.finish(session, p, _progress(args)) for p in sending.pending_sends(session.profile)
@@ -282,6 +305,8 @@ def cmd_resume(args: argparse.Namespace) -> None:
 
 def cmd_inbox(args: argparse.Namespace) -> None:
     """List drops for me (verified, or marked dangerous)."""
+    from secure_send.client import listing
+
     session = _session()
     items, cursor = listing.inbox(session, session.directory(), wait=args.wait)
     text = "\n".join(
@@ -297,6 +322,8 @@ def cmd_inbox(args: argparse.Namespace) -> None:
 
 def cmd_receive(args: argparse.Namespace) -> None:
     """Receive one drop."""
+    from secure_send.client import receive as receiving
+
     session = _session()
     got = receiving.receive(
         session, session.directory(), args.drop_id, args.output, _progress(args)
@@ -315,6 +342,8 @@ def cmd_receive(args: argparse.Namespace) -> None:
 
 def cmd_sent(args: argparse.Namespace) -> None:
     """My drops, with verified receipts per recipient."""
+    from secure_send.client import listing
+
     session = _session()
     items = listing.sent(session, session.directory())
     lines = []
@@ -344,6 +373,8 @@ def cmd_recall(args: argparse.Namespace) -> None:
 
 def cmd_devices(args: argparse.Namespace) -> None:
     """List this account's devices as this PC judges them, or acknowledge one."""
+    from secure_send.client import own_devices
+
     session = _session()
     directory = session.directory()
     p, me, keys = session.profile, session.me, session.keys
@@ -364,6 +395,22 @@ def cmd_devices(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     """Run the demo walkthrough, then (with a display) both people's apps."""
     from secure_send import demo
+    from secure_send.client.errors import ClientError
 
     if demo.run(keep=args.keep, windows=demo.has_display() and not args.no_windows) != 0:
         raise ClientError(ErrorCode.DEMO_FAILED, "the demo did not complete")
+
+
+# the arguments of each command, in the order ``--help`` shows them
+_ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "enrol": _enrol_arguments,
+    "directory": _directory_arguments,
+    "send": _send_arguments,
+    "resume": lambda p: _common(p, cmd_resume),
+    "inbox": _inbox_arguments,
+    "receive": _receive_arguments,
+    "sent": lambda p: _common(p, cmd_sent),
+    "recall": _recall_arguments,
+    "devices": _devices_arguments,
+    "demo": _demo_arguments,
+}

@@ -1,14 +1,21 @@
-"""Entry point of ``secure-send``: parse arguments, run, turn errors into one line."""
+"""Entry point of ``secure-send``: parse arguments, run, turn errors into one line.
+
+Start-up matters: ``age`` starts in a millisecond, and ``secure-send encrypt`` is
+used the same way (in scripts, in pipelines). So this module imports only the
+standard library and the error classes; each subcommand's module is imported
+only when that command runs (:data:`COMMANDS`), so ``encrypt``, ``decrypt`` and
+``keygen`` never load ``requests``, the client stack or Qt, and ``--help`` lists
+every command without importing any of them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from types import ModuleType
 
 import secure_send
-from secure_send.cli import age_commands, client_commands
 from secure_send.core.error_sentences import CLI_LABELS, SENTENCES
 from secure_send.core.errors import SecureSendError
 
@@ -26,16 +33,74 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (exposed for tests and shell completion)."""
+# Every subcommand, in --help order: the module that implements it and its one-line
+# help. A module's ``configure(name, parser)`` adds the command's arguments and sets
+# ``func``; it is called only for the command being run (or for all, in build_parser).
+AGE, CLIENT, SELF_TEST = "age", "client", "self-test"
+COMMANDS: dict[str, tuple[str, str]] = {
+    "keygen": (AGE, "make a new identity (like age-keygen)"),
+    "encrypt": (AGE, "encrypt to recipients (like age -e)"),
+    "decrypt": (AGE, "decrypt with identity files (like age -d)"),
+    "enrol": (
+        CLIENT,
+        "enrol this device with the organisation (again without arguments: go on waiting for IT)",
+    ),
+    "directory": (CLIENT, "the verified directory"),
+    "send": (CLIENT, "send files to people in the directory"),
+    "resume": (CLIENT, "finish sends an earlier run did not finish"),
+    "inbox": (CLIENT, "drops sent to you"),
+    "receive": (CLIENT, "verify, download and decrypt a drop"),
+    "sent": (CLIENT, "your drops and their receipts"),
+    "recall": (CLIENT, "recall a drop (its ciphertext is deleted at once)"),
+    "devices": (CLIENT, "the devices of your account (and ack one)"),
+    "demo": (CLIENT, "the whole product on this machine, narrated"),
+    "self-test": (SELF_TEST, "check that this installation works on this machine"),
+}
+
+
+def load(group: str) -> ModuleType:
+    """The module of a group of commands, imported now (plain import statements, so
+    that PyInstaller's analysis still finds each module)."""
+    if group == AGE:
+        from secure_send.cli import age_commands
+
+        return age_commands
+    if group == CLIENT:
+        from secure_send.cli import client_commands
+
+        return client_commands
+    from secure_send.cli import selftest
+
+    return selftest
+
+
+def build_parser(
+    configured: Collection[str] | None = None, *, list_all: bool = True
+) -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and shell completion).
+
+    Only the ``configured`` commands (default: all) get their arguments, which imports
+    their modules; the others are listed with their help, all ``--help`` shows of
+    them, or (not ``list_all``) left out, when nothing could show that list.
+    """
     parser = argparse.ArgumentParser(
         prog=PROG, description="Secure Send: end-to-end encrypted file hand-over."
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    age_commands.add_parsers(sub)
-    client_commands.add_parsers(sub)
+    for name, (group, help_text) in COMMANDS.items():
+        wanted = configured is None or name in configured
+        if wanted or list_all:
+            command = sub.add_parser(name, help=help_text)
+        if wanted:
+            load(group).configure(name, command)
     return parser
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names, if any: the first word that is not an option (the
+    top-level options, ``-h`` and ``--version``, take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def describe(err: BaseException) -> str:
@@ -50,27 +115,36 @@ def describe(err: BaseException) -> str:
     return str(err)
 
 
-def _wants_app(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
+def _wants_app(argv: Sequence[str]) -> bool:
     """No command at all, or only paths (``secure-send FILE…`` from a file manager)."""
-    commands: set[str] = set()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            commands |= set(action.choices)
     # macOS may pass a process serial number (-psn_…) to an app opened from Finder
     argv = [a for a in argv if not a.startswith("-psn_")]
-    return not argv or (argv[0] not in commands and not argv[0].startswith("-"))
+    return not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-"))
+
+
+def _log_to_stderr() -> None:
+    """Library warnings as ``secure-send: …`` lines. Not for the age commands: nothing
+    on their path logs, and ``logging`` costs them a few ms of start-up."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
-    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if _wants_app(argv, parser):
+    if _wants_app(argv):
+        _log_to_stderr()
         from secure_send.gui.app import main as app_main  # Qt only when the app runs
 
         return app_main([a for a in argv if not a.startswith("-psn_")])
-    args = parser.parse_args(argv)
+    command = chosen_command(argv)
+    known = [command] if command is not None and command in COMMANDS else []
+    if not known or COMMANDS[known[0]][0] != AGE:
+        _log_to_stderr()
+    # A command in first place leaves no way to the top-level help (no option precedes
+    # it) or to an "invalid choice" error: the other commands need no parser at all.
+    args = build_parser(known, list_all=argv[0] not in COMMANDS).parse_args(argv)
     try:
         args.func(args)
     except (SecureSendError, OSError) as err:

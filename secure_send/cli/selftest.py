@@ -22,7 +22,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import secure_send
 from secure_send.core.errors import SecureSendError
@@ -190,9 +189,8 @@ def run_checks() -> list[Check]:
     return results
 
 
-def add_parser(sub: Any) -> None:
-    """Register ``self-test``."""
-    p = sub.add_parser("self-test", help="check that this installation works on this machine")
+def configure(name: str, p: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``self-test`` (see ``cli.main``)."""
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_self_test)
 

@@ -28,7 +28,9 @@ from secure_send.core.error_codes import ErrorCode
 
 TIMEOUT = (10, 120)  # connect, read (seconds)
 MAX_PROOF_HASHES = 128  # a proof or range of a log below 2**64 events is far shorter
-STREAM_BLOCK = 1024 * 1024
+# Upload bodies go out in blocks of up to this size: more than an encrypted task
+# (16 x 65552 bytes), so the encryptor's pieces are sent as they are, never cut.
+STREAM_BLOCK = 4 * 1024 * 1024
 
 
 class Reader(Protocol):
@@ -52,7 +54,7 @@ class Signer:
 
 
 class _Body:
-    """``length`` bytes of ``src`` for requests: iterable in 1 MiB blocks, with a length
+    """``length`` bytes of ``src`` for requests: iterable in blocks, with a length
     (so Content-Length is sent, not chunked), reporting progress and honouring cancel."""
 
     def __init__(

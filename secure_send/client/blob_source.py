@@ -156,28 +156,23 @@ class _CipherReader:
         return n
 
     def read(self, size: int, /) -> bytes:
-        """Up to ``size`` bytes, often fewer (whole pieces as the encryptor made them,
-        to avoid copying); ``b""`` only at the end."""
-        parts: list[bytes] = []
-        want = size
-        while want > 0:
-            if not self._buf:
-                if self._eof:
-                    break
-                item = self._queue.get()
-                if item is None:
-                    self._eof = True
-                    if self._error is not None:
-                        raise self._error
-                    break
-                if not parts and len(item) <= want:  # the common case: no copy
-                    return item
-                self._buf = memoryview(item)
-            take = self._buf[:want]
-            parts.append(bytes(take))
-            self._buf = self._buf[len(take) :]
-            want -= len(take)
-        return b"".join(parts)
+        """Up to ``size`` bytes, often fewer: one piece as the encryptor made it (no copy),
+        or a part of one; ``b""`` only at the end. Pieces are never joined: that copied
+        every byte twice more (~0.3 s of CPU per GiB)."""
+        if not self._buf:
+            if self._eof:
+                return b""
+            item = self._queue.get()
+            if item is None:
+                self._eof = True
+                if self._error is not None:
+                    raise self._error
+                return b""
+            if len(item) <= size:  # the common case
+                return item
+            self._buf = memoryview(item)
+        take, self._buf = self._buf[:size], self._buf[size:]
+        return bytes(take)
 
     def close(self) -> None:
         """Stop the encrypting thread (if still running) and wait for it."""

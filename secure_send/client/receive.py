@@ -16,6 +16,7 @@ hashes and this device's directory log head.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import re
@@ -32,7 +33,7 @@ from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.profile import DeviceIdentity
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
-from secure_send.client.transfer import StreamingDownload, fetch_small
+from secure_send.client.transfer import StreamingDownload, check_blob, fetch_small
 from secure_send.core.age.api import decrypt
 from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.atomic import AtomicOutput, OutputExistsError
@@ -237,20 +238,34 @@ def _save_blob(
     cancel: threading.Event | None,
 ) -> None:
     """Decrypt one blob into ``out`` (sealed, not yet placed) straight from the
-    network, checking its hash; cuts are resumed by the download itself."""
-    download = StreamingDownload(api, path, progress, cancel)
+    network, checking its hash; cuts are resumed by the download itself.
+
+    Four things overlap: the download (a reader thread), hashing what it read (a
+    thread of its own, each byte once), decryption (workers) and writing (here). The
+    plaintext goes only to ``out``'s hidden temporary file, at most the manifest's size
+    of ciphertext is read, and the caller places the file only after the check."""
+    download = StreamingDownload(api, path, progress, cancel, limit=blob.size)
+    digest = hashlib.sha256()
+
+    def check() -> None:
+        check_blob(download.have, digest.digest(), blob.size, blob.sha256)
+
     try:
-        _decrypt_checked(download, out, identity, lambda: download.check(blob.size, blob.sha256))
+        _decrypt_checked(download, out, identity, check, digest.update)
     finally:
         download.close()
     out.seal()
 
 
 def _decrypt_checked(
-    src: Any, out: AtomicOutput, identity: X25519Identity, check: Callable[[], None]
+    src: Any,
+    out: AtomicOutput,
+    identity: X25519Identity,
+    check: Callable[[], None],
+    observe: Callable[[memoryview], object],
 ) -> None:
     try:
-        decrypt(src, out.file, [identity])
+        decrypt(src, out.file, [identity], observe=observe)
         check()
     except ClientError:
         raise

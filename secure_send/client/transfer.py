@@ -6,9 +6,11 @@ A cut connection is retried from the offset the server reports (``HEAD``), a
 few times with back-off; the upload URL is kept by the caller (the send's
 resume file), so a new process continues the same upload.
 
-Download: into a partial file in the profile; a cut connection continues with
-``Range: bytes=N-``; the result is returned only if its SHA-256 is the one the
-signed manifest names (else the partial file is deleted).
+Download: streamed to its consumer as it arrives (never more bytes than the signed
+manifest's size); a cut connection continues with ``Range: bytes=N-``. The consumer
+hashes what it reads, once (the receiver does so on a thread of its own, beside the
+download and the decryption) and compares with the signed manifest before anything
+is revealed.
 """
 
 from __future__ import annotations
@@ -99,8 +101,15 @@ class StreamingDownload:
     """A blob's body, for a consumer that reads it (``readinto``/``read``) as it
     arrives: the receiver decrypts while downloading, so no ciphertext copy is
     written. A cut connection is resumed inside :meth:`readinto` with
-    ``Range: bytes=N-`` (a few times, with back-off) — the reader never notices. Every
-    byte is hashed; :meth:`check` compares with the manifest at the end."""
+    ``Range: bytes=N-`` (a few times, with back-off) — the reader never notices.
+
+    At most ``limit`` bytes are read (the manifest's size): a server cannot make the
+    receiver take, decrypt or write more. The bytes are not hashed here; the
+    consumer hashes what it read and calls :func:`check_blob`.
+
+    One thread reads at a time (not necessarily the one that made it). After
+    :meth:`close` a read raises :class:`Cancelled` instead of opening a new connection.
+    """
 
     def __init__(
         self,
@@ -108,13 +117,16 @@ class StreamingDownload:
         path: str,
         progress: Progress,
         cancel: threading.Event | None = None,
+        *,
+        limit: int,
     ) -> None:
         self._api = api
         self._path = path
-        self._digest = hashlib.sha256()
         self._progress = progress
         self._cancel = cancel
+        self._limit = limit
         self._response: requests.Response | None = None
+        self._closed = False
         self.have = 0
 
     def _open(self) -> Any:
@@ -127,9 +139,12 @@ class StreamingDownload:
         return self._response.raw
 
     def readinto(self, buf: memoryview) -> int:
-        """Read into ``buf``; 0 at the end of the body."""
+        """Read into ``buf``; 0 at the end of the body (or at ``limit``)."""
+        buf = buf[: self._limit - self.have]
+        if not len(buf):
+            return 0
         for attempt in range(RETRIES + 1):
-            if self._cancel is not None and self._cancel.is_set():
+            if self._closed or (self._cancel is not None and self._cancel.is_set()):
                 raise Cancelled
             try:
                 raw = self._response.raw if self._response is not None else self._open()
@@ -141,12 +156,11 @@ class StreamingDownload:
                 requests.RequestException,
                 OSError,
             ):
-                self.close()
+                self._drop_connection()
                 if attempt == RETRIES:
                     raise ConnectionLost from None
                 time.sleep(min(8.0, 0.5 * 2**attempt))
         if n:
-            self._digest.update(buf[:n])
             self.have += n
             self._progress(self.have)
         return n
@@ -156,19 +170,25 @@ class StreamingDownload:
         buf = bytearray(size if size > 0 else 1 << 20)
         return bytes(buf[: self.readinto(memoryview(buf))])
 
-    def check(self, size: int, sha256: bytes) -> None:
-        """Raise unless exactly the manifest's bytes arrived."""
-        if self.have != size or not hmac.compare_digest(self._digest.digest(), sha256):
-            raise ClientError(
-                ErrorCode.BLOB_TAMPERED,
-                "a downloaded file does not match the sender's signed manifest; nothing was saved",
-            )
-
-    def close(self) -> None:
-        """Close the connection."""
+    def _drop_connection(self) -> None:
         if self._response is not None:
             self._response.close()
             self._response = None
+
+    def close(self) -> None:
+        """Close the connection; later reads fail (no reconnecting after this)."""
+        self._closed = True
+        self._drop_connection()
+
+
+def check_blob(have: int, digest: bytes, size: int, sha256: bytes) -> None:
+    """Raise unless exactly the manifest's bytes arrived: ``have`` bytes hashing to
+    ``digest`` must be ``size`` bytes hashing to ``sha256``."""
+    if have != size or not hmac.compare_digest(digest, sha256):
+        raise ClientError(
+            ErrorCode.BLOB_TAMPERED,
+            "a downloaded file does not match the sender's signed manifest; nothing was saved",
+        )
 
 
 def fetch_small(
@@ -180,13 +200,13 @@ def fetch_small(
     cancel: threading.Event | None = None,
 ) -> bytes:
     """A small blob (the encrypted metadata) in memory, through :class:`StreamingDownload`
-    (the same resume and hash check); a body longer than ``size`` is refused too."""
-    download = StreamingDownload(api, path, progress, cancel)
+    (the same resume), hash-checked; a body longer than ``size`` is refused too."""
+    download = StreamingDownload(api, path, progress, cancel, limit=size + 1)
     data = bytearray()
     try:
         while len(data) <= size and (chunk := download.read(size + 1 - len(data))):
             data += chunk
-        download.check(size, sha256)
     finally:
         download.close()
+    check_blob(len(data), hashlib.sha256(data).digest(), size, sha256)
     return bytes(data)

@@ -9,9 +9,10 @@ temporary file is deleted, so a failure never leaves partial plaintext behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import mmap
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -92,6 +93,121 @@ class EarlyWriteback:
         self._file.close()
 
 
+_O_DIRECT = getattr(os, "O_DIRECT", 0)  # Linux (and a few others); 0 elsewhere
+
+
+class DirectWriter:
+    """A file writer that sends whole blocks to the disk around the page cache
+    (``O_DIRECT``), and the rest through it.
+
+    An output is fsynced before it is placed (``commit``), so its bytes must reach the
+    disk before the file appears anyway. Through the page cache that costs a copy into
+    it plus the kernel's dirty-page work, then the fsync waits for the disk regardless;
+    measured on the 2-core test VM, 0.2-1.6 s of CPU per GiB, erratic, which took that
+    CPU from decryption and the download. A direct write of an aligned 1 MiB block is
+    DMA: ~0.05 s of CPU per GiB, and the final fsync has nothing left to flush.
+
+    Writes are gathered in a page-aligned block; each full block is written at a
+    block-aligned offset. The tail (a small file is only a tail) is written through the
+    page cache at :meth:`flush`, after which the file stays buffered. Where ``O_DIRECT``
+    is refused (tmpfs, some network or FUSE file systems) everything is buffered.
+    """
+
+    BLOCK = 1024 * 1024
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._block: mmap.mmap | None = None  # made at the first write
+        self._view = memoryview(b"")  # of the block
+        self._fill = 0
+        self._direct_ok = True  # O_DIRECT not refused so far
+        self._direct_on = False  # the descriptor has O_DIRECT set now
+        self._aligned = True  # everything written so far is whole blocks
+
+    def write(self, data: bytes | memoryview) -> int:
+        """Write all of ``data``."""
+        src = memoryview(data).cast("B")
+        size = len(src)
+        if self._block is None:
+            self._block = mmap.mmap(-1, self.BLOCK)  # page-aligned, as O_DIRECT needs
+            self._view = memoryview(self._block)
+        while len(src):
+            take = min(self.BLOCK - self._fill, len(src))
+            self._view[self._fill : self._fill + take] = src[:take]
+            self._fill += take
+            src = src[take:]
+            if self._fill == self.BLOCK:
+                self._write_block()
+        return size
+
+    def _write_block(self) -> None:
+        if self._aligned and self._direct_ok and not self._direct_on:
+            self._set_direct(True)
+        done = 0
+        while done < self.BLOCK:
+            try:
+                done += os.write(self._fd, self._view[done:])
+            except OSError as err:
+                if not self._direct_on or err.errno != errno.EINVAL:
+                    raise
+                self._direct_ok = False  # accepted at fcntl, refused at write
+                self._set_direct(False)
+            if done % self.BLOCK and self._direct_on:  # a short direct write
+                self._set_direct(False)
+                self._aligned = False
+        self._fill = 0
+
+    def _set_direct(self, on: bool) -> None:
+        if not _O_DIRECT:
+            self._direct_ok = False
+            return
+        flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+        try:
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | _O_DIRECT if on else flags & ~_O_DIRECT)
+        except OSError:
+            if not on:
+                raise
+            self._direct_ok = False
+            return
+        self._direct_on = on
+
+    def flush(self) -> None:
+        """Write what is gathered (through the page cache: it is not a whole block)."""
+        if not self._fill:
+            return
+        if self._direct_on:
+            self._set_direct(False)
+        self._aligned = False
+        tail, self._fill = self._view[: self._fill], 0
+        while len(tail):
+            tail = tail[os.write(self._fd, tail) :]
+
+    def rewind(self) -> None:
+        """Empty the file and write from its start again."""
+        self._fill = 0
+        os.ftruncate(self._fd, 0)
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        self._aligned = True
+
+    def fileno(self) -> int:
+        """The OS file descriptor."""
+        return self._fd
+
+    def close(self) -> None:
+        """Write what is gathered, then close the file (a second call does nothing)."""
+        if self._fd < 0:
+            return
+        try:
+            self.flush()
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+            if self._block is not None:
+                self._view.release()
+                self._block.close()
+                self._block = None
+
+
 class AtomicOutput:
     """Context manager yielding a binary file; the target appears only on commit.
 
@@ -105,13 +221,16 @@ class AtomicOutput:
         self.overwrite = overwrite
         if not overwrite and self.target.exists():
             raise OutputExistsError(self.target)
-        name = f".{self.target.name}.{secrets.token_hex(6)}.partial"
+        # os.urandom, not the secrets module: the same bytes, ~3 ms less start-up
+        name = f".{self.target.name}.{os.urandom(6).hex()}.partial"
         self._tmp = self.target.with_name(name)
         try:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except OSError as err:  # name the file the user asked for, not our temporary
             raise OSError(err.errno, err.strerror, str(self.target)) from None
-        self._writer = EarlyWriteback(os.fdopen(fd, "wb"))
+        self._writer: EarlyWriteback | DirectWriter = (
+            DirectWriter(fd) if _O_DIRECT else EarlyWriteback(os.fdopen(fd, "wb"))
+        )
         self.file: OutputFile = self._writer
         self._done = False
         self._sealed = False

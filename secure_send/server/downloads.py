@@ -1,8 +1,8 @@
 """Blob downloads with single-range HTTP Range support, streamed in chunks.
 
 Guarantees: a blob is served only to the drop's sender or (once committed, and
-until recalled or expired) its recipients; the file is read ``CHUNK`` bytes at
-a time, never whole; ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` give 206 with
+until recalled or expired) its recipients; the file is read ``DOWNLOAD_CHUNK``
+bytes at a time, never whole; ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` give 206 with
 ``Content-Range``; any other or unsatisfiable range gives 416.
 """
 
@@ -22,10 +22,15 @@ from secure_send.server.auth import ApiError
 from secure_send.server.drop_access import not_found, record, require_live, visible_drop
 from secure_send.server.routes import Authenticated, client_ip
 from secure_send.server.state import ServerState, server_state
-from secure_send.server.storage import CHUNK, StorageError
+from secure_send.server.storage import StorageError
 
 router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
+# Each piece of a streamed body costs a thread hop and an event-loop turn: 1 MiB
+# pieces serve a blob with ~0.5 s of CPU per GiB instead of ~0.7 s at 256 KiB
+# (measured on 2 cores, where that CPU is taken from the receiver on the same
+# machine), for at most a few MiB in flight per download (uvicorn's flow control).
+DOWNLOAD_CHUNK = 1024 * 1024
 _RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
 OCTETS = "application/octet-stream"
 
@@ -57,7 +62,7 @@ def _chunks(src: BinaryIO, start: int, length: int) -> Iterator[bytes]:
     try:
         src.seek(start)
         while length > 0:
-            chunk = src.read(min(CHUNK, length))
+            chunk = src.read(min(DOWNLOAD_CHUNK, length))
             if not chunk:
                 return
             length -= len(chunk)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from secure_send.core.age import header as hdr
 from secure_send.core.age.armor import ArmorReader, ArmorWriter, looks_armored
 from secure_send.core.age.kdf import hkdf_sha256
-from secure_send.core.age.source import Readable, Source, Writable
+from secure_send.core.age.source import Observe, Readable, Source, Writable
 from secure_send.core.age.stream import decrypt_payload, default_workers, encrypt_payload
 from secure_send.core.errors import HeaderError, NoIdentityMatchError
 
@@ -43,8 +42,7 @@ def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
     return hkdf_sha256(file_key, nonce, b"payload", 32)
 
 
-@dataclass(frozen=True, repr=False)
-class Prepared:
+class Prepared(NamedTuple):
     """A file key and the header (with the payload nonce) of one age file to be made.
 
     :func:`encrypt_prepared` turns the same plaintext into byte-identical ciphertext
@@ -114,18 +112,23 @@ def decrypt(
     *,
     armor: bool | None = None,
     workers: int | None = None,
+    observe: Observe | None = None,
 ) -> None:
     """Decrypt an age v1 file from ``src`` into ``dst``.
 
     Args:
         armor: ``True``/``False`` to require or forbid armor; ``None`` detects it.
+        observe: called with every byte taken from ``src`` (armor included), in order,
+            once each, before this returns; most of them on another thread while the
+            payload is decrypted (a receiver hashes the download this way, off the
+            download's path). The memoryview is valid only during the call.
 
     Raises:
         ArmorError, HeaderError, NoIdentityMatchError, HeaderMacError, PayloadError:
             in that order of checking. After a ``PayloadError`` (or a late
             ``ArmorError``) ``dst`` holds authentic but incomplete plaintext.
     """
-    source = Source(src)
+    source = Source(src, observe=observe)
     if armor is None:
         armor = looks_armored(source)
     if armor:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import BinaryIO, Protocol
+
+Observe = Callable[[memoryview], object]
 
 
 class Readable(Protocol):
@@ -22,14 +25,31 @@ class Source:
 
     ``read(n)`` keeps reading until it has ``n`` bytes or the stream ends, which
     lets the STREAM reader treat a short result as end of input, even on pipes.
+
+    ``observe``, if given, sees every byte handed out, once, in order: by ``read``
+    and ``readline`` as they return, and the bytes of ``readinto`` by the payload
+    reader that called it (``stream._run``), which does so on another thread, off
+    the reading path (a download's hash then costs the download no time).
     """
 
-    def __init__(self, raw: Readable | BinaryIO, *, fails_midway: bool = False) -> None:
+    def __init__(
+        self,
+        raw: Readable | BinaryIO,
+        *,
+        fails_midway: bool = False,
+        observe: Observe | None = None,
+    ) -> None:
         """Wrap ``raw``; ``fails_midway`` says reads may raise a format error part-way
         (armor is decoded lazily), so bulk readers should read one chunk at a time."""
         self._raw = raw
         self._buf = b""
         self.fails_midway = fails_midway
+        self.observe = observe
+
+    def _seen(self, data: bytes) -> bytes:
+        if self.observe is not None and data:
+            self.observe(memoryview(data))
+        return data
 
     def _fill(self, n: int) -> None:
         while len(self._buf) < n:
@@ -50,19 +70,20 @@ class Source:
             idx = self._buf.find(b"\n", start)
             if idx >= 0 and idx < limit:
                 line, self._buf = self._buf[: idx + 1], self._buf[idx + 1 :]
-                return line
+                return self._seen(line)
             if len(self._buf) >= limit:
                 line, self._buf = self._buf[:limit], self._buf[limit:]
-                return line
+                return self._seen(line)
             start = len(self._buf)
             before = len(self._buf)
             self._fill(before + 1)
             if len(self._buf) == before:
                 line, self._buf = self._buf, b""
-                return line
+                return self._seen(line)
 
     def readinto(self, buf: memoryview) -> int:
-        """Fill ``buf`` completely, or less only because the input ended."""
+        """Fill ``buf`` completely, or less only because the input ended. These bytes
+        are not observed here: the caller hands them to :attr:`observe`."""
         n = len(buf)
         got = min(n, len(self._buf))
         if got:
@@ -84,12 +105,12 @@ class Source:
     def read(self, n: int) -> bytes:
         """Exactly ``n`` bytes, or fewer only because the input ended."""
         if not self._buf:
-            return _read_full(self._raw, n)
+            return self._seen(_read_full(self._raw, n))
         if len(self._buf) >= n:
             out, self._buf = self._buf[:n], self._buf[n:]
-            return out
+            return self._seen(out)
         out, self._buf = self._buf, b""
-        return out + _read_full(self._raw, n - len(out))
+        return self._seen(out + _read_full(self._raw, n - len(out)))
 
 
 def _read_full(raw: Readable | BinaryIO, n: int) -> bytes:

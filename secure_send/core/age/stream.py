@@ -6,30 +6,41 @@ extended payload is detected; everything released before the failing chunk is
 authentic, but the file as a whole must then be treated as bad, so callers that
 write files do so atomically (see ``secure_send.core.atomic``).
 
-Speed: chunks are sealed and opened on a small thread pool, in reused buffers,
-with OpenSSL's ChaCha20-Poly1305 (through ``cryptography``), which releases the
-GIL: two cores give nearly twice the throughput. libsodium (PyNaCl) runs this
-AEAD at about half OpenSSL's and Go's speed on current x86 CPUs, which is why the
-bulk payload does not use it (docs/architecture.md). Output order and bytes are
-exactly a single-threaded run's. Memory is bounded by the tasks in flight.
+Speed: the kinds of work overlap, each on its own thread. A reader fills input
+buffers ahead (a file, a pipe, a download); an observer, if the source has one,
+looks at each input buffer in order (a receiver hashes the download there); a few
+workers seal or open chunks, in reused buffers, with OpenSSL's ChaCha20-Poly1305
+(through ``cryptography``); a writer hands the results to ``write`` in input order.
+The calling thread only hands out and collects tasks. Reading, hashing and writing
+release the GIL, so on two cores they run beside the cipher. libsodium (PyNaCl)
+runs this AEAD at about half OpenSSL's and Go's speed on current x86 CPUs, which is
+why the bulk payload does not use it (docs/architecture.md). Output order and bytes
+are exactly a single-threaded run's. Memory is bounded by the buffers in flight
+(about a dozen MiB). An input that fits one task runs on the calling thread alone.
 
 ``write`` receives a memoryview that is valid only during the call: copy it or
-write it out, never keep it.
+write it out, never keep it; it is called from one thread at a time, and never
+after the run returned. ``src`` is read on the reader thread only (never at the
+same time as by the caller); after an error the reader may finish the one read it
+is in, and then stops.
+
+Neither ``concurrent.futures`` nor ``dataclasses`` is used here: importing them costs
+``secure-send encrypt`` several milliseconds of start-up (``logging``, ``inspect``).
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from secure_send.core.age.source import Source
+from secure_send.core.age.source import Observe, Source
 from secure_send.core.errors import AgeError, PayloadError, PayloadFailure
 
 CHUNK_SIZE = 64 * 1024
@@ -51,8 +62,7 @@ def _nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
-@dataclass
-class _Task:
+class _Task(NamedTuple):
     first: int  # STREAM counter of the task's first chunk
     inbuf: bytearray
     size: int  # bytes of input in inbuf
@@ -60,8 +70,7 @@ class _Task:
     outbuf: bytearray
 
 
-@dataclass
-class _Result:
+class _Result(NamedTuple):
     size: int  # bytes of output ready in outbuf
     failure: PayloadError | None = None
 
@@ -175,54 +184,302 @@ def _fill(src: Source, buf: bytearray, unit: int) -> tuple[int, AgeError | None]
     return size, None
 
 
+class _Filled(NamedTuple):
+    """One input buffer as the reader filled it."""
+
+    buf: bytearray
+    size: int
+    # an AgeError comes after the ``size`` good bytes (armor that breaks part-way);
+    # anything else (a cut download, an OSError) is raised as soon as it is reached
+    error: BaseException | None
+
+
+class _ReadAhead:
+    """Fills input buffers from a source on its own thread, up to ``most`` buffers
+    (made as needed: a short input never allocates them all)."""
+
+    def __init__(self, src: Source, unit: int, first: _Filled, most: int) -> None:
+        self._free: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
+        self._filled: queue.SimpleQueue[_Filled] = queue.SimpleQueue()
+        self._filled.put(first)  # read by the caller before there was a thread
+        self._size = len(first.buf)
+        self._made = 1
+        self._most = most
+        self._stopped = False
+        self._thread = threading.Thread(
+            target=self._read, args=(src, unit), name="age-read", daemon=True
+        )
+        self._thread.start()
+
+    def _buffer(self) -> bytearray | None:
+        """A buffer to fill: a recycled one, a new one, or (all in use) the next one
+        given back; ``None`` means stop."""
+        try:
+            return self._free.get(block=False)
+        except queue.Empty:
+            if self._made < self._most:
+                self._made += 1
+                return bytearray(self._size)
+            return self._free.get()
+
+    def _read(self, src: Source, unit: int) -> None:
+        while not self._stopped and (buf := self._buffer()) is not None:
+            try:
+                size, error = _fill(src, buf, unit)
+            except BaseException as err:  # handed over: the consumer raises it
+                self._filled.put(_Filled(buf, 0, err))
+                return
+            self._filled.put(_Filled(buf, size, error))
+            if error is not None or size < len(buf):
+                return  # the end of the input
+
+    def next(self) -> _Filled:
+        """The next buffer in input order (waits for it)."""
+        return self._filled.get()
+
+    def recycle(self, buf: bytearray) -> None:
+        """Give a buffer back to be filled again."""
+        self._free.put(buf)
+
+    def finish(self) -> None:
+        """Wait for the reader, which has reached the end of the input."""
+        self._thread.join()
+
+    def stop(self) -> None:
+        """Stop early: the reader ends after the read it may be in (it is not waited for:
+        a pipe may never deliver another byte)."""
+        self._stopped = True
+        self._free.put(None)  # wakes it if it waits for a buffer
+
+
+T = TypeVar("T")
+
+
+class _Job(Generic[T]):
+    """One call on a worker thread; :meth:`result` waits for it."""
+
+    __slots__ = ("_call", "_done", "_error", "_result")
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call = call
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Lock()
+        self._done.acquire()  # released by the worker that ran it
+
+    def run(self) -> None:
+        try:
+            self._result = self._call()
+        except BaseException as err:  # handed over: result() raises it
+            self._error = err
+        finally:
+            self._done.release()
+
+    def skip(self) -> None:
+        self._error = RuntimeError("not run: the stream stopped")
+        self._done.release()
+
+    def result(self) -> T | None:
+        self._done.acquire()
+        self._done.release()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+class _Workers:
+    """A few threads running calls, first come first served (one thread: in order)."""
+
+    def __init__(self, count: int, name: str) -> None:
+        self._todo: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._stopping = False
+        self._threads = [
+            threading.Thread(target=self._serve, name=name, daemon=True) for _ in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _serve(self) -> None:
+        while (job := self._todo.get()) is not None:
+            if self._stopping:
+                job.skip()
+            else:
+                job.run()
+
+    def submit(self, call: Callable[[], T]) -> _Job[T]:
+        job = _Job(call)
+        self._todo.put(job)
+        return job
+
+    def close(self, *, skip_queued: bool = False) -> None:
+        """End the threads once they have run the calls submitted (or with
+        ``skip_queued``, only the ones running now), and wait for that."""
+        self._stopping = skip_queued
+        for _ in self._threads:
+            self._todo.put(None)
+        for thread in self._threads:
+            thread.join()
+
+
+class _InFlight(NamedTuple):
+    task: _Task
+    work: _Job[_Result]
+    seen: _Job[object] | None  # the observer's look at the task's input
+
+
 def _run(direction: _Direction, src: Source, write: Write, workers: int) -> None:
-    """Read tasks, run them on the pool, and write results in input order."""
+    """Process ``src`` in tasks and write the results in input order; the input bytes
+    go to ``src.observe`` (if any) in order, once each."""
     in_size = direction.in_unit * CHUNKS_PER_TASK
-    out_size = direction.out_unit * CHUNKS_PER_TASK
-    spare: list[tuple[bytearray, bytearray]] = []
-    inflight: deque[tuple[Future[_Result], _Task]] = deque()
+    first = bytearray(in_size)
+    size, error = _fill(src, first, direction.in_unit)
+    if size < in_size or error is not None:
+        _run_alone(direction, src.observe, first, size, error, write)
+    else:
+        _run_overlapped(direction, src, write, workers, _Filled(first, size, None))
 
-    def buffers() -> tuple[bytearray, bytearray]:
-        return spare.pop() if spare else (bytearray(in_size), bytearray(out_size))
 
-    def emit_oldest() -> None:
-        future, task = inflight.popleft()
-        result = future.result()
-        write(memoryview(task.outbuf)[: result.size])
-        spare.append((task.inbuf, task.outbuf))
+def _run_alone(
+    direction: _Direction,
+    observe: Observe | None,
+    buf: bytearray,
+    size: int,
+    error: AgeError | None,
+    write: Write,
+) -> None:
+    """The whole input fits one task (a small file, the metadata): no threads to start."""
+    if observe is not None and size:
+        observe(memoryview(buf)[:size])
+    if size or error is None:  # an empty input is one empty chunk, unless it failed
+        chunks = max(1, -(-size // direction.in_unit))
+        outbuf = bytearray(chunks * direction.out_unit)
+        result = direction.work(_Task(0, buf, size, error is None, outbuf))
+        write(memoryview(outbuf)[: result.size])
         if result.failure is not None:
             raise result.failure
+    if error is not None:
+        raise error
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="age-stream")
+
+def _run_overlapped(
+    direction: _Direction, src: Source, write: Write, workers: int, first: _Filled
+) -> None:
+    """Read tasks ahead, run them (and the observer) on threads, write results in order."""
+    run = _Overlapped(direction, src, write, workers, first)
+    finished = False
     try:
+        run.run()
+        finished = True
+    finally:
+        run.close(finished)
+
+
+class _Overlapped:
+    """One run on threads: a reader fills input buffers ahead, the workers seal or open
+    them, an observer (if any) looks at each input buffer in order, and a writer hands
+    the results to ``write`` in order. This thread takes filled buffers, hands out the
+    tasks and collects them, and recycles every buffer once all its users are done.
+    """
+
+    WRITES_AHEAD = 2  # results handed to the writer and not yet written, at most
+
+    def __init__(
+        self, direction: _Direction, src: Source, write: Write, workers: int, first: _Filled
+    ) -> None:
+        self.direction = direction
+        self.in_size = len(first.buf)
+        self.out_size = direction.out_unit * CHUNKS_PER_TASK
+        self.most_inflight = 2 * workers
+        # in flight, plus the current and the look-ahead buffer, plus one being filled
+        self.reader = _ReadAhead(src, direction.in_unit, first, self.most_inflight + 3)
+        self.pool = _Workers(workers, "age-stream")
+        self.observe = src.observe
+        self.watcher = _Workers(1, "age-observe") if src.observe is not None else None
+        self.write = write
+        self.writer = _Workers(1, "age-write")  # one thread: in order
+        self.spare: list[bytearray] = []
+        self.inflight: deque[_InFlight] = deque()
+        self.writes: deque[tuple[_Job[object], bytearray]] = deque()
+
+    def run(self) -> None:
         counter = 0
-        inbuf, outbuf = buffers()
-        size, error = _fill(src, inbuf, direction.in_unit)
+        current = self.take()
         while True:
-            ends = size < in_size or error is not None
-            nxt: tuple[bytearray, bytearray] | None = None
+            error = current.error
+            ends = current.size < self.in_size or error is not None
+            nxt: _Filled | None = None
             if not ends:  # look one task ahead: is this task's last chunk the final one?
-                nxt = buffers()
-                nsize, error = _fill(src, nxt[0], direction.in_unit)
-                ends = nsize == 0 and error is None
-            if size or (counter == 0 and error is None):
-                task = _Task(counter, inbuf, size, ends and error is None, outbuf)
-                inflight.append((pool.submit(direction.work, task), task))
+                nxt = self.take()
+                ends = nxt.size == 0 and nxt.error is None
+                error = nxt.error
+            if current.size or (counter == 0 and error is None):
+                outbuf = self.spare.pop() if self.spare else bytearray(self.out_size)
+                last = ends and error is None
+                self.submit(_Task(counter, current.buf, current.size, last, outbuf))
                 counter += CHUNKS_PER_TASK
-            while len(inflight) > 2 * workers:
-                emit_oldest()
+            else:
+                self.reader.recycle(current.buf)
+            while len(self.inflight) > self.most_inflight:
+                self.emit_oldest()
             if ends or nxt is None:
+                if nxt is not None:
+                    self.reader.recycle(nxt.buf)
                 break
-            inbuf, outbuf = nxt
-            size = nsize
-        while inflight:
-            emit_oldest()
+            current = nxt
+        while self.inflight:
+            self.emit_oldest()
+        self.wait_writes(0)
         if error is not None:
             raise error
-    finally:
-        for future, _ in inflight:
-            future.cancel()
-        pool.shutdown(wait=True)
+
+    def take(self) -> _Filled:
+        filled = self.reader.next()
+        if filled.error is not None and not isinstance(filled.error, AgeError):
+            raise filled.error
+        return filled
+
+    def submit(self, task: _Task) -> None:
+        seen = None
+        if self.watcher is not None and self.observe is not None:
+            observe = self.observe
+            seen = self.watcher.submit(lambda: observe(memoryview(task.inbuf)[: task.size]))
+        work = self.pool.submit(lambda: self.direction.work(task))
+        self.inflight.append(_InFlight(task, work, seen))
+
+    def emit_oldest(self) -> None:
+        task, work, seen = self.inflight.popleft()
+        result = work.result()
+        if seen is not None:
+            seen.result()  # the input buffer is refilled only after the observer read it
+        self.reader.recycle(task.inbuf)
+        if result is None:
+            raise RuntimeError("a stream task finished without a result")
+        out = memoryview(task.outbuf)[: result.size]
+        self.writes.append((self.writer.submit(lambda: self.write(out)), task.outbuf))
+        if result.failure is not None:
+            self.wait_writes(0)  # everything authentic before the failure is out
+            raise result.failure
+        self.wait_writes(self.WRITES_AHEAD)
+
+    def wait_writes(self, most: int) -> None:
+        """Wait until at most ``most`` results are still to be written."""
+        while len(self.writes) > most:
+            job, outbuf = self.writes.popleft()
+            job.result()
+            self.spare.append(outbuf)
+
+    def close(self, finished: bool) -> None:
+        """End every thread; after a failure the reader is not waited for (a pipe may
+        never deliver another byte), queued work is dropped, and the writer is waited
+        for so that nothing writes after the caller has discarded the output."""
+        if finished:
+            self.reader.finish()
+        else:
+            self.reader.stop()
+        self.pool.close(skip_queued=not finished)
+        if self.watcher is not None:
+            self.watcher.close(skip_queued=not finished)
+        self.writer.close(skip_queued=not finished)
 
 
 def encrypt_payload(key: bytes, src: Source, write: Write, workers: int = 1) -> None:

@@ -12,9 +12,9 @@ URLs or exception text; :meth:`X25519Identity.__repr__` deliberately hides the k
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -23,6 +23,9 @@ from secure_send.core.age import b64, bech32
 from secure_send.core.age.header import Stanza
 from secure_send.core.age.kdf import hkdf_sha256
 from secure_send.core.errors import HeaderError, KeyFormatError
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 STANZA_TYPE = "X25519"
 _LABEL = b"age-encryption.org/v1/X25519"
@@ -170,6 +173,8 @@ def parse_identity_file(text: str) -> list[X25519Identity]:
 
 def format_identity_file(identity: X25519Identity, now: _dt.datetime | None = None) -> str:
     """The text age-keygen writes: creation time, public key, secret key."""
+    import datetime as _dt  # here, not at the top: only keygen needs it (start-up)
+
     when = (now or _dt.datetime.now(_dt.UTC)).astimezone().replace(microsecond=0)
     return (
         f"# created: {when.isoformat()}\n"
