@@ -49,7 +49,9 @@ if TYPE_CHECKING:  # the session is built on this module's neighbours; only the 
 from secure_send.core.errors import SecureSendError
 
 MAX_METADATA = 4 * 1024 * 1024
-_RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
+# Windows' reserved device names: also with superscript digits (COM¹) and with spaces
+# before the extension ("CON .txt"), which Windows trims and still opens the device.
+_RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³]) *(\..*)?$")
 
 
 class DangerousDrop(ClientError):
@@ -67,16 +69,24 @@ class Received:
 
 
 def safe_part(name: str) -> str:
-    """One path component made safe: no separators, ``..``, control characters or
-    Windows reserved names; never empty."""
+    """One path component made safe: no separators, ``..``, control characters (C0 and
+    C1), invisible format characters (bidi overrides and isolates, zero-width ones: they
+    disguise ``invoice\u202efdp.exe`` as "invoiceexe.pdf") or Windows reserved names;
+    never empty. Each character removed becomes a visible ``_``."""
     name = unicodedata.normalize("NFC", name)
-    name = "".join("_" if ord(c) < 32 or c in '\\/:*?"<>|\x7f' else c for c in name)
+    name = "".join("_" if _unsafe(c) else c for c in name)
     name = name.strip().rstrip(".")
     if name in {"", ".", ".."}:
         name = "_"
     if _RESERVED.match(name):
         name = "_" + name
     return name[:200]
+
+
+def _unsafe(c: str) -> bool:
+    # Cc: C0/C1 controls; Cf: format characters (U+200B-U+200F, U+202A-U+202E,
+    # U+2066-U+2069, U+FEFF, ...), which change how a name reads without showing
+    return c in '\\/:*?"<>|' or unicodedata.category(c) in ("Cc", "Cf")
 
 
 def safe_relative(name: str) -> Path:

@@ -32,6 +32,16 @@ from secure_send.client.send import collect
         ('q"<>|?*:', "q_______"),
         ("ｶﾞ", "ｶﾞ"),  # NFC keeps half-width kana as they are
         ("x" * 300, "x" * 200),
+        # disguised names (security review): bidi, zero-width, C1, reserved variants
+        ("invoice\u202efdp.exe", "invoice_fdp.exe"),
+        ("report\u200b.pdf\u2066.exe", "report_.pdf_.exe"),
+        ("bom\ufeff.txt", "bom_.txt"),
+        ("c1\x85.txt", "c1_.txt"),
+        ("rtl\u200f.txt", "rtl_.txt"),
+        ("COM¹.txt", "_COM¹.txt"),
+        ("lpt³", "_lpt³"),
+        ("CON .txt", "_CON .txt"),
+        ("conin$", "_conin$"),
     ],
 )
 def test_safe_part(name: str, safe: str) -> None:
