@@ -192,6 +192,8 @@ class _Fetcher:
         target.mkdir(parents=True, exist_ok=True)
         outputs: list[AtomicOutput] = []
         made: list[Path] = []
+        taken: set[str] = set()  # names this drop already claimed (case-folded)
+        placed: list[Path] = []
         try:
             for item in metadata["files"]:
                 blob = blobs.get(str(item.get("blob")))
@@ -202,16 +204,20 @@ class _Fetcher:
                     )
                 destination = target / safe_relative(str(item["name"]))
                 made += _make_folders(target, destination.parent)
-                outputs.append(_new_output(destination))
+                outputs.append(_new_output(destination, taken))
                 path = self.api.blob_path(self.drop_id, blob.id)
                 _save_blob(
                     self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
                 )
             for out in outputs:  # every file checked out: only now do names appear
                 out.commit()
+                placed.append(out.target)
         except BaseException:
             for out in outputs:
                 out.discard()
+            for done in placed:  # a name taken meanwhile by another program: all or none
+                with contextlib.suppress(OSError):
+                    done.unlink()
             for folder in reversed(made):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
@@ -226,15 +232,23 @@ def _make_folders(root: Path, folder: Path) -> list[Path]:
     return list(reversed(new))
 
 
-def _new_output(destination: Path) -> AtomicOutput:
-    """A hidden temporary file for ``destination``, or ``name (n).ext`` if it exists."""
+def _new_output(destination: Path, taken: set[str]) -> AtomicOutput:
+    """A hidden temporary file for ``destination``, or ``name (n).ext`` if it exists or
+    another file of this drop claimed it (``taken``, case-folded: one name on Windows
+    and macOS). Every name is reserved before any file is placed, so a drop naming a
+    file twice saves both instead of failing half-way."""
     stem, suffix = destination.stem, destination.suffix
     for n in range(1000):
         candidate = destination if n == 0 else destination.with_name(f"{stem} ({n}){suffix}")
+        key = str(candidate).casefold()
+        if key in taken:
+            continue
         try:
-            return AtomicOutput(candidate)
+            output = AtomicOutput(candidate)
         except OutputExistsError:
             continue
+        taken.add(key)
+        return output
     raise ClientError(ErrorCode.NAME_TAKEN, f"{destination.name}: too many files with this name")
 
 

@@ -97,6 +97,29 @@ def test_a_folder_keeps_its_layout(enrol: Enrol, tmp_path: Path) -> None:
     assert (tmp_path / "in" / "報告書" / "本文 (1).txt").exists()
 
 
+def test_files_with_one_name_are_all_saved_under_distinct_names(
+    enrol: Enrol, tmp_path: Path
+) -> None:
+    """Two files called dup.txt (from two folders, or a sender's metadata naming one
+    twice, also in another case): every name is reserved before any file is placed, so
+    all arrive, none is lost, and nothing is half placed (security review)."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    first = _files(tmp_path / "a", {"dup.txt": 100})[0]
+    second = _files(tmp_path / "b", {"dup.txt": 200})[0]
+    third = _files(tmp_path / "c", {"DUP.txt": 300})[0]
+    drop_id = hanako.ok("send", str(first), str(second), str(third), "--to", TARO)["drop_id"]
+    got = taro.ok("receive", drop_id, "-o", str(tmp_path / "in"))
+    saved = sorted(Path(f).name for f in got["files"])
+    assert saved == ["DUP (2).txt", "dup (1).txt", "dup.txt"]
+    contents = sorted(len(Path(f).read_bytes()) for f in got["files"])
+    assert contents == [100, 200, 300]
+    # again: three more, none overwritten, no partial placement
+    again = taro.ok("receive", drop_id, "-o", str(tmp_path / "in"))
+    every = {Path(f) for f in got["files"] + again["files"]}
+    assert len(every) == 6
+    assert sorted(len(p.read_bytes()) for p in every) == [100, 100, 200, 200, 300, 300]
+
+
 def test_recall_before_download(enrol: Enrol, org_server: Server, tmp_path: Path) -> None:
     hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
     (data,) = _files(tmp_path / "out", {"a.bin": 100_000})
