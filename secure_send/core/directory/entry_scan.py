@@ -92,9 +92,7 @@ def _recognised(match: re.Match[str], times: dict[str, None]) -> Entry | None:
     devices = tuple(_device(m, times) for m in DEVICE.finditer(devs)) if devs else ()
     if None in devices:
         return None  # an impossible date: the strict parser names it
-    entry = Entry.__new__(Entry)
-    # As in Entry.from_checked_json: every field was validated by the match.
-    entry.__dict__.update(
+    entry = Entry.validated(  # every field was validated by the match
         id=id_,
         kind=_KINDS[kind],
         name_ja=_plain(name_ja),
@@ -124,8 +122,7 @@ def _device(match: re.Match[str], times: dict[str, None]) -> Device | None:
             except EncodingError:
                 return None
             times[when] = None
-    device = Device.__new__(Device)
-    device.__dict__.update(  # as in Device.from_checked_json: the match validated all
+    return Device.validated(  # every field was validated by the match
         id=id_,
         name=_plain(name),
         sign_key=b64_validated(sign),
@@ -134,7 +131,6 @@ def _device(match: re.Match[str], times: dict[str, None]) -> Device | None:
         enrolled=enrolled,
         revoked=revoked,
     )
-    return device
 
 
 def _plain(text: str) -> str:
