@@ -35,21 +35,28 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def lupdate() -> None:
-    """Bring the catalogue in line with the code (obsolete messages are dropped)."""
+def lupdate(ts: Path, language: str, *options: str) -> None:
+    """Bring catalogue ``ts`` in line with the code (obsolete messages are dropped)."""
     sources = sorted(str(p.relative_to(ROOT)) for p in [*GUI.rglob("*.py"), *SHARED])
-    ts = str(TS.relative_to(ROOT))
-    command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", *sources]
-    command += ["-ts", ts, "-target-language", "ja_JP"]
+    command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", *options]
+    command += [*sources, "-ts", str(ts.relative_to(ROOT)), "-target-language", language]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603 - our tool
 
 
-def lupdate_english() -> None:
-    """The plural messages only, for the English catalogue (-pluralonly)."""
-    sources = sorted(str(p.relative_to(ROOT)) for p in [*GUI.rglob("*.py"), *SHARED])
-    command = [_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", "-pluralonly"]
-    command += [*sources, "-ts", str(TS_EN.relative_to(ROOT)), "-target-language", "en_GB"]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # noqa: S603 - our tool
+def _translation(message: ET.Element) -> ET.Element:
+    """The message's ``<translation>`` element (made if missing)."""
+    found = message.find("translation")
+    return found if found is not None else ET.SubElement(message, "translation")
+
+
+def _set_forms(translation: ET.Element, forms: tuple[str, ...]) -> None:
+    """Make ``translation`` finished with these plural forms."""
+    for child in list(translation):
+        translation.remove(child)
+    translation.text = None
+    translation.attrib.pop("type", None)
+    for form in forms:
+        ET.SubElement(translation, "numerusform").text = form
 
 
 def _english_forms(source: str) -> tuple[str, str] | None:
@@ -73,19 +80,11 @@ def english_plurals() -> list[str]:
     odd = []
     for message in tree.iter("message"):
         source = message.findtext("source") or ""
-        translation = message.find("translation")
-        if translation is None:
-            translation = ET.SubElement(message, "translation")
         forms = _english_forms(source)
         if forms is None:
             odd.append(source)
             continue
-        for child in list(translation):
-            translation.remove(child)
-        translation.text = None
-        translation.attrib.pop("type", None)
-        for form in forms:
-            ET.SubElement(translation, "numerusform").text = form
+        _set_forms(_translation(message), forms)
     tree.write(TS_EN, encoding="utf-8", xml_declaration=True)
     return odd
 
@@ -104,9 +103,7 @@ def fill(words: dict[str, str]) -> list[str]:
     missing = []
     for message in tree.iter("message"):
         source = message.findtext("source") or ""
-        translation = message.find("translation")
-        if translation is None:
-            translation = ET.SubElement(message, "translation")
+        translation = _translation(message)
         if translation.get("type") != "unfinished" and (
             translation.text or message.find("translation/numerusform") is not None
         ):
@@ -116,13 +113,10 @@ def fill(words: dict[str, str]) -> list[str]:
             missing.append(source)
             continue
         if message.get("numerus") == "yes":
-            for child in list(translation):
-                translation.remove(child)
-            ET.SubElement(translation, "numerusform").text = text  # Japanese has one form
-            translation.text = None
+            _set_forms(translation, (text,))  # Japanese has one form
         else:
             translation.text = text
-        translation.attrib.pop("type", None)
+            translation.attrib.pop("type", None)
     tree.write(TS, encoding="utf-8", xml_declaration=True)
     return missing
 
@@ -131,9 +125,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a message is untranslated")
     args = parser.parse_args()
-    lupdate()
+    lupdate(TS, "ja_JP")
     missing = fill(glossary())
-    lupdate_english()
+    lupdate(TS_EN, "en_GB", "-pluralonly")
     missing += english_plurals()
     sys.path.insert(0, str(ROOT))
     from secure_send.gui.language import compile_all  # after the path is set
