@@ -5,8 +5,13 @@ once to learn the ciphertext's SHA-256 and size (the signed manifest needs them)
 and again, byte for byte identically (same file key and nonce:
 :func:`secure_send.core.age.api.encrypt_prepared`), while it is uploaded. That
 saves writing (and the disk then flushing) a second copy of every file, which on
-this machine was the largest cost of a send. If the plaintext changed in between,
-the server's hash check refuses the upload and nothing becomes visible.
+this machine was the largest cost of a send.
+
+If the plaintext changed in between, the second ciphertext would be another plaintext
+under the same keystream: measuring records every chunk's tag, and the upload hands out
+a chunk's bytes only after its tag matched (:mod:`.chunk_tags`), so a changed file stops
+the send before any byte of a changed chunk leaves (the server's hash check would come
+too late: it sees the bytes first).
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import queue
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from secure_send.client.api import Reader
+from secure_send.client.chunk_tags import TagCheck, TagRecorder
 from secure_send.core.age.api import Prepared, encrypt_prepared
 
 
@@ -60,16 +66,20 @@ class FileSource:
 
 
 class _Sink:
-    """Counts and hashes what the encryptor writes (skipping the first ``skip`` bytes)."""
+    """Counts and hashes what the encryptor writes (skipping the first ``skip`` bytes),
+    and records its chunk tags if given a recorder."""
 
-    def __init__(self, skip: int = 0) -> None:
+    def __init__(self, skip: int = 0, tags: TagRecorder | None = None) -> None:
         self.digest = hashlib.sha256()
         self.size = 0
         self._skip = skip
+        self.tags = tags
 
     def write(self, data: bytes | memoryview) -> int:
         n = len(data)
         self.size += n
+        if self.tags is not None:
+            self.tags.feed(data)
         if self._skip >= n:
             self._skip -= n
         else:
@@ -78,24 +88,38 @@ class _Sink:
         return n
 
 
-def measure(prepared: Prepared, plaintext: Path) -> tuple[bytes, int]:
-    """SHA-256 and size of the ciphertext ``prepared`` makes of ``plaintext``."""
-    sink = _Sink()
+class Measured(NamedTuple):
+    """What a send records of a file's ciphertext before uploading it."""
+
+    sha256: bytes
+    size: int
+    tags: bytes  # every chunk's tag (:mod:`.chunk_tags`)
+
+
+def measure(prepared: Prepared, plaintext: Path) -> Measured:
+    """SHA-256, size and chunk tags of the ciphertext ``prepared`` makes of ``plaintext``."""
+    tags = TagRecorder(len(prepared.header))
+    sink = _Sink(tags=tags)
     with plaintext.open("rb") as src:
         encrypt_prepared(prepared, src, sink)
-    return sink.digest.digest(), sink.size
+    return Measured(sink.digest.digest(), sink.size, tags.tags())
 
 
 class EncryptingSource:
-    """The age ciphertext of a plaintext file under a :class:`Prepared` header."""
+    """The age ciphertext of a plaintext file under a :class:`Prepared` header, as it
+    was measured: ``measured`` holds its size and chunk tags, checked as it is made."""
 
-    def __init__(self, prepared: Prepared, plaintext: Path) -> None:
+    def __init__(self, prepared: Prepared, plaintext: Path, measured: Measured) -> None:
         self.prepared = prepared
         self.plaintext = plaintext
+        self.measured = measured
 
     def open(self, offset: int) -> Reader:
-        """See :meth:`BlobSource.open`: encrypts on a thread as it is read."""
-        return _CipherReader(self.prepared, self.plaintext, offset)
+        """See :meth:`BlobSource.open`: encrypts on a thread as it is read; a chunk is
+        handed out only once its tag matched the measured one (else the reader raises
+        ``file_changed`` when it reaches that chunk)."""
+        check = TagCheck(self.measured.tags, len(self.prepared.header), self.measured.size)
+        return _CipherReader(self.prepared, self.plaintext, offset, check)
 
     def sha256_from(self, offset: int) -> bytes:
         """See :meth:`BlobSource.sha256_from` (encrypts the whole file once more)."""
@@ -112,10 +136,13 @@ class _Stop(Exception):
 class _CipherReader:
     """Ciphertext produced by a thread into a small queue (a few MiB at most)."""
 
-    def __init__(self, prepared: Prepared, plaintext: Path, skip: int) -> None:
+    def __init__(self, prepared: Prepared, plaintext: Path, skip: int, check: TagCheck) -> None:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # None: the end
         self._stop = threading.Event()
         self._skip = skip
+        self._check = check
+        self._held = bytearray()  # made, but its chunk's tag not yet seen
+        self._released = 0  # stream position up to which bytes were handed on
         self._buf = memoryview(b"")
         self._eof = False
         self._error: BaseException | None = None
@@ -144,16 +171,29 @@ class _CipherReader:
                     raise _Stop from None
 
     def write(self, data: bytes | memoryview) -> int:
-        """Called by the encryptor (the buffers it passes are reused: copy)."""
+        """Called by the encryptor (the buffers it passes are reused: copy). Bytes are
+        passed on only up to the end of the last chunk whose tag matched."""
         if self._stop.is_set():
             raise _Stop
         n = len(data)
+        safe = self._check.feed(data)  # raises file_changed at a changed chunk
+        if not self._held and safe == self._released + n:  # whole chunks: the usual case
+            self._pass_on(data)
+        else:  # a chunk continues in the next piece: hold its start back until then
+            self._held += data
+            k = safe - self._released
+            self._pass_on(self._held[:k])
+            del self._held[:k]
+        self._released = safe
+        return n
+
+    def _pass_on(self, data: bytes | bytearray | memoryview) -> None:
+        n = len(data)
         if self._skip >= n:
             self._skip -= n
-            return n
+            return
         self._put(bytes(data[self._skip :]))
         self._skip = 0
-        return n
 
     def read(self, size: int, /) -> bytes:
         """Up to ``size`` bytes, often fewer: one piece as the encryptor made it (no copy),

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secure_send.client.api import ServerApi
-from secure_send.client.blob_source import BlobSource, EncryptingSource, FileSource, measure
+from secure_send.client.blob_source import (
+    BlobSource,
+    EncryptingSource,
+    FileSource,
+    Measured,
+    measure,
+)
 from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.key_changes import key_hashes, remember_sent
@@ -210,7 +216,7 @@ def prepare(
     outbox = profile.outbox_dir / drop_id
     outbox.mkdir(parents=True, mode=0o700)
     try:
-        blobs, listing, records = _measure(files, recipients, keys)
+        blobs, listing, records = _measure(files, recipients, keys, outbox)
         metadata = {
             "type": METADATA_TYPE,
             "files": listing,
@@ -263,7 +269,7 @@ def _manifest(
 
 
 def _measure(
-    files: Sequence[FileToSend], recipients: list[X25519Recipient], keys: DeviceKeys
+    files: Sequence[FileToSend], recipients: list[X25519Recipient], keys: DeviceKeys, outbox: Path
 ) -> tuple[list[Blob], list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Blobs, the metadata's file list and the resume records of the files."""
     blobs: list[Blob] = []
@@ -275,14 +281,18 @@ def _measure(
         stat = item.path.stat()
         prepared = age.prepare(recipients)
         # the ciphertext is made again while uploading (blob_source.py): only its hash now
-        sha256, size = measure(prepared, item.path)
-        blobs.append(Blob(blob_id, "file", sha256, size))
+        measured = measure(prepared, item.path)
+        blobs.append(Blob(blob_id, "file", measured.sha256, measured.size))
+        # the chunk tags the upload checks before any byte leaves (chunk_tags.py)
+        tags = outbox / f"{blob_id}.tags"
+        tags.write_bytes(measured.tags)
         listing.append({"blob": blob_id, "name": item.name, "size": stat.st_size})
         records[blob_id] = {
             "source": str(item.path.resolve()),
             "source_size": stat.st_size,
             "source_mtime_ns": stat.st_mtime_ns,
             "header": b64u(prepared.header),
+            "tags": str(tags),
             # the file key, readable only with this device's key (to resume after a restart)
             "key": b64u(_seal_key(prepared.file_key, own_key)),
             "upload": None,
@@ -352,7 +362,7 @@ def _finish(
         pending.created = True
         profile.write_json(resume_file, pending.to_json())
     for blob in signed.manifest.blobs:
-        source = _source(pending.blobs[blob.id], keys)
+        source = _source(pending.blobs[blob.id], blob, keys)
         _upload_one(profile, api, pending, blob, source, resume_file, progress, cancel)
     api.commit_drop(pending.drop_id)  # idempotent
 
@@ -402,7 +412,7 @@ def _seal_key(file_key: bytes, own: X25519Recipient) -> bytes:
     return out.getvalue()
 
 
-def _source(record: dict[str, Any], keys: DeviceKeys) -> BlobSource:
+def _source(record: dict[str, Any], blob: Blob, keys: DeviceKeys) -> BlobSource:
     """Where a blob's bytes come from (the plaintext must be as it was when measured)."""
     if "file" in record:
         return FileSource(Path(record["file"]))
@@ -419,9 +429,16 @@ def _source(record: dict[str, Any], keys: DeviceKeys) -> BlobSource:
             ErrorCode.FILE_CHANGED,
             f"{path.name} was changed or moved after it was prepared; send it again",
         )
+    try:  # a send prepared by a version that recorded no chunk tags starts again
+        tags = Path(record["tags"]).read_bytes()
+    except (KeyError, OSError):
+        raise ClientError(
+            ErrorCode.FILE_CHANGED, f"{path.name}: this send cannot be resumed; send it again"
+        ) from None
     key = io.BytesIO()
     decrypt(io.BytesIO(unb64u(record["key"])), key, [X25519Identity(bytes(keys.encryption))])
-    return EncryptingSource(age.Prepared(key.getvalue(), unb64u(record["header"])), path)
+    measured = Measured(blob.sha256, blob.size, tags)
+    return EncryptingSource(age.Prepared(key.getvalue(), unb64u(record["header"])), path, measured)
 
 
 def create_upload_if_needed(api: ServerApi, pending: PendingSend, blob: Blob) -> str | None:

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -64,10 +64,22 @@ def send_blob(
     progress: Progress,
     cancel: threading.Event | None = None,
 ) -> None:
-    """Upload ``source`` to the tus upload at ``upload`` from wherever the server is."""
+    """Upload ``source`` to the tus upload at ``upload`` from wherever the server is.
+
+    The server's offset may only grow within one call: bytes it confirmed holding are
+    never sent again (a server that "loses" them to get a second copy is refused), and
+    the source itself refuses to make ciphertext of a chunk that changed."""
+    confirmed = 0
     for attempt in range(RETRIES):
         try:
             offset = upload_offset(api, upload)
+            if offset < confirmed or offset > size:
+                raise ClientError(
+                    ErrorCode.UPLOAD_REWOUND,
+                    f"the server reported {offset} bytes of an upload after confirming "
+                    f"{confirmed} of {size}; the send stopped",
+                )
+            confirmed = offset
             done = offset
             progress(done)  # the part already on the server counts as done
 
@@ -136,6 +148,7 @@ class StreamingDownload:
             raise ServerError(
                 self._response.status_code, ErrorCode.BAD_RANGE, "the server ignored Range"
             )
+        _check_framing(self._response.headers, self.have, self._limit)
         return self._response.raw
 
     def readinto(self, buf: memoryview) -> int:
@@ -181,6 +194,22 @@ class StreamingDownload:
         self._drop_connection()
 
 
+def _check_framing(headers: Mapping[str, str], have: int, size: int) -> None:
+    """Refuse a body whose announced length or range is not the rest of the manifest's
+    ``size`` bytes from ``have`` — before reading a byte of it (a server announcing
+    200 MiB for a 325-byte blob is lying about what it sends)."""
+    length = headers.get("Content-Length")
+    wanted = f"bytes {have}-{size - 1}/{size}"
+    if (length is not None and length != str(size - have)) or (
+        have and headers.get("Content-Range") != wanted
+    ):
+        raise ClientError(
+            ErrorCode.BLOB_TAMPERED,
+            "the server announced a file of another size than the sender's signed manifest; "
+            "nothing was saved",
+        )
+
+
 def check_blob(have: int, digest: bytes, size: int, sha256: bytes) -> None:
     """Raise unless exactly the manifest's bytes arrived: ``have`` bytes hashing to
     ``digest`` must be ``size`` bytes hashing to ``sha256``."""
@@ -200,11 +229,11 @@ def fetch_small(
     cancel: threading.Event | None = None,
 ) -> bytes:
     """A small blob (the encrypted metadata) in memory, through :class:`StreamingDownload`
-    (the same resume), hash-checked; a body longer than ``size`` is refused too."""
-    download = StreamingDownload(api, path, progress, cancel, limit=size + 1)
+    (the same resume and the same refusal of a body announced longer), hash-checked."""
+    download = StreamingDownload(api, path, progress, cancel, limit=size)
     data = bytearray()
     try:
-        while len(data) <= size and (chunk := download.read(size + 1 - len(data))):
+        while len(data) < size and (chunk := download.read(size - len(data))):
             data += chunk
     finally:
         download.close()

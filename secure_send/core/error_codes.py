@@ -81,6 +81,7 @@ class ErrorCode(enum.StrEnum):
     NO_SUCH_FILE = "no_such_file"
     NOTHING_TO_SEND = "nothing_to_send"
     FILE_CHANGED = "file_changed"
+    UPLOAD_REWOUND = "upload_rewound"
     NO_RECIPIENT = "no_recipient"
     UNKNOWN_RECIPIENT = "unknown_recipient"
     RECIPIENT_NOT_ENROLLED = "recipient_not_enrolled"

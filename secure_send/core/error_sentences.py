@@ -271,6 +271,11 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "A file changed while it was being sent, so nothing was delivered. Send it again.",
     ),
+    ErrorCode.UPLOAD_REWOUND: QT_TRANSLATE_NOOP(
+        "errors",
+        "The server lost part of a file it had already received, so the send was stopped."
+        " Try again later; if it happens again, tell IT.",
+    ),
     ErrorCode.NO_RECIPIENT: QT_TRANSLATE_NOOP(
         "errors",
         "Choose at least one recipient.",

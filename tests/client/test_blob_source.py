@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from secure_send.client.blob_source import EncryptingSource, FileSource, measure
+from secure_send.client.errors import ClientError
 from secure_send.core.age.api import encrypt_prepared, prepare
+from secure_send.core.age.stream import ENCRYPTED_CHUNK_SIZE
 from secure_send.core.age.x25519 import X25519Identity
 
 SIZE = 3 * 1024 * 1024 + 17
@@ -25,7 +27,7 @@ def _source(tmp_path: Path) -> tuple[EncryptingSource, bytes]:
     prepared = prepare([identity.recipient])
     out = io.BytesIO()
     encrypt_prepared(prepared, io.BytesIO(plain.read_bytes()), out)
-    return EncryptingSource(prepared, plain), out.getvalue()
+    return EncryptingSource(prepared, plain, measure(prepared, plain)), out.getvalue()
 
 
 def _read_all(reader: object, step: int) -> bytes:
@@ -39,7 +41,8 @@ def _read_all(reader: object, step: int) -> bytes:
 @pytest.mark.parametrize("offset", [0, 1, 65_552, 1_000_000])
 def test_the_same_ciphertext_from_any_offset(tmp_path: Path, offset: int) -> None:
     source, ciphertext = _source(tmp_path)
-    assert measure(source.prepared, source.plaintext) == (
+    measured = measure(source.prepared, source.plaintext)
+    assert (measured.sha256, measured.size) == (
         hashlib.sha256(ciphertext).digest(),
         len(ciphertext),
     )
@@ -72,3 +75,68 @@ def test_file_source(tmp_path: Path) -> None:
     source = FileSource(path)
     assert _read_all(source.open(3), 4) == b"3456789"
     assert source.sha256_from(3) == hashlib.sha256(b"3456789").digest()
+
+
+# ------------------------------------------------- keystream reuse (issue 14, item 2)
+
+
+def _edit_in_place(path: Path, at: int, data: bytes) -> None:
+    """Change bytes of ``path`` keeping its size and modification time (an edit a
+    size/mtime check cannot see)."""
+    stat = path.stat()
+    with path.open("r+b") as f:
+        f.seek(at)
+        f.write(data)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+@pytest.mark.parametrize("step", [1 << 20, 1000])
+def test_a_changed_chunk_is_never_encrypted_out(tmp_path: Path, step: int) -> None:
+    """The plaintext is edited after measuring: the reader hands out the ciphertext of
+    the unchanged chunks before the edit, then refuses — no byte of the edited chunk
+    (the same keystream over other plaintext) ever leaves it."""
+    source, ciphertext = _source(tmp_path)
+    chunk = 2 * 65_536 + 100  # inside the third chunk (index 2)
+    _edit_in_place(source.plaintext, chunk, b"edited")
+    reader = source.open(0)
+    out = bytearray()
+
+    def read_all() -> None:
+        while piece := reader.read(step):
+            out.extend(piece)
+
+    with pytest.raises(ClientError) as caught:
+        read_all()
+    reader.close()
+    assert caught.value.code == "file_changed"
+    first_changed = len(source.prepared.header) + 2 * ENCRYPTED_CHUNK_SIZE
+    assert len(out) <= first_changed
+    assert bytes(out) == ciphertext[: len(out)]  # all of it the measured ciphertext
+
+
+def test_a_file_that_grew_is_refused(tmp_path: Path) -> None:
+    source, ciphertext = _source(tmp_path)
+    stat = source.plaintext.stat()
+    with source.plaintext.open("ab") as f:
+        f.write(b"more")
+    os.utime(source.plaintext, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    reader = source.open(len(ciphertext) - 10)
+    with pytest.raises(ClientError, match="changed"):
+        _read_all(reader, 1 << 20)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65_536, 65_537, 3 * 65_536])
+def test_the_tags_of_every_chunk_are_recorded(tmp_path: Path, size: int) -> None:
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(os.urandom(size))
+    prepared = prepare([X25519Identity.generate().recipient])
+    measured = measure(prepared, plain)
+    ciphertext = io.BytesIO()
+    encrypt_prepared(prepared, io.BytesIO(plain.read_bytes()), ciphertext)
+    payload = ciphertext.getvalue()[len(prepared.header) :]
+    step = ENCRYPTED_CHUNK_SIZE
+    chunks = [payload[i : i + step] for i in range(0, len(payload), step)]
+    assert measured.tags == b"".join(c[-16:] for c in chunks)
+    # and the same file read back from any offset passes the check
+    source = EncryptingSource(prepared, plain, measured)
+    assert _read_all(source.open(0), 777) == ciphertext.getvalue()

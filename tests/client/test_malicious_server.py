@@ -24,6 +24,7 @@ import nacl.signing
 import pytest
 
 from secure_send.client.api import ServerApi
+from secure_send.client.transfer import StreamingDownload
 from secure_send.core.encoding import b64u
 from tests.client.conftest import Enrol, Person, blob_files
 from tests.directory_kit import (
@@ -176,6 +177,45 @@ def test_a_truncated_blob_is_refused(
     assert "connection to the drop server was lost" in err or "signed manifest" in err
     assert _everything_under(target) == []
     _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
+    assert _downloaded(hanako, drop_id, TARO) is None
+
+
+def test_a_body_announced_longer_than_the_manifest_is_refused_unread(
+    enrol: Enrol, org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review's attack: the server serves 200 MiB of its own choosing for a blob the
+    signed manifest says is a few hundred bytes. The client refuses when the response
+    announces that length — before it reads, decrypts or writes a byte of it."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = _data(tmp_path / "out", "small.txt", size=100)
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "f1")
+    with _db(org_server) as db:
+        (signed_size,) = db.execute(
+            "SELECT size FROM drop_blobs WHERE drop_id = ? AND blob_id = 'f1'", (drop_id,)
+        ).fetchone()
+        assert signed_size < 400  # the manifest's size: a small file
+        db.execute(
+            "UPDATE drop_blobs SET size = ? WHERE drop_id = ? AND blob_id = 'f1'",
+            (200 * 1024 * 1024, drop_id),
+        )
+    db.close()
+    with stored.open("r+b") as f:  # attacker bytes, then a sparse 200 MiB
+        f.write(os.urandom(signed_size))
+        f.truncate(200 * 1024 * 1024)
+    read: list[int] = []  # what each download of the receive took from the network
+    original_close = StreamingDownload.close
+
+    def counting_close(self: StreamingDownload) -> None:
+        read.append(self.have)
+        original_close(self)
+
+    monkeypatch.setattr(StreamingDownload, "close", counting_close)
+    target = tmp_path / "in"
+    err = taro.fails("receive", drop_id, "-o", str(target))
+    assert "another size than the sender's signed manifest" in err
+    assert read[-1] == 0  # the file's download: refused before its body was read
+    assert _everything_under(target) == []
     assert _downloaded(hanako, drop_id, TARO) is None
 
 

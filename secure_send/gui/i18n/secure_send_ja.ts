@@ -1397,6 +1397,10 @@
         <translation>送信中にファイルが変更されたため、何も届けていません。もう一度送信してください。</translation>
     </message>
     <message>
+        <source>The server lost part of a file it had already received, so the send was stopped. Try again later; if it happens again, tell IT.</source>
+        <translation>サーバーが受け取り済みのファイルの一部を失ったため、送信を止めました。しばらくしてからもう一度お試しください。繰り返す場合は情報システム担当にご連絡ください。</translation>
+    </message>
+    <message>
         <source>Choose at least one recipient.</source>
         <translation>宛先を一人以上選んでください。</translation>
     </message>
