@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from secure_send.core.drop_state import DropState  # two enums of the core: cheap to load
 from secure_send.core.error_codes import ErrorCode
+from secure_send.core.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from secure_send.client.profile import OrgConfig
@@ -108,9 +109,11 @@ def _emit(
     if session is not None:
         alerts = session.alerts()
         for device in alerts:
-            print(_ALERT.format(d=device), file=sys.stderr)
+            print(terminal_safe(_ALERT.format(d=device)), file=sys.stderr)
         obj = {**obj, "unknown_own_devices": [d.to_json() for d in alerts]}
-    print(json.dumps(obj, ensure_ascii=False) if args.json else text)
+    # names, messages and reasons come from senders, enrolling devices and the server:
+    # shown with their control and bidi characters escaped (JSON escapes its own)
+    print(json.dumps(obj, ensure_ascii=False) if args.json else terminal_safe(text))
 
 
 _ALERT = (
@@ -252,7 +255,8 @@ def cmd_send(args: argparse.Namespace) -> None:
             if err.code == ErrorCode.CONNECTION_LOST:
                 raise  # this send would fail the same way
             # an old send's problem must not block this one (it is forgotten if hopeless)
-            print(f"secure-send: an earlier send was not finished: {err}", file=sys.stderr)
+            line = f"secure-send: an earlier send was not finished: {err}"
+            print(terminal_safe(line, keep_newlines=False), file=sys.stderr)
     policy = session.policy()
     expires = (
         parse_duration(args.expires)
@@ -268,11 +272,11 @@ def cmd_send(args: argparse.Namespace) -> None:
     people = sending.resolve_recipients(directory, args.to, session.me.user)
     changes = recipient_key_changes(session.profile, people)
     for change in changes:
-        print(
+        line = (
             f"secure-send: note: {change.user} has a device enrolled {change.enrolled}: "
-            f"{change.device!r} ({change.name}); it can open this drop",
-            file=sys.stderr,
+            f"{change.device!r} ({change.name}); it can open this drop"
         )
+        print(terminal_safe(line, keep_newlines=False), file=sys.stderr)
     pending = sending.prepare(
         session,
         directory,
@@ -329,12 +333,28 @@ def cmd_receive(args: argparse.Namespace) -> None:
         session, session.directory(), args.drop_id, args.output, _progress(args)
     )
     files = [str(p) for p in got.files]
+    programs = [str(p) for p in got.programs]
     text = "\n".join([f"from {got.sender}: {len(files)} file(s) saved", *files])
-    if got.message:
-        text += f"\nmessage: {got.message}"
+    for program in programs:  # a clerk expects documents: say so before anything is opened
+        print(
+            terminal_safe(
+                f"secure-send: WARNING: {program} is a program (it runs when opened). "
+                "Do not open it unless you expected a program from this sender.",
+                keep_newlines=False,
+            ),
+            file=sys.stderr,
+        )
+    if got.message:  # a message of several lines stays one block, indented
+        text += "\nmessage: " + got.message.replace("\n", "\n    ")
     _emit(
         args,
-        {"drop_id": got.drop_id, "sender": got.sender, "message": got.message, "files": files},
+        {
+            "drop_id": got.drop_id,
+            "sender": got.sender,
+            "message": got.message,
+            "files": files,
+            "programs": programs,
+        },
         text,
         session,
     )

@@ -148,7 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except (SecureSendError, OSError) as err:
-        print(f"{PROG}: error: {describe(err)}", file=sys.stderr)
+        from secure_send.core.terminal import terminal_safe  # only on this path
+
+        # the detail may quote the server or a sender: one line, escapes shown
+        print(
+            f"{PROG}: error: {terminal_safe(describe(err), keep_newlines=False)}", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -124,11 +124,13 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
     items = []
     for drop in session.api.sent():
         try:
-            manifest = SignedManifest.from_json(drop["manifest"]).manifest
+            # the server cannot show us recipients or times we did not sign
+            own = entries.get(session.me.user)
+            manifest = SignedManifest.from_json(drop["manifest"]).verify_sent_by(own)
             state = DropState(drop["state"])
         except (SecureSendError, KeyError, TypeError, ValueError):
-            # the server's copy of our own manifest (or its state) does not parse: say so,
-            # keep the rest
+            # the server's copy of our own manifest (or its state) does not parse or is not
+            # signed by one of our devices: say so, show none of it, keep the rest
             items.append(SentItem(str(drop.get("drop_id", "")), DropState.DAMAGED, "", "", ()))
             continue
         raw = session.api.receipts(manifest.drop_id)

@@ -39,7 +39,7 @@ from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.atomic import AtomicOutput, OutputExistsError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
-from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.encoding import format_time, parse_time, utc_now
 from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
@@ -66,6 +66,30 @@ class Received:
     sender: str
     message: str
     files: list[Path]
+
+    @property
+    def programs(self) -> list[Path]:
+        """The saved files that run when opened (to be flagged: see :func:`is_program`)."""
+        return [f for f in self.files if is_program(f.name)]
+
+
+# Files that run code when double-clicked (Windows, macOS, Linux desktops), shortcuts
+# that point elsewhere, and disk images that mount such files: a clerk expects
+# documents, so each is flagged on save. Office files with macros are not listed (the
+# 年末調整 workbooks are .xlsm); Office's own macro warning applies to them.
+_PROGRAMS = """
+    exe com scr pif bat cmd vbs vbe js jse wsf wsh ws msi msp mst ps1 psm1 psd1 hta cpl
+    jar lnk url scf reg dll sys inf appx msix appref-ms application gadget chm iso img
+    vhd vhdx app command tool pkg dmg sh desktop run appimage
+"""
+PROGRAM_SUFFIXES = frozenset(_PROGRAMS.split())
+
+
+def is_program(name: str) -> bool:
+    """Whether a (saved, sanitised) file name is one that runs when opened; the last
+    suffix decides, so ``report.pdf.exe`` is one."""
+    suffix = name.rsplit(".", 1)[-1].casefold() if "." in name else ""
+    return suffix in PROGRAM_SUFFIXES
 
 
 def safe_part(name: str) -> str:
@@ -109,6 +133,8 @@ def verify_drop(
         ) from None
     if manifest.drop_id != drop_id:
         raise DangerousDrop(ErrorCode.UNVERIFIED_DROP, "the server mixed up drops")
+    if parse_time(manifest.expires) <= utc_now():  # the server should have stopped serving it
+        raise DangerousDrop(ErrorCode.EXPIRED, "the sender's time limit for this drop has passed")
     mine = manifest.sender == me.user  # sent to our own devices too, to reopen it later
     if not mine and not any(
         r.user == me.user and me.device in r.devices for r in manifest.recipients

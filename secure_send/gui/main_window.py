@@ -6,13 +6,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from secure_send.client.own_devices import OwnDevice
 from secure_send.gui.model import AppModel, DirectoryState
 from secure_send.gui.views.inbox_page import InboxPage
 from secure_send.gui.views.send_page import SendPage
 from secure_send.gui.views.sent_page import SentPage
+from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.device_alert import UnknownDeviceBanner
 
 
@@ -46,7 +47,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.directory_label = QLabel(self)
+        self.directory_label = plain_label(self)
         self.directory_label.setAccessibleName(self.tr("Directory status"))
         self.statusBar().addPermanentWidget(self.directory_label)
         self._menus()

@@ -51,14 +51,18 @@ class Person:
 
     def run(self, *argv: str, stdin: str = "") -> tuple[int, Any, str]:
         """Exit code, parsed ``--json`` output (or None), stderr."""
+        code, text, err = self.run_human(*argv, "--json", stdin=stdin)
+        return code, (json.loads(text) if code == 0 and text else None), err
+
+    def run_human(self, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+        """Exit code, stdout as people read it, stderr."""
         self.monkeypatch.setenv("SECURE_SEND_HOME", str(self.home))
         self.monkeypatch.setenv("SECURE_SEND_TEST_KEYSTORE", "1")
         self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([*argv, "--json"])
-        text = out.getvalue().strip()
-        return code, (json.loads(text) if code == 0 and text else None), err.getvalue()
+            code = main(list(argv))
+        return code, out.getvalue().strip(), err.getvalue()
 
     def ok(self, *argv: str, stdin: str = "") -> Any:
         """Run and expect success; the JSON output."""

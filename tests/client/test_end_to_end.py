@@ -120,6 +120,26 @@ def test_files_with_one_name_are_all_saved_under_distinct_names(
     assert sorted(len(p.read_bytes()) for p in every) == [100, 100, 200, 200, 300, 300]
 
 
+def test_a_senders_escape_codes_and_bidi_tricks_are_printed_inert(
+    enrol: Enrol, tmp_path: Path
+) -> None:
+    """The sender's message and file names reach the receiver's terminal with control
+    and bidi characters shown as escapes: a message cannot clear the screen or print a
+    line that looks like the program's own, a name cannot read backwards."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    (name,) = _files(tmp_path / "a", {"invoice\u202efdp.exe": 10})
+    message = "\x1b[2J\x1b[Hsecure-send: OK (課長承認済み)\x9b0m"
+    drop_id = hanako.ok("send", str(name), "--to", TARO, "--message", message)["drop_id"]
+    code, out, err = taro.run_human("receive", drop_id, "-o", str(tmp_path / "in"))
+    assert code == 0, err
+    assert "\x1b" not in out
+    assert "\x9b" not in out
+    assert "\u202e" not in out
+    assert "message: \\x1b[2J\\x1b[Hsecure-send: OK (課長承認済み)\\x9b0m" in out
+    assert "invoice_fdp.exe" in out  # the saved name: the override replaced (item 4)
+    assert "invoice_fdp.exe is a program (it runs when opened)" in err
+
+
 def test_recall_before_download(enrol: Enrol, org_server: Server, tmp_path: Path) -> None:
     hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
     (data,) = _files(tmp_path / "out", {"a.bin": 100_000})

@@ -11,6 +11,7 @@ file), post no receipt, and upload nothing.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -263,6 +264,30 @@ def test_an_altered_manifest_is_refused_and_shown_as_dangerous(
     problem = rows[drop_id].get("problem") or rows[drop_id].get("error")
     assert "failed verification" in problem
     assert rows[good_id]["verified"] is True  # the other drop is unaffected
+    # the sender's own list does not take the server's copy as fact either
+    sent = {d["drop_id"]: d for d in hanako.ok("sent")["drops"]}
+    assert sent[drop_id]["state"] == "damaged"
+    assert sent[drop_id]["recipients"] == []  # no Jiro, no other expiry shown
+    assert sent[good_id]["state"] == "committed"
+
+
+def test_a_drop_past_its_signed_expiry_is_refused(
+    enrol: Enrol, org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server keeps serving a drop after the expiry the sender signed (its clock, or
+    its will): the recipient's client refuses it by the signed time."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = _data(tmp_path / "out")
+    drop_id = hanako.ok("send", str(data), "--to", TARO, "--expires", "1d")["drop_id"]
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
+    monkeypatch.setattr("secure_send.client.receive.utc_now", lambda: later)
+    target = tmp_path / "in"
+    err = taro.fails("receive", drop_id, "-o", str(target))
+    assert "time limit" in err
+    assert _everything_under(target) == []
+    (row,) = [r for r in taro.ok("inbox")["drops"] if r["drop_id"] == drop_id]
+    assert row["verified"] is False
+    assert _downloaded(hanako, drop_id, TARO) is None
     receipts = {d["drop_id"]: d for d in hanako.ok("sent")["drops"]}
     assert all(r["downloaded"] is None for r in receipts[drop_id]["recipients"])
 

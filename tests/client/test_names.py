@@ -10,7 +10,7 @@ import pytest
 from secure_send.cli.client_commands import parse_duration
 from secure_send.client.api import key_fingerprint
 from secure_send.client.errors import ClientError
-from secure_send.client.receive import safe_part, safe_relative
+from secure_send.client.receive import is_program, safe_part, safe_relative
 from secure_send.client.send import collect
 
 
@@ -92,3 +92,23 @@ def test_key_fingerprint_is_stable_and_short() -> None:
     code = key_fingerprint(b"\x01" * 32)
     assert code == key_fingerprint(b"\x01" * 32) != key_fingerprint(b"\x02" * 32)
     assert len(code.split("-")) == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "program"),
+    [
+        ("setup.exe", True),
+        ("report.pdf.exe", True),
+        ("INVOICE.SCR", True),
+        ("invoice_fdp.exe", True),
+        ("shortcut.lnk", True),
+        ("run.ps1", True),
+        ("disk.iso", True),
+        ("報告書.pdf", False),
+        ("年末調整.xlsm", False),
+        ("exe", False),
+        ("notes.txt", False),
+    ],
+)
+def test_programs_are_recognised(name: str, program: bool) -> None:
+    assert is_program(name) is program

@@ -101,6 +101,29 @@ def test_a_new_drop_appears_by_itself_and_saves_identical_bytes(
     assert row["saved"] is True
 
 
+def test_a_program_among_the_saved_files_is_flagged(
+    qtbot: QtBot, people: tuple[Person, Person], taro_model: AppModel, tmp_path: Path
+) -> None:
+    """A disguised program (``invoice\u202efdp.exe`` reads "invoiceexe.pdf") is saved
+    under a visible name and flagged as a program; the document beside it is not."""
+    hanako, _taro = people
+    program = _data(tmp_path / "out", "invoice\u202efdp.exe", 100)
+    document = _data(tmp_path / "out", "報告書.pdf", 100)
+    drop_id = hanako.ok("send", str(program), str(document), "--to", TARO)["drop_id"]
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    taro_model.start()
+    qtbot.waitUntil(lambda: page.row_count() == 1, timeout=WAIT)
+    assert page.select(drop_id)
+    with qtbot.waitSignal(page.saved, timeout=WAIT):
+        page.save_button.click()
+    shown = [page.files_list.item(i).text() for i in range(page.files_list.count())]
+    (flagged,) = [s for s in shown if s.endswith("invoice_fdp.exe")]
+    (plain,) = [s for s in shown if s.endswith("報告書.pdf")]
+    assert flagged.startswith("⚠ Program: ")
+    assert not plain.startswith("⚠")
+    assert "Programs that run when opened: 1." in page.status_label.text()
+
+
 def test_a_tampered_drop_is_dangerous_and_cannot_be_saved(
     qtbot: QtBot,
     people: tuple[Person, Person],

@@ -7,9 +7,9 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -87,16 +87,19 @@ def test_recall_after_confirmation(
     page = _loaded_page(qtbot, model)
     assert page.select(drop_id)
     assert page.recall_button.isEnabled()
-    asked: list[Any] = []
+    asked: list[QMessageBox] = []
 
-    def answer(*args: Any) -> QMessageBox.StandardButton:
-        asked.append(args)
-        return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
+    def answer(box: QMessageBox) -> int:
+        asked.append(box)
+        no, yes = QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes
+        return (no if len(asked) == 1 else yes).value
 
-    monkeypatch.setattr(QMessageBox, "question", answer)
+    monkeypatch.setattr(QMessageBox, "exec", answer)
     page.recall_button.click()  # the real prompt, answered No: nothing happens
     assert len(asked) == 1
-    assert asked[0][-1] == QMessageBox.StandardButton.No  # the default button
+    box = asked[0]
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)  # safe default
+    assert box.textFormat() == Qt.TextFormat.PlainText  # names files: not markup
     selected = page.selected()
     assert selected is not None
     assert selected.state == "committed"

@@ -203,6 +203,23 @@ class SignedManifest:
             raise EnvelopeError("manifest expires before it was created")
         return m
 
+    def verify_sent_by(self, me: Entry | None) -> Manifest:
+        """The manifest, if ``me`` sent it: one of their devices (a revoked one too —
+        it was theirs when they sent) made the signature. For the sender's own list of
+        sends, where the drop server hands back its copy.
+
+        Raises:
+            EnvelopeError: another sender, an unknown device, or a bad signature.
+        """
+        m = self.manifest
+        devices = [d for d in me.devices if d.id == m.sender_device] if me is not None else []
+        if me is None or m.sender != me.id or not devices:
+            raise EnvelopeError("the manifest was not sent by this person")
+        verify_signature(
+            devices[0].sign_key, signed_message(MANIFEST_TYPE, m.body()), self.signature, "manifest"
+        )
+        return m
+
 
 def active_device(entry: Entry | None, device_id: str, who: str) -> Device:
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:

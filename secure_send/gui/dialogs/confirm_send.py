@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QStyle,
@@ -29,6 +28,7 @@ from secure_send.core.envelope.manifest import Classification
 from secure_send.gui.dates import short_date
 from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.text import fill
+from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
 
 # Labels of the Japanese government standard (translated in the catalogue).
@@ -63,11 +63,11 @@ class ConfirmSendDialog(QDialog):
             self.files.addItem(f"{item.name}  —  {human_size(item.size)}")
         total = sum(item.size for item in request.files)
         self._fit(self.files)
-        self.total_label = QLabel(human_size(total), self)
+        self.total_label = plain_label(human_size(total), self)
         self.total_label.setAccessibleName(self.tr("Total size"))
         days = request.expires.days
-        self.expiry_label = QLabel(self.tr("%n day(s)", "", days), self)
-        self.class_label = QLabel(classification_label(request.classification), self)
+        self.expiry_label = plain_label(self.tr("%n day(s)", "", days), self)
+        self.class_label = plain_label(classification_label(request.classification), self)
         form = QFormLayout()
         form.addRow(self.tr("Recipients:"), self.recipients)
         form.addRow(self.tr("Files (%n):", "", len(request.files)), self.files)
@@ -75,7 +75,7 @@ class ConfirmSendDialog(QDialog):
         form.addRow(self.tr("Available for:"), self.expiry_label)
         form.addRow(self.tr("Classification:"), self.class_label)
         if request.message:
-            message = QLabel(request.message, self)
+            message = plain_label(request.message, self)
             message.setWordWrap(True)
             form.addRow(self.tr("Message:"), message)
         self.buttons = QDialogButtonBox(self)
@@ -90,7 +90,7 @@ class ConfirmSendDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Please check before sending:"), self))
+        layout.addWidget(plain_label(self.tr("Please check before sending:"), self))
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
@@ -125,7 +125,7 @@ class ConfirmSendDialog(QDialog):
         item = QListWidgetItem("    ⚠ " + text)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a note, not a choice
         item.setForeground(QBrush(NOTICE))
-        item.setToolTip(fill(self.tr("Device ID: %1"), change.device))
+        item.setToolTip(plain_tip(fill(self.tr("Device ID: %1"), change.device)))
         item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
         self.recipients.addItem(item)
 

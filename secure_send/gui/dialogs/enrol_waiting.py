@@ -30,6 +30,7 @@ from secure_send.client.profile import Profile
 from secure_send.gui import threads
 from secure_send.gui.errors import describe
 from secure_send.gui.text import fill
+from secure_send.gui.widgets.buttons import plain_label
 
 ROUND_SECONDS = 8.0  # one resume round: a cancelled round ends within a few seconds
 RETRY_MS = 10_000  # after "pending" (IT approves by hand) or a network problem
@@ -37,7 +38,7 @@ REFUSALS = frozenset({"bad_enrolment", "conflict"})
 
 
 def _label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
+    label = plain_label(parent)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setAccessibleName(name)

@@ -39,13 +39,14 @@ from secure_send.core.directory.model import check_id
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
 from secure_send.gui.errors import describe
+from secure_send.gui.widgets.buttons import plain_label
 
 ENROL_WAIT = 30.0  # seconds the wizard waits for IT's answer before handing over
 
 
 def _message(parent: QWidget) -> QLabel:
     """A word-wrapped label for errors or hints, read out by screen readers."""
-    label = QLabel(parent)
+    label = plain_label(parent)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -65,7 +66,7 @@ class OrganisationPage(QWizardPage):
                 "You need the one-time code your IT department gave you."
             )
         )
-        self.org_name = QLabel(self)
+        self.org_name = plain_label(self)
         self.org_name.setAccessibleName(self.tr("Organisation"))
         self.server_url = QLineEdit(self)
         self.server_url.setReadOnly(True)
@@ -166,7 +167,7 @@ class AccountPage(QWizardPage):
         return edit
 
     def _label(self, text: str, buddy: QWidget) -> QLabel:
-        label = QLabel(text, self)
+        label = plain_label(text, self)
         label.setBuddy(buddy)
         return label
 
@@ -279,7 +280,7 @@ class DonePage(QWizardPage):
         self.setFinalPage(True)
         self.outcome = _message(self)
         self.outcome.setAccessibleName(self.tr("Enrolment result"))
-        self.identity_code = QLabel(self)
+        self.identity_code = plain_label(self)
         self.identity_code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.identity_code.setAccessibleName(self.tr("This device's identity code"))
         self.identity_code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

@@ -6,7 +6,7 @@ secrets (codes, keys, file contents), so it is safe to show and to copy into a t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from secure_send.gui.errors import describe
@@ -17,6 +17,7 @@ def build_error_box(parent: QWidget | None, err: BaseException) -> QMessageBox:
     text, detail = describe(err)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the sentence may quote a server or a sender
     box.setWindowTitle(QCoreApplication.translate("ErrorDialog", "Secure Send"))
     box.setText(text)
     box.setDetailedText(detail)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTabWidget,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from secure_send.gui.model import AppModel
 from secure_send.gui.settings import LANGUAGES, Settings
+from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.own_device_list import OwnDeviceList
 
 # field names of Settings that can be locked
@@ -78,7 +78,7 @@ class SettingsDialog(QDialog):
         self._tray_row(form, settings)
         self._folder_row(form)
         self._notify_row(form, settings)
-        self.lock_note = QLabel(
+        self.lock_note = plain_label(
             self.tr(
                 "🔒 Greyed-out settings are set by your IT department and cannot be changed here."
             )
@@ -112,10 +112,10 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         self.language.setAccessibleName(self.tr("Language"))
         self.language.setToolTip(self.tr("The language of the app's windows"))
-        label = QLabel(self.tr("&Language:"), self)
+        label = plain_label(self.tr("&Language:"), self)
         label.setBuddy(self.language)
         form.addRow(label, self.language)
-        note = QLabel(self.tr("A language change applies after restarting the app."), self)
+        note = plain_label(self.tr("A language change applies after restarting the app."), self)
         note.setWordWrap(True)
         form.addRow("", note)
 
@@ -144,7 +144,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.folder, 1)
         row.addWidget(self.choose_folder)
         row.addWidget(self.default_folder)
-        label = QLabel(self.tr("Download &folder:"), self)
+        label = plain_label(self.tr("Download &folder:"), self)
         label.setBuddy(self.choose_folder)
         form.addRow(label, row)
         self._show_folder()
@@ -183,7 +183,7 @@ class SettingsDialog(QDialog):
             self.folder.setText(effective)
         else:
             self.folder.setText(self.tr("Downloads (%1)").replace("%1", effective))
-        self.folder.setToolTip(effective)
+        self.folder.setToolTip(plain_tip(effective))
         # wide enough for the whole path (up to a limit): a clipped path says nothing
         width = self.folder.fontMetrics().horizontalAdvance(self.folder.text()) + 16
         self.folder.setMinimumWidth(min(width, self.fontMetrics().averageCharWidth() * 80))

@@ -470,6 +470,10 @@
         <translation>未保存</translation>
     </message>
     <message>
+        <source>Programs that run when opened: %1. Do not open them unless you expected a program from this sender.</source>
+        <translation>開くと実行されるプログラムが %1 件あります。この差出人からプログラムが届く予定がない場合は開かないでください。</translation>
+    </message>
+    <message>
         <source>This drop failed verification and may be forged, so it cannot be saved. Do not open it; tell IT. Reason: %1</source>
         <translation>このファイルは検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へご連絡ください。理由: %1</translation>
     </message>
@@ -484,6 +488,10 @@
     <message>
         <source>Cancelling…</source>
         <translation>中止しています…</translation>
+    </message>
+    <message>
+        <source>⚠ Program: %1</source>
+        <translation>⚠ プログラム: %1</translation>
     </message>
     <message numerus="yes">
         <source>Saved %n file(s) to %1.</source>

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QListWidget,
     QProgressBar,
     QTableWidget,
@@ -35,7 +34,7 @@ from secure_send.core.errors import SecureSendError
 from secure_send.gui import errors, settings, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel
-from secure_send.gui.widgets.buttons import button
+from secure_send.gui.widgets.buttons import button, plain_label, plain_tip
 
 ErrorReporter = Callable[[QWidget | None, BaseException], None]
 COLUMNS = 6  # status, from, department, received, expires, saved
@@ -75,7 +74,7 @@ class InboxPage(QWidget):
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
         self._build_table()
-        self.reason_label = QLabel(self)
+        self.reason_label = plain_label(self)
         self.reason_label.setWordWrap(True)
         self.reason_label.setAccessibleName(self.tr("Why this drop cannot be saved"))
         self.save_button = button(
@@ -101,7 +100,7 @@ class InboxPage(QWidget):
         )
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName(self.tr("Saving progress"))
-        self.status_label = QLabel(self)
+        self.status_label = plain_label(self)
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.setAccessibleName(self.tr("Saving status"))
@@ -183,7 +182,7 @@ class InboxPage(QWidget):
         for row, item in enumerate(self._items):
             for column, text in enumerate(self._cells(item)):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(item.problem or text)
+                cell.setToolTip(plain_tip(item.problem or text))
                 self.table.setItem(row, column, cell)
         if current is not None:
             self.select(current.drop_id)
@@ -285,12 +284,20 @@ class InboxPage(QWidget):
 
     def _on_task_succeeded(self, result: Received) -> None:
         self._saved_here.add(result.drop_id)
-        self.files_list.addItems([str(path) for path in result.files])
-        self.status_label.setText(
-            self.tr("Saved %n file(s) to %1.", "", len(result.files)).replace(
-                "%1", str(self._folder)
-            )
+        programs = set(result.programs)
+        for path in result.files:
+            # a program among documents is how a disguised attachment gets opened
+            text = self.tr("⚠ Program: %1").replace("%1", str(path)) if path in programs else ""
+            self.files_list.addItem(text or str(path))
+        status = self.tr("Saved %n file(s) to %1.", "", len(result.files)).replace(
+            "%1", str(self._folder)
         )
+        if programs:
+            status += " " + self.tr(
+                "Programs that run when opened: %1. Do not open them unless you expected "
+                "a program from this sender."
+            ).replace("%1", str(len(programs)))
+        self.status_label.setText(status)
         self.open_button.setEnabled(True)
         self._on_model_inbox_changed(self._items)
         self.saved.emit(result.drop_id, list(result.files))

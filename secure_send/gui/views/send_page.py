@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -30,6 +29,7 @@ from secure_send.gui import threads
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
 from secure_send.gui.errors import describe
 from secure_send.gui.model import AppModel, DirectoryState, SendRequest
+from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.drop_zone import DropZone
 from secure_send.gui.widgets.file_list import FileList
 from secure_send.gui.widgets.recipient_picker import RecipientPicker
@@ -74,7 +74,7 @@ class SendPage(QWidget):
         self.send_button.setAccessibleName(self.tr("Send"))
         self.send_button.setToolTip(self.tr("Check the details, then send"))
         self.send_button.clicked.connect(self._on_send_button_clicked)
-        self.compose_error = QLabel(page)
+        self.compose_error = plain_label(page)
         self.compose_error.setWordWrap(True)
         self.compose_error.setAccessibleName(self.tr("Problem"))
         self.compose_error.hide()
@@ -99,7 +99,7 @@ class SendPage(QWidget):
     def _build_banner(self, page: QWidget) -> QFrame:
         self.banner = QFrame(page)
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner_label = QLabel(self.banner)
+        self.banner_label = plain_label(self.banner)
         self.banner_label.setWordWrap(True)
         self.banner_label.setAccessibleName(self.tr("Why sending is blocked"))
         self.retry_button = QPushButton(self.tr("&Retry"), self.banner)
@@ -132,7 +132,7 @@ class SendPage(QWidget):
 
     def _build_progress(self) -> QWidget:
         page = QWidget(self)
-        self.progress_title = QLabel(self.tr("Sending…"), page)
+        self.progress_title = plain_label(self.tr("Sending…"), page)
         self.bars_box = QVBoxLayout()
         self.cancel_button = QPushButton(self.tr("&Cancel"), page)
         self.cancel_button.setAccessibleName(self.tr("Cancel sending"))
@@ -146,10 +146,10 @@ class SendPage(QWidget):
 
     def _build_result(self) -> QWidget:
         page = QWidget(self)
-        self.result_label = QLabel(page)
+        self.result_label = plain_label(page)
         self.result_label.setWordWrap(True)
         self.result_label.setAccessibleName(self.tr("Result"))
-        self.detail_label = QLabel(page)
+        self.detail_label = plain_label(page)
         self.detail_label.setWordWrap(True)
         self.detail_label.setAccessibleName(self.tr("Details"))
         small = self.detail_label.font()

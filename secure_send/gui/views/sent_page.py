@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QTreeWidget,
     QTreeWidgetItem,
@@ -30,7 +29,7 @@ from secure_send.gui import errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
 from secure_send.gui.views.inbox_page import ErrorReporter, local_time
-from secure_send.gui.widgets.buttons import button
+from secure_send.gui.widgets.buttons import button, plain_label, plain_tip
 
 DROP_ROLE = Qt.ItemDataRole.UserRole
 
@@ -74,7 +73,7 @@ class SentPage(QWidget):
             self.tr("Reload the sent drops and receipts"),
             self._on_refresh_button_clicked,
         )
-        self.status_label = QLabel(self)
+        self.status_label = plain_label(self)
         self.status_label.setWordWrap(True)
         self.status_label.setAccessibleName(self.tr("Sent status"))
         buttons = QHBoxLayout()
@@ -168,9 +167,9 @@ class SentPage(QWidget):
             child = QTreeWidgetItem(
                 [recipient.name_ja, recipient.department, "", self.download_text(recipient)]
             )
-            child.setToolTip(0, recipient.user)
+            child.setToolTip(0, plain_tip(recipient.user))
             if recipient.problem:  # the technical reason, for IT
-                child.setToolTip(3, recipient.problem)
+                child.setToolTip(3, plain_tip(recipient.problem))
             top.addChild(child)
         return top
 
@@ -215,14 +214,12 @@ class SentPage(QWidget):
 
     # ---------------------------------------------------------------- recall
     def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(
-            self,
-            self.tr("Recall drop"),
-            question,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,  # the safe answer is the default
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Recall drop"), "", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # may name files: not markup
+        box.setText(question)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)  # the safe answer is the default
+        return bool(box.exec() == QMessageBox.StandardButton.Yes.value)
 
     def recall_selected(self) -> threads.Task | None:
         """Ask, then recall the selected drop; the started task (None if not recalled)."""

@@ -7,11 +7,12 @@ It only shows what :mod:`secure_send.client.own_devices` judged; it decides noth
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from secure_send.client.own_devices import OwnDevice
 from secure_send.gui.dates import short_date
 from secure_send.gui.text import fill
+from secure_send.gui.widgets.buttons import plain_label
 
 # high contrast (white on dark red, 7:1), readable for colour-blind people thanks to the ⚠
 STYLE = """
@@ -30,7 +31,7 @@ class UnknownDeviceBanner(QFrame):
         self.setObjectName("unknownDeviceBanner")
         self.setStyleSheet(STYLE)
         self.setAccessibleName(self.tr("Security warning: unknown device"))
-        self.text = QLabel(self)
+        self.text = plain_label(self)
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)  # device names are not markup
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -10,11 +10,12 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
+
+from secure_send.gui.widgets.buttons import plain_label
 
 
 def local_paths(event: QDragEnterEvent | QDropEvent) -> list[Path]:
@@ -40,7 +41,7 @@ class DropZone(QFrame):
         self.setAccessibleName(self.tr("Drop zone for files and folders"))
         self.setToolTip(self.tr("Drag files or folders here, or click to choose files"))
         self.highlighted = False
-        self.hint = QLabel(self.tr("Drag files or folders here"), self)
+        self.hint = plain_label(self.tr("Drag files or folders here"), self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.files_button = QPushButton(self.tr("Add &files…"), self)

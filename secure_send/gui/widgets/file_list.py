@@ -8,7 +8,6 @@ from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.keys import DeleteKey
 
 
@@ -54,7 +54,7 @@ class FileList(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         DeleteKey(self.table).pressed.connect(self._on_table_delete_pressed)
-        self.total_label = QLabel(self)
+        self.total_label = plain_label(self)
         self.total_label.setAccessibleName(self.tr("Total size"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -90,7 +90,7 @@ class FileList(QWidget):
         self.table.insertRow(row)
         name = path.name + ("/" if path.is_dir() else "")
         item = QTableWidgetItem(name)
-        item.setToolTip(str(path))
+        item.setToolTip(plain_tip(str(path)))
         self.table.setItem(row, 0, item)
         size_item = QTableWidgetItem(human_size(size))
         size_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -27,6 +26,7 @@ from secure_send.gui.dates import short_date
 from secure_send.gui.errors import describe
 from secure_send.gui.model import AppModel
 from secure_send.gui.text import fill
+from secure_send.gui.widgets.buttons import plain_label
 
 WARNING = QColor("#a4000f")  # the banner's red
 DEVICE_ROLE = Qt.ItemDataRole.UserRole
@@ -39,7 +39,7 @@ class OwnDeviceList(QWidget):
         super().__init__(parent)
         self.model = model
         self._task: threads.Task | None = None
-        intro = QLabel(
+        intro = plain_label(
             self.tr(
                 "Files sent to you can be opened on every active device below. "
                 "If you see one you do not know, report it to IT security."
@@ -60,7 +60,7 @@ class OwnDeviceList(QWidget):
             self.tr("Only for a device you set up yourself, e.g. your second PC")
         )
         self.acknowledge_button.clicked.connect(self._on_acknowledge_button_clicked)
-        self.error = QLabel(self)
+        self.error = plain_label(self)
         self.error.setWordWrap(True)
         self.error.setAccessibleName(self.tr("Device problem"))
         buttons = QHBoxLayout()

@@ -10,7 +10,6 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.search import Match
 from secure_send.gui.model import AppModel
+from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.keys import DeleteKey
 
 RESULT_LIMIT = 30
@@ -101,7 +101,7 @@ class RecipientPicker(QWidget):
         self.remove_button = QPushButton(self.tr("&Remove recipient"), self)
         self.remove_button.setAccessibleName(self.tr("Remove the selected recipient"))
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
-        label = QLabel(self.tr("&To:"), self)
+        label = plain_label(self.tr("&To:"), self)
         label.setBuddy(self.search)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
@@ -113,7 +113,7 @@ class RecipientPicker(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.results, 2)
         layout.addLayout(buttons)
-        layout.addWidget(QLabel(self.tr("Recipients:"), self))
+        layout.addWidget(plain_label(self.tr("Recipients:"), self))
         layout.addWidget(self.chosen_list, 1)
         self._update_buttons()
 
@@ -153,7 +153,7 @@ class RecipientPicker(QWidget):
             return
         item = QListWidgetItem(describe_entry(entry, match.lookalike))
         item.setData(ID_ROLE, entry.id)
-        item.setToolTip(entry.email)
+        item.setToolTip(plain_tip(entry.email))
         if entry.id in self._chosen:
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
         self.results.addItem(item)
