@@ -11,6 +11,7 @@ file), post no receipt, and upload nothing.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -24,7 +25,10 @@ import nacl.signing
 import pytest
 
 from secure_send.client.api import ServerApi
-from secure_send.core.encoding import b64u
+from secure_send.client.send import METADATA_TYPE
+from secure_send.core.age.api import encrypt as age_encrypt
+from secure_send.core.age.x25519 import X25519Recipient
+from secure_send.core.encoding import b64u, unb64u
 from tests.client.conftest import Enrol, Person, blob_files
 from tests.directory_kit import (
     HANAKO,
@@ -177,6 +181,62 @@ def test_a_truncated_blob_is_refused(
     assert _everything_under(target) == []
     _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
     assert _downloaded(hanako, drop_id, TARO) is None
+
+
+def _forged_metadata(server: Server, length: int, name: str, message: str) -> bytes:
+    """What a server can make without any private key: new metadata (another file name,
+    another message) encrypted to the drop's recipients' public keys from the directory,
+    its message padded so that the ciphertext is exactly ``length`` bytes (the size the
+    signed manifest names): only the manifest's hash can tell it from the real one."""
+    bundle = server.home.bundle_file.read_bytes()
+    recipients = [
+        X25519Recipient(unb64u(d["enc_key"], 32))
+        for user in (TARO, HANAKO)
+        for d in entry_obj(bundle, user)["devices"]
+    ]
+
+    def sealed(text: str) -> bytes:
+        files = [{"blob": "f1", "name": name, "size": SIZE}]
+        body = {"type": METADATA_TYPE, "files": files, "message": text, "classification": "C2"}
+        out = io.BytesIO()
+        age_encrypt(io.BytesIO(json.dumps(body, ensure_ascii=False).encode()), out, recipients)
+        return out.getvalue()
+
+    padding = length - len(sealed(message))
+    assert padding >= 0, "the real metadata is shorter than the forgery's minimum"
+    forged = sealed(message + " " * padding)
+    assert len(forged) == length
+    return forged
+
+
+def test_a_swapped_metadata_blob_is_refused_and_nothing_is_saved(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    """Issue 14, item 20: anyone can encrypt to a public key, so the server can replace
+    the metadata blob ``m`` (file names, message) with its own of the same size; the
+    hash in the sender's signed manifest refuses it: nothing saved, exit 1, no receipt."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = _data(tmp_path / "out", "report.pdf")
+    message = "Quarterly report attached; please check the totals before Friday."
+    drop_id = hanako.ok("send", str(data), "--to", TARO, "--message", message)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "m")
+    original = stored.read_bytes()
+    stored.write_bytes(_forged_metadata(org_server, len(original), "invoice.exe", "Pay now"))
+    target = tmp_path / "in"
+    code, _, err = taro.run("receive", drop_id, "-o", str(target))
+    assert code == 1, err
+    assert "does not match the sender's signed manifest" in err
+    assert "invoice" not in err
+    assert "Pay now" not in err
+    assert _everything_under(target) == []
+    _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
+    _no_secrets(err, hanako, taro)
+    assert _downloaded(hanako, drop_id, TARO) is None  # no receipt was posted
+    # control: the real metadata gives the real name and message
+    stored.write_bytes(original)
+    got = taro.ok("receive", drop_id, "-o", str(target))
+    assert [Path(f).name for f in got["files"]] == ["report.pdf"]
+    assert got["message"] == message
 
 
 # ---------------------------------------------------------------- (b) manifest
