@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -165,6 +166,30 @@ def test_sweep_deletes_expired(server: Server, taro: DeviceKeys) -> None:
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "expired"
     actions = [r.action for r in AuditLog(audit_log_path(server.config.home)).records()]
     assert "expiry_delete" in actions
+
+
+def test_a_drop_past_its_expiry_is_gone_before_the_sweeper_runs(
+    server: Server, taro: DeviceKeys
+) -> None:
+    """Issue 14, item 23: expiry is the drop's own time, not the sweeper's next round
+    (every minute, or never while it is failing): once it has passed, the recipient gets
+    410 ``expired`` for the manifest and the blobs although nothing was deleted yet."""
+    sender, recipient = hanako(server), taro_device(server, taro)
+    drop_id = sent_drop(sender, {"f1": b"old"})
+    assert recipient.request("GET", f"/v1/drops/{drop_id}").status_code == 200
+    with sqlite3.connect(server.config.state_dir / "meta.sqlite") as db:
+        # the clock moves past the expiry: the row now says it expired a second ago
+        db.execute("UPDATE drops SET expires = ? WHERE id = ?", (int(time.time()) - 1, drop_id))
+    db.close()
+    assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "expired"
+    assert _code(recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1"), 410) == "expired"
+    # the sweeper has indeed not run: the drop is still committed and its blob on disk
+    with sqlite3.connect(server.config.state_dir / "meta.sqlite") as db:
+        (state,) = db.execute("SELECT state FROM drops WHERE id = ?", (drop_id,)).fetchone()
+    db.close()
+    assert state == "committed"
+    blob_dir = server.config.state_dir / "blobs"
+    assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1
 
 
 def test_quota_and_policy(server: Server, taro: DeviceKeys) -> None:
