@@ -28,7 +28,9 @@ from secure_send.client.api import ServerApi
 from secure_send.client.send import METADATA_TYPE
 from secure_send.core.age.api import encrypt as age_encrypt
 from secure_send.core.age.x25519 import X25519Recipient
-from secure_send.core.encoding import b64u, unb64u
+from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
+from secure_send.core.envelope.manifest import SignedManifest
+from secure_send.core.envelope.receipt import Receipt
 from tests.client.conftest import Enrol, Person, blob_files
 from tests.directory_kit import (
     HANAKO,
@@ -36,6 +38,7 @@ from tests.directory_kit import (
     TARO,
     enrol_device,
     entry_obj,
+    header_of,
     replace_in_entry,
     resign,
     with_entry,
@@ -392,6 +395,53 @@ def test_an_older_directory_replayed_is_refused(
     assert (
         not any((hanako.home / "resume").glob("*")) if (hanako.home / "resume").exists() else True
     )
+
+
+# ---------------------------------------------------------------- (e) receipts
+
+
+def _forge_receipt(server: Server, drop_id: str, how: str, genuine: str) -> None:
+    """The server stores a receipt for Taro's desktop on ``drop_id`` that Taro never
+    signed: made up and signed by a stranger's key (everything else right, the current
+    log head included), or Taro's real receipt for the drop ``genuine`` replayed."""
+    with _db(server) as db:
+        if how == "signed-by-a-stranger":
+            (text,) = db.execute("SELECT manifest FROM drops WHERE id = ?", (drop_id,)).fetchone()
+            manifest = SignedManifest.from_json(json.loads(text)).manifest
+            head = header_of(server.home.bundle_file.read_bytes())
+            forged = Receipt(
+                drop_id=drop_id,
+                user=TARO,
+                device="desktop",
+                blob_hashes=tuple(b.sha256 for b in manifest.blobs),
+                time=format_time(utc_now()),
+                log_size=head.log_size,
+                log_root=head.log_root,
+            ).signed_by(nacl.signing.SigningKey.generate())
+            receipt = json.dumps(forged.to_json())
+        else:  # "replayed-from-another-drop"
+            (receipt,) = db.execute(
+                "SELECT receipt FROM receipts WHERE drop_id = ?", (genuine,)
+            ).fetchone()
+        db.execute("INSERT INTO receipts VALUES (?, ?, ?, ?)", (drop_id, TARO, "desktop", receipt))
+    db.close()
+
+
+@pytest.mark.parametrize("how", ["signed-by-a-stranger", "replayed-from-another-drop"])
+def test_a_forged_receipt_is_never_shown_as_downloaded(
+    enrol: Enrol, org_server: Server, tmp_path: Path, how: str
+) -> None:
+    """Issue 14, item 24: the server serves a receipt Taro's device never signed for this
+    drop; the sender's list counts it as unverified and never shows a download time."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    opened = hanako.ok("send", str(_data(tmp_path / "a")), "--to", TARO)["drop_id"]
+    unopened = hanako.ok("send", str(_data(tmp_path / "b")), "--to", TARO)["drop_id"]
+    taro.ok("receive", opened, "-o", str(tmp_path / "in"))
+    _forge_receipt(org_server, unopened, how, genuine=opened)
+    rows = {d["drop_id"]: d for d in hanako.ok("sent")["drops"]}
+    assert _downloaded(hanako, unopened, TARO) is None
+    assert rows[unopened]["unverified_receipts"] == 1  # served, and not believed
+    assert _downloaded(hanako, opened, TARO)  # control: Taro's real receipt is shown
 
 
 def test_one_bad_blob_saves_none_of_the_drop(
