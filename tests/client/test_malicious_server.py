@@ -11,6 +11,7 @@ file), post no receipt, and upload nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -24,13 +25,19 @@ from types import SimpleNamespace
 import nacl.signing
 import pytest
 
+from secure_send.client import send
 from secure_send.client.api import ServerApi
+from secure_send.client.errors import ClientError, ConnectionLost
+from secure_send.client.keystore import FileKeyStore
+from secure_send.client.profile import Profile
 from secure_send.client.send import METADATA_TYPE
+from secure_send.client.session import Session
 from secure_send.core.age.api import encrypt as age_encrypt
 from secure_send.core.age.x25519 import X25519Recipient
 from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
 from secure_send.core.envelope.manifest import SignedManifest
 from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.error_codes import ErrorCode
 from tests.client.conftest import Enrol, Person, blob_files
 from tests.directory_kit import (
     HANAKO,
@@ -442,6 +449,49 @@ def test_a_forged_receipt_is_never_shown_as_downloaded(
     assert _downloaded(hanako, unopened, TARO) is None
     assert rows[unopened]["unverified_receipts"] == 1  # served, and not believed
     assert _downloaded(hanako, opened, TARO)  # control: Taro's real receipt is shown
+
+
+# ---------------------------------------------------------------- (f) a withheld directory
+
+
+def test_a_send_from_a_stale_offline_copy_is_refused(
+    enrol: Enrol, org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 26: the server cuts every directory request (so the client falls
+    back to its last verified copy, still unexpired) yet accepts uploads; a newer
+    directory (Taro's new laptop) exists. The copy may be read, but no send is prepared
+    from it: ``directory_stale``, nothing uploaded, nothing left to resume."""
+    hanako, _ = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    hanako.ok("directory", "search", "x")  # a verified copy is stored
+    enrol(TARO, "laptop")  # ...and then becomes stale
+    real = ServerApi.request
+
+    def withheld(self: ServerApi, method: str, path: str, *a: object, **kw: object):  # type: ignore[no-untyped-def]
+        if path.startswith("/v1/directory"):
+            raise ConnectionLost
+        return real(self, method, path, *a, **kw)
+
+    monkeypatch.setattr(ServerApi, "request", withheld)
+    assert hanako.ok("directory", "search", "suzuki")["results"]  # offline reading is fine
+    code, _, err = hanako.run("send", str(_data(tmp_path / "out")), "--to", TARO)
+    assert code == 1, err
+    assert "directory could not be refreshed" in err, err  # send.py's directory_stale
+    with _db(org_server) as db:
+        assert db.execute("SELECT COUNT(*) FROM drops").fetchone() == (0,)
+    db.close()
+    assert not any((hanako.home / "resume").glob("*"))
+    assert not any((hanako.home / "outbox").glob("*"))
+    profile = Profile(hanako.home)  # the same through the library: the code itself
+    session = Session.open(profile, FileKeyStore(profile))
+    stale = session.directory()
+    assert not stale.fresh
+    files = send.collect([_data(tmp_path / "out")])
+    with pytest.raises(ClientError) as refused:
+        send.prepare(session, stale, files, [TARO], expires=dt.timedelta(days=1))
+    assert refused.value.code is ErrorCode.DIRECTORY_STALE
+    session.close()
+    monkeypatch.setattr(ServerApi, "request", real)  # control: with the directory, it goes
+    hanako.ok("send", str(_data(tmp_path / "out")), "--to", TARO)
 
 
 def test_one_bad_blob_saves_none_of_the_drop(
