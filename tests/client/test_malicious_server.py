@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import nacl.signing
 import pytest
@@ -466,7 +467,7 @@ def test_a_send_from_a_stale_offline_copy_is_refused(
     enrol(TARO, "laptop")  # ...and then becomes stale
     real = ServerApi.request
 
-    def withheld(self: ServerApi, method: str, path: str, *a: object, **kw: object):  # type: ignore[no-untyped-def]
+    def withheld(self: ServerApi, method: str, path: str, *a: Any, **kw: Any) -> Any:
         if path.startswith("/v1/directory"):
             raise ConnectionLost
         return real(self, method, path, *a, **kw)
