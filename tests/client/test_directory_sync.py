@@ -3,12 +3,14 @@ a whole bundle only on first use or when far behind. Real server, real signer.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import DirectoryUnverified
@@ -17,10 +19,21 @@ from secure_send.client.profile import Profile
 from secure_send.client.session import Session
 from secure_send.core.directory import sync_delta
 from secure_send.core.directory.log import Action
+from secure_send.core.directory.trust import body_hash
 from secure_send.core.encoding import b64u
+from secure_send.core.error_codes import ErrorCode
 from secure_send.org import ops
 from tests.client.conftest import Enrol
-from tests.directory_kit import HANAKO, JIRO, OPERATOR, TARO, entry_obj, with_entry
+from tests.directory_kit import (
+    HANAKO,
+    JIRO,
+    OPERATOR,
+    TARO,
+    entry_obj,
+    header_of,
+    resign,
+    with_entry,
+)
 from tests.server.conftest import Server
 
 Seen = list[tuple[str, int, int]]
@@ -167,4 +180,65 @@ def test_a_whole_bundle_where_events_were_due_is_refused(
     assert session.profile.checkpoint_file.read_bytes() == stored
     monkeypatch.setattr(ServerApi, "request", real)  # an honest answer is taken again
     assert not session.directory().by_id()[TARO].active
+    session.close()
+
+
+def _fork_at_the_same_epoch(server: Server, old_key: SigningKey | None) -> tuple[bytes, str]:
+    """The directory this device holds, changed (Jiro departed) and re-signed at the same
+    epoch, log size and log root by the organisation's (compromised) signing key."""
+    bundle = server.home.bundle_file.read_bytes()
+    jiro = entry_obj(bundle, JIRO)
+    jiro["status"] = "departed"
+    return with_entry(bundle, server.home, JIRO, jiro), "does not advance past"
+
+
+def _root_rolled_back(server: Server, old_key: SigningKey | None) -> tuple[bytes, str]:
+    """After a key rotation (root version 2, seen by this device), a newer snapshot under
+    root version 1, signed by the retired key: it chains to the held header and keeps the
+    log size, so only the root version in the stored checkpoint refuses it."""
+    assert old_key is not None
+    bundle = server.home.bundle_file.read_bytes()
+    header = header_of(bundle)
+    (first, *_) = server.home.roots()
+    forged = resign(
+        bundle,
+        old_key,
+        roots=[first],
+        root_version=first.version,
+        epoch=header.epoch + 1,
+        previous=body_hash(header.body()),
+    )
+    return forged, "older than the one already trusted"
+
+
+@pytest.mark.parametrize("answer", ["whole-bundle-for-a-sync", "full-fetch-after-a-crash"])
+@pytest.mark.parametrize("attack", [_fork_at_the_same_epoch, _root_rolled_back])
+def test_a_fork_or_a_rolled_back_root_is_refused_by_the_stored_checkpoint(
+    enrol: Enrol,
+    org_server: Server,
+    attack: Callable[[Server, SigningKey | None], tuple[bytes, str]],
+    answer: str,
+) -> None:
+    """Issue 14, item 21: neither forgery shrinks the log, so the log-size check
+    (``_refuse_older``) lets both through; the checkpoint this device stored refuses them,
+    whether the whole bundle comes as the answer to a sync or as the full fetch after a
+    crash lost the stored log range (no "events were due" check on that path)."""
+    old_key = None
+    if attack is _root_rolled_back:
+        old_key = org_server.home.signing_key()
+        ops.rotate_signing_key(org_server.home, OPERATOR)
+        org_server.push()
+    session = _session(enrol, HANAKO)
+    held = session.directory().verified.checkpoint
+    assert held.root.version == (2 if old_key else 1)
+    forged, why = attack(org_server, old_key)
+    assert header_of(forged).log_size == held.log_size  # the log-size check cannot see it
+    org_server.serve_directory(forged)
+    if answer == "full-fetch-after-a-crash":
+        (session.profile.path / "log-range.json").unlink()
+    stored = session.profile.checkpoint_file.read_bytes()
+    with pytest.raises(DirectoryUnverified, match=why) as refused:
+        session.directory()
+    assert refused.value.code is ErrorCode.DIRECTORY_UNVERIFIED
+    assert session.profile.checkpoint_file.read_bytes() == stored  # nothing stored
     session.close()

@@ -191,6 +191,27 @@ def test_a_revoked_device_gets_no_new_drops(
     assert "no longer active" in err
 
 
+def test_a_drop_that_does_not_name_this_device_is_not_verified(
+    enrol: Enrol, tmp_path: Path
+) -> None:
+    """Issue 14, item 25: Taro enrols a laptop after a drop to him was sent to his desktop
+    alone. The server lists it for Taro (by user), but on the laptop it is not verified:
+    the signed manifest does not name this device, and nothing is decrypted or saved."""
+    hanako, desk = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    (data,) = _files(tmp_path / "out", {"a.txt": 10})
+    drop_id = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
+    laptop = enrol(TARO, "laptop")  # enrolled later: not among the drop's devices
+    (item,) = [d for d in laptop.ok("inbox")["drops"] if d["drop_id"] == drop_id]
+    assert item["verified"] is False
+    assert item["problem_code"] == "not_for_this_device"
+    code, _, err = laptop.run("receive", drop_id, "-o", str(tmp_path / "laptop"))
+    assert code == 1
+    assert "not encrypted for this device" in err
+    assert not (tmp_path / "laptop").exists() or not any((tmp_path / "laptop").iterdir())
+    (mine,) = [d for d in desk.ok("inbox")["drops"] if d["drop_id"] == drop_id]
+    assert mine["verified"] is True  # control: the device it names
+
+
 @pytest.mark.parametrize("text", ["佐藤", "さとう", "sato", "会計課"])
 def test_directory_search(enrol: Enrol, text: str) -> None:
     hanako = enrol(HANAKO, "laptop")

@@ -11,7 +11,8 @@ file), post no receipt, and upload nothing.
 
 from __future__ import annotations
 
-import datetime
+import datetime as dt
+import io
 import json
 import os
 import re
@@ -20,13 +21,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import nacl.signing
 import pytest
 
+from secure_send.client import send
 from secure_send.client.api import ServerApi
+from secure_send.client.errors import ClientError, ConnectionLost
+from secure_send.client.keystore import FileKeyStore
+from secure_send.client.profile import Profile
+from secure_send.client.send import METADATA_TYPE
+from secure_send.client.session import Session
 from secure_send.client.transfer import StreamingDownload
-from secure_send.core.encoding import b64u
+from secure_send.core.age.api import encrypt as age_encrypt
+from secure_send.core.age.x25519 import X25519Recipient
+from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
+from secure_send.core.envelope.manifest import SignedManifest
+from secure_send.core.envelope.receipt import Receipt
+from secure_send.core.error_codes import ErrorCode
 from tests.client.conftest import Enrol, Person, blob_files
 from tests.directory_kit import (
     HANAKO,
@@ -34,6 +47,7 @@ from tests.directory_kit import (
     TARO,
     enrol_device,
     entry_obj,
+    header_of,
     replace_in_entry,
     resign,
     with_entry,
@@ -220,6 +234,62 @@ def test_a_body_announced_longer_than_the_manifest_is_refused_unread(
     assert _downloaded(hanako, drop_id, TARO) is None
 
 
+def _forged_metadata(server: Server, length: int, name: str, message: str) -> bytes:
+    """What a server can make without any private key: new metadata (another file name,
+    another message) encrypted to the drop's recipients' public keys from the directory,
+    its message padded so that the ciphertext is exactly ``length`` bytes (the size the
+    signed manifest names): only the manifest's hash can tell it from the real one."""
+    bundle = server.home.bundle_file.read_bytes()
+    recipients = [
+        X25519Recipient(unb64u(d["enc_key"], 32))
+        for user in (TARO, HANAKO)
+        for d in entry_obj(bundle, user)["devices"]
+    ]
+
+    def sealed(text: str) -> bytes:
+        files = [{"blob": "f1", "name": name, "size": SIZE}]
+        body = {"type": METADATA_TYPE, "files": files, "message": text, "classification": "C2"}
+        out = io.BytesIO()
+        age_encrypt(io.BytesIO(json.dumps(body, ensure_ascii=False).encode()), out, recipients)
+        return out.getvalue()
+
+    padding = length - len(sealed(message))
+    assert padding >= 0, "the real metadata is shorter than the forgery's minimum"
+    forged = sealed(message + " " * padding)
+    assert len(forged) == length
+    return forged
+
+
+def test_a_swapped_metadata_blob_is_refused_and_nothing_is_saved(
+    enrol: Enrol, org_server: Server, tmp_path: Path
+) -> None:
+    """Issue 14, item 20: anyone can encrypt to a public key, so the server can replace
+    the metadata blob ``m`` (file names, message) with its own of the same size; the
+    hash in the sender's signed manifest refuses it: nothing saved, exit 1, no receipt."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    data = _data(tmp_path / "out", "report.pdf")
+    message = "Quarterly report attached; please check the totals before Friday."
+    drop_id = hanako.ok("send", str(data), "--to", TARO, "--message", message)["drop_id"]
+    stored = _stored_blob(org_server, drop_id, "m")
+    original = stored.read_bytes()
+    stored.write_bytes(_forged_metadata(org_server, len(original), "invoice.exe", "Pay now"))
+    target = tmp_path / "in"
+    code, _, err = taro.run("receive", drop_id, "-o", str(target))
+    assert code == 1, err
+    assert "does not match the sender's signed manifest" in err
+    assert "invoice" not in err
+    assert "Pay now" not in err
+    assert _everything_under(target) == []
+    _no_plaintext_anywhere(data.read_bytes(), target, taro.home)
+    _no_secrets(err, hanako, taro)
+    assert _downloaded(hanako, drop_id, TARO) is None  # no receipt was posted
+    # control: the real metadata gives the real name and message
+    stored.write_bytes(original)
+    got = taro.ok("receive", drop_id, "-o", str(target))
+    assert [Path(f).name for f in got["files"]] == ["report.pdf"]
+    assert got["message"] == message
+
+
 # ---------------------------------------------------------------- (b) manifest
 
 
@@ -279,7 +349,7 @@ def test_a_drop_past_its_signed_expiry_is_refused(
     hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
     data = _data(tmp_path / "out")
     drop_id = hanako.ok("send", str(data), "--to", TARO, "--expires", "1d")["drop_id"]
-    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
     monkeypatch.setattr("secure_send.client.receive.utc_now", lambda: later)
     target = tmp_path / "in"
     err = taro.fails("receive", drop_id, "-o", str(target))
@@ -397,6 +467,96 @@ def test_an_older_directory_replayed_is_refused(
     assert (
         not any((hanako.home / "resume").glob("*")) if (hanako.home / "resume").exists() else True
     )
+
+
+# ---------------------------------------------------------------- (e) receipts
+
+
+def _forge_receipt(server: Server, drop_id: str, how: str, genuine: str) -> None:
+    """The server stores a receipt for Taro's desktop on ``drop_id`` that Taro never
+    signed: made up and signed by a stranger's key (everything else right, the current
+    log head included), or Taro's real receipt for the drop ``genuine`` replayed."""
+    with _db(server) as db:
+        if how == "signed-by-a-stranger":
+            (text,) = db.execute("SELECT manifest FROM drops WHERE id = ?", (drop_id,)).fetchone()
+            manifest = SignedManifest.from_json(json.loads(text)).manifest
+            head = header_of(server.home.bundle_file.read_bytes())
+            forged = Receipt(
+                drop_id=drop_id,
+                user=TARO,
+                device="desktop",
+                blob_hashes=tuple(b.sha256 for b in manifest.blobs),
+                time=format_time(utc_now()),
+                log_size=head.log_size,
+                log_root=head.log_root,
+            ).signed_by(nacl.signing.SigningKey.generate())
+            receipt = json.dumps(forged.to_json())
+        else:  # "replayed-from-another-drop"
+            (receipt,) = db.execute(
+                "SELECT receipt FROM receipts WHERE drop_id = ?", (genuine,)
+            ).fetchone()
+        db.execute("INSERT INTO receipts VALUES (?, ?, ?, ?)", (drop_id, TARO, "desktop", receipt))
+    db.close()
+
+
+@pytest.mark.parametrize("how", ["signed-by-a-stranger", "replayed-from-another-drop"])
+def test_a_forged_receipt_is_never_shown_as_downloaded(
+    enrol: Enrol, org_server: Server, tmp_path: Path, how: str
+) -> None:
+    """Issue 14, item 24: the server serves a receipt Taro's device never signed for this
+    drop; the sender's list counts it as unverified and never shows a download time."""
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    opened = hanako.ok("send", str(_data(tmp_path / "a")), "--to", TARO)["drop_id"]
+    unopened = hanako.ok("send", str(_data(tmp_path / "b")), "--to", TARO)["drop_id"]
+    taro.ok("receive", opened, "-o", str(tmp_path / "in"))
+    _forge_receipt(org_server, unopened, how, genuine=opened)
+    rows = {d["drop_id"]: d for d in hanako.ok("sent")["drops"]}
+    assert _downloaded(hanako, unopened, TARO) is None
+    assert rows[unopened]["unverified_receipts"] == 1  # served, and not believed
+    assert _downloaded(hanako, opened, TARO)  # control: Taro's real receipt is shown
+
+
+# ---------------------------------------------------------------- (f) a withheld directory
+
+
+def test_a_send_from_a_stale_offline_copy_is_refused(
+    enrol: Enrol, org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 26: the server cuts every directory request (so the client falls
+    back to its last verified copy, still unexpired) yet accepts uploads; a newer
+    directory (Taro's new laptop) exists. The copy may be read, but no send is prepared
+    from it: ``directory_stale``, nothing uploaded, nothing left to resume."""
+    hanako, _ = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    hanako.ok("directory", "search", "x")  # a verified copy is stored
+    enrol(TARO, "laptop")  # ...and then becomes stale
+    real = ServerApi.request
+
+    def withheld(self: ServerApi, method: str, path: str, *a: Any, **kw: Any) -> Any:
+        if path.startswith("/v1/directory"):
+            raise ConnectionLost
+        return real(self, method, path, *a, **kw)
+
+    monkeypatch.setattr(ServerApi, "request", withheld)
+    assert hanako.ok("directory", "search", "suzuki")["results"]  # offline reading is fine
+    code, _, err = hanako.run("send", str(_data(tmp_path / "out")), "--to", TARO)
+    assert code == 1, err
+    assert "directory could not be refreshed" in err, err  # send.py's directory_stale
+    with _db(org_server) as db:
+        assert db.execute("SELECT COUNT(*) FROM drops").fetchone() == (0,)
+    db.close()
+    assert not any((hanako.home / "resume").glob("*"))
+    assert not any((hanako.home / "outbox").glob("*"))
+    profile = Profile(hanako.home)  # the same through the library: the code itself
+    session = Session.open(profile, FileKeyStore(profile))
+    stale = session.directory()
+    assert not stale.fresh
+    files = send.collect([_data(tmp_path / "out")])
+    with pytest.raises(ClientError) as refused:
+        send.prepare(session, stale, files, [TARO], expires=dt.timedelta(days=1))
+    assert refused.value.code is ErrorCode.DIRECTORY_STALE
+    session.close()
+    monkeypatch.setattr(ServerApi, "request", real)  # control: with the directory, it goes
+    hanako.ok("send", str(_data(tmp_path / "out")), "--to", TARO)
 
 
 def test_one_bad_blob_saves_none_of_the_drop(

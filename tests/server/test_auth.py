@@ -12,12 +12,13 @@ from fastapi.testclient import TestClient
 from secure_send.core import httpsig
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.log import Action
+from secure_send.core.directory.server_folder import BUNDLE_FILE, directory_dir
 from secure_send.core.encoding import utc_now
 from secure_send.org import ops
 from secure_send.org.home import OrgHome
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
-from tests.directory_kit import HANAKO, OPERATOR, TARO, enrol_device
+from tests.directory_kit import HANAKO, OPERATOR, TARO, enrol_device, entry_obj, with_entry
 from tests.server.conftest import DEVICE, Server, server_config
 
 
@@ -87,6 +88,25 @@ def test_departed_user_refused(server: Server) -> None:
     ops.change(server.home, OPERATOR, Action.DEPART, {"user": TARO})
     server.push()
     assert _code(server.signed_get("/v1/whoami", keys=keys, key_id=taro)) == "revoked_device"
+
+
+def test_departed_user_whose_device_was_not_revoked_is_refused(server: Server) -> None:
+    """Issue 14, item 27: a departure revokes the person's devices in the same event, but
+    the server must not rely on that. A directory signed in the state "Hanako departed,
+    her laptop still active" (the signing key's holder can sign any state) lets her in
+    no more than a revoked device."""
+    assert server.signed_get("/v1/whoami").status_code == 200
+    data = server.home.bundle_file.read_bytes()
+    hanako = entry_obj(data, HANAKO)
+    hanako["status"] = "departed"
+    assert all("revoked" not in d for d in hanako["devices"])  # the laptop stays active
+    forged = with_entry(data, server.home, HANAKO, hanako)
+    bundle = directory_dir(server.config.home) / BUNDLE_FILE
+    swap = bundle.with_name(".forged")
+    swap.write_bytes(forged)
+    swap.replace(bundle)  # the server reloads a replaced file (another process's write)
+    assert server.get("/v1/directory").content == forged  # held (it verifies): in force
+    assert _code(server.signed_get("/v1/whoami")) == "revoked_device"
 
 
 def test_repeated_signature_headers_refused(server: Server) -> None:

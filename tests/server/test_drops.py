@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
+import sqlite3
 import threading
 import time
 from typing import Any
 
 import httpx
+import pytest
 
 from secure_send.core.age import X25519Identity, decrypt
 from secure_send.core.audit import AuditLog, audit_log_path
@@ -17,7 +20,7 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import RecipientRef, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
-from tests.directory_kit import JIRO, TARO
+from tests.directory_kit import JIRO, TARO, enrol_device
 from tests.server.conftest import Server
 from tests.server.drop_kit import (
     Device,
@@ -167,6 +170,30 @@ def test_sweep_deletes_expired(server: Server, taro: DeviceKeys) -> None:
     assert "expiry_delete" in actions
 
 
+def test_a_drop_past_its_expiry_is_gone_before_the_sweeper_runs(
+    server: Server, taro: DeviceKeys
+) -> None:
+    """Issue 14, item 23: expiry is the drop's own time, not the sweeper's next round
+    (every minute, or never while it is failing): once it has passed, the recipient gets
+    410 ``expired`` for the manifest and the blobs although nothing was deleted yet."""
+    sender, recipient = hanako(server), taro_device(server, taro)
+    drop_id = sent_drop(sender, {"f1": b"old"})
+    assert recipient.request("GET", f"/v1/drops/{drop_id}").status_code == 200
+    with sqlite3.connect(server.config.state_dir / "meta.sqlite") as db:
+        # the clock moves past the expiry: the row now says it expired a second ago
+        db.execute("UPDATE drops SET expires = ? WHERE id = ?", (int(time.time()) - 1, drop_id))
+    db.close()
+    assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "expired"
+    assert _code(recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1"), 410) == "expired"
+    # the sweeper has indeed not run: the drop is still committed and its blob on disk
+    with sqlite3.connect(server.config.state_dir / "meta.sqlite") as db:
+        (state,) = db.execute("SELECT state FROM drops WHERE id = ?", (drop_id,)).fetchone()
+    db.close()
+    assert state == "committed"
+    blob_dir = server.config.state_dir / "blobs"
+    assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1
+
+
 def test_quota_and_policy(server: Server, taro: DeviceKeys) -> None:
     sender = hanako(server)
     half = server.config.quota_bytes // 2 + 1
@@ -246,3 +273,30 @@ def test_bad_receipts(server: Server, taro: DeviceKeys) -> None:
     early = recipient.request("POST", f"/v1/drops/{drop_id}/receipts", body)
     assert _code(early, 404) == "not_found"
     assert _code(recipient.request("GET", f"/v1/drops/{sent}/receipts"), 404) == "not_found"
+
+
+@pytest.mark.parametrize("poster", ["same-user-other-device", "another-recipient"])
+def test_a_receipt_for_another_device_is_refused(
+    server: Server, taro: DeviceKeys, jiro: DeviceKeys, poster: str
+) -> None:
+    """Issue 14, item 28: a receipt genuinely signed by Taro's desktop, posted by another
+    device (Taro's own laptop, or Jiro, also a recipient) is refused: a device speaks
+    only for itself, and the audit log must not say the laptop or Jiro opened it."""
+    laptop_keys = enrol_device(server.home, TARO, "laptop")
+    server.push()
+    sender = hanako(server)
+    recipients = (RecipientRef(TARO, ("desktop", "laptop")), RecipientRef(JIRO, ("tablet",)))
+    drop_id = sent_drop(sender, {"f1": b"abc"}, recipients=recipients)
+    hashes = (hashlib.sha256(b"abc").digest(),)
+    receipt = Receipt(drop_id, TARO, "desktop", hashes, format_time(utc_now()))
+    body = json.dumps(receipt.signed_by(taro.signing).to_json()).encode()
+    if poster == "same-user-other-device":
+        other = Device(server, TARO, "laptop", laptop_keys)
+    else:
+        other = Device(server, JIRO, "tablet", jiro)
+    answer = other.request("POST", f"/v1/drops/{drop_id}/receipts", body)
+    assert _code(answer, 400) == "bad_receipt"
+    assert sender.request("GET", f"/v1/drops/{drop_id}/receipts").json()["receipts"] == []
+    # control: the desktop itself may post it
+    desktop = taro_device(server, taro)
+    assert desktop.request("POST", f"/v1/drops/{drop_id}/receipts", body).status_code == 201

@@ -8,9 +8,11 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys
+from tests.directory_kit import JIRO
 from tests.server.conftest import Server
 from tests.server.drop_kit import (
     OFFSET_TYPE,
@@ -93,6 +95,32 @@ def test_termination(server: Server, taro: DeviceKeys) -> None:
     assert sender.request("DELETE", path, headers=TUS).status_code == 204
     assert _files(server, "partial") == []
     assert sender.request("HEAD", path, headers=TUS).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["recipient", "bystander"])
+def test_another_users_upload_is_not_found(
+    server: Server, taro: DeviceKeys, jiro: DeviceKeys, who: str
+) -> None:
+    """Issue 14, item 22: an upload id is no capability. Another enrolled user who knows
+    it (the drop's recipient, or anyone else) gets 404 on HEAD, PATCH and DELETE, exactly
+    as for an id that does not exist, and the upload is left as it was."""
+    sender, drop_id = _drop(server)
+    path = new_upload(sender, drop_id, "f1", len(DATA))
+    assert patch(sender, path, 0, DATA[:100]).status_code == 204
+    other = (
+        taro_device(server, taro) if who == "recipient" else Device(server, JIRO, "tablet", jiro)
+    )
+    answers = [
+        other.request("HEAD", path, headers=TUS),
+        patch(other, path, 100, DATA[100:200]),
+        other.request("DELETE", path, headers=TUS),
+    ]
+    assert [r.status_code for r in answers] == [404, 404, 404]
+    assert [r.json()["code"] for r in answers[1:]] == ["not_found"] * 2  # HEAD has no body
+    assert _offset(sender, path) == 100  # neither written to nor deleted
+    assert len(_files(server, "partial")) == 1
+    assert patch(sender, path, 100, DATA[100:]).status_code == 204  # the sender finishes
+    assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
 
 
 def test_creation_with_upload_and_rules(server: Server, taro: DeviceKeys) -> None:

@@ -31,8 +31,8 @@ from secure_send.core.directory.errors import (
     StaleDirectoryError,
 )
 from secure_send.core.directory.log import Action
-from secure_send.core.directory.trust import body_hash
-from secure_send.core.encoding import b64u, parse_time
+from secure_send.core.directory.trust import RootDocument, body_hash
+from secure_send.core.encoding import b64u, format_time, parse_time, utc_now
 from secure_send.org import ops
 from secure_send.org.home import OrgHome
 from tests.directory_kit import (
@@ -331,6 +331,44 @@ def test_broken_root_chain_is_refused(home: OrgHome, fault: str) -> None:
         verify(home, tampered, state=state)
     with pytest.raises(RootRollbackError):
         verify(home, tampered)  # first use follows the chain from the pinned root too
+
+
+def _one_key_root(home: OrgHome, signing: nacl.signing.SigningKey, *, step: bool) -> RootDocument:
+    """A root document that lists only the first pinned root key, threshold 1, signed by
+    that key alone: what someone holding one of the three root keys can make. ``step``:
+    as version 2 chaining to the real root; otherwise in place of version 1."""
+    root = home.current_root()
+    held = home.root_keys()[0]
+    doc = dataclasses.replace(
+        root,
+        version=root.version + 1 if step else root.version,
+        issued=format_time(utc_now()),
+        root_keys=(bytes(held.verify_key),),
+        threshold=1,
+        signing_key=bytes(signing.verify_key),
+        previous=body_hash(root.body()) if step else root.previous,
+        signatures=(),
+    )
+    return doc.signed_by([held])
+
+
+@pytest.mark.parametrize("how", ["in-place-of-version-1", "as-version-2"])
+def test_one_root_key_alone_cannot_publish_a_root_naming_only_itself(
+    home: OrgHome, how: str
+) -> None:
+    """Issue 14, item 19: 2 of 3 pinned keys are needed; a root document that lowers the
+    threshold to 1 over the one key its author holds does not count on its own say-so."""
+    data, state = bundle_bytes(home), verify(home).checkpoint
+    signing = nacl.signing.SigningKey.generate()
+    if how == "in-place-of-version-1":
+        roots = [_one_key_root(home, signing, step=False)]
+    else:
+        roots = [home.current_root(), _one_key_root(home, signing, step=True)]
+    forged = resign(data, signing, roots=roots, root_version=roots[-1].version, **next_epoch(state))
+    with pytest.raises(RootSignatureError):
+        verify(home, forged)  # first use: only the pinned anchor decides
+    with pytest.raises((RootSignatureError, RootRollbackError)):
+        verify(home, forged, state=state)  # after a checkpoint: the trusted root decides
 
 
 # ---------------------------------------------------------------- rollback and forks
