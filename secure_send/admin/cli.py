@@ -78,6 +78,13 @@ def _add_setup(sub: _Sub[argparse.ArgumentParser]) -> None:
     s.add_argument("--map", type=Path, metavar="FILE", help="attribute mapping (JSON)")
     s.add_argument("--ad", action="store_true", help="use Active Directory attribute names")
     s.add_argument("--filter", default=None, help="LDAP search filter")
+    s.add_argument(
+        "--ca-file", type=Path, metavar="PEM", help="trust only this CA for the LDAP server"
+    )
+    s.add_argument(
+        "--insecure-plaintext-bind-for-lab-only", action="store_true",
+        help="ldap:// without StartTLS: bind DN, password and directory in clear (lab only)",
+    )  # fmt: skip
 
     s = sub.add_parser("generate", help="write a demo or scale organisation as import CSV")
     kind = s.add_mutually_exclusive_group(required=True)

@@ -36,9 +36,12 @@ def import_source(args: argparse.Namespace) -> list[ImportRow]:
     else:
         mapping = ldap_import.LdapMapping.openldap()
     password = ldap_import.password_from_env_or_prompt() if args.bind else None
-    if password is not None and args.ldap.lower().startswith("ldap://"):
+    lab = args.insecure_plaintext_bind_for_lab_only
+    if lab:
         print(
-            "warning: ldap:// sends the bind password unencrypted; prefer ldaps://", file=sys.stderr
+            "WARNING: --insecure-plaintext-bind-for-lab-only: no StartTLS on ldap://, the bind"
+            " DN, password and directory cross the network in clear. Never on a real network.",
+            file=sys.stderr,
         )
     return ldap_import.read_ldap(
         args.ldap,
@@ -47,6 +50,8 @@ def import_source(args: argparse.Namespace) -> list[ImportRow]:
         password=password,
         mapping=mapping,
         search_filter=args.filter,
+        ca_file=args.ca_file,
+        insecure_plaintext_bind_for_lab_only=lab,
     )
 
 

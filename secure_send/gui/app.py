@@ -38,6 +38,7 @@ from secure_send.gui.dialogs.enrol_waiting import EnrolWaitingDialog
 from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.dialogs.error_dialog import show_error
 from secure_send.gui.dialogs.settings_dialog import SettingsDialog
+from secure_send.gui.instance_socket import UnsafeSocketFolder
 from secure_send.gui.main_window import MainWindow
 from secure_send.gui.model import AppModel
 from secure_send.gui.tray import Tray
@@ -190,15 +191,19 @@ def main(argv: Sequence[str]) -> int:
     qapp.setOrganizationName("SecureSend")
     qapp.setQuitOnLastWindowClosed(False)
     profile = Profile.locate().ensure()
-    name = single_instance.server_name(profile.path)
-    if single_instance.forward(name, paths):
+    try:
+        name: str | None = single_instance.server_name(profile.path)
+    except UnsafeSocketFolder as err:  # tampered with: run alone, hand paths to no one
+        log.warning("single instance off: %s", err)
+        name = None
+    if name is not None and single_instance.forward(name, paths):
         return 0  # the running app has them now
     opened = single_instance.FileOpenEvents(qapp)  # macOS sends files as events
     try:
         policy = load_policy()  # PolicyError: refuse to start (docs/deployment.md)
         store = open_keystore(profile)
         app = App(qapp, profile, store, policy)
-        listener = single_instance.Listener(name, qapp)
+        listener = single_instance.Listener(name, qapp) if name is not None else None
         session = app.open_session()
     except SecureSendError as err:
         show_error(None, err)
@@ -207,7 +212,8 @@ def main(argv: Sequence[str]) -> int:
         threads.finish_all()  # a waiting round cancelled by Close ends first
         return 1
     window = app.show(session, paths)
-    listener.paths_received.connect(window.add_paths)
+    if listener is not None:
+        listener.paths_received.connect(window.add_paths)
     opened.deliver_to(window.add_paths)
     if os.environ.get(PROBE_ENV):  # benchmarks/bench_gui.py: report once interactive, quit
         QTimer.singleShot(0, lambda: _probe_ready(app))

@@ -2,13 +2,14 @@
 
 The first instance listens on a ``QLocalServer`` named after the profile folder;
 a later ``secure-send FILE…`` connects, sends the paths (UTF-8 JSON, one message)
-and exits. Only the same user can connect (the socket lives in the user's runtime
-folder with owner-only access: ``QLocalServer.SocketOption.UserAccessOption``).
+and exits. Only the same user takes part (:mod:`secure_send.gui.instance_socket`):
+the socket lives in a folder only this user can enter (never the shared ``/tmp``),
+with owner-only access (``QLocalServer.SocketOption.UserAccessOption``), and each
+end checks that the other runs as this user before trusting it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -18,15 +19,20 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from secure_send.gui import instance_socket
+
 log = logging.getLogger(__name__)
 TIMEOUT_MS = 2000
 MAX_MESSAGE = 1 << 20
 
 
 def server_name(profile_path: Path) -> str:
-    """The local socket name for one profile."""
-    digest = hashlib.sha256(str(profile_path.resolve()).encode()).hexdigest()[:16]
-    return f"secure-send-{digest}"
+    """The local socket name for one profile (a full path in a private folder on POSIX).
+
+    Raises:
+        UnsafeSocketFolder: that folder is not private to this user.
+    """
+    return instance_socket.socket_name(profile_path)
 
 
 def forward(name: str, paths: list[Path]) -> bool:
@@ -34,6 +40,11 @@ def forward(name: str, paths: list[Path]) -> bool:
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(TIMEOUT_MS):
+        return False
+    if not instance_socket.peer_is_this_user(int(socket.socketDescriptor())):
+        # someone else's listener: the paths (names of personal files) must not reach it
+        log.warning("the app's socket %s is run by another user: not forwarding", name)
+        socket.abort()
         return False
     message = json.dumps({"paths": [str(p.resolve()) for p in paths]}).encode()
     socket.write(message)
@@ -60,6 +71,11 @@ class Listener(QObject):
 
     def _on_server_new_connection(self) -> None:
         while (socket := self.server.nextPendingConnection()) is not None:
+            if not instance_socket.peer_is_this_user(int(socket.socketDescriptor())):
+                log.warning("refused a connection from another user to the app's socket")
+                socket.abort()
+                socket.deleteLater()
+                continue
             self._buffers[socket] = bytearray()
             socket.readyRead.connect(self._on_socket_ready_read)
             socket.disconnected.connect(self._on_socket_disconnected)

@@ -5,6 +5,13 @@ for roles (groups) under a base DN and makes each entry an :class:`ImportRow`:
 people first, then roles, ``line`` = 1-based position, ``source`` = the DN; a
 role's member DNs become ids. :class:`LdapMapping` says which attribute feeds
 which field. The password never comes from argv nor appears in a message.
+
+Nothing is bound before the connection is encrypted (issue 14, item 16): ``ldaps://``
+is TLS from the start, ``ldap://`` must complete StartTLS first, and the server's
+certificate must chain to the system's CAs or to a pinned ``ca_file`` and name the
+host. A server (or a man in the middle) that refuses StartTLS gets an error, not the
+bind DN and password in clear. Only ``insecure_plaintext_bind_for_lab_only`` skips
+StartTLS, for a lab server without a certificate.
 """
 
 from __future__ import annotations
@@ -146,7 +153,10 @@ def _error(what: str, err: Exception, password: str | None) -> LdapImportError:
     return LdapImportError(f"{what}: {detail}")
 
 
-def _connect(url: str, bind_dn: str | None, password: str | None, timeout: float) -> Any:
+def _connect(
+    url: str, bind_dn: str | None, password: str | None, timeout: float, *,
+    ca_file: Path | None, plaintext: bool,
+) -> Any:  # fmt: skip
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -156,10 +166,17 @@ def _connect(url: str, bind_dn: str | None, password: str | None, timeout: float
         raise LdapImportError(f"LDAP URL must be ldap://HOST[:PORT] or ldaps://…, not {url!r}")
     if bind_dn and not password:  # would be an "unauthenticated" bind (RFC 4513 §5.1.2)
         raise LdapImportError(f"no password given for bind DN {bind_dn!r}")
-    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED)  # system CAs (or $SSL_CERT_FILE); host checked
+    ldaps = parts.scheme.lower() == "ldaps"
+    if ca_file is not None and not ca_file.is_file():
+        raise LdapImportError(f"CA file {ca_file} does not exist or is not a file")
+    # ca_file: only that CA is trusted (pinned); else the system's (or $SSL_CERT_FILE).
+    # Either way the certificate must name the host (ldap3 checks after the handshake).
+    tls = ldap3.Tls(
+        validate=ssl.CERT_REQUIRED, ca_certs_file=str(ca_file) if ca_file is not None else None
+    )
     server = ldap3.Server(
-        parts.hostname, port=port, use_ssl=parts.scheme.lower() == "ldaps", tls=tls,
-        get_info=ldap3.NONE, connect_timeout=timeout,
+        parts.hostname, port=port, use_ssl=ldaps, tls=tls, get_info=ldap3.NONE,
+        connect_timeout=timeout,
     )  # fmt: skip
     conn = ldap3.Connection(
         server, user=bind_dn or None, password=password if bind_dn else None,
@@ -169,8 +186,18 @@ def _connect(url: str, bind_dn: str | None, password: str | None, timeout: float
     step = f"cannot connect to {url}"
     try:
         conn.open()
+        if not ldaps and not plaintext:
+            step = f"cannot start TLS (StartTLS) on {url}; nothing was sent in clear"
+            conn.start_tls(read_server_info=False)
+        if not plaintext and not isinstance(conn.socket, ssl.SSLSocket):
+            # start_tls() may also just return False (ldap3): never bind in clear then
+            raise LdapImportError(f"{url}: the connection is not encrypted; refusing to bind")
         step = f"cannot bind to {url} " + (f"as {bind_dn!r}" if bind_dn else "anonymously")
         conn.bind()
+    except LdapImportError:
+        with contextlib.suppress(lx.LDAPException):
+            conn.unbind()
+        raise
     except lx.LDAPException as err:
         with contextlib.suppress(lx.LDAPException):
             conn.unbind()
@@ -187,17 +214,26 @@ def read_ldap(
     mapping: LdapMapping,
     search_filter: str | None = None,
     timeout: float = 10,
+    ca_file: Path | None = None,
+    insecure_plaintext_bind_for_lab_only: bool = False,
 ) -> list[ImportRow]:
     """Read people and roles under ``base`` from an ``ldap://`` or ``ldaps://`` server.
 
     ``search_filter`` (optional) is ANDed with both the person and the role filter.
-    ``timeout`` bounds connecting and each response, in seconds.
+    ``timeout`` bounds connecting and each response, in seconds. ``ldap://`` runs
+    StartTLS before the bind; ``ca_file`` pins the CA the server's certificate must
+    chain to. ``insecure_plaintext_bind_for_lab_only`` binds and reads ``ldap://`` in
+    clear (the password too): a lab server only.
 
     Raises:
-        LdapImportError: connection, bind or search failed (never shows the password).
+        LdapImportError: connection, StartTLS, certificate, bind or search failed
+            (never shows the password).
         ImportRowsError: values that are not UTF-8, or member DNs that do not exist.
     """
-    conn = _connect(url, bind_dn, password, timeout)
+    conn = _connect(
+        url, bind_dn, password, timeout, ca_file=ca_file,
+        plaintext=insecure_plaintext_bind_for_lab_only,
+    )  # fmt: skip
     try:
         return read_entries(conn, base, mapping=mapping, search_filter=search_filter)
     except lx.LDAPException as err:

@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SLAPD = Path("/usr/sbin/slapd")
 DATA = Path(__file__).resolve().parents[2] / "data" / "ldap"
@@ -33,9 +33,9 @@ BULK = 1200
 
 @dataclass(frozen=True)
 class Slapd:
-    url: str
-    ldaps_url: str  # ldaps://localhost:PORT/, certificate for localhost
-    cert: Path
+    url: str  # ldap://127.0.0.1:PORT/: StartTLS before any bind (slapd refuses a clear one)
+    ldaps_url: str  # ldaps://localhost:PORT/
+    ca: Path  # the throw-away CA that signed slapd's certificate (localhost, 127.0.0.1)
 
 
 def free_ports(count: int) -> list[int]:
@@ -49,22 +49,57 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def _write_cert(work: Path) -> Path:
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+_CA_USAGE = x509.KeyUsage(
+    digital_signature=False, content_commitment=False, key_encipherment=False,
+    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+    encipher_only=False, decipher_only=False,
+)  # fmt: skip
+
+
+def write_ca(work: Path, stem: str = "ca") -> tuple[Path, ec.EllipticCurvePrivateKey]:
+    """A self-signed CA, as an organisation's internal one: ``WORK/STEM.pem`` and its key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"Test LDAP CA {stem}"))
+        .issuer_name(_name(f"Test LDAP CA {stem}"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_CA_USAGE, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = work / f"{stem}.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path, key
+
+
+def _write_cert(work: Path) -> Path:
+    """slapd's certificate (``cert.pem``, ``key.pem``), signed by a new CA; returns the CA."""
+    ca_path, ca_key = write_ca(work)
+    ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
     san = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(_name("localhost"))
+        .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(san), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .sign(ca_key, hashes.SHA256())
     )
     (work / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (work / "key.pem").write_bytes(
@@ -74,7 +109,7 @@ def _write_cert(work: Path) -> Path:
             serialization.NoEncryption(),
         )
     )
-    return work / "cert.pem"
+    return ca_path
 
 
 def _write_config(work: Path) -> Path:
@@ -119,7 +154,7 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
     if not SLAPD.exists():
         pytest.skip("slapd not installed: run scripts/system-packages.sh (slapd, ldap-utils)")
     work = tmp_path_factory.mktemp("slapd")
-    cert = _write_cert(work)
+    ca = _write_cert(work)
     conf = _write_config(work)
     ldifs = [DATA / n for n in ("ministry.ldif", "ad-shaped.ldif", "dangling.ldif")]
     for ldif in [*ldifs, _bulk_ldif(work)]:
@@ -133,7 +168,7 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
         )
     try:
         _wait_until_up(proc, f"ldap://127.0.0.1:{port}", log)
-        yield Slapd(f"ldap://127.0.0.1:{port}/", f"ldaps://localhost:{tls_port}/", cert)
+        yield Slapd(f"ldap://127.0.0.1:{port}/", f"ldaps://localhost:{tls_port}/", ca)
     finally:
         proc.terminate()
         try:

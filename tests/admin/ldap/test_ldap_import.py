@@ -13,9 +13,11 @@ stand in for AD's, named in tests/data/ldap/ad-mapping.json.
 from __future__ import annotations
 
 import socket
+import ssl
+import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +46,7 @@ from tests.admin.ldap.conftest import (
     SUFFIX,
     Slapd,
     free_ports,
+    write_ca,
 )
 
 
@@ -73,7 +76,7 @@ def _expected_people() -> dict[str, list[str]]:
 
 
 def test_import_yields_people_then_roles_with_exact_fields(slapd: Slapd) -> None:
-    rows = _read(slapd.url)
+    rows = _read(slapd.url, ca_file=slapd.ca)
     assert [r.line for r in rows] == list(range(1, 11))
     assert [r.kind for r in rows] == ["person"] * 8 + ["role"] * 2
     people = {r.id: r for r in rows[:8]}
@@ -90,7 +93,7 @@ def test_import_yields_people_then_roles_with_exact_fields(slapd: Slapd) -> None
 
 
 def test_roles_resolve_member_dns_to_ids(slapd: Slapd) -> None:
-    roles = {r.id: r for r in _read(slapd.url) if r.kind == "role"}
+    roles = {r.id: r for r in _read(slapd.url, ca_file=slapd.ca) if r.kind == "role"}
     desk = roles["jinji-nenmatsu"]
     assert desk.name_ja == "人事課 年末調整受付"
     assert desk.name_kana == "ジンジカ ネンマツチョウセイウケツケ"
@@ -101,22 +104,26 @@ def test_roles_resolve_member_dns_to_ids(slapd: Slapd) -> None:
 
 
 def test_imported_rows_validate(slapd: Slapd) -> None:
-    entries = {e.id: e for e in validate_rows(_read(slapd.url), {})}
+    entries = {e.id: e for e in validate_rows(_read(slapd.url, ca_file=slapd.ca), {})}
     assert len(entries) == 10
     assert entries["jinji-nenmatsu"].kind is Kind.ROLE
     assert entries["yoshida.ken"].department == "総務課"
 
 
 def test_members_outside_the_search_are_looked_up(slapd: Slapd) -> None:
-    existing = {e.id: e for e in validate_rows(_read(slapd.url), {}) if e.kind is Kind.PERSON}
-    rows = _read(slapd.url, base=f"ou=roles,{HONSHO}")
+    existing = {
+        e.id: e
+        for e in validate_rows(_read(slapd.url, ca_file=slapd.ca), {})
+        if e.kind is Kind.PERSON
+    }
+    rows = _read(slapd.url, ca_file=slapd.ca, base=f"ou=roles,{HONSHO}")
     assert [r.id for r in rows] == ["jinji-nenmatsu", "joho-helpdesk"]
     assert [r.line for r in rows] == [1, 2]
     assert len(validate_rows(rows, existing)) == 2
 
 
 def test_search_filter_narrows_people_and_roles(slapd: Slapd) -> None:
-    rows = _read(slapd.url, search_filter="ou=人事課")
+    rows = _read(slapd.url, ca_file=slapd.ca, search_filter="ou=人事課")
     assert sorted(r.id for r in rows) == [
         "jinji-nenmatsu", "sato.hanako", "suzuki.ichiro", "yamada.taro",
     ]  # fmt: skip
@@ -124,14 +131,16 @@ def test_search_filter_narrows_people_and_roles(slapd: Slapd) -> None:
 
 def test_dangling_member_is_reported(slapd: Slapd) -> None:
     with pytest.raises(ImportRowsError) as info:
-        _read(slapd.url, base=f"ou=dangling,{SUFFIX}")
+        _read(slapd.url, ca_file=slapd.ca, base=f"ou=dangling,{SUFFIX}")
     [problem] = info.value.problems
     assert problem.line == 1
     assert "uid=nobody" in problem.message
 
 
 def test_anonymous_bind_reads(slapd: Slapd) -> None:
-    rows = _read(slapd.url, base=f"ou=people,{HONSHO}", bind_dn=None, password=None)
+    rows = _read(
+        slapd.url, ca_file=slapd.ca, base=f"ou=people,{HONSHO}", bind_dn=None, password=None
+    )
     assert len(rows) == 8
 
 
@@ -139,7 +148,7 @@ def test_wrong_password_error_never_shows_password(slapd: Slapd) -> None:
     wrong = "Wr0ng-Secret-Value-8842"
     for dn in (IMPORTER_DN, ROOT_DN):
         with pytest.raises(LdapImportError) as info:
-            _read(slapd.url, bind_dn=dn, password=wrong)
+            _read(slapd.url, ca_file=slapd.ca, bind_dn=dn, password=wrong)
         text = "".join(traceback.format_exception(info.value))
         assert wrong not in text
         assert "invalidCredentials" in str(info.value)
@@ -149,7 +158,7 @@ def test_wrong_password_error_never_shows_password(slapd: Slapd) -> None:
 
 
 def test_root_dn_binds_with_hashed_rootpw(slapd: Slapd) -> None:
-    assert len(_read(slapd.url, bind_dn=ROOT_DN, password=ROOT_PW)) == 10
+    assert len(_read(slapd.url, ca_file=slapd.ca, bind_dn=ROOT_DN, password=ROOT_PW)) == 10
 
 
 def test_unreachable_port_fails_quickly(slapd: Slapd) -> None:
@@ -168,7 +177,7 @@ def test_server_that_never_answers_times_out() -> None:
         silent.listen()
         url = f"ldap://127.0.0.1:{silent.getsockname()[1]}"
         started = time.monotonic()
-        with pytest.raises(LdapImportError, match="cannot bind"):
+        with pytest.raises(LdapImportError, match="cannot start TLS"):
             _read(url, timeout=1)
         assert time.monotonic() - started < 5
 
@@ -185,11 +194,14 @@ def test_url_checked(url: str) -> None:
 
 
 def test_paged_search_returns_more_than_the_size_limit(slapd: Slapd) -> None:
-    conn = ldap3.Connection(slapd.url.rstrip("/"), IMPORTER_DN, IMPORTER_PW, auto_bind=True)
+    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(slapd.ca))
+    server = ldap3.Server(slapd.url.rstrip("/"), tls=tls)
+    auto_bind = ldap3.AUTO_BIND_TLS_BEFORE_BIND
+    conn = ldap3.Connection(server, IMPORTER_DN, IMPORTER_PW, auto_bind=auto_bind)
     conn.search(f"ou=bulk,{SUFFIX}", "(objectClass=inetOrgPerson)", attributes=["uid"])
     assert conn.result["description"] == "sizeLimitExceeded"  # the limit is real
     conn.unbind()
-    rows = _read(slapd.url, base=f"ou=bulk,{SUFFIX}")
+    rows = _read(slapd.url, ca_file=slapd.ca, base=f"ou=bulk,{SUFFIX}")
     assert len(rows) == BULK
     assert {r.id for r in rows} == {f"staff{i:04d}" for i in range(1, BULK + 1)}
     assert [r.line for r in rows] == list(range(1, BULK + 1))
@@ -199,7 +211,7 @@ def test_paged_search_returns_more_than_the_size_limit(slapd: Slapd) -> None:
 def test_truncated_search_is_an_error_not_a_partial_import(slapd: Slapd) -> None:
     """Anonymous may not page past 500 (OpenLDAP's default): fail, import nothing."""
     with pytest.raises(LdapImportError, match="sizeLimitExceeded"):
-        _read(slapd.url, base=f"ou=bulk,{SUFFIX}", bind_dn=None, password=None)
+        _read(slapd.url, ca_file=slapd.ca, base=f"ou=bulk,{SUFFIX}", bind_dn=None, password=None)
 
 
 def test_ldaps_rejects_an_untrusted_certificate(
@@ -213,7 +225,7 @@ def test_ldaps_rejects_an_untrusted_certificate(
 
 
 def test_ldaps_with_trusted_certificate(slapd: Slapd, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(slapd.cert))  # as an internal CA would be
+    monkeypatch.setenv("SSL_CERT_FILE", str(slapd.ca))  # as an internal CA would be
     assert len(_read(slapd.ldaps_url, timeout=5)) == 10
 
 
@@ -224,7 +236,7 @@ def test_ad_shaped_directory_through_mapping_file(slapd: Slapd) -> None:
     preset's id lowercasing and the file's overrides, on a real server.
     """
     mapping = LdapMapping.from_file(DATA / "ad-mapping.json")
-    rows = _read(slapd.url, base=f"ou=ad,{SUFFIX}", mapping=mapping)
+    rows = _read(slapd.url, ca_file=slapd.ca, base=f"ou=ad,{SUFFIX}", mapping=mapping)
     assert [r.id for r in rows] == ["kobayashi.jun", "nakamura.aoi", "saito.ren", "soumu-uketsuke"]
     assert rows[0] == ImportRow(
         line=1, id="kobayashi.jun", kind="person", name_ja="小林 潤", name_kana="コバヤシ ジュン",
@@ -338,3 +350,166 @@ def test_password_from_env_or_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     assert asked == ["LDAP bind password: "]
     assert password_from_env_or_prompt(lambda _: "") is None
     assert password_from_env_or_prompt(no_terminal) is None
+
+
+# --- No bind in clear (issue 14, item 16) -------------------------------------------
+
+
+class RecordingServer:
+    """A plain TCP listener on 127.0.0.1 that records every byte one client sends.
+
+    ``starttls``: how it answers an LDAP message (StartTLS is the first one a correct
+    client sends): ``"refuse"`` (protocolError, as a StartTLS-stripping man in the
+    middle would), ``"pretend"`` (success, then no TLS at all) or ``"silent"``.
+    """
+
+    def __init__(self, starttls: str) -> None:
+        self.starttls = starttls
+        self.received = bytearray()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ldap://127.0.0.1:{self._sock.getsockname()[1]}/"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        self._sock.settimeout(10)
+        conn, _ = self._sock.accept()
+        with conn:
+            conn.settimeout(3)
+            answered = False
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.received += chunk
+                if not answered and self.starttls != "silent":
+                    answered = True
+                    conn.sendall(_extended_response(bytes(self.received), self.starttls))
+
+    def close(self) -> bytes:
+        self._thread.join(timeout=15)
+        self._sock.close()
+        return bytes(self.received)
+
+
+def _extended_response(request: bytes, mode: str) -> bytes:
+    """An LDAP ExtendedResponse to ``request`` (its messageID copied): success or
+    protocolError (2)."""
+
+    def header(at: int) -> tuple[int, int]:  # (content start, content length) of a TLV
+        first = request[at + 1]
+        if first < 0x80:
+            return at + 2, first
+        size = first & 0x7F
+        return at + 2 + size, int.from_bytes(request[at + 2 : at + 2 + size], "big")
+
+    start, _ = header(0)  # the LDAPMessage SEQUENCE
+    id_start, id_len = header(start)  # messageID INTEGER
+    message_id = request[start : id_start + id_len]
+    code = 0 if mode == "pretend" else 2
+    body = bytes([0x0A, 0x01, code, 0x04, 0x00, 0x04, 0x00])  # resultCode, matchedDN, message
+    op = bytes([0x78, len(body)]) + body  # [APPLICATION 24] ExtendedResponse
+    content = message_id + op
+    return bytes([0x30, len(content)]) + content
+
+
+@pytest.fixture
+def recorder() -> Iterator[Callable[[str], RecordingServer]]:
+    started: list[RecordingServer] = []
+
+    def start(starttls: str) -> RecordingServer:
+        started.append(RecordingServer(starttls))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.mark.parametrize("starttls", ["refuse", "pretend"])
+def test_ldap_url_sends_no_bind_unless_starttls_succeeds(
+    recorder: Callable[[str], RecordingServer], starttls: str
+) -> None:
+    """A server (or a man in the middle) that refuses StartTLS, or says yes and stays
+    in clear, never receives the bind: not the password, not even the bind DN."""
+    server = recorder(starttls)
+    with pytest.raises(LdapImportError) as info:
+        _read(server.url, timeout=3)
+    received = server.close()
+    assert received, "the client did connect"
+    assert IMPORTER_PW.encode() not in received
+    assert IMPORTER_DN.encode() not in received
+    assert "StartTLS" in str(info.value)
+    assert IMPORTER_PW not in str(info.value)
+
+
+def test_anonymous_reads_need_tls_too(recorder: Callable[[str], RecordingServer]) -> None:
+    """The directory read decides who can receive files: not over a clear channel either."""
+    server = recorder("refuse")
+    with pytest.raises(LdapImportError) as info:
+        _read(server.url, bind_dn=None, password=None, timeout=3)
+    assert HONSHO.encode() not in server.close()  # no search was sent
+    assert "StartTLS" in str(info.value)
+
+
+def test_only_the_lab_flag_binds_in_clear(recorder: Callable[[str], RecordingServer]) -> None:
+    """The control for the tests above: the recorder does see a clear bind when asked for."""
+    server = recorder("silent")
+    with pytest.raises(LdapImportError, match="cannot bind"):
+        _read(server.url, timeout=1, insecure_plaintext_bind_for_lab_only=True)
+    assert IMPORTER_PW.encode() in server.close()
+
+
+def test_starttls_with_the_pinned_ca(slapd: Slapd, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    assert len(_read(slapd.url, ca_file=slapd.ca, timeout=5)) == 10
+
+
+def test_the_test_slapd_refuses_a_clear_simple_bind(slapd: Slapd) -> None:
+    """slapd is set up as production should be (``security simple_bind=128``): the
+    binding tests above can only pass because StartTLS ran."""
+    with pytest.raises(LdapImportError, match="confidentialityRequired"):
+        _read(slapd.url, timeout=5, insecure_plaintext_bind_for_lab_only=True)
+
+
+def test_starttls_rejects_an_untrusted_certificate(
+    slapd: Slapd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with pytest.raises(LdapImportError, match="StartTLS") as info:
+        _read(slapd.url, timeout=5)
+    assert "certificate" in str(info.value).lower()
+
+
+@pytest.mark.parametrize("which", ["url", "ldaps_url"])
+def test_the_ca_file_is_the_only_ca_trusted(
+    slapd: Slapd, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, which: str
+) -> None:
+    """Pinned: even with slapd's CA trusted system-wide, another ``ca_file`` refuses it."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(slapd.ca))
+    other, _ = write_ca(tmp_path, "other")
+    with pytest.raises(LdapImportError) as info:
+        _read(getattr(slapd, which), ca_file=other, timeout=5)
+    assert "certificate" in str(info.value).lower()
+    assert len(_read(slapd.ldaps_url, ca_file=slapd.ca, timeout=5)) == 10
+
+
+def test_a_missing_ca_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(LdapImportError, match="CA file"):
+        _read("ldaps://127.0.0.1:1/", ca_file=tmp_path / "nope.pem")
+
+
+def test_no_bind_when_starttls_quietly_does_nothing(
+    recorder: Callable[[str], RecordingServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ldap3's ``start_tls()`` can return False without raising (e.g. an operation
+    outstanding): the socket itself is checked before the bind. That path cannot be
+    provoked from outside, so ``start_tls`` is replaced by one that does nothing."""
+    monkeypatch.setattr(ldap3.Connection, "start_tls", lambda self, read_server_info=True: False)
+    server = recorder("silent")
+    with pytest.raises(LdapImportError, match="not encrypted"):
+        _read(server.url, timeout=3)
+    assert IMPORTER_PW.encode() not in server.close()
