@@ -14,12 +14,16 @@ setup: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/python -c "from secure_send.gui.language import compile_all; compile_all()"
 
-# Re-install when the project's declared dependencies change.
-$(STAMP): pyproject.toml scripts/system-packages.sh
+# Re-install when the project's declared dependencies or their lock change. Every
+# third-party package (pip and setuptools too) comes from the lock, each checked against
+# its SHA-256 (requirements/, scripts/lock.sh). Hash checking refuses an editable install,
+# so the project itself follows without dependencies (the lock had them) and without
+# build isolation (which would fetch setuptools unchecked).
+$(STAMP): pyproject.toml requirements/lock-dev.txt scripts/system-packages.sh
 	./scripts/system-packages.sh
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/lock-dev.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # The whole product on loopback: embedded drop server, demo ministry, two people;
@@ -53,10 +57,12 @@ bench: setup
 	$(BIN)/python benchmarks/bench_send.py
 	$(BIN)/python benchmarks/bench_gui.py
 
-# The desktop bundle (PyInstaller, dist/secure-send/) and on Linux the .deb. PyInstaller
-# is installed here, not in the dev extra: CI and `make test` do not need it.
+# The desktop bundle (PyInstaller, dist/secure-send/), its bill of materials
+# (dist/secure-send.cdx.json, CycloneDX: what went into the bundle) and on Linux the .deb.
+# PyInstaller comes from the bundle's lock (the versions of the dev lock, hash-checked),
+# not from the dev extra: `make test` does not need it.
 package: setup
-	$(BIN)/pip install -q pyinstaller
+	$(BIN)/pip install -q --require-hashes -r requirements/lock-app.txt
 	$(MAKE) --no-print-directory translations
 	$(BIN)/pyinstaller --noconfirm --clean packaging/secure_send.spec
 	SECURE_SEND_TEST_KEYSTORE=1 dist/secure-send/secure-send self-test

@@ -12,6 +12,7 @@ the package, so it refuses to run where secure-send is already installed.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -60,6 +61,23 @@ def test_version_and_self_test() -> None:
     report = json.loads(proc.stdout)
     assert report["ok"] is True
     assert {c["name"]: c for c in report["checks"]}["version"]["detail"].endswith("(frozen bundle)")
+
+
+def test_the_bill_of_materials_lists_the_bundle() -> None:
+    """``make package`` writes dist/secure-send.cdx.json (packaging/sbom.py): CycloneDX,
+    with the libraries the bundle holds at the versions it runs, each with the SHA-256 its
+    lock accepts, and none of the drop server's (issue 14, item 18)."""
+    assert BUNDLE is not None
+    bom = json.loads((BUNDLE.parent / "secure-send.cdx.json").read_text(encoding="utf-8"))
+    assert bom["bomFormat"] == "CycloneDX"
+    assert bom["metadata"]["component"]["version"] == bundle_version()
+    components = {c["name"]: c for c in bom["components"]}
+    for name in ("pyside6-essentials", "shiboken6", "pynacl", "cryptography", "keyring"):
+        assert components[name]["version"] == importlib.metadata.version(name), name
+    assert components["pyside6-essentials"]["purl"].startswith("pkg:pypi/pyside6-essentials@")
+    assert not {"fastapi", "starlette", "uvicorn", "pydantic", "ldap3"} & set(components)
+    unlocked = [name for name, c in components.items() if not c.get("hashes")]
+    assert not unlocked, f"in the bundle but in no lock file: {unlocked}"
 
 
 def test_demo_is_refused_clearly() -> None:
