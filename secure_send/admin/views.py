@@ -251,5 +251,5 @@ def _describe(entry: Entry, entries: dict[str, Entry]) -> str:
         lines.append(f"  member: {m}{who}")
     for d in entry.devices:
         state = f"revoked {d.revoked}" if d.revoked else "active"
-        lines.append(f"  device {d.id} 「{shown(d.name)}」: enrolled {d.enrolled}, {state}")
+        lines.append(f"  device {d.id} '{shown(d.name)}': enrolled {d.enrolled}, {state}")
     return "\n".join(lines)
