@@ -15,6 +15,7 @@ from secure_send.core.directory.log import replay
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.directory.trust import RootDocument
 from secure_send.core.directory.verify import verify_directory
+from secure_send.core.display import shown
 from secure_send.core.encoding import b64u, utc_now
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.org.importing import ImportRow, read_csv
@@ -149,15 +150,17 @@ class Output:
             {
                 "user": r.user,
                 "device": r.device_id,
-                "name": r.device_name,
+                "name": shown(r.device_name),
                 "time": r.time,
                 "sign_key": b64u(r.sign_key),
             }
             for r in requests
         ]
+        # the name is an anonymous caller's text: quoted, and shown without anything a
+        # terminal would obey (it could otherwise print a fake "No pending enrolments.")
         text = (
             "\n".join(
-                f"{r['user']}  {r['device']}  {r['name']}  {r['time']}  key {r['sign_key']}"
+                f"{r['user']}  {r['device']}  「{r['name']}」  {r['time']}  key {r['sign_key']}"
                 for r in rows
             )
             or "No pending enrolments."
@@ -253,5 +256,5 @@ def _describe(entry: Entry, entries: dict[str, Entry]) -> str:
         lines.append(f"  member: {m}{who}")
     for d in entry.devices:
         state = f"revoked {d.revoked}" if d.revoked else "active"
-        lines.append(f"  device {d.id} {d.name!r}: enrolled {d.enrolled}, {state}")
+        lines.append(f"  device {d.id} '{shown(d.name)}': enrolled {d.enrolled}, {state}")
     return "\n".join(lines)

@@ -174,12 +174,17 @@ class ServerApi:
     # method each: the only place a "/v1/…" path is built (tests/test_layering.py).
 
     def policy(self) -> ServerPolicy:
-        """The server's limits (``GET /v1/policy``, public)."""
-        return ServerPolicy.from_json(self.json("GET", "/v1/policy", signed=False))
+        """The server's limits (``GET /v1/policy``, enrolled devices)."""
+        return ServerPolicy.from_json(self.json("GET", "/v1/policy"))
+
+    def directory_head(self) -> bytes:
+        """The directory's root chain and signed header, no entry (``GET
+        /v1/directory/head``, public: a device checks its organisation before enrolling)."""
+        return self.request("GET", "/v1/directory/head", signed=False).content
 
     def directory_bundle(self) -> bytes:
-        """The whole published directory (``GET /v1/directory``, public)."""
-        return self.request("GET", "/v1/directory", signed=False).content
+        """The whole published directory (``GET /v1/directory``, enrolled devices)."""
+        return self.request("GET", "/v1/directory").content
 
     def directory_sync(self, log_size: int, tag: str) -> bytes | None:
         """The changes after ``log_size`` (a sync delta, or a whole bundle if far
@@ -188,7 +193,6 @@ class ServerApi:
             "GET",
             f"/v1/directory/sync?from={int(log_size)}",
             headers={"If-None-Match": f'"{tag}"'},
-            signed=False,
             ok=(200, 304),
         )
         return None if response.status_code == 304 else response.content
@@ -197,14 +201,14 @@ class ServerApi:
         """The log's consistency proof from size ``old`` to ``new`` (default: the
         latest); the hashes are the server's claim, for the caller to verify."""
         query = f"from={int(old)}" + ("" if new is None else f"&to={int(new)}")
-        answer = self.json("GET", f"/v1/directory/consistency?{query}", signed=False)
+        answer = self.json("GET", f"/v1/directory/consistency?{query}")
         if new is not None and (answer.get("from") != old or answer.get("to") != new):
             raise ClientError(ErrorCode.BAD_ANSWER, "the proof is for other log sizes")
         return _hashes(answer, "proof", MAX_PROOF_HASHES)
 
     def log_frontier(self, size: int) -> list[bytes]:
         """The log's compact range at ``size`` (the server's claim, to be checked)."""
-        answer = self.json("GET", f"/v1/directory/frontier?size={int(size)}", signed=False)
+        answer = self.json("GET", f"/v1/directory/frontier?size={int(size)}")
         return _hashes(answer, "hashes", MAX_PROOF_HASHES)
 
     def enrol(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -21,13 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 
-from secure_send.client.api import ServerApi
+from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import sync
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.core.directory.enrol import DeviceKeys, make_request
+from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.push import TICKET, EnrolStatus
+from secure_send.core.directory.verify import verify_head
 from secure_send.core.encoding import utc_now
 from secure_send.core.error_codes import ErrorCode
 
@@ -74,13 +76,18 @@ def enrol(
     if profile.read_json(profile.identity_file) is not None:
         raise ClientError(ErrorCode.ALREADY_ENROLLED, "this profile is already enrolled")
     me = DeviceIdentity(user, device_id or _default_device_id())
+    api = ServerApi(org.server_url)
+    try:
+        _check_org(api, org)
+    except ClientError:
+        api.close()
+        raise
     keys = DeviceKeys.generate()
     request = make_request(
         keys, user, me.device, device_name or socket.gethostname()[:60], code, utc_now()
     )
     keystore = store or open_keystore(profile)
     keystore.save(me, keys)
-    api = ServerApi(org.server_url)
     try:
         answer = api.enrol(request.to_json())
         ticket = str(answer["ticket"])
@@ -130,6 +137,19 @@ def resume(
     return me, status
 
 
+def _check_org(api: ServerApi, org: OrgConfig) -> None:
+    """Before anything is made or sent: the server speaks for the organisation the
+    configuration pins (root chain and signed, fresh header: ``/v1/directory/head``,
+    the only directory document anonymous callers may read)."""
+    try:
+        verify_head(api.directory_head(), org.anchor, now=utc_now())
+    except DirectoryError as err:
+        raise ClientError(
+            ErrorCode.DIRECTORY_UNVERIFIED,
+            f"the server does not hold this organisation's signed directory ({err})",
+        ) from None
+
+
 def open_ticket(profile: Profile) -> tuple[str, str] | None:
     """``(ticket, status)`` of an enrolment still waiting, or None."""
     raw = profile.read_json(profile.enrolment_file)
@@ -169,8 +189,11 @@ def _await(
             poll = min(poll, WAITING_AFTER)
         answer = api.enrol_status(ticket, poll)
         status, reason = str(answer["status"]), str(answer.get("reason", ""))
-        # the verified directory decides, whatever the server says (even "refused")
-        if status != EnrolStatus.QUEUED.value and _listed(profile, org, me, keys, api):
+        # the verified directory decides, whatever the server says (even "refused"); a
+        # "pending" device is not listed (the server settles a listed device's ticket
+        # as "enrolled" when the signer pushes it), so it is not asked
+        final = status not in (EnrolStatus.QUEUED.value, EnrolStatus.PENDING.value)
+        if final and _listed(profile, org, me, keys):
             profile.enrolment_file.unlink(missing_ok=True)
             return EnrolStatus.ENROLLED.value
         if status == EnrolStatus.REFUSED.value:
@@ -188,14 +211,17 @@ def _await(
             told = True
 
 
-def _listed(
-    profile: Profile, org: OrgConfig, me: DeviceIdentity, keys: DeviceKeys, api: ServerApi
-) -> bool:
-    """Whether the verified directory lists this device with exactly these keys."""
+def _listed(profile: Profile, org: OrgConfig, me: DeviceIdentity, keys: DeviceKeys) -> bool:
+    """Whether the verified directory lists this device with exactly these keys. Only
+    enrolled devices may read the directory: the request is signed with the new key,
+    which the server knows once the signer has pushed the device (until then: 401)."""
+    api = ServerApi(org.server_url, Signer(me.user, me.device, keys.signing))
     try:
         directory = sync(profile, org, api)
     except ClientError:
         return False
+    finally:
+        api.close()
     entry = directory.by_id().get(me.user)
     if entry is None:
         return False

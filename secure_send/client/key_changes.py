@@ -29,6 +29,7 @@ from typing import Any
 from secure_send.client.own_devices import key_hash
 from secure_send.client.profile import Profile
 from secure_send.core.directory.model import Entry
+from secure_send.core.display import shown
 from secure_send.core.encoding import EncodingError, parse_time, utc_now
 
 RECENT = dt.timedelta(days=7)
@@ -71,7 +72,7 @@ def recipient_key_changes(
         for device in person.active_devices():
             new = known is not None and key_hash(device) not in known
             if new or _recent(device.enrolled, now):
-                changes.append(KeyChange(person.id, device.id, device.enrolled, device.name))
+                changes.append(KeyChange(person.id, device.id, device.enrolled, shown(device.name)))
     return changes
 
 

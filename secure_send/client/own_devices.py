@@ -33,6 +33,7 @@ from secure_send.client.errors import ClientError
 from secure_send.client.profile import DeviceIdentity, Profile
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.model import Device, Entry
+from secure_send.core.display import shown
 from secure_send.core.encoding import b64u, format_time, utc_now
 from secure_send.core.error_codes import ErrorCode
 
@@ -93,7 +94,7 @@ def own_devices(
     return [
         OwnDevice(
             device=d.id,
-            name=d.name,
+            name=shown(d.name),  # chosen by whoever enrolled it: shown, never obeyed
             enrolled=d.enrolled,
             revoked=d.revoked,
             this_device=d.id == me.device and d.sign_key == sign_key and d.enc_key == enc_key,

@@ -361,12 +361,36 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def private_dir(folder: Path) -> None:
+    """``mkdir -p folder``, each folder it creates readable by the owner only (0700,
+    whatever the umask: ``mkdir(parents=True)`` would make the parents 0777 & ~umask)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+
+
+def open_private_append(path: Path) -> BinaryIO:
+    """``path`` opened for appending, created 0600 and made 0600 if it was not (a file
+    written by an older version under the default umask was 0644)."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "ab")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 @contextlib.contextmanager
 def exclusive_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``folder/.lock`` (between threads and processes)
     for the ``with`` block: the one way writers of a folder take turns."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a") as lock:
+    private_dir(folder)
+    with open_private_append(folder / ".lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

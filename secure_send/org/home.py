@@ -19,7 +19,13 @@ from typing import Any
 
 import nacl.signing
 
-from secure_send.core.atomic import AtomicOutput, OutputExistsError, exclusive_lock
+from secure_send.core.atomic import (
+    AtomicOutput,
+    OutputExistsError,
+    exclusive_lock,
+    open_private_append,
+    private_dir,
+)
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.log import Action, Event, apply, replay
@@ -52,7 +58,7 @@ class OrgSettings:
 
 def write_json(path: Path, value: Any) -> None:
     """Replace ``path`` atomically with pretty UTF-8 JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     with AtomicOutput(path, overwrite=True) as out:
         out.file.write(json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
         out.commit()
@@ -124,7 +130,8 @@ class OrgHome:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Exclusive lock for commands that change state."""
+        """Exclusive lock for commands that change state (every file and folder of the
+        home is the owner's only: 0600 / 0700, whatever the umask)."""
         with exclusive_lock(self.path):
             yield
 
@@ -145,8 +152,10 @@ class OrgHome:
 
     def create_root_keys(self, count: int) -> list[nacl.signing.SigningKey]:
         """Make ``count`` new root keys under ``offline-root/``."""
-        self.offline_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.offline_dir / "README.txt").write_text(OFFLINE_README, encoding="utf-8")
+        private_dir(self.offline_dir)
+        with AtomicOutput(self.offline_dir / "README.txt", overwrite=True) as out:
+            out.file.write(OFFLINE_README.encode("utf-8"))
+            out.commit()
         keys = [nacl.signing.SigningKey.generate() for _ in range(count)]
         for i, key in enumerate(keys, start=1):
             write_key(self.offline_dir / f"root-{i}.key", key)
@@ -163,7 +172,7 @@ class OrgHome:
     def signer_identity(self) -> nacl.signing.SigningKey:
         """The signer's request-signing key, made on first use."""
         if not self.signer_identity_file.exists():
-            self.signer_identity_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.signer_identity_file.parent)
             with contextlib.suppress(OutputExistsError):  # made meanwhile by another process
                 write_key(self.signer_identity_file, nacl.signing.SigningKey.generate())
         return read_key(self.signer_identity_file)
@@ -228,8 +237,7 @@ class OrgHome:
         ]
         for event in new:  # raises LogError if any does not apply
             apply(entries, event)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as f:
+        with open_private_append(self.log_file) as f:
             f.write(b"".join(e.canonical_bytes() + b"\n" for e in new))
             f.flush()
             os.fsync(f.fileno())
@@ -277,7 +285,7 @@ class OrgHome:
             root_version=root.version,
         ).signed_by(self.signing_key())
         bundle = Bundle(tuple(self.roots()), header, texts)
-        self.bundle_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.bundle_file.parent)
         with AtomicOutput(self.bundle_file, overwrite=True) as out:
             out.file.write(bundle.to_bytes())
             out.commit()

@@ -17,6 +17,7 @@ from typing import Any
 
 import nacl.signing
 
+from secure_send.core.atomic import private_dir
 from secure_send.core.directory.enrol import (
     CODE_LIFETIME,
     EnrolmentError,
@@ -39,11 +40,12 @@ def init(home: OrgHome, org: str, roots: int = 3, threshold: int = 2, server_url
         raise HomeError(f"{home.path} already holds an organisation")
     if not 1 <= threshold <= roots:
         raise HomeError("threshold must be between 1 and the number of root keys")
+    private_dir(home.path)  # 0700 (its files are 0600): keys, codes, the log
     with home.locked():
         settings = OrgSettings(org=org, server_url=server_url)
         root_keys = home.create_root_keys(roots)
         signing = nacl.signing.SigningKey.generate()
-        home.signing_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(home.signing_key_file.parent)
         write_key(home.signing_key_file, signing)
         home.signer_identity()
         now = utc_now()
@@ -226,7 +228,10 @@ def _decide(
     return Outcome.BAD_ENROLMENT, "the one-time code is wrong, used or expired", None
 
 
-MAX_PENDING_PER_USER = 3
+# as many as the drop server lets wait per person (enrol_queue.MAX_CODELESS_PER_USER),
+# which allows only three of them from one address: a stranger naming someone cannot
+# take every slot that person's own devices need
+MAX_PENDING_PER_USER = 10
 
 
 def _keep_pending(home: OrgHome, request: EnrolmentRequest, entries: dict[str, Entry]) -> None:
@@ -235,7 +240,7 @@ def _keep_pending(home: OrgHome, request: EnrolmentRequest, entries: dict[str, E
     entry = entries.get(request.user)
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:
         raise EnrolmentError("enrolment is only for active people in the directory")
-    home.pending_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(home.pending_dir)
     path = home.pending_dir / f"{request.user}--{request.device_id}.json"
     waiting = list(home.pending_dir.glob(f"{request.user}--*.json"))
     if not path.exists() and len(waiting) >= MAX_PENDING_PER_USER:

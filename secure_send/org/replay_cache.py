@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from secure_send.core.atomic import AtomicOutput
+from secure_send.core.atomic import AtomicOutput, private_dir
 from secure_send.core.directory import merkle
 from secure_send.core.directory.log import Event, LogError, apply
 from secure_send.core.directory.model import Entry
@@ -143,7 +143,7 @@ def _save(cache_file: Path, lines: list[bytes], entries: dict[str, Entry]) -> No
         "root": b64u(merkle.root(lines)),
         "entries": [e.canonical_bytes().decode("utf-8") for e in entries.values()],
     }
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_file.parent)
     with AtomicOutput(cache_file, overwrite=True) as out:
         out.file.write(json.dumps(doc, ensure_ascii=False).encode("utf-8"))
         out.commit()

@@ -35,6 +35,7 @@ from secure_send.server import (
     sweeper,
     tus,
 )
+from secure_send.server.anonymous import AnonymousGuard
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import PublishedDirectory
@@ -170,6 +171,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )
+    state.anonymous = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
     sweeper.recover(state)
 
     @contextlib.asynccontextmanager

@@ -46,6 +46,10 @@ class ServerConfig:
     clock_skew_seconds: int = 300
     auth_failures_burst: int = 20  # failed authentications per client IP before 429
     auth_failures_per_minute: int = 10
+    # requests without a signature (the directory head, enrolment, its tickets) per
+    # client IP: generous, a whole office behind one NAT enrols through one address
+    anonymous_burst: int = 300
+    anonymous_per_minute: int = 600
     sweep_interval_seconds: int = 60  # how often expired drops are deleted
     # the directory signer's Ed25519 public key (base64url), ``[signer] public_key``;
     # "" = no signer may push (the directory then never changes)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from secure_send.core.atomic import AtomicOutput, exclusive_lock
+from secure_send.core.atomic import AtomicOutput, exclusive_lock, open_private_append
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.errors import (
@@ -152,6 +152,12 @@ class PublishedDirectory:
     def bundle_bytes(self) -> bytes:
         """The snapshot as clients download it."""
         return self.held().data
+
+    def head_bytes(self) -> bytes:
+        """The snapshot's head line (format, root chain, signed header, entry count)
+        with its newline: everything of the bundle but the entries."""
+        data = self.held().data
+        return data[: data.index(b"\n") + 1]
 
     def etag(self) -> str:
         """The held snapshot's HTTP entity tag: its header hash, quoted."""
@@ -295,7 +301,7 @@ class PublishedDirectory:
         return verified, Bundle(delta.roots, delta.header, verified.texts).to_bytes()
 
     def _store(self, held: _Held, push: Push, data: bytes) -> None:
-        with open(self.events_file, "ab") as f:
+        with open_private_append(self.events_file) as f:
             f.truncate(held.log_bytes)  # drop lines a crash left past the held snapshot's log
             f.seek(held.log_bytes)
             f.write(b"".join(line + b"\n" for line in push.events))

@@ -2,9 +2,12 @@
 
 The server cannot enrol anyone: it keeps requests until the signer on IT's side
 takes them, checks the one-time code and answers with a result. Guarantees: at
-most :data:`MAX_QUEUED_PER_USER` requests with a code and as many without one
-wait per person, and :data:`MAX_QUEUED` in all (an anonymous caller cannot fill
-the disk, and code-less requests naming someone cannot block their enrolment); a
+most :data:`MAX_QUEUED_PER_USER` requests with a code wait per person; of those
+without one (they wait for IT's approval, maybe for ever), at most
+:data:`MAX_QUEUED_PER_USER` per person *and address* and :data:`MAX_CODELESS_PER_USER`
+per person; :data:`MAX_QUEUED` in all (an anonymous caller cannot fill the disk,
+and code-less requests naming someone, from one address, cannot block their
+enrolment); a
 ticket is 128 random bits, the only handle a device gets on its request; a
 result is recorded only for a request still queued or pending (a replayed or
 late result cannot change a final answer); final answers are kept for
@@ -24,6 +27,7 @@ from secure_send.core.directory.push import EnrolResult, EnrolStatus, RefusalRea
 from secure_send.server.storage import SqliteMetadataStore
 
 MAX_QUEUED_PER_USER = 3
+MAX_CODELESS_PER_USER = 10  # from every address together (the signer keeps as many)
 MAX_QUEUED = 100_000
 KEEP_SECONDS = 7 * 24 * 3600
 OPEN = (EnrolStatus.QUEUED.value, EnrolStatus.PENDING.value)
@@ -81,15 +85,20 @@ class EnrolQueue:
                 "AND status = 'queued'",
                 (request.user, request.device_id, ip),
             )
-            (mine,) = db.execute(
-                "SELECT COUNT(*) FROM enrolments WHERE user = ? AND status IN (?, ?) "
+            (mine, from_here) = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(ip = ?), 0) FROM enrolments "
+                "WHERE user = ? AND status IN (?, ?) "
                 "AND (json_extract(request, '$.code_mac') IS NOT NULL) = ?",
-                (request.user, *OPEN, coded),
+                (ip, request.user, *OPEN, coded),
             ).fetchone()
             (everyone,) = db.execute(
                 "SELECT COUNT(*) FROM enrolments WHERE status = 'queued'"
             ).fetchone()
-            if mine >= MAX_QUEUED_PER_USER or everyone >= MAX_QUEUED:
+            if coded:
+                full = mine >= MAX_QUEUED_PER_USER
+            else:  # one address cannot take the slots of the person's own devices
+                full = from_here >= MAX_QUEUED_PER_USER or mine >= MAX_CODELESS_PER_USER
+            if full or everyone >= MAX_QUEUED:
                 raise QueueFull
             db.execute(
                 "INSERT INTO enrolments VALUES (?, ?, ?, ?, ?, ?, 'queued', '')",

@@ -27,7 +27,7 @@ from secure_send.server.auth import ApiError
 from secure_send.server.drop_access import now_ts
 from secure_send.server.drops import directory as held_entries
 from secure_send.server.enrol_queue import QueueFull
-from secure_send.server.routes import client_ip
+from secure_send.server.routes import Anonymous
 from secure_send.server.state import ServerState, server_state
 
 router = APIRouter(prefix="/v1")
@@ -43,28 +43,26 @@ def ticket_key(ticket: str) -> str:
 
 
 def _queue(state: ServerState, raw: bytes, ip: str) -> str:
-    if not state.auth.limiter.allowed(ip):
-        raise ApiError(429, ErrorCode.RATE_LIMITED, "too many failed attempts; wait a minute")
     try:
         request = EnrolmentRequest.from_json(json.loads(raw))
         request.verify_possession()
     except (json.JSONDecodeError, UnicodeDecodeError, EnrolmentError):
-        state.auth.limiter.failed(ip)
+        # names nobody: no lockout (the address's anonymous budget paid for it)
         raise ApiError(400, ErrorCode.INVALID_REQUEST, "not a valid enrolment request") from None
+    guard = state.anonymous
+    if not guard.enrolment_allowed(ip, request.user):
+        raise ApiError(
+            429, ErrorCode.RATE_LIMITED, "too many refused enrolments for this person; wait"
+        )
     entry = held_entries(state).get(request.user)
     if entry is None or entry.kind is not Kind.PERSON or not entry.active:
-        state.auth.limiter.failed(ip)
-        # who an anonymous caller claims to be is unproven: a name that is not in the
-        # directory (any id-shaped text the caller chose) is not written to the log
-        known = entry is not None
-        _audit(
-            state,
-            request.user if known else "",
-            request.device_id if known else "",
-            ip,
-            "bad_enrolment",
-        )
+        guard.enrolment_refused(ip, request.user, listed=entry is not None)
+        _audit(state, known_actor(state, request.user), ip, "bad_enrolment")
         raise ApiError(403, ErrorCode.BAD_ENROLMENT, "enrolment is only for active people")
+    if request.code_mac is None and not guard.codeless_request(ip):
+        raise ApiError(
+            429, ErrorCode.RATE_LIMITED, "too many enrolments without a code from this address"
+        )
     canonical = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
     try:
         ticket = state.enrolments.add(request, canonical, ip, now_ts())
@@ -72,18 +70,41 @@ def _queue(state: ServerState, raw: bytes, ip: str) -> str:
         raise ApiError(
             429, ErrorCode.RATE_LIMITED, "too many enrolments are waiting for this person"
         ) from None
-    _audit(state, request.user, request.device_id, ip, "queued")
+    # the device id is the caller's own text until the signer lists it: not logged
+    _audit(state, request.user, ip, "queued")
     return ticket
 
 
-def _audit(state: ServerState, user: str, device: str, ip: str, outcome: str) -> None:
-    state.audit.append(action=AuditAction.ENROL, actor=user, device=device, outcome=outcome, ip=ip)
+def known_actor(state: ServerState, user: str) -> str:
+    """``user`` if the held directory lists it, else "": the audit log records only
+    ids that exist, never text an anonymous caller chose (``diagnosis-hiv-positive``)."""
+    try:
+        return user if user in held_entries(state) else ""
+    except ApiError:
+        return ""
+
+
+def audit_anonymous(
+    state: ServerState, ip: str, outcome: str, *, user: str = "", device: str = ""
+) -> None:
+    """One audit record of an anonymous request, within the address's budget: a flood
+    writes a few records and one ``audit_suppressed`` marker (:mod:`.anonymous`)."""
+    allowed = state.anonymous.audit_record(ip)
+    if allowed == "ok":
+        state.audit.append(
+            action=AuditAction.ENROL, actor=user, device=device, outcome=outcome, ip=ip
+        )
+    elif allowed == "suppressed":
+        state.audit.append(action=AuditAction.ENROL, outcome="audit_suppressed", ip=ip)
+
+
+def _audit(state: ServerState, user: str, ip: str, outcome: str) -> None:
+    audit_anonymous(state, ip, outcome, user=user)
 
 
 @router.post("/enrol", status_code=202)
-async def enrol(request: Request, state: State) -> JSONResponse:
+async def enrol(request: Request, state: State, ip: Anonymous) -> JSONResponse:
     """Queue an enrolment request for the signer: 202 ``{"status": "queued", "ticket"}``."""
-    ip = client_ip(request)
     ticket = await run_in_threadpool(_queue, state, await request.body(), ip)
     state.notifier.notify(frozenset({SIGNER_QUEUE}))
     return JSONResponse({"status": EnrolStatus.QUEUED.value, "ticket": ticket}, status_code=202)
@@ -91,7 +112,7 @@ async def enrol(request: Request, state: State) -> JSONResponse:
 
 @router.get("/enrol/{ticket}")
 async def enrol_status(
-    ticket: str, state: State, wait: Annotated[float, Query(ge=0, le=3600)] = 0
+    ticket: str, state: State, _: Anonymous, wait: Annotated[float, Query(ge=0, le=3600)] = 0
 ) -> dict[str, Any]:
     """Where a request stands: ``queued``, ``pending`` (IT approves), ``enrolled`` or
     ``refused`` with a ``reason``; waits up to ``min(wait, 25)`` s while it is queued."""

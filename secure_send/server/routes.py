@@ -1,8 +1,11 @@
-"""Public directory documents, policy and whoami; the authentication dependencies.
+"""Directory documents, policy and whoami; the authentication dependencies.
 
-Anonymous endpoints are only health, the public directory documents, the policy
-and enrolment (:mod:`.enrol_routes`). Everything else depends on :func:`caller`
-(a device) or :func:`signer_caller` (the directory signer).
+Anonymous endpoints are only :data:`ANONYMOUS`: health, the directory's head (the
+root chain and the signed header, without a single entry: what a device checks
+before it enrols) and enrolment (:mod:`.enrol_routes`), each but health spending
+the caller's address budget (:func:`anonymous`). The directory itself — names,
+departments, devices, who left — and everything else depend on :func:`caller`
+(an enrolled device) or :func:`signer_caller` (the directory signer).
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 DIRECTORY_MEDIA_TYPE = "application/vnd.secure-send.directory"
 SIGNED_HEADERS = ("signature", "signature-input", "content-digest")
+# Every route that answers without a signature (tests/server/test_public.py checks the
+# app's route table against it; docs/server.md lists the same).
+ANONYMOUS = frozenset(
+    {
+        ("GET", "/v1/health"),
+        ("GET", "/v1/directory/head"),
+        ("POST", "/v1/enrol"),
+        ("GET", "/v1/enrol/{ticket}"),
+    }
+)
 
 
 def client_ip(request: Request) -> str:
@@ -91,8 +104,18 @@ async def signer_caller(request: Request, state: State) -> bytes:
     return digest
 
 
+async def anonymous(request: Request, state: State) -> str:
+    """Spend one anonymous request of the caller's address (a dependency); returns the
+    address, or answers 429 once it has sent too many (:mod:`.anonymous`)."""
+    ip = client_ip(request)
+    if not state.anonymous.request(ip):
+        raise ApiError(429, ErrorCode.RATE_LIMITED, "too many requests from this address")
+    return ip
+
+
 Authenticated = Annotated[Caller, Depends(caller)]
 StreamAuthenticated = Annotated[Caller, Depends(streaming_caller)]
+Anonymous = Annotated[str, Depends(anonymous)]
 
 
 def _held_log_size(state: ServerState) -> int:
@@ -122,9 +145,25 @@ def _not_modified(request: Request, etag: str) -> Response | None:
     return None
 
 
+@router.get("/directory/head")
+def directory_head(request: Request, state: State, _: Anonymous) -> Response:
+    """The held snapshot's head line: the root chain and the signed header (the
+    entry count, no entry). Anonymous: an enrolling device checks its organisation
+    with it (pinned root keys) before it sends its request."""
+    etag = _etag(state)
+    if (unchanged := _not_modified(request, etag)) is not None:
+        return unchanged
+    try:
+        data = state.directory.head_bytes()
+    except (DirectoryError, OSError):
+        raise ApiError(503, ErrorCode.DIRECTORY_UNAVAILABLE, "no directory is held yet") from None
+    return Response(data, media_type=DIRECTORY_MEDIA_TYPE, headers={"ETag": etag})
+
+
 @router.get("/directory")
-def directory(request: Request, state: State) -> Response:
-    """The signed bundle the signer pushed, byte for byte (clients verify it)."""
+def directory(request: Request, state: State, _: Authenticated) -> Response:
+    """The signed bundle the signer pushed, byte for byte (clients verify it); for
+    enrolled devices only."""
     etag = _etag(state)
     if (unchanged := _not_modified(request, etag)) is not None:
         return unchanged
@@ -137,7 +176,10 @@ def directory(request: Request, state: State) -> Response:
 
 @router.get("/directory/sync")
 def directory_sync(
-    request: Request, state: State, log_size: Annotated[int, Query(alias="from", ge=0)]
+    request: Request,
+    state: State,
+    _: Authenticated,
+    log_size: Annotated[int, Query(alias="from", ge=0)],
 ) -> Response:
     """What a client at log size ``from`` needs: 304 (``If-None-Match`` names the held
     snapshot), the log events since then under the new header
@@ -157,7 +199,9 @@ def directory_sync(
 
 
 @router.get("/directory/frontier")
-def directory_frontier(state: State, size: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+def directory_frontier(
+    state: State, _: Authenticated, size: Annotated[int, Query(ge=0)]
+) -> dict[str, Any]:
     """The compact range of the log's first ``size`` events (base64url subtree roots):
     a client that loaded a whole bundle checks it against the signed log root and then
     extends it with the events of later syncs."""
@@ -169,6 +213,7 @@ def directory_frontier(state: State, size: Annotated[int, Query(ge=0)]) -> dict[
 @router.get("/directory/consistency")
 def directory_consistency(
     state: State,
+    _: Authenticated,
     old_size: Annotated[int, Query(alias="from", ge=0)],
     new_size: Annotated[int | None, Query(alias="to", ge=0)] = None,
 ) -> dict[str, Any]:
@@ -183,8 +228,8 @@ def directory_consistency(
 
 
 @router.get("/policy")
-def policy(state: State) -> dict[str, int]:
-    """The limits clients must respect, read before sending."""
+def policy(state: State, _: Authenticated) -> dict[str, int]:
+    """The limits clients must respect, read before sending (enrolled devices)."""
     return state.config.policy()
 
 

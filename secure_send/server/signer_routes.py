@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from secure_send.core.audit import AuditAction
 from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.directory.model import Entry
 from secure_send.core.directory.push import EnrolStatus, Push
 from secure_send.core.directory.trust import body_hash
 from secure_send.core.error_codes import ErrorCode
@@ -27,7 +29,7 @@ from secure_send.server.auth import ApiError, unauthorized
 from secure_send.server.directory_store import PushRefused
 from secure_send.server.drop_access import now_ts
 from secure_send.server.enrol_queue import Finished
-from secure_send.server.enrol_routes import SIGNER_QUEUE, ticket_key
+from secure_send.server.enrol_routes import SIGNER_QUEUE, audit_anonymous, ticket_key
 from secure_send.server.routes import client_ip, signer_caller
 from secure_send.server.state import ServerState, server_state
 
@@ -110,7 +112,7 @@ def _accept(state: ServerState, data: bytes, ip: str) -> dict[str, Any]:
     entries = state.directory.held().by_id
     settled = state.enrolments.settle_listed(entries, now)
     for done in finished:
-        _audit_result(state, done, ip)
+        _audit_result(state, done, entries)
     state.enrolments.purge(now)
     tickets = sorted({r.ticket for r in push.results} | set(settled))
     return {"epoch": header.epoch, "log_size": header.log_size, "tickets": tickets}
@@ -120,15 +122,24 @@ def _audit(state: ServerState, size: int, ip: str, outcome: str) -> None:
     state.audit.append(action=AuditAction.DIRECTORY_PUSH, size=size, outcome=outcome, ip=ip)
 
 
-def _audit_result(state: ServerState, done: Finished, signer_ip: str) -> None:
+def _audit_result(state: ServerState, done: Finished, entries: Mapping[str, Entry]) -> None:
+    """The audit record of one answered request: ids only if the directory lists them
+    (the device id was the anonymous caller's own text until the signer enrolled it);
+    a refusal counts against the requester's address *and the person it named*, never
+    the bare address (:mod:`.anonymous`)."""
     outcome = done.reason.value if done.reason else done.status.value
+    entry = entries.get(done.user)
+    user = done.user if entry is not None else ""
+    listed = entry is not None and any(d.id == done.device for d in entry.devices)
+    device = done.device if listed else ""
     if done.status is EnrolStatus.ENROLLED:
-        outcome = "ok"
+        state.audit.append(
+            action=AuditAction.ENROL, actor=user, device=device, outcome="ok", ip=done.ip
+        )
+        return
     if done.reason is not None and done.ip:
-        state.auth.limiter.failed(done.ip)  # a wrong code counts like a failed login
-    state.audit.append(
-        action=AuditAction.ENROL, actor=done.user, device=done.device, outcome=outcome, ip=done.ip
-    )
+        state.anonymous.enrolment_refused(done.ip, done.user, listed=entry is not None)
+    audit_anonymous(state, done.ip, outcome, user=user, device=device)
 
 
 @router.post("/push")

@@ -10,6 +10,7 @@ from typing import cast
 from fastapi import Request
 
 from secure_send.core.audit import AuditLog
+from secure_send.server.anonymous import AnonymousGuard
 from secure_send.server.auth import Authenticator
 from secure_send.server.config import ServerConfig
 from secure_send.server.directory_store import PublishedDirectory
@@ -90,6 +91,7 @@ class ServerState:
     notifier: Notifier = field(default_factory=Notifier)
     busy: Busy = field(default_factory=Busy)
     hashes: HashCache = field(default_factory=HashCache)
+    anonymous: AnonymousGuard = field(default_factory=lambda: AnonymousGuard(300, 600))
 
 
 def server_state(request: Request) -> ServerState:

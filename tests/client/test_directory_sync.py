@@ -102,7 +102,7 @@ def test_changes_arrive_as_events_and_match_the_server(
     assert seen[0][2] < 5000  # one event and a header, not the directory
     assert not after.by_id()[JIRO].active
     assert after.verified.checkpoint.epoch > before.verified.checkpoint.epoch
-    full = org_server.get("/v1/directory").content
+    full = org_server.held_bundle()
     assert after.verified.texts == tuple(full.decode().split("\n")[1:-1])
     # a new process (the CLI) starts from the stored copy and gets the same
     fresh = Session.open(session.profile, FileKeyStore(session.profile))
@@ -142,7 +142,7 @@ def test_a_forged_binding_is_never_used_after_a_lazy_first_load(
     data = tmp_path / "a.bin"
     data.write_bytes(b"x" * 1000)
     drop = hanako.ok("send", str(data), "--to", TARO)["drop_id"]
-    bundle = org_server.get("/v1/directory").content
+    bundle = org_server.held_bundle()
     forged_entry = entry_obj(bundle, HANAKO)
     forged_entry["devices"][0]["enc_key"] = b64u(bytes(PrivateKey.generate().public_key))
     org_server.serve_directory(with_entry(bundle, org_server.home, HANAKO, forged_entry))
@@ -170,7 +170,7 @@ def test_a_whole_bundle_where_events_were_due_is_refused(
 
     def whole(self: ServerApi, method: str, path: str, *a: Any, **kw: Any) -> requests.Response:
         if path.startswith("/v1/directory/sync"):
-            return real(self, "GET", "/v1/directory", signed=False)
+            return real(self, "GET", "/v1/directory")
         return real(self, method, path, *a, **kw)
 
     monkeypatch.setattr(ServerApi, "request", whole)

@@ -286,12 +286,14 @@ def test_a_device_without_a_checkpoint_refuses_the_forgery_too(
 ) -> None:
     """A new device (first sync: only the roots pinned in its configuration, no
     checkpoint yet) is where replaced roots would matter most; it refuses them too."""
-    enrol(TARO, "desktop")
+    taro = enrol(TARO, "desktop")
     org_server.serve_directory(forge(_loot(org_server), "add-device", how))
     profile = Profile(tmp_path / "new-device")
     profile.ensure()
     org = OrgConfig.from_json(ops.client_config(org_server.home, org_server.url))
-    api = ServerApi(org_server.url)
+    # only enrolled devices read the directory: Taro's keys, a profile without a checkpoint
+    keys = FileKeyStore(Profile(taro.home)).load(DeviceIdentity(TARO, "desktop"))
+    api = ServerApi(org_server.url, Signer(TARO, "desktop", keys.signing))
     try:
         with pytest.raises(DirectoryUnverified) as refused:
             sync(profile, org, api)
@@ -383,7 +385,7 @@ def test_the_pinned_signer_cannot_push_a_snapshot_the_roots_did_not_vouch_for(
 ) -> None:
     hanako, taro = pair
     loot = _loot(org_server)
-    served = org_server.get("/v1/directory").content
+    served = org_server.held_bundle()
     api = ServerApi(
         org_server.url, Signer(SIGNER_USER, SIGNER_DEVICE, org_server.home.signer_identity())
     )
@@ -395,7 +397,7 @@ def test_the_pinned_signer_cannot_push_a_snapshot_the_roots_did_not_vouch_for(
     assert (refused.value.status, refused.value.code) == (422, "push_refused")
     assert _loot(org_server).bundle == loot.bundle  # nothing stored
     assert _loot(org_server).events == loot.events
-    assert org_server.get("/v1/directory").content == served  # the old one is served
+    assert org_server.held_bundle() == served  # the old one is served
     # and the organisation works on as before
     drop = hanako.ok("send", str(_secret(tmp_path / "out")), "--to", TARO)
     assert drop["drop_id"] in {d["drop_id"] for d in taro.ok("inbox")["drops"]}

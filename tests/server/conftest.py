@@ -86,15 +86,22 @@ class Server:
         held.sync_since = lambda log_size: data  # type: ignore[method-assign]
         held.etag = lambda: ""  # type: ignore[method-assign]  # never "not modified"
 
+    def held_bundle(self) -> bytes:
+        """The directory the server serves to enrolled devices, as it serves it."""
+        assert self.app_state is not None, "needs the in-process server"
+        return self.app_state.directory.bundle_bytes()
+
     def get(self, path: str, **kw: Any) -> httpx.Response:
         """Unsigned GET."""
         return httpx.get(self.url + path, timeout=10, **kw)
 
-    def signed_get(self, path: str, **kw: Any) -> httpx.Response:
-        """Signed GET as Hanako's laptop; ``kw`` go to :meth:`signed_headers`."""
-        return httpx.get(
-            self.url + path, headers=self.signed_headers("GET", path, **kw), timeout=10
-        )
+    def signed_get(
+        self, path: str, *, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
+        """Signed GET as Hanako's laptop (plus ``headers``); ``kw`` go to
+        :meth:`signed_headers`."""
+        signed = self.signed_headers("GET", path, **kw)
+        return httpx.get(self.url + path, headers={**(headers or {}), **signed}, timeout=10)
 
 
 def make_home(path: Path) -> tuple[OrgHome, DeviceKeys]:

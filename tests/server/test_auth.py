@@ -155,7 +155,7 @@ def test_directory_missing_is_503_json(org: tuple[OrgHome, DeviceKeys]) -> None:
     config = server_config(home)
     with TestClient(create_app(config)) as client:
         (config.home / "directory" / "directory.bundle").unlink()
-        assert client.get("/v1/directory").json()["code"] == "directory_unavailable"
+        assert client.get("/v1/directory/head").json()["code"] == "directory_unavailable"
         headers = _whoami_headers("http://testserver/v1/whoami", keys)
         response = client.get("/v1/whoami", headers=headers)
         assert response.status_code == 503

@@ -34,7 +34,7 @@ def test_health(server: Server) -> None:
 
 
 def test_directory_is_the_published_bundle_and_verifies(server: Server) -> None:
-    response = server.get("/v1/directory")
+    response = server.signed_get("/v1/directory")
     assert response.status_code == 200
     assert response.content == server.home.bundle_file.read_bytes()  # what the signer pushed
     verified = verify_directory(response.content, server.home.anchor(), now=utc_now())
@@ -42,20 +42,22 @@ def test_directory_is_the_published_bundle_and_verifies(server: Server) -> None:
 
 
 def test_sync_frontier_and_consistency(server: Server) -> None:
-    response = server.get("/v1/directory")
+    response = server.signed_get("/v1/directory")
     tag = response.headers["etag"]
     first = verify_directory(response.content, server.home.anchor(), now=utc_now())
     old_size = first.checkpoint.log_size
-    frontier = server.get(f"/v1/directory/frontier?size={old_size}").json()["hashes"]
+    frontier = server.signed_get(f"/v1/directory/frontier?size={old_size}").json()["hashes"]
     log = merkle.CompactRange(old_size, [unb64u(h, 32) for h in frontier])
     assert log.root() == first.checkpoint.log_root
-    unchanged = server.get(f"/v1/directory/sync?from={old_size}", headers={"If-None-Match": tag})
+    unchanged = server.signed_get(
+        f"/v1/directory/sync?from={old_size}", headers={"If-None-Match": tag}
+    )
     assert (unchanged.status_code, unchanged.content) == (304, b"")
     ops.change(server.home, OPERATOR, Action.DEPART, {"user": TARO})
     server.push()
-    proof_json = server.get(f"/v1/directory/consistency?from={old_size}").json()
+    proof_json = server.signed_get(f"/v1/directory/consistency?from={old_size}").json()
     assert (proof_json["from"], proof_json["to"]) == (old_size, old_size + 1)
-    sync = server.get(f"/v1/directory/sync?from={old_size}", headers={"If-None-Match": tag})
+    sync = server.signed_get(f"/v1/directory/sync?from={old_size}", headers={"If-None-Match": tag})
     assert sync.status_code == 200
     assert sync.headers["etag"] != tag
     refreshed, _ = apply_sync(first, log, sync.content, server.home.anchor(), now=utc_now())
@@ -63,16 +65,16 @@ def test_sync_frontier_and_consistency(server: Server) -> None:
 
 
 def test_sync_bad_parameters(server: Server) -> None:
-    _error(server.get("/v1/directory/sync?from=-1"), 400, "invalid_request")
-    _error(server.get("/v1/directory/sync?from=abc"), 400, "invalid_request")
-    _error(server.get("/v1/directory/sync?from=99999"), 400, "invalid_request")
-    _error(server.get("/v1/directory/sync"), 400, "invalid_request")
-    _error(server.get("/v1/directory/frontier?size=99999"), 400, "invalid_request")
-    _error(server.get("/v1/directory/consistency?from=99999"), 400, "invalid_request")
+    _error(server.signed_get("/v1/directory/sync?from=-1"), 400, "invalid_request")
+    _error(server.signed_get("/v1/directory/sync?from=abc"), 400, "invalid_request")
+    _error(server.signed_get("/v1/directory/sync?from=99999"), 400, "invalid_request")
+    _error(server.signed_get("/v1/directory/sync"), 400, "invalid_request")
+    _error(server.signed_get("/v1/directory/frontier?size=99999"), 400, "invalid_request")
+    _error(server.signed_get("/v1/directory/consistency?from=99999"), 400, "invalid_request")
 
 
 def test_policy(server: Server) -> None:
-    policy = server.get("/v1/policy").json()
+    policy = server.signed_get("/v1/policy").json()
     assert policy["max_body_bytes"] == 64 * 1024
     assert policy["clock_skew_seconds"] == 300
     assert policy["default_expiry_days"] <= policy["max_expiry_days"]
@@ -126,10 +128,10 @@ def test_consistency_between_any_two_sizes(server: Server) -> None:
     roots = [merkle.root(lines[:n]) for n in range(len(lines) + 1)]
     size = len(lines)
     for old, new in ((1, size - 1), (size - 2, size), (3, 3), (0, size)):
-        answer = server.get(f"/v1/directory/consistency?from={old}&to={new}").json()
+        answer = server.signed_get(f"/v1/directory/consistency?from={old}&to={new}").json()
         assert (answer["from"], answer["to"]) == (old, new)
         proof = [unb64u(h, 32) for h in answer["proof"]]
         if old:  # a proof from the empty tree is empty and proves nothing
             merkle.verify_consistency(old, new, roots[old], roots[new], proof)
-    assert server.get(f"/v1/directory/consistency?from=3&to={size + 1}").status_code == 400
-    assert server.get("/v1/directory/consistency?from=3&to=2").status_code == 400
+    assert server.signed_get(f"/v1/directory/consistency?from=3&to={size + 1}").status_code == 400
+    assert server.signed_get("/v1/directory/consistency?from=3&to=2").status_code == 400

@@ -51,6 +51,26 @@ class Bundle:
             raise MalformedDirectoryError("not a directory bundle") from None
 
     @classmethod
+    def head_from_bytes(cls, data: bytes) -> Bundle:
+        """A bundle's head line alone (what ``GET /v1/directory/head`` serves: the
+        root chain and the header, no entry), as a bundle without entries; raises
+        :class:`MalformedDirectoryError`."""
+        try:
+            text = data.decode("utf-8")
+            if not text.endswith("\n") or "\n" in text[:-1]:
+                raise MalformedDirectoryError("not one head line")
+            head = json.loads(text)
+            if head["format"] != BUNDLE_FORMAT:
+                raise MalformedDirectoryError(f"not a {BUNDLE_FORMAT} head")
+            return cls(
+                roots=tuple(RootDocument.from_json(r) for r in head["roots"]),
+                header=SnapshotHeader.from_json(head["header"]),
+                entries=(),
+            )
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            raise MalformedDirectoryError("not a directory head") from None
+
+    @classmethod
     def from_bytes(cls, data: bytes, fmt: str = BUNDLE_FORMAT) -> Bundle:
         """Parse a document of format ``fmt``; raises :class:`MalformedDirectoryError`."""
         try:

@@ -27,6 +27,7 @@ import nacl.signing
 
 from secure_send.core.directory import canonical
 from secure_send.core.directory.model import Device, EntryError, check_id, device_key_message
+from secure_send.core.display import has_unsafe
 from secure_send.core.encoding import EncodingError, b64u, format_time, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
 from secure_send.core.signing import signature_valid, signed_message
@@ -72,6 +73,20 @@ class DeviceKeys:
 
     def __repr__(self) -> str:
         return f"DeviceKeys(sign_key={b64u(bytes(self.signing.verify_key))})"
+
+
+MAX_DEVICE_NAME = 200  # as any directory text (model.MAX_TEXT)
+
+
+def _device_name(value: object) -> str:
+    """A requested device name: text, not blank, nothing a screen would obey (escape
+    codes, carriage returns, bidi overrides, zero-width characters: see
+    :mod:`secure_send.core.display`). Refused, not repaired: the name is signed."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_DEVICE_NAME:
+        raise EnrolmentError(f"the device name must be text of 1 to {MAX_DEVICE_NAME} characters")
+    if has_unsafe(value):
+        raise EnrolmentError("the device name holds control or invisible characters")
+    return value
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,7 @@ class EnrolmentRequest:
             return cls(
                 user=check_id(body["user"], "user id"),
                 device_id=check_id(device["id"], "device id"),
-                device_name=str(device["name"])[:200],
+                device_name=_device_name(device["name"]),
                 sign_key=unb64u(device["sign_key"], 32),
                 enc_key=unb64u(device["enc_key"], 32),
                 enc_key_sig=unb64u(device["enc_key_sig"], 64),

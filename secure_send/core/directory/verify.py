@@ -38,7 +38,12 @@ from secure_send.core.directory.errors import (
 )
 from secure_send.core.directory.model import Entry, EntryError, Kind
 from secure_send.core.directory.search import SearchIndex
-from secure_send.core.directory.trust import RootDocument, advance_root, body_hash
+from secure_send.core.directory.trust import (
+    RootDocument,
+    SnapshotHeader,
+    advance_root,
+    body_hash,
+)
 from secure_send.core.encoding import parse_time
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -279,6 +284,20 @@ def check_devices(entries: list[Entry], hashes: list[bytes], known: frozenset[by
             list(pool.map(check, [todo[:half], todo[half:]]))
         except EntryError as err:
             raise DeviceKeyError(str(err)) from None
+
+
+def verify_head(data: bytes, anchor: TrustAnchor, *, now: dt.datetime) -> SnapshotHeader:
+    """Verify a directory's head (``GET /v1/directory/head``: the root chain and the
+    signed header, no entry) against the pinned anchor: the organisation a device is
+    about to enrol with is the one its configuration names, and its directory signer
+    is alive (the header is fresh). Nothing about the entries is known from it.
+
+    Raises:
+        DirectoryError: its subclass names the failed check.
+    """
+    bundle = Bundle.head_from_bytes(data)
+    check_header(bundle, trusted_root(bundle, anchor, None), None, now, None)
+    return bundle.header
 
 
 def verify_directory(

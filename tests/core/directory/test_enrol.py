@@ -248,7 +248,7 @@ def test_pending_requests_only_for_active_people_and_limited(tmp_path: Path) -> 
     for i in range(ops.MAX_PENDING_PER_USER):
         _, request = request_for(HANAKO, f"pc{i}", None)
         assert ops.accept_enrolment(home, request, OPERATOR) is False
-    _, one_more = request_for(HANAKO, "pc9", None)
+    _, one_more = request_for(HANAKO, "one-more", None)
     with pytest.raises(HomeError, match="too many"):
         ops.accept_enrolment(home, one_more, OPERATOR)
     assert len(ops.pending(home)) == ops.MAX_PENDING_PER_USER
