@@ -54,12 +54,13 @@ bench: setup
 	$(BIN)/python benchmarks/bench_gui.py
 
 # The desktop bundle (PyInstaller, dist/secure-send/) and on Linux the .deb. PyInstaller
-# is installed here, not in the dev extra: CI and `make test` do not need it.
+# is installed here, not in the dev extra: CI and `make test` do not need it. The bundle's
+# self-test runs against a real key store (GNOME Keyring on a private D-Bus session).
 package: setup
 	$(BIN)/pip install -q pyinstaller
 	$(MAKE) --no-print-directory translations
 	$(BIN)/pyinstaller --noconfirm --clean packaging/secure_send.spec
-	SECURE_SEND_TEST_KEYSTORE=1 dist/secure-send/secure-send self-test
+	./scripts/with-os-keyring.sh dist/secure-send/secure-send self-test
 	./packaging/build_deb.sh
 
 clean:
