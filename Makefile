@@ -60,12 +60,13 @@ bench: setup
 # The desktop bundle (PyInstaller, dist/secure-send/), its bill of materials
 # (dist/secure-send.cdx.json, CycloneDX: what went into the bundle) and on Linux the .deb.
 # PyInstaller comes from the bundle's lock (the versions of the dev lock, hash-checked),
-# not from the dev extra: `make test` does not need it.
+# not from the dev extra: `make test` does not need it. The bundle's self-test runs
+# against a real key store (GNOME Keyring on a private D-Bus session).
 package: setup
 	$(BIN)/pip install -q --require-hashes -r requirements/lock-app.txt
 	$(MAKE) --no-print-directory translations
 	$(BIN)/pyinstaller --noconfirm --clean packaging/secure_send.spec
-	SECURE_SEND_TEST_KEYSTORE=1 dist/secure-send/secure-send self-test
+	./scripts/with-os-keyring.sh dist/secure-send/secure-send self-test
 	./packaging/build_deb.sh
 
 clean:

@@ -15,6 +15,9 @@ packages=(
   # Qt's own runtime libraries (PySide6 wheels bundle Qt, not these): GUI tests run
   # on the offscreen platform, which still loads them
   libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
+  # a real OS key store on a headless machine (scripts/with-os-keyring.sh): the self-test
+  # and the frozen app's smoke test, which ignores the test key store
+  dbus gnome-keyring
 )
 case "${1:-}" in
   desktop|screenshots)
@@ -40,5 +43,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "Installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# another install may hold the dpkg lock for a while: retry rather than fail
+for attempt in 1 2 3 4 5 6; do
+  if $sudo apt-get update -qq && \
+     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    exit 0
+  fi
+  echo "apt-get failed (attempt $attempt); retrying in 20 s" >&2
+  sleep 20
+done
+echo "could not install: ${missing[*]}" >&2
+exit 1

@@ -2,7 +2,9 @@
 
 Run after installing (and by the packaging smoke test on the frozen bundle): it
 exercises the parts a broken bundle or a bare desktop loses first — the crypto
-libraries, the OS key store, Qt's platform plugins and the translations — and
+libraries, the OS key store, Qt's platform plugins and the translations — checks
+that no test switch (``SECURE_SEND_TEST_KEYSTORE`` and the policy path overrides,
+:mod:`secure_send.client.switches`) is set, and
 reports each as ok/failed with one line of detail. Every check runs even when
 an earlier one fails, so one run tells IT everything that is wrong. Exit status
 0 only when all pass.
@@ -84,20 +86,36 @@ def check_keystore() -> str:
     """Which key store device keys would go to, and whether it is a real one."""
     import keyring
 
-    from secure_send.client.keystore import (
-        NO_KEYRING_MESSAGE,
-        TEST_KEYSTORE_ENV,
-        _is_real_backend,
-    )
+    from secure_send.client.keystore import NO_KEYRING_MESSAGE, _is_real_backend
+    from secure_send.client.switches import TEST_KEYSTORE_ENV, honoured
 
-    if os.environ.get(TEST_KEYSTORE_ENV) == "1":
-        return "test key store (file) — SECURE_SEND_TEST_KEYSTORE=1, for tests only"
+    if honoured(TEST_KEYSTORE_ENV, os.environ) == "1":
+        # the keys would be in a plain file: not a working installation
+        raise CheckFailed(
+            "test key store (plain file, SECURE_SEND_TEST_KEYSTORE=1): device keys would"
+            " not be protected; unset it"
+        )
     backend = keyring.get_keyring()
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     # the same rule KeyringStore applies before storing keys: never a plaintext fallback
     if not _is_real_backend(backend):
         raise CheckFailed(f"{NO_KEYRING_MESSAGE} (active backend: {name})")
     return f"OS key store: {name}"
+
+
+def check_switches() -> str:
+    """No test switch is set (a frozen build ignores them, but one left set means someone
+    tried to replace the key store or IT policy, or a test machine was shipped)."""
+    from secure_send.client.switches import SWITCHES, frozen, set_switches
+
+    found = set_switches(os.environ)
+    if found:
+        effect = "ignored by this frozen build" if frozen() else "in effect"
+        raise CheckFailed(
+            f"test switch(es) set ({effect}): {', '.join(found)}; for the test suite only,"
+            " unset them"
+        )
+    return f"none set ({', '.join(SWITCHES)})"
 
 
 # The platform plugin each OS shows windows with; offscreen is what tests and probes use.
@@ -171,6 +189,7 @@ def check_version() -> str:
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("crypto", check_crypto),
     ("key store", check_keystore),
+    ("test switches", check_switches),
     ("qt", check_qt),
     ("version", check_version),
 ]

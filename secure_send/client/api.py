@@ -22,6 +22,7 @@ import requests
 
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, ServerError
 from secure_send.client.server_policy import ServerPolicy
+from secure_send.client.urls import require_secure
 from secure_send.core import httpsig
 from secure_send.core.encoding import EncodingError, b64u, unb64u, utc_now
 from secure_send.core.error_codes import ErrorCode
@@ -87,10 +88,24 @@ class _Body:
 class ServerApi:
     """One server, one device. Thread-safe enough for one caller per thread."""
 
-    def __init__(self, base_url: str, signer: Signer | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(
+        self, base_url: str, signer: Signer | None = None, *, ca_bundle: str | None = None
+    ) -> None:
+        """``ca_bundle``: a PEM file of the CAs to trust for the server's certificate (an
+        IT-pinned CA, policy key ``ca_bundle``); None trusts the system's CAs.
+
+        Raises:
+            ClientError: ``insecure_url`` for plain http:// to a host other than this
+                machine (:mod:`.urls`).
+        """
+        self.base_url = require_secure(base_url).rstrip("/")
         self.signer = signer
         self.session = requests.Session()
+        # passed with every request, not set on the session: requests lets
+        # $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE override a session's ``verify``, which
+        # would quietly replace IT's CA with whatever the environment names
+        self.ca_bundle = ca_bundle
+        self._verify: str | bool = True if ca_bundle is None else ca_bundle
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -132,6 +147,7 @@ class ServerApi:
                 headers=all_headers,
                 timeout=TIMEOUT,
                 stream=stream,
+                verify=self._verify,
             )
         except requests.RequestException:
             raise ConnectionLost from None
@@ -164,6 +180,7 @@ class ServerApi:
                 data=_Body(src, length, progress, cancel),
                 headers=all_headers,
                 timeout=TIMEOUT,
+                verify=self._verify,
             )
         except requests.RequestException:
             raise ConnectionLost from None

@@ -8,7 +8,9 @@ request; "enrolled" is believed only when this profile's own verified directory
 (:func:`secure_send.client.directory_sync.sync`, pinned root keys) lists this
 device with exactly these keys — a lying server can delay an enrolment, never
 fake one. A refused request removes the keys and the profile state it made, so
-the person can simply try again.
+the person can simply try again. IT policy is checked first: an organisation
+config (or ``--server``) other than the policy pins is refused before any key is
+made, and the server is reached over HTTPS with the policy's CA bundle.
 
 States kept in the profile (``enrolment.json``): the ticket and the last status
 while the request waits; the file is removed once the device is listed.
@@ -25,7 +27,9 @@ from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import sync
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost
 from secure_send.client.keystore import KeyStore, open_keystore
+from secure_send.client.policy import ItPolicy, check_enrolled, load_policy
 from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
+from secure_send.client.urls import require_secure
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.push import TICKET, EnrolStatus
@@ -62,21 +66,28 @@ def enrol(
     wait: float = 120.0,
     on_waiting: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
+    policy: ItPolicy | None = None,
 ) -> tuple[DeviceIdentity, str]:
-    """Generate this device's keys and enrol them with ``code`` (None: IT approves).
+    """Generate this device's keys and enrol them with ``code`` (None: IT approves),
+    under IT ``policy`` (None: this machine's).
 
     Returns the identity and ``"enrolled"``, ``"pending"`` (IT must approve) or
     ``"queued"`` (the signer did not answer within ``wait`` s: :func:`resume` goes on).
 
     Raises:
-        ClientError: ``already_enrolled``, the server's refusal (``bad_enrolment``,
-            ``conflict``, …) or ``connection_lost`` — in each case with nothing kept.
+        ClientError: ``already_enrolled``, ``bad_policy``, ``policy_mismatch`` (``org``
+            is not what the policy pins), ``insecure_url``, the server's refusal
+            (``bad_enrolment``, ``conflict``, …) or ``connection_lost`` — in each case
+            with nothing kept.
     """
+    policy = load_policy() if policy is None else policy
+    check_enrolled(org, policy, "this organisation config")
+    require_secure(org.server_url)  # insecure_url before any key is made
     profile.ensure()
     if profile.read_json(profile.identity_file) is not None:
         raise ClientError(ErrorCode.ALREADY_ENROLLED, "this profile is already enrolled")
     me = DeviceIdentity(user, device_id or _default_device_id())
-    api = ServerApi(org.server_url)
+    api = ServerApi(org.server_url, ca_bundle=policy.ca_bundle)
     try:
         _check_org(api, org)
     except ClientError:
@@ -116,8 +127,11 @@ def resume(
     wait: float = 120.0,
     on_waiting: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
+    policy: ItPolicy | None = None,
 ) -> tuple[DeviceIdentity, str]:
-    """Go on waiting for an enrolment an earlier run queued (see :func:`enrol`)."""
+    """Go on waiting for an enrolment an earlier run queued (see :func:`enrol`), under
+    IT ``policy`` (None: this machine's)."""
+    policy = load_policy() if policy is None else policy
     org_json = profile.read_json(profile.config_file)
     me_json = profile.read_json(profile.identity_file)
     if org_json is None or me_json is None:
@@ -125,11 +139,12 @@ def resume(
             ErrorCode.NOT_ENROLLED, "this device is not enrolled: run `secure-send enrol`"
         )
     org, me = OrgConfig.from_json(org_json), DeviceIdentity.from_json(me_json)
+    check_enrolled(org, policy)
     keystore = store or open_keystore(profile)
     keys = keystore.load(me)
     if open_ticket(profile) is None:
         return me, EnrolStatus.ENROLLED.value
-    api = ServerApi(org.server_url)
+    api = ServerApi(org.server_url, ca_bundle=policy.ca_bundle)
     try:
         status = _await(profile, org, me, keys, keystore, api, wait, on_waiting, cancel)
     finally:
@@ -193,7 +208,7 @@ def _await(
         # "pending" device is not listed (the server settles a listed device's ticket
         # as "enrolled" when the signer pushes it), so it is not asked
         final = status not in (EnrolStatus.QUEUED.value, EnrolStatus.PENDING.value)
-        if final and _listed(profile, org, me, keys):
+        if final and _listed(profile, org, me, keys, api.ca_bundle):
             profile.enrolment_file.unlink(missing_ok=True)
             return EnrolStatus.ENROLLED.value
         if status == EnrolStatus.REFUSED.value:
@@ -211,11 +226,13 @@ def _await(
             told = True
 
 
-def _listed(profile: Profile, org: OrgConfig, me: DeviceIdentity, keys: DeviceKeys) -> bool:
+def _listed(
+    profile: Profile, org: OrgConfig, me: DeviceIdentity, keys: DeviceKeys, ca_bundle: str | None
+) -> bool:
     """Whether the verified directory lists this device with exactly these keys. Only
     enrolled devices may read the directory: the request is signed with the new key,
     which the server knows once the signer has pushed the device (until then: 401)."""
-    api = ServerApi(org.server_url, Signer(me.user, me.device, keys.signing))
+    api = ServerApi(org.server_url, Signer(me.user, me.device, keys.signing), ca_bundle=ca_bundle)
     try:
         directory = sync(profile, org, api)
     except ClientError:

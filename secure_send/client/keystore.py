@@ -1,7 +1,8 @@
 """Where a device's private keys live: the OS key store, or (tests only) a file.
 
 Guarantees: :func:`open_keystore` returns the OS keyring store unless
-``SECURE_SEND_TEST_KEYSTORE=1`` is set, and then warns on every call. The keyring
+``SECURE_SEND_TEST_KEYSTORE=1`` is set in a run from source, and then warns on every
+call; a frozen (installed) build ignores that switch (:mod:`.switches`). The keyring
 store refuses to work when no real OS key store is available (the ``fail`` or
 ``null`` backend, or a chainer holding nothing else): it never falls back to a
 plaintext file on its own. Entries are named per profile folder, so two
@@ -29,11 +30,11 @@ import nacl.public
 import nacl.signing
 
 from secure_send.client.profile import DeviceIdentity, Profile, ProfileError
+from secure_send.client.switches import TEST_KEYSTORE_ENV, honoured
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.errors import SecureSendError
 
 SERVICE = "secure-send"
-TEST_KEYSTORE_ENV = "SECURE_SEND_TEST_KEYSTORE"
 TEST_KEYSTORE_WARNING = (
     "secure-send: WARNING: SECURE_SEND_TEST_KEYSTORE=1 keeps device keys in a plain file"
     " in the profile; for tests and the demo only, never for real use"
@@ -207,15 +208,29 @@ def open_keystore(
     warn: Callable[[str], None] = _warn_stderr,
 ) -> KeyStore:
     """The key store to use: the OS keyring, or the file store when
-    ``SECURE_SEND_TEST_KEYSTORE=1`` (warning on every call, so it is never missed).
+    ``SECURE_SEND_TEST_KEYSTORE=1`` (warning on every call, so it is never missed) in a
+    run from source; a frozen build ignores the switch and uses the OS keyring.
 
     The keyring store checks for a real backend when used, raising
     :class:`KeyStoreError`.
     """
-    if env.get(TEST_KEYSTORE_ENV) == "1":
+    if honoured(TEST_KEYSTORE_ENV, env) == "1":
         warn(TEST_KEYSTORE_WARNING)
         return FileKeyStore(profile)
     return KeyringStore(profile)
 
 
-__all__ = ["FileKeyStore", "KeyStore", "KeyStoreError", "KeyringStore", "open_keystore"]
+def uses_test_keystore(store: KeyStore) -> bool:
+    """Whether ``store`` is the plain-file test store (the app then shows a warning)."""
+    return isinstance(store, FileKeyStore)
+
+
+__all__ = [
+    "TEST_KEYSTORE_ENV",
+    "FileKeyStore",
+    "KeyStore",
+    "KeyStoreError",
+    "KeyringStore",
+    "open_keystore",
+    "uses_test_keystore",
+]

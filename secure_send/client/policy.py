@@ -2,21 +2,26 @@
 
 Precedence is *built-in defaults < the user's settings < IT policy*. A policy can
 pin the drop server URL and the root keys (these win over every other
-configuration), fix app settings (the settings dialog then shows them locked),
+configuration), name the CA bundle that server's certificate must chain to,
+fix app settings (the settings dialog then shows them locked),
 and shorten the longest drop expiry; it can never loosen anything the server
 enforces (docs/deployment.md, section 6).
 
 Sources, one per OS (see docs/deployment.md):
 
 - Linux: ``/etc/secure-send/policy.json`` (``$SECURE_SEND_POLICY_FILE`` overrides
-  the path, for tests), snake_case keys;
+  the path in a run from source, for tests; never in a frozen build: :mod:`.switches`),
+  snake_case keys;
 - Windows: the values under ``HKLM\\Software\\Policies\\SecureSend`` (Group Policy),
   CamelCase names;
 - macOS: the managed preferences ``/Library/Managed Preferences/jp.go.securesend.plist``
-  (``$SECURE_SEND_MANAGED_PLIST`` overrides the path), CamelCase names.
+  (``$SECURE_SEND_MANAGED_PLIST`` overrides the path, like the Linux one), CamelCase names.
 
 A missing source is an empty policy. A source that exists but cannot be read or
-does not parse raises :class:`PolicyError`: the app then refuses to start.
+does not parse raises :class:`PolicyError`: the app and the CLI then refuse to run.
+The policy is loaded and enforced by the client itself (:meth:`.session.Session.open`,
+:func:`.enrolment.enrol`), so the app, the CLI and the file manager's "send" entry
+obey the same pins.
 Failing closed is deliberate: silently ignoring a broken policy would run an
 unmanaged client on a managed machine, e.g. against a server IT did not choose.
 Unknown keys are refused for the same reason: a misspelt restriction would
@@ -39,17 +44,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from secure_send.client.errors import ClientError
 from secure_send.client.profile import OrgConfig, ProfileError
+from secure_send.client.switches import MAC_POLICY_ENV, POLICY_FILE_ENV, honoured
+from secure_send.client.urls import insecure
 from secure_send.core.directory.bundle import TrustAnchor
 from secure_send.core.directory.errors import DirectoryError
-from secure_send.core.errors import SecureSendError
+from secure_send.core.error_codes import ErrorCode
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-POLICY_FILE_ENV = "SECURE_SEND_POLICY_FILE"
 LINUX_POLICY_FILE = Path("/etc/secure-send/policy.json")
-MAC_POLICY_ENV = "SECURE_SEND_MANAGED_PLIST"
 MAC_POLICY_FILE = Path("/Library/Managed Preferences/jp.go.securesend.plist")
 WINDOWS_POLICY_KEY = r"Software\Policies\SecureSend"  # under HKEY_LOCAL_MACHINE
 
@@ -60,12 +66,13 @@ LANGUAGES = ("system", "ja", "en")
 # the policy keys that fix a field of the app's Settings, in the dialog's order
 SETTINGS_KEYS = ("language", "close_to_tray", "download_folder", "notify")
 _PIN_KEYS = ("org", "root_keys", "threshold")
-_KEYS = frozenset({"server_url", *_PIN_KEYS, "max_expiry_days", *SETTINGS_KEYS})
+_KEYS = frozenset({"server_url", *_PIN_KEYS, "ca_bundle", "max_expiry_days", *SETTINGS_KEYS})
 
 # Windows registry value names and macOS managed-preference keys -> policy keys;
 # "RootKeys" is special (JSON, see _vendor_root_keys)
 VENDOR_NAMES = {
     "serverurl": "server_url",
+    "cabundle": "ca_bundle",
     "maxexpirydays": "max_expiry_days",
     "downloadfolder": "download_folder",
     "closetotray": "close_to_tray",
@@ -77,8 +84,12 @@ _VENDOR_BOOLS = frozenset({"close_to_tray", "notify"})
 S = TypeVar("S", bound="DataclassInstance")
 
 
-class PolicyError(SecureSendError):
-    """The IT policy exists but is unreadable or invalid: the app must not start."""
+class PolicyError(ClientError):
+    """The IT policy exists but is unreadable or invalid (``bad_policy``: nothing may run),
+    or what is being used differs from its pins (``policy_mismatch``)."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.BAD_POLICY) -> None:
+        super().__init__(code, message)
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class ItPolicy:
 
     server_url: str | None = None  # pins the drop server
     anchor: TrustAnchor | None = None  # pins the organisation and its root keys
+    ca_bundle: str | None = None  # the only CAs the server's certificate may chain to
     max_expiry_days: int | None = None  # can only shorten the server's maximum
     download_folder: str | None = None
     close_to_tray: bool | None = None
@@ -130,6 +142,7 @@ def parse_policy(raw: Mapping[str, Any], source: str) -> ItPolicy:
     return ItPolicy(
         server_url=_url(raw.get("server_url"), source),
         anchor=_anchor(raw, source),
+        ca_bundle=_ca_bundle(raw.get("ca_bundle"), source),
         max_expiry_days=_days(raw.get("max_expiry_days"), source),
         download_folder=_folder(raw.get("download_folder"), source),
         close_to_tray=_bool(raw, "close_to_tray", source),
@@ -150,8 +163,26 @@ def _url(value: object, source: str) -> str | None:
             parts = None
         ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
         if ok and not any(c.isspace() or ord(c) < 0x20 for c in value):
+            if insecure(value):  # a pin to a clear-text server would pin the wrong thing
+                raise PolicyError(
+                    f"IT policy {source}: server_url must be https:// (http:// only to this"
+                    f" machine) ({ErrorCode.INSECURE_URL})",
+                    ErrorCode.INSECURE_URL,
+                )
             return value
-    raise PolicyError(f"IT policy {source}: server_url must be an http:// or https:// URL")
+    raise PolicyError(f"IT policy {source}: server_url must be an https:// URL")
+
+
+def _ca_bundle(value: object, source: str) -> str | None:
+    if value is None:
+        return None
+    # a machine-wide file IT installs: absolute, and there now (fail closed: a missing
+    # bundle must not quietly fall back to every CA the system trusts)
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        raise PolicyError(f"IT policy {source}: ca_bundle must be the absolute path of a file")
+    if not Path(value).is_file():
+        raise PolicyError(f"IT policy {source}: ca_bundle {value} does not exist")
+    return value
 
 
 def _anchor(raw: Mapping[str, Any], source: str) -> TrustAnchor | None:
@@ -262,9 +293,19 @@ def _vendor_root_keys(value: object, server_url: object, source: str) -> dict[st
 # ---------------------------------------------------------------- sources
 
 
+def linux_source(env: Mapping[str, str]) -> Path:
+    """The policy file: IT's, or the test switch's in a run from source."""
+    return Path(honoured(POLICY_FILE_ENV, env) or LINUX_POLICY_FILE)
+
+
+def macos_source(env: Mapping[str, str]) -> Path:
+    """The managed preferences: IT's, or the test switch's in a run from source."""
+    return Path(honoured(MAC_POLICY_ENV, env) or MAC_POLICY_FILE)
+
+
 def read_linux(env: Mapping[str, str]) -> dict[str, Any] | None:
     """``/etc/secure-send/policy.json`` (or ``$SECURE_SEND_POLICY_FILE``); None if absent."""
-    path = Path(env.get(POLICY_FILE_ENV) or LINUX_POLICY_FILE)
+    path = linux_source(env)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -282,7 +323,7 @@ def read_linux(env: Mapping[str, str]) -> dict[str, Any] | None:
 
 def read_macos(env: Mapping[str, str]) -> dict[str, Any] | None:
     """The managed preferences plist (or ``$SECURE_SEND_MANAGED_PLIST``); None if absent."""
-    path = Path(env.get(MAC_POLICY_ENV) or MAC_POLICY_FILE)
+    path = macos_source(env)
     try:
         with path.open("rb") as f:
             values = plistlib.load(f)
@@ -327,9 +368,9 @@ def load_policy(platform: str = sys.platform, env: Mapping[str, str] | None = No
     if platform == "win32":  # pragma: no cover - needs a Windows registry
         raw, source = read_windows(), "HKLM\\" + WINDOWS_POLICY_KEY
     elif platform == "darwin":
-        raw, source = read_macos(env), str(env.get(MAC_POLICY_ENV) or MAC_POLICY_FILE)
+        raw, source = read_macos(env), str(macos_source(env))
     else:
-        raw, source = read_linux(env), str(env.get(POLICY_FILE_ENV) or LINUX_POLICY_FILE)
+        raw, source = read_linux(env), str(linux_source(env))
     return ItPolicy() if raw is None else parse_policy(raw, source)
 
 
@@ -369,25 +410,31 @@ def effective_org(it_config: OrgConfig | None, policy: ItPolicy) -> OrgConfig | 
     )
 
 
-def check_enrolled(org: OrgConfig, policy: ItPolicy) -> None:
-    """Refuse a profile enrolled against something other than what the policy pins.
+def check_enrolled(org: OrgConfig, policy: ItPolicy, what: str = "this profile") -> None:
+    """Refuse a profile (or, before enrolling, an organisation config: ``what``) for
+    something other than what the policy pins.
 
     Raises:
-        PolicyError: the profile's server or root keys differ from the pins.
+        PolicyError: ``policy_mismatch``: the server or root keys differ from the pins.
     """
+    code = ErrorCode.POLICY_MISMATCH
     if policy.server_url is not None and org.server_url != policy.server_url:
         raise PolicyError(
-            f"this profile uses {org.server_url}, but IT policy ({policy.source}) requires "
-            f"{policy.server_url}; ask your IT department to re-enrol this device"
+            f"{what} uses {org.server_url}, but IT policy ({policy.source}) requires "
+            f"{policy.server_url}; ask your IT department to re-enrol this device ({code})",
+            code,
         )
     if policy.anchor is not None and org.anchor != policy.anchor:
         raise PolicyError(
-            f"this profile trusts other root keys than IT policy ({policy.source}) pins; "
-            "ask your IT department to re-enrol this device"
+            f"{what} trusts other root keys than IT policy ({policy.source}) pins; "
+            f"ask your IT department to re-enrol this device ({code})",
+            code,
         )
 
 
 __all__ = [
+    "MAC_POLICY_ENV",
+    "POLICY_FILE_ENV",
     "ItPolicy",
     "PolicyError",
     "check_enrolled",

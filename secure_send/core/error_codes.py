@@ -75,6 +75,10 @@ class ErrorCode(enum.StrEnum):
     NO_CODE = "no_code"
     BAD_ANSWER = "bad_answer"
     BAD_ORG_CONFIG = "bad_org_config"
+    # IT policy and the server address
+    BAD_POLICY = "bad_policy"  # the machine's IT policy is unreadable or invalid
+    POLICY_MISMATCH = "policy_mismatch"  # server or root keys other than the policy pins
+    INSECURE_URL = "insecure_url"  # http:// to a host other than this machine
     # Sending
     CONNECTION_LOST = "connection_lost"
     CANCELLED = "cancelled"

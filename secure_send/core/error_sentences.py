@@ -251,6 +251,18 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The organisation settings file is damaged or not for this version. Ask IT for a new one.",
     ),
+    ErrorCode.BAD_POLICY: QT_TRANSLATE_NOOP(
+        "errors",
+        "The IT policy on this PC is damaged or invalid, so Secure Send does not run. Ask IT to fix it.",
+    ),
+    ErrorCode.POLICY_MISMATCH: QT_TRANSLATE_NOOP(
+        "errors",
+        "This PC is set up for a server or organisation other than the one IT policy requires. Ask IT to set it up again.",
+    ),
+    ErrorCode.INSECURE_URL: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server's address must start with https://. Plain http:// is allowed only for a server on this PC.",
+    ),
     ErrorCode.CONNECTION_LOST: QT_TRANSLATE_NOOP(
         "errors",
         "The drop server cannot be reached. Check the network and try again; an unfinished send continues when you retry.",

@@ -23,7 +23,6 @@ from secure_send.client.enrolment import EnrolmentWaiting, open_ticket
 from secure_send.client.keystore import KeyStore, open_keystore
 from secure_send.client.policy import (
     ItPolicy,
-    check_enrolled,
     effective_org,
     effective_settings,
     load_policy,
@@ -102,7 +101,8 @@ class App:
             if ticket is not None and not self.wait_for_it(ticket[1]):
                 return None
             try:
-                session = Session.open(self.profile, self.store)
+                # the session enforces the policy's pins (server URL, root keys)
+                session = Session.open(self.profile, self.store, self.policy)
             except EnrolmentWaiting:
                 continue  # still waiting (a round ended just before IT answered)
             except SecureSendError as err:
@@ -111,8 +111,6 @@ class App:
                 if not self.run_wizard():
                     return None
                 continue
-            # an earlier enrolment (or a file the user loaded) must not bypass the pins
-            check_enrolled(session.org, self.policy)
             return session
 
     def run_wizard(self) -> bool:

@@ -15,11 +15,13 @@ from secure_send.gui.views.send_page import SendPage
 from secure_send.gui.views.sent_page import SentPage
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.device_alert import UnknownDeviceBanner
+from secure_send.gui.widgets.keystore_banner import KeystoreWarningBanner
 
 
 class MainWindow(QMainWindow):
     """Send, Inbox and Sent as tabs; directory state in the status bar; above them, a red
-    banner while the person's own entry lists a device this PC did not enrol."""
+    banner while the person's own entry lists a device this PC did not enrol, and an amber
+    one while the device keys are in the plain-file test key store."""
 
     settings_requested = Signal()
     devices_requested = Signal()  # Settings, on the list of the account's devices
@@ -41,9 +43,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.sent_page, self.tr("Se&nt"))
         self.banner = UnknownDeviceBanner(self)
         self.banner.review_requested.connect(self.devices_requested)
+        self.test_keystore_banner = KeystoreWarningBanner(model.session.test_keystore, self)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.test_keystore_banner)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)

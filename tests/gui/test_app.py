@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from secure_send.client.keystore import FileKeyStore
+from secure_send.client.keystore import FileKeyStore, KeyringStore, uses_test_keystore
 from secure_send.client.profile import Profile
 from secure_send.gui import single_instance
 from secure_send.gui.app import App
@@ -96,3 +96,39 @@ def test_a_second_launch_hands_its_paths_to_the_first(
         listener.close()
     assert [Path(p) for p in got.args[0]] == [f.resolve() for f in files]
     assert window.send_page.isVisible() or window.tabs.currentWidget() is window.send_page
+
+
+def test_the_test_key_store_is_shown_as_a_warning(
+    qapp: QApplication, qtbot: QtBot, enrol: Enrol, session_of: SessionOf
+) -> None:
+    # issue 14, item 6: keys in a plain file must be visible in the app, not only on stderr
+    person = enrol(HANAKO, "laptop")
+    profile = Profile(person.home)
+    app = App(qapp, profile, FileKeyStore(profile))
+    session = session_of(person)  # opened with the file store, as the switch does
+    assert session.test_keystore is True
+    window = app.show(session, [])
+    qtbot.addWidget(window)
+    banner = window.test_keystore_banner
+    assert banner.isVisible()
+    assert "SECURE_SEND_TEST_KEYSTORE=1" in banner.text.text()
+    assert "plain file" in banner.text.text()
+    app.model.stop()  # type: ignore[union-attr]
+    for translator in app.translators:
+        qapp.removeTranslator(translator)
+
+
+def test_no_warning_with_the_os_key_store(
+    qtbot: QtBot, enrol: Enrol, session_of: SessionOf
+) -> None:
+    from tests.gui.conftest import loaded_model
+
+    session = session_of(enrol(HANAKO, "laptop"))
+    session.test_keystore = False  # as Session.open sets it for the OS key store
+    assert uses_test_keystore(KeyringStore(session.profile)) is False
+    window = MainWindow(loaded_model(qtbot, session))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.isVisible()
+    assert not window.test_keystore_banner.isVisible()
+    window.model.stop()

@@ -501,6 +501,17 @@
     </message>
 </context>
 <context>
+    <name>KeystoreWarningBanner</name>
+    <message>
+        <source>Security warning: test key store</source>
+        <translation>セキュリティ警告：テスト用の鍵保管</translation>
+    </message>
+    <message>
+        <source>⚠ Test mode: this PC's device keys are kept in a plain file (SECURE_SEND_TEST_KEYSTORE=1), not in the OS key store. For tests and the demo only; do not use it for real files.</source>
+        <translation>⚠ テストモード：このPCの端末の鍵は OS の鍵保管（キーリング）ではなく、暗号化されていないファイルに保存されています（SECURE_SEND_TEST_KEYSTORE=1）。テストとデモ専用です。実際のファイルには使わないでください。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Secure Send</source>
@@ -1399,6 +1410,18 @@
     <message>
         <source>The organisation settings file is damaged or not for this version. Ask IT for a new one.</source>
         <translation>組織の設定ファイルが壊れているか、このバージョン用ではありません。情報システム担当に新しいものを依頼してください。</translation>
+    </message>
+    <message>
+        <source>The IT policy on this PC is damaged or invalid, so Secure Send does not run. Ask IT to fix it.</source>
+        <translation>このPCのITポリシーが壊れているか無効なため、Secure Send は動作しません。情報システム担当に修正を依頼してください。</translation>
+    </message>
+    <message>
+        <source>This PC is set up for a server or organisation other than the one IT policy requires. Ask IT to set it up again.</source>
+        <translation>このPCは、ITポリシーが定めるものとは別のサーバーまたは組織向けに設定されています。情報システム担当に設定し直しを依頼してください。</translation>
+    </message>
+    <message>
+        <source>The drop server's address must start with https://. Plain http:// is allowed only for a server on this PC.</source>
+        <translation>ドロップサーバーのアドレスは https:// で始まる必要があります。http:// はこのPC上のサーバーにのみ使えます。</translation>
     </message>
     <message>
         <source>A file changed while it was being sent, so nothing was delivered. Send it again.</source>
