@@ -18,13 +18,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import nacl.signing
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from secure_send.client.api import ServerApi
+from secure_send.client.api import ServerApi, Signer
 from secure_send.client.errors import ClientError, ConnectionLost
 from secure_send.client.policy import POLICY_FILE_ENV, PolicyError, load_policy, parse_policy
 from secure_send.client.profile import Profile
@@ -200,14 +201,16 @@ def test_the_it_pinned_ca_is_what_the_certificate_is_checked_against(
     url, bundle = tls_server
     # requests lets this variable replace a session's CA setting: it must not win over IT's
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", ssl.get_default_verify_paths().openssl_cafile)
+    # /v1/policy is for enrolled devices: any signer will do for this stand-in server
+    signer = Signer("u", "d", nacl.signing.SigningKey.generate())
     with pytest.raises(ConnectionLost):  # the system's CAs do not know this one
-        ServerApi(url).policy()
+        ServerApi(url, signer).policy()
     policy_file = tmp_path / "policy.json"
     policy_file.write_text(json.dumps({"ca_bundle": str(bundle)}))
     monkeypatch.setenv(POLICY_FILE_ENV, str(policy_file))
     policy = load_policy("linux")
     assert policy.ca_bundle == str(bundle)
-    api = ServerApi(url, ca_bundle=policy.ca_bundle)
+    api = ServerApi(url, signer, ca_bundle=policy.ca_bundle)
     assert api.policy().max_expiry_days == 30
     api.close()
 
