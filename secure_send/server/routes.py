@@ -8,6 +8,7 @@ and enrolment (:mod:`.enrol_routes`). Everything else depends on :func:`caller`
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -25,6 +26,9 @@ router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 DIRECTORY_MEDIA_TYPE = "application/vnd.secure-send.directory"
 SIGNED_HEADERS = ("signature", "signature-input", "content-digest")
+# a header's non-negative integer: ASCII digits only (str.isdigit() also takes "²", the
+# latin-1 byte 0xB2 of a header, which int() refuses), at most 19 of them (64 bits)
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def client_ip(request: Request) -> str:
