@@ -51,6 +51,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The drop server refused a request from this PC. Update Secure Send; if it persists, contact IT.",
     ),
+    ErrorCode.HEADERS_TOO_LARGE: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server refused a request from this PC. Update Secure Send; if it persists, contact IT.",
+    ),
     ErrorCode.TOO_LARGE: QT_TRANSLATE_NOOP(
         "errors",
         "A file is larger than the drop server allows.",

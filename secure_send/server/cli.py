@@ -21,7 +21,7 @@ from secure_send.server.http_protocol import uvicorn_options
 
 def _listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not (port.isascii() and port.isdigit()):
         raise argparse.ArgumentTypeError("use HOST:PORT, e.g. 127.0.0.1:8443")
     return host.strip("[]"), int(port)
 

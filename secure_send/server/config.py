@@ -55,6 +55,13 @@ class ServerConfig:
     # "" = no signer may push (the directory then never changes)
     signer_public_key: str = ""
     max_push_bytes: int = 1024 * MIB  # one signer push (a full directory at most)
+    # HTTP limits (secure_send/server/http_protocol.py): a slow or silent client must not
+    # hold a connection, or an upload's lock, for long
+    max_header_bytes: int = 32 * 1024  # a request's line and headers; more -> 431
+    header_timeout_seconds: int = 10  # to send a request's line and headers, from when the
+    #                                   connection opened or the previous response ended
+    idle_timeout_seconds: int = 5  # keep-alive: an idle connection is closed after this
+    body_timeout_seconds: int = 15  # longest wait for the next piece of a request body
 
     @property
     def tls(self) -> bool:

@@ -31,7 +31,7 @@ State = Annotated[ServerState, Depends(server_state)]
 # (measured on 2 cores, where that CPU is taken from the receiver on the same
 # machine), for at most a few MiB in flight per download (uvicorn's flow control).
 DOWNLOAD_CHUNK = 1024 * 1024
-_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
+_RANGE = re.compile(r"bytes=([0-9]{0,19})-([0-9]{0,19})")  # ASCII digits only
 OCTETS = "application/octet-stream"
 
 

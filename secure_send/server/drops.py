@@ -33,6 +33,7 @@ from secure_send.core.envelope.manifest import (
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
+from secure_send.core.json_input import loads_untrusted
 from secure_send.server.auth import ApiError, Caller
 from secure_send.server.drop_access import (
     now_ts,
@@ -64,8 +65,8 @@ def directory(state: ServerState) -> Mapping[str, Entry]:
 
 def _parse_manifest(body: bytes) -> SignedManifest:
     try:
-        return SignedManifest.from_json(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError, EnvelopeError):
+        return SignedManifest.from_json(loads_untrusted(body))
+    except (ValueError, EnvelopeError):  # JSON, UTF-8, depth, number range
         raise ApiError(400, ErrorCode.BAD_MANIFEST, "not a valid signed manifest") from None
 
 
@@ -212,7 +213,7 @@ def _receipt(state: ServerState, drop_id: str, who: Caller, body: bytes, ip: str
         raise ApiError(403, ErrorCode.NOT_RECIPIENT, "only a recipient device can post a receipt")
     manifest = SignedManifest.from_json(json.loads(row.manifest)).manifest
     try:
-        receipt = Receipt.from_json(json.loads(body))
+        receipt = Receipt.from_json(loads_untrusted(body))
         if (receipt.user, receipt.device) != (who.user.id, who.device.id):
             raise EnvelopeError("receipt of another device")
         receipt.verify(manifest, directory(state))

@@ -23,6 +23,7 @@ from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
 from secure_send.core.directory.model import Kind
 from secure_send.core.directory.push import TICKET, EnrolStatus
 from secure_send.core.error_codes import ErrorCode
+from secure_send.core.json_input import loads_untrusted
 from secure_send.server.auth import ApiError
 from secure_send.server.drop_access import now_ts
 from secure_send.server.drops import directory as held_entries
@@ -44,9 +45,9 @@ def ticket_key(ticket: str) -> str:
 
 def _queue(state: ServerState, raw: bytes, ip: str) -> str:
     try:
-        request = EnrolmentRequest.from_json(json.loads(raw))
+        request = EnrolmentRequest.from_json(loads_untrusted(raw))
         request.verify_possession()
-    except (json.JSONDecodeError, UnicodeDecodeError, EnrolmentError):
+    except (ValueError, EnrolmentError):  # JSON, UTF-8, depth, number range
         # names nobody: no lockout (the address's anonymous budget paid for it)
         raise ApiError(400, ErrorCode.INVALID_REQUEST, "not a valid enrolment request") from None
     guard = state.anonymous

@@ -11,6 +11,7 @@ departments, devices, who left — and everything else depend on :func:`caller`
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 DIRECTORY_MEDIA_TYPE = "application/vnd.secure-send.directory"
 SIGNED_HEADERS = ("signature", "signature-input", "content-digest")
-# Every route that answers without a signature (tests/server/test_public.py checks the
+# Every route that answers without a signature (tests/server/test_anonymous.py checks the
 # app's route table against it; docs/server.md lists the same).
 ANONYMOUS = frozenset(
     {
@@ -38,6 +39,9 @@ ANONYMOUS = frozenset(
         ("GET", "/v1/enrol/{ticket}"),
     }
 )
+# a header's non-negative integer: ASCII digits only (str.isdigit() also takes "²", the
+# latin-1 byte 0xB2 of a header, which int() refuses), at most 19 of them (64 bits)
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def client_ip(request: Request) -> str:

@@ -30,7 +30,7 @@ from secure_send.server.directory_store import PushRefused
 from secure_send.server.drop_access import now_ts
 from secure_send.server.enrol_queue import Finished
 from secure_send.server.enrol_routes import SIGNER_QUEUE, audit_anonymous, ticket_key
-from secure_send.server.routes import client_ip, signer_caller
+from secure_send.server.routes import DIGITS, client_ip, signer_caller
 from secure_send.server.state import ServerState, server_state
 
 router = APIRouter(prefix="/v1/signer")
@@ -79,7 +79,7 @@ async def signer_queue(
 async def _read_body(request: Request, state: ServerState, signed_sha256: bytes) -> bytes:
     limit = state.config.max_push_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (DIGITS.fullmatch(declared) is None or int(declared) > limit):
         raise ApiError(413, ErrorCode.TOO_LARGE, f"a push may hold at most {limit} bytes")
     parts, size, digest = [], 0, hashlib.sha256()
     async for chunk in request.stream():

@@ -47,6 +47,10 @@ class Notifier:
             if not waiting:
                 self._waiters.pop(user, None)
 
+    def waiting(self, user: str) -> int:
+        """How many of ``user``'s long-polls are waiting now (for tests and metrics)."""
+        return len(self._waiters.get(user, ()))
+
     def notify(self, users: frozenset[str]) -> None:
         """Wake every long-poll of these users."""
         for user in users:

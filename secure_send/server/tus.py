@@ -43,7 +43,7 @@ from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller, unauthorized
 from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
-from secure_send.server.routes import Authenticated, StreamAuthenticated, client_ip
+from secure_send.server.routes import DIGITS, Authenticated, StreamAuthenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 from secure_send.server.storage import OPAQUE_ID
 from secure_send.server.upload_sink import UploadSink, pump
@@ -71,7 +71,7 @@ def _require_version(request: Request) -> None:
 
 
 def _number(value: str | None, name: str) -> int:
-    if value is None or not value.isdigit() or len(value) > 19:
+    if value is None or DIGITS.fullmatch(value) is None:
         raise ApiError(400, ErrorCode.INVALID_REQUEST, f"{name} must be a non-negative integer")
     return int(value)
 

@@ -9,6 +9,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import RecipientRef, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
+from secure_send.server import drops
 from tests.directory_kit import JIRO, TARO, enrol_device
 from tests.server.conftest import Server
 from tests.server.drop_kit import (
@@ -42,8 +44,11 @@ def _code(response: httpx.Response, status: int) -> str:
     return str(response.json()["code"])
 
 
-def _poll_inbox(taro: Device, found: list[httpx.Response]) -> None:
-    found.append(taro.request("GET", "/v1/inbox?wait=20"))
+def _wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.005)
 
 
 def _upload_in_two_patches(sender: Device, drop_id: str, cipher: bytes) -> int:
@@ -57,17 +62,29 @@ def _upload_in_two_patches(sender: Device, drop_id: str, cipher: bytes) -> int:
     return half
 
 
-def _commit_while_polling(sender: Device, recipient: Device, drop_id: str) -> list[Any]:
-    found: list[httpx.Response] = []
-    poller = threading.Thread(target=_poll_inbox, args=(recipient, found))
+def _commit_while_polling(
+    server: Server, sender: Device, recipient: Device, drop_id: str
+) -> list[Any]:
+    """Commit while the recipient's long-poll waits on the server: the commit must wake it
+    at once, not at the next database re-check (which the test has put 10 s away)."""
+    assert server.app_state is not None
+    notifier = server.app_state.notifier
+    answered: list[tuple[httpx.Response, float]] = []
+
+    def poll() -> None:
+        response = recipient.request("GET", "/v1/inbox?wait=20")
+        answered.append((response, time.monotonic()))
+
+    poller = threading.Thread(target=poll)
     poller.start()
-    time.sleep(0.5)
+    _wait_until(lambda: notifier.waiting(recipient.user) == 1)  # it is waiting now
     started = time.monotonic()
     assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
-    poller.join(timeout=10)
-    assert found
-    assert time.monotonic() - started < 5
-    return list(found[0].json()["drops"])
+    poller.join(timeout=30)
+    assert answered, "the long-poll did not answer"
+    response, at = answered[0]
+    assert at - started < drops.RECHECK_SECONDS / 4, at - started
+    return list(response.json()["drops"])
 
 
 def _download_in_two_ranges(recipient: Device, drop_id: str, size: int, half: int) -> bytes:
@@ -94,16 +111,18 @@ def _receipt_round_trip(
     assert sent[0]["receipts"] == [{"user": TARO, "device": "desktop"}]
 
 
-def test_happy_path(server: Server, taro: DeviceKeys) -> None:
+def test_happy_path(server: Server, taro: DeviceKeys, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only a notification can end the inbox long-poll early (issue 14, item 30)
+    monkeypatch.setattr(drops, "RECHECK_SECONDS", 10.0)
     sender, recipient = hanako(server), taro_device(server, taro)
     cipher = age_blob(taro, PLAIN)
     signed = manifest(sender, {"reportblob": cipher})
     assert create_drop(sender, signed).status_code == 201
     drop_id = signed.manifest.drop_id
     half = _upload_in_two_patches(sender, drop_id, cipher)
-    drops = _commit_while_polling(sender, recipient, drop_id)
-    assert [d["drop_id"] for d in drops] == [drop_id]
-    assert drops[0]["manifest"] == signed.to_json()
+    listed = _commit_while_polling(server, sender, recipient, drop_id)
+    assert [d["drop_id"] for d in listed] == [drop_id]
+    assert listed[0]["manifest"] == signed.to_json()
     data = _download_in_two_ranges(recipient, drop_id, len(cipher), half)
     assert data == cipher
     out = io.BytesIO()

@@ -1,15 +1,19 @@
 """The uvicorn internals that ``secure_send/server/http_protocol.py`` builds on, pinned.
 
-``ChunkedHttpToolsProtocol`` replaces two methods of uvicorn's httptools implementation:
+``ChunkedHttpToolsProtocol`` changes uvicorn's httptools implementation:
 
 * ``HttpToolsProtocol.on_headers_complete`` is extended: after uvicorn made the request's
   ``RequestResponseCycle`` (and only *scheduled* its ASGI task, or queued it behind a
   pipelined request), the cycle's class becomes ``ChunkedCycle`` and its ``body`` a
   ``_Chunks`` (duck-typed: ``+=`` and ``len``);
-* ``RequestResponseCycle.receive`` is *copied* into ``ChunkedCycle.receive``, with the
-  one change that the body is taken, not copied.
+* ``RequestResponseCycle.receive`` is *copied* into ``ChunkedCycle.receive``, with three
+  changes: the body is taken, not copied, the wait for more body is timed
+  (``_await_body``), and a body that arrived before a disconnect is delivered first;
+* ``connection_made``, ``connection_lost``, ``data_received``, ``on_message_complete``
+  and ``on_response_complete`` are extended to enforce the head size limit and the
+  head, idle and body timeouts (tested at the end, on real sockets).
 
-Both depend on uvicorn's code staying as it is: ``on_body`` must keep feeding the body
+All depend on uvicorn's code staying as it is: ``on_body`` must keep feeding the body
 with ``+=`` and measuring it with ``len`` (flow control), nothing else may touch
 ``cycle.body``, and a change to ``receive`` (a bug fix, a new ASGI field) must be
 ported into the copy. So the source of every uvicorn function involved is pinned
@@ -29,6 +33,7 @@ import inspect
 import json
 import os
 import queue
+import select
 import socket
 import textwrap
 import threading
@@ -68,6 +73,21 @@ PINNED = {
     ("HttpToolsProtocol", "on_body"): (
         "04bff947c3d58504d18692daed09ad103c5005a7ebc891a007706fdeaaf3cdd2"
     ),
+    ("HttpToolsProtocol", "connection_made"): (
+        "52a70c678525d887175bb1fd910b9be77b2b661f91ce08564a39a46c65ec8de4"
+    ),
+    ("HttpToolsProtocol", "connection_lost"): (
+        "8a5a84898dabba92166e7a2701c9b80c6c22e632e173d97050dc6a11eef6de03"
+    ),
+    ("HttpToolsProtocol", "data_received"): (
+        "8583b7d501b5b5dddad7f37b563f35deb5ee1e6fb3d07204cbc8d1e5dc3e186f"
+    ),
+    ("HttpToolsProtocol", "on_message_complete"): (
+        "4ce97e51d988d1721360ef8007d0bf3f5b702d614e8a9e6fb398ea5f16782024"
+    ),
+    ("HttpToolsProtocol", "on_response_complete"): (
+        "3b835da51ff0d85ffa87d92cab123b7c612f2765c23a15ec1f94cf325e1057b4"
+    ),
 }
 
 WHY = {
@@ -90,6 +110,24 @@ WHY = {
     ("HttpToolsProtocol", "on_body"): (
         "it feeds the cycle's body with += and pauses reading on len(body) > "
         "HIGH_WATER_LIMIT: what _Chunks implements"
+    ),
+    ("HttpToolsProtocol", "connection_made"): (
+        "the override arms the keep-alive timer (timeout_keep_alive_task, self.loop) and "
+        "the head timer after it: it must not arm a timer of its own"
+    ),
+    ("HttpToolsProtocol", "connection_lost"): (
+        "the override cancels the head timer, then relies on it to end the cycle"
+    ),
+    ("HttpToolsProtocol", "data_received"): (
+        "the override counts head bytes around it: it must feed the parser at once "
+        "(parser callbacks run inside it) and answer a parser error by closing"
+    ),
+    ("HttpToolsProtocol", "on_message_complete"): (
+        "the override starts counting the next request's head after it"
+    ),
+    ("HttpToolsProtocol", "on_response_complete"): (
+        "the override arms the head timer when this armed timeout_keep_alive_task, "
+        "i.e. exactly when the connection is idle with no pipelined request"
     ),
 }
 
@@ -226,10 +264,26 @@ def test_nothing_else_in_uvicorn_touches_the_cycle_body() -> None:
 
 def test_our_receive_is_uvicorns_but_for_the_body() -> None:
     """``ChunkedCycle.receive`` and uvicorn's agree statement by statement up to the
-    body: the 100-continue answer, flow control, the wait and the disconnect."""
+    body: the 100-continue answer, flow control, the wait (timed in ours while more body
+    is due: ``_await_body``) and the disconnect."""
     ours = _our_receive()
     theirs = _uvicorn_function("RequestResponseCycle", "receive")
-    assert [ast.unparse(s) for s in ours.body[:3]] == [ast.unparse(s) for s in theirs.body[:3]]
+    # ours times the wait and hands over a body that arrived before the disconnect
+    changes = {
+        "await _await_body(self, limits.body_timeout)": "await self.message_event.wait()",
+        "if self.disconnected and (not len(self.body)) or self.response_complete:": (
+            "if self.disconnected or self.response_complete:"
+        ),
+    }
+    untimed = []
+    for statement in ours.body[:3]:
+        text = ast.unparse(statement)
+        for new, old in changes.items():
+            text = text.replace(new, old)
+        untimed.append(text)
+    assert untimed == [ast.unparse(s) for s in theirs.body[:3]]
+    assert "await _await_body(self, limits.body_timeout)" in ast.unparse(ours.body[1])
+    assert "not len(self.body)" in ast.unparse(ours.body[2])
     assert [ast.unparse(s) for s in ours.body[3:]] == [
         "body = cast(_Chunks, self.body).take()",
         "return {'type': 'http.request', 'body': body, 'more_body': self.more_body}",
@@ -268,6 +322,7 @@ class EchoApp:
 
     def __init__(self) -> None:
         self.disconnected: queue.Queue[int] = queue.Queue()
+        self.served: queue.Queue[int] = queue.Queue()  # sizes of whole bodies read
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Any) -> None:
         assert scope["type"] == "http"
@@ -285,6 +340,7 @@ class EchoApp:
             sizes.append(len(body))
             digest.update(body)
             if not message["more_body"]:
+                self.served.put(sum(sizes))
                 break
         answer = json.dumps(
             {
@@ -302,7 +358,12 @@ class EchoApp:
 
 @pytest.fixture(scope="module")
 def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, EchoApp]]:
-    options = uvicorn_options(ServerConfig(home=tmp_path_factory.mktemp("http")))
+    yield from _serve(ServerConfig(home=tmp_path_factory.mktemp("http")))
+
+
+def _serve(server_config: ServerConfig) -> Iterator[tuple[str, int, EchoApp]]:
+    """An :class:`EchoApp` under uvicorn with the drop server's options for ``server_config``."""
+    options = uvicorn_options(server_config)
     assert options["http"] != "h11"  # httptools is installed with the server extra
     assert options["http"].__name__ == "ChunkedHttpToolsProtocol"
     app = EchoApp()
@@ -429,6 +490,183 @@ def test_a_client_that_leaves_mid_body_is_a_disconnect(echo: tuple[str, int, Ech
     with socket.create_connection((host, port), timeout=10) as sock:
         sock.sendall(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000000\r\n\r\n")
         sock.sendall(os.urandom(10_000))
-        time.sleep(0.2)
+        # closed at once: the app may not have read any of it yet
     received = app.disconnected.get(timeout=10)
-    assert 0 <= received <= 10_000
+    assert received == 10_000  # what arrived before the cut is handed over, then the disconnect
+
+
+def test_a_whole_body_sent_before_the_client_left_is_served(
+    echo: tuple[str, int, EchoApp],
+) -> None:
+    """The app reads only after the client has gone: the body is whole, so it is served."""
+    host, port, app = echo
+    while not app.served.empty():  # earlier tests' bodies (the server is the module's)
+        app.served.get_nowait()
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: test\r\nX-Delay: 0.3\r\nContent-Length: 5000\r\n\r\n"
+            + os.urandom(5000)
+        )
+    assert app.served.get(timeout=10) == 5000
+    assert app.disconnected.empty()
+
+
+# ------------------------------------------------------------------ limits (issue 14, item 10)
+
+LIMIT_SECONDS = 1  # every timeout of the limited server
+HEAD_LIMIT = 32 * 1024  # the default max_header_bytes
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, EchoApp]]:
+    """The echo app behind the protocol with 1 s head, idle and body timeouts."""
+    config = ServerConfig(
+        home=tmp_path_factory.mktemp("limited"),
+        header_timeout_seconds=LIMIT_SECONDS,
+        idle_timeout_seconds=LIMIT_SECONDS,
+        body_timeout_seconds=LIMIT_SECONDS,
+    )
+    assert config.max_header_bytes == HEAD_LIMIT
+    yield from _serve(config)
+
+
+def _closed_after(sock: socket.socket, started: float, within: float = 5.0) -> float:
+    """Seconds from ``started`` until the server closed ``sock`` (it sends nothing)."""
+    sock.settimeout(within)
+    try:
+        data = sock.recv(65536)
+    except ConnectionResetError:
+        data = b""
+    except TimeoutError:
+        raise AssertionError(f"the server kept the connection open for {within} s") from None
+    assert data == b"", data[:200]
+    return time.monotonic() - started
+
+
+def test_headers_over_the_limit_get_431_json(limited: tuple[str, int, EchoApp]) -> None:
+    host, port, _ = limited
+    filler = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(70))  # 70 KB
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n" + filler + b"\r\n")
+        status, body = _read_response(sock, bytearray())
+        assert status.startswith(b"HTTP/1.1 431"), status
+        assert json.loads(body) == {
+            "code": "headers_too_large",
+            "message": f"request headers over {HEAD_LIMIT} bytes",
+        }
+        _closed_after(sock, time.monotonic())
+    # one header line of 64 MB is cut off just the same (the parser buffers a line)
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nX-Big: " + b"a" * (HEAD_LIMIT + 1000))
+        status, _ = _read_response(sock, bytearray())
+        assert status.startswith(b"HTTP/1.1 431"), status
+
+
+def test_headers_under_the_limit_with_a_large_body_pass(limited: tuple[str, int, EchoApp]) -> None:
+    """Only the head counts: a body in the same reads is not mistaken for headers."""
+    host, port, _ = limited
+    data = os.urandom(512 * 1024)
+    filler = {f"x-filler-{i}": "a" * 1000 for i in range(HEAD_LIMIT // 1100)}  # ~29 KB
+    response = httpx.post(f"http://{host}:{port}/", content=data, headers=filler, timeout=30)
+    assert response.status_code == 200
+    _expect(response.json(), data)
+
+
+def test_a_half_sent_request_line_is_closed_after_the_head_timeout(
+    limited: tuple[str, int, EchoApp],
+) -> None:
+    host, port, _ = limited
+    with socket.create_connection((host, port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(b"GET /some/pa")
+        elapsed = _closed_after(sock, started)
+    assert LIMIT_SECONDS * 0.8 <= elapsed < LIMIT_SECONDS + 2, elapsed
+
+
+def test_a_slowloris_trickle_does_not_keep_the_connection(
+    limited: tuple[str, int, EchoApp],
+) -> None:
+    """A byte of header every 0.2 s resets no timer: the whole head is due in 1 s."""
+    host, port, _ = limited
+    with socket.create_connection((host, port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n")
+        closed = None
+        for _ in range(50):  # 10 s of trickling, if the server allowed it
+            time.sleep(0.2)
+            try:
+                sock.sendall(b"X")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = time.monotonic() - started
+                break
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable and sock.recv(1) == b"":
+                closed = time.monotonic() - started
+                break
+    assert closed is not None, "the trickling connection stayed open for 10 s"
+    assert closed < LIMIT_SECONDS + 2, closed
+
+
+def test_an_idle_connection_is_closed(limited: tuple[str, int, EchoApp]) -> None:
+    host, port, _ = limited
+    with socket.create_connection((host, port), timeout=10) as sock:
+        elapsed = _closed_after(sock, time.monotonic())
+    assert elapsed < LIMIT_SECONDS + 2, elapsed
+
+
+def test_after_a_response_the_next_head_is_due_in_time(limited: tuple[str, int, EchoApp]) -> None:
+    """Keep-alive: the connection serves a request, then must not be held by a trickle."""
+    host, port, _ = limited
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\nhi")
+        status, _ = _read_response(sock, bytearray())
+        assert status.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        sock.sendall(b"GET / HT")
+        time.sleep(LIMIT_SECONDS * 0.6)
+        sock.sendall(b"TP/1.1\r\n")  # data: uvicorn's keep-alive timer is cancelled
+        elapsed = _closed_after(sock, started)
+    assert elapsed < LIMIT_SECONDS + 2, elapsed
+
+
+def test_a_stalled_body_ends_the_connection(limited: tuple[str, int, EchoApp]) -> None:
+    """The app sees a disconnect (with what arrived) once the body stops for 1 s."""
+    host, port, app = limited
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000000\r\n\r\n")
+        sock.sendall(os.urandom(10_000))
+        started = time.monotonic()
+        received = app.disconnected.get(timeout=10)
+        elapsed = _closed_after(sock, started)
+    assert received == 10_000
+    assert LIMIT_SECONDS * 0.8 <= elapsed < LIMIT_SECONDS + 2, elapsed
+
+
+def test_a_slow_body_that_keeps_coming_is_served(limited: tuple[str, int, EchoApp]) -> None:
+    """The body timeout is per piece, not for the whole body."""
+    host, port, _ = limited
+    pieces = [os.urandom(1000) for _ in range(6)]
+
+    def slowly() -> Iterator[bytes]:
+        for piece in pieces:
+            time.sleep(LIMIT_SECONDS * 0.4)
+            yield piece
+
+    response = httpx.post(f"http://{host}:{port}/", content=slowly(), timeout=30)
+    assert response.status_code == 200
+    _expect(response.json(), b"".join(pieces))
+
+
+def test_a_slow_response_is_not_cut(limited: tuple[str, int, EchoApp]) -> None:
+    """While the app takes its time (a 25 s inbox long-poll, say) the client rightly
+    sends nothing: no head or body timer runs then."""
+    host, port, _ = limited
+    delay = LIMIT_SECONDS * 2.5
+    for body in (b"", os.urandom(1000)):
+        started = time.monotonic()
+        response = httpx.post(
+            f"http://{host}:{port}/", content=body, headers={"x-delay": str(delay)}, timeout=30
+        )
+        assert response.status_code == 200
+        assert time.monotonic() - started >= delay
+        _expect(response.json(), body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 import socket
 import time
 from urllib.parse import urlsplit
@@ -12,8 +13,10 @@ import pytest
 
 from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys
-from tests.directory_kit import JIRO
-from tests.server.conftest import Server
+from secure_send.org.home import OrgHome
+from secure_send.server.state import ServerState
+from tests.directory_kit import JIRO, TARO, enrol_device
+from tests.server.conftest import Server, running_server, server_config
 from tests.server.drop_kit import (
     OFFSET_TYPE,
     TUS,
@@ -158,9 +161,10 @@ def test_locked_upload(server: Server, taro: DeviceKeys) -> None:
     assert patch(sender, path, 0, DATA[:10]).status_code == 204
 
 
-def _cut_patch(
+def _send_part(
     sender: Device, path: str, offset: int, body: bytes, sent: int, checksum: bool = False
-) -> None:
+) -> socket.socket:
+    """Start a PATCH of ``body`` on a raw socket but send only ``sent`` bytes of it."""
     headers = {**TUS, **OFFSET_TYPE, "Upload-Offset": str(offset)}
     if checksum:
         headers["Upload-Checksum"] = "sha256 " + b64(hashlib.sha256(body).digest())
@@ -170,22 +174,45 @@ def _cut_patch(
     url = urlsplit(sender.server.url)
     lines = [f"PATCH {path} HTTP/1.1", f"Host: {url.netloc}", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in {**headers, **signed}.items()]
-    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body[:sent])
-        time.sleep(0.2)
+    sock = socket.create_connection((url.hostname, url.port), timeout=10)
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body[:sent])
+    return sock
+
+
+class Releases:
+    """Which uploads' locks the server gave back, in order: a PATCH has been dealt with
+    (its lock is released last) when its upload id comes out of :meth:`next`."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._ids: queue.Queue[str] = queue.Queue()
+        release = state.busy.release
+
+        def spy(upload_id: str) -> None:
+            release(upload_id)
+            self._ids.put(upload_id)
+
+        state.busy.release = spy  # type: ignore[method-assign]
+
+    def next(self, timeout: float = 10) -> str:
+        return self._ids.get(timeout=timeout)
 
 
 def test_connection_cut_mid_patch_resumes(server: Server, taro: DeviceKeys) -> None:
+    assert server.app_state is not None
+    released = Releases(server.app_state)
     sender, drop_id = _drop(server)
     path = new_upload(sender, drop_id, "f1", len(DATA))
+    upload_id = path.rsplit("/", 1)[1]
     assert patch(sender, path, 0, DATA[:20000]).status_code == 204
-    # tus core: what arrived before the cut is kept …
-    _cut_patch(sender, path, 20000, DATA[20000:], 10000)
-    time.sleep(0.3)
+    assert released.next() == upload_id
+    # tus core: what arrived before the cut is kept (closed at once: the server may not
+    # have read any of it yet) …
+    _send_part(sender, path, 20000, DATA[20000:], 10000).close()
+    assert released.next() == upload_id
     assert _offset(sender, path) == 30000
     # … but a body with Upload-Checksum cannot be checked when cut: nothing kept
-    _cut_patch(sender, path, 30000, DATA[30000:], 5000, checksum=True)
-    time.sleep(0.3)
+    _send_part(sender, path, 30000, DATA[30000:], 5000, checksum=True).close()
+    assert released.next() == upload_id
     offset = _offset(sender, path)
     assert offset == 30000
     assert patch(sender, path, offset, DATA[offset:]).status_code == 204
@@ -203,6 +230,31 @@ def test_connection_cut_mid_patch_resumes(server: Server, taro: DeviceKeys) -> N
     records = list(AuditLog(audit_log_path(server.config.home)).records())
     completes = [r for r in records if r.action == "upload_complete"]
     assert [(r.drop, r.size) for r in completes] == [(drop_id, len(DATA))]
+
+
+def test_a_stalled_patch_frees_its_upload_in_time(org: tuple[OrgHome, DeviceKeys]) -> None:
+    """A PATCH whose body stops arriving (client gone silent, no FIN) no longer holds the
+    upload's lock: after ``body_timeout_seconds`` the server closes the connection, keeps
+    what arrived and the owner's resume goes through (it got 423 for 30 s and more)."""
+    home, keys = org
+    config = server_config(home, port=0, max_body_bytes=64 * 1024, body_timeout_seconds=1)
+    with running_server(home, keys, config) as server:
+        enrol_device(home, TARO, "desktop", "人事課のデスクトップ")
+        server.push()
+        assert server.app_state is not None
+        released = Releases(server.app_state)
+        sender, drop_id = _drop(server)
+        path = new_upload(sender, drop_id, "f1", len(DATA))
+        stalled = _send_part(sender, path, 0, DATA, 10000)
+        started = time.monotonic()
+        with stalled:
+            assert released.next() == path.rsplit("/", 1)[1]
+            elapsed = time.monotonic() - started
+            assert stalled.recv(1) == b""  # the server closed the stalled connection
+        assert elapsed < 3, elapsed  # 1 s of silence, then the lock is free
+        offset = _offset(sender, path)
+        assert offset == 10000  # what arrived was kept (tus core)
+        assert patch(sender, path, offset, DATA[offset:]).status_code == 204
 
 
 def test_recover_after_crash_between_rename_and_commit(server: Server, taro: DeviceKeys) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from secure_send.core.directory.errors import MalformedDirectoryError
+from secure_send.core.json_input import loads_untrusted
 
 PUSH_FORMAT = "secure-send/directory-push/v1"
 TICKET = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -112,7 +113,7 @@ class Push:
         are only split here: the receiver verifies them."""
         try:
             end = data.index(b"\n")
-            head = json.loads(data[:end])
+            head = loads_untrusted(data[:end])
             if head["format"] != PUSH_FORMAT:
                 raise ValueError("format")
             log_from, count = head["log_from"], head["events"]
