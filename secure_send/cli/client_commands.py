@@ -17,9 +17,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secure_send.core.display import terminal_safe
 from secure_send.core.drop_state import DropState  # two enums of the core: cheap to load
 from secure_send.core.error_codes import ErrorCode
-from secure_send.core.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from secure_send.client.profile import OrgConfig

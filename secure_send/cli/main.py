@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except (SecureSendError, OSError) as err:
-        from secure_send.core.terminal import terminal_safe  # only on this path
+        from secure_send.core.display import terminal_safe  # only on this path
 
         # the detail may quote the server or a sender: one line, escapes shown
         print(

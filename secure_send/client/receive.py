@@ -39,6 +39,7 @@ from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.atomic import AtomicOutput, OutputExistsError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.display import unsafe
 from secure_send.core.encoding import format_time, parse_time, utc_now
 from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
 from secure_send.core.envelope.receipt import Receipt
@@ -108,9 +109,9 @@ def safe_part(name: str) -> str:
 
 
 def _unsafe(c: str) -> bool:
-    # Cc: C0/C1 controls; Cf: format characters (U+200B-U+200F, U+202A-U+202E,
-    # U+2066-U+2069, U+FEFF, ...), which change how a name reads without showing
-    return c in '\\/:*?"<>|' or unicodedata.category(c) in ("Cc", "Cf")
+    # path characters, and what a screen would obey or not show (core.display: controls,
+    # bidi and zero-width format characters, separators), which change how a name reads
+    return c in '\\/:*?"<>|' or unsafe(c)
 
 
 def safe_relative(name: str) -> Path:

@@ -7,6 +7,11 @@ it could redraw the screen ("OK: no pending requests"), hide or reorder text, or
 make two names look alike. :func:`unsafe` says which characters are refused at
 input; :func:`shown` replaces them for display (names stored before the input
 check, or from any other source, are shown the same way).
+
+The command line prints more of what others wrote (a sender's message, file names,
+a reason the server gave): :func:`terminal_safe` writes each such character as its
+escape (``\x1b``, ``\u202e``) instead — visible, inert, and still telling what was
+there — keeping only newlines and tabs.
 """
 
 from __future__ import annotations
@@ -35,3 +40,17 @@ def shown(text: str) -> str:
     if not has_unsafe(text):
         return text
     return "".join(REPLACEMENT if unsafe(c) else c for c in text)
+
+
+def _escaped(c: str) -> str:
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with every :func:`unsafe` character written as its escape; tabs and
+    (unless ``keep_newlines`` is false) newlines are kept."""
+    keep = "\n\t" if keep_newlines else ""
+    if not has_unsafe(text):
+        return text
+    return "".join(c if c in keep or not unsafe(c) else _escaped(c) for c in text)

@@ -1,10 +1,11 @@
-"""Text from others is printed with its control and bidi characters escaped."""
+"""Text from others is printed with its control and bidi characters escaped
+(``terminal_safe``; ``shown``/``has_unsafe`` are tested with the device names that use them)."""
 
 from __future__ import annotations
 
 import pytest
 
-from secure_send.core.terminal import terminal_safe
+from secure_send.core.display import terminal_safe
 
 
 @pytest.mark.parametrize(
