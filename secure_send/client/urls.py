@@ -14,16 +14,20 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
 from secure_send.client.errors import ClientError
 from secure_send.core.error_codes import ErrorCode
 
 
 def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ``::1`` or ``localhost`` (no other name: DNS could send it anywhere)."""
-    if host.lower().rstrip(".") == "localhost":
+    """127.0.0.0/8, ``::1`` or ``localhost`` (no other name: DNS could send it anywhere —
+    ``localhost.`` too, which the system's hosts file does not answer for glibc)."""
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
     except ValueError:
         return False
 
@@ -36,7 +40,13 @@ def insecure(url: str) -> bool:
         return True
     if parts.scheme == "https":
         return False
-    return not (parts.scheme == "http" and is_loopback(parts.hostname or ""))
+    if parts.scheme != "http" or "@" in parts.netloc or not url.isprintable() or "\\" in url:
+        return True  # no user info, backslash or control character: parsers disagree on them
+    try:  # the host requests will connect to (urllib3's parser), not only urlsplit's
+        connects_to = parse_url(url).host or ""
+    except LocationParseError:
+        return True
+    return not (is_loopback(parts.hostname or "") and is_loopback(connects_to))
 
 
 def require_secure(url: str) -> str:

@@ -43,7 +43,8 @@ SECURE = [
     "http://127.1.2.3",
     "http://[::1]:9000",
     "http://localhost:8080",
-    "http://LOCALHOST.",
+    "http://LOCALHOST",
+    "http://[::1%25lo]:9000",
 ]
 INSECURE = [
     "http://drop.example.go.jp",
@@ -53,6 +54,17 @@ INSECURE = [
     "http://127.0.0.1.nip.io",
     "http://0.0.0.0:8080",
     "ftp://127.0.0.1",
+    # not in the hosts file for glibc: "localhost." is asked of DNS, which may answer anything
+    "http://localhost.",
+    "http://LOCALHOST.:8080",
+]
+# urlsplit reads the host after the "@"; requests (urllib3) connects to the one before it
+PARSER_TRICKS = [
+    "http://drop.example.go.jp\\@127.0.0.1:8080",
+    "http://192.0.2.10:8080\\@127.0.0.1/",
+    "http://drop.example.go.jp\\@localhost",
+    "http://user@127.0.0.1:8080",
+    "http://drop.example.go.jp\t@127.0.0.1",
 ]
 
 
@@ -72,9 +84,21 @@ def test_plain_http_to_another_machine_is_refused(url: str) -> None:
     assert "https://" in str(caught.value)
 
 
+@pytest.mark.parametrize("url", PARSER_TRICKS)
+def test_a_url_that_parsers_read_differently_is_refused(url: str) -> None:
+    """issue 14 follow-up: the check read the host with urlsplit while requests connects
+    wherever urllib3 reads it: ``http://evil\\@127.0.0.1`` went in clear text to evil."""
+    assert insecure(url)
+    with pytest.raises(ClientError) as caught:
+        ServerApi(url)
+    assert caught.value.code == ErrorCode.INSECURE_URL
+
+
 def test_loopback_is_exactly_127_8_and_1_and_localhost() -> None:
     assert all(is_loopback(h) for h in ("127.255.255.254", "::1", "localhost"))
-    assert not any(is_loopback(h) for h in ("128.0.0.1", "::2", "", "localhost.example"))
+    assert not any(
+        is_loopback(h) for h in ("128.0.0.1", "::2", "", "localhost.example", "localhost.")
+    )
 
 
 def test_it_policy_cannot_pin_a_clear_text_server() -> None:
