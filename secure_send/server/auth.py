@@ -172,13 +172,16 @@ class Authenticator:
         resolve: Callable[[str, str], bytes],
         limiter: FailureLimiter,
     ) -> httpsig.SignedRequest:
-        if not limiter.allowed(ip):
-            raise ApiError(
-                429, ErrorCode.RATE_LIMITED, "too many failed authentications; wait a minute"
-            )
+        # A valid signature is served whatever its address's failures: the budget is
+        # per address, and an address is shared (a NAT, a proxy); checked first, it let
+        # anyone there lock every device behind it out with unsigned requests.
         try:
             return self._verify(method, url, headers, body, resolve)
         except ApiError:
+            if not limiter.allowed(ip):
+                raise ApiError(
+                    429, ErrorCode.RATE_LIMITED, "too many failed authentications; wait a minute"
+                ) from None
             limiter.failed(ip)
             raise
 

@@ -105,7 +105,7 @@ def test_departed_user_whose_device_was_not_revoked_is_refused(server: Server) -
     swap = bundle.with_name(".forged")
     swap.write_bytes(forged)
     swap.replace(bundle)  # the server reloads a replaced file (another process's write)
-    assert server.get("/v1/directory").content == forged  # held (it verifies): in force
+    assert server.held_bundle() == forged  # held (it verifies): in force
     assert _code(server.signed_get("/v1/whoami")) == "revoked_device"
 
 
