@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import NamedTuple, Protocol
 
 from secure_send.client.api import Reader
-from secure_send.client.chunk_tags import TagCheck, TagRecorder
+from secure_send.client.chunk_tags import TagCheck, TagRecorder, changed
 from secure_send.core.age.api import Prepared, encrypt_prepared
 
 
@@ -67,19 +67,24 @@ class FileSource:
 
 class _Sink:
     """Counts and hashes what the encryptor writes (skipping the first ``skip`` bytes),
-    and records its chunk tags if given a recorder."""
+    and records its chunk tags if given a recorder, or checks them if given a check."""
 
-    def __init__(self, skip: int = 0, tags: TagRecorder | None = None) -> None:
+    def __init__(
+        self, skip: int = 0, tags: TagRecorder | None = None, check: TagCheck | None = None
+    ) -> None:
         self.digest = hashlib.sha256()
         self.size = 0
         self._skip = skip
         self.tags = tags
+        self._check = check
 
     def write(self, data: bytes | memoryview) -> int:
         n = len(data)
         self.size += n
         if self.tags is not None:
             self.tags.feed(data)
+        if self._check is not None:
+            self._check.feed(data)  # raises file_changed at a changed chunk
         if self._skip >= n:
             self._skip -= n
         else:
@@ -122,10 +127,16 @@ class EncryptingSource:
         return _CipherReader(self.prepared, self.plaintext, offset, check)
 
     def sha256_from(self, offset: int) -> bytes:
-        """See :meth:`BlobSource.sha256_from` (encrypts the whole file once more)."""
-        sink = _Sink(offset)
+        """See :meth:`BlobSource.sha256_from` (encrypts the whole file once more). The
+        hash is sent to the server: it too is made only of chunks whose tag matched
+        (raises ``file_changed`` otherwise), or it would be a function of another
+        plaintext under the same keystream."""
+        check = TagCheck(self.measured.tags, len(self.prepared.header), self.measured.size)
+        sink = _Sink(offset, check=check)
         with self.plaintext.open("rb") as src:
             encrypt_prepared(self.prepared, src, sink)
+        if sink.size != self.measured.size:  # shorter: the last chunk's tag was never seen
+            raise changed()
         return sink.digest.digest()
 
 

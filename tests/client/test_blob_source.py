@@ -140,3 +140,16 @@ def test_the_tags_of_every_chunk_are_recorded(tmp_path: Path, size: int) -> None
     # and the same file read back from any offset passes the check
     source = EncryptingSource(prepared, plain, measured)
     assert _read_all(source.open(0), 777) == ciphertext.getvalue()
+
+
+def test_the_hash_of_a_resumed_upload_is_not_made_of_a_changed_file(tmp_path: Path) -> None:
+    """issue 14 follow-up: a resumed upload (the server reports an offset > 0) sends
+    the SHA-256 of the rest as its Content-Digest. That hash was made of the file as it
+    is now, without the tag check: the server got a function of another plaintext under
+    the same keystream (enough to confirm a guessed edit: it knows the first ciphertext).
+    The edited chunk now stops it, as it stops the upload itself."""
+    source, _ = _source(tmp_path)
+    _edit_in_place(source.plaintext, 2 * 65_536 + 100, b"edited")
+    with pytest.raises(ClientError) as caught:
+        source.sha256_from(1)
+    assert caught.value.code == "file_changed"
