@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,13 @@ def _emit(
     print(json.dumps(obj, ensure_ascii=False) if args.json else terminal_safe(text))
 
 
+def _lines(lines: Iterable[str]) -> str:
+    """One line per item: a newline inside an item (a drop id the server made up, a
+    name) is escaped, so no item can print a line that looks like another (a fake
+    verified drop under a DANGER one)."""
+    return "\n".join(terminal_safe(line, keep_newlines=False) for line in lines)
+
+
 _ALERT = (
     "secure-send: WARNING: your account lists a device this PC did not enrol: "
     "{d.device!r} ({d.name}), enrolled {d.enrolled}. If it is not yours, report it to "
@@ -204,7 +211,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         for m in matches
     ]
     text = (
-        "\n".join(
+        _lines(
             f"{r['id']:<24} {r['name_ja']} ({r['name_en']})  {r['department']}"
             + ("  [role mailbox]" if r["kind"] == "role" else "")
             for r in rows
@@ -313,7 +320,7 @@ def cmd_inbox(args: argparse.Namespace) -> None:
 
     session = _session()
     items, cursor = listing.inbox(session, session.directory(), wait=args.wait)
-    text = "\n".join(
+    text = _lines(
         f"{i.drop_id}  {i.sender_name_ja} ({i.department})  {i.created}"
         + ("  [saved]" if i.saved else "")
         if i.verified
@@ -334,7 +341,7 @@ def cmd_receive(args: argparse.Namespace) -> None:
     )
     files = [str(p) for p in got.files]
     programs = [str(p) for p in got.programs]
-    text = "\n".join([f"from {got.sender}: {len(files)} file(s) saved", *files])
+    text = _lines([f"from {got.sender}: {len(files)} file(s) saved", *files])
     for program in programs:  # a clerk expects documents: say so before anything is opened
         print(
             terminal_safe(
@@ -380,7 +387,7 @@ def cmd_sent(args: argparse.Namespace) -> None:
             )
             for r in item.recipients
         ]
-    _emit(args, {"drops": [asdict(i) for i in items]}, "\n".join(lines) or "nothing sent", session)
+    _emit(args, {"drops": [asdict(i) for i in items]}, _lines(lines) or "nothing sent", session)
 
 
 def cmd_recall(args: argparse.Namespace) -> None:
@@ -409,7 +416,7 @@ def cmd_devices(args: argparse.Namespace) -> None:
         + ("  ⚠ NOT ENROLLED BY THIS PC: report it to IT security" if d.unknown else "")
         for d in listed
     ]
-    _emit(args, {"devices": [d.to_json() for d in listed]}, "\n".join(lines), session)
+    _emit(args, {"devices": [d.to_json() for d in listed]}, _lines(lines), session)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
