@@ -334,6 +334,7 @@ def finish(
     return pending.drop_id
 
 
+MAX_FRESH_UPLOADS = 3
 HOPELESS = frozenset({ErrorCode.FILE_CHANGED, ErrorCode.RECALLED, ErrorCode.EXPIRED})
 
 
@@ -388,6 +389,7 @@ def _upload_one(
         if progress is not None:
             progress(blob.id, done, blob.size)
 
+    fresh_uploads = 0  # uploads the server forgot and we made again, in this run
     while record["upload"] is not None:
         try:
             send_blob(api, record["upload"], source, blob.size, blob.sha256, moved, cancel)
@@ -400,7 +402,15 @@ def _upload_one(
                 ) from None
             if err.status != 404:
                 raise
-            # the server forgets finished uploads (and replaced ones): ask again
+            # the server forgets finished uploads (and replaced ones): ask again — a few
+            # times; a server that keeps forgetting would have us upload forever
+            fresh_uploads += 1
+            if fresh_uploads > MAX_FRESH_UPLOADS:
+                raise ClientError(
+                    ErrorCode.UPLOAD_REWOUND,
+                    f"the server lost the upload of {blob.id} {fresh_uploads} times; "
+                    "the send stopped",
+                ) from None
             record["upload"] = create_upload_if_needed(api, pending, blob)
     record["done"] = True
     profile.write_json(resume_file, pending.to_json())

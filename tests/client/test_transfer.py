@@ -17,10 +17,13 @@ import pytest
 
 from secure_send.client.api import Reader
 from secure_send.client.blob_source import EncryptingSource, measure
-from secure_send.client.errors import ClientError, ConnectionLost
+from secure_send.client.errors import ClientError, ConnectionLost, ServerError
 from secure_send.client.transfer import send_blob
 from secure_send.core.age.api import encrypt_prepared, prepare
 from secure_send.core.age.x25519 import X25519Identity
+from secure_send.core.error_codes import ErrorCode
+from tests.client.conftest import Enrol
+from tests.directory_kit import HANAKO, TARO
 
 SIZE = 3 * 1024 * 1024
 
@@ -114,3 +117,29 @@ def test_an_offset_beyond_the_blob_is_refused(tmp_path: Path) -> None:
     server = _HostileServer([len(ciphertext) + 1], cut=0, between=lambda: None)
     with pytest.raises(ClientError, match="the send stopped"):
         send_blob(server, "/up", source, len(ciphertext), b"h" * 32, lambda n: None)  # type: ignore[arg-type]
+
+
+def test_a_server_that_keeps_forgetting_an_upload_is_given_up(
+    enrol: Enrol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every PATCH is answered 404 (the upload "forgotten") by a hostile server: the
+    client makes a new upload a few times, then stops with upload_rewound instead of
+    uploading the whole file again forever. The real server plays everything else."""
+    from secure_send.client import send
+
+    hanako = enrol(HANAKO, "laptop")
+    enrol(TARO, "desktop")
+    data = tmp_path / "a.bin"
+    data.write_bytes(os.urandom(10_000))
+    patches: list[str] = []
+
+    def forgets(api: object, upload: str, *args: object, **kw: object) -> None:
+        patches.append(upload)
+        if len(patches) > 20:  # without the limit: end the endless loop, fail below
+            raise ServerError(500, ErrorCode.INTERNAL, "enough")
+        raise ServerError(404, ErrorCode.NOT_FOUND, "no such upload")
+
+    monkeypatch.setattr(send, "send_blob", forgets)
+    err = hanako.fails("send", str(data), "--to", TARO)
+    assert "(upload_rewound)" in err or "lost the upload" in err
+    assert len(patches) == send.MAX_FRESH_UPLOADS + 1

@@ -7,8 +7,9 @@ machine where the switch was left on is noticed rather than used for real files.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QWidget
+
+from secure_send.gui.widgets.buttons import plain_label
 
 # black on amber (contrast above 10:1); the ⚠ carries the meaning without colour
 STYLE = """
@@ -25,7 +26,7 @@ class KeystoreWarningBanner(QFrame):
         self.setObjectName("testKeystoreBanner")
         self.setStyleSheet(STYLE)
         self.setAccessibleName(self.tr("Security warning: test key store"))
-        self.text = QLabel(
+        self.text = plain_label(
             self.tr(
                 "⚠ Test mode: this PC's device keys are kept in a plain file "
                 "(SECURE_SEND_TEST_KEYSTORE=1), not in the OS key store. "
@@ -34,7 +35,6 @@ class KeystoreWarningBanner(QFrame):
             self,
         )
         self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self.text, 1)
