@@ -161,6 +161,19 @@ def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
         yield server
 
 
+def unthrottled_config(home: OrgHome) -> ServerConfig:
+    """A server for fuzzing: small bodies and quota, and an auth-failure limit high
+    enough never to trip (generated requests fail authentication by the thousand)."""
+    return server_config(
+        home,
+        port=0,
+        max_body_bytes=64 * 1024,
+        quota_bytes=1024 * 1024,
+        auth_failures_burst=100_000,
+        auth_failures_per_minute=100_000,
+    )
+
+
 @contextlib.contextmanager
 def running_server(home: OrgHome, keys: DeviceKeys, config: ServerConfig) -> Iterator[Server]:
     """Run the real app under uvicorn on 127.0.0.1 (ephemeral port) in a thread."""

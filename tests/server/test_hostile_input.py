@@ -30,7 +30,7 @@ from secure_send.core.encoding import utc_now
 from secure_send.server.auth import SIGNER_KEY_ID
 from secure_send.server.embedded import embedded_server
 from tests.directory_kit import HANAKO, TARO, enrol_device
-from tests.server.conftest import DEVICE, Server, make_home, server_config
+from tests.server.conftest import DEVICE, Server, make_home, unthrottled_config
 from tests.server.drop_kit import b64, create_drop, hanako, manifest, new_upload, sent_drop
 
 EXAMPLES = 12  # per route; derandomized
@@ -97,14 +97,7 @@ class Target:
 @pytest.fixture
 def target(tmp_path: Path) -> Iterator[Target]:
     home, keys = make_home(tmp_path / "org")
-    config = server_config(
-        home,
-        port=0,
-        max_body_bytes=64 * 1024,
-        quota_bytes=1024 * 1024,
-        auth_failures_burst=100_000,
-        auth_failures_per_minute=100_000,
-    )
+    config = unthrottled_config(home)
     with embedded_server(config) as running:
         server = Server(home, config, running.url, keys, running.state)
         enrol_device(home, TARO, "desktop", "人事課のデスクトップ")  # the recipient

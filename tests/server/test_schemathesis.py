@@ -29,7 +29,13 @@ from secure_send.core import httpsig
 from secure_send.core.encoding import utc_now
 from secure_send.server.auth import SIGNER_KEY_ID
 from tests.directory_kit import HANAKO, TARO, enrol_device
-from tests.server.conftest import DEVICE, Server, make_home, running_server, server_config
+from tests.server.conftest import (
+    DEVICE,
+    Server,
+    make_home,
+    running_server,
+    unthrottled_config,
+)
 from tests.server.drop_kit import (
     b64,
     create_drop,
@@ -55,14 +61,7 @@ class Fixtures:
 def fuzz_server(tmp_path: Path) -> Iterator[Server]:
     """The real server with an auth-failure limit high enough never to trip."""
     home, keys = make_home(tmp_path / "org")
-    config = server_config(
-        home,
-        port=0,
-        max_body_bytes=64 * 1024,
-        quota_bytes=1024 * 1024,
-        auth_failures_burst=100_000,
-        auth_failures_per_minute=100_000,
-    )
+    config = unthrottled_config(home)
     with running_server(home, keys, config) as server:
         yield server
 
