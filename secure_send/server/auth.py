@@ -178,8 +178,12 @@ class Authenticator:
             )
         try:
             return self._verify(method, url, headers, body, resolve)
-        except ApiError:
-            limiter.failed(ip)
+        except ApiError as err:
+            # only the client's own failures (401) spend its budget: a server-side 503
+            # (no directory, no file descriptor) or 507 (disk full) is not its doing,
+            # and counting them locked every client out once the server recovered
+            if err.status == 401:
+                limiter.failed(ip)
             raise
 
     def _verify(
