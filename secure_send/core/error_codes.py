@@ -60,6 +60,7 @@ class ErrorCode(enum.StrEnum):
     CHECKSUM_MISMATCH = "checksum_mismatch"
     HASH_MISMATCH = "hash_mismatch"
     STORAGE_FAILED = "storage_failed"
+    INSUFFICIENT_STORAGE = "insufficient_storage"  # the server's volume is full (507)
     # The directory
     DIRECTORY_UNAVAILABLE = "directory_unavailable"
     DIRECTORY_UNVERIFIED = "directory_unverified"

@@ -199,6 +199,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The drop server could not store the file (its disk may be full). Try again later or contact IT.",
     ),
+    ErrorCode.INSUFFICIENT_STORAGE: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server's disk is full, so it cannot take anything new now; files already sent can still be received. Try again later; if it persists, contact IT.",
+    ),
     ErrorCode.DIRECTORY_UNAVAILABLE: QT_TRANSLATE_NOOP(
         "errors",
         "The staff directory could not be loaded. Check the network; if it persists, contact IT.",

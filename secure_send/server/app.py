@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -39,9 +40,17 @@ from secure_send.server.anonymous import AnonymousGuard
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import PublishedDirectory
+from secure_send.server.disk_full import (
+    LOCK_NAME,
+    NonceLedger,
+    ServingLock,
+    insufficient_storage,
+    storage_full,
+)
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
-from secure_send.server.state import ServerState
+from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
+from secure_send.server.state import Notifier, ServerState
 from secure_send.server.storage import FolderBlobStore, SqliteMetadataStore
 
 log = logging.getLogger("secure_send.server")
@@ -133,6 +142,16 @@ def _install_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return error_response(exc.status_code, code, str(exc.detail))
 
+    @app.exception_handler(OSError)
+    @app.exception_handler(sqlite3.Error)
+    async def storage(request: Request, exc: Exception) -> JSONResponse:
+        # a full volume is not a bug: every write answers 507 (reads do not write)
+        if storage_full(exc):
+            err = insufficient_storage()
+            return error_response(err.status, err.code, err.message)
+        log.exception("unexpected error")
+        return error_response(500, ErrorCode.INTERNAL, "internal server error")
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
@@ -153,18 +172,13 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
     return directory
 
 
-def create_app(config: ServerConfig) -> FastAPI:
-    """Build the application for one server home (made by ``secure-send-admin
-    server-home``; it must hold the directory documents).
-
-    Raises:
-        ConfigError: the home holds no directory, or its documents do not verify.
-    """
-    directory = _held_directory(config)
+def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
+    """Open the database and blob store and repair what a crash left (these write)."""
     meta = SqliteMetadataStore(config.state_dir / "meta.sqlite")
     limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
+    nonces = NonceLedger(meta, ServingLock(config.state_dir / LOCK_NAME))
     auth = Authenticator(
-        DirectoryCache(directory), meta, limiter, config.clock_window, config.signer_key
+        DirectoryCache(directory), nonces, limiter, config.clock_window, config.signer_key
     )
     blobs = FolderBlobStore(config.state_dir / "blobs")
     audit = AuditLog(audit_log_path(config.home))
@@ -172,18 +186,45 @@ def create_app(config: ServerConfig) -> FastAPI:
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )
     state.anonymous = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
+    # each waiting long-poll holds a connection: at most a quarter of the descriptors
+    state.notifier = Notifier(poll_cap(soft_limit()))
     sweeper.recover(state)
+    return state
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    """Build the application for one server home (made by ``secure-send-admin
+    server-home``; it must hold the directory documents).
+
+    Raises:
+        ConfigError: the home holds no directory, or its documents do not verify, or
+            the volume of its state is full (one line, no traceback: ``cli.py``).
+    """
+    directory = _held_directory(config)
+    try:
+        state = _open_state(config, directory)
+    except (sqlite3.Error, OSError) as err:
+        if not storage_full(err):
+            raise
+        raise ConfigError(
+            f"the volume holding {config.state_dir} is full (no space left on device): "
+            "free some space, then start the server again"
+        ) from None
+    meta = state.meta
+    fds = state.fds = FdWatch(lambda: state.notifier.total)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sweeping = asyncio.create_task(sweeper.run(state))
+        tasks = [asyncio.create_task(sweeper.run(state)), asyncio.create_task(fds.run())]
         try:
             yield
         finally:
-            sweeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeping
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             meta.close()
+            state.auth.store.close()  # the nonce ledger's serving lock
 
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state

@@ -177,7 +177,12 @@ class Authenticator:
         # anyone there lock every device behind it out with unsigned requests.
         try:
             return self._verify(method, url, headers, body, resolve)
-        except ApiError:
+        except ApiError as err:
+            # only the client's own failures (401) spend its budget: a server-side 503
+            # (no directory, no file descriptor) or 507 (disk full) is not its doing,
+            # and counting them locked every client out once the server recovered
+            if err.status != 401:
+                raise
             if not limiter.allowed(ip):
                 raise ApiError(
                     429, ErrorCode.RATE_LIMITED, "too many failed authentications; wait a minute"

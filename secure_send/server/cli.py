@@ -16,6 +16,7 @@ from secure_send.core.errors import SecureSendError
 from secure_send.server import audit_commands
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
+from secure_send.server.fd_limit import raise_fd_limit
 from secure_send.server.http_protocol import uvicorn_options
 
 
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     host, port = args.listen if args.listen else (None, None)
+    # every connection holds a descriptor: the common soft limit of 1024 is too few
+    raise_fd_limit()
     try:
         config = load_config(
             args.home.resolve(), host=host, port=port, tls_cert=args.tls_cert, tls_key=args.tls_key

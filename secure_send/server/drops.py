@@ -165,6 +165,7 @@ def drop_json(state: ServerState, row: DropRow, viewer: str | None) -> dict[str,
 async def inbox(
     who: Authenticated,
     state: State,
+    response: Response,
     wait: Annotated[float, Query(ge=0, le=3600)] = 0,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -178,8 +179,13 @@ async def inbox(
         if any(r.seq > after for r in rows) or remaining <= 0:
             break
         # a commit in this process wakes us at once; one made by another server process
-        # over the same database is seen at the next re-check
-        await state.notifier.wait(user, seen, min(remaining, RECHECK_SECONDS))
+        # over the same database is seen at the next re-check. Too many waiting already
+        # (file descriptors, see fd_limit.py): answer now, the client asks again.
+        if not await state.notifier.wait(user, seen, min(remaining, RECHECK_SECONDS)):
+            state.fds.capped()
+            # and close the connection: its descriptor is what is short
+            response.headers["Connection"] = "close"
+            break
     drops = await run_in_threadpool(lambda: [drop_json(state, r, user) for r in rows])
     return {"drops": drops, "cursor": max([after, *(r.seq for r in rows)])}
 

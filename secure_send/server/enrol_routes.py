@@ -130,5 +130,6 @@ async def enrol_status(
         remaining = deadline - time.monotonic()
         if status is not EnrolStatus.QUEUED or remaining <= 0:
             break
-        await state.notifier.wait(key, seen, min(remaining, RECHECK_SECONDS))
+        if not await state.notifier.wait(key, seen, min(remaining, RECHECK_SECONDS)):
+            break  # too many long-polls wait (fd_limit.py): answer now
     return {"status": status.value, "reason": reason.value if reason else ""}

@@ -68,7 +68,8 @@ async def signer_queue(
         remaining = deadline - time.monotonic()
         if queued or remaining <= 0:
             break
-        await state.notifier.wait(SIGNER_QUEUE, seen, min(remaining, RECHECK_SECONDS))
+        # one signer: never held back by the cap on waiting long-polls
+        await state.notifier.wait(SIGNER_QUEUE, seen, min(remaining, RECHECK_SECONDS), capped=False)
     return {
         "requests": [
             {"ticket": q.ticket, "request": q.request, "received": q.received} for q in queued

@@ -16,36 +16,50 @@ from secure_send.server.config import ServerConfig
 from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
+from secure_send.server.fd_limit import FdWatch
 from secure_send.server.storage import BlobStore, MetadataStore
 from secure_send.server.upload_sink import HashCache
 
 
 class Notifier:
-    """Wakes a user's inbox long-polls when a drop for them is committed (event loop only)."""
+    """Wakes a user's inbox long-polls when a drop for them is committed (event loop only).
 
-    def __init__(self) -> None:
+    At most ``limit`` long-polls wait at once (each holds a connection, so a file
+    descriptor: :mod:`.fd_limit`); beyond that :meth:`wait` returns at once.
+    """
+
+    def __init__(self, limit: int = 1 << 30) -> None:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._versions: dict[str, int] = {}
+        self.limit = limit
+        self.total = 0  # long-polls waiting now, all users
 
     def version(self, user: str) -> int:
         """How often ``user`` was notified; read before looking, pass to :meth:`wait`."""
         return self._versions.get(user, 0)
 
-    async def wait(self, user: str, seen: int, timeout: float) -> None:
-        """Return once ``user`` is notified after version ``seen``, or after ``timeout`` s."""
+    async def wait(self, user: str, seen: int, timeout: float, *, capped: bool = True) -> bool:
+        """Return once ``user`` is notified after version ``seen``, or after ``timeout`` s;
+        False at once (without waiting) when ``limit`` long-polls already wait (unless
+        not ``capped``: the one directory signer's queue)."""
         if self.version(user) != seen:
-            return
+            return True
+        if capped and self.total >= self.limit:
+            return False
         event = asyncio.Event()
         self._waiters.setdefault(user, set()).add(event)
+        self.total += 1
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             pass
         finally:
+            self.total -= 1
             waiting = self._waiters.get(user, set())
             waiting.discard(event)
             if not waiting:
                 self._waiters.pop(user, None)
+        return True
 
     def waiting(self, user: str) -> int:
         """How many of ``user``'s long-polls are waiting now (for tests and metrics)."""
@@ -96,6 +110,7 @@ class ServerState:
     busy: Busy = field(default_factory=Busy)
     hashes: HashCache = field(default_factory=HashCache)
     anonymous: AnonymousGuard = field(default_factory=lambda: AnonymousGuard(300, 600))
+    fds: FdWatch = field(default_factory=lambda: FdWatch(lambda: 0))
 
 
 def server_state(request: Request) -> ServerState:

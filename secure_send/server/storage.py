@@ -11,6 +11,7 @@ can name a file outside the blob folder.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -250,13 +251,40 @@ class _FileAppender:
         os.close(self._fd)
 
 
+def partial_folder(blobs: Path) -> Path:
+    """Where uploads in progress are kept: ``partial/`` beside ``blobs/``, unless
+    ``blobs/`` is a file system of its own (a mount): then ``blobs/.partial``, so that
+    finishing an upload stays a rename (across file systems it fails with ``EXDEV``).
+    No blob id starts with a dot, so the name never meets a blob's folder."""
+    beside = blobs.parent / "partial"
+    if os.stat(blobs).st_dev == os.stat(blobs.parent).st_dev:
+        return beside
+    return blobs / ".partial"
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_durably(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a hidden temporary file, fsynced, renamed into place."""
+    with src.open("rb") as source, AtomicOutput(dst, overwrite=True) as out:
+        while chunk := source.read(CHUNK * 4):
+            out.file.write(chunk)
+        out.commit()
+
+
 class FolderBlobStore:
     """:class:`BlobStore` as one file per blob under ``root/<first 2 chars>/<id>``."""
 
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.root = root.resolve()
-        self.partial_root = self.root.parent / "partial"
+        self.partial_root = partial_folder(self.root)
         self.partial_root.mkdir(exist_ok=True, mode=0o700)
 
     def path_for(self, blob_id: str) -> Path:
@@ -324,12 +352,16 @@ class FolderBlobStore:
         """See :meth:`BlobStore.finish_partial` (rename, then fsync the folder)."""
         path = self.path_for(blob_id)
         path.parent.mkdir(exist_ok=True, mode=0o700)
-        os.replace(self.partial_path(upload_id), path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        partial = self.partial_path(upload_id)
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            os.replace(partial, path)
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
+            # the folders were put on different file systems after start: copy instead
+            _copy_durably(partial, path)
+            os.unlink(partial)
+        _fsync_folder(path.parent)
 
     def delete_partial(self, upload_id: str) -> None:
         """See :meth:`BlobStore.delete_partial`."""

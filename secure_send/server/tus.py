@@ -41,6 +41,7 @@ from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import BLOB_ID, DROP_ID
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller, unauthorized
+from secure_send.server.disk_full import insufficient_storage, storage_full
 from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
 from secure_send.server.routes import DIGITS, Authenticated, StreamAuthenticated, client_ip
@@ -309,8 +310,10 @@ async def patch(
         except ClientDisconnect:
             await run_in_threadpool(_cut, state, upload, sink, checksum is None)
             raise
-        except OSError:
+        except OSError as err:
             await run_in_threadpool(_abandon, state, upload, sink)
+            if storage_full(err):
+                raise insufficient_storage() from None
             log.exception("storing an upload failed")
             raise ApiError(
                 507, ErrorCode.STORAGE_FAILED, "the server could not store the data"

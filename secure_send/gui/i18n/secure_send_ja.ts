@@ -1392,6 +1392,10 @@
         <translation>受け渡しサーバーがファイルを保存できませんでした(ディスクが一杯の可能性があります)。しばらくしてから再試行するか、情報システム担当に連絡してください。</translation>
     </message>
     <message>
+        <source>The drop server's disk is full, so it cannot take anything new now; files already sent can still be received. Try again later; if it persists, contact IT.</source>
+        <translation>受け渡しサーバーのディスクが一杯のため、今は新しいものを受け付けられません。送信済みのファイルは受け取れます。しばらくしてから再試行し、解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>The drop server refused the directory update. Check the signer's log and contact the directory administrator.</source>
         <translation>受け渡しサーバーが名簿の更新を拒否しました。署名サービスのログを確認し、名簿の管理者に連絡してください。</translation>
     </message>
