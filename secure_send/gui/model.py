@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from secure_send.gui import threads
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0  # one inbox long-poll; a new drop ends it at once
+EARLY_ANSWER_PAUSE_MS = 5_000  # before asking again after a long-poll answered at once
 DIRECTORY_REFRESH_MS = 5 * 60 * 1000
 
 
@@ -97,6 +99,7 @@ class AppModel(QObject):
         self._cursor = 0
         self._loaded = False  # the first inbox answer came in (later drops are "new")
         self._polling = False
+        self._poll_wait, self._poll_started = 0.0, 0.0  # the running long-poll's
         self._stopped = False
         self._seen_receipts: set[tuple[str, str]] | None = None
         self._sent_timer = QTimer(self)
@@ -211,6 +214,7 @@ class AppModel(QObject):
             return
         self._polling = True
         wait = POLL_SECONDS if self._loaded else 0.0
+        self._poll_wait, self._poll_started = wait, time.monotonic()
         task = self._inbox_task(wait, self._cursor)
         task.succeeded.connect(self._on_polled)
         task.failed.connect(self._on_poll_failed)
@@ -233,8 +237,16 @@ class AppModel(QObject):
 
     def _on_polled(self, result: tuple[list[listing.InboxItem], int]) -> None:
         self._polling = False
+        # a long-poll answered at once with nothing new: the server is shedding long-polls
+        # (its cap on waiting connections is reached); asking again at once would make
+        # every client a busy loop against it, so wait a little first
+        early = (
+            self._poll_wait > 0
+            and result[1] <= self._cursor
+            and time.monotonic() - self._poll_started < self._poll_wait / 2
+        )
         self._on_inbox(result)
-        QTimer.singleShot(0, self._poll)
+        QTimer.singleShot(EARLY_ANSWER_PAUSE_MS if early else 0, self._poll)
 
     def _on_inbox(self, result: tuple[list[listing.InboxItem], int]) -> None:
         items, cursor = result
