@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from secure_send.client import leftovers
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError, ServerError
@@ -176,7 +177,12 @@ def receive(
     identity = X25519Identity(bytes(keys.encryption))
     fetch = _Fetcher(api, drop_id, identity, progress, cancel)
     metadata = fetch.metadata(manifest)
-    saved = fetch.files(manifest, metadata, target)
+    leftovers.sweep_partials(profile)  # what a killed receive left, maybe in this folder
+    journal = leftovers.PartialJournal(profile)
+    try:
+        saved = fetch.files(manifest, metadata, target, journal.record)
+    finally:
+        journal.close()
     if manifest.sender != me.user:  # receipts are for recipients
         _send_receipt(api, me, keys, manifest, directory)
     return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
@@ -212,9 +218,16 @@ class _Fetcher:
         )
         return _metadata(fetched, self.identity)
 
-    def files(self, manifest: Manifest, metadata: dict[str, Any], target: Path) -> list[Path]:
-        """Every file, decrypted into hidden temporary files, then all placed together;
-        on any failure none is placed and folders made for them are removed again."""
+    def files(
+        self,
+        manifest: Manifest,
+        metadata: dict[str, Any],
+        target: Path,
+        record: Callable[[Path], None],
+    ) -> list[Path]:
+        """Every file, decrypted into hidden temporary files (each recorded by ``record``
+        before it is made), then all placed together; on any failure none is placed and
+        folders made for them are removed again."""
         blobs = {b.id: b for b in manifest.blobs}
         target.mkdir(parents=True, exist_ok=True)
         outputs: list[AtomicOutput] = []
@@ -231,7 +244,7 @@ class _Fetcher:
                     )
                 destination = target / safe_relative(str(item["name"]))
                 made += _make_folders(target, destination.parent)
-                outputs.append(_new_output(destination, taken))
+                outputs.append(_new_output(destination, taken, record))
                 path = self.api.blob_path(self.drop_id, blob.id)
                 _save_blob(
                     self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
@@ -259,7 +272,7 @@ def _make_folders(root: Path, folder: Path) -> list[Path]:
     return list(reversed(new))
 
 
-def _new_output(destination: Path, taken: set[str]) -> AtomicOutput:
+def _new_output(destination: Path, taken: set[str], record: Callable[[Path], None]) -> AtomicOutput:
     """A hidden temporary file for ``destination``, or ``name (n).ext`` if it exists or
     another file of this drop claimed it (``taken``, case-folded: one name on Windows
     and macOS). Every name is reserved before any file is placed, so a drop naming a
@@ -271,7 +284,7 @@ def _new_output(destination: Path, taken: set[str]) -> AtomicOutput:
         if key in taken:
             continue
         try:
-            output = AtomicOutput(candidate)
+            output = AtomicOutput(candidate, before_create=record)
         except OutputExistsError:
             continue
         taken.add(key)

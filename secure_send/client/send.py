@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secure_send.client import leftovers
 from secure_send.client.api import ServerApi
 from secure_send.client.blob_source import (
     BlobSource,
@@ -216,19 +217,21 @@ def prepare(
     outbox = profile.outbox_dir / drop_id
     outbox.mkdir(parents=True, mode=0o700)
     try:
-        blobs, listing, records = _measure(files, recipients, keys, outbox)
-        metadata = {
-            "type": METADATA_TYPE,
-            "files": listing,
-            "message": message,
-            "classification": classification.value,
-        }
-        blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
-        records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
-        manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
-        signed = manifest.sign(keys.signing)
-        pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=key_hashes(people))
-        profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
+        with leftovers.preparing(outbox):  # a sweep by another process leaves it be
+            blobs, listing, records = _measure(files, recipients, keys, outbox)
+            metadata = {
+                "type": METADATA_TYPE,
+                "files": listing,
+                "message": message,
+                "classification": classification.value,
+            }
+            blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
+            records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
+            manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
+            signed = manifest.sign(keys.signing)
+            keys_now = key_hashes(people)
+            pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=keys_now)
+            profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
     except BaseException:
         shutil.rmtree(outbox, ignore_errors=True)
         raise
