@@ -123,6 +123,11 @@ _ALERT = (
 )
 
 
+def _warn(line: str) -> None:
+    """One warning line on stderr (the answer on stdout stays as scripts expect)."""
+    print(terminal_safe(f"secure-send: {line}", keep_newlines=False), file=sys.stderr)
+
+
 def _session() -> Session:
     from secure_send.client.profile import Profile
     from secure_send.client.session import Session
@@ -248,7 +253,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     from secure_send.client.key_changes import recipient_key_changes
 
     session = _session()
-    for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
+    for pending in sending.pending_sends(session.profile, _warn):  # an earlier run was cut off
         try:
             sending.finish(session, pending)
         except ClientError as err:
@@ -301,9 +306,12 @@ def cmd_resume(args: argparse.Namespace) -> None:
     from secure_send.client import send as sending
 
     session = _session()
-    done = [
-        sending.finish(session, p, _progress(args)) for p in sending.pending_sends(session.profile)
-    ]
+    done = []
+    for pending in sending.pending_sends(session.profile, _warn):
+        try:
+            done.append(sending.finish(session, pending, _progress(args)))
+        except sending.BrokenResumeFile as err:  # set aside: the others still go
+            _warn(str(err))
     _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)", session)
 
 
