@@ -342,7 +342,13 @@ def cmd_receive(args: argparse.Namespace) -> None:
     )
     files = [str(p) for p in got.files]
     programs = [str(p) for p in got.programs]
-    text = "\n".join([f"from {got.sender}: {len(files)} file(s) saved", *files])
+    saved = "already saved earlier (nothing saved again)" if got.already_saved else "saved"
+    text = "\n".join([f"from {got.sender}: {len(files)} file(s) {saved}", *files])
+    if got.receipt_pending:  # saved: only the server's "saved" mark waits
+        _warn(
+            "the files are saved, but the drop server could not be told yet;"
+            " it will be at the next inbox or receive"
+        )
     for program in programs:  # a clerk expects documents: say so before anything is opened
         print(
             terminal_safe(
@@ -362,6 +368,8 @@ def cmd_receive(args: argparse.Namespace) -> None:
             "message": got.message,
             "files": files,
             "programs": programs,
+            "already_saved": got.already_saved,
+            "receipt_pending": got.receipt_pending,
         },
         text,
         session,
