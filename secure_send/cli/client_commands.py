@@ -130,6 +130,11 @@ _ALERT = (
 )
 
 
+def _warn(line: str) -> None:
+    """One warning line on stderr (the answer on stdout stays as scripts expect)."""
+    print(terminal_safe(f"secure-send: {line}", keep_newlines=False), file=sys.stderr)
+
+
 def _session() -> Session:
     from secure_send.client.profile import Profile
     from secure_send.client.session import Session
@@ -255,7 +260,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     from secure_send.client.key_changes import recipient_key_changes
 
     session = _session()
-    for pending in sending.pending_sends(session.profile):  # an earlier run was cut off
+    for pending in sending.pending_sends(session.profile, _warn):  # an earlier run was cut off
         try:
             sending.finish(session, pending)
         except ClientError as err:
@@ -308,9 +313,12 @@ def cmd_resume(args: argparse.Namespace) -> None:
     from secure_send.client import send as sending
 
     session = _session()
-    done = [
-        sending.finish(session, p, _progress(args)) for p in sending.pending_sends(session.profile)
-    ]
+    done = []
+    for pending in sending.pending_sends(session.profile, _warn):
+        try:
+            done.append(sending.finish(session, pending, _progress(args)))
+        except sending.BrokenResumeFile as err:  # set aside: the others still go
+            _warn(str(err))
     _emit(args, {"resumed": done}, f"finished {len(done)} unfinished send(s)", session)
 
 
@@ -341,15 +349,17 @@ def cmd_receive(args: argparse.Namespace) -> None:
     )
     files = [str(p) for p in got.files]
     programs = [str(p) for p in got.programs]
-    text = _lines([f"from {got.sender}: {len(files)} file(s) saved", *files])
+    saved = "already saved earlier (nothing saved again)" if got.already_saved else "saved"
+    text = _lines([f"from {got.sender}: {len(files)} file(s) {saved}", *files])
+    if got.receipt_pending:  # saved: only the server's "saved" mark waits
+        _warn(
+            "the files are saved, but the drop server could not be told yet;"
+            " it will be at the next inbox or receive"
+        )
     for program in programs:  # a clerk expects documents: say so before anything is opened
-        print(
-            terminal_safe(
-                f"secure-send: WARNING: {program} is a program (it runs when opened). "
-                "Do not open it unless you expected a program from this sender.",
-                keep_newlines=False,
-            ),
-            file=sys.stderr,
+        _warn(
+            f"WARNING: {program} is a program (it runs when opened). "
+            "Do not open it unless you expected a program from this sender."
         )
     if got.message:  # a message of several lines stays one block, indented
         text += "\nmessage: " + got.message.replace("\n", "\n    ")
@@ -361,6 +371,8 @@ def cmd_receive(args: argparse.Namespace) -> None:
             "message": got.message,
             "files": files,
             "programs": programs,
+            "already_saved": got.already_saved,
+            "receipt_pending": got.receipt_pending,
         },
         text,
         session,

@@ -10,6 +10,8 @@ with the server's stable code; connection failures become
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import email.utils
 import hashlib
 import json
 import threading
@@ -106,6 +108,9 @@ class ServerApi:
         # would quietly replace IT's CA with whatever the environment names
         self.ca_bundle = ca_bundle
         self._verify: str | bool = True if ca_bundle is None else ca_bundle
+        # the server's clock (its HTTP ``Date``) at the last answer: only to tell a
+        # person that this computer's clock is wrong, never to decide anything
+        self.server_date: dt.datetime | None = None
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -151,6 +156,7 @@ class ServerApi:
             )
         except requests.RequestException:
             raise ConnectionLost from None
+        self.server_date = _http_date(response.headers.get("Date"))
         return _checked(response, ok)
 
     def json(self, method: str, path: str, obj: Any = None, **kw: Any) -> Any:
@@ -318,6 +324,17 @@ def _hashes(answer: Any, key: str, limit: int) -> list[bytes]:
         return [unb64u(h, 32) for h in raw]
     except (KeyError, TypeError, ValueError, EncodingError):
         raise ClientError(ErrorCode.BAD_ANSWER, f"the server's {key} are malformed") from None
+
+
+def _http_date(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header as an aware datetime (None if absent or malformed)."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def _checked(response: requests.Response, ok: tuple[int, ...]) -> requests.Response:

@@ -14,10 +14,14 @@ bundle, its log range and checkpoint are stored atomically, only after
 verification (checkpoint last: a crash in between means a full fetch next time).
 If the server cannot be reached, the last verified copy is used while it has not
 expired; an expired or never-verified directory raises, so nothing can be sent.
+A snapshot refused as not yet issued or expired while this computer's clock is
+more than the allowed skew off the server's ``Date`` raises ``clock_skew``, which
+says to check this computer's clock (:func:`clock_wrong`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,11 +30,11 @@ from secure_send.client.errors import ClientError, ConnectionLost
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.core.directory import merkle, sync_delta
 from secure_send.core.directory.bundle import Bundle, Checkpoint
-from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.directory.errors import DirectoryError, StaleDirectoryError
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.search import SearchIndex
 from secure_send.core.directory.sync_delta import SYNC_FORMAT, SyncDelta, apply_sync
-from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
+from secure_send.core.directory.verify import CLOCK_SKEW, VerifiedDirectory, verify_directory
 from secure_send.core.encoding import b64u, unb64u, utc_now
 from secure_send.core.error_codes import ErrorCode
 
@@ -116,10 +120,11 @@ def sync(
     except ClientError as err:
         raise DirectoryUnverified(ErrorCode.DIRECTORY_UNAVAILABLE, f"no directory: {err}") from None
     if fetched is None:  # 304, the common case: costs no read and no parse
-        return Directory(base or _load(org, _data(profile), checkpoint), fresh=True)
+        return Directory(base or _load(org, _data(profile), checkpoint, api), fresh=True)
     if not fetched.startswith(b'{"format":"' + SYNC_FORMAT.encode()):
         return _full(profile, org, api, _data(profile), checkpoint, fetched, events_due=True)
-    return _advance(profile, org, base or _load(org, _data(profile), checkpoint), log, fetched)
+    base = base or _load(org, _data(profile), checkpoint, api)
+    return _advance(profile, org, base, log, fetched, api)
 
 
 def _advance(
@@ -128,25 +133,29 @@ def _advance(
     base: VerifiedDirectory,
     log: merkle.CompactRange,
     fetched: bytes,
+    api: ServerApi,
 ) -> Directory:
     try:
         verified, extended = apply_sync(base, log, fetched, org.anchor, now=utc_now())
         delta = SyncDelta.from_bytes(fetched)
     except DirectoryError as err:
-        raise unverified(err) from None
+        raise clock_wrong(api, err) or unverified(err) from None
     bundle = Bundle(delta.roots, delta.header, verified.texts).to_bytes()
     _store(profile, bundle, verified, extended)
     return Directory(verified, fresh=True)
 
 
-def _load(org: OrgConfig, data: bytes | None, checkpoint: Checkpoint) -> VerifiedDirectory:
-    """The stored copy, verified again against the anchor (it must be the checkpoint's)."""
+def _load(
+    org: OrgConfig, data: bytes | None, checkpoint: Checkpoint, api: ServerApi | None = None
+) -> VerifiedDirectory:
+    """The stored copy, verified again against the anchor (it must be the checkpoint's);
+    ``api``: the server just answered (its clock can tell this one's is wrong)."""
     if data is None:
         raise DirectoryUnverified(ErrorCode.DIRECTORY_STALE, "the stored directory is missing")
     try:
         verified = verify_directory(data, org.anchor, None, now=utc_now(), lazy_bindings=True)
     except DirectoryError as err:
-        raise DirectoryUnverified(
+        raise clock_wrong(api, err) or DirectoryUnverified(
             ErrorCode.DIRECTORY_STALE, f"the stored directory can no longer be used ({err})"
         ) from None
     if verified.checkpoint.header_hash != checkpoint.header_hash:
@@ -189,7 +198,7 @@ def _full(
             lazy_bindings=True,  # each entry's bindings are checked before its first use
         )
     except DirectoryError as err:
-        raise unverified(err) from None
+        raise clock_wrong(api, err) or unverified(err) from None
     if events_due and checkpoint is not None:  # it could have replayed the events
         _refuse_skipped_log(checkpoint, verified.checkpoint)
     _store(profile, fetched, verified, _log_range(api, verified.checkpoint))
@@ -218,6 +227,37 @@ def unverified(err: DirectoryError) -> DirectoryUnverified:
         ErrorCode.DIRECTORY_UNVERIFIED,
         f"the server's directory failed verification ({err}); do not send; tell IT",
     )
+
+
+def clock_wrong(api: ServerApi | None, err: DirectoryError) -> DirectoryUnverified | None:
+    """For a snapshot "issued in the future" or "expired" while this computer's clock
+    is more than the allowed skew off the server's (its ``Date``): the error that says
+    to check this computer's clock, rather than to tell IT. None otherwise.
+
+    The server's clock is only believed for the wording: the snapshot is refused
+    either way (a server faking its ``Date`` changes the advice, not the outcome)."""
+    server = api.server_date if api is not None else None
+    if not isinstance(err, StaleDirectoryError) or server is None:
+        return None
+    offset = server - utc_now()
+    if abs(offset) <= CLOCK_SKEW:
+        return None
+    side = "behind" if offset > dt.timedelta(0) else "ahead of"
+    return DirectoryUnverified(
+        ErrorCode.CLOCK_SKEW,
+        f"this computer's clock is {_span(abs(offset))} {side} the drop server's, so the"
+        " directory cannot be checked; correct this computer's date, time and time zone,"
+        " then try again",
+    )
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 120:
+        return f"about {minutes} minutes"
+    if minutes < 48 * 60:
+        return f"about {round(minutes / 60)} hours"
+    return f"about {round(minutes / 1440)} days"
 
 
 def _refuse_skipped_log(old: Checkpoint, new: Checkpoint) -> None:

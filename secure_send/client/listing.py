@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from secure_send.client import receipts
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError
 from secure_send.client.receive import verify_drop
@@ -43,7 +44,7 @@ class InboxItem:
     department: str = ""
     created: str = ""
     expires: str = ""
-    saved: bool = False  # this device posted a receipt
+    saved: bool = False  # this device posted a receipt (or saved it and owes one)
     problem_code: ErrorCode | None = None  # the problem's stable code, for the app
 
 
@@ -78,11 +79,15 @@ class SentItem:
 def inbox(
     session: Session, directory: Directory, *, wait: float = 0, after: int = 0
 ) -> tuple[list[InboxItem], int]:
-    """My drops (waiting up to ``wait`` s for one after ``after``) and the next cursor."""
+    """My drops (waiting up to ``wait`` s for one after ``after``) and the next cursor.
+    Receipts an earlier receive could not post are posted first; a drop whose receipt
+    is still owed shows as saved (:mod:`.receipts`)."""
+    receipts.post_owed(session.profile, session.api)
     answer = session.api.inbox(wait, after)
     views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
     entries = directory.by_id()
-    items = [_inbox_item(session, directory, entries, views, d) for d in answer["drops"]]
+    owed = receipts.owed_ids(session.profile)
+    items = [_inbox_item(session, directory, entries, views, d, owed) for d in answer["drops"]]
     views.save()
     return items, int(answer.get("cursor", after))
 
@@ -93,6 +98,7 @@ def _inbox_item(
     entries: Mapping[str, Entry],
     views: SplitViewCheck,
     drop: dict[str, Any],
+    owed: set[str],
 ) -> InboxItem:
     drop_id, seq = str(drop.get("drop_id", "")), int(drop.get("seq", 0))
     try:
@@ -101,7 +107,9 @@ def _inbox_item(
         code = err.code if isinstance(err, ClientError) else ErrorCode.UNVERIFIED_DROP
         return InboxItem(drop_id, seq, False, str(err), problem_code=code)
     sender = entries[manifest.sender]
-    saved = any(r.get("device") == session.me.device for r in drop.get("receipts", []))
+    saved = drop_id in owed or any(
+        r.get("device") == session.me.device for r in drop.get("receipts", [])
+    )
     return InboxItem(
         drop_id,
         seq,

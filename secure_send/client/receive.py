@@ -10,7 +10,9 @@ hidden temporary file beside its target and renamed only when complete and
 authenticated (never overwriting: ``a.txt`` becomes ``a (1).txt``); names from
 the (encrypted, sender-written) metadata are sanitised, so no path can leave
 the chosen folder. The receipt is signed by this device over the exact blob
-hashes and this device's directory log head.
+hashes and this device's directory log head; it is recorded in the profile before
+it is posted, so a server gone at that moment gets it later (:mod:`.receipts`) and a
+retried receive does not save the files twice.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from secure_send.client import leftovers, receipts
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError, ServerError
@@ -41,7 +44,13 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.display import unsafe
 from secure_send.core.encoding import format_time, parse_time, utc_now
-from secure_send.core.envelope.manifest import Blob, EnvelopeError, Manifest, SignedManifest
+from secure_send.core.envelope.manifest import (
+    DROP_ID,
+    Blob,
+    EnvelopeError,
+    Manifest,
+    SignedManifest,
+)
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
 
@@ -67,6 +76,8 @@ class Received:
     sender: str
     message: str
     files: list[Path]
+    receipt_pending: bool = False  # saved, but the server could not be told yet
+    already_saved: bool = False  # saved by an earlier run: nothing was saved again
 
     @property
     def programs(self) -> list[Path]:
@@ -162,6 +173,10 @@ def receive(
     latest, or the one the caller showed the drop with); see the module docstring.
     Verified split-view checks are remembered in the session's profile."""
     api, me, keys, profile = session.api, session.me, session.keys, session.profile
+    done = receipts.saved(profile, drop_id) if DROP_ID.fullmatch(drop_id) else None
+    if done is not None:  # saved by an earlier run that could not tell the server
+        receipts.post(profile, api, done)
+        return Received(drop_id, done.sender, done.message, done.files, already_saved=True)
     try:
         signed = api.drop(drop_id)
     except ServerError as err:
@@ -175,11 +190,31 @@ def receive(
     views.save()
     identity = X25519Identity(bytes(keys.encryption))
     fetch = _Fetcher(api, drop_id, identity, progress, cancel)
-    metadata = fetch.metadata(manifest)
-    saved = fetch.files(manifest, metadata, target)
-    if manifest.sender != me.user:  # receipts are for recipients
-        _send_receipt(api, me, keys, manifest, directory)
-    return Received(drop_id, manifest.sender, str(metadata.get("message", "")), saved)
+    leftovers.sweep_partials(profile)  # what a killed receive left, maybe in this folder
+    journal = leftovers.PartialJournal(profile)
+    try:
+        metadata = fetch.metadata(manifest)
+        saved = fetch.files(manifest, metadata, target, journal.record)
+    except ServerError as err:
+        if err.code == ErrorCode.BLOB_LOST:
+            raise ClientError(
+                ErrorCode.BLOB_LOST,
+                "the drop server lost this file (its stored copy is missing); nothing was"
+                " saved; tell IT",
+            ) from None
+        raise
+    finally:
+        journal.close()
+    message = str(metadata.get("message", ""))
+    if manifest.sender == me.user:  # receipts are for recipients
+        return Received(drop_id, manifest.sender, message, saved)
+    # recorded first: a server gone now must not make the next receive save it again
+    owed = receipts.Owed(
+        drop_id, _receipt(me, keys, manifest, directory), manifest.sender, message, saved
+    )
+    receipts.owe(profile, owed)
+    sent = receipts.post(profile, api, owed)
+    return Received(drop_id, manifest.sender, message, saved, receipt_pending=not sent)
 
 
 @dataclass
@@ -212,9 +247,16 @@ class _Fetcher:
         )
         return _metadata(fetched, self.identity)
 
-    def files(self, manifest: Manifest, metadata: dict[str, Any], target: Path) -> list[Path]:
-        """Every file, decrypted into hidden temporary files, then all placed together;
-        on any failure none is placed and folders made for them are removed again."""
+    def files(
+        self,
+        manifest: Manifest,
+        metadata: dict[str, Any],
+        target: Path,
+        record: Callable[[Path], None],
+    ) -> list[Path]:
+        """Every file, decrypted into hidden temporary files (each recorded by ``record``
+        before it is made), then all placed together; on any failure none is placed and
+        folders made for them are removed again."""
         blobs = {b.id: b for b in manifest.blobs}
         target.mkdir(parents=True, exist_ok=True)
         outputs: list[AtomicOutput] = []
@@ -231,7 +273,7 @@ class _Fetcher:
                     )
                 destination = target / safe_relative(str(item["name"]))
                 made += _make_folders(target, destination.parent)
-                outputs.append(_new_output(destination, taken))
+                outputs.append(_new_output(destination, taken, record))
                 path = self.api.blob_path(self.drop_id, blob.id)
                 _save_blob(
                     self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
@@ -259,7 +301,7 @@ def _make_folders(root: Path, folder: Path) -> list[Path]:
     return list(reversed(new))
 
 
-def _new_output(destination: Path, taken: set[str]) -> AtomicOutput:
+def _new_output(destination: Path, taken: set[str], record: Callable[[Path], None]) -> AtomicOutput:
     """A hidden temporary file for ``destination``, or ``name (n).ext`` if it exists or
     another file of this drop claimed it (``taken``, case-folded: one name on Windows
     and macOS). Every name is reserved before any file is placed, so a drop naming a
@@ -271,7 +313,7 @@ def _new_output(destination: Path, taken: set[str]) -> AtomicOutput:
         if key in taken:
             continue
         try:
-            output = AtomicOutput(candidate)
+            output = AtomicOutput(candidate, before_create=record)
         except OutputExistsError:
             continue
         taken.add(key)
@@ -343,9 +385,10 @@ def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
     return metadata
 
 
-def _send_receipt(
-    api: ServerApi, me: DeviceIdentity, keys: DeviceKeys, manifest: Manifest, directory: Directory
-) -> None:
+def _receipt(
+    me: DeviceIdentity, keys: DeviceKeys, manifest: Manifest, directory: Directory
+) -> dict[str, Any]:
+    """This device's signed receipt for ``manifest``'s exact blobs."""
     checkpoint = directory.verified.checkpoint  # the sender checks it against its own
     receipt = Receipt(
         drop_id=manifest.drop_id,
@@ -356,4 +399,4 @@ def _send_receipt(
         log_size=checkpoint.log_size,
         log_root=checkpoint.log_root,
     ).signed_by(keys.signing)
-    api.post_receipt(manifest.drop_id, receipt.to_json())
+    return receipt.to_json()

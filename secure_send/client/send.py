@@ -17,10 +17,12 @@ finished in a later run, with the same drop id: :func:`pending_sends` lists it a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secure_send.client import leftovers
 from secure_send.client.api import ServerApi
 from secure_send.client.blob_source import (
     BlobSource,
@@ -39,7 +42,7 @@ from secure_send.client.blob_source import (
 from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.key_changes import key_hashes, remember_sent
-from secure_send.client.profile import DeviceIdentity, Profile
+from secure_send.client.profile import DeviceIdentity, Profile, ProfileError
 from secure_send.client.transfer import create_upload, send_blob
 from secure_send.core.age import api as age
 from secure_send.core.age.api import decrypt, encrypt
@@ -57,6 +60,7 @@ from secure_send.core.envelope.manifest import (
     new_drop_id,
 )
 from secure_send.core.error_codes import ErrorCode
+from secure_send.core.errors import SecureSendError
 
 if TYPE_CHECKING:  # session.py builds on this module's neighbours; only the type here
     from secure_send.client.session import Session
@@ -171,8 +175,42 @@ class PendingSend:
 
     @classmethod
     def from_json(cls, obj: Any) -> PendingSend:
-        keys = obj.get("recipient_keys", {})  # absent in resume files of older versions
-        return cls(obj["drop_id"], obj["manifest"], obj["blobs"], bool(obj["created"]), keys)
+        """Parse a resume file's content; raises :class:`BrokenResumeFile` for anything
+        this version could not finish (a field missing or of the wrong type, a manifest
+        that does not parse or names another drop, a blob without its record, a
+        metadata blob whose outbox file is gone)."""
+        try:
+            pending = cls(
+                obj["drop_id"],
+                obj["manifest"],
+                obj["blobs"],
+                obj["created"],
+                obj.get("recipient_keys", {}),  # absent in resume files of older versions
+            )
+            manifest = SignedManifest.from_json(pending.manifest).manifest
+        except (KeyError, TypeError, AttributeError, SecureSendError) as err:
+            raise BrokenResumeFile(f"unreadable ({type(err).__name__})") from None
+        if manifest.drop_id != pending.drop_id or not isinstance(pending.created, bool):
+            raise BrokenResumeFile("its drop id or state is wrong")
+        if not isinstance(pending.blobs, dict) or not isinstance(pending.recipient_keys, dict):
+            raise BrokenResumeFile("its blob records are missing")
+        for blob in manifest.blobs:
+            record = pending.blobs.get(blob.id)
+            if not isinstance(record, dict):
+                raise BrokenResumeFile(f"blob {blob.id} has no record")
+            if "file" in record and not Path(str(record["file"])).is_file():
+                raise BrokenResumeFile("its outbox folder was deleted")
+        return pending
+
+
+class BrokenResumeFile(ClientError):
+    """A resume file (or the outbox it names) is damaged: the send cannot be finished."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            ErrorCode.RESUME_BROKEN,
+            f"an unfinished send cannot be resumed ({why}); it was set aside; send it again",
+        )
 
 
 def _encryption_targets(
@@ -216,19 +254,21 @@ def prepare(
     outbox = profile.outbox_dir / drop_id
     outbox.mkdir(parents=True, mode=0o700)
     try:
-        blobs, listing, records = _measure(files, recipients, keys, outbox)
-        metadata = {
-            "type": METADATA_TYPE,
-            "files": listing,
-            "message": message,
-            "classification": classification.value,
-        }
-        blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
-        records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
-        manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
-        signed = manifest.sign(keys.signing)
-        pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=key_hashes(people))
-        profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
+        with leftovers.preparing(outbox):  # a sweep by another process leaves it be
+            blobs, listing, records = _measure(files, recipients, keys, outbox)
+            metadata = {
+                "type": METADATA_TYPE,
+                "files": listing,
+                "message": message,
+                "classification": classification.value,
+            }
+            blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
+            records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
+            manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
+            signed = manifest.sign(keys.signing)
+            keys_now = key_hashes(people)
+            pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=keys_now)
+            profile.write_json(profile.resume_dir / f"{drop_id}.json", pending.to_json())
     except BaseException:
         shutil.rmtree(outbox, ignore_errors=True)
         raise
@@ -325,6 +365,9 @@ def finish(
     profile = session.profile
     try:
         _finish(profile, session.api, pending, session.keys, progress, cancel)
+    except BrokenResumeFile:
+        set_aside(profile, profile.resume_dir / f"{pending.drop_id}.json")
+        raise
     except ClientError as err:
         if err.code in HOPELESS:
             forget(profile, pending)
@@ -336,6 +379,18 @@ def finish(
 
 MAX_FRESH_UPLOADS = 3
 HOPELESS = frozenset({ErrorCode.FILE_CHANGED, ErrorCode.RECALLED, ErrorCode.EXPIRED})
+
+
+def set_aside(profile: Profile, resume_file: Path) -> Path:
+    """Move a broken resume file to ``resume/broken/`` (kept for IT, never read again)
+    and delete its outbox folder; returns where it went."""
+    broken = profile.resume_dir / "broken"
+    broken.mkdir(mode=0o700, parents=True, exist_ok=True)
+    moved = broken / f"{resume_file.stem}.{new_drop_id()[:8]}.json"  # never over another
+    with contextlib.suppress(FileNotFoundError):  # set aside by another run meanwhile
+        resume_file.rename(moved)
+    shutil.rmtree(profile.outbox_dir / resume_file.stem, ignore_errors=True)
+    return moved
 
 
 def forget(profile: Profile, pending: PendingSend) -> None:
@@ -423,8 +478,22 @@ def _seal_key(file_key: bytes, own: X25519Recipient) -> bytes:
 
 
 def _source(record: dict[str, Any], blob: Blob, keys: DeviceKeys) -> BlobSource:
-    """Where a blob's bytes come from (the plaintext must be as it was when measured)."""
+    """Where a blob's bytes come from (the plaintext must be as it was when measured);
+    raises :class:`BrokenResumeFile` if the record cannot say."""
+    try:
+        return _record_source(record, blob, keys)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise BrokenResumeFile(f"unreadable ({type(err).__name__})") from None
+    except ClientError:
+        raise
+    except SecureSendError:  # the file key, sealed to this device, does not open
+        raise BrokenResumeFile("its file key does not open with this device's key") from None
+
+
+def _record_source(record: dict[str, Any], blob: Blob, keys: DeviceKeys) -> BlobSource:
     if "file" in record:
+        if not Path(record["file"]).is_file():
+            raise BrokenResumeFile("its outbox folder was deleted")
         return FileSource(Path(record["file"]))
     path = Path(record["source"])
     try:
@@ -462,9 +531,31 @@ def create_upload_if_needed(api: ServerApi, pending: PendingSend, blob: Blob) ->
         raise
 
 
-def pending_sends(profile: Profile) -> list[PendingSend]:
-    """Sends an earlier run did not finish (oldest first)."""
+def pending_sends(profile: Profile, warn: Callable[[str], None] | None = None) -> list[PendingSend]:
+    """Sends an earlier run did not finish (oldest first). A resume file that cannot
+    be read is set aside (:func:`set_aside`) with a one-line warning (to ``warn``,
+    else logged), so that a damaged one never stands in the way of a new send."""
+    warn = warn or logging.getLogger(__name__).warning
     if not profile.resume_dir.exists():
         return []
-    files = sorted(profile.resume_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
-    return [PendingSend.from_json(profile.read_json(f)) for f in files]
+    found = []
+    for path in sorted(profile.resume_dir.glob("*.json"), key=_mtime):
+        try:
+            obj = profile.read_json(path)
+            if obj is None:
+                continue  # finished by another run meanwhile
+            found.append(PendingSend.from_json(obj))
+        except ProfileError:  # not JSON
+            set_aside(profile, path)
+            warn(str(BrokenResumeFile("not valid JSON")))
+        except BrokenResumeFile as err:
+            set_aside(profile, path)
+            warn(str(err))
+    return found
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # gone meanwhile (finished by another run): sorted last, then skipped
+        return float("inf")

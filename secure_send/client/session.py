@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from secure_send.client import own_devices
+from secure_send.client import leftovers, own_devices
 from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import Directory, DirectoryUnverified, sync
 from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, resume
@@ -69,6 +69,9 @@ class Session:
                 ErrorCode.NOT_ENROLLED, "this device is not enrolled: run `secure-send enrol` first"
             )
         org, me = OrgConfig.from_json(org_json), DeviceIdentity.from_json(me_json)
+        # what a killed run left (plaintext partials, outbox folders): every front end
+        # opens its session here, so the CLI and the app both sweep at start
+        leftovers.sweep(profile)
         # before any request (even finishing a waiting enrolment): an earlier
         # enrolment or a config file the user loaded must not bypass the pins
         check_enrolled(org, policy)

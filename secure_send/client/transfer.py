@@ -33,6 +33,7 @@ from secure_send.core.error_codes import ErrorCode
 
 TUS = {"Tus-Resumable": "1.0.0"}
 RETRIES = 5
+SHORT_ANSWERS = 2  # answers in a row that end before their first byte: a short file
 Progress = Callable[[int], None]  # bytes done so far (of this blob)
 
 
@@ -139,11 +140,13 @@ class StreamingDownload:
         self._limit = limit
         self._response: requests.Response | None = None
         self._closed = False
+        self._fresh = False  # the open answer has given no byte yet
         self.have = 0
 
     def _open(self) -> Any:
         headers = {"Range": f"bytes={self.have}-"} if self.have else {}
         self._response = self._api.request("GET", self._path, headers=headers, stream=True)
+        self._fresh = True  # no byte read from this answer yet
         if self.have and self._response.status_code != 206:
             raise ServerError(
                 self._response.status_code, ErrorCode.BAD_RANGE, "the server ignored Range"
@@ -156,11 +159,14 @@ class StreamingDownload:
         buf = buf[: self._limit - self.have]
         if not len(buf):
             return 0
+        empty = 0  # answers in a row that ended before their first byte
         for attempt in range(RETRIES + 1):
             if self._closed or (self._cancel is not None and self._cancel.is_set()):
                 raise Cancelled
+            answered = False
             try:
                 raw = self._response.raw if self._response is not None else self._open()
+                answered = True
                 n = int(raw.readinto(buf))
                 break
             except (
@@ -169,13 +175,23 @@ class StreamingDownload:
                 requests.RequestException,
                 OSError,
             ):
+                unread = answered and self._fresh  # an answer that gave nothing
                 self._drop_connection()
+                # A cut network fails at a random place; a server whose stored file is
+                # shorter than the drop's answers every Range for the missing part and
+                # then ends the body at once. Twice in a row: not the network.
+                empty = empty + 1 if unread else 0
+                if empty >= SHORT_ANSWERS:
+                    raise incomplete() from None
                 if attempt == RETRIES:
                     raise ConnectionLost from None
                 time.sleep(min(8.0, 0.5 * 2**attempt))
+        self._fresh = False
         if n:
             self.have += n
             self._progress(self.have)
+        elif self.have < self._limit:  # a clean end before the announced length
+            raise incomplete()
         return n
 
     def read(self, size: int = -1) -> bytes:
@@ -208,6 +224,16 @@ def _check_framing(headers: Mapping[str, str], have: int, size: int) -> None:
             "the server announced a file of another size than the sender's signed manifest; "
             "nothing was saved",
         )
+
+
+def incomplete() -> ClientError:
+    """The error for a server that sends fewer bytes than it announced, however often
+    it is asked (its stored copy is cut short): not a network problem."""
+    return ClientError(
+        ErrorCode.INCOMPLETE_DOWNLOAD,
+        "the drop server sent an incomplete file (its copy seems cut short); nothing was"
+        " saved; try again later, and tell IT if it happens again",
+    )
 
 
 def check_blob(have: int, digest: bytes, size: int, sha256: bytes) -> None:

@@ -13,13 +13,18 @@ import errno
 import fcntl
 import mmap
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
+
+# The hidden temporary name AtomicOutput gives a target's plaintext until commit: what a
+# sweep of recorded leftovers may delete (client/partials.py), and nothing else.
+PARTIAL_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.partial", re.DOTALL)
 
 
 class OutputExistsError(SecureSendError):
@@ -216,7 +221,13 @@ class AtomicOutput:
     (0600): what we write is usually personal data or key material.
     """
 
-    def __init__(self, target: Path | str, *, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        target: Path | str,
+        *,
+        overwrite: bool = False,
+        before_create: Callable[[Path], None] | None = None,
+    ) -> None:
         self.target = Path(target)
         self.overwrite = overwrite
         if not overwrite and self.target.exists():
@@ -224,6 +235,11 @@ class AtomicOutput:
         # os.urandom, not the secrets module: the same bytes, ~3 ms less start-up
         name = f".{self.target.name}.{os.urandom(6).hex()}.partial"
         self._tmp = self.target.with_name(name)
+        if before_create is not None:
+            # told the hidden name first, so a process killed before commit or discard
+            # leaves a record of what to delete (the receiver's journal:
+            # client/partials.py); a failure here creates nothing
+            before_create(self._tmp)
         try:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         except OSError as err:  # name the file the user asked for, not our temporary

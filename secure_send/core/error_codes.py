@@ -91,10 +91,13 @@ class ErrorCode(enum.StrEnum):
     NO_RECIPIENT = "no_recipient"
     UNKNOWN_RECIPIENT = "unknown_recipient"
     RECIPIENT_NOT_ENROLLED = "recipient_not_enrolled"
+    RESUME_BROKEN = "resume_broken"  # an unfinished send's resume file is damaged
     # Receiving
     UNVERIFIED_DROP = "unverified_drop"
     NOT_FOR_THIS_DEVICE = "not_for_this_device"
     BLOB_TAMPERED = "blob_tampered"
+    BLOB_LOST = "blob_lost"  # the server holds the drop but lost a file's stored bytes
+    INCOMPLETE_DOWNLOAD = "incomplete_download"  # the server's answer ends short, every time
     BAD_RANGE = "bad_range"
     NAME_TAKEN = "name_taken"
     SPLIT_VIEW = "split_view"

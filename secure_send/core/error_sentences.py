@@ -308,6 +308,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "A recipient has not set up Secure Send yet and cannot receive files.",
     ),
+    ErrorCode.RESUME_BROKEN: QT_TRANSLATE_NOOP(
+        "errors",
+        "An unfinished send could not be resumed and was set aside. Send those files again.",
+    ),
     ErrorCode.UNVERIFIED_DROP: QT_TRANSLATE_NOOP(
         "errors",
         "This drop failed verification and may be forged. Do not open it; tell IT.",
@@ -319,6 +323,14 @@ SENTENCES: dict[ErrorCode, str] = {
     ErrorCode.BLOB_TAMPERED: QT_TRANSLATE_NOOP(
         "errors",
         "A received file did not match what the sender signed, so nothing was saved. Do not open it; tell IT.",
+    ),
+    ErrorCode.BLOB_LOST: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server has lost this file, so it cannot be received. Tell IT.",
+    ),
+    ErrorCode.INCOMPLETE_DOWNLOAD: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server sent an incomplete file, so nothing was saved. Try again later; if it happens again, tell IT.",
     ),
     ErrorCode.BAD_RANGE: QT_TRANSLATE_NOOP(
         "errors",

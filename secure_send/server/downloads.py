@@ -3,7 +3,8 @@
 Guarantees: a blob is served only to the drop's sender or (once committed, and
 until recalled or expired) its recipients; the file is read ``DOWNLOAD_CHUNK``
 bytes at a time, never whole; ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` give 206 with
-``Content-Range``; any other or unsatisfiable range gives 416.
+``Content-Range``; any other or unsatisfiable range gives 416. A committed blob whose stored file is
+missing answers ``500 blob_lost`` (the server lost it), never "no such drop".
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def download(
     try:
         src = state.blobs.open(blob.store_id)
     except StorageError:
-        raise ApiError(404, ErrorCode.NOT_FOUND, "no such drop") from None
+        # the database says the file is stored but it is not: the server's fault, not a
+        # drop that is gone; IT must know (a restore, a disk problem)
+        raise ApiError(
+            500, ErrorCode.BLOB_LOST, "the server lost this file's stored copy; tell IT"
+        ) from None
     length = end - start + 1
     try:
         record(state, AuditAction.DOWNLOAD, who, row.id, length, client_ip(request))

@@ -39,7 +39,8 @@ class Proxy:
 
     ``cut_up`` / ``cut_down``: the first connection carrying more than that many
     bytes upstream / downstream is cut there (later ones are left alone).
-    ``rate``: upstream bytes per second (a throttle). :meth:`die` closes the
+    ``rate``: upstream bytes per second (a throttle); ``rate_down`` the same
+    downstream. :meth:`die` closes the
     listener and every connection (the server seems down).
     """
 
@@ -50,10 +51,12 @@ class Proxy:
         cut_up: int | None = None,
         cut_down: int | None = None,
         rate: float | None = None,
+        rate_down: float | None = None,
     ) -> None:
         host, port = target.removeprefix("http://").split(":")
         self.target = (host, int(port))
         self.cut_up, self.cut_down, self.rate = cut_up, cut_down, rate
+        self.rate_down = rate_down
         self.cuts = 0
         self.connections = 0
         self.upstream = 0
@@ -115,9 +118,10 @@ class Proxy:
                 if up:
                     with self._lock:
                         self.upstream += len(data)
-                    if self.rate:  # wait until this much is due
-                        due = started + moved / self.rate
-                        time.sleep(max(0.0, due - time.monotonic()))
+                rate = self.rate if up else self.rate_down
+                if rate:  # wait until this much is due
+                    due = started + moved / rate
+                    time.sleep(max(0.0, due - time.monotonic()))
                 dst.sendall(data)
         except OSError:
             pass

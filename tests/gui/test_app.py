@@ -12,8 +12,10 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from secure_send.client import leftovers
 from secure_send.client.keystore import FileKeyStore, KeyringStore, uses_test_keystore
 from secure_send.client.profile import Profile
+from secure_send.core.atomic import AtomicOutput
 from secure_send.gui import single_instance
 from secure_send.gui.app import App
 from secure_send.gui.main_window import MainWindow
@@ -132,3 +134,33 @@ def test_no_warning_with_the_os_key_store(
     assert window.isVisible()
     assert not window.test_keystore_banner.isVisible()
     window.model.stop()
+
+
+def test_the_app_start_sweeps_what_a_killed_run_left(
+    qapp: QApplication, enrol: Enrol, tmp_path: Path
+) -> None:
+    """Issue 15, item 2: the app opens its session the way the CLI does, so a plaintext
+    partial a killed receive recorded and a killed prepare's outbox folder are deleted
+    at its start too."""
+    person = enrol(HANAKO, "laptop")
+    profile = Profile(person.home)
+    journal = leftovers.PartialJournal(profile)
+    out = AtomicOutput(tmp_path / "給与明細.pdf", before_create=journal.record)
+    out.file.write(b"plaintext")
+    out.file.close()  # the receive is killed: its descriptors (and locks) go
+    for _, fd in journal._held:
+        os.close(fd)
+    orphan = profile.outbox_dir / "a-killed-prepare"
+    orphan.mkdir(parents=True)
+    (orphan / leftovers.LOCK_NAME).touch()
+    assert [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    app = App(qapp, profile, FileKeyStore(profile))
+    try:
+        session = app.open_session()
+    finally:
+        for translator in app.translators:
+            qapp.removeTranslator(translator)
+    assert session is not None
+    session.close()
+    assert [p for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+    assert not orphan.exists()

@@ -1448,6 +1448,18 @@
         <translation>宛先の方はまだセキュア送信の登録をしていないため、受け取れません。</translation>
     </message>
     <message>
+        <source>An unfinished send could not be resumed and was set aside. Send those files again.</source>
+        <translation>途中で止まった送信を再開できなかったため、取り除きました。ファイルをもう一度送ってください。</translation>
+    </message>
+    <message>
+        <source>The drop server has lost this file, so it cannot be received. Tell IT.</source>
+        <translation>受け渡しサーバーがこのファイルを失っているため、受け取れません。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server sent an incomplete file, so nothing was saved. Try again later; if it happens again, tell IT.</source>
+        <translation>受け渡しサーバーから届いたファイルが途中までしかないため、何も保存しませんでした。しばらくしてからやり直してください。繰り返す場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>file was modified or truncated</source>
         <translation>ファイルが改ざんされたか、途中で切れています</translation>
     </message>
