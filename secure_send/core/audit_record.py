@@ -52,6 +52,8 @@ class AuditAction(enum.StrEnum):
     AUTH_FAILURE = "auth_failure"
     ADMIN = "admin"
     DIRECTORY_PUSH = "directory_push"  # the signer pushed a snapshot (or was refused)
+    # the log itself was repaired: a torn final line cut off, or a lost tail accepted
+    AUDIT_REPAIR = "audit_repair"
 
 
 _ACTIONS = frozenset(a.value for a in AuditAction)

@@ -63,6 +63,7 @@ class ErrorCode(enum.StrEnum):
     INSUFFICIENT_STORAGE = "insufficient_storage"  # the server's volume is full (507)
     # The directory
     DIRECTORY_UNAVAILABLE = "directory_unavailable"
+    SERVER_DIRECTORY_DAMAGED = "server_directory_damaged"  # its stored copy does not verify
     DIRECTORY_UNVERIFIED = "directory_unverified"
     DIRECTORY_ROLLBACK = "directory_rollback"
     DIRECTORY_STALE = "directory_stale"

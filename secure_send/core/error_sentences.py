@@ -207,6 +207,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The staff directory could not be loaded. Check the network; if it persists, contact IT.",
     ),
+    ErrorCode.SERVER_DIRECTORY_DAMAGED: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server's copy of the staff directory is damaged. Contact IT.",
+    ),
     ErrorCode.DIRECTORY_UNVERIFIED: QT_TRANSLATE_NOOP(
         "errors",
         "The staff directory failed its security check, so sending is blocked. Contact IT.",

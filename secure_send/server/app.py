@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from secure_send.core.audit import AuditLog, audit_log_path
+from secure_send.core.audit import AuditChainError, audit_log_path
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server import (
@@ -37,9 +37,10 @@ from secure_send.server import (
     tus,
 )
 from secure_send.server.anonymous import AnonymousGuard
+from secure_send.server.audit_head import AuditHeadError, open_audit
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
 from secure_send.server.config import ConfigError, ServerConfig
-from secure_send.server.directory_store import PublishedDirectory
+from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
 from secure_send.server.disk_full import (
     LOCK_NAME,
     NonceLedger,
@@ -51,9 +52,15 @@ from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
 from secure_send.server.state import Notifier, ServerState
-from secure_send.server.storage import FolderBlobStore, SqliteMetadataStore
+from secure_send.server.state_check import StateError, StateLock, open_metadata
+from secure_send.server.storage import FolderBlobStore
 
 log = logging.getLogger("secure_send.server")
+
+AUDIT_HINT = (
+    "restore the audit log from a backup, or record the loss and go on with "
+    "`secure-send-server --home {home} repair --accept-audit-loss`"
+)
 
 _HTTP_CODES = {
     404: ErrorCode.NOT_FOUND,
@@ -142,6 +149,13 @@ def _install_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return error_response(exc.status_code, code, str(exc.detail))
 
+    @app.exception_handler(DamagedDirectory)
+    async def damaged(request: Request, exc: DamagedDirectory) -> JSONResponse:
+        # logged once by PublishedDirectory.held; every client gets the same clear answer
+        return error_response(
+            503, ErrorCode.SERVER_DIRECTORY_DAMAGED, "the server's copy of the directory is damaged"
+        )
+
     @app.exception_handler(OSError)
     @app.exception_handler(sqlite3.Error)
     async def storage(request: Request, exc: Exception) -> JSONResponse:
@@ -167,21 +181,25 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
             f"{config.home} holds no directory: make it with "
             "`secure-send-admin --home ORG server-home --to DIR`"
         ) from None
-    except (DirectoryError, ValueError) as err:
+    except (DirectoryError, DamagedDirectory, ValueError) as err:
         raise ConfigError(f"the directory in {config.home} does not verify: {err}") from None
     return directory
 
 
 def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
-    meta = SqliteMetadataStore(config.state_dir / "meta.sqlite")
+    meta = open_metadata(config.home)  # never starts over silently: see state_check
+    try:
+        audit = open_audit(audit_log_path(config.home), meta.query)
+    except (AuditHeadError, AuditChainError) as err:
+        meta.close()
+        raise StateError(f"{err}; {AUDIT_HINT.format(home=config.home)}") from None
     limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
     nonces = NonceLedger(meta, ServingLock(config.state_dir / LOCK_NAME))
     auth = Authenticator(
         DirectoryCache(directory), nonces, limiter, config.clock_window, config.signer_key
     )
     blobs = FolderBlobStore(config.state_dir / "blobs")
-    audit = AuditLog(audit_log_path(config.home))
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )
@@ -199,17 +217,24 @@ def create_app(config: ServerConfig) -> FastAPI:
     Raises:
         ConfigError: the home holds no directory, or its documents do not verify, or
             the volume of its state is full (one line, no traceback: ``cli.py``).
+        StateError: the state folder cannot be used as it is (a missing or damaged
+            database, an audit log that lost its end): see ``state_check``.
     """
     directory = _held_directory(config)
+    lock = StateLock(config.home, exclusive=False)  # repair/quarantine wait for us to stop
     try:
         state = _open_state(config, directory)
     except (sqlite3.Error, OSError) as err:
+        lock.release()
         if not storage_full(err):
             raise
         raise ConfigError(
             f"the volume holding {config.state_dir} is full (no space left on device): "
             "free some space, then start the server again"
         ) from None
+    except BaseException:
+        lock.release()
+        raise
     meta = state.meta
     fds = state.fds = FdWatch(lambda: state.notifier.total)
 
@@ -225,6 +250,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                     await task
             meta.close()
             state.auth.store.close()  # the nonce ledger's serving lock
+            lock.release()
 
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state

@@ -1,13 +1,16 @@
 """``secure-send-server --home DIR audit``: verify and export the server's audit log.
 
 The audit log lives in the drop server's own folder (``HOME/server/audit.jsonl``);
-these commands only read it.
+these commands only read it. ``verify`` also compares the log with the head the
+server stored in its database (:mod:`.audit_head`), so records cut from the end are
+found without an ``--expect-head`` recorded by hand.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -18,6 +21,7 @@ from secure_send.core.atomic import AtomicOutput, OutputFile
 from secure_send.core.audit import AuditLog, VerifyReport, audit_log_path
 from secure_send.core.encoding import EncodingError, parse_time
 from secure_send.core.errors import SecureSendError
+from secure_send.server.audit_head import stored_head
 
 
 class AuditCommandError(SecureSendError):
@@ -43,7 +47,10 @@ def run(home: Path, args: argparse.Namespace) -> None:
     if not log.path.is_file():
         raise AuditCommandError(f"no audit log at {log.path}")
     if args.audit_command == "verify":
-        _verified(log.verify(_head(args.expect_head)), args.json)
+        stored = _stored_head(home)
+        if stored is not None:
+            log.verify(stored)
+        _verified(log.verify(_head(args.expect_head)), args.json, stored)
         return
     since, until = _when(args.since, "--since"), _when(args.until, "--until")
     export = log.export_csv if args.format == "csv" else log.export_json
@@ -65,15 +72,36 @@ def _emit(value: Any, text: str, json_mode: bool) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2) if json_mode else text)
 
 
-def _verified(report: VerifyReport, json_mode: bool) -> None:
+def _stored_head(home: Path) -> tuple[int, str] | None:
+    """The head the server stored in ``HOME/server/meta.sqlite`` (read-only), if any."""
+    db = home / "server" / "meta.sqlite"
+    if not db.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            return stored_head(lambda sql, params: conn.execute(sql, params).fetchall())
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        raise AuditCommandError(f"{db}: {err} (see secure-send-server check)") from None
+
+
+def _verified(report: VerifyReport, json_mode: bool, stored: tuple[int, str] | None) -> None:
     head = f"{report.head_seq}:{report.head_hash}"
+    also = f"; matches the head the database stored (seq {stored[0]})" if stored else ""
     text = (
-        f"OK: {report.records} audit records, {report.first_time} to {report.last_time}\n"
+        f"OK: {report.records} audit records, {report.first_time} to {report.last_time}{also}\n"
         f"  head {head} (record it elsewhere; later: --expect-head {head})"
         if report.records
         else "OK: the audit log is empty"
     )
-    _emit({**asdict(report), "head": head}, text, json_mode)
+    value = {
+        **asdict(report),
+        "head": head,
+        "stored_head": f"{stored[0]}:{stored[1]}" if stored else None,
+    }
+    _emit(value, text, json_mode)
 
 
 class _Utf8Sink:

@@ -1,5 +1,6 @@
-"""``secure-send-server``: run the drop server over its own folder with uvicorn, or
-read its audit log (``secure-send-server --home DIR audit verify|export``).
+"""``secure-send-server``: run the drop server over its own folder with uvicorn, read
+its audit log (``secure-send-server --home DIR audit verify|export``), or inspect,
+repair or set aside its state (``check``, ``repair``, ``quarantine``).
 
 The folder is made by ``secure-send-admin --home ORG server-home --to DIR`` and
 holds public material only: the server never sees a private directory key."""
@@ -13,7 +14,7 @@ from pathlib import Path
 import uvicorn
 
 from secure_send.core.errors import SecureSendError
-from secure_send.server import audit_commands
+from secure_send.server import audit_commands, state_commands
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
 from secure_send.server.fd_limit import raise_fd_limit
@@ -38,9 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--listen", type=_listen, help="HOST:PORT (default 127.0.0.1:8443/8080)")
     parser.add_argument("--tls-cert", type=Path, help="TLS certificate chain (PEM)")
     parser.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output (audit)")
+    parser.add_argument(
+        "--json", action="store_true", help="machine-readable output (audit, check, …)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     audit_commands.add_parser(sub)
+    state_commands.add_parsers(sub)
     return parser
 
 
@@ -54,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"secure-send-server: error: {err}", file=sys.stderr)
             return 1
         return 0
+    if args.command in state_commands.COMMANDS:
+        try:
+            return state_commands.run(args.home, args)
+        except (SecureSendError, OSError) as err:
+            print(f"secure-send-server: error: {err}", file=sys.stderr)
+            return 1
     host, port = args.listen if args.listen else (None, None)
     # every connection holds a descriptor: the common soft limit of 1024 is too few
     raise_fd_limit()

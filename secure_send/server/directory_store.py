@@ -22,6 +22,7 @@ snapshot against its pinned anchor itself.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -50,6 +51,9 @@ from secure_send.core.directory.sync_delta import SyncDelta
 from secure_send.core.directory.trust import SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import parse_time, utc_now
+from secure_send.core.errors import SecureSendError
+
+log = logging.getLogger("secure_send.server")
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -62,6 +66,14 @@ class PushRefused(DirectoryError):
     def __init__(self, message: str, *, stale: bool = False) -> None:
         super().__init__(message)
         self.stale = stale
+
+
+class DamagedDirectory(SecureSendError):
+    """The documents stored in ``HOME/directory/`` do not verify: the server's own copy
+    is damaged (a disk fault, an edit by hand). Deliberately not a
+    :class:`DirectoryError`: routes that answer "no directory held yet" do not catch it,
+    and the app answers ``503 server_directory_damaged`` so that a client can tell its
+    user to tell IT (the signer cannot repair it: a push must continue what is held)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class PublishedDirectory:
         )
         self._lock = threading.Lock()
         self._held: _Held | None = None
+        self._damaged: tuple[int, int, int] | None = None  # the files last found damaged
 
     @property
     def bundle_file(self) -> Path:
@@ -112,13 +125,28 @@ class PublishedDirectory:
         """The current snapshot, reloaded when another process replaced the file.
 
         Raises:
-            DirectoryError: the stored documents do not verify or do not agree.
+            DamagedDirectory: the stored documents do not verify or do not agree
+                (logged once per change of the files).
             OSError: nothing is stored.
         """
         with self._lock:
             stamp = self._stamp()
             if self._held is None or self._held.stamp != stamp:
-                self._held = self._load(stamp, self._held)
+                try:
+                    self._held = self._load(stamp, self._held)
+                except DirectoryError as err:
+                    if self._damaged != stamp:
+                        self._damaged = stamp
+                        log.error(
+                            "the server's copy of the directory in %s is damaged (%s): "
+                            "clients get 503 server_directory_damaged; see "
+                            "docs/deployment.md, 'When the server refuses to start'",
+                            self.folder,
+                            err,
+                        )
+                    raise DamagedDirectory(
+                        f"the server's copy of the directory in {self.folder} is damaged: {err}"
+                    ) from None
             return self._held
 
     def _load(self, stamp: tuple[int, int, int], previous: _Held | None) -> _Held:

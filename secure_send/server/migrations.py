@@ -73,4 +73,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX enrolments_status ON enrolments (status, received);
     CREATE INDEX enrolments_user ON enrolments (user, status);
     """,
+    """
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
 )

@@ -1396,6 +1396,10 @@
         <translation>受け渡しサーバーのディスクが一杯のため、今は新しいものを受け付けられません。送信済みのファイルは受け取れます。しばらくしてから再試行し、解決しない場合は情報システム担当に連絡してください。</translation>
     </message>
     <message>
+        <source>The drop server's copy of the staff directory is damaged. Contact IT.</source>
+        <translation>受け渡しサーバーが保持している職員名簿のコピーが壊れています。情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>The drop server refused the directory update. Check the signer's log and contact the directory administrator.</source>
         <translation>受け渡しサーバーが名簿の更新を拒否しました。署名サービスのログを確認し、名簿の管理者に連絡してください。</translation>
     </message>
@@ -1425,7 +1429,7 @@
     </message>
     <message>
         <source>The drop server's address must start with https://. Plain http:// is allowed only for a server on this PC.</source>
-        <translation>ドロップサーバーのアドレスは https:// で始まる必要があります。http:// はこのPC上のサーバーにのみ使えます。</translation>
+        <translation>受け渡しサーバーのアドレスは https:// で始まる必要があります。http:// はこのPC上のサーバーにのみ使えます。</translation>
     </message>
     <message>
         <source>A file changed while it was being sent, so nothing was delivered. Send it again.</source>
