@@ -51,6 +51,10 @@ class ServerConfig:
     anonymous_burst: int = 300
     anonymous_per_minute: int = 600
     sweep_interval_seconds: int = 60  # how often expired drops are deleted
+    # ``[retention] drop_rows_seconds``: how long the database keeps the rows of a
+    # recalled or expired drop after its expiry (then the sweeper deletes them; the
+    # audit log keeps the history); the default is 30 days
+    retention_drop_rows_seconds: int = 30 * 86400
     # the directory signer's Ed25519 public key (base64url), ``[signer] public_key``;
     # "" = no signer may push (the directory then never changes)
     signer_public_key: str = ""
@@ -129,11 +133,15 @@ _PATHS = {"tls_cert", "tls_key"}
 _STRINGS = {"host", "public_url", "trusted_proxies", "signer_public_key"}
 
 
-_TABLES = {"signer": {"public_key": "signer_public_key"}}
+_TABLES = {
+    "signer": {"public_key": "signer_public_key"},
+    "retention": {"drop_rows_seconds": "retention_drop_rows_seconds"},
+}
 
 
 def _flatten_tables(values: dict[str, Any]) -> dict[str, Any]:
-    """``[signer] public_key = …`` → ``signer_public_key``; unknown keys stay unknown."""
+    """``[signer] public_key = …`` → ``signer_public_key`` (and so on for each table);
+    unknown keys stay unknown."""
     flat = {k: v for k, v in values.items() if k not in _TABLES}
     for table, names in _TABLES.items():
         inner = values.get(table, {})

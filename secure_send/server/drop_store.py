@@ -16,6 +16,9 @@ from secure_send.core.envelope.manifest import Manifest
 from secure_send.server.storage import SqliteMetadataStore
 
 LIVE = (DropState.UPLOADING, DropState.COMMITTED)  # hold storage: count against the quota
+ENDED = (DropState.RECALLED, DropState.EXPIRED)  # ciphertext deleted: only rows are left
+# tables whose rows belong to one drop (deleted with it, children before the parent)
+_CHILD_TABLES = ("receipts", "uploads", "drop_blobs", "drop_recipients")
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,29 @@ class DropStore:
     def expired(self, now: int) -> list[DropRow]:
         """Live drops whose expiry has passed."""
         return self._rows("state IN (?, ?) AND expires <= ?", (*LIVE, now))
+
+    def forget_ended(self, expired_before: int, limit: int) -> list[str]:
+        """Delete the rows of at most ``limit`` recalled or expired drops whose expiry is
+        before ``expired_before`` (unix time): the drop, its recipients, blobs, uploads and
+        receipts, in one transaction; returns their ids. Their ciphertext is already gone
+        (:func:`.drop_access.purge` deletes it before marking the drop); the audit log
+        keeps their history, so nothing needs the rows any more."""
+        with self.db.transaction() as db:
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM drops WHERE state IN (?, ?) AND expires < ? LIMIT ?",
+                    (*ENDED, expired_before, limit),
+                )
+            ]
+            if ids:
+                marks = ", ".join("?" * len(ids))
+                for table in (*_CHILD_TABLES, "drops"):
+                    column = "id" if table == "drops" else "drop_id"
+                    # table and column names are this module's constants, never request text
+                    sql = f"DELETE FROM {table} WHERE {column} IN ({marks})"  # noqa: S608
+                    db.execute(sql, ids)
+        return ids
 
     def blobs(self, drop_id: str) -> list[BlobRow]:
         """The drop's expected blobs."""

@@ -1,7 +1,12 @@
-"""The expiry sweeper: deletes the ciphertext of drops whose expiry has passed.
+"""The expiry sweeper: deletes the ciphertext of drops whose expiry has passed, and
+later the rows of recalled and expired drops.
 
 :func:`sweep` is one pass (tests call it with a chosen time); :func:`run` calls
 it every ``sweep_interval_seconds`` from the app's lifespan until cancelled.
+Rows of ended drops are kept ``[retention] drop_rows_seconds`` after the drop's
+expiry (senders still see them in their sent list, recipients get 410 rather
+than 404), then deleted in batches: without that every drop would stay in the
+database for ever, and every sweep and sent list would grow with it.
 :func:`recover` runs once at start-up and repairs what a crash mid-upload left.
 """
 
@@ -21,10 +26,14 @@ from secure_send.server.state import ServerState
 from secure_send.server.tus import complete_stored
 
 log = logging.getLogger("secure_send.server")
+# drops whose rows are deleted per transaction: the database lock is released between
+# batches, so requests are not held up behind one long delete
+FORGET_BATCH = 500
 
 
 def sweep(state: ServerState, now: dt.datetime) -> list[str]:
-    """Delete every expired live drop's blobs and uploads; returns their ids."""
+    """Delete every expired live drop's blobs and uploads, then the rows of drops ended
+    longer than the retention ago; returns the ids of the drops expired now."""
     done = []
     for row in state.drops.expired(int(now.timestamp())):
         purge(state, row, DropState.EXPIRED)
@@ -32,7 +41,23 @@ def sweep(state: ServerState, now: dt.datetime) -> list[str]:
             action=AuditAction.EXPIRY_DELETE, actor=row.sender, drop=row.id, size=row.size
         )
         done.append(row.id)
+    forget_ended(state, now)
     return done
+
+
+def forget_ended(state: ServerState, now: dt.datetime) -> int:
+    """Delete the rows of recalled and expired drops whose expiry is more than
+    ``retention_drop_rows_seconds`` before ``now``, in batches; returns how many."""
+    before = int(now.timestamp()) - state.config.retention_drop_rows_seconds
+    total = 0
+    while True:
+        batch = state.drops.forget_ended(before, FORGET_BATCH)
+        total += len(batch)
+        if len(batch) < FORGET_BATCH:
+            break
+    if total:
+        log.info("deleted the rows of %d ended drops (retention)", total)
+    return total
 
 
 def recover(state: ServerState) -> None:

@@ -68,9 +68,18 @@ def test_config_defaults_and_file(tmp_path: Path) -> None:
     assert load_config(tmp_path, port=None).listen_port == 8443
 
 
+def test_retention_table(tmp_path: Path) -> None:
+    """Issue 15, item 9: ``[retention] drop_rows_seconds``, 30 days unless set."""
+    assert load_config(tmp_path).retention_drop_rows_seconds == 30 * 86400
+    (tmp_path / "server.toml").write_text("[retention]\ndrop_rows_seconds = 3600\n")
+    assert load_config(tmp_path).retention_drop_rows_seconds == 3600
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        "[retention]\ndrop_rows_days = 30\n",  # unknown key in a known table
+        "[retention]\ndrop_rows_seconds = 0\n",
         "max_body = 1\n",  # unknown key (misspelt)
         'max_body_bytes = "big"\n',
         "max_body_bytes = 0\n",
