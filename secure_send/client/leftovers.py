@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from secure_send.client.profile import Profile
-from secure_send.core.atomic import PARTIAL_NAME, private_dir
+from secure_send.core.atomic import PARTIAL_NAME, fsync_dir, private_dir
 
 log = logging.getLogger(__name__)
 LOCK_NAME = ".lock"
@@ -68,7 +68,7 @@ class PartialJournal:
             os.write(fd, json.dumps({"path": str(partial)}).encode())
             os.fsync(fd)
             os.rename(tmp, final)  # the lock stays with the file
-            _fsync_dir(self._folder)
+            fsync_dir(self._folder)
         except BaseException:
             os.close(fd)
             tmp.unlink(missing_ok=True)
@@ -182,13 +182,5 @@ def preparing(outbox: Path) -> Iterator[None]:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)

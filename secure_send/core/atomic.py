@@ -293,7 +293,7 @@ class AtomicOutput:
             self.discard()
             raise
         self._done = True
-        _fsync_dir(self.target.parent)
+        fsync_dir(self.target.parent)
 
     def discard(self) -> None:
         """Close and delete the temporary file; the target is left untouched."""
@@ -367,7 +367,8 @@ def _move_no_replace(src: Path, dst: Path) -> None:
     os.unlink(src)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a name just placed or removed) durable (POSIX only)."""
     if os.name != "posix":
         return
     fd = os.open(folder, os.O_RDONLY)

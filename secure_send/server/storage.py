@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from secure_send.core.atomic import AtomicOutput, EarlyWriteback
+from secure_send.core.atomic import AtomicOutput, EarlyWriteback, fsync_dir
 from secure_send.core.errors import SecureSendError
 from secure_send.server.migrations import MIGRATIONS as MIGRATIONS  # re-exported
 
@@ -262,14 +262,6 @@ def partial_folder(blobs: Path) -> Path:
     return blobs / ".partial"
 
 
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy_durably(src: Path, dst: Path) -> None:
     """Copy ``src`` to ``dst`` through a hidden temporary file, fsynced, renamed into place."""
     with src.open("rb") as source, AtomicOutput(dst, overwrite=True) as out:
@@ -361,7 +353,7 @@ class FolderBlobStore:
             # the folders were put on different file systems after start: copy instead
             _copy_durably(partial, path)
             os.unlink(partial)
-        _fsync_folder(path.parent)
+        fsync_dir(path.parent)
 
     def delete_partial(self, upload_id: str) -> None:
         """See :meth:`BlobStore.delete_partial`."""
