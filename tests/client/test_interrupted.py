@@ -107,7 +107,7 @@ class Proxy:
         try:
             while not self._stop.is_set():
                 data = src.recv(64 * 1024)
-                if not data:
+                if not data or not self._passes(data, up):
                     break
                 moved += len(data)
                 if self._should_cut(moved, up):
@@ -131,8 +131,12 @@ class Proxy:
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
 
-    def die(self) -> None:
-        """Stop listening and close every connection."""
+    def _passes(self, data: bytes, up: bool) -> bool:
+        """Whether to forward ``data`` (a subclass may end everything here instead)."""
+        return True
+
+    def _close_all(self) -> None:
+        """Stop listening and close every connection (also from a pump thread)."""
         self._stop.set()
         self._listener.close()
         with self._lock:
@@ -141,6 +145,10 @@ class Proxy:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
+
+    def die(self) -> None:
+        """Stop listening, close every connection and wait for the pumps."""
+        self._close_all()
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -6,10 +6,8 @@ wrong clock on this computer says to check the clock rather than to tell IT.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -26,35 +24,11 @@ class ReceiptDroppingProxy(Proxy):
     """A proxy that dies (every connection, the listener) when a receipt is posted:
     the server goes away between the client placing the files and storing the receipt."""
 
-    def _die_here(self) -> None:
-        """:meth:`die` from one of the proxy's own threads (which cannot join itself)."""
-        self._stop.set()
-        self._listener.close()
-        with self._lock:
-            socks = list(self._socks)
-        for sock in socks:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, up: bool) -> None:
-        src.settimeout(60)
-        try:
-            while not self._stop.is_set():
-                data = src.recv(64 * 1024)
-                if not data:
-                    break
-                if up and b"/receipts " in data:
-                    self._die_here()
-                    return
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+    def _passes(self, data: bytes, up: bool) -> bool:
+        if up and b"/receipts " in data:
+            self._close_all()  # from a pump thread, which cannot join itself
+            return False
+        return True
 
 
 def _sent(enrol: Enrol, tmp_path: Path, size: int = 3 * MIB) -> tuple[Person, Person, str, bytes]:
