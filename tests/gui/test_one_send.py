@@ -264,9 +264,11 @@ def test_a_stopped_send_offers_only_resume_and_discard_and_resumes_the_same_drop
     assert page.stack.currentIndex() == RESULT
     assert "stopped" in page.result_label.text()
     assert drop_id in page.detail_label.text()
-    assert page.resume_button.isVisible() and page.discard_button.isVisible()
+    assert page.resume_button.isVisible()
+    assert page.discard_button.isVisible()
     # no way back to the form: it would make a second drop of the same files
-    assert not page.back_button.isVisible() and not page.more_button.isVisible()
+    assert not page.back_button.isVisible()
+    assert not page.more_button.isVisible()
     assert not page.send_button.isEnabled()
     page.add_paths([tmp_path / "out"])  # files handed over (another launch) wait
     assert page.stack.currentIndex() == RESULT
@@ -279,7 +281,8 @@ def test_a_stopped_send_offers_only_resume_and_discard_and_resumes_the_same_drop
     assert sent.args == [drop_id]
     assert _inbox(taro) == [drop_id]  # exactly once
     assert _sent_states(model) == {drop_id: str(DropState.COMMITTED)}
-    assert page.more_button.isVisible() and not page.resume_button.isVisible()
+    assert page.more_button.isVisible()
+    assert not page.resume_button.isVisible()
     QTest.mouseClick(page.more_button, Qt.MouseButton.LeftButton)
     assert page.file_list.paths() == [(tmp_path / "out").resolve()]  # the waiting paths
 
@@ -296,7 +299,8 @@ def test_discard_deletes_the_unfinished_drop_and_only_then_gives_the_form_back(
     drop_id = _stopped_send(qtbot, page, _big(tmp_path / "out" / "budget.bin", 24 * MIB))
     _answer_discard_later(False)  # 残す: nothing changes
     QTest.mouseClick(page.discard_button, Qt.MouseButton.LeftButton)
-    assert page.unfinished is not None and page.resume_button.isVisible()
+    assert page.unfinished is not None
+    assert page.resume_button.isVisible()
     _answer_discard_later(True)
     QTest.mouseClick(page.discard_button, Qt.MouseButton.LeftButton)
     assert page.task is not None
@@ -304,7 +308,8 @@ def test_discard_deletes_the_unfinished_drop_and_only_then_gives_the_form_back(
         pass
     assert page.unfinished is None
     assert "discarded" in page.result_label.text()
-    assert page.back_button.isVisible() and not page.resume_button.isVisible()
+    assert page.back_button.isVisible()
+    assert not page.resume_button.isVisible()
     assert _sent_states(model) == {drop_id: str(DropState.RECALLED)}
     assert model.sends.is_unfinished(drop_id) is False
     assert _inbox(taro) == []
@@ -365,7 +370,8 @@ def test_start_up_lists_unfinished_sends_and_finishes_or_discards_each(
     qtbot.waitUntil(lambda: app.model is not None and app.model.state.usable, timeout=10_000)
     summary = dialog.rows[first].summary.text()
     assert "鈴木 太郎" in summary  # the name from the verified directory
-    assert "年末調整.bin" in summary and "(12.6 MB)" in summary
+    assert "年末調整.bin" in summary
+    assert "(12.6 MB)" in summary
     assert "名簿.bin" in dialog.rows[second].summary.text()
     # the broken one was set aside and is reported
     assert dialog.broken_label.isVisible()
@@ -378,7 +384,8 @@ def test_start_up_lists_unfinished_sends_and_finishes_or_discards_each(
     assert row.task is not None
     with qtbot.waitSignal(row.task.succeeded, timeout=60_000):
         pass
-    assert row.settled and first in row.status.text()
+    assert row.settled
+    assert first in row.status.text()
     assert _inbox(taro) == [first]  # exactly one drop
 
     row = dialog.rows[second]

@@ -214,7 +214,8 @@ def test_cancel_during_a_large_send(
     assert page.stack.currentIndex() == RESULT
     # stopped, not gone: only 再開 or 破棄 (tests/gui/test_one_send.py), never the form
     assert "stopped" in page.result_label.text()
-    assert page.resume_button.isVisible() and not page.back_button.isVisible()
+    assert page.resume_button.isVisible()
+    assert not page.back_button.isVisible()
     assert taro.ok("inbox")["drops"] == []
 
 

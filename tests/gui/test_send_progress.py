@@ -45,7 +45,8 @@ def test_a_retry_is_shown_with_its_count_and_countdown_in_japanese(
     qtbot.waitUntil(label.isVisible, timeout=3_000)
     assert label.text() == "接続を再試行中…（2 回目、次は 8 秒後）"
     assert view.bars["f1"].value() == 40  # the progress is kept
-    assert view.retrying is not None and view.retrying.attempt == 2
+    assert view.retrying is not None
+    assert view.retrying.attempt == 2
     qtbot.wait(200)  # as a real wait does: past the progress throttle (0.1 s per label)
     server_back.set()
     qtbot.waitUntil(lambda: not label.isVisible(), timeout=3_000)
