@@ -191,8 +191,13 @@ def test_the_server_killed_mid_upload_the_page_retries_and_taro_gets_one_drop(
         assert page.stack.currentIndex() == PROGRESS
         kept = page.bars["f1"].value()
         assert kept >= 20
-        time.sleep(2)  # a few rounds of retries against nothing
-        QApplication.processEvents()
+        # longer than one upload's own quick retries (0.5 + 1 + 2 + 4 s): the send itself
+        # is tried again, and again, on the same drop
+        view = page.progress_view
+        qtbot.waitUntil(
+            lambda: view.retrying is not None and view.retrying.attempt >= 6, timeout=40_000
+        )
+        assert "Retrying… (attempt" in connection.text()
         assert page.stack.currentIndex() == PROGRESS
         assert page.bars["f1"].value() >= kept
         with qtbot.waitSignal(page.sent, timeout=90_000) as sent:
