@@ -356,15 +356,19 @@ def finish(
     pending: PendingSend,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    *,
+    retrying: Callable[[float], None] | None = None,
 ) -> str:
     """Create the drop (once), upload what the server lacks, commit; clean up.
 
     A send that can never finish (a file changed since it was prepared, the drop
     recalled or expired meanwhile) is forgotten before the error is raised, so it
-    does not stand in the way of every later run."""
+    does not stand in the way of every later run. ``retrying`` is told the seconds of
+    each quick wait inside an upload after a cut connection (``client/retry.py``
+    shows them and retries whole calls of this function)."""
     profile = session.profile
     try:
-        _finish(profile, session.api, pending, session.keys, progress, cancel)
+        _finish(profile, session.api, pending, session.keys, progress, cancel, retrying)
     except BrokenResumeFile:
         set_aside(profile, profile.resume_dir / f"{pending.drop_id}.json")
         raise
@@ -406,6 +410,7 @@ def _finish(
     keys: DeviceKeys,
     progress: Progress | None,
     cancel: threading.Event | None,
+    retrying: Callable[[float], None] | None = None,
 ) -> None:
     resume_file = profile.resume_dir / f"{pending.drop_id}.json"
     signed = SignedManifest.from_json(pending.manifest)
@@ -419,7 +424,7 @@ def _finish(
         profile.write_json(resume_file, pending.to_json())
     for blob in signed.manifest.blobs:
         source = _source(pending.blobs[blob.id], blob, keys)
-        _upload_one(profile, api, pending, blob, source, resume_file, progress, cancel)
+        _upload_one(profile, api, pending, blob, source, resume_file, progress, cancel, retrying)
     api.commit_drop(pending.drop_id)  # idempotent
 
 
@@ -432,6 +437,7 @@ def _upload_one(
     resume_file: Path,
     progress: Progress | None,
     cancel: threading.Event | None,
+    retrying: Callable[[float], None] | None = None,
 ) -> None:
     record = pending.blobs[blob.id]
     if record.get("done"):
@@ -447,7 +453,9 @@ def _upload_one(
     fresh_uploads = 0  # uploads the server forgot and we made again, in this run
     while record["upload"] is not None:
         try:
-            send_blob(api, record["upload"], source, blob.size, blob.sha256, moved, cancel)
+            send_blob(
+                api, record["upload"], source, blob.size, blob.sha256, moved, cancel, retrying
+            )
             break
         except ServerError as err:
             if err.code == ErrorCode.HASH_MISMATCH:

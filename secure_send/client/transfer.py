@@ -64,8 +64,10 @@ def send_blob(
     sha256: bytes,
     progress: Progress,
     cancel: threading.Event | None = None,
+    retrying: Callable[[float], None] | None = None,
 ) -> None:
-    """Upload ``source`` to the tus upload at ``upload`` from wherever the server is.
+    """Upload ``source`` to the tus upload at ``upload`` from wherever the server is;
+    ``retrying`` is told each wait (seconds) before trying again after a cut.
 
     The server's offset may only grow within one call: bytes it confirmed holding are
     never sent again (a server that "loses" them to get a second copy is refused), and
@@ -106,7 +108,12 @@ def send_blob(
         except ConnectionLost:
             if cancel is not None and cancel.is_set():
                 raise Cancelled from None
-            time.sleep(min(8.0, 0.5 * 2**attempt))
+            if attempt == RETRIES - 1:
+                break  # the caller decides whether (and when) to try again
+            wait = min(8.0, 0.5 * 2**attempt)
+            if retrying is not None:
+                retrying(wait)
+            time.sleep(wait)
     raise ConnectionLost
 
 

@@ -30,6 +30,7 @@ from secure_send.client.policy import (
 )
 from secure_send.client.profile import OrgConfig, Profile, ProfileError
 from secure_send.client.session import Session
+from secure_send.client.unfinished import UnfinishedSend
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import language, single_instance, threads
 from secure_send.gui import settings as app_settings
@@ -37,6 +38,7 @@ from secure_send.gui.dialogs.enrol_waiting import EnrolWaitingDialog
 from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.dialogs.error_dialog import show_error
 from secure_send.gui.dialogs.settings_dialog import SettingsDialog
+from secure_send.gui.dialogs.unfinished_sends import UnfinishedSendsDialog
 from secure_send.gui.instance_socket import UnsafeSocketFolder
 from secure_send.gui.main_window import MainWindow
 from secure_send.gui.model import AppModel
@@ -92,6 +94,7 @@ class App:
         self.window: MainWindow | None = None
         self.model: AppModel | None = None
         self.tray: Tray | None = None
+        self.unfinished_dialog: UnfinishedSendsDialog | None = None
 
     def open_session(self) -> Session | None:
         """The enrolled session, running the first-run wizard or waiting for IT as
@@ -146,7 +149,17 @@ class App:
         self.window.show()
         _place(self.window, os.environ.get(SIDE_ENV, ""))
         self.model.start()
+        # sends an earlier run (the app's or the CLI's) left unfinished: offered once
+        self.model.sends.unfinished_found.connect(self._on_unfinished_found)
+        self.model.sends.check_unfinished()
         return self.window
+
+    def _on_unfinished_found(self, found: list[UnfinishedSend], broken: list[str]) -> None:
+        if self.model is None:
+            return
+        dialog = UnfinishedSendsDialog(self.model, found, broken, self.window)
+        self.unfinished_dialog = dialog
+        dialog.show()  # not modal: the window stays usable while a row finishes
 
     def _on_window_devices_requested(self) -> None:
         self.edit_settings(devices=True)

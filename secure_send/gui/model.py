@@ -34,6 +34,7 @@ from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
+from secure_send.gui.send_tasks import SendTasks
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0  # one inbox long-poll; a new drop ends it at once
@@ -102,6 +103,8 @@ class AppModel(QObject):
         self._poll_wait, self._poll_started = 0.0, 0.0  # the running long-poll's
         self._stopped = False
         self._seen_receipts: set[tuple[str, str]] | None = None
+        # finishing, retrying, discarding and finding unfinished sends (gui/send_tasks.py)
+        self.sends = SendTasks(self.session, self)
         self._sent_timer = QTimer(self)
         self._sent_timer.setInterval(15_000)
         self._sent_timer.timeout.connect(self.refresh_sent)
@@ -309,7 +312,10 @@ class AppModel(QObject):
     # ---------------------------------------------------------------- actions
     def send(self, request: SendRequest) -> threads.Task:
         """A task that prepares and uploads one drop; progress labels are blob ids
-        (``"prepare"`` while measuring); its result is the drop id."""
+        (``"prepare"`` while measuring); notes: ``SendPrepared`` once the drop is
+        prepared, then a ``Retrying`` before each wait for the server (the connection
+        lost: it goes on by itself, same drop id); its result is the drop id. A failure
+        after the first note leaves the send unfinished (``sends.is_unfinished``)."""
 
         def work(task: threads.Task) -> str:
             if self.directory is None or not self.state.usable:
@@ -329,8 +335,9 @@ class AppModel(QObject):
                 message=request.message,
                 classification=request.classification,
             )
+            self.sends.prepared(task, pending)
             task.progress("prepare", 1, 1)
-            return sending.finish(self.session, pending, task.progress, task.cancel)
+            return self.sends.finish_in(task, pending)
 
         task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())

@@ -30,6 +30,9 @@ class Task(QObject):
     progressed = Signal(str, int, int)  # label (e.g. a blob id), bytes done, bytes total
     succeeded = Signal(object)  # the function's result
     failed = Signal(object)  # the exception (a SecureSendError, usually)
+    # a note from the work for whoever watches it, not throttled (a send's drop id once
+    # prepared, each retry it waits for: gui/model.py)
+    noted = Signal(object)
     ended = Signal()  # after succeeded or failed
 
     def __init__(self, fn: Callable[[Task], Any], parent: QObject | None = None) -> None:

@@ -40,7 +40,8 @@ class Proxy:
     ``cut_up`` / ``cut_down``: the first connection carrying more than that many
     bytes upstream / downstream is cut there (later ones are left alone).
     ``rate``: upstream bytes per second (a throttle); ``rate_down`` the same
-    downstream. :meth:`die` closes the
+    downstream. ``port``: listen there (a proxy made again after :meth:`die` on the
+    same port: the server seems to come back at its address). :meth:`die` closes the
     listener and every connection (the server seems down).
     """
 
@@ -52,9 +53,10 @@ class Proxy:
         cut_down: int | None = None,
         rate: float | None = None,
         rate_down: float | None = None,
+        port: int = 0,
     ) -> None:
-        host, port = target.removeprefix("http://").split(":")
-        self.target = (host, int(port))
+        host, target_port = target.removeprefix("http://").split(":")
+        self.target = (host, int(target_port))
         self.cut_up, self.cut_down, self.rate = cut_up, cut_down, rate
         self.rate_down = rate_down
         self.cuts = 0
@@ -63,7 +65,7 @@ class Proxy:
         self.downstream = 0
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server(("127.0.0.1", port))
         self._listener.settimeout(0.2)
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -43,4 +43,15 @@
         <translation><numerusform>Sent to %1: %n file</numerusform><numerusform>Sent to %1: %n files</numerusform></translation>
     </message>
 </context>
+<context>
+    <name>UnfinishedSendsDialog</name>
+    <message numerus="yes">
+        <source>%n send(s) started earlier did not finish. Nothing of them has been delivered yet. Finish or discard each.</source>
+        <translation><numerusform>%n send started earlier did not finish. Nothing of them has been delivered yet. Finish or discard each.</numerusform><numerusform>%n sends started earlier did not finish. Nothing of them has been delivered yet. Finish or discard each.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unfinished send(s) could not be read.</source>
+        <translation><numerusform>%n unfinished send could not be read.</numerusform><numerusform>%n unfinished sends could not be read.</numerusform></translation>
+    </message>
+</context>
 </TS>

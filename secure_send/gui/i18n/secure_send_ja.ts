@@ -820,16 +820,16 @@
         <translation>メッセージ(&amp;M):</translation>
     </message>
     <message>
-        <source>Sending…</source>
-        <translation>送信しています…</translation>
+        <source>This drop is not finished: continue it, or discard it.</source>
+        <translation>この送付は終わっていません。再開するか、破棄してください。</translation>
     </message>
     <message>
-        <source>&amp;Cancel</source>
-        <translation>中止(&amp;C)</translation>
+        <source>The drop was discarded. Nothing was delivered.</source>
+        <translation>送付を破棄しました。何も届いていません。</translation>
     </message>
     <message>
-        <source>Cancel sending</source>
-        <translation>送信を中止</translation>
+        <source>The drop could not be discarded.</source>
+        <translation>送付を破棄できませんでした。</translation>
     </message>
     <message>
         <source>Result</source>
@@ -856,16 +856,36 @@
         <translation>送信画面に戻る</translation>
     </message>
     <message>
+        <source>C&amp;ontinue sending</source>
+        <translation>再開(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Continue this drop</source>
+        <translation>この送付を再開</translation>
+    </message>
+    <message>
+        <source>Send the rest of this drop (the same drop)</source>
+        <translation>この送付の残りを送ります（同じ送付のまま続けます）</translation>
+    </message>
+    <message>
+        <source>&amp;Discard</source>
+        <translation>破棄(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Discard this drop</source>
+        <translation>この送付を破棄</translation>
+    </message>
+    <message>
+        <source>Delete this drop: nothing is delivered</source>
+        <translation>この送付を削除します。何も届きません</translation>
+    </message>
+    <message>
         <source>Sending is blocked.</source>
         <translation>送信できません。</translation>
     </message>
     <message>
         <source>Encrypting…</source>
         <translation>暗号化しています…</translation>
-    </message>
-    <message>
-        <source>Cancelling…</source>
-        <translation>中止しています…</translation>
     </message>
     <message numerus="yes">
         <source>Sent to %1: %n file(s)</source>
@@ -878,8 +898,47 @@
         <translation>送信ID: %1</translation>
     </message>
     <message>
+        <source>Sending was stopped. Nothing has been delivered yet.</source>
+        <translation>送信を中止しました。まだ何も届いていません。</translation>
+    </message>
+    <message>
         <source>Sending was cancelled. Nothing was delivered.</source>
         <translation>送信を中止しました。何も届いていません。</translation>
+    </message>
+</context>
+<context>
+    <name>SendProgress</name>
+    <message>
+        <source>Sending…</source>
+        <translation>送信しています…</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>接続</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>中止(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cancel sending</source>
+        <translation>送信を中止</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>中止しています…</translation>
+    </message>
+    <message>
+        <source>The connection seems unstable: nothing could be sent for %1 seconds. Sending goes on by itself.</source>
+        <translation>接続が不安定です。%1 秒間データを送れていません。送信は自動で続きます。</translation>
+    </message>
+    <message>
+        <source>Connection lost. Retrying… (attempt %1, next in %2 seconds)</source>
+        <translation>接続を再試行中…（%1 回目、次は %2 秒後）</translation>
+    </message>
+    <message>
+        <source>Connection lost. Retrying… (attempt %1)</source>
+        <translation>接続を再試行中…（%1 回目）</translation>
     </message>
 </context>
 <context>
@@ -1161,6 +1220,127 @@
     <message>
         <source>Secure Send problem</source>
         <translation>Secure Send のエラー</translation>
+    </message>
+</context>
+<context>
+    <name>UnfinishedRow</name>
+    <message>
+        <source>Unfinished drop %1</source>
+        <translation>未完了の送付 %1</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>進捗</translation>
+    </message>
+    <message>
+        <source>&amp;Finish sending</source>
+        <translation>送信を完了(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Finish sending this drop</source>
+        <translation>この送付の送信を完了</translation>
+    </message>
+    <message>
+        <source>&amp;Discard</source>
+        <translation>破棄(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Discard this drop</source>
+        <translation>この送付を破棄</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>(file names unavailable)</source>
+        <translation>（ファイル名を表示できません）</translation>
+    </message>
+    <message>
+        <source>Started: %1</source>
+        <translation>開始：%1</translation>
+    </message>
+    <message>
+        <source>To: %1</source>
+        <translation>宛先：%1</translation>
+    </message>
+    <message>
+        <source>Files: %1</source>
+        <translation>ファイル：%1</translation>
+    </message>
+    <message>
+        <source>Size: %1</source>
+        <translation>サイズ：%1</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>送信しています…</translation>
+    </message>
+    <message>
+        <source>Discarding…</source>
+        <translation>破棄しています…</translation>
+    </message>
+    <message>
+        <source>Connection lost. Retrying… (attempt %1, next in %2 seconds)</source>
+        <translation>接続を再試行中…（%1 回目、次は %2 秒後）</translation>
+    </message>
+    <message>
+        <source>Sent. Drop ID: %1</source>
+        <translation>送信しました。送付番号：%1</translation>
+    </message>
+    <message>
+        <source>Discarded. Nothing was delivered.</source>
+        <translation>破棄しました。何も届いていません。</translation>
+    </message>
+</context>
+<context>
+    <name>UnfinishedSends</name>
+    <message>
+        <source>Discard</source>
+        <translation>破棄</translation>
+    </message>
+    <message>
+        <source>Discard this drop? Nothing of it will be delivered.</source>
+        <translation>この送付を破棄しますか？何も届きません。</translation>
+    </message>
+    <message>
+        <source>&amp;Discard</source>
+        <translation>破棄(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Keep</source>
+        <translation>残す(&amp;K)</translation>
+    </message>
+</context>
+<context>
+    <name>UnfinishedSendsDialog</name>
+    <message>
+        <source>Unfinished sends</source>
+        <translation>未完了の送信</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n send(s) started earlier did not finish. Nothing of them has been delivered yet. Finish or discard each.</source>
+        <translation>
+            <numerusform>以前に始めた送信のうち %n 件が終わっていません。まだ何も届いていません。それぞれ送信を完了するか、破棄してください。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Sends that cannot be resumed</source>
+        <translation>再開できない送信</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unfinished send(s) could not be read.</source>
+        <translation>
+            <numerusform>未完了の送信 %n 件を読み取れませんでした。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>閉じる(&amp;C)</translation>
     </message>
 </context>
 <context>

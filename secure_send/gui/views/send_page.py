@@ -1,4 +1,11 @@
-"""The Send page: choose files and verified recipients, confirm, watch progress, see the result."""
+"""The Send page: choose files and verified recipients, confirm, watch progress, see the result.
+
+One send, whatever happens: once a send is prepared it is *unfinished* until it is
+committed or discarded. A lost connection is retried by itself (the progress view shows
+it); when it stops otherwise (an error a retry cannot fix, or 中止), the result view
+offers only 再開 (the same drop id) and 破棄 — never the way back to the form, which
+would send the same files a second time.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +29,16 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client.errors import ClientError
-from secure_send.client.send import METADATA_BLOB, collect
+from secure_send.client.send import METADATA_BLOB, PendingSend, collect
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
+from secure_send.gui.dialogs.unfinished_sends import confirm_discard
 from secure_send.gui.errors import describe
 from secure_send.gui.model import AppModel, DirectoryState, SendRequest
+from secure_send.gui.send_tasks import SendPrepared
+from secure_send.gui.views.send_progress import SendProgress
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.drop_zone import DropZone
 from secure_send.gui.widgets.file_list import FileList
@@ -52,7 +62,9 @@ class SendPage(QWidget):
         super().__init__(parent)
         self.model = model
         self.task: threads.Task | None = None
-        self.bars: dict[str, QProgressBar] = {}
+        # the prepared send this page holds until it is committed or discarded
+        self.unfinished: PendingSend | None = None
+        self._queued: list[Path] = []  # paths handed over while the form was not shown
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self._build_compose())
         self.stack.addWidget(self._build_progress())
@@ -131,18 +143,15 @@ class SendPage(QWidget):
         return form
 
     def _build_progress(self) -> QWidget:
-        page = QWidget(self)
-        self.progress_title = plain_label(self.tr("Sending…"), page)
-        self.bars_box = QVBoxLayout()
-        self.cancel_button = QPushButton(self.tr("&Cancel"), page)
-        self.cancel_button.setAccessibleName(self.tr("Cancel sending"))
-        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
-        layout = QVBoxLayout(page)
-        layout.addWidget(self.progress_title)
-        layout.addLayout(self.bars_box)
-        layout.addStretch()
-        layout.addWidget(self.cancel_button)
-        return page
+        self.progress_view = SendProgress(self)
+        self.progress_title = self.progress_view.title
+        self.cancel_button = self.progress_view.cancel_button
+        return self.progress_view
+
+    @property
+    def bars(self) -> dict[str, QProgressBar]:
+        """The progress bars by label (blob id, or ``"prepare"``)."""
+        return self.progress_view.bars
 
     def _build_result(self) -> QWidget:
         page = QWidget(self)
@@ -160,9 +169,19 @@ class SendPage(QWidget):
         self.more_button.clicked.connect(self.reset)
         self.back_button = QPushButton(self.tr("&Back"), page)
         self.back_button.setAccessibleName(self.tr("Back to the send form"))
-        self.back_button.clicked.connect(lambda: self.stack.setCurrentIndex(COMPOSE))
+        self.back_button.clicked.connect(self._on_back_button_clicked)
+        self.resume_button = QPushButton(self.tr("C&ontinue sending"), page)
+        self.resume_button.setAccessibleName(self.tr("Continue this drop"))
+        self.resume_button.setToolTip(self.tr("Send the rest of this drop (the same drop)"))
+        self.resume_button.clicked.connect(self._on_resume_button_clicked)
+        self.discard_button = QPushButton(self.tr("&Discard"), page)
+        self.discard_button.setAccessibleName(self.tr("Discard this drop"))
+        self.discard_button.setToolTip(self.tr("Delete this drop: nothing is delivered"))
+        self.discard_button.clicked.connect(self._on_discard_button_clicked)
         buttons = QHBoxLayout()
         buttons.addStretch()
+        buttons.addWidget(self.discard_button)
+        buttons.addWidget(self.resume_button)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.more_button)
         layout = QVBoxLayout(page)
@@ -174,14 +193,22 @@ class SendPage(QWidget):
 
     # ---------------------------------------------------------------- public
     def add_paths(self, paths: list[Path]) -> None:
-        """Add files or folders to the list (drops, file chooser, command line)."""
-        if self.stack.currentIndex() == RESULT:
+        """Add files or folders to the list (drops, file chooser, command line). While a
+        send runs or is unfinished the page stays where it is (the form must not come
+        back under it); the paths wait for the next form."""
+        if self.stack.currentIndex() == RESULT and self.unfinished is None:
             self.reset()
+        elif self.stack.currentIndex() != COMPOSE:
+            self._queued += list(paths)
         self.file_list.add_paths(list(paths))
 
     def reset(self) -> None:
-        """Empty the form for the next send."""
+        """Empty the form for the next send (only once nothing is unfinished)."""
+        if self.unfinished is not None:
+            return
         self.file_list.clear()
+        self.file_list.add_paths(self._queued)
+        self._queued = []
         self.picker.clear()
         self.message.clear()
         self._reset_options()
@@ -238,10 +265,11 @@ class SendPage(QWidget):
 
     def _update_send_button(self) -> None:
         ready = bool(self.file_list.paths() and self.picker.chosen_ids())
-        self.send_button.setEnabled(self.model.state.usable and ready)
+        # never a second drop while this page holds one that is not finished
+        self.send_button.setEnabled(self.model.state.usable and ready and not self.unfinished)
 
     def _on_send_button_clicked(self) -> None:
-        if not self.send_button.isEnabled():
+        if not self.send_button.isEnabled() or self.unfinished is not None:
             return
         try:
             request = self.request()
@@ -260,69 +288,109 @@ class SendPage(QWidget):
 
     # ---------------------------------------------------------------- progress
     def _start(self, request: SendRequest) -> None:
-        self._make_bars(request)
+        labels = [("prepare", self.tr("Encrypting…")), (METADATA_BLOB, self.tr("Details"))]
+        self.progress_view.make_bars(labels + [(f.blob_id, f.name) for f in request.files])
         self.compose_error.hide()
-        self.cancel_button.setEnabled(True)
-        self.progress_title.setText(self.tr("Sending…"))
-        self.stack.setCurrentIndex(PROGRESS)
         self._request = request
-        task = self.model.send(request)
-        task.progressed.connect(self._on_task_progressed)
+        self._run(self.model.send(request), uploading=False)
+
+    def _run(self, task: threads.Task, *, uploading: bool) -> None:
+        """Show the progress view following ``task`` (a new send, or a resumed one)."""
+        self.progress_view.watch(task, uploading=uploading)
+        self.stack.setCurrentIndex(PROGRESS)
+        task.noted.connect(self._on_task_noted)
         task.succeeded.connect(self._on_task_succeeded)
         task.failed.connect(self._on_task_failed)
         self.task = threads.start(task)
 
-    def _make_bars(self, request: SendRequest) -> None:
-        while self.bars_box.count():
-            item = self.bars_box.takeAt(0)
-            if item is not None and (widget := item.widget()) is not None:
-                widget.deleteLater()
-        self.bars = {}
-        labels = [("prepare", self.tr("Encrypting…")), (METADATA_BLOB, self.tr("Details"))]
-        labels += [(f.blob_id, f.name) for f in request.files]
-        for label, text in labels:
-            bar = QProgressBar(self)
-            bar.setRange(0, 100)
-            bar.setValue(0)
-            bar.setFormat(f"{text}  %p%")
-            bar.setAccessibleName(text)
-            self.bars_box.addWidget(bar)
-            self.bars[label] = bar
-
-    def _on_task_progressed(self, label: str, done: int, total: int) -> None:
-        bar = self.bars.get(label)
-        if bar is not None:
-            bar.setValue(100 if total <= 0 else min(100, done * 100 // total))
-
-    def _on_cancel_button_clicked(self) -> None:
-        if self.task is not None:
-            self.task.cancel.set()
-            self.cancel_button.setEnabled(False)
-            self.progress_title.setText(self.tr("Cancelling…"))
+    def _on_task_noted(self, note: object) -> None:
+        if isinstance(note, SendPrepared):
+            self.unfinished = note.pending
+            self.progress_view.uploading_started()
 
     # ---------------------------------------------------------------- result
     def _on_task_succeeded(self, drop_id: str) -> None:
         self.task = None
-        for bar in self.bars.values():
-            bar.setValue(100)
+        self.unfinished = None
+        self.progress_view.complete()
         names = [self._display_name(i) for i in self._request.to]
         count = len(self._request.files)
         text = self.tr("Sent to %1: %n file(s)", "", count).replace("%1", "、".join(names))
-        self.result_label.setText(text)
-        self.detail_label.setText(self.tr("Drop ID: %1").replace("%1", drop_id))
-        self.back_button.hide()
-        self.stack.setCurrentIndex(RESULT)
+        self._show_result(text, self.tr("Drop ID: %1").replace("%1", drop_id))
         self.sent.emit(drop_id)
 
     def _on_task_failed(self, err: BaseException) -> None:
         self.task = None
         sentence, details = describe(err)
-        if getattr(err, "code", "") == "cancelled":
+        cancelled = getattr(err, "code", "") == ErrorCode.CANCELLED
+        held = self.unfinished
+        if held is not None and self.model.sends.is_unfinished(held.drop_id):
+            if cancelled:
+                sentence = self.tr("Sending was stopped. Nothing has been delivered yet.")
+            self._show_unfinished(sentence, details)
+            return
+        self.unfinished = None  # finished elsewhere, or forgotten: it can never finish
+        if cancelled:
             sentence = self.tr("Sending was cancelled. Nothing was delivered.")
-        self.result_label.setText(sentence)
+        self._show_result(sentence, details, back=True)
+
+    def _show_result(self, text: str, details: str, *, back: bool = False) -> None:
+        self.result_label.setText(text)
         self.detail_label.setText(details)
-        self.back_button.show()
+        self.resume_button.hide()
+        self.discard_button.hide()
+        self.back_button.setVisible(back)
+        self.more_button.show()
         self.stack.setCurrentIndex(RESULT)
+        self._update_send_button()
+
+    def _show_unfinished(self, sentence: str, details: str) -> None:
+        """An unfinished drop: only 再開 or 破棄, never the form (a second drop)."""
+        what = self.tr("This drop is not finished: continue it, or discard it.")
+        self.result_label.setText(sentence + "\n" + what)
+        drop_id = self.unfinished.drop_id if self.unfinished is not None else ""
+        drop = self.tr("Drop ID: %1").replace("%1", drop_id)
+        self.detail_label.setText(drop + "\n" + details)
+        self.back_button.hide()
+        self.more_button.hide()
+        self.resume_button.show()
+        self.discard_button.show()
+        self.resume_button.setEnabled(True)
+        self.discard_button.setEnabled(True)
+        self.stack.setCurrentIndex(RESULT)
+        self._update_send_button()
+
+    def _on_resume_button_clicked(self) -> None:
+        if self.unfinished is None or self.task is not None:
+            return
+        self._run(self.model.sends.finish_send(self.unfinished), uploading=True)
+
+    def _on_discard_button_clicked(self) -> None:
+        held = self.unfinished
+        if held is None or self.task is not None or not confirm_discard(self):
+            return
+        self.resume_button.setEnabled(False)
+        self.discard_button.setEnabled(False)
+        task = self.model.sends.discard_send(held)
+        task.succeeded.connect(self._on_discarded)
+        task.failed.connect(self._on_discard_failed)
+        self.task = threads.start(task)
+
+    def _on_discarded(self, drop_id: str) -> None:
+        self.task = None
+        self.unfinished = None
+        self._show_result(self.tr("The drop was discarded. Nothing was delivered."), "", back=True)
+
+    def _on_discard_failed(self, err: BaseException) -> None:
+        self.task = None
+        sentence, details = describe(err)
+        self._show_unfinished(self.tr("The drop could not be discarded.") + " " + sentence, details)
+
+    def _on_back_button_clicked(self) -> None:
+        if self.unfinished is None:  # never back to the form under an unfinished drop
+            self._queued = []
+            self.stack.setCurrentIndex(COMPOSE)
+            self._update_send_button()
 
     def _display_name(self, entry_id: str) -> str:
         entry = self.model.entry(entry_id)
