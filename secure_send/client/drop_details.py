@@ -101,8 +101,9 @@ def _file(item: Any) -> FileInfo:
     if not isinstance(item, dict):
         return FileInfo("", 0)
     size = item.get("size")
-    valid = isinstance(size, int) and not isinstance(size, bool) and size >= 0
-    return FileInfo(str(item.get("name", "")), size if valid else 0)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        size = 0  # the sender's own client wrote it: unreadable is shown as 0, not an error
+    return FileInfo(str(item.get("name", "")), size)
 
 
 class DetailsCache:
