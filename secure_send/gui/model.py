@@ -34,6 +34,7 @@ from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
+from secure_send.gui.details_loader import DetailsLoader
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0  # one inbox long-poll; a new drop ends it at once
@@ -102,6 +103,8 @@ class AppModel(QObject):
         self._poll_wait, self._poll_started = 0.0, 0.0  # the running long-poll's
         self._stopped = False
         self._seen_receipts: set[tuple[str, str]] | None = None
+        # drop details (names, sizes, message), fetched on worker threads, kept in memory
+        self.details = DetailsLoader(self)
         self._sent_timer = QTimer(self)
         self._sent_timer.setInterval(15_000)
         self._sent_timer.timeout.connect(self.refresh_sent)

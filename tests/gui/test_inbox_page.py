@@ -190,10 +190,12 @@ def test_controls_have_accessible_names(qtbot: QtBot, taro_model: AppModel, tmp_
 
 
 def test_every_string_has_japanese() -> None:
-    """ja_inbox.json covers every self.tr() source string of the Inbox, Sent and tray."""
+    """ja_inbox.json covers every self.tr() source string of the Inbox, Sent, tray, the
+    detail pane and the Inbox filters."""
     root = Path(views.__file__).resolve().parents[1]
     japanese = json.loads((root / "i18n" / "ja_inbox.json").read_text(encoding="utf-8"))
     sources = [root / "views" / "inbox_page.py", root / "views" / "sent_page.py", root / "tray.py"]
+    sources += [root / "widgets" / "drop_details_pane.py", root / "widgets" / "inbox_filter.py"]
     used = set()
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
