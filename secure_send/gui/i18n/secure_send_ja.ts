@@ -300,9 +300,9 @@
         <source>The details cannot be shown. %1</source>
         <translation>詳細を表示できません。%1</translation>
     </message>
-    <message>
-        <source>%1 in %2 files</source>
-        <translation>%2 個のファイル、合計 %1</translation>
+    <message numerus="yes">
+        <source>%1 in %n file(s)</source>
+        <translation><numerusform>ファイル %n 件、合計 %1</numerusform></translation>
     </message>
     <message>
         <source>(no message)</source>

@@ -184,6 +184,10 @@ class InboxPage(QWidget):
         cell = self.table.item(row, column)
         return cell.text() if cell is not None else ""
 
+    def listed(self) -> list[listing.InboxItem]:
+        """The drops the table shows (the search and filters applied), in order."""
+        return list(self._items)
+
     def select(self, drop_id: str) -> bool:
         """Select a drop's row; False when it is not listed."""
         for row, item in enumerate(self._items):

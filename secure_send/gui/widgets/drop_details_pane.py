@@ -188,8 +188,8 @@ class DropDetailsPane(QWidget):
             name.setToolTip(plain_tip(shown(info.name)))
             self.files.setItem(row, 0, name)
             self.files.setItem(row, 1, QTableWidgetItem(human_size(info.size)))
-        total = fill(self.tr("%1 in %2 files"), human_size(details.total), str(len(details.files)))
-        self.total_label.setText(total)
+        count = self.tr("%1 in %n file(s)", "", len(details.files))
+        self.total_label.setText(fill(count, human_size(details.total)))
         self.message.setPlainText(shown_message(details.message) or self.tr("(no message)"))
 
     # ---------------------------------------------------------------- words
