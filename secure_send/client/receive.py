@@ -217,6 +217,17 @@ def receive(
     return Received(drop_id, manifest.sender, message, saved, receipt_pending=not sent)
 
 
+def fetch_metadata(
+    api: ServerApi,
+    manifest: Manifest,
+    identity: X25519Identity,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """The decrypted metadata blob of a verified drop, its hash checked against the
+    manifest first (the Inbox and Sent details: :mod:`.drop_details`)."""
+    return _Fetcher(api, manifest.drop_id, identity, None, cancel).metadata(manifest)
+
+
 @dataclass
 class _Fetcher:
     """Downloads and decrypts the blobs of one verified drop."""

@@ -39,6 +39,7 @@ from secure_send.client.blob_source import (
     Measured,
     measure,
 )
+from secure_send.client.chosen import Chosen, chosen_for
 from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.key_changes import key_hashes, remember_sent
@@ -261,6 +262,9 @@ def prepare(
                 "files": listing,
                 "message": message,
                 "classification": classification.value,
+                # whom the sender chose (roles with their members): the manifest lists
+                # only persons (client/chosen.py)
+                "to": [c.to_json() for c in _chosen(directory, to, people, me.user)],
             }
             blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
             records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
@@ -273,6 +277,16 @@ def prepare(
         shutil.rmtree(outbox, ignore_errors=True)
         raise
     return pending
+
+
+def _chosen(
+    directory: Directory, to: Sequence[str], people: Sequence[Entry], sender: str
+) -> list[Chosen]:
+    try:
+        entries = directory.by_id()
+    except DirectoryError as err:
+        raise unverified(err) from None
+    return chosen_for(entries, to, {p.id for p in people}, sender)
 
 
 def _manifest(

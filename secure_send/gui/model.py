@@ -34,6 +34,7 @@ from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
+from secure_send.gui.details_loader import DetailsLoader
 from secure_send.gui.send_tasks import SendTasks
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class AppModel(QObject):
         self._seen_receipts: set[tuple[str, str]] | None = None
         # finishing, retrying, discarding and finding unfinished sends (gui/send_tasks.py)
         self.sends = SendTasks(self.session, self)
+        # drop details (names, sizes, message), fetched on worker threads, kept in memory
+        self.details = DetailsLoader(self)
         self._sent_timer = QTimer(self)
         self._sent_timer.setInterval(15_000)
         self._sent_timer.timeout.connect(self.refresh_sent)

@@ -18,7 +18,7 @@ from secure_send.gui import views
 from secure_send.gui.model import AppModel
 from secure_send.gui.views.inbox_page import InboxPage
 from tests.client.conftest import Enrol, Person
-from tests.directory_kit import HANAKO, TARO
+from tests.directory_kit import HANAKO, JIRO, TARO
 from tests.gui.conftest import SessionOf, loaded_model
 from tests.server.conftest import Server
 
@@ -190,10 +190,12 @@ def test_controls_have_accessible_names(qtbot: QtBot, taro_model: AppModel, tmp_
 
 
 def test_every_string_has_japanese() -> None:
-    """ja_inbox.json covers every self.tr() source string of the Inbox, Sent and tray."""
+    """ja_inbox.json covers every self.tr() source string of the Inbox, Sent, tray, the
+    detail pane and the Inbox filters."""
     root = Path(views.__file__).resolve().parents[1]
     japanese = json.loads((root / "i18n" / "ja_inbox.json").read_text(encoding="utf-8"))
     sources = [root / "views" / "inbox_page.py", root / "views" / "sent_page.py", root / "tray.py"]
+    sources += [root / "widgets" / "drop_details_pane.py", root / "widgets" / "inbox_filter.py"]
     used = set()
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
@@ -202,3 +204,143 @@ def test_every_string_has_japanese() -> None:
                 used.add(node.args[0].value)
     assert used == set(japanese)
     assert all(japanese.values())
+
+
+def _details_shown(page: InboxPage) -> bool:
+    return page.details.body.isVisibleTo(page) and page.details.files.rowCount() > 0
+
+
+def _cell(page: InboxPage, row: int, column: int) -> str:
+    item = page.details.files.item(row, column)
+    return item.text() if item is not None else ""
+
+
+def _file_names(page: InboxPage) -> list[str]:
+    return [_cell(page, row, 0) for row in range(page.details.files.rowCount())]
+
+
+def test_the_detail_pane_follows_the_selection(
+    qtbot: QtBot, people: tuple[Person, Person], taro_model: AppModel, tmp_path: Path
+) -> None:
+    """Message (markup and a terminal escape shown literally), files with sizes, total,
+    機密性, recipients and deadline of the selected drop — before saving it."""
+    hanako, _taro = people
+    message = "<b>x</b> 年末調整\x1b[31m\n2行目"
+    first = hanako.ok(
+        "send", str(_data(tmp_path / "a", "源泉徴収票.pdf", 1500)), "--to", TARO,
+        "--message", message,
+    )["drop_id"]  # fmt: skip
+    second = hanako.ok("send", str(_data(tmp_path / "b", "<img src=x>表.xlsx", 10)), "--to", TARO)
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    taro_model.start()
+    qtbot.waitUntil(lambda: page.row_count() == 2, timeout=WAIT)
+    assert "Select a drop" in page.details.status_label.text()
+    assert page.select(first)
+    qtbot.waitUntil(lambda: _details_shown(page), timeout=WAIT)
+    assert _file_names(page) == ["源泉徴収票.pdf"]
+    assert _cell(page, 0, 1) == "1.5 kB"
+    assert page.details.total_label.text() == "1.5 kB in 1 file(s)"  # English: plural catalogue
+    assert page.details.message.toPlainText() == "<b>x</b> 年末調整\ufffd[31m\n2行目"
+    assert page.details.message.isReadOnly()
+    assert page.details.classification_label.text() == "Confidentiality 2 (internal)"
+    assert page.details.sender_label.text() == "佐藤 花子 (会計課)"
+    assert page.details.to_label.text() == "鈴木 太郎 (人事課)"
+    assert page.details.expiry_label.text()
+    assert page.select(second["drop_id"])
+    qtbot.waitUntil(lambda: _file_names(page) == ["<img src=x>表.xlsx"], timeout=WAIT)
+    assert page.details.message.toPlainText() == "(no message)"
+    page.table.clearSelection()
+    assert "Select a drop" in page.details.status_label.text()
+    assert not page.details.body.isVisibleTo(page)
+
+
+def test_a_dangerous_drop_shows_no_details_only_why(
+    qtbot: QtBot,
+    people: tuple[Person, Person],
+    taro_model: AppModel,
+    org_server: Server,
+    tmp_path: Path,
+) -> None:
+    hanako, _taro = people
+    bad_id = hanako.ok("send", str(_data(tmp_path / "a", "secret.pdf")), "--to", TARO)["drop_id"]
+    _edit_manifest(org_server, bad_id)
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    taro_model.start()
+    qtbot.waitUntil(lambda: page.row_count() == 1, timeout=WAIT)
+    assert page.select(bad_id)
+    assert "cannot be saved" in page.details.status_label.text()
+    assert not page.details.body.isVisibleTo(page)
+    assert page.details.files.rowCount() == 0
+    qtbot.wait(300)  # nothing is fetched for it later either
+    assert taro_model.details.cached(bad_id) is None
+    assert page.details.files.rowCount() == 0
+
+
+def test_search_and_filters_narrow_the_list_and_say_when_empty(
+    qtbot: QtBot,
+    people: tuple[Person, Person],
+    enrol: Enrol,
+    taro_model: AppModel,
+    org_server: Server,
+    tmp_path: Path,
+) -> None:
+    hanako, _taro = people
+    jiro = enrol(JIRO, "pc")
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    with qtbot.waitSignal(taro_model.inbox_changed, timeout=WAIT):
+        taro_model.start()
+    assert page.empty_label.isVisibleTo(page)
+    assert page.empty_label.text() == "No drops received"
+    tax = hanako.ok(
+        "send", str(_data(tmp_path / "a", "源泉徴収票.pdf")), "--to", TARO,
+        "--message", "年末調整の書類です",
+    )["drop_id"]  # fmt: skip
+    memo = hanako.ok("send", str(_data(tmp_path / "b", "memo.txt")), "--to", TARO)["drop_id"]
+    other = jiro.ok("send", str(_data(tmp_path / "c", "議事録.docx")), "--to", TARO)["drop_id"]
+    bad = hanako.ok("send", str(_data(tmp_path / "d", "x.pdf")), "--to", TARO)["drop_id"]
+    _edit_manifest(org_server, bad)
+    qtbot.waitUntil(lambda: page.row_count() == 4, timeout=WAIT)
+    assert not page.empty_label.isVisibleTo(page)
+
+    def shown() -> set[str]:
+        return {item.drop_id for item in page.listed()}
+
+    page.filter.search.setText("源泉")  # a file name: known once the details are fetched
+    qtbot.waitUntil(lambda: shown() == {tax}, timeout=WAIT)
+    page.filter.search.setText("年末調整")  # the message
+    assert shown() == {tax}
+    page.filter.search.setText("サトウハナコ")  # the sender's kana, spaces ignored
+    assert shown() == {tax, memo}
+    page.filter.search.setText("jiro.takahashi")  # the sender's id
+    assert shown() == {other}
+    page.filter.search.setText("見つからない言葉")
+    assert shown() == set()
+    assert page.empty_label.isVisibleTo(page)
+    assert page.empty_label.text() == "No drops match the filters"
+    page.filter.search.clear()
+    assert len(shown()) == 4
+    page.filter.sender_box.setCurrentIndex(page.filter.sender_box.findData(JIRO))
+    assert shown() == {other}
+    page.filter.sender_box.setCurrentIndex(0)  # all senders
+    page.filter.dangerous.setChecked(True)
+    assert shown() == {bad}
+    page.filter.dangerous.setChecked(False)
+    page.filter.period.setCurrentIndex(page.filter.period.findData("today"))
+    assert len(shown()) == 4  # all sent today
+    assert page.select(memo)
+    with qtbot.waitSignal(page.saved, timeout=WAIT):
+        page.save_button.click()
+    page.filter.unsaved.setChecked(True)
+    assert shown() == {tax, other, bad}
+
+
+def test_the_empty_inbox_says_so_in_japanese(
+    qtbot: QtBot, taro_model: AppModel, japanese: None, tmp_path: Path
+) -> None:
+    page = _page(qtbot, taro_model, tmp_path)
+    with qtbot.waitSignal(taro_model.inbox_changed, timeout=WAIT):
+        taro_model.start()
+    assert page.empty_label.text() == "受信した送付はありません"
+    page.filter.search.setText("何か")
+    assert page.empty_label.text() == "受信した送付はありません"  # nothing at all arrived
+    assert "送付を選ぶと" in page.details.status_label.text()

@@ -19,10 +19,11 @@ from secure_send.core.drop_state import STORED, DropState
 from secure_send.core.encoding import utc_now
 from secure_send.gui import threads
 from secure_send.gui.model import AppModel
+from secure_send.gui.views.inbox_page import InboxPage
 from secure_send.gui.views.sent_page import SentPage
 from secure_send.server.sweeper import sweep
 from tests.client.conftest import Enrol, Person
-from tests.directory_kit import HANAKO, TARO
+from tests.directory_kit import HANAKO, JIRO, ROLE, TARO
 from tests.gui.conftest import SessionOf, loaded_model
 from tests.server.conftest import Server
 from tests.server.drop_kit import Device, create_drop, manifest
@@ -172,3 +173,74 @@ def test_every_state_has_words_in_english_and_japanese(
     assert set(labels) == set(DropState)
     assert len(set(labels.values())) == len(DropState)
     assert all(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) for text in labels.values())
+
+
+def test_the_recall_question_names_the_files_and_recipients(
+    qtbot: QtBot, enrol: Enrol, session_of: SessionOf, tmp_path: Path
+) -> None:
+    hanako, _taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    drop_id = _send(hanako, tmp_path / "out", "--message", "<b>x</b> 予算案です")
+    model = loaded_model(qtbot, session_of(hanako))
+    page = _loaded_page(qtbot, model)
+    assert page.select(drop_id)
+    qtbot.waitUntil(lambda: page.details.files.rowCount() == 1, timeout=WAIT)
+    # the same details pane as the Inbox: the message as typed, plain text
+    assert page.details.message.toPlainText() == "<b>x</b> 予算案です"
+    name = page.details.files.item(0, 0)
+    assert name is not None
+    assert name.text() == "budget.xlsx"
+    assert page.details.to_label.text() == "鈴木 太郎 (人事課)"
+    asked: list[str] = []
+
+    def answer_no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    page.confirm = answer_no
+    page.recall_button.click()
+    (question,) = asked
+    assert question.startswith("Recall this drop?")
+    assert "budget.xlsx  20.0 kB" in question
+    assert "鈴木 太郎 (人事課)" in question
+    assert "Sent: " in question
+    assert [i.state for i in model.sent if i.drop_id == drop_id] == ["committed"]  # answered No
+
+
+def test_a_role_mailbox_shows_its_members_and_who_had_no_device(
+    qtbot: QtBot, enrol: Enrol, session_of: SessionOf, tmp_path: Path, japanese: None
+) -> None:
+    """Jiro sends to 会計課 窓口 (Hanako and Taro); only Taro has a device. Sent keeps the
+    role with both members — one not yet downloaded, one without a device — and Taro's
+    Inbox says the drop came through the role mailbox."""
+    jiro, taro = enrol(JIRO, "pc"), enrol(TARO, "desktop")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "年末調整.xlsx").write_bytes(b"x" * 100)
+    drop_id = jiro.ok("send", str(folder / "年末調整.xlsx"), "--to", ROLE)["drop_id"]
+    model = loaded_model(qtbot, session_of(jiro))
+    page = _loaded_page(qtbot, model)
+    qtbot.waitUntil(lambda: "会計課 窓口（共用窓口）" in page.item_text(), timeout=WAIT)
+    lines = page.item_text().splitlines()
+    assert (
+        lines[1]
+        == "  会計課 窓口（共用窓口） |  |  | 2 名中 0 名がダウンロード済み、1 名は端末未登録"
+    )
+    assert lines[2].startswith("    鈴木 太郎 | 人事課 |  | ")
+    assert lines[3] == "    佐藤 花子 | 会計課 |  | 端末未登録のため届いていません"
+    taro.ok("receive", drop_id, "-o", str(tmp_path / "in"))
+    with qtbot.waitSignal(model.sent_changed, timeout=WAIT):
+        model.refresh_sent()
+    assert "2 名中 1 名がダウンロード済み、1 名は端末未登録" in page.item_text()
+    assert page.select(drop_id)
+    assert page.details.to_label.text() == (
+        "会計課 窓口（共用窓口）：2 名中 1 名がダウンロード済み、1 名は端末未登録"
+    )
+    taro_model = loaded_model(qtbot, session_of(taro))
+    inbox = InboxPage(taro_model, downloads=lambda: tmp_path / "dl")
+    qtbot.addWidget(inbox)
+    taro_model.refresh_inbox()
+    qtbot.waitUntil(lambda: inbox.row_count() == 1, timeout=WAIT)
+    assert inbox.select(drop_id)
+    qtbot.waitUntil(
+        lambda: inbox.details.to_label.text() == "会計課 窓口（共用窓口）", timeout=WAIT
+    )

@@ -16,6 +16,13 @@
     </message>
 </context>
 <context>
+    <name>DropDetailsPane</name>
+    <message numerus="yes">
+        <source>%1 in %n file(s)</source>
+        <translation><numerusform>%1 in %n file</numerusform><numerusform>%1 in %n files</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>FileList</name>
     <message numerus="yes">
         <source>%n item(s), %1 in total</source>

@@ -215,6 +215,123 @@
     </message>
 </context>
 <context>
+    <name>DropDetailsPane</name>
+    <message>
+        <source>Drop details</source>
+        <translation>送付の詳細</translation>
+    </message>
+    <message>
+        <source>Drop details status</source>
+        <translation>送付の詳細の状況</translation>
+    </message>
+    <message>
+        <source>Sender</source>
+        <translation>差出人</translation>
+    </message>
+    <message>
+        <source>Recipients</source>
+        <translation>宛先</translation>
+    </message>
+    <message>
+        <source>Confidentiality</source>
+        <translation>機密性</translation>
+    </message>
+    <message>
+        <source>Download deadline</source>
+        <translation>ダウンロード期限</translation>
+    </message>
+    <message>
+        <source>Total size</source>
+        <translation>合計サイズ</translation>
+    </message>
+    <message>
+        <source>Message from the sender</source>
+        <translation>差出人からのメッセージ</translation>
+    </message>
+    <message>
+        <source>From:</source>
+        <translation>差出人：</translation>
+    </message>
+    <message>
+        <source>To:</source>
+        <translation>宛先：</translation>
+    </message>
+    <message>
+        <source>Confidentiality:</source>
+        <translation>機密性：</translation>
+    </message>
+    <message>
+        <source>Download deadline:</source>
+        <translation>ダウンロード期限：</translation>
+    </message>
+    <message>
+        <source>Files:</source>
+        <translation>ファイル：</translation>
+    </message>
+    <message>
+        <source>Total:</source>
+        <translation>合計：</translation>
+    </message>
+    <message>
+        <source>Message:</source>
+        <translation>メッセージ:</translation>
+    </message>
+    <message>
+        <source>File name</source>
+        <translation>ファイル名</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>サイズ</translation>
+    </message>
+    <message>
+        <source>Files in this drop</source>
+        <translation>この送付のファイル</translation>
+    </message>
+    <message>
+        <source>Select a drop to see what it holds.</source>
+        <translation>送付を選ぶと、その内容をここに表示します。</translation>
+    </message>
+    <message>
+        <source>Loading the details…</source>
+        <translation>詳細を読み込んでいます…</translation>
+    </message>
+    <message>
+        <source>The details cannot be shown. %1</source>
+        <translation>詳細を表示できません。%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 in %n file(s)</source>
+        <translation>
+            <numerusform>ファイル %n 件、合計 %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(no message)</source>
+        <translation>（メッセージなし）</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>%1 (role mailbox)</source>
+        <translation>%1（共用窓口）</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>%1 of %2 members downloaded, %3 without a registered device</source>
+        <translation>%2 名中 %1 名がダウンロード済み、%3 名は端末未登録</translation>
+    </message>
+    <message>
+        <source>%1 of %2 members downloaded</source>
+        <translation>%2 名中 %1 名がダウンロード済み</translation>
+    </message>
+</context>
+<context>
     <name>DropZone</name>
     <message>
         <source>Drop zone for files and folders</source>
@@ -360,6 +477,49 @@
     </message>
 </context>
 <context>
+    <name>InboxFilter</name>
+    <message>
+        <source>Search sender, file name or message</source>
+        <translation>差出人・ファイル名・メッセージで検索</translation>
+    </message>
+    <message>
+        <source>Search received drops</source>
+        <translation>受信した送付を検索</translation>
+    </message>
+    <message>
+        <source>Filter by sender</source>
+        <translation>差出人で絞り込み</translation>
+    </message>
+    <message>
+        <source>All senders</source>
+        <translation>すべての差出人</translation>
+    </message>
+    <message>
+        <source>Filter by date</source>
+        <translation>日付で絞り込み</translation>
+    </message>
+    <message>
+        <source>All dates</source>
+        <translation>すべての期間</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今日</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>過去7日間</translation>
+    </message>
+    <message>
+        <source>Unsaved only</source>
+        <translation>未保存のみ</translation>
+    </message>
+    <message>
+        <source>Dangerous only</source>
+        <translation>危険な送付のみ</translation>
+    </message>
+</context>
+<context>
     <name>InboxPage</name>
     <message>
         <source>Why this drop cannot be saved</source>
@@ -438,6 +598,14 @@
         <translation>受信したファイル一覧</translation>
     </message>
     <message>
+        <source>No drops received</source>
+        <translation>受信した送付はありません</translation>
+    </message>
+    <message>
+        <source>No drops match the filters</source>
+        <translation>条件に合う送付はありません</translation>
+    </message>
+    <message>
         <source>⚠ Dangerous: directories do not match, do not open</source>
         <translation>⚠ 危険: 職員名簿が一致しません（開かないでください）</translation>
     </message>
@@ -476,6 +644,10 @@
     <message>
         <source>This drop failed verification and may be forged, so it cannot be saved. Do not open it; tell IT. Reason: %1</source>
         <translation>このファイルは検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へご連絡ください。理由: %1</translation>
+    </message>
+    <message>
+        <source>Inbox list status</source>
+        <translation>受信一覧の状況</translation>
     </message>
     <message>
         <source>Saving…</source>
@@ -1040,6 +1212,10 @@
         <translation>有効期限 %1</translation>
     </message>
     <message>
+        <source>No registered device: not sent</source>
+        <translation>端末未登録のため届いていません</translation>
+    </message>
+    <message>
         <source>⚠ Receipt not trusted: your staff directories do not match (split view?). Tell IT security.</source>
         <translation>⚠ 受領通知は信頼できません: 職員名簿が一致しません（名簿の分断の可能性）。情報セキュリティ担当に連絡してください。</translation>
     </message>
@@ -1060,12 +1236,32 @@
         <translation>送信の取り消し</translation>
     </message>
     <message>
-        <source>Recall the drop sent %1? Recipients who have not downloaded it yet will not be able to. Files already downloaded cannot be taken back.</source>
-        <translation>%1 に送信したファイルを取り消しますか?まだ受信していない方は受信できなくなります。すでに受信されたファイルは取り戻せません。</translation>
-    </message>
-    <message>
         <source>Recalling…</source>
         <translation>取り消しています…</translation>
+    </message>
+    <message>
+        <source>Recall this drop?</source>
+        <translation>次の送付を取り消しますか？</translation>
+    </message>
+    <message>
+        <source>Files:</source>
+        <translation>ファイル：</translation>
+    </message>
+    <message>
+        <source>Recipients:</source>
+        <translation>宛先:</translation>
+    </message>
+    <message>
+        <source>(the file names could not be loaded)</source>
+        <translation>（ファイル名を読み込めませんでした）</translation>
+    </message>
+    <message>
+        <source>Sent: %1</source>
+        <translation>送信日時：%1</translation>
+    </message>
+    <message>
+        <source>Recipients who have not downloaded it yet will no longer be able to. Files already downloaded cannot be taken back.</source>
+        <translation>まだダウンロードしていない受信者はダウンロードできなくなります。ダウンロード済みのファイルは取り消せません。</translation>
     </message>
     <message>
         <source>The drop was recalled.</source>

@@ -1,7 +1,10 @@
 """The Inbox page: drops for me, who sent them (verified or not), and saving them.
 
 A drop that failed verification is shown as dangerous (a ⚠ sign and the reason in
-words, never colour alone) and cannot be saved. A drop whose sender saw another
+words, never colour alone) and cannot be saved. A detail pane follows the
+selection (message, files, 機密性, recipients, deadline: fetched by the model and
+kept in memory only); a search box and filters narrow the list, which says when
+it is empty. A drop whose sender saw another
 directory history than this PC (a split view), or whose history could not be
 checked against ours, says so in its own translated sentence.
 """
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QListWidget,
     QProgressBar,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client import listing
+from secure_send.client.drop_details import DropDetails
 from secure_send.client.receive import Received
 from secure_send.client.split_view import SPLIT_VIEW, SPLIT_VIEW_UNCHECKED
 from secure_send.core.encoding import parse_time
@@ -35,6 +40,8 @@ from secure_send.gui import errors, settings, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel
 from secure_send.gui.widgets.buttons import button, plain_label, plain_tip
+from secure_send.gui.widgets.drop_details_pane import DropDetailsPane
+from secure_send.gui.widgets.inbox_filter import InboxFilter
 
 ErrorReporter = Callable[[QWidget | None, BaseException], None]
 COLUMNS = 6  # status, from, department, received, expires, saved
@@ -62,18 +69,25 @@ class InboxPage(QWidget):
         super().__init__(parent)
         self.model = model
         self._downloads = downloads or (lambda: settings.load(model.session.profile).downloads())
-        self._items: list[listing.InboxItem] = []
+        self._all: list[listing.InboxItem] = []  # as the model listed them
+        self._items: list[listing.InboxItem] = []  # the rows shown (filtered)
         self._saved_here: set[str] = set()  # saved in this run, before the server says so
         self._task: threads.Task | None = None
         self._folder: Path | None = None
         self.report_error: ErrorReporter = error_dialog.show_error  # replaceable (tests)
         self._build()
         model.inbox_changed.connect(self._on_model_inbox_changed)
+        model.details.ready.connect(self._on_details_ready)
         self._on_model_inbox_changed(model.inbox)
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
         self._build_table()
+        self.filter = InboxFilter(self.model, self)
+        self.filter.changed.connect(self._on_filter_changed)
+        self.empty_label = plain_label(self)
+        self.empty_label.setAccessibleName(self.tr("Inbox list status"))
+        self.details = DropDetailsPane(self.model, self)
         self.reason_label = plain_label(self)
         self.reason_label.setWordWrap(True)
         self.reason_label.setAccessibleName(self.tr("Why this drop cannot be saved"))
@@ -136,12 +150,24 @@ class InboxPage(QWidget):
             buttons.addWidget(widget)
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.open_button)
+        listed = QWidget(self)
+        left = QVBoxLayout(listed)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.table, 1)
+        left.addWidget(self.empty_label)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(listed)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 3)
+        layout.addWidget(self.filter)
+        layout.addWidget(split, 3)
         layout.addWidget(self.reason_label)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         layout.addWidget(self.files_list, 1)
+        self.setTabOrder(self.filter.dangerous, self.table)
         self.setTabOrder(self.table, self.save_button)
         self.setTabOrder(self.save_button, self.save_as_button)
         self.setTabOrder(self.save_as_button, self.cancel_button)
@@ -157,6 +183,10 @@ class InboxPage(QWidget):
         """The text shown in one cell ("" when empty)."""
         cell = self.table.item(row, column)
         return cell.text() if cell is not None else ""
+
+    def listed(self) -> list[listing.InboxItem]:
+        """The drops the table shows (the search and filters applied), in order."""
+        return list(self._items)
 
     def select(self, drop_id: str) -> bool:
         """Select a drop's row; False when it is not listed."""
@@ -176,8 +206,25 @@ class InboxPage(QWidget):
         return item.saved or item.drop_id in self._saved_here
 
     def _on_model_inbox_changed(self, items: list[listing.InboxItem]) -> None:
+        self._all = list(items)
+        self.filter.set_senders(self._all)
+        # file names and messages for the search, fetched once per drop in the background
+        self.model.details.prefetch([i.drop_id for i in self._all if i.verified])
+        self._show_rows()
+
+    def _on_filter_changed(self) -> None:
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        """Fill the table with the drops the search and filters let through."""
         current = self.selected()
-        self._items = list(items)
+        self._items = [
+            i
+            for i in self._all
+            if self.filter.accepts(i, self.model.details.cached(i.drop_id), self.is_saved(i))
+        ]
+        self.table.blockSignals(True)  # one selection update below, not one per row
+        self.table.clearSelection()
         self.table.setRowCount(len(self._items))
         for row, item in enumerate(self._items):
             for column, text in enumerate(self._cells(item)):
@@ -186,7 +233,15 @@ class InboxPage(QWidget):
                 self.table.setItem(row, column, cell)
         if current is not None:
             self.select(current.drop_id)
-        self._update_actions()
+        self.table.blockSignals(False)
+        if not self._all:
+            self.empty_label.setText(self.tr("No drops received"))
+        elif not self._items:
+            self.empty_label.setText(self.tr("No drops match the filters"))
+        else:
+            self.empty_label.clear()
+        self.empty_label.setVisible(bool(self.empty_label.text()))
+        self._on_table_item_selection_changed()
 
     def _danger(self, item: listing.InboxItem) -> tuple[str, str]:
         """(status cell, reason sentence) of a dangerous drop, in the UI language."""
@@ -228,6 +283,17 @@ class InboxPage(QWidget):
 
     def _on_table_item_selection_changed(self) -> None:
         self._update_actions()
+        self._show_details()
+
+    def _show_details(self) -> None:
+        """The pane follows the selection (a dangerous drop: only why)."""
+        item = self.selected()
+        danger = self._danger(item)[1] if item is not None and not item.verified else ""
+        self.details.follow(item.drop_id if item is not None else None, danger=danger)
+
+    def _on_details_ready(self, _drop_id: str, _details: DropDetails) -> None:
+        if self.filter.search.text().strip():  # its names and message may match now
+            self._show_rows()
 
     def _update_actions(self) -> None:
         item = self.selected()
@@ -299,7 +365,7 @@ class InboxPage(QWidget):
             ).replace("%1", str(len(programs)))
         self.status_label.setText(status)
         self.open_button.setEnabled(True)
-        self._on_model_inbox_changed(self._items)
+        self._show_rows()
         self.saved.emit(result.drop_id, list(result.files))
 
     def _on_task_failed(self, err: BaseException) -> None:

@@ -3,19 +3,26 @@ and recalling a drop (after a confirmation whose default answer is No).
 
 A receipt signed over another directory history than this PC's (a split view), or
 one that could not be checked against it, is never shown as a download: the
-recipient's row says so with a ⚠ sign, in words."""
+recipient's row says so with a ⚠ sign, in words.
+
+A detail pane follows the selection (files, message, 機密性, recipients). Once a
+drop's details are known, a role mailbox the sender chose is one row with its
+members under it — those the drop reached, with their receipts, and those it could
+not reach because they had no registered device — and the recall question names
+the files and recipients."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -23,13 +30,18 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client import listing
+from secure_send.client.chosen import ROLE
 from secure_send.client.split_view import SPLIT_VIEW
+from secure_send.core.display import shown
 from secure_send.core.drop_state import DropState
 from secure_send.gui import errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
+from secure_send.gui.text import fill
 from secure_send.gui.views.inbox_page import ErrorReporter, local_time
 from secure_send.gui.widgets.buttons import button, plain_label, plain_tip
+from secure_send.gui.widgets.drop_details_pane import DropDetailsPane
+from secure_send.gui.widgets.file_list import human_size
 
 DROP_ROLE = Qt.ItemDataRole.UserRole
 
@@ -47,8 +59,12 @@ class SentPage(QWidget):
         self._recalled_here: set[str] = set()  # until the next refresh says so too
         self._task: threads.Task | None = None
         self.report_error: ErrorReporter = error_dialog.show_error  # replaceable (tests)
+        self._rebuild = QTimer(self)  # details arriving one by one: one rebuild for all
+        self._rebuild.setSingleShot(True)
+        self._rebuild.timeout.connect(lambda: self._on_model_sent_changed(self._items))
         self._build()
         model.sent_changed.connect(self._on_model_sent_changed)
+        model.details.ready.connect(self._on_details_ready)
         self._on_model_sent_changed(model.sent)
 
     def _build(self) -> None:
@@ -76,12 +92,18 @@ class SentPage(QWidget):
         self.status_label = plain_label(self)
         self.status_label.setWordWrap(True)
         self.status_label.setAccessibleName(self.tr("Sent status"))
+        self.details = DropDetailsPane(self.model, self, show_sender=False)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.tree)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         buttons = QHBoxLayout()
         buttons.addWidget(self.recall_button)
         buttons.addWidget(self.refresh_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.tree, 1)
+        layout.addWidget(split, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         self.setTabOrder(self.tree, self.recall_button)
@@ -128,13 +150,16 @@ class SentPage(QWidget):
 
     def item_text(self) -> str:
         """Everything the tree shows, one line per row (for screen readers' tests and logs)."""
-        lines = []
-        for top in self._tops():
-            lines.append(" | ".join(top.text(c) for c in range(4)))
-            children = (top.child(j) for j in range(top.childCount()))
-            for child in children:
+        lines: list[str] = []
+
+        def add(row: QTreeWidgetItem, depth: int) -> None:
+            lines.append("  " * depth + " | ".join(row.text(c) for c in range(4)))
+            for child in (row.child(j) for j in range(row.childCount())):
                 if child is not None:
-                    lines.append("  " + " | ".join(child.text(c) for c in range(4)))
+                    add(child, depth + 1)
+
+        for top in self._tops():
+            add(top, 0)
         return "\n".join(lines)
 
     def _tops(self) -> list[QTreeWidgetItem]:
@@ -145,13 +170,21 @@ class SentPage(QWidget):
         current = self.selected()
         self._recalled_here -= {i.drop_id for i in items if i.state == DropState.RECALLED}
         self._items = list(items)
+        self.tree.blockSignals(True)  # one selection update below, not a clear and a set
         self.tree.clear()
         for item in self._items:
             self.tree.addTopLevelItem(self._row(item))
         self.tree.expandAll()
         if current is not None:
             self.select(current.drop_id)
-        self._update_actions()
+        self.tree.blockSignals(False)
+        self._on_tree_item_selection_changed()
+        committed = [i.drop_id for i in self._items if i.state == DropState.COMMITTED]
+        self.model.details.prefetch(committed)  # roles and file names without a click
+
+    def _on_details_ready(self, drop_id: str, _details: object) -> None:
+        if any(i.drop_id == drop_id for i in self._items):
+            self._rebuild.start(0)
 
     def _row(self, item: listing.SentItem) -> QTreeWidgetItem:
         state = self.state_of(item)
@@ -163,15 +196,41 @@ class SentPage(QWidget):
         top = QTreeWidgetItem([title, self.state_text(state), expiry, summary])
         top.setData(0, DROP_ROLE, item.drop_id)
         top.setToolTip(2, self.tr("Expires %1").replace("%1", local_time(item.expires)))
-        for recipient in item.recipients:
-            child = QTreeWidgetItem(
-                [recipient.name_ja, recipient.department, "", self.download_text(recipient)]
-            )
-            child.setToolTip(0, plain_tip(recipient.user))
-            if recipient.problem:  # the technical reason, for IT
-                child.setToolTip(3, plain_tip(recipient.problem))
-            top.addChild(child)
+        details = self.model.details.cached(item.drop_id)
+        if details is None or not details.to_recorded:  # the manifest's persons
+            top.addChildren([self._person_row(r) for r in item.recipients])
+            return top
+        by_user = {r.user: r for r in item.recipients}
+        for chosen in details.to:
+            if chosen.kind != ROLE:
+                top.addChildren(
+                    [self._person_row(by_user[chosen.id])] if chosen.id in by_user else []
+                )
+                continue
+            count = self.details.role_count(chosen, item.recipients)
+            role = QTreeWidgetItem([self.details.role_name(chosen.id), "", "", count])
+            role.setToolTip(0, plain_tip(chosen.id))
+            role.addChildren([self._person_row(by_user[m]) for m in chosen.members if m in by_user])
+            role.addChildren([self._no_device_row(m) for m in chosen.no_device])
+            top.addChild(role)
         return top
+
+    def _person_row(self, recipient: listing.RecipientStatus) -> QTreeWidgetItem:
+        row = QTreeWidgetItem(
+            [recipient.name_ja, recipient.department, "", self.download_text(recipient)]
+        )
+        row.setToolTip(0, plain_tip(recipient.user))
+        if recipient.problem:  # the technical reason, for IT
+            row.setToolTip(3, plain_tip(recipient.problem))
+        return row
+
+    def _no_device_row(self, user: str) -> QTreeWidgetItem:
+        """A role member the drop could not reach: no registered device at the time."""
+        entry = self.model.entry(user)
+        name, department = (entry.name_ja, entry.department) if entry else (user, "")
+        row = QTreeWidgetItem([name, department, "", self.tr("No registered device: not sent")])
+        row.setToolTip(0, plain_tip(user))
+        return row
 
     def download_text(self, recipient: listing.RecipientStatus) -> str:
         """One recipient's download state in words; an untrusted receipt says why."""
@@ -206,6 +265,12 @@ class SentPage(QWidget):
 
     def _on_tree_item_selection_changed(self) -> None:
         self._update_actions()
+        item = self.selected()
+        if item is None:
+            self.details.follow(None)
+            return
+        damaged = self.state_text(DropState.DAMAGED) if item.state == DropState.DAMAGED else ""
+        self.details.follow(item.drop_id, danger=damaged, receipts=item.recipients)
 
     def _update_actions(self) -> None:
         item = self.selected()
@@ -226,11 +291,7 @@ class SentPage(QWidget):
         item = self.selected()
         if item is None or self.state_of(item) != DropState.COMMITTED or self._task is not None:
             return None
-        question = self.tr(
-            "Recall the drop sent %1? Recipients who have not downloaded it yet will not "
-            "be able to. Files already downloaded cannot be taken back."
-        ).replace("%1", local_time(item.created))
-        if not self.confirm(question):
+        if not self.confirm(self.recall_question(item)):
             return None
         task = self.model.recall(item.drop_id)
         task.succeeded.connect(self._on_task_succeeded)
@@ -240,6 +301,27 @@ class SentPage(QWidget):
         self.status_label.setText(self.tr("Recalling…"))
         self._update_actions()
         return threads.start(task)
+
+    def recall_question(self, item: listing.SentItem) -> str:
+        """「次の送付を取り消しますか?」 with the files, the recipients and the time sent."""
+        details = self.model.details.cached(item.drop_id)
+        lines = [self.tr("Recall this drop?"), "", self.tr("Files:")]
+        if details is not None:
+            lines += [f"  {shown(f.name)}  {human_size(f.size)}" for f in details.files]
+            lines += ["", self.tr("Recipients:")]
+            lines += ["  " + self.details.chosen_text(c, None) for c in details.to]
+        else:  # not fetched (the server did not answer): say so, name the persons
+            lines.append("  " + self.tr("(the file names could not be loaded)"))
+            lines += ["", self.tr("Recipients:")]
+            lines += ["  " + self.details.person_text(r.user) for r in item.recipients]
+        lines += ["", fill(self.tr("Sent: %1"), local_time(item.created)), ""]
+        lines.append(
+            self.tr(
+                "Recipients who have not downloaded it yet will no longer be able to. "
+                "Files already downloaded cannot be taken back."
+            )
+        )
+        return "\n".join(lines)
 
     def _on_recall_button_clicked(self) -> None:
         self.recall_selected()
