@@ -15,18 +15,22 @@ packages=(
   # Qt's own runtime libraries (PySide6 wheels bundle Qt, not these): GUI tests run
   # on the offscreen platform, which still loads them
   libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
+  # the tray on a real tray (tests/gui/test_tray.py): a virtual X server, a system-tray
+  # host, and the libraries of Qt's xcb platform the app runs on there
+  xvfb trayer
+  libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
+  libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0
   # a real OS key store on a headless machine (scripts/with-os-keyring.sh): the self-test
   # and the frozen app's smoke test, which ignores the test key store
   dbus gnome-keyring
 )
 case "${1:-}" in
   desktop|screenshots)
-    # the xcb platform (a real X display) and Japanese fonts
-    packages+=(libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
-               libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 fonts-noto-cjk)
+    # Japanese fonts (the xcb platform's libraries are in the base list)
+    packages+=(fonts-noto-cjk)
     ;;&
   screenshots)
-    packages+=(xvfb xauth)
+    packages+=(xauth)
     ;;
 esac
 

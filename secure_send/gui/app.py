@@ -42,6 +42,7 @@ from secure_send.gui.dialogs.unfinished_sends import UnfinishedSendsDialog
 from secure_send.gui.instance_socket import UnsafeSocketFolder
 from secure_send.gui.main_window import MainWindow
 from secure_send.gui.model import AppModel
+from secure_send.gui.screen_fit import ScreenFit
 from secure_send.gui.tray import Tray
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class App:
         # what the app uses: defaults < user < IT policy
         self.settings = effective_settings(app_settings.Settings(), self.user_settings, self.policy)
         self.translators = language.install(qapp, language.resolve(self.settings.language))
+        self.screen_fit = ScreenFit.install(qapp)  # every window and dialog fits its screen
         self.window: MainWindow | None = None
         self.model: AppModel | None = None
         self.tray: Tray | None = None

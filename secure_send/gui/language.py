@@ -5,7 +5,10 @@ holds the Japanese, and ``i18n/secure_send_en.ts`` the English plural forms (so 
 ``"%n file(s)"`` reads "1 file" and "2 files"). ``.qm`` files are compiled, not
 committed: :func:`compile_all` runs ``pyside6-lrelease`` (``make translations``, the
 tests and the packaging do).
-Qt's own dialogs are translated with Qt's ``qtbase`` catalogue.
+Qt's own dialogs are translated with Qt's ``qtbase`` catalogue (``qtbase_ja.qm`` from
+the PySide6 wheel's ``Qt/translations``, found through ``QLibraryInfo``; the frozen
+bundle ships it, ``packaging/secure_send.spec``). The few labels of Qt's own dialogs that
+``qtbase_ja`` lacks are translated in our catalogue instead (:data:`QT_GAPS`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 log = logging.getLogger(__name__)
 FOLDER = Path(__file__).resolve().parent / "i18n"  # .ts (committed), .qm (built)
 DOMAIN = "secure_send"
+# Labels of Qt's non-native file dialog that Qt 6's qtbase_ja has no Japanese for (its
+# catalogue has "Look in:" and "Files of type:", the dialog asks for the forms with a
+# mnemonic): marked here so that lupdate puts them, in Qt's own context, into our
+# catalogue, which Qt consults when its own has no translation.
+QT_GAPS = (
+    QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
+    QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+)
 
 
 def system_language() -> str:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from secure_send.client.own_devices import OwnDevice
 from secure_send.gui.model import AppModel, DirectoryState
+from secure_send.gui.screen_fit import fit_to_screen
 from secure_send.gui.views.inbox_page import InboxPage
 from secure_send.gui.views.send_page import SendPage
 from secure_send.gui.views.sent_page import SentPage
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.device_alert import UnknownDeviceBanner
 from secure_send.gui.widgets.keystore_banner import KeystoreWarningBanner
+from secure_send.gui.widgets.page_tabs import PageTabs
 
 
 class MainWindow(QMainWindow):
@@ -33,7 +35,7 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = False  # set by the app from the settings
         self.setWindowTitle(self.tr("Secure Send"))
         self.setAccessibleName(self.tr("Secure Send main window"))
-        self.tabs = QTabWidget(self)
+        self.tabs = PageTabs(self)  # pages scroll on a small, scaled screen (issue 16, item 6)
         self.tabs.setAccessibleName(self.tr("Pages"))
         self.send_page = SendPage(model, self)
         self.inbox_page = InboxPage(model, self)
@@ -59,7 +61,8 @@ class MainWindow(QMainWindow):
         model.inbox_changed.connect(self._on_model_inbox_changed)
         model.own_devices_changed.connect(self._on_model_own_devices_changed)
         self._on_model_own_devices_changed(model.own_devices)
-        self.resize(980, 680)
+        # never larger than the screen: 1280x720 at 150 % leaves 853x480
+        fit_to_screen(self, QSize(980, 680))
 
     def _menus(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&File"))

@@ -1,11 +1,26 @@
 """The tray: notifications for new drops, receipts and failures (observed through
-``notified``, since the offscreen platform has no tray), and the menu actions."""
+``notified``, since the offscreen platform has no tray), and the menu actions.
+
+And on a real tray (issue 16, item 9): Xvfb and a system-tray host (Debian's ``trayer``,
+installed by ``scripts/system-packages.sh``), the app's tray in a subprocess on that
+display (``tray_probe.py``), the Japanese text it hands to ``showMessage``."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
@@ -101,3 +116,98 @@ def test_menu_click_and_icon(qtbot: QtBot, model: AppModel) -> None:
         tray.quit_action.trigger()
     tray.hide()
     assert not tray.icon.isVisible()
+
+
+REPO = Path(__file__).resolve().parents[2]
+TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel"]
+TRAYER += ["--width", "200", "--heighttype", "pixel", "--height", "32"]
+
+
+@contextlib.contextmanager
+def real_tray() -> Iterator[str]:
+    """A virtual X display with a system-tray host on it; yields its DISPLAY."""
+    missing = [tool for tool in ("Xvfb", "trayer") if shutil.which(tool) is None]
+    if missing:  # CI installs both (scripts/system-packages.sh): skipped only by hand
+        pytest.skip(f"needs {' and '.join(missing)}: apt-get install xvfb trayer")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    tray: subprocess.Popen[bytes] | None = None
+    try:
+        with os.fdopen(read, "rb") as told:  # Xvfb writes the display it chose once ready
+            number = told.readline().decode().strip()
+        assert number.isdigit(), "Xvfb did not start"
+        display = f":{number}"
+        tray = subprocess.Popen(
+            TRAYER,
+            env={**os.environ, "DISPLAY": display},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        yield display
+    finally:
+        for process in (tray, xvfb):
+            if process is not None:
+                process.terminate()
+                process.wait(10)
+
+
+class Lines:
+    """JSON lines a subprocess prints, read on a thread so that waiting can time out."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.process = process
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.queue.put(line)
+
+    def next(self, timeout: float = 60) -> Any:
+        try:
+            return json.loads(self.queue.get(timeout=timeout))
+        except queue.Empty:
+            self.process.kill()
+            _out, err = self.process.communicate()
+            raise AssertionError(f"the tray probe said nothing: {err[-3000:]}") from None
+
+
+def test_japanese_notifications_on_a_real_tray(enrol: Enrol, tmp_path: Path) -> None:
+    hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
+    first = _send(hanako, tmp_path / "out")
+    with real_tray() as display:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("QT_", "DBUS_"))}
+        env |= {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}  # the X tray, not a D-Bus one
+        command = [sys.executable, "-m", "tests.gui.tray_probe", str(taro.home), str(hanako.home)]
+        probe = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            lines = Lines(probe)
+            assert lines.next() == {"available": True, "messages": True}
+            assert lines.next() == {"ready": True}
+            _send(hanako, tmp_path / "out")  # a new drop for Taro
+            taro.ok("receive", first, "-o", str(tmp_path / "in"))  # a receipt for Hanako
+            result = lines.next(timeout=90)
+            assert probe.wait(30) == 0
+        finally:
+            if probe.poll() is None:
+                probe.kill()
+            probe.communicate()
+    failure = result["failure_sentence"]
+    assert re.search(r"[\u3040-\u30ff]", failure)
+    assert not re.search(r"[A-Za-z]{2,}", failure)
+    assert sorted(result["shown"]) == sorted(
+        [
+            ["新着ファイル", "佐藤 花子 さんからファイルが届きました", "Information"],
+            ["受信確認", "鈴木 太郎 さんがファイルを受信しました", "Information"],
+            ["セキュア送信のエラー", failure, "Critical"],
+        ]
+    )

@@ -20,7 +20,7 @@
     </message>
     <message>
         <source>For example: hanako.sato</source>
-        <translation>例:hanako.sato</translation>
+        <translation>例：hanako.sato</translation>
     </message>
     <message>
         <source>One-time code</source>
@@ -52,19 +52,19 @@
     </message>
     <message>
         <source>&amp;User ID:</source>
-        <translation>ユーザーID(&amp;U):</translation>
+        <translation>ユーザーID(&amp;U)：</translation>
     </message>
     <message>
         <source>One-time &amp;code:</source>
-        <translation>ワンタイムコード(&amp;C):</translation>
+        <translation>ワンタイムコード(&amp;C)：</translation>
     </message>
     <message>
         <source>&amp;Device name:</source>
-        <translation>端末名(&amp;D):</translation>
+        <translation>端末名(&amp;D)：</translation>
     </message>
     <message>
         <source>Use lowercase letters a-z, digits, '.', '_' or '-' (at most 64).</source>
-        <translation>半角英小文字(a-z)、数字、「.」「_」「-」のみ使用できます(64文字以内)。</translation>
+        <translation>半角英小文字（a-z）、数字、「.」「_」「-」のみ使用できます（64文字以内）。</translation>
     </message>
     <message>
         <source>Waiting for IT to confirm this PC… Your request has reached the server; this usually takes a few seconds.</source>
@@ -112,29 +112,29 @@
     </message>
     <message>
         <source>Recipients:</source>
-        <translation>宛先:</translation>
+        <translation>宛先：</translation>
     </message>
     <message numerus="yes">
         <source>Files (%n):</source>
         <translation>
-            <numerusform>ファイル（%n 件）:</numerusform>
+            <numerusform>ファイル（%n 件）：</numerusform>
         </translation>
     </message>
     <message>
         <source>Total size:</source>
-        <translation>合計サイズ:</translation>
+        <translation>合計サイズ：</translation>
     </message>
     <message>
         <source>Available for:</source>
-        <translation>保存期間:</translation>
+        <translation>ダウンロード期限：</translation>
     </message>
     <message>
         <source>Classification:</source>
-        <translation>機密性区分:</translation>
+        <translation>機密性区分：</translation>
     </message>
     <message>
         <source>Message:</source>
-        <translation>メッセージ:</translation>
+        <translation>メッセージ：</translation>
     </message>
     <message>
         <source>&amp;Send</source>
@@ -150,7 +150,7 @@
     </message>
     <message>
         <source>Please check before sending:</source>
-        <translation>送信前に内容をご確認ください:</translation>
+        <translation>送信前に内容をご確認ください：</translation>
     </message>
     <message numerus="yes">
         <source>role mailbox, %n member(s)</source>
@@ -168,7 +168,7 @@
     </message>
     <message>
         <source>Device ID: %1</source>
-        <translation>端末ID: %1</translation>
+        <translation>端末ID：%1</translation>
     </message>
 </context>
 <context>
@@ -187,7 +187,7 @@
     </message>
     <message>
         <source>This device's identity code:</source>
-        <translation>この端末の識別コード:</translation>
+        <translation>この端末の識別コード：</translation>
     </message>
     <message>
         <source>Waiting for IT approval</source>
@@ -195,7 +195,7 @@
     </message>
     <message>
         <source>This PC's request has reached IT, who must approve it. Secure Send finishes setting up by itself once IT has approved it; until then you can close Secure Send and start it again later.</source>
-        <translation>このパソコンの登録申請は情報システム担当に届きました。情報システム担当の承認が必要です。承認されると Secure Send は自動的に設定を完了します。それまでは Secure Send を閉じて、後で起動し直してもかまいません。</translation>
+        <translation>このパソコンの登録申請は情報システム担当に届きました。情報システム担当の承認が必要です。承認されるとセキュア送信は自動的に設定を完了します。それまではセキュア送信を閉じて、後で起動し直してもかまいません。</translation>
     </message>
     <message>
         <source>Request sent to IT</source>
@@ -203,7 +203,7 @@
     </message>
     <message>
         <source>This PC's request has reached IT. Secure Send finishes setting up by itself once IT has processed it; until then you can close Secure Send and start it again later.</source>
-        <translation>このパソコンの登録申請は情報システム担当に届きました。処理が終わると Secure Send は自動的に設定を完了します。それまでは Secure Send を閉じて、後で起動し直してもかまいません。</translation>
+        <translation>このパソコンの登録申請は情報システム担当に届きました。処理が終わるとセキュア送信は自動的に設定を完了します。それまではセキュア送信を閉じて、後で起動し直してもかまいません。</translation>
     </message>
     <message>
         <source>Enrolled</source>
@@ -274,7 +274,7 @@
     </message>
     <message>
         <source>Message:</source>
-        <translation>メッセージ:</translation>
+        <translation>メッセージ：</translation>
     </message>
     <message>
         <source>File name</source>
@@ -302,9 +302,7 @@
     </message>
     <message numerus="yes">
         <source>%1 in %n file(s)</source>
-        <translation>
-            <numerusform>ファイル %n 件、合計 %1</numerusform>
-        </translation>
+        <translation><numerusform>ファイル %n 件、合計 %1</numerusform></translation>
     </message>
     <message>
         <source>(no message)</source>
@@ -374,7 +372,7 @@
     <name>EnrolWaitingDialog</name>
     <message>
         <source>Setting up Secure Send</source>
-        <translation>Secure Send の設定</translation>
+        <translation>セキュア送信の設定</translation>
     </message>
     <message>
         <source>Enrolment status</source>
@@ -390,7 +388,7 @@
     </message>
     <message>
         <source>Secure Send finishes setting up by itself and opens once IT has processed this PC's request. You can close this window and start Secure Send again later: the request stays with IT.</source>
-        <translation>情報システム担当がこのパソコンの登録申請を処理すると、Secure Send は自動的に設定を完了して開きます。この画面を閉じて、後で Secure Send を起動し直してもかまいません（申請は取り消されません）。</translation>
+        <translation>情報システム担当がこのパソコンの登録申請を処理すると、セキュア送信は自動的に設定を完了して開きます。この画面を閉じて、後でセキュア送信を起動し直してもかまいません（申請は取り消されません）。</translation>
     </message>
     <message>
         <source>This device's identity code</source>
@@ -414,14 +412,14 @@
     </message>
     <message>
         <source>This device's identity code: %1</source>
-        <translation>この端末の識別コード: %1</translation>
+        <translation>この端末の識別コード：%1</translation>
     </message>
 </context>
 <context>
     <name>EnrolWizard</name>
     <message>
         <source>Set up Secure Send</source>
-        <translation>Secure Send の設定</translation>
+        <translation>セキュア送信の設定</translation>
     </message>
     <message>
         <source>This file is not a valid organisation configuration. Ask IT for the correct file.</source>
@@ -432,7 +430,7 @@
     <name>ErrorDialog</name>
     <message>
         <source>Secure Send</source>
-        <translation>Secure Send</translation>
+        <translation>セキュア送信</translation>
     </message>
     <message>
         <source>Error</source>
@@ -527,11 +525,11 @@
     </message>
     <message>
         <source>Save to &amp;Downloads</source>
-        <translation>ダウンロードフォルダに保存(&amp;D)</translation>
+        <translation>ダウンロードフォルダーに保存(&amp;D)</translation>
     </message>
     <message>
         <source>Save the selected drop to the download folder</source>
-        <translation>選択したファイルをダウンロードフォルダに保存します</translation>
+        <translation>選択したファイルをダウンロードフォルダーに保存します</translation>
     </message>
     <message>
         <source>Save &amp;to…</source>
@@ -539,7 +537,7 @@
     </message>
     <message>
         <source>Choose a folder and save the selected drop there</source>
-        <translation>フォルダを選択して、選択したファイルを保存します</translation>
+        <translation>フォルダーを選択して、選択したファイルを保存します</translation>
     </message>
     <message>
         <source>&amp;Cancel</source>
@@ -551,11 +549,11 @@
     </message>
     <message>
         <source>&amp;Open folder</source>
-        <translation>フォルダを開く(&amp;O)</translation>
+        <translation>フォルダーを開く(&amp;O)</translation>
     </message>
     <message>
         <source>Open the folder the files were saved in</source>
-        <translation>ファイルを保存したフォルダを開きます</translation>
+        <translation>ファイルを保存したフォルダーを開きます</translation>
     </message>
     <message>
         <source>Saving progress</source>
@@ -607,7 +605,7 @@
     </message>
     <message>
         <source>⚠ Dangerous: directories do not match, do not open</source>
-        <translation>⚠ 危険: 職員名簿が一致しません（開かないでください）</translation>
+        <translation>⚠ 危険：職員名簿が一致しません（開かないでください）</translation>
     </message>
     <message>
         <source>The sender's staff directory differs from yours (a possible split view), so this drop may be forged and cannot be saved. Do not open it; tell IT security.</source>
@@ -615,7 +613,7 @@
     </message>
     <message>
         <source>⚠ Dangerous: could not be checked, do not open</source>
-        <translation>⚠ 危険: 職員名簿を照合できません（開かないでください）</translation>
+        <translation>⚠ 危険：職員名簿を照合できません（開かないでください）</translation>
     </message>
     <message>
         <source>The sender's staff directory could not be checked against yours, so this drop cannot be saved. Do not open it; tell IT security.</source>
@@ -623,11 +621,11 @@
     </message>
     <message>
         <source>⚠ Dangerous: failed verification, do not open</source>
-        <translation>⚠ 危険: 検証に失敗しました（開かないでください）</translation>
+        <translation>⚠ 危険：検証に失敗しました（開かないでください）</translation>
     </message>
     <message>
         <source>(unverified sender)</source>
-        <translation>(差出人を確認できません)</translation>
+        <translation>（差出人を確認できません）</translation>
     </message>
     <message>
         <source>✓ Verified</source>
@@ -643,7 +641,7 @@
     </message>
     <message>
         <source>This drop failed verification and may be forged, so it cannot be saved. Do not open it; tell IT. Reason: %1</source>
-        <translation>このファイルは検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へご連絡ください。理由: %1</translation>
+        <translation>このファイルは検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へご連絡ください。理由：%1</translation>
     </message>
     <message>
         <source>Inbox list status</source>
@@ -655,7 +653,7 @@
     </message>
     <message>
         <source>Save to folder</source>
-        <translation>保存先フォルダの選択</translation>
+        <translation>保存先フォルダーの選択</translation>
     </message>
     <message>
         <source>Cancelling…</source>
@@ -663,7 +661,7 @@
     </message>
     <message>
         <source>⚠ Program: %1</source>
-        <translation>⚠ プログラム: %1</translation>
+        <translation>⚠ プログラム：%1</translation>
     </message>
     <message numerus="yes">
         <source>Saved %n file(s) to %1.</source>
@@ -680,14 +678,14 @@
     </message>
     <message>
         <source>⚠ Test mode: this PC's device keys are kept in a plain file (SECURE_SEND_TEST_KEYSTORE=1), not in the OS key store. For tests and the demo only; do not use it for real files.</source>
-        <translation>⚠ テストモード：このPCの端末の鍵は OS の鍵保管（キーリング）ではなく、暗号化されていないファイルに保存されています（SECURE_SEND_TEST_KEYSTORE=1）。テストとデモ専用です。実際のファイルには使わないでください。</translation>
+        <translation>⚠ テストモード：このパソコンの端末の鍵は OS の鍵保管（キーリング）ではなく、暗号化されていないファイルに保存されています（SECURE_SEND_TEST_KEYSTORE=1）。テストとデモ専用です。実際のファイルには使わないでください。</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>Secure Send</source>
-        <translation>Secure Send</translation>
+        <translation>セキュア送信</translation>
     </message>
     <message>
         <source>Secure Send main window</source>
@@ -732,19 +730,19 @@
     <message numerus="yes">
         <source>✓ Verified directory: %n entries</source>
         <translation>
-            <numerusform>✓ 検証済みの名簿: %n 件</numerusform>
+            <numerusform>✓ 検証済みの名簿：%n 件</numerusform>
         </translation>
     </message>
     <message>
         <source>✗ Directory not verified: sending is blocked</source>
-        <translation>✗ 名簿が検証できません: 送信を停止しています</translation>
+        <translation>✗ 名簿が検証できません：送信を停止しています</translation>
     </message>
 </context>
 <context>
     <name>OrganisationPage</name>
     <message>
         <source>Welcome to Secure Send</source>
-        <translation>Secure Send へようこそ</translation>
+        <translation>セキュア送信へようこそ</translation>
     </message>
     <message>
         <source>This sets up this PC so you can send and receive files securely. You need the one-time code your IT department gave you.</source>
@@ -776,15 +774,15 @@
     </message>
     <message>
         <source>Organisation:</source>
-        <translation>組織:</translation>
+        <translation>組織：</translation>
     </message>
     <message>
         <source>Server:</source>
-        <translation>サーバー:</translation>
+        <translation>サーバー：</translation>
     </message>
     <message>
         <source>(not configured: load the file IT gave you)</source>
-        <translation>(未設定:情報システム担当から受け取ったファイルを読み込んでください)</translation>
+        <translation>（未設定：情報システム担当から受け取ったファイルを読み込んでください）</translation>
     </message>
     <message>
         <source>Organisation configuration file</source>
@@ -863,11 +861,22 @@
     </message>
     <message>
         <source>Confirm only if you set up Secure Send on that device yourself. Files sent to you will go on being encrypted to it, and the warning goes away. If you are not sure, choose No and report it to IT security.</source>
-        <translation>ご自身でその端末に Secure Send を設定した場合にだけ「はい」を選んでください。以後もあなた宛てのファイルはその端末で開けるように暗号化され、警告は表示されなくなります。確信がなければ「いいえ」を選び、情報セキュリティ担当に報告してください。</translation>
+        <translation>ご自身でその端末にセキュア送信を設定した場合にだけ「はい」を選んでください。以後もあなた宛てのファイルはその端末で開けるように暗号化され、警告は表示されなくなります。確信がなければ「いいえ」を選び、情報セキュリティ担当に報告してください。</translation>
     </message>
     <message>
         <source>Yes, I enrolled it</source>
         <translation>はい、自分で登録しました</translation>
+    </message>
+</context>
+<context>
+    <name>QFileDialog</name>
+    <message>
+        <source>&amp;Look in:</source>
+        <translation>場所(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Files of &amp;type:</source>
+        <translation>ファイルの種類(&amp;T)：</translation>
     </message>
 </context>
 <context>
@@ -922,11 +931,11 @@
     </message>
     <message>
         <source>&amp;To:</source>
-        <translation>宛先(&amp;T):</translation>
+        <translation>宛先(&amp;T)：</translation>
     </message>
     <message>
         <source>Recipients:</source>
-        <translation>宛先:</translation>
+        <translation>宛先：</translation>
     </message>
 </context>
 <context>
@@ -965,7 +974,7 @@
     </message>
     <message>
         <source>Days until the files expire</source>
-        <translation>ファイルの保存期間（日数）</translation>
+        <translation>ダウンロード期限（日数）</translation>
     </message>
     <message>
         <source>Classification</source>
@@ -981,15 +990,15 @@
     </message>
     <message>
         <source>E&amp;xpires after:</source>
-        <translation>保存期間(&amp;X):</translation>
+        <translation>ダウンロード期限(&amp;X)：</translation>
     </message>
     <message>
         <source>C&amp;lassification:</source>
-        <translation>機密性区分(&amp;L):</translation>
+        <translation>機密性区分(&amp;L)：</translation>
     </message>
     <message>
         <source>&amp;Message:</source>
-        <translation>メッセージ(&amp;M):</translation>
+        <translation>メッセージ(&amp;M)：</translation>
     </message>
     <message>
         <source>This drop is not finished: continue it, or discard it.</source>
@@ -1067,7 +1076,7 @@
     </message>
     <message>
         <source>Drop ID: %1</source>
-        <translation>送信ID: %1</translation>
+        <translation>送信ID：%1</translation>
     </message>
     <message>
         <source>Sending was stopped. Nothing has been delivered yet.</source>
@@ -1217,7 +1226,7 @@
     </message>
     <message>
         <source>⚠ Receipt not trusted: your staff directories do not match (split view?). Tell IT security.</source>
-        <translation>⚠ 受領通知は信頼できません: 職員名簿が一致しません（名簿の分断の可能性）。情報セキュリティ担当に連絡してください。</translation>
+        <translation>⚠ 受領通知は信頼できません：職員名簿が一致しません（名簿の分断の可能性）。情報セキュリティ担当に連絡してください。</translation>
     </message>
     <message>
         <source>⚠ Receipt could not be checked against your staff directory. Tell IT security.</source>
@@ -1249,7 +1258,7 @@
     </message>
     <message>
         <source>Recipients:</source>
-        <translation>宛先:</translation>
+        <translation>宛先：</translation>
     </message>
     <message>
         <source>(the file names could not be loaded)</source>
@@ -1304,7 +1313,7 @@
     </message>
     <message>
         <source>&amp;Language:</source>
-        <translation>表示言語(&amp;L):</translation>
+        <translation>表示言語(&amp;L)：</translation>
     </message>
     <message>
         <source>A language change applies after restarting the app.</source>
@@ -1344,7 +1353,7 @@
     </message>
     <message>
         <source>Download &amp;folder:</source>
-        <translation>保存先フォルダー(&amp;F):</translation>
+        <translation>保存先フォルダー(&amp;F)：</translation>
     </message>
     <message>
         <source>Show &amp;notifications for new files, receipts and failures</source>
@@ -1360,22 +1369,22 @@
     </message>
     <message>
         <source>Downloads (%1)</source>
-        <translation>ダウンロード (%1)</translation>
+        <translation>ダウンロード（%1）</translation>
     </message>
 </context>
 <context>
     <name>Tray</name>
     <message>
         <source>Secure Send</source>
-        <translation>Secure Send</translation>
+        <translation>セキュア送信</translation>
     </message>
     <message>
         <source>Secure Send tray menu</source>
-        <translation>Secure Send 通知領域メニュー</translation>
+        <translation>セキュア送信の通知領域メニュー</translation>
     </message>
     <message>
         <source>&amp;Open Secure Send</source>
-        <translation>Secure Send を開く(&amp;O)</translation>
+        <translation>セキュア送信を開く(&amp;O)</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -1415,7 +1424,7 @@
     </message>
     <message>
         <source>Secure Send problem</source>
-        <translation>Secure Send のエラー</translation>
+        <translation>セキュア送信のエラー</translation>
     </message>
 </context>
 <context>
@@ -1520,9 +1529,7 @@
     </message>
     <message numerus="yes">
         <source>%n send(s) started earlier did not finish. Nothing of them has been delivered yet. Finish or discard each.</source>
-        <translation>
-            <numerusform>以前に始めた送信のうち %n 件が終わっていません。まだ何も届いていません。それぞれ送信を完了するか、破棄してください。</numerusform>
-        </translation>
+        <translation><numerusform>以前に始めた送信のうち %n 件が終わっていません。まだ何も届いていません。それぞれ送信を完了するか、破棄してください。</numerusform></translation>
     </message>
     <message>
         <source>Sends that cannot be resumed</source>
@@ -1530,9 +1537,7 @@
     </message>
     <message numerus="yes">
         <source>%n unfinished send(s) could not be read.</source>
-        <translation>
-            <numerusform>未完了の送信 %n 件を読み取れませんでした。</numerusform>
-        </translation>
+        <translation><numerusform>未完了の送信 %n 件を読み取れませんでした。</numerusform></translation>
     </message>
     <message>
         <source>&amp;Close</source>
@@ -1617,7 +1622,7 @@
     </message>
     <message>
         <source>This drop failed verification and may be forged. Do not open it; tell IT.</source>
-        <translation>この受け渡しは検証に失敗しました。偽造の可能性があります。開かずに情報システム担当に連絡してください。</translation>
+        <translation>この送付は検証に失敗しました。偽造の可能性があります。開かずに情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>The drop server did not resume a download correctly. Try again; if it persists, contact IT.</source>
@@ -1637,11 +1642,11 @@
     </message>
     <message>
         <source>This drop was not encrypted for this PC.</source>
-        <translation>この受け渡しはこの端末向けに暗号化されていません。</translation>
+        <translation>この送付はこの端末向けに暗号化されていません。</translation>
     </message>
     <message>
         <source>The drop server did not understand a request from this PC. Update Secure Send; if it persists, contact IT.</source>
-        <translation>受け渡しサーバーがこの端末からの要求を理解できませんでした。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーがこの端末からの要求を理解できませんでした。セキュア送信を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>The drop server does not have it (any more). It may have been recalled or has expired.</source>
@@ -1649,7 +1654,7 @@
     </message>
     <message>
         <source>The drop server refused a request from this PC. Update Secure Send; if it persists, contact IT.</source>
-        <translation>受け渡しサーバーがこの端末からの要求を拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーがこの端末からの要求を拒否しました。セキュア送信を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>Too many attempts in a short time. Wait a minute, then try again.</source>
@@ -1665,7 +1670,7 @@
     </message>
     <message>
         <source>The drop server gave an answer Secure Send does not understand. Check the server address with IT.</source>
-        <translation>受け渡しサーバーの応答を Secure Send が理解できませんでした。サーバーのアドレスを情報システム担当に確認してください。</translation>
+        <translation>受け渡しサーバーの応答をセキュア送信が理解できませんでした。サーバーのアドレスを情報システム担当に確認してください。</translation>
     </message>
     <message>
         <source>The drop server did not accept this PC's credentials. Contact IT.</source>
@@ -1681,11 +1686,11 @@
     </message>
     <message>
         <source>The drop server refused the send's description. Update Secure Send; if it persists, contact IT.</source>
-        <translation>受け渡しサーバーが送信内容の記述を拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーが送信内容の記述を拒否しました。セキュア送信を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>A recipient can no longer receive files (they may have left, or their PC was removed). Check the recipients.</source>
-        <translation>宛先の一人がファイルを受け取れなくなっています(退職、または端末の削除)。宛先を確認してください。</translation>
+        <translation>宛先の一人がファイルを受け取れなくなっています（退職、または端末の削除）。宛先を確認してください。</translation>
     </message>
     <message>
         <source>The chosen expiry is longer than the drop server allows. Choose a shorter one.</source>
@@ -1709,11 +1714,11 @@
     </message>
     <message>
         <source>The sender recalled this drop; there is nothing to save.</source>
-        <translation>送信者がこの受け渡しを取り消しました。保存できるものはありません。</translation>
+        <translation>送信者がこの送付を取り消しました。保存できるものはありません。</translation>
     </message>
     <message>
         <source>This drop has expired; ask the sender to send it again.</source>
-        <translation>この受け渡しは有効期限が切れています。送信者に再送を依頼してください。</translation>
+        <translation>この送付は有効期限が切れています。送信者に再送を依頼してください。</translation>
     </message>
     <message>
         <source>The drop server refused the download receipt. The files were saved; tell IT if it happens again.</source>
@@ -1721,7 +1726,7 @@
     </message>
     <message>
         <source>The drop server uses a different upload protocol. Update Secure Send or contact IT.</source>
-        <translation>受け渡しサーバーのアップロード方式が異なります。Secure Send を更新するか、情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーのアップロード方式が異なります。セキュア送信を更新するか、情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>The drop server refused a file's size. Try again; if it persists, contact IT.</source>
@@ -1729,7 +1734,7 @@
     </message>
     <message>
         <source>The drop server refused an upload. Update Secure Send; if it persists, contact IT.</source>
-        <translation>受け渡しサーバーがアップロードを拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーがアップロードを拒否しました。セキュア送信を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>The drop server does not expect this file. Retry the send; if it persists, contact IT.</source>
@@ -1753,7 +1758,7 @@
     </message>
     <message>
         <source>The drop server refused an upload check. Update Secure Send; if it persists, contact IT.</source>
-        <translation>受け渡しサーバーがアップロードの検査を拒否しました。Secure Send を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーがアップロードの検査を拒否しました。セキュア送信を更新してください。解決しない場合は情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>Part of a file was damaged on the way to the drop server. Retry the send.</source>
@@ -1765,7 +1770,7 @@
     </message>
     <message>
         <source>The drop server could not store the file (its disk may be full). Try again later or contact IT.</source>
-        <translation>受け渡しサーバーがファイルを保存できませんでした(ディスクが一杯の可能性があります)。しばらくしてから再試行するか、情報システム担当に連絡してください。</translation>
+        <translation>受け渡しサーバーがファイルを保存できませんでした（ディスクが一杯の可能性があります）。しばらくしてから再試行するか、情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>The drop server's disk is full, so it cannot take anything new now; files already sent can still be received. Try again later; if it persists, contact IT.</source>
@@ -1785,7 +1790,7 @@
     </message>
     <message>
         <source>This PC is already set up for Secure Send.</source>
-        <translation>この端末はすでに Secure Send の設定が済んでいます。</translation>
+        <translation>この端末はすでにセキュア送信の設定が済んでいます。</translation>
     </message>
     <message>
         <source>Enter the one-time code IT gave you.</source>
@@ -1797,15 +1802,15 @@
     </message>
     <message>
         <source>The IT policy on this PC is damaged or invalid, so Secure Send does not run. Ask IT to fix it.</source>
-        <translation>このPCのITポリシーが壊れているか無効なため、Secure Send は動作しません。情報システム担当に修正を依頼してください。</translation>
+        <translation>このパソコンのポリシー設定が壊れているか無効なため、セキュア送信は動作しません。情報システム担当に修正を依頼してください。</translation>
     </message>
     <message>
         <source>This PC is set up for a server or organisation other than the one IT policy requires. Ask IT to set it up again.</source>
-        <translation>このPCは、ITポリシーが定めるものとは別のサーバーまたは組織向けに設定されています。情報システム担当に設定し直しを依頼してください。</translation>
+        <translation>このパソコンは、ポリシー設定が定めるものとは別のサーバーまたは組織向けに設定されています。情報システム担当に設定し直しを依頼してください。</translation>
     </message>
     <message>
         <source>The drop server's address must start with https://. Plain http:// is allowed only for a server on this PC.</source>
-        <translation>受け渡しサーバーのアドレスは https:// で始まる必要があります。http:// はこのPC上のサーバーにのみ使えます。</translation>
+        <translation>受け渡しサーバーのアドレスは https:// で始まる必要があります。http:// はこのパソコン上のサーバーにのみ使えます。</translation>
     </message>
     <message>
         <source>A file changed while it was being sent, so nothing was delivered. Send it again.</source>
@@ -1849,7 +1854,7 @@
     </message>
     <message>
         <source>no identity matched: the file was not encrypted to you</source>
-        <translation>鍵が一致しません: このファイルはあなた宛てに暗号化されていません</translation>
+        <translation>鍵が一致しません：このファイルはあなた宛てに暗号化されていません</translation>
     </message>
     <message>
         <source>invalid armor</source>
@@ -1857,7 +1862,7 @@
     </message>
     <message>
         <source>invalid header (not an age file, or damaged)</source>
-        <translation>ヘッダーが不正です(age ファイルではないか、壊れています)</translation>
+        <translation>ヘッダーが不正です（age ファイルではないか、壊れています）</translation>
     </message>
     <message>
         <source>invalid key</source>
@@ -1873,7 +1878,7 @@
     </message>
     <message>
         <source>The duration is not understood. Use a number of days, e.g. 7d.</source>
-        <translation>期間を理解できません。日数で指定してください(例: 7d)。</translation>
+        <translation>期間を理解できません。日数で指定してください（例：7d）。</translation>
     </message>
     <message>
         <source>The demonstration could not finish. See the details.</source>
@@ -1893,7 +1898,7 @@
     </message>
     <message>
         <source>Your storage on the drop server is full. Recall or wait for older drops to expire, then try again.</source>
-        <translation>受け渡しサーバーの保存容量が上限に達しています。古い受け渡しを取り消すか期限切れを待ってから再試行してください。</translation>
+        <translation>受け渡しサーバーの保存容量が上限に達しています。古い送付を取り消すか期限切れを待ってから再試行してください。</translation>
     </message>
     <message>
         <source>A file is larger than the drop server allows.</source>
@@ -1913,7 +1918,7 @@
     </message>
     <message>
         <source>This PC's request is waiting for IT. Secure Send finishes setting up by itself once IT has processed it.</source>
-        <translation>このパソコンの登録申請は情報システム担当の処理を待っています。処理が終わると Secure Send は自動的に設定を完了します。</translation>
+        <translation>このパソコンの登録申請は情報システム担当の処理を待っています。処理が終わるとセキュア送信は自動的に設定を完了します。</translation>
     </message>
     <message>
         <source>That device is no longer listed for your account, so there is nothing to confirm.</source>
@@ -1933,7 +1938,7 @@
     </message>
     <message>
         <source>Details: %1</source>
-        <translation>詳細: %1</translation>
+        <translation>詳細：%1</translation>
     </message>
 </context>
 </TS>
