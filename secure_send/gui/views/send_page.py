@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QPlainTextEdit,
     QProgressBar,
@@ -24,10 +23,9 @@ from PySide6.QtWidgets import (
 from secure_send.client.errors import ClientError
 from secure_send.client.send import METADATA_BLOB, collect
 from secure_send.core.envelope.manifest import Classification
-from secure_send.core.error_codes import ErrorCode
-from secure_send.gui import threads
+from secure_send.core.error_actions import Action
+from secure_send.gui import errors, threads
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
-from secure_send.gui.errors import describe
 from secure_send.gui.model import AppModel, DirectoryState, SendRequest
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.drop_zone import DropZone
@@ -90,25 +88,11 @@ class SendPage(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.compose_error, 1)
         bottom.addWidget(self.send_button)
+        # why sending is blocked is said once, by the window's directory banner
         layout = QVBoxLayout(page)
-        layout.addWidget(self._build_banner(page))
         layout.addLayout(columns, 1)
         layout.addLayout(bottom)
         return page
-
-    def _build_banner(self, page: QWidget) -> QFrame:
-        self.banner = QFrame(page)
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner_label = plain_label(self.banner)
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setAccessibleName(self.tr("Why sending is blocked"))
-        self.retry_button = QPushButton(self.tr("&Retry"), self.banner)
-        self.retry_button.setAccessibleName(self.tr("Retry loading the directory"))
-        self.retry_button.clicked.connect(self._on_retry_button_clicked)
-        row = QHBoxLayout(self.banner)
-        row.addWidget(self.banner_label, 1)
-        row.addWidget(self.retry_button)
-        return self.banner
 
     def _build_options(self, page: QWidget) -> QFormLayout:
         self.expiry = QSpinBox(page)
@@ -161,7 +145,12 @@ class SendPage(QWidget):
         self.back_button = QPushButton(self.tr("&Back"), page)
         self.back_button.setAccessibleName(self.tr("Back to the send form"))
         self.back_button.clicked.connect(lambda: self.stack.setCurrentIndex(COMPOSE))
+        self._details = ""  # the helpdesk block of the last failure
+        self.copy_button = QPushButton(errors.copy_label(), page)
+        self.copy_button.setAccessibleName(self.tr("Copy contact information for IT"))
+        self.copy_button.clicked.connect(lambda: errors.copy_to_clipboard(self._details))
         buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
         buttons.addStretch()
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.more_button)
@@ -216,25 +205,13 @@ class SendPage(QWidget):
 
     def _on_model_directory_changed(self, state: DirectoryState) -> None:
         if state.usable:
-            self.banner.hide()
             policy = self.model.policy
             if policy is not None:
                 untouched = self.expiry.value() == UNTIL_POLICY_DEFAULT_DAYS
                 self.expiry.setMaximum(policy.max_expiry_days)
                 if untouched:  # the page was built before the server's policy arrived
                     self.expiry.setValue(min(policy.default_expiry_days, policy.max_expiry_days))
-        else:
-            sentence, _ = describe(
-                ClientError(state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, "")
-            )
-            self.banner_label.setText(self.tr("Sending is blocked.") + " " + sentence)
-            self.banner.show()
-        self.retry_button.setEnabled(True)
         self._update_send_button()
-
-    def _on_retry_button_clicked(self) -> None:
-        self.retry_button.setEnabled(False)  # until the directory answers
-        self.model.refresh_directory()
 
     def _update_send_button(self) -> None:
         ready = bool(self.file_list.paths() and self.picker.chosen_ids())
@@ -255,7 +232,7 @@ class SendPage(QWidget):
             self._start(request)
 
     def _show_compose_error(self, err: BaseException) -> None:
-        self.compose_error.setText(describe(err)[0])
+        self.compose_error.setText(errors.sentence_for(err, Action.SEND))
         self.compose_error.show()
 
     # ---------------------------------------------------------------- progress
@@ -310,17 +287,22 @@ class SendPage(QWidget):
         text = self.tr("Sent to %1: %n file(s)", "", count).replace("%1", "、".join(names))
         self.result_label.setText(text)
         self.detail_label.setText(self.tr("Drop ID: %1").replace("%1", drop_id))
+        self.copy_button.hide()
         self.back_button.hide()
         self.stack.setCurrentIndex(RESULT)
         self.sent.emit(drop_id)
 
     def _on_task_failed(self, err: BaseException) -> None:
         self.task = None
-        sentence, details = describe(err)
-        if getattr(err, "code", "") == "cancelled":
+        server = errors.host_of(self.model.session.org.server_url)
+        drop_id = str(getattr(err, "drop_id", "") or "")  # set once the drop was prepared
+        sentence, self._details = errors.describe(err, errors.Context(Action.SEND, drop_id, server))
+        cancelled = getattr(err, "code", "") == "cancelled"
+        if cancelled:
             sentence = self.tr("Sending was cancelled. Nothing was delivered.")
         self.result_label.setText(sentence)
-        self.detail_label.setText(details)
+        self.detail_label.setText("" if cancelled else self._details)
+        self.copy_button.setVisible(not cancelled)
         self.back_button.show()
         self.stack.setCurrentIndex(RESULT)
 
