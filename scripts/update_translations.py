@@ -28,7 +28,7 @@ TS = I18N / "secure_send_ja.ts"
 # English needs a catalogue only for plurals: "%n file(s)" reads "1 file" / "2 files"
 TS_EN = I18N / "secure_send_en.ts"
 # Qt-free modules whose sentences the app shows (marked with QT_TRANSLATE_NOOP)
-SHARED = [ROOT / "secure_send" / "core" / "error_sentences.py"]
+SHARED = [ROOT / "secure_send" / "core" / n for n in ("error_sentences.py", "error_actions.py")]
 
 
 def _tool(name: str) -> str:

@@ -72,7 +72,12 @@ Progress = Callable[[str, int, int], None]  # (blob id, bytes done, bytes total)
 
 
 class RecipientError(ClientError):
-    """A ``--to`` id that cannot receive; the message lists close matches."""
+    """A ``--to`` id that cannot receive; the message lists close matches. ``recipient``
+    is that id (the app names it in its sentence), "" when no single one is to blame."""
+
+    def __init__(self, code: ErrorCode, message: str, recipient: str = "") -> None:
+        super().__init__(code, message)
+        self.recipient = recipient
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,9 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
         entry = entries.get(wanted)
         if entry is None or not entry.active:
             raise RecipientError(
-                ErrorCode.UNKNOWN_RECIPIENT, _not_found(directory, wanted, entry is not None)
+                ErrorCode.UNKNOWN_RECIPIENT,
+                _not_found(directory, wanted, entry is not None),
+                recipient=wanted,
             )
         members = [entries.get(m) for m in entry.members] if entry.kind is Kind.ROLE else [entry]
         for person in members:
@@ -140,6 +147,7 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
             raise RecipientError(
                 ErrorCode.RECIPIENT_NOT_ENROLLED,
                 f"{wanted} has no enrolled device yet and cannot receive files",
+                recipient=wanted,
             )
     if not people:
         raise RecipientError(ErrorCode.NO_RECIPIENT, "nobody to send to")

@@ -31,6 +31,7 @@ from secure_send.client.policy import (
 from secure_send.client.profile import OrgConfig, Profile, ProfileError
 from secure_send.client.session import Session
 from secure_send.client.unfinished import UnfinishedSend
+from secure_send.core.error_actions import Action
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import language, single_instance, threads
 from secure_send.gui import settings as app_settings
@@ -39,6 +40,7 @@ from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
 from secure_send.gui.dialogs.error_dialog import show_error
 from secure_send.gui.dialogs.settings_dialog import SettingsDialog
 from secure_send.gui.dialogs.unfinished_sends import UnfinishedSendsDialog
+from secure_send.gui.errors import Context
 from secure_send.gui.instance_socket import UnsafeSocketFolder
 from secure_send.gui.main_window import MainWindow
 from secure_send.gui.model import AppModel
@@ -130,7 +132,7 @@ class App:
         dialog = EnrolWaitingDialog(self.profile, self.store, status)
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
         if dialog.refusal is not None:
-            show_error(None, dialog.refusal)
+            show_error(None, dialog.refusal, Context(Action.ENROL))
             return True
         return accepted
 

@@ -9,6 +9,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from secure_send.client.own_devices import OwnDevice
+from secure_send.gui.dialogs.about_dialog import AboutDialog
+from secure_send.gui.dialogs.diagnostics import DiagnosticsDialog
 from secure_send.gui.model import AppModel, DirectoryState
 from secure_send.gui.screen_fit import fit_to_screen
 from secure_send.gui.views.inbox_page import InboxPage
@@ -16,6 +18,7 @@ from secure_send.gui.views.send_page import SendPage
 from secure_send.gui.views.sent_page import SentPage
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.device_alert import UnknownDeviceBanner
+from secure_send.gui.widgets.directory_banner import DirectoryBanner, verified_text
 from secure_send.gui.widgets.keystore_banner import KeystoreWarningBanner
 from secure_send.gui.widgets.page_tabs import PageTabs
 
@@ -46,11 +49,16 @@ class MainWindow(QMainWindow):
         self.banner = UnknownDeviceBanner(self)
         self.banner.review_requested.connect(self.devices_requested)
         self.test_keystore_banner = KeystoreWarningBanner(model.session.test_keystore, self)
+        # the one place that says why sending is blocked (the status bar only says when
+        # the directory was last verified), for every page
+        self.directory_banner = DirectoryBanner(self)
+        self.directory_banner.retry_requested.connect(model.refresh_directory)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.test_keystore_banner)
         layout.addWidget(self.banner)
+        layout.addWidget(self.directory_banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.directory_label = plain_label(self)
@@ -63,6 +71,7 @@ class MainWindow(QMainWindow):
         self._on_model_own_devices_changed(model.own_devices)
         # never larger than the screen: 1280x720 at 150 % leaves 853x480
         fit_to_screen(self, QSize(980, 680))
+        self._on_model_directory_changed(model.state)
 
     def _menus(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&File"))
@@ -70,10 +79,28 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence.StandardKey.Preferences)
         settings.triggered.connect(self.settings_requested)
         menu.addAction(settings)
+        self.refresh_action = QAction(self.tr("&Refresh the directory now"), self)
+        self.refresh_action.triggered.connect(self.model.refresh_directory)
+        menu.addAction(self.refresh_action)
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.quit_requested)
         menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.about_action = QAction(self.tr("&About Secure Send"), self)
+        self.about_action.triggered.connect(lambda: self.open_about().exec())
+        help_menu.addAction(self.about_action)
+        self.diagnostics_action = QAction(self.tr("&Diagnostics…"), self)
+        self.diagnostics_action.triggered.connect(lambda: self.open_diagnostics().exec())
+        help_menu.addAction(self.diagnostics_action)
+
+    def open_about(self) -> AboutDialog:
+        """Help → About, built now (the caller shows it)."""
+        return AboutDialog(self.model, self)
+
+    def open_diagnostics(self) -> DiagnosticsDialog:
+        """Help → Diagnostics, built now (the caller shows it)."""
+        return DiagnosticsDialog(self.model, self)
 
     def add_paths(self, paths: list[Path]) -> None:
         """Files handed to the app (command line, another launch): to the Send page."""
@@ -93,11 +120,14 @@ class MainWindow(QMainWindow):
         if me is not None:  # whose window this is (two people share a PC in the demo)
             title = self.tr("Secure Send — %1 (%2)").replace("%1", me.name_ja)
             self.setWindowTitle(title.replace("%2", me.department))
+        # when it was last verified, never why it is blocked: that is the banner's
+        checked = verified_text(state.verified_at)
         if state.usable:
             text = self.tr("✓ Verified directory: %n entries", "", state.entries)
-            self.directory_label.setText(text)
+            self.directory_label.setText(text + "  " + checked)
         else:
-            self.directory_label.setText(self.tr("✗ Directory not verified: sending is blocked"))
+            self.directory_label.setText(checked)
+        self.directory_banner.show_state(state)
 
     def _on_model_own_devices_changed(self, devices: list[OwnDevice]) -> None:
         self.banner.show_devices(devices)

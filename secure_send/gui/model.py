@@ -22,7 +22,7 @@ from secure_send.client import own_devices as owned
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.directory_sync import Directory, DirectoryUnverified
-from secure_send.client.errors import ClientError
+from secure_send.client.errors import ClientError, ConnectionLost
 from secure_send.client.key_changes import KeyChange, recipient_key_changes
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.server_policy import ServerPolicy
@@ -33,24 +33,22 @@ from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
+from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
 from secure_send.gui.details_loader import DetailsLoader
+from secure_send.gui.directory_state import (
+    DIRECTORY_RETRY,
+    Backoff,
+    failure_code,
+    last_verified,
+)
+from secure_send.gui.directory_state import DirectoryState as DirectoryState  # re-exported
 from secure_send.gui.send_tasks import SendTasks
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0  # one inbox long-poll; a new drop ends it at once
 EARLY_ANSWER_PAUSE_MS = 5_000  # before asking again after a long-poll answered at once
 DIRECTORY_REFRESH_MS = 5 * 60 * 1000
-
-
-@dataclass(frozen=True)
-class DirectoryState:
-    """Whether sending is possible, and if not, why (a client error code)."""
-
-    usable: bool
-    problem_code: ErrorCode | None = None
-    problem: str = ""
-    entries: int = 0
 
 
 # what a directory refresh hands to the main thread
@@ -86,8 +84,10 @@ class AppModel(QObject):
         parent: QObject | None = None,
         *,
         max_expiry_days: int | None = None,
+        directory_retry: tuple[float, float] = DIRECTORY_RETRY,
     ) -> None:
-        """``max_expiry_days``: IT policy's cap on the server's longest expiry."""
+        """``max_expiry_days``: IT policy's cap on the server's longest expiry;
+        ``directory_retry``: the (first, longest) :class:`Backoff` after a network failure."""
         super().__init__(parent)
         self.session = session
         self._max_expiry_days = max_expiry_days
@@ -114,22 +114,39 @@ class AppModel(QObject):
         self._directory_timer = QTimer(self)  # new colleagues, revoked devices, expiry
         self._directory_timer.setInterval(DIRECTORY_REFRESH_MS)
         self._directory_timer.timeout.connect(self.refresh_directory)
+        self._retry = Backoff(self.refresh_directory, *directory_retry, parent=self)
+        self._refreshing: threads.Task | None = None
 
     # ---------------------------------------------------------------- directory
     def refresh_directory(self) -> threads.Task:
-        """Fetch and verify the directory (and the server's policy)."""
+        """Fetch and verify the directory (and the server's policy); one at a time."""
+        if self._refreshing is not None:
+            return self._refreshing
+        self._retry.cancel()
+        previous_policy = self.policy
 
         def work(task: threads.Task) -> Loaded:
             directory = self.session.directory()  # by the log: usually a 304
-            # one index per verified directory (a 304 keeps it); built here, not in the UI
-            index = directory.search_index()
-            policy = self.session.policy().capped(self._max_expiry_days)
+            # one index per verified directory (a 304 keeps it), offline too (search works)
+            index, policy = directory.search_index(), previous_policy
+            if directory.fresh:
+                try:
+                    policy = self.session.policy().capped(self._max_expiry_days)
+                except ConnectionLost:  # gone since the sync: the copy is not current
+                    directory = Directory(directory.verified, fresh=False)
             return directory, index, policy, self._judge_own(directory)
 
         task = threads.Task(work)
         task.succeeded.connect(self._on_directory)
         task.failed.connect(self._on_directory_failed)
+        self._refreshing = task
         return threads.start(task)
+
+    def _server_answered(self) -> None:
+        """Another request got through: if the directory is blocked only because the
+        server was away, verify it now instead of waiting for the next retry."""
+        if self.state.offline and not self._stopped:
+            self.refresh_directory()
 
     def _judge_own(self, directory: Directory) -> list[OwnDevice]:
         """This person's own devices, judged by the client library (worker thread)."""
@@ -142,14 +159,18 @@ class AppModel(QObject):
         return [d for d in self.own_devices if d.unknown]
 
     def _on_directory(self, result: Loaded) -> None:
+        self._refreshing = None  # here, not on ``ended``: that may come after a new ask
         self.directory, self.index, self.policy, devices = result
         self._set_own_devices(devices)
+        entries = len(self.directory.verified.entries)
         if self.directory.fresh:
-            self.state = DirectoryState(True, entries=len(self.directory.verified.entries))
-        else:
-            self.state = DirectoryState(
-                False, ErrorCode.DIRECTORY_STALE, "offline", len(self.directory.verified.entries)
-            )
+            now = dt.datetime.now().astimezone()
+            self.state = DirectoryState(True, entries=entries, verified_at=now)
+            self._retry.reset()
+        else:  # the last verified copy: searchable, but sending waits for a fresh one
+            when = last_verified(self.state, self.session.profile.checkpoint_file)
+            self.state = DirectoryState(False, ErrorCode.DIRECTORY_STALE, "offline", entries, when)
+            self._retry.schedule()
         self.directory_changed.emit(self.state)
 
     def _set_own_devices(self, devices: list[OwnDevice]) -> None:
@@ -189,10 +210,14 @@ class AppModel(QObject):
         return found
 
     def _on_directory_failed(self, err: BaseException) -> None:
-        code = err.code if isinstance(err, ClientError) else ErrorCode.DIRECTORY_UNAVAILABLE
-        if not isinstance(err, DirectoryUnverified) and code != ErrorCode.CONNECTION_LOST:
-            code = ErrorCode.DIRECTORY_UNAVAILABLE
-        self.state = DirectoryState(False, code, str(err), 0)
+        self._refreshing = None
+        code = failure_code(err)
+        # the index of the last verified copy stays: search keeps working, sending waits
+        entries = len(self.directory.verified.entries) if self.directory else 0
+        when = last_verified(self.state, self.session.profile.checkpoint_file)
+        self.state = DirectoryState(False, code, str(err), entries, when)
+        if self.state.offline:  # the server or network was away: try again soon
+            self._retry.schedule()
         self.directory_changed.emit(self.state)
 
     def entry(self, entry_id: str) -> Entry | None:
@@ -214,6 +239,7 @@ class AppModel(QObject):
         self._stopped = True
         self._sent_timer.stop()
         self._directory_timer.stop()
+        self._retry.stop()
 
     def _poll(self) -> None:
         if self._polling or self._stopped:
@@ -243,6 +269,7 @@ class AppModel(QObject):
 
     def _on_polled(self, result: tuple[list[listing.InboxItem], int]) -> None:
         self._polling = False
+        self._server_answered()
         # a long-poll answered at once with nothing new: the server is shedding long-polls
         # (its cap on waiting connections is reached); asking again at once would make
         # every client a busy loop against it, so wait a little first
@@ -293,6 +320,7 @@ class AppModel(QObject):
 
     def _on_sent_loaded(self, result: tuple[list[listing.SentItem], Any]) -> None:
         items, refreshed = result
+        self._server_answered()
         if refreshed is not None:
             self._on_directory(refreshed)
         self._on_sent(items)
@@ -340,7 +368,11 @@ class AppModel(QObject):
             )
             self.sends.prepared(task, pending)
             task.progress("prepare", 1, 1)
-            return self.sends.finish_in(task, pending)
+            try:
+                return self.sends.finish_in(task, pending)
+            except SecureSendError as err:
+                err.drop_id = pending.drop_id  # type: ignore[attr-defined]  # for the helpdesk
+                raise
 
         task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())

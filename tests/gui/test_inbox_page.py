@@ -169,7 +169,6 @@ def test_saving_a_recalled_drop_reports_the_error(
     qtbot.waitUntil(lambda: bool(reported) and page.save_button.isEnabled(), timeout=WAIT)
     assert [getattr(e, "code", "") for e in reported] == ["recalled"]
     assert page.status_label.text().startswith("The sender recalled this drop")
-    assert "Details:" in page.status_label.text()
     assert page.cell_text(0, 5) == "Not saved"
     assert page.save_button.isEnabled()  # ready to try again; nothing is stuck
 

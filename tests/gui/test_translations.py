@@ -15,9 +15,8 @@ GUI = REPO / "secure_send" / "gui"
 CATALOGUE = GUI / "i18n" / "secure_send_ja.ts"
 ENGLISH = GUI / "i18n" / "secure_send_en.ts"
 # what lupdate reads: the GUI, and the sentences it shares with the CLI
-SOURCES = sorted(
-    str(p) for p in [*GUI.rglob("*.py"), REPO / "secure_send" / "core" / "error_sentences.py"]
-)
+SHARED = [REPO / "secure_send" / "core" / n for n in ("error_sentences.py", "error_actions.py")]
+SOURCES = sorted(str(p) for p in [*GUI.rglob("*.py"), *SHARED])
 
 
 def _messages(ts: Path) -> dict[tuple[str, str], str | None]:

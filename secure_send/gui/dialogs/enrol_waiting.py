@@ -27,8 +27,9 @@ from secure_send.client.api import key_fingerprint
 from secure_send.client.errors import Cancelled
 from secure_send.client.keystore import KeyStore
 from secure_send.client.profile import Profile
+from secure_send.core.error_actions import Action
 from secure_send.gui import threads
-from secure_send.gui.errors import describe
+from secure_send.gui.errors import sentence_for
 from secure_send.gui.text import fill
 from secure_send.gui.widgets.buttons import plain_label
 
@@ -144,7 +145,7 @@ class EnrolWaitingDialog(QDialog):
             return
         if self._closed or isinstance(err, Cancelled):
             return
-        self.problem.setText(describe(err)[0])
+        self.problem.setText(sentence_for(err, Action.ENROL))
         self._timer.start(RETRY_MS)
 
     def done(self, result: int) -> None:

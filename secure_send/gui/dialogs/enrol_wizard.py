@@ -36,9 +36,10 @@ from secure_send.client.api import key_fingerprint
 from secure_send.client.keystore import KeyStore
 from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.core.directory.model import check_id
+from secure_send.core.error_actions import Action
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
-from secure_send.gui.errors import describe
+from secure_send.gui.errors import sentence_for
 from secure_send.gui.widgets.buttons import plain_label
 
 ENROL_WAIT = 30.0  # seconds the wizard waits for IT's answer before handing over
@@ -257,7 +258,7 @@ class AccountPage(QWizardPage):
         self.enrolled = True
 
     def _on_task_failed(self, err: BaseException) -> None:
-        text = describe(err)[0]
+        text = sentence_for(err, Action.ENROL)
         self.error.setText(text)
         self.error.setAccessibleDescription(text)
 

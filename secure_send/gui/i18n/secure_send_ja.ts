@@ -1,6 +1,17 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="ja_JP">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About Secure Send</source>
+        <translation>セキュア送信について</translation>
+    </message>
+    <message>
+        <source>Secure Send</source>
+        <translation>セキュア送信</translation>
+    </message>
+</context>
+<context>
     <name>AccountPage</name>
     <message>
         <source>Your account</source>
@@ -172,6 +183,56 @@
     </message>
 </context>
 <context>
+    <name>DiagnosticsDialog</name>
+    <message>
+        <source>Diagnostics</source>
+        <translation>診断情報</translation>
+    </message>
+    <message>
+        <source>Give this information to IT when you ask for help. It contains no keys, file names or messages.</source>
+        <translation>問い合わせの際は、この情報を情報システム担当に伝えてください。鍵、ファイル名、メッセージは含まれていません。</translation>
+    </message>
+    <message>
+        <source>Diagnostic information</source>
+        <translation>診断情報の内容</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>コピー(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the diagnostic information</source>
+        <translation>診断情報をコピー</translation>
+    </message>
+</context>
+<context>
+    <name>DirectoryBanner</name>
+    <message>
+        <source>Directory not checked yet</source>
+        <translation>名簿の確認：まだありません</translation>
+    </message>
+    <message>
+        <source>Directory checked: %1</source>
+        <translation>名簿の確認：%1</translation>
+    </message>
+    <message>
+        <source>Why sending is blocked</source>
+        <translation>送信できない理由</translation>
+    </message>
+    <message>
+        <source>Directory problem</source>
+        <translation>名簿の問題</translation>
+    </message>
+    <message>
+        <source>&amp;Retry now</source>
+        <translation>今すぐ再試行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Retry loading the directory</source>
+        <translation>職員名簿の読み込みを再試行</translation>
+    </message>
+</context>
+<context>
     <name>DonePage</name>
     <message>
         <source>Enrolment result</source>
@@ -302,7 +363,9 @@
     </message>
     <message numerus="yes">
         <source>%1 in %n file(s)</source>
-        <translation><numerusform>ファイル %n 件、合計 %1</numerusform></translation>
+        <translation>
+            <numerusform>ファイル %n 件、合計 %1</numerusform>
+        </translation>
     </message>
     <message>
         <source>(no message)</source>
@@ -433,6 +496,10 @@
         <translation>セキュア送信</translation>
     </message>
     <message>
+        <source>Copy contact information</source>
+        <translation>問い合わせ情報をコピー</translation>
+    </message>
+    <message>
         <source>Error</source>
         <translation>エラー</translation>
     </message>
@@ -472,6 +539,77 @@
         <translation>
             <numerusform>%n 件、合計 %1</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>Helpdesk</name>
+    <message>
+        <source>Version</source>
+        <translation>バージョン</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>受け渡しサーバー</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>組織</translation>
+    </message>
+    <message>
+        <source>Directory epoch</source>
+        <translation>名簿の版番号</translation>
+    </message>
+    <message>
+        <source>not loaded</source>
+        <translation>未読み込み</translation>
+    </message>
+    <message>
+        <source>Directory last verified</source>
+        <translation>名簿の最終確認</translation>
+    </message>
+    <message>
+        <source>not yet</source>
+        <translation>まだありません</translation>
+    </message>
+    <message>
+        <source>User ID</source>
+        <translation>ユーザーID</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>端末ID</translation>
+    </message>
+    <message>
+        <source>Operating system</source>
+        <translation>オペレーティングシステム</translation>
+    </message>
+    <message>
+        <source>Runtime</source>
+        <translation>実行環境</translation>
+    </message>
+    <message>
+        <source>Key store</source>
+        <translation>鍵の保管場所</translation>
+    </message>
+    <message>
+        <source>test file store (not protected)</source>
+        <translation>テスト用のファイル（保護されていません）</translation>
+    </message>
+    <message>
+        <source>the operating system's key store</source>
+        <translation>オペレーティングシステムの鍵保管機能</translation>
+    </message>
+    <message>
+        <source>Profile folder</source>
+        <translation>プロファイルフォルダー</translation>
+    </message>
+    <message>
+        <source>Unfinished sends</source>
+        <translation>未完了の送信</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
     </message>
 </context>
 <context>
@@ -640,10 +778,6 @@
         <translation>開くと実行されるプログラムが %1 件あります。この差出人からプログラムが届く予定がない場合は開かないでください。</translation>
     </message>
     <message>
-        <source>This drop failed verification and may be forged, so it cannot be saved. Do not open it; tell IT. Reason: %1</source>
-        <translation>このファイルは検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へご連絡ください。理由：%1</translation>
-    </message>
-    <message>
         <source>Inbox list status</source>
         <translation>受信一覧の状況</translation>
     </message>
@@ -720,8 +854,24 @@
         <translation>設定(&amp;S)…</translation>
     </message>
     <message>
+        <source>&amp;Refresh the directory now</source>
+        <translation>名簿を今すぐ更新(&amp;R)</translation>
+    </message>
+    <message>
         <source>&amp;Quit</source>
         <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>ヘルプ(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Secure Send</source>
+        <translation>セキュア送信について(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Diagnostics…</source>
+        <translation>診断情報(&amp;D)…</translation>
     </message>
     <message>
         <source>Secure Send — %1 (%2)</source>
@@ -732,10 +882,6 @@
         <translation>
             <numerusform>✓ 検証済みの名簿：%n 件</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>✗ Directory not verified: sending is blocked</source>
-        <translation>✗ 名簿が検証できません：送信を停止しています</translation>
     </message>
 </context>
 <context>
@@ -957,18 +1103,6 @@
         <translation>問題</translation>
     </message>
     <message>
-        <source>Why sending is blocked</source>
-        <translation>送信できない理由</translation>
-    </message>
-    <message>
-        <source>&amp;Retry</source>
-        <translation>再試行(&amp;R)</translation>
-    </message>
-    <message>
-        <source>Retry loading the directory</source>
-        <translation>職員名簿の読み込みを再試行</translation>
-    </message>
-    <message>
         <source> days</source>
         <translation> 日</translation>
     </message>
@@ -999,6 +1133,10 @@
     <message>
         <source>&amp;Message:</source>
         <translation>メッセージ(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Copy contact information for IT</source>
+        <translation>情報システム担当への問い合わせ情報をコピー</translation>
     </message>
     <message>
         <source>This drop is not finished: continue it, or discard it.</source>
@@ -1059,10 +1197,6 @@
     <message>
         <source>Delete this drop: nothing is delivered</source>
         <translation>この送付を削除します。何も届きません</translation>
-    </message>
-    <message>
-        <source>Sending is blocked.</source>
-        <translation>送信できません。</translation>
     </message>
     <message>
         <source>Encrypting…</source>
@@ -1529,7 +1663,9 @@
     </message>
     <message numerus="yes">
         <source>%n send(s) started earlier did not finish. Nothing of them has been delivered yet. Finish or discard each.</source>
-        <translation><numerusform>以前に始めた送信のうち %n 件が終わっていません。まだ何も届いていません。それぞれ送信を完了するか、破棄してください。</numerusform></translation>
+        <translation>
+            <numerusform>以前に始めた送信のうち %n 件が終わっていません。まだ何も届いていません。それぞれ送信を完了するか、破棄してください。</numerusform>
+        </translation>
     </message>
     <message>
         <source>Sends that cannot be resumed</source>
@@ -1537,7 +1673,9 @@
     </message>
     <message numerus="yes">
         <source>%n unfinished send(s) could not be read.</source>
-        <translation><numerusform>未完了の送信 %n 件を読み取れませんでした。</numerusform></translation>
+        <translation>
+            <numerusform>未完了の送信 %n 件を読み取れませんでした。</numerusform>
+        </translation>
     </message>
     <message>
         <source>&amp;Close</source>
@@ -1937,8 +2075,116 @@
         <translation>問題が発生しました。再試行してください。解決しない場合は、下の詳細を添えて情報システム担当に連絡してください。</translation>
     </message>
     <message>
-        <source>Details: %1</source>
-        <translation>詳細：%1</translation>
+        <source>Sending failed and nothing was delivered. Try again; if it persists, contact IT with the contact information in the details.</source>
+        <translation>送信できず、何も届いていません。もう一度お試しください。解決しない場合は、詳細にある問い合わせ情報を添えて情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>Saving failed. Try again; if it persists, contact IT with the contact information in the details.</source>
+        <translation>保存できませんでした。もう一度お試しください。解決しない場合は、詳細にある問い合わせ情報を添えて情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This PC could not be set up. Try again; if it persists, contact IT with the contact information in the details.</source>
+        <translation>この端末を登録できませんでした。もう一度お試しください。解決しない場合は、詳細にある問い合わせ情報を添えて情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop could not be recalled. Try again; if it persists, contact IT with the contact information in the details.</source>
+        <translation>この送付を取り消せませんでした。もう一度お試しください。解決しない場合は、詳細にある問い合わせ情報を添えて情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>A file to send could not be read, so nothing was sent. Check that it is still there and not open elsewhere, then try again.</source>
+        <translation>送信するファイルを読み込めなかったため、何も送信していません。ファイルが元の場所にあり、ほかで開かれていないことを確認してから、もう一度お試しください。</translation>
+    </message>
+    <message>
+        <source>The files could not be written to the folder. Check that the folder exists and the disk has free space, or choose another folder.</source>
+        <translation>ファイルをフォルダーに書き込めませんでした。フォルダーがあること、ディスクに空きがあることを確認するか、別のフォルダーを選んでください。</translation>
+    </message>
+    <message>
+        <source>Recipient %1 has not set up Secure Send yet, so nothing was sent. Remove this recipient, or ask them to set up Secure Send first.</source>
+        <translation>宛先 %1 はまだセキュア送信の登録をしていないため、何も送信していません。この宛先を外すか、先に登録するよう本人に依頼してください。</translation>
+    </message>
+    <message>
+        <source>Recipient %1 is not in the verified staff directory (or has left), so nothing was sent. Remove this recipient.</source>
+        <translation>宛先 %1 は確認済みの職員名簿にない（または退職した）ため、何も送信していません。この宛先を外してください。</translation>
+    </message>
+    <message>
+        <source>The connection to the drop server was lost while sending. Check the network and try again; the send continues where it stopped.</source>
+        <translation>送信中に受け渡しサーバーとの接続が切れました。ネットワークを確認してもう一度送信すると、中断したところから続けます。</translation>
+    </message>
+    <message>
+        <source>A recipient has not set up Secure Send yet, so nothing was sent. Remove that recipient, or ask them to set up Secure Send first.</source>
+        <translation>宛先の中に、まだセキュア送信の登録をしていない方がいるため、何も送信していません。その宛先を外すか、先に登録するよう本人に依頼してください。</translation>
+    </message>
+    <message>
+        <source>The drop server cannot be reached, so the staff directory could not be checked and nothing was sent. Check the network and try again.</source>
+        <translation>受け渡しサーバーに接続できないため、職員名簿を確認できず、何も送信していません。ネットワークを確認して、もう一度お試しください。</translation>
+    </message>
+    <message>
+        <source>The connection was lost while saving. Save again to continue where it stopped.</source>
+        <translation>保存中に接続が切れました。もう一度保存すると続きから再開します。</translation>
+    </message>
+    <message>
+        <source>This drop is no longer on the drop server (recalled, or past its download deadline), so it cannot be saved.</source>
+        <translation>この送付は受け渡しサーバーにもうありません（取り消されたか、ダウンロード期限が過ぎました）。保存できません。</translation>
+    </message>
+    <message>
+        <source>This drop failed verification and may be forged, so it cannot be saved. Do not open it; tell IT.</source>
+        <translation>この送付は検証に失敗しており、偽装されている可能性があるため保存できません。開かずに情報システム担当へ連絡してください。</translation>
+    </message>
+    <message>
+        <source>The sender of this drop could not be verified in the staff directory, so it cannot be saved. Do not open it; tell IT.</source>
+        <translation>この送付の送信者を職員名簿で確認できなかったため、保存できません。開かずに情報システム担当へ連絡してください。</translation>
+    </message>
+    <message>
+        <source>The drop server cannot be reached, so this PC is not set up yet. Check the network and try again.</source>
+        <translation>受け渡しサーバーに接続できないため、この端末の登録はまだ完了していません。ネットワークを確認して、もう一度お試しください。</translation>
+    </message>
+    <message>
+        <source>The drop server cannot be reached, so the drop was not recalled. Check the network and recall it again.</source>
+        <translation>受け渡しサーバーに接続できないため、この送付は取り消されていません。ネットワークを確認して、もう一度取り消してください。</translation>
+    </message>
+    <message>
+        <source>This drop is no longer on the drop server: it was already recalled or is past its download deadline.</source>
+        <translation>この送付は受け渡しサーバーにもうありません。すでに取り消されたか、ダウンロード期限が過ぎています。</translation>
+    </message>
+    <message>
+        <source>The drop server cannot be reached, so the staff directory could not be checked and sending is paused. Secure Send tries again by itself.</source>
+        <translation>受け渡しサーバーに接続できないため、職員名簿を確認できず、送信を止めています。自動で再試行します。</translation>
+    </message>
+    <message>
+        <source>The staff directory could not be refreshed, so sending is paused; search uses the last verified copy. Secure Send tries again by itself.</source>
+        <translation>職員名簿を更新できないため、送信を止めています。検索には最後に確認した名簿を使います。自動で再試行します。</translation>
+    </message>
+    <message>
+        <source>The staff directory could not be loaded, so sending is paused. Secure Send tries again by itself; if it persists, contact IT.</source>
+        <translation>職員名簿を読み込めないため、送信を止めています。自動で再試行します。解決しない場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>Error code: %1</source>
+        <translation>エラーコード：%1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>Drop ID: %1</source>
+        <translation>送信ID：%1</translation>
+    </message>
+    <message>
+        <source>Time: %1</source>
+        <translation>日時：%1</translation>
+    </message>
+    <message>
+        <source>Version: %1</source>
+        <translation>バージョン：%1</translation>
+    </message>
+    <message>
+        <source>Server: %1</source>
+        <translation>受け渡しサーバー：%1</translation>
+    </message>
+    <message>
+        <source>Copy contact &amp;information</source>
+        <translation>問い合わせ情報をコピー(&amp;I)</translation>
     </message>
 </context>
 </TS>

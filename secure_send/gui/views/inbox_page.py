@@ -35,6 +35,8 @@ from secure_send.client.drop_details import DropDetails
 from secure_send.client.receive import Received
 from secure_send.client.split_view import SPLIT_VIEW, SPLIT_VIEW_UNCHECKED
 from secure_send.core.encoding import parse_time
+from secure_send.core.error_actions import Action
+from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 from secure_send.gui import errors, settings, threads
 from secure_send.gui.dialogs import error_dialog
@@ -74,7 +76,8 @@ class InboxPage(QWidget):
         self._saved_here: set[str] = set()  # saved in this run, before the server says so
         self._task: threads.Task | None = None
         self._folder: Path | None = None
-        self.report_error: ErrorReporter = error_dialog.show_error  # replaceable (tests)
+        self._saving = ""  # the drop id being saved (named in an error's details)
+        self.report_error: ErrorReporter = self._show_error  # replaceable (tests)
         self._build()
         model.inbox_changed.connect(self._on_model_inbox_changed)
         model.details.ready.connect(self._on_details_ready)
@@ -229,7 +232,7 @@ class InboxPage(QWidget):
         for row, item in enumerate(self._items):
             for column, text in enumerate(self._cells(item)):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(plain_tip(item.problem or text))
+                cell.setToolTip(plain_tip(text))  # never item.problem: English, technical
                 self.table.setItem(row, column, cell)
         if current is not None:
             self.select(current.drop_id)
@@ -256,10 +259,10 @@ class InboxPage(QWidget):
                 "The sender's staff directory could not be checked against yours, "
                 "so this drop cannot be saved. Do not open it; tell IT security."
             )
-        return self.tr("⚠ Dangerous: failed verification, do not open"), self.tr(
-            "This drop failed verification and may be forged, so it cannot be saved. "
-            "Do not open it; tell IT. Reason: %1"
-        ).replace("%1", item.problem)
+        # the code's sentence, never ``item.problem`` (English, for IT: the CLI shows it)
+        code = item.problem_code or ErrorCode.UNVERIFIED_DROP
+        reason = errors.code_sentence(code, Action.SAVE)
+        return self.tr("⚠ Dangerous: failed verification, do not open"), reason
 
     def _cells(self, item: listing.InboxItem) -> list[str]:
         if not item.verified:
@@ -316,6 +319,7 @@ class InboxPage(QWidget):
         self._folder = folder
         self.files_list.clear()
         self.status_label.setText(self.tr("Saving…"))
+        self._saving = item.drop_id
         task = self.model.receive(item.drop_id, folder)
         task.progressed.connect(self._on_task_progressed)
         task.succeeded.connect(self._on_task_succeeded)
@@ -369,9 +373,18 @@ class InboxPage(QWidget):
         self.saved.emit(result.drop_id, list(result.files))
 
     def _on_task_failed(self, err: BaseException) -> None:
-        self.status_label.setText(errors.status_text(err))
+        context = self._error_context()
+        self.status_label.setText(errors.status_text(err, context))
         if getattr(err, "code", "") != "cancelled":  # the user asked for that: no box
             self.report_error(self, err)
+
+    def _error_context(self) -> errors.Context:
+        """Saving, the drop being saved, the server: what the helpdesk block names."""
+        server = errors.host_of(self.model.session.org.server_url)
+        return errors.Context(Action.SAVE, self._saving, server)
+
+    def _show_error(self, parent: QWidget | None, err: BaseException) -> None:
+        error_dialog.show_error(parent, err, self._error_context())
 
     def _on_task_ended(self) -> None:
         self._task = None

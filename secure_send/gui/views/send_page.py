@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QPlainTextEdit,
     QProgressBar,
@@ -31,11 +30,11 @@ from PySide6.QtWidgets import (
 from secure_send.client.errors import ClientError
 from secure_send.client.send import METADATA_BLOB, PendingSend, collect
 from secure_send.core.envelope.manifest import Classification
+from secure_send.core.error_actions import Action
 from secure_send.core.error_codes import ErrorCode
-from secure_send.gui import threads
+from secure_send.gui import errors, threads
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
 from secure_send.gui.dialogs.unfinished_sends import confirm_discard
-from secure_send.gui.errors import describe
 from secure_send.gui.model import AppModel, DirectoryState, SendRequest
 from secure_send.gui.send_tasks import SendPrepared
 from secure_send.gui.views.send_progress import SendProgress
@@ -102,25 +101,11 @@ class SendPage(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.compose_error, 1)
         bottom.addWidget(self.send_button)
+        # why sending is blocked is said once, by the window's directory banner
         layout = QVBoxLayout(page)
-        layout.addWidget(self._build_banner(page))
         layout.addLayout(columns, 1)
         layout.addLayout(bottom)
         return page
-
-    def _build_banner(self, page: QWidget) -> QFrame:
-        self.banner = QFrame(page)
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner_label = plain_label(self.banner)
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setAccessibleName(self.tr("Why sending is blocked"))
-        self.retry_button = QPushButton(self.tr("&Retry"), self.banner)
-        self.retry_button.setAccessibleName(self.tr("Retry loading the directory"))
-        self.retry_button.clicked.connect(self._on_retry_button_clicked)
-        row = QHBoxLayout(self.banner)
-        row.addWidget(self.banner_label, 1)
-        row.addWidget(self.retry_button)
-        return self.banner
 
     def _build_options(self, page: QWidget) -> QFormLayout:
         self.expiry = QSpinBox(page)
@@ -178,7 +163,12 @@ class SendPage(QWidget):
         self.discard_button.setAccessibleName(self.tr("Discard this drop"))
         self.discard_button.setToolTip(self.tr("Delete this drop: nothing is delivered"))
         self.discard_button.clicked.connect(self._on_discard_button_clicked)
+        self._details = ""  # the helpdesk block of the last failure
+        self.copy_button = QPushButton(errors.copy_label(), page)
+        self.copy_button.setAccessibleName(self.tr("Copy contact information for IT"))
+        self.copy_button.clicked.connect(lambda: errors.copy_to_clipboard(self._details))
         buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
         buttons.addStretch()
         buttons.addWidget(self.discard_button)
         buttons.addWidget(self.resume_button)
@@ -243,25 +233,13 @@ class SendPage(QWidget):
 
     def _on_model_directory_changed(self, state: DirectoryState) -> None:
         if state.usable:
-            self.banner.hide()
             policy = self.model.policy
             if policy is not None:
                 untouched = self.expiry.value() == UNTIL_POLICY_DEFAULT_DAYS
                 self.expiry.setMaximum(policy.max_expiry_days)
                 if untouched:  # the page was built before the server's policy arrived
                     self.expiry.setValue(min(policy.default_expiry_days, policy.max_expiry_days))
-        else:
-            sentence, _ = describe(
-                ClientError(state.problem_code or ErrorCode.DIRECTORY_UNAVAILABLE, "")
-            )
-            self.banner_label.setText(self.tr("Sending is blocked.") + " " + sentence)
-            self.banner.show()
-        self.retry_button.setEnabled(True)
         self._update_send_button()
-
-    def _on_retry_button_clicked(self) -> None:
-        self.retry_button.setEnabled(False)  # until the directory answers
-        self.model.refresh_directory()
 
     def _update_send_button(self) -> None:
         ready = bool(self.file_list.paths() and self.picker.chosen_ids())
@@ -283,7 +261,7 @@ class SendPage(QWidget):
             self._start(request)
 
     def _show_compose_error(self, err: BaseException) -> None:
-        self.compose_error.setText(describe(err)[0])
+        self.compose_error.setText(errors.sentence_for(err, Action.SEND))
         self.compose_error.show()
 
     # ---------------------------------------------------------------- progress
@@ -321,22 +299,27 @@ class SendPage(QWidget):
 
     def _on_task_failed(self, err: BaseException) -> None:
         self.task = None
-        sentence, details = describe(err)
-        cancelled = getattr(err, "code", "") == ErrorCode.CANCELLED
+        server = errors.host_of(self.model.session.org.server_url)
         held = self.unfinished
+        # the drop id once the drop was prepared (the model attaches it), else the held one's
+        drop_id = str(getattr(err, "drop_id", "") or (held.drop_id if held else ""))
+        sentence, self._details = errors.describe(err, errors.Context(Action.SEND, drop_id, server))
+        cancelled = getattr(err, "code", "") == ErrorCode.CANCELLED
         if held is not None and self.model.sends.is_unfinished(held.drop_id):
             if cancelled:
                 sentence = self.tr("Sending was stopped. Nothing has been delivered yet.")
-            self._show_unfinished(sentence, details)
+            self._show_unfinished(sentence, "" if cancelled else self._details)
             return
         self.unfinished = None  # finished elsewhere, or forgotten: it can never finish
         if cancelled:
             sentence = self.tr("Sending was cancelled. Nothing was delivered.")
-        self._show_result(sentence, details, back=True)
+        self._show_result(sentence, "" if cancelled else self._details, back=True)
 
     def _show_result(self, text: str, details: str, *, back: bool = False) -> None:
         self.result_label.setText(text)
         self.detail_label.setText(details)
+        # the helpdesk block (code, drop id, time, version) is copied as shown
+        self.copy_button.setVisible(bool(details) and details == self._details)
         self.resume_button.hide()
         self.discard_button.hide()
         self.back_button.setVisible(back)
@@ -350,7 +333,8 @@ class SendPage(QWidget):
         self.result_label.setText(sentence + "\n" + what)
         drop_id = self.unfinished.drop_id if self.unfinished is not None else ""
         drop = self.tr("Drop ID: %1").replace("%1", drop_id)
-        self.detail_label.setText(drop + "\n" + details)
+        self.detail_label.setText(drop + "\n" + details if details else drop)
+        self.copy_button.setVisible(bool(details))
         self.back_button.hide()
         self.more_button.hide()
         self.resume_button.show()
@@ -383,8 +367,13 @@ class SendPage(QWidget):
 
     def _on_discard_failed(self, err: BaseException) -> None:
         self.task = None
-        sentence, details = describe(err)
-        self._show_unfinished(self.tr("The drop could not be discarded.") + " " + sentence, details)
+        held = self.unfinished
+        server = errors.host_of(self.model.session.org.server_url)
+        context = errors.Context(Action.SEND, held.drop_id if held else "", server)
+        sentence, self._details = errors.describe(err, context)
+        self._show_unfinished(
+            self.tr("The drop could not be discarded.") + " " + sentence, self._details
+        )
 
     def _on_back_button_clicked(self) -> None:
         if self.unfinished is None:  # never back to the form under an unfinished drop

@@ -34,6 +34,7 @@ from secure_send.client.chosen import ROLE
 from secure_send.client.split_view import SPLIT_VIEW
 from secure_send.core.display import shown
 from secure_send.core.drop_state import DropState
+from secure_send.core.error_actions import Action
 from secure_send.gui import errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
@@ -58,7 +59,8 @@ class SentPage(QWidget):
         self._items: list[listing.SentItem] = []
         self._recalled_here: set[str] = set()  # until the next refresh says so too
         self._task: threads.Task | None = None
-        self.report_error: ErrorReporter = error_dialog.show_error  # replaceable (tests)
+        self._recalling = ""  # the drop id being recalled (named in an error's details)
+        self.report_error: ErrorReporter = self._show_error  # replaceable (tests)
         self._rebuild = QTimer(self)  # details arriving one by one: one rebuild for all
         self._rebuild.setSingleShot(True)
         self._rebuild.timeout.connect(lambda: self._on_model_sent_changed(self._items))
@@ -293,6 +295,7 @@ class SentPage(QWidget):
             return None
         if not self.confirm(self.recall_question(item)):
             return None
+        self._recalling = item.drop_id
         task = self.model.recall(item.drop_id)
         task.succeeded.connect(self._on_task_succeeded)
         task.failed.connect(self._on_task_failed)
@@ -337,9 +340,17 @@ class SentPage(QWidget):
         self.recalled.emit(drop_id)
 
     def _on_task_failed(self, err: BaseException) -> None:
-        self.status_label.setText(errors.status_text(err))
+        self.status_label.setText(errors.status_text(err, self._error_context()))
         if getattr(err, "code", "") != "cancelled":  # the user asked for that: no box
             self.report_error(self, err)
+
+    def _error_context(self) -> errors.Context:
+        """Recalling, the drop, the server: what the helpdesk block names."""
+        server = errors.host_of(self.model.session.org.server_url)
+        return errors.Context(Action.RECALL, self._recalling, server)
+
+    def _show_error(self, parent: QWidget | None, err: BaseException) -> None:
+        error_dialog.show_error(parent, err, self._error_context())
 
     def _on_task_ended(self) -> None:
         self._task = None
