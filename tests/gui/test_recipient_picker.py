@@ -4,8 +4,6 @@ receive (departed, no device)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -17,24 +15,17 @@ from secure_send.gui.model import AppModel
 from secure_send.gui.widgets.recipient_picker import RecipientPicker
 from secure_send.gui.widgets.recipient_rows import Row
 from secure_send.org import ops
-from secure_send.org.importing import ImportRow
-from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO, enrol_device, person_row
+from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO
+from tests.gui.lookalike_kit import (
+    DESK,
+    ICHIRO,
+    ICHIRO_V,
+    SAITO,
+    SAITO_V,
+    lookalike_org,  # noqa: F401 - a fixture
+    reload,
+)
 from tests.server.conftest import Server
-
-# Real look-alike pairs: the variant 髙/高 and 斎/斉, same readings, other departments.
-ICHIRO_V, ICHIRO = "takahashi.ichiro", "takahashi.ich"
-SAITO, SAITO_V = "saito.kazuya", "saito.k"
-DESK = "nenmatsu"  # a role mailbox with Taro (enrolled), Jiro and Ichiro (not)
-LOOKALIKES = [
-    person_row(20, ICHIRO_V, "髙橋 一郎", "タカハシ イチロウ", "Ichiro Takahashi", "人事課"),
-    person_row(21, ICHIRO, "高橋 一郎", "タカハシ イチロウ", "Ichiro Takahashi", "財務課"),
-    person_row(22, SAITO, "斎藤 和也", "サイトウ カズヤ", "Kazuya Saito", "会計課"),
-    person_row(23, SAITO_V, "斉藤 和也", "サイトウ カズヤ", "Kazuya Saito", "広報課"),
-    ImportRow(
-        24, DESK, "role", "人事課 年末調整受付", "ジンジカ ネンマツ", "Year-end desk",
-        f"{DESK}@example.go.jp", "人事課", "", (TARO, JIRO, "ichiro.tanaka"),
-    ),
-]  # fmt: skip
 
 
 def _picker(qtbot: QtBot, model: AppModel) -> RecipientPicker:
@@ -55,23 +46,6 @@ def _search(qtbot: QtBot, picker: RecipientPicker, text: str) -> list[str]:
 def _row(picker: RecipientPicker, entry_id: str) -> Row:
     (row,) = [r for r in picker.result_rows.rows if r.entry_id == entry_id]
     return row
-
-
-def _reload(qtbot: QtBot, model: AppModel, server: Server) -> None:
-    server.push()
-    with qtbot.waitSignal(model.directory_changed, timeout=10_000):
-        model.refresh_directory()
-
-
-@pytest.fixture
-def org(qtbot: QtBot, model: AppModel, org_server: Server) -> Iterator[Server]:
-    """The organisation plus the look-alikes and a role; Taro and one of each look-alike
-    pair enrolled, the others not (IT enrols through the org home, the signer pushes)."""
-    ops.import_rows(org_server.home, LOOKALIKES, OPERATOR)
-    for user in (TARO, ICHIRO_V, ICHIRO, SAITO, SAITO_V):
-        enrol_device(org_server.home, user, "pc")
-    _reload(qtbot, model, org_server)
-    yield org_server
 
 
 def test_search_by_kanji_kana_romaji_department_email(qtbot: QtBot, model: AppModel) -> None:
@@ -100,8 +74,9 @@ def test_every_result_shows_id_and_department(qtbot: QtBot, model: AppModel) -> 
     assert not picker.results.grab().isNull()
 
 
+@pytest.mark.usefixtures("lookalike_org")
 def test_lookalikes_are_marked_and_named_in_full(
-    qtbot: QtBot, model: AppModel, org: Server
+    qtbot: QtBot, model: AppModel, org_server: Server
 ) -> None:
     picker = _picker(qtbot, model)
     assert set(_search(qtbot, picker, "高橋 一郎")) == {ICHIRO_V, ICHIRO}
@@ -123,8 +98,9 @@ def test_lookalikes_are_marked_and_named_in_full(
     assert f"髙橋 一郎 ({ICHIRO_V}, 人事課)" in chosen.text
 
 
+@pytest.mark.usefixtures("lookalike_org")
 def test_unenrolled_and_departed_are_labelled_and_refused(
-    qtbot: QtBot, model: AppModel, org: Server
+    qtbot: QtBot, model: AppModel, org_server: Server
 ) -> None:
     picker = _picker(qtbot, model)
     assert _search(qtbot, picker, "takahashi jiro") == [JIRO]  # in the directory, no device
@@ -144,8 +120,8 @@ def test_unenrolled_and_departed_are_labelled_and_refused(
     )
     assert not picker.add_entry(JIRO)
     assert picker.chosen_ids() == []
-    ops.change(org.home, OPERATOR, Action.DEPART, {"user": TARO})
-    _reload(qtbot, model, org)
+    ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    reload(qtbot, model, org_server)
     assert _search(qtbot, picker, "すずき たろう") == [TARO]
     departed = _row(picker, TARO)
     assert departed.lines[0].text.endswith("[Departed]")
@@ -153,8 +129,9 @@ def test_unenrolled_and_departed_are_labelled_and_refused(
     assert not picker.add_entry(TARO)
 
 
+@pytest.mark.usefixtures("lookalike_org")
 def test_reasons_in_japanese(
-    qtbot: QtBot, model: AppModel, org: Server, japanese: None
+    qtbot: QtBot, model: AppModel, org_server: Server, japanese: None
 ) -> None:
     picker = _picker(qtbot, model)
     _search(qtbot, picker, "takahashi jiro")
@@ -163,14 +140,15 @@ def test_reasons_in_japanese(
     assert row.refusal == "端末が未登録のため送れません。本人に登録を依頼してください。"
     _search(qtbot, picker, "高橋 一郎")
     assert f"似た名前：高橋 一郎（{ICHIRO}、財務課）" in _row(picker, ICHIRO_V).text
-    ops.change(org.home, OPERATOR, Action.DEPART, {"user": TARO})
-    _reload(qtbot, model, org)
+    ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    reload(qtbot, model, org_server)
     _search(qtbot, picker, "すずき たろう")
     assert _row(picker, TARO).lines[0].text.endswith("【退職】")
     assert _row(picker, TARO).refusal == "退職済みのため送れません。"
 
 
-def test_role_mailboxes_without_devices(qtbot: QtBot, model: AppModel, org: Server) -> None:
+@pytest.mark.usefixtures("lookalike_org")
+def test_role_mailboxes_without_devices(qtbot: QtBot, model: AppModel, org_server: Server) -> None:
     picker = _picker(qtbot, model)
     _search(qtbot, picker, "年末調整")
     desk = _row(picker, DESK)  # Taro has a device, Jiro and Tanaka have none
@@ -180,8 +158,8 @@ def test_role_mailboxes_without_devices(qtbot: QtBot, model: AppModel, org: Serv
     _search(qtbot, picker, "窓口")
     accounts = _row(picker, ROLE)  # Hanako (the sender) and Taro: Taro can receive
     assert accounts.addable
-    ops.change(org.home, OPERATOR, Action.REVOKE_DEVICE, {"user": TARO, "device": "pc"})
-    _reload(qtbot, model, org)
+    ops.change(org_server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": TARO, "device": "pc"})
+    reload(qtbot, model, org_server)
     _search(qtbot, picker, "窓口")
     accounts = _row(picker, ROLE)  # nobody but the sender herself could open it
     assert not accounts.addable
@@ -190,7 +168,8 @@ def test_role_mailboxes_without_devices(qtbot: QtBot, model: AppModel, org: Serv
     assert picker.chosen_ids() == []  # the desk lost its last reachable member: dropped
 
 
-def test_enter_adds_the_top_match(qtbot: QtBot, model: AppModel, org: Server) -> None:
+@pytest.mark.usefixtures("lookalike_org")
+def test_enter_adds_the_top_match(qtbot: QtBot, model: AppModel, org_server: Server) -> None:
     picker = _picker(qtbot, model)
     picker.search.setFocus()
     with qtbot.waitSignal(picker.changed):
@@ -239,7 +218,8 @@ def test_an_outside_address_says_why(
     assert picker.chosen_ids() == []
 
 
-def test_choosing_and_removing(qtbot: QtBot, model: AppModel, org: Server) -> None:
+@pytest.mark.usefixtures("lookalike_org")
+def test_choosing_and_removing(qtbot: QtBot, model: AppModel, org_server: Server) -> None:
     picker = _picker(qtbot, model)
     _search(qtbot, picker, "すずき")
     with qtbot.waitSignal(picker.changed):
@@ -269,11 +249,12 @@ def test_free_text_adds_nothing(qtbot: QtBot, model: AppModel) -> None:
     assert not picker.add_entry("someone")  # not a directory entry
 
 
-def test_departed_person_is_dropped(qtbot: QtBot, model: AppModel, org: Server) -> None:
+@pytest.mark.usefixtures("lookalike_org")
+def test_departed_person_is_dropped(qtbot: QtBot, model: AppModel, org_server: Server) -> None:
     picker = _picker(qtbot, model)
     assert picker.add_entry(TARO)
-    ops.change(org.home, OPERATOR, Action.DEPART, {"user": TARO})
-    _reload(qtbot, model, org)
+    ops.change(org_server.home, OPERATOR, Action.DEPART, {"user": TARO})
+    reload(qtbot, model, org_server)
     assert picker.chosen_ids() == []  # dropped from the chosen list
     assert not picker.add_entry(TARO)
 
