@@ -233,8 +233,8 @@
         <translation>ここにファイルやフォルダーをドラッグしてください</translation>
     </message>
     <message>
-        <source>Add &amp;files…</source>
-        <translation>ファイルを追加(&amp;F)…</translation>
+        <source>A&amp;dd files…</source>
+        <translation>ファイルを追加（&amp;D）…</translation>
     </message>
     <message>
         <source>Add files</source>
@@ -773,8 +773,8 @@
         <translation>選択した宛先</translation>
     </message>
     <message>
-        <source>&amp;Remove recipient</source>
-        <translation>宛先を削除(&amp;R)</translation>
+        <source>Remo&amp;ve recipient</source>
+        <translation>宛先を削除（&amp;V）</translation>
     </message>
     <message>
         <source>Remove the selected recipient</source>
@@ -1120,8 +1120,8 @@
         <translation>受信したファイルの保存先を選択します</translation>
     </message>
     <message>
-        <source>Use &amp;Downloads</source>
-        <translation>「ダウンロード」を使用(&amp;D)</translation>
+        <source>Use Do&amp;wnloads</source>
+        <translation>「ダウンロード」を使用（&amp;W）</translation>
     </message>
     <message>
         <source>Use the Downloads folder</source>
@@ -1214,8 +1214,8 @@
         <translation>不明な端末の警告</translation>
     </message>
     <message>
-        <source>&amp;Review devices…</source>
-        <translation>端末を確認(&amp;R)…</translation>
+        <source>Revie&amp;w devices…</source>
+        <translation>端末を確認（&amp;W）…</translation>
     </message>
     <message>
         <source>Review the devices of your account</source>

@@ -81,7 +81,7 @@ class RecipientPicker(QWidget):
         self.chosen_list, self.chosen_rows = row_list(self, self.tr("Chosen recipients"))
         DeleteKey(self.chosen_list).pressed.connect(self._on_remove_button_clicked)
         self.chosen_list.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.remove_button = QPushButton(self.tr("&Remove recipient"), self)
+        self.remove_button = QPushButton(self.tr("Remo&ve recipient"), self)
         self.remove_button.setAccessibleName(self.tr("Remove the selected recipient"))
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
         label = plain_label(self.tr("&To:"), self)
