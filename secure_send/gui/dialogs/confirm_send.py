@@ -32,7 +32,7 @@ from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.text import fill
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
-from secure_send.gui.widgets.recipient_rows import refusal
+from secure_send.gui.widgets.recipient_rows import MAX_LOOKALIKES, more_line, refusal
 
 # Labels of the Japanese government standard (translated in the catalogue).
 CLASSIFICATION_LABELS = {
@@ -115,13 +115,15 @@ class ConfirmSendDialog(QDialog):
         department, and a role's members who have no device."""
         index = model.index
         others = index.lookalikes(entry.id) if index and entry.id in index.lookalike_ids else []
-        for other in others:
+        for other in others[:MAX_LOOKALIKES]:
             template = self.tr(
                 "%1 (%2, %3) has a colleague with a similar name, %4 (%5, %6). "
                 "Check that the recipient is right."
             )
             values = (entry.name_ja, entry.id, entry.department)
             self._add_note(fill(template, *values, other.name_ja, other.id, other.department))
+        if len(others) > MAX_LOOKALIKES:
+            self._add_note(more_line(len(others) - MAX_LOOKALIKES).text.removeprefix("⚠ "))
         _label, _reason, note = refusal(entry, model.entry, model.session.me.user)
         if note:
             self._add_note(note)

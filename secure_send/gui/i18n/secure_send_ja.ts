@@ -741,6 +741,10 @@
         <translation>⚠ 似た名前：%1（%2、%3）</translation>
     </message>
     <message>
+        <source>⚠ … and %1 more with a similar name</source>
+        <translation>⚠ ほかにも似た名前が %1 名います</translation>
+    </message>
+    <message>
         <source>Search by name, reading, department or email</source>
         <translation>氏名・よみがな・所属・メールアドレスで検索</translation>
     </message>

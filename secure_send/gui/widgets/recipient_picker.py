@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from secure_send.core.directory.model import Entry
+from secure_send.core.directory.search import SearchIndex
 from secure_send.gui.model import AppModel
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.keys import DeleteKey
@@ -51,6 +52,8 @@ class RecipientPicker(QWidget):
         super().__init__(parent)
         self.model = model
         self._chosen: list[str] = []
+        self._lookalikes_of: SearchIndex | None = None  # the index the cache is for
+        self._lookalike_cache: dict[str, list[Entry]] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -125,11 +128,24 @@ class RecipientPicker(QWidget):
 
     def row(self, entry: Entry) -> Row:
         """How ``entry`` is shown: id, department, look-alikes, why it cannot be added."""
+        return build_row(
+            entry, self._lookalikes(entry.id), self.model.entry, self.model.session.me.user
+        )
+
+    def _lookalikes(self, entry_id: str) -> list[Entry]:
+        """The index's look-alikes of an entry, asked once per directory (each question
+        scans the whole directory)."""
         index = self.model.index
-        lookalikes: list[Entry] = []
-        if index is not None and entry.id in index.lookalike_ids:
-            lookalikes = index.lookalikes(entry.id)
-        return build_row(entry, lookalikes, self.model.entry, self.model.session.me.user)
+        if index is None:
+            return []
+        if index is not self._lookalikes_of:
+            self._lookalikes_of, self._lookalike_cache = index, {}
+        if entry_id not in self._lookalike_cache:
+            try:
+                self._lookalike_cache[entry_id] = index.lookalikes(entry_id)
+            except KeyError:  # not in this directory (any more)
+                return []
+        return self._lookalike_cache[entry_id]
 
     def search_now(self) -> None:
         """Show the directory entries matching the search text (departed ones too,
@@ -202,7 +218,7 @@ class RecipientPicker(QWidget):
         self.add_entry(top.entry_id)
 
     def _select(self, row: int) -> None:
-        self.results.setCurrentIndex(self.result_rows.index(row))
+        self.results.setCurrentIndex(self.result_rows.index(row, 0))
 
     def _on_search_down_pressed(self) -> None:
         self.search_now()

@@ -6,8 +6,10 @@ people with the same name apart), warns when another entry's name looks the same
 and says why an entry cannot be chosen: departed (退職), or no registered device
 (未登録) — for a role mailbox, when none of its other members has one.
 
-Everything here is plain text chosen by the directory; :mod:`.recipient_view` paints it
-with QTextLayout formats (bold, colour), never as rich text.
+Everything here is plain text chosen by the directory, shown as plain text (never rich
+text). The differing characters are bracketed: 「髙」橋 一郎 — the marks survive any
+font, any size and a screen reader, and need no custom painting (see
+:mod:`.recipient_view` on why the picker paints nothing in Python).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from secure_send.core.directory.model import Entry, Kind
 from secure_send.gui.text import fill
 
 translate = QCoreApplication.translate  # lupdate reads translate("Context", "literal")
+# Look-alikes named under one row (a very common name could have hundreds; each is
+# compared character by character): the rest are counted.
+MAX_LOOKALIKES = 5
 
 
 class Tone(enum.Enum):
@@ -36,11 +41,16 @@ class Tone(enum.Enum):
 
 @dataclass(frozen=True)
 class Line:
-    """One line of a row; ``marks`` are (start, length) ranges of ``text`` drawn bold."""
+    """One line of a row."""
 
     text: str
     tone: Tone = Tone.NORMAL
-    marks: tuple[tuple[int, int], ...] = ()
+
+
+def bracketed(name: str, positions: Sequence[int]) -> str:
+    """``name`` with the characters at ``positions`` in 「」: 「髙」橋 一郎."""
+    marked = set(positions)
+    return "".join(f"「{c}」" if i in marked else c for i, c in enumerate(name))
 
 
 @dataclass(frozen=True)
@@ -66,8 +76,17 @@ class Row:
 
     @property
     def text(self) -> str:
-        """Every line, for screen readers and tests."""
+        """Every line, as shown (and read by screen readers)."""
         return "\n".join(line.text for line in self.lines)
+
+    @property
+    def tone(self) -> Tone:
+        """The row's colour: refused, else a warning, else normal."""
+        tones = {line.tone for line in self.lines}
+        for tone in (Tone.REFUSE, Tone.WARN):
+            if tone in tones:
+                return tone
+        return Tone.NORMAL
 
 
 def refusal(entry: Entry, members: Callable[[str], Entry | None], me: str) -> tuple[str, str, str]:
@@ -114,11 +133,10 @@ def _name_line(entry: Entry, label: str, marks: Sequence[int], warn: bool) -> Li
     prefix = "⚠ " if warn else ""
     if entry.kind is Kind.ROLE:
         prefix += translate("RecipientPicker", "[Role mailbox]") + " "
-    prefix += "✓ "
-    text = f"{prefix}{entry.name_ja}  ({entry.name_en})"
+    text = f"{prefix}✓ {bracketed(entry.name_ja, marks)}  ({entry.name_en})"
     if label:
         text += f"  {label}"
-    return Line(text, Tone.NORMAL, tuple((len(prefix) + i, 1) for i in marks))
+    return Line(text, Tone.NORMAL)
 
 
 def detail_line(entry: Entry) -> Line:
@@ -130,14 +148,16 @@ def detail_line(entry: Entry) -> Line:
 
 
 def lookalike_line(entry: Entry, other: Entry) -> Line:
-    """「⚠ Similar name: 高橋 一郎 (takahashi.ich, 財務課)」, its differing characters marked."""
+    """「⚠ Similar name: 「高」橋 一郎 (takahashi.ich, 財務課)」: the other entry in full."""
     template = translate("RecipientPicker", "⚠ Similar name: %1 (%2, %3)")
-    values = (other.name_ja, other.id, other.department)
-    text = fill(template, *values)
-    at = template.find("%1")  # where the name lands (whatever a translation puts first)
-    start = len(fill(template[:at], *values))
-    marks = differing_positions(other.name_ja, entry.name_ja) if at >= 0 else []
-    return Line(text, Tone.WARN, tuple((start + i, 1) for i in marks))
+    name = bracketed(other.name_ja, differing_positions(other.name_ja, entry.name_ja))
+    return Line(fill(template, name, other.id, other.department), Tone.WARN)
+
+
+def more_line(count: int) -> Line:
+    """「⚠ … and 3 more with a similar name」 under the look-alikes shown."""
+    template = translate("RecipientPicker", "⚠ … and %1 more with a similar name")
+    return Line(fill(template, str(count)), Tone.WARN)
 
 
 def build_row(
@@ -148,9 +168,12 @@ def build_row(
 ) -> Row:
     """The row for ``entry``; ``members`` looks up a role's members by id."""
     label, reason, note = refusal(entry, members, me)
-    marks = differing_from_any(entry.name_ja, [e.name_ja for e in lookalikes])
+    shown = lookalikes[:MAX_LOOKALIKES]
+    marks = differing_from_any(entry.name_ja, [e.name_ja for e in shown])
     lines = [_name_line(entry, label, marks, bool(lookalikes)), detail_line(entry)]
-    lines += [lookalike_line(entry, other) for other in lookalikes]
+    lines += [lookalike_line(entry, other) for other in shown]
+    if len(lookalikes) > len(shown):
+        lines.append(more_line(len(lookalikes) - len(shown)))
     if reason:
         lines.append(Line(reason, Tone.REFUSE))
     if note:
