@@ -117,6 +117,7 @@ class AppModel(QObject):
             directory = self.session.directory()  # by the log: usually a 304
             # one index per verified directory (a 304 keeps it); built here, not in the UI
             index = directory.search_index()
+            index.prepare_lookalikes()  # the picker asks per result: ready before it does
             policy = self.session.policy().capped(self._max_expiry_days)
             return directory, index, policy, self._judge_own(directory)
 

@@ -87,7 +87,8 @@ def scopes(widget: QWidget) -> list[list[Item]]:
         if isinstance(child, QWizardPage):
             continue
         if isinstance(child, QStackedWidget):
-            alternatives = [s for i in range(child.count()) for s in scopes(child.widget(i))]
+            pages_of = [w for i in range(child.count()) if (w := child.widget(i)) is not None]
+            alternatives = [s for page in pages_of for s in scopes(page)]
             groups.append(alternatives or [[]])
         else:
             groups.append(scopes(child))

@@ -25,7 +25,7 @@ from secure_send.core.directory.lookalike import (
         ("カトウ", "力トウ", [0]),  # katakana カ and the kanji 力
         ("佐々木 健", "佐佐木 健", [1]),  # the iteration mark
         ("大野 一郎", "小野 一郎", [0]),  # same reading (Ono), another kanji
-        ("ＡＢＥ", "ABE", [0, 1, 2]),  # full-width Latin
+        ("\uff21\uff22\uff25", "ABE", [0, 1, 2]),  # full-width Latin letters
     ],
 )
 def test_marks_only_the_characters_that_differ(name: str, other: str, positions: list[int]) -> None:
