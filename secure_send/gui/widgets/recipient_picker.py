@@ -1,7 +1,9 @@
 """Choose recipients from the verified directory, and from nothing else.
 
-There is deliberately no free-text path: a typed or pasted address only searches; only a
-search result (a verified directory entry that is not departed) can be added.
+There is deliberately no free-text path: a typed or pasted address only searches (and
+"no match" says that addresses outside the organisation cannot be used); only a verified
+directory entry that can receive — not departed, with a registered device (a role: one of
+its other members) — can be added.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ SEARCH_DELAY_MS = 30  # coalesces a burst of keystrokes; the index itself is fas
 
 
 class _SearchField(QLineEdit):
-    """Down moves to the results; Enter only ever adds a selected result."""
+    """Down moves to the results (Enter is the picker's: see :class:`RecipientPicker`)."""
 
     down_pressed = Signal()
 
@@ -42,8 +44,8 @@ class RecipientPicker(QWidget):
     Every row shows the id and department; look-alikes, departed (退職) and unenrolled
     (未登録) entries say so in the row, and the last two cannot be added (the reason is
     repeated under the list when one is selected or tried). Enter in the search field
-    adds the best addable match, unless its name has a look-alike: then the first
-    result is selected for a deliberate second Enter.
+    adds the selected result, else the best addable match — unless that one's name has
+    a look-alike: then it is selected, not added, for a deliberate second Enter.
     """
 
     changed = Signal()
