@@ -176,7 +176,7 @@ def picker_latency(env: dict[str, str]) -> list[float]:
                 QCoreApplication.processEvents()
                 time.sleep(0.0005)
             times.append(filled[0] - pressed)
-        print(f"  {query!r}: {picker.results.count()} results")
+        print(f"  {query!r}: {picker.result_rows.rowCount()} results")
     picker.search.clear()
     session.close()
     return times

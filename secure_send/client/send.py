@@ -1,9 +1,10 @@
 """Sending: verified recipients → encrypt → signed manifest → upload → commit.
 
 Guarantees: recipients come only from the verified directory, by id (roles are
-expanded to their active members; a departed, unknown or keyless id is an error
-listing close matches, never a send); each file and the metadata blob (names,
-sizes, message, classification) is encrypted as age v1 to every active device of
+expanded to their active members; a departed, unknown or keyless id — a role none of
+whose other members has a device, too — is an error listing close matches, never a
+send); each file and the metadata blob (names, sizes, message, classification) is
+encrypted as age v1 to every active device of
 every recipient and to the sender's own active devices; plaintext is streamed
 and never copied: a file's ciphertext is hashed first and made again, identically,
 while it is uploaded (:mod:`secure_send.client.blob_source`), so only the small
@@ -138,11 +139,17 @@ def _resolve(directory: Directory, ids: Sequence[str], sender: str) -> list[Entr
                 recipient=wanted,
             )
         members = [entries.get(m) for m in entry.members] if entry.kind is Kind.ROLE else [entry]
-        for person in members:
-            if person is None or not person.active or not person.active_devices():
-                continue  # a role member without keys cannot open anything
-            if person.id != sender:
-                people[person.id] = person
+        reachable = [
+            p
+            for p in members
+            if p is not None and p.active and p.active_devices() and p.id != sender
+        ]  # a role member without keys cannot open anything
+        people.update((person.id, person) for person in reachable)
+        if entry.kind is Kind.ROLE and not reachable:  # not silently skipped beside others
+            raise RecipientError(
+                ErrorCode.RECIPIENT_NOT_ENROLLED,
+                f"no member of the role mailbox {wanted} other than you has an enrolled device",
+            )
         if entry.kind is Kind.PERSON and not entry.active_devices():
             raise RecipientError(
                 ErrorCode.RECIPIENT_NOT_ENROLLED,

@@ -129,6 +129,7 @@ class AppModel(QObject):
             directory = self.session.directory()  # by the log: usually a 304
             # one index per verified directory (a 304 keeps it), offline too (search works)
             index, policy = directory.search_index(), previous_policy
+            index.prepare_lookalikes()  # the picker asks per result: ready before it does
             if directory.fresh:
                 try:
                     policy = self.session.policy().capped(self._max_expiry_days)

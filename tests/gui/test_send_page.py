@@ -111,8 +111,9 @@ def test_drag_without_files_is_refused(qtbot: QtBot, model: AppModel) -> None:
 
 
 def test_send_blocked_while_directory_unverified(
-    qtbot: QtBot, model: AppModel, tmp_path: Path
+    qtbot: QtBot, enrol: Enrol, model: AppModel, tmp_path: Path
 ) -> None:
+    _taro(qtbot, enrol, model)  # only someone with a device can be chosen
     page = _page(qtbot, model)
     page.show()
     page.add_paths(_files(tmp_path / "out"))
@@ -128,14 +129,16 @@ def test_send_blocked_while_directory_unverified(
 
 
 def test_confirm_dialog_lists_recipients_departments_and_total(
-    qtbot: QtBot, model: AppModel, tmp_path: Path
+    qtbot: QtBot, enrol: Enrol, model: AppModel, tmp_path: Path
 ) -> None:
+    _taro(qtbot, enrol, model)  # only someone with a device can be chosen
     page = _page(qtbot, model)
     page.add_paths(_files(tmp_path / "out"))
     _choose(page, TARO, ROLE)
     dialog = ConfirmSendDialog(model, page.request(), page)
     qtbot.addWidget(dialog)
-    recipients = [dialog.recipients.item(i).text() for i in range(dialog.recipients.count())]
+    lines = [dialog.recipients.item(i).text() for i in range(dialog.recipients.count())]
+    recipients = [line for line in lines if line.startswith("✓")]  # not the notes under them
     assert "鈴木 太郎" in recipients[0]
     assert "人事課" in recipients[0]
     assert "会計課" in recipients[1]

@@ -56,6 +56,8 @@ def test_send_in_one_app_receive_in_another_receipt_back(
 ) -> None:
     hanako = _window(qtbot, loaded_model(qtbot, session_of(enrol(HANAKO, "laptop"))))
     taro = _window(qtbot, loaded_model(qtbot, session_of(enrol(TARO, "desktop"))))
+    with qtbot.waitSignal(hanako.model.directory_changed, timeout=10_000):
+        hanako.model.refresh_directory()  # Taro's new device: now he can be chosen
     data = tmp_path / "年末調整.csv"
     data.write_bytes(os.urandom(300_000))
     drop_id = _send_from_page(qtbot, hanako, [data], TARO)

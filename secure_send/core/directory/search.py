@@ -173,6 +173,8 @@ class _State:
     flagged: frozenset[int]
     lookalike_keys: list[list[str]]  # romanised reading, kanji name, English name
     position: dict[str, int] | None = None
+    # flagged entries by kanji key and by romanised key (reading or English name)
+    groups: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -243,6 +245,12 @@ class SearchIndex:
         state = self._state
         return frozenset(state.entries[i].id for i in state.flagged)
 
+    def prepare_lookalikes(self) -> None:
+        """Build what :meth:`lookalikes` looks up (once per index; later calls return at
+        once), so that a caller's first question is as fast as the others."""
+        _positions(self._state)
+        _groups(self._state)
+
     def lookalikes(self, entry_id: str) -> list[Entry]:
         """The other entries that ``entry_id`` could be confused with (empty if none).
 
@@ -253,15 +261,11 @@ class SearchIndex:
         i = _positions(state)[entry_id]
         if i not in state.flagged:
             return []
+        kanji, romanised = _groups(state)
         romaji, name_ja, english = state.lookalike_keys
-        similar: set[int] = set()
-        for mine, theirs in (
-            (name_ja[i], [name_ja]),
-            (romaji[i], [romaji, english]),
-            (english[i], [romaji, english]),
-        ):
-            for values in theirs if mine else ():
-                similar.update(compress(count(), map(mine.__eq__, values)))
+        similar: set[int] = set(kanji.get(name_ja[i], ()) if name_ja[i] else ())
+        for key in {romaji[i], english[i]} - {""}:
+            similar.update(romanised[key])
         similar.discard(i)
         return [state.entries[j] for j in sorted(similar)]
 
@@ -399,3 +403,24 @@ def _positions(state: _State) -> dict[str, int]:
         if state.position is None:
             state.position = dict(zip(map(attrgetter("id"), state.entries), count()))
         return state.position
+
+
+def _groups(state: _State) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Flagged entries grouped by kanji key and by romanised key; built on first use.
+
+    Two entries share a key only if both are flagged, so the groups hold every
+    look-alike; :meth:`SearchIndex.lookalikes` is then a few dictionary lookups instead
+    of a scan of the whole directory (the picker asks for each result it shows).
+    """
+    with state.lock:
+        if state.groups is None:
+            romaji, name_ja, english = state.lookalike_keys
+            kanji: dict[str, list[int]] = {}
+            romanised: dict[str, list[int]] = {}
+            for i in sorted(state.flagged):
+                if name_ja[i]:
+                    kanji.setdefault(name_ja[i], []).append(i)
+                for key in {romaji[i], english[i]} - {""}:
+                    romanised.setdefault(key, []).append(i)
+            state.groups = (kanji, romanised)
+        return state.groups

@@ -1,10 +1,12 @@
 """The last look before sending: who gets what, for how long, at which classification.
 
 Cancel is the default button, so pressing Enter by habit does not send. Under a
-recipient, a line names each device that can newly open the files (new since the
-last send to that person, or enrolled this week; the model asks the client
-library): usually a colleague's new PC, but a second person should notice one
-nobody expected.
+recipient whose name looks like another entry's, a warning names both with their ids
+and departments (the picker's warning, repeated at the last moment); under a role
+mailbox, how many of its members have no device. Under a recipient, a line also names
+each device that can newly open the files (new since the last send to that person, or
+enrolled this week; the model asks the client library): usually a colleague's new PC,
+but a second person should notice one nobody expected.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.text import fill
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
+from secure_send.gui.widgets.recipient_rows import MAX_LOOKALIKES, more_line, refusal
 
 # Labels of the Japanese government standard (translated in the catalogue).
 CLASSIFICATION_LABELS = {
@@ -97,11 +100,42 @@ class ConfirmSendDialog(QDialog):
 
     def _fill_recipients(self, model: AppModel, request: SendRequest) -> None:
         changes = model.key_changes(request.to)
+        self.recipients.setWordWrap(True)  # the warnings are sentences: never cut off
         for entry_id in request.to:
             self.recipients.addItem(self._recipient_text(model, entry_id))
+            entry = model.entry(entry_id)
+            if entry is not None:
+                self._add_warnings(model, entry)
             for person, change in changes.get(entry_id, []):
                 self._add_key_change(entry_id, person, change)
         self._fit(self.recipients)
+
+    def _add_warnings(self, model: AppModel, entry: Entry) -> None:
+        """The picker's warnings again, in full: each look-alike name with its id and
+        department, and a role's members who have no device."""
+        index = model.index
+        others = index.lookalikes(entry.id) if index and entry.id in index.lookalike_ids else []
+        for other in others[:MAX_LOOKALIKES]:
+            template = self.tr(
+                "%1 (%2, %3) has a colleague with a similar name, %4 (%5, %6). "
+                "Check that the recipient is right."
+            )
+            values = (entry.name_ja, entry.id, entry.department)
+            self._add_note(fill(template, *values, other.name_ja, other.id, other.department))
+        if len(others) > MAX_LOOKALIKES:
+            self._add_note(more_line(len(others) - MAX_LOOKALIKES).text.removeprefix("⚠ "))
+        _label, _reason, note = refusal(entry, model.entry, model.session.me.user)
+        if note:
+            self._add_note(note)
+
+    def _add_note(self, text: str, tip: str = "") -> None:
+        item = QListWidgetItem("    ⚠ " + text)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a note, not a choice
+        item.setForeground(QBrush(NOTICE))
+        if tip:
+            item.setToolTip(plain_tip(tip))
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+        self.recipients.addItem(item)
 
     def _recipient_text(self, model: AppModel, entry_id: str) -> str:
         entry = model.entry(entry_id)
@@ -122,12 +156,7 @@ class ConfirmSendDialog(QDialog):
             name = person.name_ja or person.name_en or person.id
             template = self.tr("%1: a new device was added on %2 (%3)")
             text = fill(template, name, when, change.name)
-        item = QListWidgetItem("    ⚠ " + text)
-        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a note, not a choice
-        item.setForeground(QBrush(NOTICE))
-        item.setToolTip(plain_tip(fill(self.tr("Device ID: %1"), change.device)))
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
-        self.recipients.addItem(item)
+        self._add_note(text, fill(self.tr("Device ID: %1"), change.device))
 
     def _fit(self, view: QListWidget) -> None:
         """Show every line whole where the screen allows (no clipped names or notes)."""
@@ -135,5 +164,6 @@ class ConfirmSendDialog(QDialog):
         bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         limit = self.fontMetrics().averageCharWidth() * 110
         view.setMinimumWidth(min(view.sizeHintForColumn(0) + frame + bar, limit))
-        rows = min(max(view.count(), 2), 10)
-        view.setMinimumHeight(rows * max(view.sizeHintForRow(0), 1) + frame)
+        rows = [max(view.sizeHintForRow(i), 1) for i in range(min(view.count(), 10))]
+        rows += [rows[0] if rows else 1] * (2 - len(rows))  # at least two rows high
+        view.setMinimumHeight(sum(rows) + frame)

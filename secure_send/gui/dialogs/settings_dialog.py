@@ -137,7 +137,7 @@ class SettingsDialog(QDialog):
         self.choose_folder.setAccessibleName(self.tr("Choose download folder"))
         self.choose_folder.setToolTip(self.tr("Choose where received files are saved"))
         self.choose_folder.clicked.connect(self._on_choose_folder_clicked)
-        self.default_folder = QPushButton(self.tr("Use &Downloads"), self)
+        self.default_folder = QPushButton(self.tr("Use Do&wnloads"), self)
         self.default_folder.setAccessibleName(self.tr("Use the Downloads folder"))
         self.default_folder.clicked.connect(lambda: self.set_download_folder(""))
         row = QHBoxLayout()

@@ -163,6 +163,10 @@
         <source>Please check before sending:</source>
         <translation>送信前に内容をご確認ください：</translation>
     </message>
+    <message>
+        <source>%1 (%2, %3) has a colleague with a similar name, %4 (%5, %6). Check that the recipient is right.</source>
+        <translation>%1（%2、%3）には似た名前の %4（%5、%6）がいます。宛先が正しいか確認してください。</translation>
+    </message>
     <message numerus="yes">
         <source>role mailbox, %n member(s)</source>
         <translation>
@@ -407,8 +411,8 @@
         <translation>ここにファイルやフォルダーをドラッグしてください</translation>
     </message>
     <message>
-        <source>Add &amp;files…</source>
-        <translation>ファイルを追加(&amp;F)…</translation>
+        <source>A&amp;dd files…</source>
+        <translation>ファイルを追加（&amp;D）…</translation>
     </message>
     <message>
         <source>Add files</source>
@@ -1028,6 +1032,30 @@
 <context>
     <name>RecipientPicker</name>
     <message>
+        <source>[Departed]</source>
+        <translation>【退職】</translation>
+    </message>
+    <message>
+        <source>Has left the organisation, so it cannot be sent to.</source>
+        <translation>退職済みのため送れません。</translation>
+    </message>
+    <message>
+        <source>No registered device, so it cannot be sent to. Ask them to register one.</source>
+        <translation>端末が未登録のため送れません。本人に登録を依頼してください。</translation>
+    </message>
+    <message>
+        <source>[Not enrolled]</source>
+        <translation>【未登録】</translation>
+    </message>
+    <message>
+        <source>None of the members of this role mailbox (besides you) has a registered device, so it cannot be sent to.</source>
+        <translation>この窓口の担当者（あなたを除く）は誰も端末を登録していないため送れません。</translation>
+    </message>
+    <message>
+        <source>%1 of %2 members have no registered device and will not receive the files.</source>
+        <translation>担当者 %2 名のうち %1 名は端末が未登録のため受け取れません。</translation>
+    </message>
+    <message>
         <source>[Role mailbox]</source>
         <translation>[共用窓口]</translation>
     </message>
@@ -1036,8 +1064,12 @@
         <translation>メンバー %1 名</translation>
     </message>
     <message>
-        <source>⚠ Similar name exists: check the department and email</source>
-        <translation>⚠ 似た名前の職員がいます。所属とメールアドレスをご確認ください</translation>
+        <source>⚠ Similar name: %1 (%2, %3)</source>
+        <translation>⚠ 似た名前：%1（%2、%3）</translation>
+    </message>
+    <message>
+        <source>⚠ … and %1 more with a similar name</source>
+        <translation>⚠ ほかにも似た名前が %1 名います</translation>
     </message>
     <message>
         <source>Search by name, reading, department or email</source>
@@ -1056,6 +1088,10 @@
         <translation>検索結果</translation>
     </message>
     <message>
+        <source>Search status</source>
+        <translation>検索の状態</translation>
+    </message>
+    <message>
         <source>&amp;Add</source>
         <translation>追加(&amp;A)</translation>
     </message>
@@ -1068,8 +1104,8 @@
         <translation>選択した宛先</translation>
     </message>
     <message>
-        <source>&amp;Remove recipient</source>
-        <translation>宛先を削除(&amp;R)</translation>
+        <source>Remo&amp;ve recipient</source>
+        <translation>宛先を削除（&amp;V）</translation>
     </message>
     <message>
         <source>Remove the selected recipient</source>
@@ -1082,6 +1118,14 @@
     <message>
         <source>Recipients:</source>
         <translation>宛先：</translation>
+    </message>
+    <message>
+        <source>No match — addresses outside the organisation cannot be used</source>
+        <translation>該当なし — 庁外のアドレスには送れません</translation>
+    </message>
+    <message>
+        <source>No match</source>
+        <translation>該当なし</translation>
     </message>
 </context>
 <context>
@@ -1478,8 +1522,8 @@
         <translation>受信したファイルの保存先を選択します</translation>
     </message>
     <message>
-        <source>Use &amp;Downloads</source>
-        <translation>「ダウンロード」を使用(&amp;D)</translation>
+        <source>Use Do&amp;wnloads</source>
+        <translation>「ダウンロード」を使用（&amp;W）</translation>
     </message>
     <message>
         <source>Use the Downloads folder</source>
@@ -1693,8 +1737,8 @@
         <translation>不明な端末の警告</translation>
     </message>
     <message>
-        <source>&amp;Review devices…</source>
-        <translation>端末を確認(&amp;R)…</translation>
+        <source>Revie&amp;w devices…</source>
+        <translation>端末を確認（&amp;W）…</translation>
     </message>
     <message>
         <source>Review the devices of your account</source>

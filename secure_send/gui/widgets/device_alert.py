@@ -36,7 +36,7 @@ class UnknownDeviceBanner(QFrame):
         self.text.setTextFormat(Qt.TextFormat.PlainText)  # device names are not markup
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setAccessibleName(self.tr("Unknown device warning"))
-        self.review_button = QPushButton(self.tr("&Review devices…"), self)
+        self.review_button = QPushButton(self.tr("Revie&w devices…"), self)
         self.review_button.setAccessibleName(self.tr("Review the devices of your account"))
         self.review_button.setToolTip(self.tr("Opens the list of your account's devices"))
         self.review_button.clicked.connect(self.review_requested)

@@ -44,7 +44,7 @@ class DropZone(QFrame):
         self.hint = plain_label(self.tr("Drag files or folders here"), self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
-        self.files_button = QPushButton(self.tr("Add &files…"), self)
+        self.files_button = QPushButton(self.tr("A&dd files…"), self)
         self.files_button.setAccessibleName(self.tr("Add files"))
         self.files_button.clicked.connect(self.choose_files)
         self.folder_button = QPushButton(self.tr("Add f&older…"), self)

@@ -417,3 +417,28 @@ def test_lookalike_flags_agree_with_brute_force(directory: list[Entry]) -> None:
     }
     assert expected  # the synthetic names repeat, so some must be flagged
     assert set(SearchIndex(sample).lookalike_ids) == expected
+
+
+def test_lookalikes_agree_with_brute_force(directory: list[Entry]) -> None:
+    """The grouped lookup lists exactly the entries sharing a kanji or romanised key."""
+
+    def keys(entry: Entry) -> tuple[str, set[str]]:
+        texts = _entry_texts(entry)
+        return texts[0].values[0], {texts[2].values[0], texts[3].values[0]} - {""}
+
+    sample = directory[::3]
+    index = SearchIndex(sample)
+    index.prepare_lookalikes()  # what the app does in its worker; the lookups agree either way
+    all_keys = {e.id: keys(e) for e in sample}
+    checked = 0
+    for entry in sample[:400]:
+        kanji, romanised = all_keys[entry.id]
+        expected = [
+            other.id
+            for other in index.entries
+            if other.id != entry.id
+            and ((kanji and all_keys[other.id][0] == kanji) or romanised & all_keys[other.id][1])
+        ]
+        assert [e.id for e in index.lookalikes(entry.id)] == expected, entry.id
+        checked += bool(expected)
+    assert checked  # some of the sample do have look-alikes
