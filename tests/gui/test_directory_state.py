@@ -83,7 +83,7 @@ def test_the_window_recovers_by_itself_when_the_server_is_back(
     # while offline the last verified copy still answers a search
     page.picker.search.setText("鈴木")
     page.picker.search_now()
-    assert page.picker.results.count() >= 1
+    assert len(page.picker.result_ids()) >= 1
 
     # nobody presses anything: the retries find the server once it is back
     restartable.start()
@@ -117,7 +117,7 @@ def test_a_stale_directory_at_start_is_searchable_and_blocks_sending(
     picker = window.send_page.picker
     picker.search.setText("suzuki")
     picker.search_now()
-    assert picker.results.count() >= 1
+    assert len(picker.result_ids()) >= 1
     assert picker.add_entry(TARO)
     assert not window.send_page.send_button.isEnabled()
     assert "search uses the last verified copy" in window.directory_banner.text.text()
