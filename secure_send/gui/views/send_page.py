@@ -308,7 +308,7 @@ class SendPage(QWidget):
         if held is not None and self.model.sends.is_unfinished(held.drop_id):
             if cancelled:
                 sentence = self.tr("Sending was stopped. Nothing has been delivered yet.")
-            self._show_unfinished(sentence, "" if cancelled else self._details)
+            self._show_unfinished(sentence, self._details)  # the drop id for the helpdesk
             return
         self.unfinished = None  # finished elsewhere, or forgotten: it can never finish
         if cancelled:
