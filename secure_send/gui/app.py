@@ -156,11 +156,18 @@ class App:
         # sends an earlier run (the app's or the CLI's) left unfinished: offered once
         self.model.sends.unfinished_found.connect(self._on_unfinished_found)
         self.model.sends.check_unfinished()
+        self.window.unfinished_requested.connect(self._on_window_unfinished_requested)
         return self.window
+
+    def _on_window_unfinished_requested(self) -> None:
+        if self.model is not None:
+            self.model.sends.check_unfinished(asked=True)
 
     def _on_unfinished_found(self, found: list[UnfinishedSend], broken: list[str]) -> None:
         if self.model is None:
             return
+        if self.unfinished_dialog is not None:  # asked again: one dialog, the newest list
+            self.unfinished_dialog.close()
         dialog = UnfinishedSendsDialog(self.model, found, broken, self.window)
         self.unfinished_dialog = dialog
         dialog.show()  # not modal: the window stays usable while a row finishes

@@ -31,6 +31,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     devices_requested = Signal()  # Settings, on the list of the account's devices
     quit_requested = Signal()
+    unfinished_requested = Signal()  # File → Unfinished sends
 
     def __init__(self, model: AppModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +80,10 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence.StandardKey.Preferences)
         settings.triggered.connect(self.settings_requested)
         menu.addAction(settings)
+        # sends an earlier run left unfinished, again after the start-up dialog was closed
+        self.unfinished_action = QAction(self.tr("&Unfinished sends…"), self)
+        self.unfinished_action.triggered.connect(self.unfinished_requested)
+        menu.addAction(self.unfinished_action)
         self.refresh_action = QAction(self.tr("&Refresh the directory now"), self)
         self.refresh_action.triggered.connect(self.model.refresh_directory)
         menu.addAction(self.refresh_action)

@@ -87,9 +87,10 @@ class SendTasks(QObject):
         """Whether a send is still unfinished (its resume file is kept)."""
         return unfinished.still_unfinished(self.session.profile, drop_id)
 
-    def check_unfinished(self) -> threads.Task:
+    def check_unfinished(self, *, asked: bool = False) -> threads.Task:
         """Look for sends earlier runs left unfinished; ``unfinished_found`` reports them
-        (and resume files set aside as broken), if there are any."""
+        (and resume files set aside as broken), if there are any — or, when the person
+        ``asked`` (File → Unfinished sends), also that there are none."""
 
         def work(task: threads.Task) -> Found:
             broken: list[str] = []
@@ -98,11 +99,11 @@ class SendTasks(QObject):
             return found, broken
 
         task = threads.Task(work)
-        task.succeeded.connect(self._on_found)
+        task.succeeded.connect(lambda result: self._on_found(result, asked))
         return threads.start(task)
 
-    def _on_found(self, result: Found) -> None:
+    def _on_found(self, result: Found, asked: bool) -> None:
         found, broken = result
         earlier = [u for u in found if u.drop_id not in self._held]  # not this run's
-        if earlier or broken:
+        if earlier or broken or asked:
             self.unfinished_found.emit(earlier, broken)

@@ -35,7 +35,7 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from secure_send.client import send as sending
@@ -383,6 +383,14 @@ def test_start_up_lists_unfinished_sends_and_finishes_or_discards_each(
     assert "1 unfinished send could not be read" in dialog.broken_label.text()
     assert len(_resume_files(hanako)) == 2
     assert _inbox(taro) == []
+    # closed without a choice: File → Unfinished sends brings the list back
+    dialog.close()
+    window.unfinished_action.trigger()
+    qtbot.waitUntil(lambda: app.unfinished_dialog is not dialog, timeout=20_000)
+    dialog = app.unfinished_dialog
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    assert list(dialog.rows) == [first, second]
 
     row = dialog.rows[first]
     QTest.mouseClick(row.finish_button, Qt.MouseButton.LeftButton)
@@ -407,6 +415,14 @@ def test_start_up_lists_unfinished_sends_and_finishes_or_discards_each(
     }
     assert _resume_files(hanako) == []
     assert _inbox(taro) == [first]
+    # asked again with nothing left: the dialog says so instead of staying away
+    window.unfinished_action.trigger()
+    qtbot.waitUntil(lambda: app.unfinished_dialog is not dialog, timeout=20_000)
+    assert app.unfinished_dialog is not None
+    qtbot.addWidget(app.unfinished_dialog)
+    assert app.unfinished_dialog.rows == {}
+    texts = [w.text() for w in app.unfinished_dialog.findChildren(QLabel)]
+    assert "There are no unfinished sends." in texts
     app.model.stop()
     for translator in app.translators:
         qapp.removeTranslator(translator)

@@ -206,6 +206,8 @@ class UnfinishedSendsDialog(QDialog):
                     len(found),
                 )
             )
+        elif not broken:  # File → Unfinished sends, with nothing left to finish
+            intro.setText(self.tr("There are no unfinished sends."))
         self.broken_label = plain_label(self)
         self.broken_label.setWordWrap(True)
         self.broken_label.setAccessibleName(self.tr("Sends that cannot be resumed"))

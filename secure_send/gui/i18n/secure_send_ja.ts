@@ -858,6 +858,10 @@
         <translation>設定(&amp;S)…</translation>
     </message>
     <message>
+        <source>&amp;Unfinished sends…</source>
+        <translation>未完了の送信(&amp;U)…</translation>
+    </message>
+    <message>
         <source>&amp;Refresh the directory now</source>
         <translation>名簿を今すぐ更新(&amp;R)</translation>
     </message>
@@ -1710,6 +1714,10 @@
         <translation>
             <numerusform>以前に始めた送信のうち %n 件が終わっていません。まだ何も届いていません。それぞれ送信を完了するか、破棄してください。</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>There are no unfinished sends.</source>
+        <translation>未完了の送信はありません。</translation>
     </message>
     <message>
         <source>Sends that cannot be resumed</source>
