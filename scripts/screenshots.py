@@ -32,10 +32,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from screenshots_clerk import SCREENS as CLERK_SCREENS  # noqa: E402 - after the path
+from screenshots_clerk import clerk_screens, lookalike_person  # noqa: E402
+
 # file numbers stay stable when screens are added: new ones go at the end
 SCREENS = (
     "send",
@@ -54,6 +59,7 @@ SCREENS = (
     "confirm-new-device",
     "enrol-waiting",
     "settings-devices",
+    *CLERK_SCREENS,
 )
 
 
@@ -64,7 +70,8 @@ def virtual_display() -> Iterator[None]:
         yield
         return
     display = ":77"
-    command = ["Xvfb", display, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"]
+    size = os.environ.get("SCREENSHOT_SCREEN", "1400x1000")
+    command = ["Xvfb", display, "-screen", "0", f"{size}x24", "-nolisten", "tcp"]
     xvfb = subprocess.Popen(command)  # noqa: S603 - the Debian xvfb package
     os.environ["DISPLAY"] = display
     time.sleep(1.0)
@@ -79,7 +86,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=None, help="QT_SCALE_FACTOR")
     parser.add_argument("--out", type=Path, default=OUT, help="folder (default: docs)")
+    parser.add_argument("--screen", default="1400x1000", help="the virtual screen, WxH")
+    parser.add_argument("--only", default="", help="comma-separated screen names")
     args = parser.parse_args()
+    Shots.only = {n for n in args.only.split(",") if n}
+    os.environ["SCREENSHOT_SCREEN"] = args.screen
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ.pop("QT_SCALE_FACTOR", None)
     if args.scale:
@@ -128,6 +139,12 @@ def _run(out: Path) -> int:
                     name = "庁内PC-01" if user == cast.sender else "庁内PC-02"
                     enrol(profile, org, user, code, device_id="pc", device_name=name, store=store)
                     sessions[user] = Session.open(profile, store)
+                # a colleague whose name has a look-alike, enrolled so the sender can choose
+                lookalike = lookalike_person(sessions[cast.sender])
+                profile = Profile(work / "profiles" / lookalike)
+                code = ops.issue_code(home, lookalike)
+                enrol(profile, org, lookalike, code, device_id="pc", device_name="庁内PC-03",
+                      store=FileKeyStore(profile))  # fmt: skip
             sender, recipient = sessions[cast.sender], sessions[cast.recipient]
             samples = _history(work, home, server.state.config.state_dir, cast, sender, recipient)
             for lang in ("ja", "en"):
@@ -135,6 +152,7 @@ def _run(out: Path) -> int:
                 shots = Shots(out / lang, app)
                 _screens(shots, work, home, org, cast, sender, recipient, samples)
                 _security_screens(shots, home, server.url, cast, sender, recipient, samples)
+                clerk_screens(shots, wait_until, cast, sender, recipient, samples, lookalike)
                 for translator in translators:
                     app.removeTranslator(translator)
                 QCoreApplication.processEvents()
@@ -147,7 +165,9 @@ def _run(out: Path) -> int:
 
 
 class Shots:
-    """Grabs widgets into numbered PNG files."""
+    """Grabs widgets into numbered PNG files (only those named in ``only``, if any)."""
+
+    only: ClassVar[set[str]] = set()
 
     def __init__(self, folder: Path, app: object) -> None:
         self.folder = folder
@@ -161,6 +181,12 @@ class Shots:
 
         if not isinstance(widget, QWidget):
             raise TypeError(f"not a widget: {widget!r}")
+        if self.only and name not in self.only:
+            return
+        if os.environ.get("SCREENSHOT_SCREEN", "1400x1000") != "1400x1000":
+            from secure_send.gui.screen_fit import fit_to_screen
+
+            fit_to_screen(widget)  # a small screen: as the app would size it
         widget.show()
         wait_until(lambda: False, settle)
         QCoreApplication.processEvents()
@@ -208,6 +234,7 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
     saved = send([table, memo], [cast.recipient], "年末調整の資料です。")
     receiving.receive(recipient, recipient.directory(), saved, work / "受信")
     send([memo], [cast.recipient], "議事録をお送りします。")
+    send([table], [cast.role], "年末調整の提出一覧です。担当の方はご確認ください。")
     recalled = send([memo], [cast.role])
     sender.api.recall(recalled)
     forged = send([memo], [cast.recipient])

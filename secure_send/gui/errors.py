@@ -32,7 +32,7 @@ DROP_LINE = QT_TRANSLATE_NOOP("errors", "Drop ID: %1")
 TIME_LINE = QT_TRANSLATE_NOOP("errors", "Time: %1")
 VERSION_LINE = QT_TRANSLATE_NOOP("errors", "Version: %1")
 SERVER_LINE = QT_TRANSLATE_NOOP("errors", "Server: %1")
-COPY = QT_TRANSLATE_NOOP("errors", "Copy contact &information")
+COPY = QT_TRANSLATE_NOOP("errors", "Co&py contact information")
 
 
 def _t(text: str) -> str:

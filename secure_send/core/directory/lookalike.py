@@ -66,8 +66,8 @@ def differing_positions(name: str, other: str) -> list[int]:
     mine, theirs = skeleton(name), skeleton(other)
     matcher = SequenceMatcher(None, [k for _, k in mine], [k for _, k in theirs], autojunk=False)
     out: set[int] = set()
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
             for (i, _), (j, _) in zip(mine[i1:i2], theirs[j1:j2], strict=True):
                 if name[i] != other[j]:
                     out.add(i)

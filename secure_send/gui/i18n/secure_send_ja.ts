@@ -228,8 +228,8 @@
         <translation>名簿の問題</translation>
     </message>
     <message>
-        <source>&amp;Retry now</source>
-        <translation>今すぐ再試行(&amp;R)</translation>
+        <source>Retr&amp;y now</source>
+        <translation>今すぐ再試行(&amp;Y)</translation>
     </message>
     <message>
         <source>Retry loading the directory</source>
@@ -1335,10 +1335,6 @@
         <translation>選択した送信を取り消し、以後だれもダウンロードできないようにします</translation>
     </message>
     <message>
-        <source>Refres&amp;h</source>
-        <translation>最新の情報に更新(&amp;H)</translation>
-    </message>
-    <message>
         <source>Reload the sent drops and receipts</source>
         <translation>送信済みファイルと受信確認を再読み込みします</translation>
     </message>
@@ -1361,6 +1357,10 @@
     <message>
         <source>Uploading</source>
         <translation>アップロード中</translation>
+    </message>
+    <message>
+        <source>R&amp;efresh</source>
+        <translation>最新の情報に更新(&amp;E)</translation>
     </message>
     <message>
         <source>⚠ Unreadable on the server (tell IT)</source>
@@ -2235,8 +2235,8 @@
         <translation>受け渡しサーバー：%1</translation>
     </message>
     <message>
-        <source>Copy contact &amp;information</source>
-        <translation>問い合わせ情報をコピー(&amp;I)</translation>
+        <source>Co&amp;py contact information</source>
+        <translation>問い合わせ情報をコピー(&amp;P)</translation>
     </message>
 </context>
 </TS>

@@ -87,7 +87,7 @@ class SentPage(QWidget):
         )
         self.refresh_button = button(
             self,
-            self.tr("Refres&h"),
+            self.tr("R&efresh"),
             self.tr("Reload the sent drops and receipts"),
             self._on_refresh_button_clicked,
         )
@@ -280,13 +280,17 @@ class SentPage(QWidget):
         self.recall_button.setEnabled(can)
 
     # ---------------------------------------------------------------- recall
-    def _ask(self, question: str) -> bool:
+    def recall_box(self, question: str) -> QMessageBox:
+        """The recall question as a box (not shown: ``_ask`` runs it)."""
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("Recall drop"), "", parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # may name files: not markup
         box.setText(question)
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         box.setDefaultButton(QMessageBox.StandardButton.No)  # the safe answer is the default
-        return bool(box.exec() == QMessageBox.StandardButton.Yes.value)
+        return box
+
+    def _ask(self, question: str) -> bool:
+        return bool(self.recall_box(question).exec() == QMessageBox.StandardButton.Yes.value)
 
     def recall_selected(self) -> threads.Task | None:
         """Ask, then recall the selected drop; the started task (None if not recalled)."""

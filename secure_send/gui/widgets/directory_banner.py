@@ -51,7 +51,7 @@ class DirectoryBanner(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setAccessibleName(self.tr("Directory problem"))
-        self.retry_button = QPushButton(self.tr("&Retry now"), self)
+        self.retry_button = QPushButton(self.tr("Retr&y now"), self)
         self.retry_button.setAccessibleName(self.tr("Retry loading the directory"))
         self.retry_button.clicked.connect(self._on_retry_button_clicked)
         layout = QHBoxLayout(self)
