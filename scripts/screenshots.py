@@ -88,6 +88,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="folder (default: docs)")
     parser.add_argument("--screen", default="1400x1000", help="the virtual screen, WxH")
     parser.add_argument("--only", default="", help="comma-separated screen names")
+    parser.add_argument("--lang", default="ja,en", help="comma-separated languages")
     args = parser.parse_args()
     Shots.only = {n for n in args.only.split(",") if n}
     os.environ["SCREENSHOT_SCREEN"] = args.screen
@@ -95,12 +96,33 @@ def main() -> int:
     os.environ.pop("QT_SCALE_FACTOR", None)
     if args.scale:
         os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    languages = [lang for lang in args.lang.split(",") if lang]
+    if len(languages) > 1:
+        # one process per language: a single process that built and dropped every window
+        # twice crashed in Qt's garbage collection during the second language
+        for lang in languages:
+            status = subprocess.call([sys.executable, __file__, *_forwarded(), "--lang", lang])  # noqa: S603
+            if status:
+                return status
+        return 0
     with virtual_display():
-        return _run(args.out)
+        return _run(args.out, languages[0])
 
 
-def _run(out: Path) -> int:
-    from PySide6.QtCore import QCoreApplication
+def _forwarded() -> list[str]:
+    """This run's arguments without ``--lang``."""
+    out, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--lang":
+            skip = True
+        elif not arg.startswith("--lang="):
+            out.append(arg)
+    return out
+
+
+def _run(out: Path, lang: str) -> int:
     from PySide6.QtWidgets import QApplication
 
     from secure_send.admin.server_home import write_server_home
@@ -146,17 +168,15 @@ def _run(out: Path) -> int:
                 enrol(profile, org, lookalike, code, device_id="pc", device_name="庁内PC-03",
                       store=FileKeyStore(profile))  # fmt: skip
             sender, recipient = sessions[cast.sender], sessions[cast.recipient]
-            samples = _history(work, home, server.state.config.state_dir, cast, sender, recipient)
-            for lang in ("ja", "en"):
-                translators = language.install(app, lang)
-                shots = Shots(out / lang, app)
-                _screens(shots, work, home, org, cast, sender, recipient, samples)
-                _security_screens(shots, home, server.url, cast, sender, recipient, samples)
-                clerk_screens(shots, wait_until, cast, sender, recipient, samples, lookalike)
-                for translator in translators:
-                    app.removeTranslator(translator)
-                QCoreApplication.processEvents()
-                print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder}")
+            samples, role_drop = _history(
+                work, home, server.state.config.state_dir, cast, sender, recipient
+            )
+            language.install(app, lang)
+            shots = Shots(out / lang, app)
+            _screens(shots, work, home, org, cast, sender, recipient, samples)
+            _security_screens(shots, home, server.url, cast, sender, recipient, samples)
+            clerk_screens(shots, wait_until, sender, recipient, samples, lookalike, role_drop)
+            print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder}")
             for session in sessions.values():
                 session.close()
     finally:
@@ -234,7 +254,7 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
     saved = send([table, memo], [cast.recipient], "年末調整の資料です。")
     receiving.receive(recipient, recipient.directory(), saved, work / "受信")
     send([memo], [cast.recipient], "議事録をお送りします。")
-    send([table], [cast.role], "年末調整の提出一覧です。担当の方はご確認ください。")
+    role_drop = send([table], [cast.role], "年末調整の提出一覧です。担当の方はご確認ください。")
     recalled = send([memo], [cast.role])
     sender.api.recall(recalled)
     forged = send([memo], [cast.recipient])
@@ -243,7 +263,7 @@ def _history(work, home, state_dir, cast, sender, recipient):  # type: ignore[no
         signed = json.loads(text)
         signed["body"]["expires"] = signed["body"]["expires"].replace("Z", ".5Z")
         db.execute("UPDATE drops SET manifest = ? WHERE id = ?", (json.dumps(signed), forged))
-    return [table, memo]
+    return [table, memo], role_drop
 
 
 def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type: ignore[no-untyped-def]
@@ -278,7 +298,7 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     dialog = ConfirmSendDialog(model, page.request(), window)
     shots.take("confirm", dialog)
     dialog.close()
-    page._make_bars(page.request())
+    page.make_bars(page.request())
     page.stack.setCurrentIndex(1)
     for i, bar in enumerate(page.bars.values()):
         bar.setValue(100 if i == 0 else 35)

@@ -36,7 +36,11 @@ def lookalike_person(session: Any) -> str:
     index = session.directory().search_index()
     entries = session.directory().verified.entries
     found = [e for e in entries if e.kind.value == "person" and index.lookalikes(e.id)]
-    found.sort(key=lambda e: (not any(c in e.name_ja for c in "髙邊斎"), e.id))
+
+    def spelt_apart(entry: Any) -> bool:  # 髙橋/高橋 rather than two 橋本 大樹
+        return any(o.name_ja != entry.name_ja for o in index.lookalikes(entry.id))
+
+    found.sort(key=lambda e: (not spelt_apart(e), e.id))
     if not found:
         raise SystemExit("the demo ministry has no look-alike names")
     return str(found[0].id)
@@ -45,12 +49,14 @@ def lookalike_person(session: Any) -> str:
 def clerk_screens(
     shots: Any,
     wait_until: Callable[..., bool],
-    cast: Any,
     sender: Any,
     recipient: Any,
     samples: list[Any],
     lookalike: str,
+    role_id: str,
 ) -> None:
+    """The screens above, in both people's windows (``role_id``: a drop to a role mailbox
+    with members who have no device)."""
     from PySide6.QtWidgets import QMessageBox, QPushButton
 
     from secure_send.client import send as sending
@@ -88,9 +94,7 @@ def clerk_screens(
     model.start()
     wait_until(lambda: model.state.usable and len(model.sent) >= 4)
     window.tabs.setCurrentWidget(window.sent_page)
-    role_drop = next(
-        i for i in model.sent if str(i.state) == "committed" and len(i.recipients) >= 2
-    )
+    role_drop = next(i for i in model.sent if i.drop_id == role_id)
     window.sent_page.select(role_drop.drop_id)
     wait_until(lambda: model.details.cached(role_drop.drop_id) is not None, 10)
     if hasattr(window.sent_page, "tree"):
@@ -116,7 +120,7 @@ def clerk_screens(
 
     # ---- a send retrying after a lost connection, then stopped: only 再開 / 破棄
     request = page.request()
-    page._make_bars(request)
+    page.make_bars(request)
     page.stack.setCurrentIndex(1)
     for i, bar in enumerate(page.bars.values()):
         bar.setValue(100 if i == 0 else 24)

@@ -123,6 +123,7 @@ class InboxPage(QWidget):
         self.status_label.setAccessibleName(self.tr("Saving status"))
         self.files_list = QListWidget(self)
         self.files_list.setAccessibleName(self.tr("Saved files"))
+        self.files_list.hide()  # until a save lists what it wrote: room for the list above
         self._lay_out()
         self._set_busy(False)
 
@@ -318,6 +319,7 @@ class InboxPage(QWidget):
             return None
         self._folder = folder
         self.files_list.clear()
+        self.files_list.hide()
         self.status_label.setText(self.tr("Saving…"))
         self._saving = item.drop_id
         task = self.model.receive(item.drop_id, folder)
@@ -359,6 +361,7 @@ class InboxPage(QWidget):
             # a program among documents is how a disguised attachment gets opened
             text = self.tr("⚠ Program: %1").replace("%1", str(path)) if path in programs else ""
             self.files_list.addItem(text or str(path))
+        self.files_list.setVisible(self.files_list.count() > 0)
         status = self.tr("Saved %n file(s) to %1.", "", len(result.files)).replace(
             "%1", str(self._folder)
         )

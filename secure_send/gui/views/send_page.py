@@ -177,8 +177,10 @@ class SendPage(QWidget):
         layout = QVBoxLayout(page)
         layout.addWidget(self.result_label)
         layout.addWidget(self.detail_label)
-        layout.addStretch()
+        # the buttons right under the sentence: the page is as tall as the form (a stacked
+        # widget), so at the bottom they were below the fold of a small or scaled screen
         layout.addLayout(buttons)
+        layout.addStretch()
         return page
 
     # ---------------------------------------------------------------- public
@@ -265,9 +267,13 @@ class SendPage(QWidget):
         self.compose_error.show()
 
     # ---------------------------------------------------------------- progress
-    def _start(self, request: SendRequest) -> None:
+    def make_bars(self, request: SendRequest) -> None:
+        """One progress bar per step of ``request``: encrypting, the details, each file."""
         labels = [("prepare", self.tr("Encrypting…")), (METADATA_BLOB, self.tr("Details"))]
         self.progress_view.make_bars(labels + [(f.blob_id, f.name) for f in request.files])
+
+    def _start(self, request: SendRequest) -> None:
+        self.make_bars(request)
         self.compose_error.hide()
         self._request = request
         self._run(self.model.send(request), uploading=False)
@@ -333,7 +339,11 @@ class SendPage(QWidget):
         self.result_label.setText(sentence + "\n" + what)
         drop_id = self.unfinished.drop_id if self.unfinished is not None else ""
         drop = self.tr("Drop ID: %1").replace("%1", drop_id)
-        self.detail_label.setText(drop + "\n" + details if details else drop)
+        # the helpdesk block names the drop itself
+        if drop_id and drop_id in details:
+            self.detail_label.setText(details)
+        else:
+            self.detail_label.setText(drop + "\n" + details if details else drop)
         self.copy_button.setVisible(bool(details))
         self.back_button.hide()
         self.more_button.hide()

@@ -78,6 +78,9 @@ class SentPage(QWidget):
         self.tree.setAccessibleName(self.tr("Sent drops and their recipients"))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # shown second (logical index unchanged): who has downloaded is what the sender
+        # looks for, and as the last column it was cut off beside the detail pane
+        self.tree.header().moveSection(3, 1)
         self.tree.itemSelectionChanged.connect(self._on_tree_item_selection_changed)
         self.recall_button = button(
             self,
