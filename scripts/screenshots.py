@@ -106,7 +106,12 @@ def main() -> int:
                 return status
         return 0
     with virtual_display():
-        return _run(args.out, languages[0])
+        status = _run(args.out, languages[0])
+    # as the app does (gui/app.py): leave without Qt's teardown, which can crash under
+    # threads the embedded server and the models leave behind
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _forwarded() -> list[str]:
