@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import subprocess
+import sys
+import weakref
 from pathlib import Path
 
 from PySide6.QtWidgets import QWizard
@@ -163,3 +167,60 @@ def test_controls_have_accessible_names(qtbot: QtBot, tmp_path: Path) -> None:
         done.identity_code,
     ):
         assert widget.accessibleName(), widget
+
+
+def test_a_dropped_wizard_is_freed_at_once(
+    qtbot: QtBot, org_server: Server, tmp_path: Path
+) -> None:
+    """The app drops the wizard after ``exec()`` (``App.run_wizard``): it must be freed
+    there and then, by reference counting on the GUI thread, not left in a reference
+    cycle for Python's cyclic collector, which runs on whichever thread allocates next."""
+    profile = Profile(tmp_path / "profile")
+    wizard = EnrolWizard(profile, _org(org_server), FileKeyStore(profile))
+    wizard.show()
+    wizard.next()
+    _fill(wizard, ops.issue_code(org_server.home, HANAKO))
+    _enrol(qtbot, wizard)
+    assert wizard.currentId() == wizard.done_id
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    gone = weakref.ref(wizard)
+    gc.disable()
+    try:
+        del wizard
+        assert gone() is None, "the wizard is kept alive by a reference cycle"
+    finally:
+        gc.enable()
+
+
+# A worker thread's allocation runs the cyclic collector while a dropped wizard waits
+# for it: the wizard's widgets were deleted on that thread and the app crashed (SIGSEGV).
+_COLLECTED_ON_A_WORKER = """
+import gc, sys, threading
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from secure_send.client.keystore import FileKeyStore
+from secure_send.client.profile import Profile
+from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
+gc.disable()
+profile = Profile(Path(sys.argv[1]))
+wizard = EnrolWizard(profile, None, FileKeyStore(profile))
+wizard.show()
+app.processEvents()
+wizard.hide()
+del wizard  # as App.run_wizard drops it
+worker = threading.Thread(target=gc.collect)
+worker.start()
+worker.join()
+app.processEvents()
+print("survived")
+"""
+
+
+def test_garbage_collected_on_a_worker_thread_after_the_wizard(tmp_path: Path) -> None:
+    command = [sys.executable, "-X", "faulthandler", "-c", _COLLECTED_ON_A_WORKER]
+    result = subprocess.run(
+        [*command, str(tmp_path / "profile")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "survived"

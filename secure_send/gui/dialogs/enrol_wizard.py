@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import weakref
 from pathlib import Path
 from typing import cast
 
@@ -53,12 +54,29 @@ def _message(parent: QWidget) -> QLabel:
     return label
 
 
-class OrganisationPage(QWizardPage):
+class _Page(QWizardPage):
+    """A page of the wizard, which reaches it through a weak reference: a strong one made
+    a reference cycle (wizard → page → wizard), so a wizard the app had dropped was freed
+    only by Python's cyclic garbage collector, on whichever thread it ran next; a worker
+    thread deleting the widgets crashed the app (tests/gui/test_enrol_wizard.py)."""
+
+    def __init__(self, wizard: EnrolWizard) -> None:
+        super().__init__(wizard)
+        self._wizard_ref = weakref.ref(wizard)
+
+    @property
+    def _wizard(self) -> EnrolWizard:
+        wizard = self._wizard_ref()
+        if wizard is None:  # a page is the wizard's child: deleted with it
+            raise RuntimeError("the enrolment wizard is gone")
+        return wizard
+
+
+class OrganisationPage(_Page):
     """Welcome; the organisation and server IT configured (or a file IT gave)."""
 
     def __init__(self, wizard: EnrolWizard) -> None:
         super().__init__(wizard)
-        self._wizard = wizard
         self.setTitle(self.tr("Welcome to Secure Send"))
         intro = _message(self)
         intro.setText(
@@ -120,12 +138,11 @@ class OrganisationPage(QWizardPage):
             self._wizard.load_org_config(Path(path))
 
 
-class AccountPage(QWizardPage):
+class AccountPage(_Page):
     """User id, one-time code and device name; "Enrol" runs the enrolment."""
 
     def __init__(self, wizard: EnrolWizard) -> None:
         super().__init__(wizard)
-        self._wizard = wizard
         self._task: threads.Task | None = None
         self.enrolled = False
         self.setTitle(self.tr("Your account"))
@@ -272,12 +289,11 @@ class AccountPage(QWizardPage):
             self.code.selectAll()
 
 
-class DonePage(QWizardPage):
+class DonePage(_Page):
     """The outcome and this device's identity code."""
 
     def __init__(self, wizard: EnrolWizard) -> None:
         super().__init__(wizard)
-        self._wizard = wizard
         self.setFinalPage(True)
         self.outcome = _message(self)
         self.outcome.setAccessibleName(self.tr("Enrolment result"))
