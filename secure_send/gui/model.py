@@ -104,6 +104,7 @@ class AppModel(QObject):
         self._poll_wait, self._poll_started = 0.0, 0.0  # the running long-poll's
         self._stopped = False
         self._seen_receipts: set[tuple[str, str]] | None = None
+        self._rechecked: set[str] = set()  # failing drops checked again with a fresh sync
         # finishing, retrying, discarding and finding unfinished sends (gui/send_tasks.py)
         self.sends = SendTasks(self.session, self)
         # drop details (names, sizes, message), fetched on worker threads, kept in memory
@@ -256,7 +257,10 @@ class AppModel(QObject):
     def _inbox_task(self, wait: float, after: int) -> threads.Task:
         def work(task: threads.Task) -> tuple[list[listing.InboxItem], int]:
             directory = self.directory or self.session.directory()
-            return listing.inbox(self.session, directory, wait=wait, after=after)
+            rechecked = self._rechecked  # polls run one at a time
+            return listing.inbox_rechecked(
+                self.session, directory, rechecked, wait=wait, after=after
+            )
 
         task = threads.Task(work)
         task.read_only = True

@@ -304,6 +304,8 @@ def test_search_and_filters_narrow_the_list_and_say_when_empty(
     def shown() -> set[str]:
         return {item.drop_id for item in page.listed()}
 
+    # the kana comes from the verified directory, which loads beside the inbox
+    qtbot.waitUntil(lambda: taro_model.state.usable, timeout=WAIT)
     page.filter.search.setText("源泉")  # a file name: known once the details are fetched
     qtbot.waitUntil(lambda: shown() == {tax}, timeout=WAIT)
     page.filter.search.setText("年末調整")  # the message
@@ -344,3 +346,26 @@ def test_the_empty_inbox_says_so_in_japanese(
     page.filter.search.setText("何か")
     assert page.empty_label.text() == "受信した送付はありません"  # nothing at all arrived
     assert "送付を選ぶと" in page.details.status_label.text()
+
+
+def test_a_colleague_enrolled_after_the_directory_loaded_is_not_dangerous(
+    qtbot: QtBot,
+    people: tuple[Person, Person],
+    enrol: Enrol,
+    taro_model: AppModel,
+    tmp_path: Path,
+) -> None:
+    """Jiro enrols after Taro's app verified its directory; his first drop names a device
+    that copy does not know. It is checked again against a fresh sync, not shown as
+    dangerous until the next refresh in five minutes."""
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    with qtbot.waitSignal(taro_model.inbox_changed, timeout=WAIT):
+        taro_model.start()
+    qtbot.waitUntil(lambda: taro_model.state.usable, timeout=WAIT)
+    jiro = enrol(JIRO, "pc")  # after the app's copy of the directory was verified
+    drop = jiro.ok("send", str(_data(tmp_path / "c", "議事録.docx")), "--to", TARO)["drop_id"]
+    qtbot.waitUntil(lambda: page.row_count() == 1, timeout=WAIT)
+    (item,) = page.listed()
+    assert item.drop_id == drop
+    assert item.verified, item.problem
+    assert item.sender == JIRO
