@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 
 from secure_send.cli.main import main
+from secure_send.client.keystore import FileKeyStore
+from secure_send.client.profile import Profile
+from secure_send.client.session import Session
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.org import ops
 from secure_send.org.importing import ImportRow
@@ -111,6 +114,13 @@ def enrol(org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         return person
 
     return make
+
+
+def open_session(person: Person) -> Session:
+    """A person's profile opened as the app and the CLI do (keys from the test key store);
+    the caller closes it."""
+    profile = Profile(person.home)
+    return Session.open(profile, FileKeyStore(profile))
 
 
 def blob_files(server: Server) -> list[Path]:

@@ -15,7 +15,6 @@ from nacl.signing import SigningKey
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import DirectoryUnverified
 from secure_send.client.keystore import FileKeyStore
-from secure_send.client.profile import Profile
 from secure_send.client.session import Session
 from secure_send.core.directory import sync_delta
 from secure_send.core.directory.log import Action
@@ -23,7 +22,7 @@ from secure_send.core.directory.trust import body_hash
 from secure_send.core.encoding import b64u
 from secure_send.core.error_codes import ErrorCode
 from secure_send.org import ops
-from tests.client.conftest import Enrol
+from tests.client.conftest import Enrol, open_session
 from tests.directory_kit import (
     HANAKO,
     JIRO,
@@ -55,9 +54,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> Seen:
 
 
 def _session(enrol: Enrol, user: str) -> Session:
-    person = enrol(user, "pc")
-    profile = Profile(person.home)
-    return Session.open(profile, FileKeyStore(profile))
+    return open_session(enrol(user, "pc"))
 
 
 def test_nothing_changed_is_a_304_of_no_body(enrol: Enrol, org_server: Server, seen: Seen) -> None:

@@ -14,12 +14,10 @@ import pytest
 
 from secure_send.client import send as sending
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, ServerError
-from secure_send.client.keystore import FileKeyStore
-from secure_send.client.profile import Profile
 from secure_send.client.retry import Backoff, Retrying, finish_retrying, retryable
 from secure_send.client.session import Session
 from secure_send.core.error_codes import ErrorCode
-from tests.client.conftest import Enrol, Person
+from tests.client.conftest import Enrol, open_session
 from tests.client.test_interrupted import Proxy, _point_at
 from tests.directory_kit import HANAKO, TARO
 from tests.server.conftest import Server
@@ -55,11 +53,6 @@ def test_only_what_a_later_attempt_can_get_past_is_retried() -> None:
     assert not retryable(OSError("disk"))
 
 
-def _session(person: Person) -> Session:
-    profile = Profile(person.home)
-    return Session.open(profile, FileKeyStore(profile))
-
-
 def _prepared(session: Session, folder: Path) -> sending.PendingSend:
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "名簿.bin"
@@ -76,7 +69,7 @@ def test_a_dead_server_is_retried_on_the_same_send_until_cancelled(
     enrol(TARO, "desktop")
     proxy = Proxy(org_server.url)
     _point_at(hanako, proxy.url)
-    session = _session(hanako)
+    session = open_session(hanako)
     try:
         pending = _prepared(session, tmp_path / "out")
         proxy.die()  # the server goes away after the send was prepared
@@ -98,7 +91,7 @@ def test_a_dead_server_is_retried_on_the_same_send_until_cancelled(
         # still unfinished: the same drop can be finished later, never sent again
         assert (hanako.home / "resume" / f"{pending.drop_id}.json").is_file()
         _point_at(hanako, org_server.url)
-        again = _session(hanako)
+        again = open_session(hanako)
         assert finish_retrying(again, pending, backoff=QUICK) == pending.drop_id
         again.close()
     finally:
@@ -111,7 +104,7 @@ def test_an_error_a_retry_cannot_fix_stops_at_once(
 ) -> None:
     hanako = enrol(HANAKO, "laptop")
     enrol(TARO, "desktop")
-    session = _session(hanako)
+    session = open_session(hanako)
     try:
         pending = _prepared(session, tmp_path / "out")
         (tmp_path / "out" / "名簿.bin").write_bytes(b"changed since it was prepared")

@@ -14,20 +14,13 @@ import pytest
 from secure_send.client import send as sending
 from secure_send.client import unfinished
 from secure_send.client.errors import Cancelled, ConnectionLost
-from secure_send.client.keystore import FileKeyStore
-from secure_send.client.profile import Profile
 from secure_send.client.session import Session
-from tests.client.conftest import Enrol, Person
+from tests.client.conftest import Enrol, open_session
 from tests.client.test_interrupted import Proxy, _point_at
 from tests.directory_kit import HANAKO, TARO
 from tests.server.conftest import Server
 
 NAME = "令和7年度_人事異動案.bin"
-
-
-def _session(person: Person) -> Session:
-    profile = Profile(person.home)
-    return Session.open(profile, FileKeyStore(profile))
 
 
 def _prepared(session: Session, folder: Path) -> sending.PendingSend:
@@ -56,7 +49,7 @@ def test_an_unfinished_send_is_described_without_names_on_disk(
 ) -> None:
     hanako = enrol(HANAKO, "laptop")
     enrol(TARO, "desktop")
-    session = _session(hanako)
+    session = open_session(hanako)
     try:
         pending = _prepared(session, tmp_path / "out")
         broken = hanako.home / "resume" / "ffffffffffffffffffffffffffffffff.json"
@@ -91,7 +84,7 @@ def test_discard_deletes_the_drop_on_the_server_and_fails_closed_offline(
     enrol(TARO, "desktop")
     proxy = Proxy(org_server.url)
     _point_at(hanako, proxy.url)
-    session = _session(hanako)
+    session = open_session(hanako)
     try:
         created = _prepared(session, tmp_path / "one")
         _created_then_cut(session, created)
@@ -107,7 +100,7 @@ def test_discard_deletes_the_drop_on_the_server_and_fails_closed_offline(
         proxy.die()
         session.close()
     _point_at(hanako, org_server.url)
-    session = _session(hanako)
+    session = open_session(hanako)
     try:
         unfinished.discard(session, created)
         assert not unfinished.still_unfinished(session.profile, created.drop_id)

@@ -17,15 +17,20 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from secure_send.client.keystore import FileKeyStore
-from secure_send.client.profile import Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.gui import language
 from secure_send.gui.model import AppModel
 from secure_send.org import ops
 from secure_send.org.home import OrgHome
-from tests.client.conftest import Enrol, Person, enrol, org_server, rows  # noqa: F401 - fixtures
+from tests.client.conftest import (  # noqa: F401 - fixtures
+    Enrol,
+    Person,
+    enrol,
+    open_session,
+    org_server,
+    rows,
+)
 from tests.directory_kit import HANAKO, OPERATOR
 from tests.server.conftest import Server, running_server, server_config
 
@@ -38,8 +43,7 @@ def session_of() -> Iterator[SessionOf]:
     opened: list[Session] = []
 
     def open_(person: Person) -> Session:
-        profile = Profile(person.home)
-        session = Session.open(profile, FileKeyStore(profile))
+        session = open_session(person)
         opened.append(session)
         return session
 

@@ -255,15 +255,21 @@ def _answer_discard_later(discard: bool) -> None:
     QTimer.singleShot(0, press)
 
 
-def test_a_stopped_send_offers_only_resume_and_discard_and_resumes_the_same_drop(
-    qtbot: QtBot, model: AppModel, enrol: Enrol, tmp_path: Path
-) -> None:
-    taro = enrol(TARO, "desktop")
+def _shown_page(qtbot: QtBot, model: AppModel) -> SendPage:
+    """The Send page, shown, once the model holds a directory that knows Taro's device."""
     with qtbot.waitSignal(model.directory_changed, timeout=10_000):
         model.refresh_directory()
     page = SendPage(model)
     qtbot.addWidget(page)
     page.show()
+    return page
+
+
+def test_a_stopped_send_offers_only_resume_and_discard_and_resumes_the_same_drop(
+    qtbot: QtBot, model: AppModel, enrol: Enrol, tmp_path: Path
+) -> None:
+    taro = enrol(TARO, "desktop")
+    page = _shown_page(qtbot, model)
     data = _big(tmp_path / "out" / "budget.bin", 24 * MIB)
     drop_id = _stopped_send(qtbot, page, data)
     assert page.stack.currentIndex() == RESULT
@@ -296,11 +302,7 @@ def test_discard_deletes_the_unfinished_drop_and_only_then_gives_the_form_back(
     qtbot: QtBot, model: AppModel, enrol: Enrol, tmp_path: Path
 ) -> None:
     taro = enrol(TARO, "desktop")
-    with qtbot.waitSignal(model.directory_changed, timeout=10_000):
-        model.refresh_directory()
-    page = SendPage(model)
-    qtbot.addWidget(page)
-    page.show()
+    page = _shown_page(qtbot, model)
     drop_id = _stopped_send(qtbot, page, _big(tmp_path / "out" / "budget.bin", 24 * MIB))
     _answer_discard_later(False)  # 残す: nothing changes
     QTest.mouseClick(page.discard_button, Qt.MouseButton.LeftButton)
