@@ -39,7 +39,7 @@ OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from screenshots_clerk import SCREENS as CLERK_SCREENS  # noqa: E402 - after the path
-from screenshots_clerk import clerk_screens, lookalike_person  # noqa: E402
+from screenshots_clerk import clerk_screens, lookalike_person, started_window  # noqa: E402
 
 # file numbers stay stable when screens are added: new ones go at the end
 SCREENS = (
@@ -281,17 +281,12 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     from secure_send.gui.dialogs.enrol_wizard import EnrolWizard
     from secure_send.gui.dialogs.error_dialog import build_error_box
     from secure_send.gui.dialogs.settings_dialog import SettingsDialog
-    from secure_send.gui.main_window import MainWindow
-    from secure_send.gui.model import AppModel
     from secure_send.org import ops
 
     entries = home.entries()
     # ---- the sender's window
-    model = AppModel(sender)
-    window = MainWindow(model)
-    window.resize(1100, 760)
-    model.start()
-    wait_until(lambda: model.state.usable and bool(model.sent))
+    window = started_window(sender, 1100, lambda m: m.state.usable and bool(m.sent), wait_until)
+    model = window.model
     page = window.send_page
     page.add_paths(samples)
     page.picker.search.insert(entries[cast.recipient].name_kana.split()[0])
@@ -325,11 +320,8 @@ def _screens(shots, work, home, org, cast, sender, recipient, samples):  # type:
     model.stop()
     window.hide()
     # ---- the recipient's window
-    rmodel = AppModel(recipient)
-    rwindow = MainWindow(rmodel)
-    rwindow.resize(1100, 760)
-    rmodel.start()
-    wait_until(lambda: len(rmodel.inbox) >= 3)
+    rwindow = started_window(recipient, 1100, lambda m: len(m.inbox) >= 3, wait_until)
+    rmodel = rwindow.model
     rwindow.tabs.setCurrentWidget(rwindow.inbox_page)
     shots.take("inbox", rwindow)
     rmodel.stop()
@@ -412,17 +404,15 @@ def _security_screens(shots, home, url, cast, sender, recipient, samples):  # ty
     from secure_send.gui import settings as app_settings
     from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
     from secure_send.gui.dialogs.settings_dialog import SettingsDialog
-    from secure_send.gui.main_window import MainWindow
     from secure_send.gui.model import AppModel, SendRequest
     from secure_send.org import ops
 
     device = f"desktop-7qk2m-{shots.folder.name}"
     _compromised_signer_adds(home, url, cast.recipient, device)
-    rmodel = AppModel(recipient)
-    rwindow = MainWindow(rmodel)
-    rwindow.resize(1100, 760)
-    rmodel.start()
-    wait_until(lambda: bool(rmodel.unknown_devices) and len(rmodel.inbox) >= 3)
+    rwindow = started_window(
+        recipient, 1100, lambda m: bool(m.unknown_devices) and len(m.inbox) >= 3, wait_until
+    )
+    rmodel = rwindow.model
     rwindow.tabs.setCurrentWidget(rwindow.inbox_page)
     shots.take("unknown-device", rwindow)
     settings = SettingsDialog(app_settings.Settings(), rwindow, model=rmodel)

@@ -46,6 +46,22 @@ def lookalike_person(session: Any) -> str:
     return str(found[0].id)
 
 
+def started_window(
+    session: Any, width: int, ready: Callable[[Any], bool], wait_until: Callable[..., bool]
+) -> Any:
+    """A person's main window, 760 px high, its model started and ``ready(model)``
+    (waited for); the caller stops the model and hides the window."""
+    from secure_send.gui.main_window import MainWindow
+    from secure_send.gui.model import AppModel
+
+    model = AppModel(session)
+    window = MainWindow(model)
+    window.resize(width, 760)
+    model.start()
+    wait_until(lambda: ready(model))
+    return window
+
+
 def clerk_screens(
     shots: Any,
     wait_until: Callable[..., bool],
@@ -70,15 +86,10 @@ def clerk_screens(
     from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog
     from secure_send.gui.dialogs.error_dialog import COPY_BUTTON, build_error_box
     from secure_send.gui.dialogs.unfinished_sends import UnfinishedSendsDialog
-    from secure_send.gui.main_window import MainWindow
-    from secure_send.gui.model import AppModel
 
     # ---- the recipient: what arrived, before saving
-    rmodel = AppModel(recipient)
-    rwindow = MainWindow(rmodel)
-    rwindow.resize(1200, 760)
-    rmodel.start()
-    wait_until(lambda: len(rmodel.inbox) >= 3)
+    rwindow = started_window(recipient, 1200, lambda m: len(m.inbox) >= 3, wait_until)
+    rmodel = rwindow.model
     rwindow.tabs.setCurrentWidget(rwindow.inbox_page)
     with_message = [i for i in rmodel.inbox if i.verified and not i.saved]
     rwindow.inbox_page.select(with_message[-1].drop_id)
@@ -88,11 +99,8 @@ def clerk_screens(
     rwindow.hide()
 
     # ---- the sender: Sent with a role mailbox, the recall question
-    model = AppModel(sender)
-    window = MainWindow(model)
-    window.resize(1200, 760)
-    model.start()
-    wait_until(lambda: model.state.usable and len(model.sent) >= 4)
+    window = started_window(sender, 1200, lambda m: m.state.usable and len(m.sent) >= 4, wait_until)
+    model = window.model
     window.tabs.setCurrentWidget(window.sent_page)
     role_drop = next(i for i in model.sent if i.drop_id == role_id)
     window.sent_page.select(role_drop.drop_id)
