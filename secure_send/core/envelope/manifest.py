@@ -125,13 +125,16 @@ class Manifest(SignedLogHead):
     # before split views were checked: recipients show those as dangerous (uncheckable).
     log_size: int | None = None
     log_root: bytes | None = None
+    # The file request (提出依頼) this drop answers, or None for an ordinary send. Signed,
+    # so neither the server nor another submitter can move a submission to another request.
+    request: str | None = None
 
     def body(self) -> dict[str, Any]:
         """The signed JSON object."""
         directory: dict[str, Any] = {"epoch": self.directory_epoch, "header": self.directory_header}
         if self.log_size is not None and self.log_root is not None:
             directory |= {"log_size": self.log_size, "log_root": b64u(self.log_root)}
-        return {
+        body: dict[str, Any] = {
             "type": MANIFEST_TYPE,
             "drop_id": self.drop_id,
             "sender": {"user": self.sender, "device": self.sender_device},
@@ -143,6 +146,9 @@ class Manifest(SignedLogHead):
             "suite": self.suite,
             "directory": directory,
         }
+        if self.request is not None:  # absent from ordinary sends: their bytes are unchanged
+            body["request"] = self.request
+        return body
 
     def sign(self, key: nacl.signing.SigningKey) -> SignedManifest:
         """Sign with the sending device's key."""
@@ -231,8 +237,11 @@ def active_device(entry: Entry | None, device_id: str, who: str) -> Device:
 
 
 def _parse_manifest(body: Any) -> Manifest:
-    if body["type"] != MANIFEST_TYPE or len(body) != 10:
+    request = body.get("request")
+    if body["type"] != MANIFEST_TYPE or len(body) != (10 if request is None else 11):
         raise EnvelopeError("not a version 1 manifest")
+    if request is not None and not (isinstance(request, str) and DROP_ID.fullmatch(request)):
+        raise EnvelopeError("invalid request id")
     if body["suite"] not in SUITES:
         raise EnvelopeError(f"unknown cipher suite {body['suite']!r}")
     if not DROP_ID.fullmatch(body["drop_id"]):
@@ -252,6 +261,7 @@ def _parse_manifest(body: Any) -> Manifest:
         expires=body["expires"],
         classification=Classification(body["classification"]),
         suite=body["suite"],
+        request=request,
         **_parse_directory(body["directory"]),
     )
 
