@@ -36,7 +36,7 @@ class _VersionAction(argparse.Action):
 # Every subcommand, in --help order: the module that implements it and its one-line
 # help. A module's ``configure(name, parser)`` adds the command's arguments and sets
 # ``func``; it is called only for the command being run (or for all, in build_parser).
-AGE, CLIENT, SELF_TEST = "age", "client", "self-test"
+AGE, CLIENT, REQUESTS, SELF_TEST = "age", "client", "requests", "self-test"
 COMMANDS: dict[str, tuple[str, str]] = {
     "keygen": (AGE, "make a new identity (like age-keygen)"),
     "encrypt": (AGE, "encrypt to recipients (like age -e)"),
@@ -53,6 +53,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sent": (CLIENT, "your drops and their receipts"),
     "recall": (CLIENT, "recall a drop (its ciphertext is deleted at once)"),
     "devices": (CLIENT, "the devices of your account (and ack one)"),
+    "request": (REQUESTS, "file requests you make: create, status, remind"),
+    "requests": (REQUESTS, "open file requests for you"),
+    "submit": (REQUESTS, "submit files to a file request (to its mailbox, nobody to choose)"),
     "demo": (CLIENT, "the whole product on this machine, narrated"),
     "self-test": (SELF_TEST, "check that this installation works on this machine"),
 }
@@ -69,6 +72,10 @@ def load(group: str) -> ModuleType:
         from secure_send.cli import client_commands
 
         return client_commands
+    if group == REQUESTS:
+        from secure_send.cli import request_commands
+
+        return request_commands
     from secure_send.cli import selftest
 
     return selftest

@@ -276,6 +276,24 @@ class ServerApi:
         """Store this device's signed receipt for a drop it saved."""
         self.json("POST", f"/v1/drops/{_segment(drop_id)}/receipts", receipt)
 
+    def create_request(self, signed: dict[str, Any], text: bytes) -> None:
+        """Store a file request: its signed document and its encrypted title and message."""
+        self.json("POST", "/v1/requests", {"request": signed, "text": b64u(text)})
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Open file requests that ask this person or collect into their mailboxes."""
+        return list(self.json("GET", "/v1/requests")["requests"])
+
+    def file_request(self, request_id: str) -> dict[str, Any]:
+        """A request's signed document and encrypted text (as the server holds them)."""
+        return dict(self.json("GET", f"/v1/requests/{_segment(request_id)}"))
+
+    def remind(self, request_id: str, users: list[str] | None) -> list[str]:
+        """Remind addressees who have not submitted (all of them when ``users`` is None)."""
+        body = {} if users is None else {"users": users}
+        path = f"/v1/requests/{_segment(request_id)}/reminders"
+        return list(self.json("POST", path, body)["reminded"])
+
     def blob_path(self, drop_id: str, blob_id: str) -> str:
         """Where a blob is downloaded from (``GET``, with ``Range`` to resume)."""
         return f"/v1/drops/{_segment(drop_id)}/blobs/{_segment(blob_id)}"

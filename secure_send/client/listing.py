@@ -46,6 +46,7 @@ class InboxItem:
     expires: str = ""
     saved: bool = False  # this device posted a receipt (or saved it and owes one)
     problem_code: ErrorCode | None = None  # the problem's stable code, for the app
+    request: str = ""  # the file request this drop answers (its signed manifest says)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def _inbox_item(
         manifest.created,
         manifest.expires,
         saved,
+        request=manifest.request or "",
     )
 
 

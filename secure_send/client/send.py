@@ -19,6 +19,7 @@ finished in a later run, with the same drop id: :func:`pending_sends` lists it a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -250,6 +251,7 @@ def prepare(
     expires: dt.timedelta,
     message: str = "",
     classification: Classification = Classification.C2,
+    request: str | None = None,
 ) -> PendingSend:
     """Measure every file under a fresh header, encrypt the metadata into the outbox,
     sign the manifest and write the resume file (no network; nothing is left behind
@@ -284,6 +286,8 @@ def prepare(
             blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
             records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
             manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
+            if request is not None:  # a submission: the manifest signs which request
+                manifest = dataclasses.replace(manifest, request=request)
             signed = manifest.sign(keys.signing)
             keys_now = key_hashes(people)
             pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=keys_now)

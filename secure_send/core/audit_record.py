@@ -54,6 +54,11 @@ class AuditAction(enum.StrEnum):
     DIRECTORY_PUSH = "directory_push"  # the signer pushed a snapshot (or was refused)
     # the log itself was repaired: a torn final line cut off, or a lost tail accepted
     AUDIT_REPAIR = "audit_repair"
+    # file requests (提出依頼): ``drop`` holds the request id, ``size`` a count (addressees
+    # asked or reminded) or, for a submission, its ciphertext bytes; never a title
+    REQUEST_CREATE = "request_create"
+    REQUEST_REMIND = "request_remind"
+    REQUEST_SUBMIT = "request_submit"
 
 
 _ACTIONS = frozenset(a.value for a in AuditAction)

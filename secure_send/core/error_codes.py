@@ -46,6 +46,12 @@ class ErrorCode(enum.StrEnum):
     RECALLED = "recalled"
     EXPIRED = "expired"
     BAD_RECEIPT = "bad_receipt"
+    # File requests (提出依頼)
+    BAD_FILE_REQUEST = "bad_file_request"  # the server refused a request document
+    UNVERIFIED_REQUEST = "unverified_request"  # a request that does not verify: dangerous
+    NOT_ADDRESSEE = "not_addressee"
+    NOT_REQUEST_DESK = "not_request_desk"
+    REQUEST_CLOSED = "request_closed"
     # Uploads (tus)
     TUS_VERSION = "tus_version"
     BAD_LENGTH = "bad_length"

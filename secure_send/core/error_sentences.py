@@ -135,6 +135,26 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "This drop was not sent to you.",
     ),
+    ErrorCode.BAD_FILE_REQUEST: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server refused this file request. Check its addressees and due date, then try again.",
+    ),
+    ErrorCode.UNVERIFIED_REQUEST: QT_TRANSLATE_NOOP(
+        "errors",
+        "This file request could not be verified. Do not submit anything to it; tell IT security.",
+    ),
+    ErrorCode.NOT_ADDRESSEE: QT_TRANSLATE_NOOP(
+        "errors",
+        "This file request was not sent to you, so you cannot submit to it.",
+    ),
+    ErrorCode.NOT_REQUEST_DESK: QT_TRANSLATE_NOOP(
+        "errors",
+        "Only members of the mailbox that made this file request can do that.",
+    ),
+    ErrorCode.REQUEST_CLOSED: QT_TRANSLATE_NOOP(
+        "errors",
+        "This file request is closed; submissions are no longer accepted.",
+    ),
     ErrorCode.RECALLED: QT_TRANSLATE_NOOP(
         "errors",
         "The sender recalled this drop; there is nothing to save.",

@@ -31,6 +31,7 @@ from secure_send.server import (
     downloads,
     drops,
     enrol_routes,
+    file_requests,
     routes,
     signer_routes,
     sweeper,
@@ -255,7 +256,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state
     _install_handlers(app)
-    for module in (routes, enrol_routes, signer_routes, drops, downloads, tus):
+    for module in (routes, enrol_routes, signer_routes, drops, file_requests, downloads, tus):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     return app

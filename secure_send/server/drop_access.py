@@ -9,7 +9,11 @@ blob and partial upload of a drop before marking it recalled or expired.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from secure_send.core.audit import AuditAction
+from secure_send.core.directory.errors import DirectoryError
+from secure_send.core.directory.model import Entry
 from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import utc_now
 from secure_send.core.envelope.manifest import DROP_ID
@@ -87,3 +91,13 @@ def purge(state: ServerState, row: DropRow, new_state: DropState) -> None:
         if blob.store_id is not None:
             state.blobs.delete(blob.store_id)
     state.drops.set_state(row.id, new_state)
+
+
+def directory(state: ServerState) -> Mapping[str, Entry]:
+    """The verified directory, or 503."""
+    try:
+        return state.auth.directory.entries()
+    except (DirectoryError, OSError):
+        raise ApiError(
+            503, ErrorCode.DIRECTORY_UNAVAILABLE, "the published directory does not verify"
+        ) from None

@@ -33,6 +33,7 @@ class DropRow:
     state: DropState
     seq: int
     recipients: frozenset[str]
+    request_id: str | None = None  # the file request this drop answers (a submission)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class UploadRow:
     expires: int
 
 
-_DROP_COLUMNS = "id, sender, manifest, expires, size, state, COALESCE(seq, 0)"
+_DROP_COLUMNS = "id, sender, manifest, expires, size, state, COALESCE(seq, 0), request_id"
 
 
 class DropStore:
@@ -82,8 +83,9 @@ class DropStore:
                 return "quota"
             values = (m.drop_id, m.sender, m.sender_device, manifest_json, expires, size)
             db.execute(
-                "INSERT INTO drops VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                (*values, DropState.UPLOADING),
+                "INSERT INTO drops (id, sender, sender_device, manifest, expires, size, state,"
+                " seq, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                (*values, DropState.UPLOADING, m.request),
             )
             db.executemany(
                 "INSERT INTO drop_recipients VALUES (?, ?)",
@@ -101,12 +103,22 @@ class DropStore:
         result = []
         for row in self.db.query(sql, params):
             users = self.db.query("SELECT user FROM drop_recipients WHERE drop_id = ?", (row[0],))
-            drop_id, sender, manifest, expires, size, state, seq = row
+            drop_id, sender, manifest, expires, size, state, seq, request_id = row
             recipients = frozenset(u[0] for u in users)
             # DropState(): a value this code does not know is an error here, not later
             row_state = DropState(state)
             result.append(
-                DropRow(drop_id, sender, manifest, expires, size, row_state, seq, recipients)
+                DropRow(
+                    drop_id,
+                    sender,
+                    manifest,
+                    expires,
+                    size,
+                    row_state,
+                    seq,
+                    recipients,
+                    request_id,
+                )
             )
         return result
 

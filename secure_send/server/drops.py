@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from secure_send.core.audit import AuditAction
-from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
 from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import parse_time, utc_now
@@ -34,8 +33,10 @@ from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 from secure_send.core.json_input import loads_untrusted
+from secure_send.server import file_requests
 from secure_send.server.auth import ApiError, Caller
 from secure_send.server.drop_access import (
+    directory,
     now_ts,
     purge,
     record,
@@ -51,16 +52,6 @@ router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 RECHECK_SECONDS = 2.0  # inbox long-polls look at the database at least this often
 MAX_POLL_SECONDS = 25.0
-
-
-def directory(state: ServerState) -> Mapping[str, Entry]:
-    """The verified directory, or 503."""
-    try:
-        return state.auth.directory.entries()
-    except (DirectoryError, OSError):
-        raise ApiError(
-            503, ErrorCode.DIRECTORY_UNAVAILABLE, "the published directory does not verify"
-        ) from None
 
 
 def _parse_manifest(body: bytes) -> SignedManifest:
@@ -114,6 +105,8 @@ def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
     except EnvelopeError:
         raise ApiError(400, ErrorCode.BAD_MANIFEST, "the manifest does not verify") from None
     _check_policy(state, m)
+    if m.request is not None:  # a submission to a file request
+        file_requests.check_submission(state, m, entries)
     expires = int(parse_time(m.expires).timestamp())
     outcome = state.drops.create(m, json.dumps(signed.to_json()), expires, state.config.quota_bytes)
     if outcome == "exists":
@@ -133,7 +126,9 @@ async def create_drop(request: Request, who: Authenticated, state: State) -> dic
 
 
 @router.post("/drops/{drop_id}/commit")
-async def commit_drop(drop_id: str, who: Authenticated, state: State) -> dict[str, str]:
+async def commit_drop(
+    drop_id: str, request: Request, who: Authenticated, state: State
+) -> dict[str, str]:
     """Make the drop visible to its recipients once every blob is complete."""
     row = await run_in_threadpool(sent_drop, state, drop_id, who)
     if row.state != DropState.COMMITTED:
@@ -141,6 +136,16 @@ async def commit_drop(drop_id: str, who: Authenticated, state: State) -> dict[st
         if not await run_in_threadpool(state.drops.commit, row.id):
             raise ApiError(409, ErrorCode.INCOMPLETE, "not every blob is uploaded yet")
         state.notifier.notify(row.recipients)
+        if row.request_id is not None:  # "who submitted when", for the desk and the PPC
+            await run_in_threadpool(
+                record,
+                state,
+                AuditAction.REQUEST_SUBMIT,
+                who,
+                row.request_id,
+                row.size,
+                client_ip(request),
+            )
     return {"drop_id": row.id, "state": DropState.COMMITTED}
 
 

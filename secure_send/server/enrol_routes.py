@@ -25,8 +25,8 @@ from secure_send.core.directory.push import TICKET, EnrolStatus
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.json_input import loads_untrusted
 from secure_send.server.auth import ApiError
+from secure_send.server.drop_access import directory as held_entries
 from secure_send.server.drop_access import now_ts
-from secure_send.server.drops import directory as held_entries
 from secure_send.server.enrol_queue import QueueFull
 from secure_send.server.routes import Anonymous
 from secure_send.server.state import ServerState, server_state

@@ -80,4 +80,27 @@ MIGRATIONS: tuple[str, ...] = (
         hash TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE requests (
+        id TEXT PRIMARY KEY,
+        creator TEXT NOT NULL,
+        mailbox TEXT NOT NULL,
+        document TEXT NOT NULL,
+        text BLOB NOT NULL,
+        due TEXT,
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    );
+    CREATE INDEX requests_mailbox ON requests (mailbox);
+    CREATE INDEX requests_expires ON requests (expires);
+    CREATE TABLE request_addressees (
+        request_id TEXT NOT NULL REFERENCES requests (id),
+        user TEXT NOT NULL,
+        reminded INTEGER,
+        PRIMARY KEY (request_id, user)
+    );
+    CREATE INDEX request_addressees_user ON request_addressees (user);
+    ALTER TABLE drops ADD COLUMN request_id TEXT;
+    CREATE INDEX drops_request ON drops (request_id, sender);
+    """,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from dataclasses import dataclass, field
 from typing import cast
@@ -17,6 +18,7 @@ from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch
+from secure_send.server.request_store import RequestStore
 from secure_send.server.storage import BlobStore, MetadataStore
 from secure_send.server.upload_sink import HashCache
 
@@ -111,6 +113,11 @@ class ServerState:
     hashes: HashCache = field(default_factory=HashCache)
     anonymous: AnonymousGuard = field(default_factory=lambda: AnonymousGuard(300, 600))
     fds: FdWatch = field(default_factory=lambda: FdWatch(lambda: 0))
+
+    @functools.cached_property
+    def requests(self) -> RequestStore:
+        """The file requests' tables, in the same database as the drops."""
+        return RequestStore(self.drops.db)
 
 
 def server_state(request: Request) -> ServerState:

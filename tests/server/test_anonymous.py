@@ -20,7 +20,15 @@ from secure_send.core.directory.verify import verify_head
 from secure_send.core.encoding import utc_now
 from secure_send.org import ops
 from secure_send.org.signer import DirectorySigner
-from secure_send.server import downloads, drops, enrol_routes, routes, signer_routes, tus
+from secure_send.server import (
+    downloads,
+    drops,
+    enrol_routes,
+    file_requests,
+    routes,
+    signer_routes,
+    tus,
+)
 from secure_send.server.anonymous import SOURCE_FAILURES_BURST, TokenBuckets
 from secure_send.server.app import create_app
 from tests.directory_kit import HANAKO, JIRO, TARO
@@ -91,7 +99,7 @@ def test_every_route_but_the_listed_anonymous_ones_authenticates(server: Server)
     }
     checks = {routes.caller, routes.streaming_caller, routes.signer_caller}
     seen, anonymous = set(), set()
-    for module in (routes, enrol_routes, signer_routes, drops, downloads, tus):
+    for module in (routes, enrol_routes, signer_routes, drops, file_requests, downloads, tus):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             pairs = {(method, route.path) for method in route.methods or ()}

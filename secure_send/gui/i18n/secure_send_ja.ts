@@ -1903,6 +1903,26 @@
         <translation>このファイルはあなた宛てではありません。</translation>
     </message>
     <message>
+        <source>The drop server refused this file request. Check its addressees and due date, then try again.</source>
+        <translation>受け渡しサーバーがこの提出依頼を受け付けませんでした。依頼先と提出期限を確認してから、もう一度お試しください。</translation>
+    </message>
+    <message>
+        <source>This file request could not be verified. Do not submit anything to it; tell IT security.</source>
+        <translation>この提出依頼は検証できませんでした。何も提出せず、情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This file request was not sent to you, so you cannot submit to it.</source>
+        <translation>この提出依頼はあなた宛てではないため、提出できません。</translation>
+    </message>
+    <message>
+        <source>Only members of the mailbox that made this file request can do that.</source>
+        <translation>この操作は、提出依頼を出した窓口のメンバーだけが行えます。</translation>
+    </message>
+    <message>
+        <source>This file request is closed; submissions are no longer accepted.</source>
+        <translation>この提出依頼は締め切られました。提出は受け付けていません。</translation>
+    </message>
+    <message>
         <source>The sender recalled this drop; there is nothing to save.</source>
         <translation>送信者がこの送付を取り消しました。保存できるものはありません。</translation>
     </message>

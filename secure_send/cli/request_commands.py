@@ -1,0 +1,174 @@
+"""``secure-send request create | status | remind``, ``requests`` and ``submit``:
+file requests (提出依頼) from the command line.
+
+Like the other client commands: one JSON object with ``--json``, lines for people
+otherwise; titles and messages come from other people and are printed with their
+control characters escaped.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from secure_send.cli.client_commands import _emit, _lines, _progress, _session, _warn
+
+
+def configure(name: str, p: argparse.ArgumentParser) -> None:
+    """Add the arguments of one command (see ``cli.main``)."""
+    {"request": _request_arguments, "requests": _requests_arguments, "submit": _submit_arguments}[
+        name
+    ](p)
+
+
+def _common(p: argparse.ArgumentParser, func: Any) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=func)
+
+
+def _request_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="request_command", required=True, metavar="COMMAND")
+    c = sub.add_parser("create", help="ask people to submit files to a mailbox")
+    c.add_argument(
+        "--into", required=True, metavar="ROLE_OR_ME", help="the role mailbox that collects, or me"
+    )
+    c.add_argument("--to", action="append", default=[], metavar="ID", help="a person (repeat)")
+    c.add_argument(
+        "--to-department", action="append", default=[], metavar="DEPT", help="everyone in DEPT"
+    )
+    c.add_argument("--to-all", action="store_true", help="everyone in the directory")
+    c.add_argument("--title", required=True, metavar="TEXT")
+    c.add_argument("--due", metavar="YYYY-MM-DD", help="the due day (Asia/Tokyo)")
+    c.add_argument("--message", default="", metavar="TEXT")
+    _common(c, cmd_create)
+    s = sub.add_parser("status", help="who submitted, who has not, who was late")
+    s.add_argument("request_id")
+    s.add_argument("--csv", type=Path, metavar="FILE", help="also write the list as CSV")
+    _common(s, cmd_status)
+    r = sub.add_parser("remind", help="remind those who have not submitted")
+    r.add_argument("request_id")
+    r.add_argument("--only", action="append", metavar="ID", help="remind only these (repeat)")
+    _common(r, cmd_remind)
+
+
+def _requests_arguments(p: argparse.ArgumentParser) -> None:
+    _common(p, cmd_requests)
+
+
+def _submit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("request_id")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    _common(p, cmd_submit)
+
+
+def cmd_create(args: argparse.Namespace) -> None:
+    """Create a file request."""
+    from secure_send.client import file_requests
+    from secure_send.client.errors import ClientError
+    from secure_send.core.error_codes import ErrorCode
+
+    if not (args.to or args.to_department or args.to_all):
+        raise ClientError(ErrorCode.USAGE, "say whom to ask: --to, --to-department or --to-all")
+    session = _session()
+    request_id = file_requests.create(
+        session,
+        session.directory(),
+        into=args.into,
+        to=args.to,
+        departments=args.to_department,
+        everyone=args.to_all,
+        title=args.title,
+        due=args.due,
+        message=args.message,
+    )
+    _emit(args, {"request_id": request_id}, f"file request {request_id} created", session)
+
+
+def cmd_requests(args: argparse.Namespace) -> None:
+    """Open file requests for me (verified, or marked dangerous)."""
+    from secure_send.client import file_requests
+
+    session = _session()
+    views = file_requests.listing_with_problems(session, session.directory())
+    rows, lines = [], []
+    for view in views:
+        if isinstance(view, file_requests.UnverifiedRequest):
+            request_id = getattr(view, "request_id", "")
+            rows.append({"request_id": request_id, "verified": False, "problem": str(view)})
+            lines.append(f"{request_id}  DANGER, do not submit: {view}")
+            continue
+        r = view.request
+        rows.append(
+            {
+                "request_id": r.request_id,
+                "from": r.mailbox,
+                "title": view.title,
+                "due": r.due,
+                "submitted": view.submitted,
+                "addressed": view.addressed,
+                "desk": view.desk,
+                "reminded": view.reminded,
+                "verified": True,
+            }
+        )
+        mark = "  [submitted]" if view.submitted else "  [reminded]" if view.reminded else ""
+        role = "" if view.addressed else "  (your desk)"
+        lines.append(
+            f"{r.request_id}  {view.title or '(title not readable on this device)'}"
+            f"  from {r.mailbox}  due {r.due or '-'}{mark}{role}"
+        )
+    _emit(args, {"requests": rows}, _lines(lines) or "no open file requests", session)
+
+
+def cmd_submit(args: argparse.Namespace) -> None:
+    """Submit files to a file request."""
+    from secure_send.client import file_requests
+    from secure_send.client import send as sending
+
+    session = _session()
+    pending = file_requests.submit(session, session.directory(), args.request_id, args.files)
+    drop_id = sending.finish(session, pending, _progress(args))
+    answer = {"drop_id": drop_id, "request_id": args.request_id, "files": len(args.files)}
+    _emit(args, answer, f"submitted {len(args.files)} file(s): drop {drop_id}", session)
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    """The desk's view of one request."""
+    from secure_send.client import file_requests, listing, request_status
+    from secure_send.client.errors import ClientError
+    from secure_send.core.error_codes import ErrorCode
+
+    session = _session()
+    directory = session.directory()
+    view = file_requests.fetch(session, directory, args.request_id)
+    if not view.desk:
+        raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
+    items, _ = listing.inbox(session, directory)
+    state = request_status.status(view.request, items, directory.by_id())
+    if args.csv is not None:
+        args.csv.write_text("\ufeff" + request_status.to_csv(state), encoding="utf-8")
+    for drop_id in state.strays:
+        _warn(f"drop {drop_id} names this request but its sender was not asked; not counted")
+    lines = [
+        f"{len(state.submitted)} submitted ({len(state.late)} late), {len(state.pending)} not yet"
+    ]
+    lines += [
+        f"{p.user}  {p.name_ja} ({p.department})  "
+        + (
+            f"submitted {p.submitted_at}" + ("  LATE" if p.late else "")
+            if p.submitted
+            else "not yet"
+        )
+        for p in state.people
+    ]
+    _emit(args, state.to_json(), _lines(lines), session)
+
+
+def cmd_remind(args: argparse.Namespace) -> None:
+    """Remind those who have not submitted."""
+    from secure_send.client import file_requests
+
+    session = _session()
+    reminded = file_requests.remind(session, args.request_id, args.only)
+    _emit(args, {"reminded": reminded}, f"reminded {len(reminded)} person(s)", session)

@@ -1,0 +1,89 @@
+"""File requests (提出依頼) through ``secure-send`` against the real server on
+127.0.0.1: create, list, submit with no recipient to choose, the desk's status,
+late and repeated submissions, reminders, and what a request may not do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from secure_send.client.request_status import CSV_COLUMNS
+from secure_send.core.envelope.request import JST
+from tests.client.conftest import Enrol
+from tests.directory_kit import HANAKO, JIRO, ROLE, TARO
+
+TOMORROW = (dt.datetime.now(JST) + dt.timedelta(days=1)).date().isoformat()
+
+
+def _file(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_request_is_answered_to_its_mailbox_and_tracked_by_the_desk(
+    enrol: Enrol, tmp_path: Path
+) -> None:
+    hanako, taro, jiro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop"), enrol(JIRO, "pc")
+    created = hanako.ok(
+        "request",
+        "create",
+        "--into",
+        ROLE,
+        "--to",
+        JIRO,
+        "--title",
+        "年末調整書類",
+        "--due",
+        TOMORROW,
+        "--message",
+        "源泉徴収票を提出してください",
+    )
+    request_id = created["request_id"]
+    listed = jiro.ok("requests")["requests"]
+    assert [(r["request_id"], r["title"], r["from"], r["due"], r["submitted"]) for r in listed] == [
+        (request_id, "年末調整書類", ROLE, TOMORROW, False)
+    ]
+    # taro is on the desk (a member of the mailbox) and sees nobody has submitted
+    assert taro.ok("request", "status", request_id) == {
+        "request_id": request_id,
+        "due": TOMORROW,
+        "submitted": [],
+        "pending": [{"id": JIRO}],
+        "late": [],
+        "unknown_own_devices": [],
+    }
+    paper = _file(tmp_path / "jiro", "源泉徴収票.csv", "髙橋,次郎\n")
+    submitted = jiro.ok("submit", request_id, str(paper))
+    assert jiro.ok("requests")["requests"][0]["submitted"] is True
+    status = taro.ok("request", "status", request_id, "--csv", str(tmp_path / "status.csv"))
+    assert [s["id"] for s in status["submitted"]] == [JIRO]
+    assert status["pending"] == []
+    assert status["late"] == []
+    csv_text = (tmp_path / "status.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert "源泉徴収票" not in csv_text
+    assert JIRO in csv_text
+    # the submission is an ordinary drop to both members of the mailbox
+    for desk in (hanako, taro):
+        inbox = desk.ok("inbox")["drops"]
+        assert [(d["drop_id"], d["request"]) for d in inbox] == [(submitted["drop_id"], request_id)]
+    got = taro.ok("receive", submitted["drop_id"], "-o", str(tmp_path / "desk"))
+    assert (tmp_path / "desk" / paper.name).read_bytes() == paper.read_bytes()
+    assert got["sender"] == JIRO
+
+
+def test_only_an_addressee_can_submit_and_only_the_desk_can_remind(
+    enrol: Enrol, tmp_path: Path
+) -> None:
+    hanako, taro, jiro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop"), enrol(JIRO, "pc")
+    request_id = hanako.ok(
+        "request", "create", "--into", "me", "--to", JIRO, "--title", "出張報告"
+    )["request_id"]
+    paper = _file(tmp_path, "report.txt", "報告")
+    assert taro.ok("requests")["requests"] == []  # neither asked nor on the desk
+    assert "no open file request" in taro.fails("submit", request_id, str(paper))
+    assert "only the request's mailbox can remind" in jiro.fails("request", "remind", request_id)
+    assert hanako.ok("request", "remind", request_id)["reminded"] == [JIRO]
+    assert jiro.ok("requests")["requests"][0]["reminded"] is not None
