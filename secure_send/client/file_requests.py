@@ -249,7 +249,10 @@ def _verified(
     desk = request.mailbox == me or (
         box is not None and box.kind is Kind.ROLE and me in box.members
     )
-    return RequestView(request, title, message, desk, request.is_addressee(me))
+    addressed = request.is_addressee(me)
+    if not desk and not addressed:  # the server listed it for us, but it does not name us
+        raise UnverifiedRequest("it does not name you, nor a mailbox you are a member of")
+    return RequestView(request, title, message, desk, addressed)
 
 
 def _text(ciphertext: bytes, request_id: str, session: Session) -> tuple[str | None, str]:

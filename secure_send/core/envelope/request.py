@@ -217,7 +217,11 @@ _FIELDS = frozenset(
 def _parse(body: Any) -> FileRequest:
     if not isinstance(body, dict) or set(body) != _FIELDS or body["type"] != REQUEST_TYPE:
         raise EnvelopeError("not a version 1 file request")
-    if not isinstance(body["request_id"], str) or not DROP_ID.fullmatch(body["request_id"]):
+    request_id = body["request_id"]
+    # never a leading "-": request ids are typed after commands (``secure-send submit ID``)
+    if not isinstance(request_id, str) or not DROP_ID.fullmatch(request_id):
+        raise EnvelopeError("invalid request id")
+    if not request_id[0].isalnum():
         raise EnvelopeError("invalid request id")
     addressees = body["addressees"]
     if not isinstance(addressees, list) or not 0 < len(addressees) <= MAX_ADDRESSEES:
