@@ -6,13 +6,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nacl.signing
 import pytest
 
 from secure_send.client.listing import InboxItem
 from secure_send.client.request_status import status, to_csv
+from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.log import Action
 from secure_send.core.directory.model import Entry
 from secure_send.core.encoding import b64u, format_time, utc_now
@@ -26,13 +29,15 @@ from secure_send.core.envelope.request import (
     new_request_id,
 )
 from secure_send.org import ops
+from secure_send.org.home import OrgHome
 from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO, enrol_device, new_org
 
 NOW = utc_now()
+Org = tuple[OrgHome, dict[str, DeviceKeys]]
 
 
 @pytest.fixture
-def org(tmp_path: Path) -> tuple[object, dict[str, object]]:
+def org(tmp_path: Path) -> Org:
     home = new_org(tmp_path / "org", devices=False)
     keys = {
         HANAKO: enrol_device(home, HANAKO, "laptop"),
@@ -72,7 +77,7 @@ def test_the_due_day_ends_at_midnight_in_tokyo() -> None:
             due_deadline(bad)
 
 
-def test_a_member_of_the_mailbox_signs_and_every_reader_verifies(org: tuple) -> None:
+def test_a_member_of_the_mailbox_signs_and_every_reader_verifies(org: Org) -> None:
     home, keys = org
     signed = _request().sign(keys[HANAKO].signing)
     again = SignedRequest.from_json(signed.to_json())
@@ -83,7 +88,7 @@ def test_a_member_of_the_mailbox_signs_and_every_reader_verifies(org: tuple) -> 
     assert not again.text_matches(b"other text")
 
 
-def test_a_request_not_signed_by_a_mailbox_member_is_refused(org: tuple) -> None:
+def test_a_request_not_signed_by_a_mailbox_member_is_refused(org: Org) -> None:
     home, keys = org
     # Jiro is not a member of the accounts desk: his request "from" it is a forgery
     forged = _request(creator=JIRO, creator_device="pc").sign(keys[JIRO].signing)
@@ -98,7 +103,7 @@ def test_a_request_not_signed_by_a_mailbox_member_is_refused(org: tuple) -> None
         SignedRequest(_request(), forged.signature).verify(home.entries())
 
 
-def test_a_departed_or_revoked_requester_no_longer_verifies(org: tuple) -> None:
+def test_a_departed_or_revoked_requester_no_longer_verifies(org: Org) -> None:
     home, keys = org
     signed = _request().sign(keys[HANAKO].signing)
     ops.change(home, OPERATOR, Action.REVOKE_DEVICE, {"user": HANAKO, "device": "laptop"})
@@ -109,7 +114,7 @@ def test_a_departed_or_revoked_requester_no_longer_verifies(org: tuple) -> None:
 def test_parsing_is_strict() -> None:
     good = _request().sign(nacl.signing.SigningKey.generate()).to_json()
     SignedRequest.from_json(good)  # parses (verification is another matter)
-    edits = {
+    edits: dict[str, Callable[[dict[str, Any]], None]] = {
         "unsorted addressees": lambda b: b.update(addressees=[TARO, JIRO]),
         "twice the same": lambda b: b.update(addressees=[JIRO, JIRO]),
         "nobody": lambda b: b.update(addressees=[]),
@@ -139,7 +144,7 @@ def _item(drop_id: str, sender: str, created: str, request: str, **kw: object) -
     )
 
 
-def test_the_desks_status_counts_only_verified_submissions_of_addressees(org: tuple) -> None:
+def test_the_desks_status_counts_only_verified_submissions_of_addressees(org: Org) -> None:
     home, _ = org
     ops.change(home, OPERATOR, Action.DEPART, {"user": TARO})
     entries: dict[str, Entry] = home.entries()
@@ -173,7 +178,7 @@ def test_the_desks_status_counts_only_verified_submissions_of_addressees(org: tu
     assert TARO not in "".join(csv_lines)
 
 
-def test_a_submission_from_someone_not_asked_is_not_counted(org: tuple) -> None:
+def test_a_submission_from_someone_not_asked_is_not_counted(org: Org) -> None:
     home, _ = org
     request = _request(addressees=(JIRO,))
     stray = _item("d7aaaaaaaaaaaaaaaa", TARO, "2026-12-20T00:00:00Z", request.request_id)
