@@ -46,8 +46,9 @@ def sweep(state: ServerState, now: dt.datetime) -> list[str]:
 
 
 def forget_ended(state: ServerState, now: dt.datetime) -> int:
-    """Delete the rows of recalled and expired drops whose expiry is more than
-    ``retention_drop_rows_seconds`` before ``now``, in batches; returns how many."""
+    """Delete the rows of recalled and expired drops, and of closed file requests, whose
+    expiry is more than ``retention_drop_rows_seconds`` before ``now``, in batches;
+    returns how many drops."""
     before = int(now.timestamp()) - state.config.retention_drop_rows_seconds
     total = 0
     while True:
@@ -55,6 +56,9 @@ def forget_ended(state: ServerState, now: dt.datetime) -> int:
         total += len(batch)
         if len(batch) < FORGET_BATCH:
             break
+    # closed file requests (their submissions are ordinary drops, swept as above)
+    while len(state.requests.forget_expired(before, FORGET_BATCH)) == FORGET_BATCH:
+        pass
     if total:
         log.info("deleted the rows of %d ended drops (retention)", total)
     return total

@@ -18,6 +18,7 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.server import sweeper
+from secure_send.server.request_store import RequestRow
 from tests.directory_kit import TARO, enrol_device
 from tests.server.conftest import Server, make_home, running_server, server_config
 from tests.server.drop_kit import Device, hanako, manifest, sent_drop, taro_device
@@ -107,3 +108,21 @@ def test_the_running_sweeper_applies_the_retention(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert rows_of(server, short) == dict.fromkeys(TABLES, 0)
         assert rows_of(server, kept)["drops"] == 1
+
+
+def test_closed_file_requests_are_forgotten_after_the_retention(server: Server) -> None:
+    state = server.app_state
+    assert state is not None
+    now = int(utc_now().timestamp())
+    for request_id, expires in (
+        ("closedaaaaaaaaaaaaaaaa", now),
+        ("openaaaaaaaaaaaaaaaaaa", now + 86400 * 90),
+    ):
+        row = RequestRow(request_id, "hanako.sato", "kaikei", "{}", b"t", None, now, expires)
+        assert state.requests.create(row, ("taro.suzuki",))
+    sweeper.sweep(state, utc_now() + RETENTION - dt.timedelta(hours=1))
+    assert state.requests.get("closedaaaaaaaaaaaaaaaa") is not None  # closed, but kept a while
+    sweeper.sweep(state, utc_now() + RETENTION + DAY)
+    assert state.requests.get("closedaaaaaaaaaaaaaaaa") is None
+    assert not state.requests.is_addressee("closedaaaaaaaaaaaaaaaa", "taro.suzuki")
+    assert state.requests.get("openaaaaaaaaaaaaaaaaaa") is not None
