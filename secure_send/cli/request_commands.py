@@ -193,7 +193,7 @@ def cmd_receive_all(args: argparse.Namespace) -> None:
         f" ({len(summary.skipped)} already saved earlier);"
         f" {summary.people} person(s) have a folder there"
     ]
-    lines += [f"{p.drop_id}  not saved: {p.reason}" for p in summary.failed]
+    lines += [f"{p.drop_id}  {p.user}  not saved: {p.reason}" for p in summary.failed]
     lines += [f"{p.drop_id}  DANGER, not saved: {p.reason}" for p in summary.dangerous]
     lines += [f"{d}  not saved: its sender was not asked" for d in summary.strays]
     if summary.remaining:

@@ -101,9 +101,10 @@ class Problem:
     drop_id: str
     code: str
     reason: str
+    user: str = ""  # the submitter, when known (never for a drop that did not verify)
 
     def to_json(self) -> dict[str, str]:
-        return {"drop_id": self.drop_id, "code": self.code, "reason": self.reason}
+        return {"drop_id": self.drop_id, "id": self.user, "code": self.code, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -328,11 +329,12 @@ class _Run:
         except ClientError as err:
             if isinstance(err, ConnectionLost):  # the others would wait for the same server
                 self._stop.set()
-            self._end(sub, failed=Problem(sub.drop_id, str(err.code), str(err)))
+            self._end(sub, failed=Problem(sub.drop_id, str(err.code), str(err), sub.user))
         except OSError as err:  # this disk: full, or not writable; the others would fail too
             self._stop.set()
             reason = f"{err.strerror or err}: {err.filename or sub.folder}"
-            self._end(sub, failed=Problem(sub.drop_id, str(ErrorCode.SAVE_INCOMPLETE), reason))
+            code = str(ErrorCode.SAVE_INCOMPLETE)
+            self._end(sub, failed=Problem(sub.drop_id, code, reason, sub.user))
         else:
             done = dataclasses.replace(
                 sub,

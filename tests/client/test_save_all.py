@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import threading
 from contextlib import closing
 from dataclasses import dataclass
@@ -322,3 +323,50 @@ def test_the_command_takes_one_drop_or_a_whole_request(enrol: Enrol, tmp_path: P
     assert "DROP_ID, or --request REQUEST_ID --all" in desk.fails("receive")
     assert "DROP_ID, or --request REQUEST_ID --all" in desk.fails("receive", "--request", "x")
     assert "DROP_ID, or --request" in desk.fails("receive", "abc", "--request", "x", "--all")
+
+
+def test_a_save_that_fails_says_so_after_its_summary_and_the_next_run_finishes_it(
+    enrol: Enrol, tmp_path: Path
+) -> None:
+    """A drop that cannot be written (here its person's folder name is taken by a file)
+    fails with its reason; the rest stop (a local disk problem hits them all), the
+    summary is printed, the exit status is 1 (``save_incomplete``); the next run, the
+    obstacle gone, saves what is missing."""
+    desk, jiro, ichiro = enrol(HANAKO, "laptop"), enrol(JIRO, "pc"), enrol("ichiro.tanaka", "pc")
+    request_id = desk.ok(
+        "request",
+        "create",
+        "--into",
+        ROLE,
+        "--to",
+        JIRO,
+        "--to",
+        "ichiro.tanaka",
+        "--title",
+        "書類",
+    )["request_id"]
+    for person in (jiro, ichiro):
+        paper = tmp_path / person.user / "書類.txt"
+        paper.parent.mkdir()
+        paper.write_text(person.user, encoding="utf-8")
+        person.ok("submit", request_id, str(paper))
+    target = tmp_path / "desk"
+    target.mkdir()
+    blocker = target / f"髙橋次郎_{JIRO}"
+    blocker.write_text("not a folder")
+    argv = ("receive", "--request", request_id, "--all", "-o", str(target), "--json")
+    code, out, err = desk.run_human(*argv)
+    assert code == 1
+    assert "run the same command again" in err
+    summary = json.loads(out)
+    assert not summary["complete"]
+    assert [(f["id"], f["code"]) for f in summary["failed"]] == [(JIRO, "save_incomplete")]
+    assert len(summary["saved"]) + len(summary["failed"]) + len(summary["remaining"]) == 2
+    assert JIRO not in {s["id"] for s in summary["saved"]}
+    blocker.unlink()
+    again = desk.ok("receive", "--request", request_id, "--all", "-o", str(target))
+    assert again["complete"]
+    assert sorted(s["id"] for s in again["saved"] + again["skipped"]) == sorted(
+        [JIRO, "ichiro.tanaka"]
+    )
+    assert (target / f"髙橋次郎_{JIRO}").is_dir()
