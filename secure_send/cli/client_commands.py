@@ -1,4 +1,5 @@
-"""``secure-send enrol | directory search | send | resume | inbox | receive | sent | recall``.
+"""``secure-send enrol | directory search | send | resume | inbox | receive | sent | recall``
+(``receive --request … --all`` is in :mod:`.request_commands`).
 
 Each command prints for people, or with ``--json`` one JSON object for scripts.
 Secrets (the enrolment code) are read from stdin when not given, so they can
@@ -68,7 +69,9 @@ def _inbox_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _receive_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("drop_id")
+    p.add_argument("drop_id", nargs="?", help="the drop to save (or --request … --all)")
+    p.add_argument("--request", metavar="REQUEST_ID", help="with --all: a file request's")
+    p.add_argument("--all", action="store_true", help="every submission, a folder per person")
     p.add_argument("-o", "--output", type=Path, default=Path.cwd(), metavar="DIR")
     _common(p, cmd_receive)
 
@@ -340,9 +343,13 @@ def cmd_inbox(args: argparse.Namespace) -> None:
 
 
 def cmd_receive(args: argparse.Namespace) -> None:
-    """Receive one drop."""
+    """Receive one drop, or (``--request … --all``) every submission to a file request."""
     from secure_send.client import receive as receiving
 
+    if args.request is not None or args.all or args.drop_id is None:
+        from secure_send.cli.request_commands import cmd_receive_all
+
+        return cmd_receive_all(args)
     session = _session()
     got = receiving.receive(
         session, session.directory(), args.drop_id, args.output, _progress(args)

@@ -1,5 +1,5 @@
-"""``secure-send request create | status | remind``, ``requests`` and ``submit``:
-file requests (提出依頼) from the command line.
+"""``secure-send request create | status | remind``, ``requests``, ``submit`` and
+``receive --request REQUEST_ID --all``: file requests (提出依頼) from the command line.
 
 Like the other client commands: one JSON object with ``--json``, lines for people
 otherwise; titles and messages come from other people and are printed with their
@@ -9,6 +9,7 @@ control characters escaped.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,65 @@ def cmd_remind(args: argparse.Namespace) -> None:
     session = _session()
     reminded = file_requests.remind(session, args.request_id, args.only)
     _emit(args, {"reminded": reminded}, f"reminded {len(reminded)} person(s)", session)
+
+
+def cmd_receive_all(args: argparse.Namespace) -> None:
+    """``receive --request REQUEST_ID --all -o DIR``: save every submission, one folder
+    per submitter; a second run saves only what the first did not."""
+    from secure_send.client import save_all
+    from secure_send.client.errors import ClientError
+    from secure_send.core.error_codes import ErrorCode
+
+    if args.drop_id is not None or args.request is None or not args.all:
+        raise ClientError(ErrorCode.USAGE, "give a DROP_ID, or --request REQUEST_ID --all")
+    session = _session()
+    summary = save_all.save_all(
+        session, session.directory(), args.request, args.output, _save_progress(args)
+    )
+    lines = [
+        f"saved {len(summary.saved)} submission(s) into {summary.target}"
+        f" ({len(summary.skipped)} already saved earlier);"
+        f" {summary.people} person(s) have a folder there"
+    ]
+    lines += [f"{p.drop_id}  {p.user}  not saved: {p.reason}" for p in summary.failed]
+    lines += [f"{p.drop_id}  DANGER, not saved: {p.reason}" for p in summary.dangerous]
+    lines += [f"{d}  not saved: its sender was not asked" for d in summary.strays]
+    if summary.remaining:
+        lines.append(f"{len(summary.remaining)} submission(s) not tried yet")
+    if any(s.receipt_pending for s in summary.saved):
+        _warn("some receipts could not be sent yet; they will be at the next inbox or receive")
+    for program in (p for s in summary.saved for p in s.programs):
+        _warn(
+            f"WARNING: {program} is a program (it runs when opened). "
+            "Do not open it unless you expected a program from this sender."
+        )
+    _emit(args, summary.to_json(), _lines(lines), session)
+    if not summary.complete:  # after the summary: scripts see what was saved, and exit 1
+        missing = len(summary.failed) + len(summary.remaining)
+        raise ClientError(
+            ErrorCode.SAVE_INCOMPLETE,
+            f"{missing} submission(s) not saved; run the same command again:"
+            " it saves only those still missing",
+        )
+
+
+def _save_progress(args: argparse.Namespace) -> Any:
+    """One progress line on a terminal (stderr), rewritten in place."""
+    if args.json or not sys.stderr.isatty():
+        return None
+    shown: list[tuple[int, int]] = []
+
+    def show(p: Any) -> None:
+        pct = 100 if p.bytes_total == 0 else p.bytes_done * 100 // p.bytes_total
+        if shown and shown[-1] == (pct, p.done):
+            return
+        shown[:] = [(pct, p.done)]
+        mb = p.bytes_total / 1e6
+        end = "\n" if p.done == p.total else ""
+        print(
+            f"\r  {p.done}/{p.total} submissions, {pct:3d}% of {mb:.1f} MB",
+            end=end,
+            file=sys.stderr,
+        )
+
+    return show

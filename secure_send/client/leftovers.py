@@ -102,6 +102,10 @@ def sweep_partials(profile: Profile) -> list[Path]:
     for record in sorted(folder.iterdir()):
         if record.suffix not in (".json", ".tmp"):
             continue
+        if record.suffix == ".tmp" and _young(record):
+            # being made right now (locked a moment after it is created): a receive on
+            # another thread (save all) or process must not lose its record mid-way
+            continue
         with _unlocked(record) as fd:
             if fd is None:
                 continue  # its receive is still running

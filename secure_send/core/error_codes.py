@@ -109,6 +109,7 @@ class ErrorCode(enum.StrEnum):
     NAME_TAKEN = "name_taken"
     SPLIT_VIEW = "split_view"
     SPLIT_VIEW_UNCHECKED = "split_view_unchecked"
+    SAVE_INCOMPLETE = "save_incomplete"  # save all: some submissions are not saved yet
     # Files (secure-send encrypt/decrypt, age compatible)
     PAYLOAD_MODIFIED = "payload_modified"
     HEADER_MODIFIED = "header_modified"

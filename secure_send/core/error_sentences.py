@@ -352,6 +352,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The drop server has lost this file, so it cannot be received. Tell IT.",
     ),
+    ErrorCode.SAVE_INCOMPLETE: QT_TRANSLATE_NOOP(
+        "errors",
+        "Not every submission was saved. Save all again: it saves only those still missing.",
+    ),
     ErrorCode.INCOMPLETE_DOWNLOAD: QT_TRANSLATE_NOOP(
         "errors",
         "The drop server sent an incomplete file, so nothing was saved. Try again later; if it happens again, tell IT.",

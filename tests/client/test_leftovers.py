@@ -149,3 +149,21 @@ def test_a_finished_receive_leaves_no_record(tmp_path: Path) -> None:
     assert list((profile.path / "partials").iterdir()) == []
     assert leftovers.sweep(profile) == []
     assert (tmp_path / "doc.pdf").read_bytes() == b"text"
+
+
+def test_a_sweep_leaves_a_record_being_made(tmp_path: Path) -> None:
+    """Issue 17, item 3 (save all runs receives on several threads, each sweeping
+    first): a record file just created and not yet locked — its maker is between
+    ``open`` and ``flock`` — is not deleted under it, or the maker's rename fails; one
+    a killed run left (old) still is."""
+    profile = Profile(tmp_path / "profile").ensure()
+    journal_dir = profile.path / "partials"
+    journal_dir.mkdir()
+    fresh, old = journal_dir / "0011223344556677.tmp", journal_dir / "8899aabbccddeeff.tmp"
+    fresh.write_bytes(b"")
+    old.write_bytes(b"")
+    long_ago = time.time() - 2 * leftovers.UNLOCKED_GRACE
+    os.utime(old, (long_ago, long_ago))
+    leftovers.sweep_partials(profile)
+    assert fresh.exists()
+    assert not old.exists()

@@ -2051,6 +2051,10 @@
         <translation>受け渡しサーバーがこのファイルを失っているため、受け取れません。情報システム担当に連絡してください。</translation>
     </message>
     <message>
+        <source>Not every submission was saved. Save all again: it saves only those still missing.</source>
+        <translation>保存できなかった提出があります。もう一度まとめて保存すると、まだ保存されていない提出だけを保存します。</translation>
+    </message>
+    <message>
         <source>The drop server sent an incomplete file, so nothing was saved. Try again later; if it happens again, tell IT.</source>
         <translation>受け渡しサーバーから届いたファイルが途中までしかないため、何も保存しませんでした。しばらくしてからやり直してください。繰り返す場合は情報システム担当に連絡してください。</translation>
     </message>
