@@ -4,9 +4,11 @@ It creates a fictional ministry (デモ省, ~200 people and role mailboxes, 2-of
 root keys), serves it from an embedded drop server on 127.0.0.1, enrols two
 demo people with one-time codes, and walks through a send: picking a verified
 recipient, encryption, upload, the recipient's inbox, verification, saving, the
-signed receipt, and a recall. Everything runs through the same client library
-the CLI and the desktop app use. Demo profiles keep their keys in the test key
-store (a file), which it says every time: never do that for real.
+signed receipt, and a recall; then a collection (:mod:`secure_send.demo_collection`):
+HR asks a division for its year-end papers, three staff submit, the desk saves all.
+Everything runs through the same client library the CLI and the desktop app use.
+Demo profiles keep their keys in the test key store (a file), which it says every
+time: never do that for real.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.error_codes import ErrorCode
+from secure_send.demo_collection import run_collection
 from secure_send.org import ops
 from secure_send.org.demo_org import demo_rows
 from secure_send.org.home import OrgHome
@@ -124,28 +127,34 @@ def run(
         ):
             say(f"   drop server: {server.url} (127.0.0.1 only); directory signer: IT's side")
             org = OrgConfig.from_json(ops.client_config(home, server.url))
-            sessions = {}
-            for user in (cast.sender, cast.recipient):
-                person = entries[user]
-                step(
-                    say,
-                    f"{person.name_ja}（{person.department}）が端末を登録します",
-                    f"{person.name_en} enrols a device with a one-time code from IT",
-                )
-                profile = Profile(work / "profiles" / user)
-                store = FileKeyStore(profile)
-                enrol(
-                    profile, org, user, ops.issue_code(home, user), device_id="demo-pc", store=store
-                )
-                sessions[user] = Session.open(profile, store)
-            sender, recipient = sessions[cast.sender], sessions[cast.recipient]
+
+            def enrolled(user: str) -> Session:
+                return _enrolled(say, work, home, org, user)
+
+            sender, recipient = enrolled(cast.sender), enrolled(cast.recipient)
             _walk(say, work, cast, sender, recipient, pause)
-            for session in sessions.values():
+            for session in (sender, recipient):
                 session.close()
+            run_collection(say, step, work, enrolled, entries)
             if windows:
                 _open_windows(say, work, cast, org)
         say("\n✔ デモ完了 (demo finished)" + (f": files kept in {work}" if keep else ""))
     return 0
+
+
+def _enrolled(say: Say, work: Path, home: OrgHome, org: OrgConfig, user: str) -> Session:
+    """The person's session; enrolled first (with a one-time code from IT) if new."""
+    profile = Profile(work / "profiles" / user)
+    store = FileKeyStore(profile)
+    if profile.read_json(profile.identity_file) is None:
+        person = home.entries()[user]
+        step(
+            say,
+            f"{person.name_ja}（{person.department}）が端末を登録します",
+            f"{person.name_en} enrols a device with a one-time code from IT",
+        )
+        enrol(profile, org, user, ops.issue_code(home, user), device_id="demo-pc", store=store)
+    return Session.open(profile, store)
 
 
 def _open_windows(say: Say, work: Path, cast: DemoPeople, org: OrgConfig) -> None:

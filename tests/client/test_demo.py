@@ -23,6 +23,17 @@ def test_demo_walkthrough_completes(tmp_path: Path) -> None:
     for path in saved:
         assert path.read_bytes() == (sent / path.name).read_bytes()
     assert "WARNING" in lines[0]  # the test key store announces itself
+    # the collection: HR asks a division, three staff submit, the desk saves all
+    assert "提出済み 3 人" in text
+    assert "依頼「年末調整書類の提出（令和8年分）」に提出します" in text  # the title was readable
+    people = sorted((tmp_path / "demo" / "年末調整_提出").iterdir())
+    assert len(people) == 3
+    for folder in people:
+        (submission,) = folder.iterdir()
+        (paper,) = submission.iterdir()
+        user = folder.name.split("_", 1)[1]
+        original = tmp_path / "demo" / "提出" / user / paper.name
+        assert paper.read_bytes() == original.read_bytes()
 
 
 def test_demo_command_cleans_up(capsys: object) -> None:
