@@ -23,8 +23,9 @@ Rules (what may be trusted from the file, and when):
   directory the listing is given: **the sender must still be an active person and
   the sender's device still one of their active devices in ``directory.by_id()``**.
   If not (the device was revoked, the person departed), the item is shown dangerous,
-  as a fresh verification would show it. Past its signed expiry it is not listed
-  (the server's expiry change removes the record).
+  as a fresh verification would show it. Past its signed expiry it is removed (the
+  server's expiry change would, but the server forgets ended drops' rows 30 days
+  after their expiry: a client that did not ask meanwhile is never told).
 * A drop that failed verification is kept with the server's manifest, *not* as
   verified, and verified again on every listing (as every drop was before this
   cache), so a freshly synced directory can clear it (``listing.inbox_rechecked``).
@@ -204,6 +205,11 @@ class InboxCache:
             self.records[record.drop_id] = again
             self.changed = True
         return again
+
+    def forget(self, drop_id: str) -> None:
+        """Remove a drop past its signed expiry."""
+        if self.records.pop(drop_id, None) is not None:
+            self.changed = True
 
     def has_after(self, after: int) -> bool:
         """Whether a drop changed after the caller's cursor ``after`` is held."""

@@ -111,9 +111,12 @@ def inbox(
     items = []
     for record in list(cache.records.values()):
         if record.expires_at and record.expires_at <= now:
-            continue  # past its signed expiry: the server's expiry change removes it
-        if not record.verified:
-            record = cache.reverify(record, verifier)
+            # past its signed expiry; the server says so at its next sweep, unless it
+            # already forgot the drop's rows (30 days after expiry) before we asked
+            cache.forget(record.drop_id)
+            continue
+        if not record.verified and record.drop_id not in verifier.errors:
+            record = cache.reverify(record, verifier)  # failed before: the directory may be newer
         items.append(_inbox_item(record, entries, verifier.errors, saved))
     verifier.save()
     cache.save(profile)
