@@ -4,10 +4,11 @@ Guarantees: an inbox item is ``verified`` only if its manifest verified against
 the verified directory, names this device and carries a directory log head
 consistent with this device's (:mod:`.split_view`) — once, kept in the profile
 (:mod:`.inbox_cache`) — and the sender's device is still active in the directory
-the listing is given; else it carries the reason and must be shown as dangerous. A sent item shows "downloaded at" for a
-recipient only on a receipt that verifies under that recipient's device key for
-this drop's exact blob hashes *and* whose signed log head is consistent with
-this device's — the server's word alone is never shown. A receipt whose head is
+the listing is given; else it carries the reason and must be shown as dangerous.
+A sent item shows "downloaded at" for a recipient only on a receipt that verifies
+under that recipient's device key for this drop's exact blob hashes *and* whose
+signed log head is consistent with this device's — the server's word alone is
+never shown. A receipt whose head is
 inconsistent or could not be checked puts a ``problem`` on that recipient.
 """
 
@@ -109,6 +110,7 @@ def inbox(
     saved = receipts.owed_ids(profile) | saved_marks(profile)
     now = int(time.time())
     items = []
+    senders: dict[tuple[str, str], Entry | str] = {}  # judged sender devices: entry or problem
     for record in list(cache.records.values()):
         if record.expires_at and record.expires_at <= now:
             # past its signed expiry; the server says so at its next sweep, unless it
@@ -117,7 +119,7 @@ def inbox(
             continue
         if not record.verified and record.drop_id not in verifier.errors:
             record = cache.reverify(record, verifier)  # failed before: the directory may be newer
-        items.append(_inbox_item(record, entries, verifier.errors, saved))
+        items.append(_inbox_item(record, entries, verifier.errors, saved, senders))
     verifier.save()
     cache.save(profile)
     return items, cache.cursor
@@ -176,19 +178,24 @@ def _inbox_item(
     entries: Mapping[str, Entry],
     errors: dict[str, tuple[ErrorCode, str]],
     saved: set[str],
+    senders: dict[tuple[str, str], Entry | str],
 ) -> InboxItem:
     drop_id, seq = record.drop_id, record.seq
     if not record.verified:
         code, problem = errors.get(drop_id, (ErrorCode.UNVERIFIED_DROP, "unverified"))
         return InboxItem(drop_id, seq, False, problem, problem_code=code)
-    sender = entries.get(record.sender)
-    try:
-        # the cached verification holds only while the device that signed is active
-        active_device(sender, record.sender_device, "sender")
-    except EnvelopeError as err:
-        problem = f"this drop failed verification: {err}"
-        return InboxItem(drop_id, seq, False, problem, problem_code=ErrorCode.UNVERIFIED_DROP)
-    assert sender is not None  # active_device refused a missing entry
+    key = (record.sender, record.sender_device)
+    if key not in senders:  # one directory look-up per sender device, not per drop
+        try:
+            # the cached verification holds only while the device that signed is active
+            entry = entries.get(record.sender)
+            active_device(entry, record.sender_device, "sender")
+            senders[key] = entries[record.sender]  # there: active_device refuses None
+        except EnvelopeError as err:
+            senders[key] = f"this drop failed verification: {err}"
+    sender = senders[key]
+    if not isinstance(sender, Entry):
+        return InboxItem(drop_id, seq, False, sender, problem_code=ErrorCode.UNVERIFIED_DROP)
     return InboxItem(
         drop_id,
         seq,

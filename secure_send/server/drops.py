@@ -173,17 +173,19 @@ def _inbox_body(page: InboxPage, user: str) -> bytes:
     stored manifest (JSON the server wrote itself at create), not parsed and re-encoded —
     a page of 1,000 manifests is then a join of strings."""
     entries = [
-        '{"drop_id":%s,"state":%s,"seq":%d,"manifest":%s,"receipts":%s}'
-        % (
-            json.dumps(row.id),
-            json.dumps(str(row.state)),
-            row.seq,
-            row.manifest,
-            json.dumps([{"user": user, "device": d} for d in page.receipts.get(row.id, [])]),
-        )
+        '{"drop_id":'
+        + json.dumps(row.id)
+        + ',"state":'
+        + json.dumps(str(row.state))
+        + f',"seq":{int(row.seq)},"manifest":'
+        + row.manifest
+        + ',"receipts":'
+        + json.dumps([{"user": user, "device": d} for d in page.receipts.get(row.id, [])])
+        + "}"
         for row in page.drops
     ]
-    tail = ',"cursor":%d,"more":%s}' % (page.cursor, "true" if page.more else "false")
+    more = "true" if page.more else "false"
+    tail = f',"cursor":{int(page.cursor)},"more":{more}}}'
     return ('{"drops":[' + ",".join(entries) + "]" + tail).encode("utf-8")
 
 

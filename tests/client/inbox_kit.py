@@ -20,7 +20,7 @@ from secure_send.core.envelope.manifest import (
     SignedManifest,
     new_drop_id,
 )
-from secure_send.server.state import ServerState
+from secure_send.server.drop_store import DropStore
 from tests.server.drop_kit import plant_drops
 
 
@@ -57,9 +57,6 @@ def signed_manifests(
     return out
 
 
-def planted(
-    state: ServerState | None, sender: Session, to: Sequence[str], count: int
-) -> list[str]:
+def planted(drops: DropStore, sender: Session, to: Sequence[str], count: int) -> list[str]:
     """``count`` committed drops from ``sender`` to ``to``; their ids in commit order."""
-    assert state is not None, "needs the in-process server"
-    return plant_drops(state, signed_manifests(sender, to, count))
+    return plant_drops(drops, signed_manifests(sender, to, count))

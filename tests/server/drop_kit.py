@@ -24,8 +24,7 @@ from secure_send.core.envelope.manifest import (
     SignedManifest,
     new_drop_id,
 )
-from secure_send.server.drop_store import UploadRow
-from secure_send.server.state import ServerState
+from secure_send.server.drop_store import DropStore, UploadRow
 from tests.directory_kit import HANAKO, TARO
 from tests.server.conftest import DEVICE, Server
 
@@ -165,7 +164,7 @@ def sent_drop(sender: Device, blobs: dict[str, bytes], **kw: Any) -> str:
     return drop_id
 
 
-def plant_drops(state: ServerState, signed: list[SignedManifest]) -> list[str]:
+def plant_drops(drops: DropStore, signed: list[SignedManifest]) -> list[str]:
     """Store each manifest's drop straight through the server's :class:`DropStore` and
     commit it — create, every blob marked complete, commit: the store's own steps
     without the HTTP round trips or the ciphertext (an inbox listing needs neither), for
@@ -174,11 +173,11 @@ def plant_drops(state: ServerState, signed: list[SignedManifest]) -> list[str]:
     for s in signed:
         m = s.manifest
         expires = int(parse_time(m.expires).timestamp())
-        assert state.drops.create(m, json.dumps(s.to_json()), expires, 1 << 62) == "ok"
+        assert drops.create(m, json.dumps(s.to_json()), expires, 1 << 62) == "ok"
         for blob in m.blobs:
             upload = UploadRow(new_drop_id(), m.drop_id, blob.id, blob.size, blob.size, expires)
-            state.drops.add_upload(upload)
-            assert state.drops.complete(upload)
-        assert state.drops.commit(m.drop_id)
+            drops.add_upload(upload)
+            assert drops.complete(upload)
+        assert drops.commit(m.drop_id)
         done.append(m.drop_id)
     return done

@@ -45,7 +45,7 @@ def test_1200_drops_are_read_in_three_pages(server: Server, taro: DeviceKeys) ->
     state = server.app_state
     assert state is not None
     sender = hanako(server)
-    planted = plant_drops(state, [manifest(sender, {"f1": b"x"}) for _ in range(1200)])
+    planted = plant_drops(state.drops, [manifest(sender, {"f1": b"x"}) for _ in range(1200)])
     recipient = taro_device(server, taro)
 
     seen: list[str] = []
@@ -62,7 +62,8 @@ def test_1200_drops_are_read_in_three_pages(server: Server, taro: DeviceKeys) ->
     assert seen == planted  # commit order, each once
     entry = page["drops"][0]
     assert set(entry) == {"drop_id", "state", "seq", "manifest", "receipts"}  # drop_json's
-    assert entry["state"] == "committed" and entry["receipts"] == []
+    assert entry["state"] == "committed"
+    assert entry["receipts"] == []
 
     # nothing after the cursor: an empty page that keeps it, at once without wait
     idle = _page(recipient, f"after={cursor}")
@@ -79,7 +80,7 @@ def test_a_page_is_two_statements_however_many_drops(server: Server, taro: Devic
     state = server.app_state
     assert state is not None
     sender = hanako(server)
-    plant_drops(state, [manifest(sender, {"f1": b"x"}) for _ in range(300)])
+    plant_drops(state.drops, [manifest(sender, {"f1": b"x"}) for _ in range(300)])
     recipient = taro_device(server, taro)
     statements: list[str] = []
 
@@ -105,7 +106,8 @@ def test_a_page_is_two_statements_however_many_drops(server: Server, taro: Devic
             " ON d.id = r.drop_id WHERE r.user = 'x' AND r.seq > 1 ORDER BY r.seq LIMIT 5"
         )
     )
-    assert "drop_recipients_user_seq" in plan and "TEMP B-TREE" not in plan, plan
+    assert "drop_recipients_user_seq" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
 
 
 def test_recall_and_expiry_after_the_cursor_reach_the_recipient(
@@ -142,7 +144,8 @@ def test_recall_and_expiry_after_the_cursor_reach_the_recipient(
     assert [(d["drop_id"], d["state"]) for d in later["drops"]] == [(expiring, "expired")]
     # a first load has nothing to remove: ended drops are not listed, but read past
     fresh = _page(recipient, "after=0")
-    assert fresh["drops"] == [] and fresh["cursor"] == later["cursor"]
+    assert fresh["drops"] == []
+    assert fresh["cursor"] == later["cursor"]
 
 
 def test_only_recipients_see_a_drop_or_its_end(
@@ -165,7 +168,8 @@ def test_only_recipients_see_a_drop_or_its_end(
     assert [(d["drop_id"], d["state"]) for d in told["drops"]] == [(drop_id, "recalled")]
     for after in (0, 1, mine["cursor"]):
         page = _page(bystander, f"after={after}")
-        assert page["drops"] == [] and page["more"] is False
+        assert page["drops"] == []
+        assert page["more"] is False
     # the sender's own inbox holds nothing it sent to others
     assert _page(sender, "after=0")["drops"] == []
     assert httpx.get(server.url + "/v1/inbox?after=0", timeout=10).status_code == 401
