@@ -2,7 +2,8 @@
 
 Real server, real model, Qt offscreen. Opening the app over a kept inbox verifies
 nothing again; a drop that arrives is verified once and announced once
-(``new_drops_arrived``), however many polls and refreshes see it afterwards.
+(``new_drops_arrived``), however many polls and refreshes see it afterwards; a
+recall leaves the inbox at once (the waiting long-poll is told).
 Verifications are counted by wrapping ``SignedManifest.verify`` (the real one runs).
 """
 
@@ -70,5 +71,10 @@ def test_the_app_opens_on_the_kept_inbox_and_announces_a_new_drop_once(
         assert [i.drop_id for i in model.inbox] == [earlier, later]
         assert len(announced) == 1  # once, not once per poll
         assert [d for d in verified if d in (earlier, later)] == [later]  # the new one, once
+
+        # a recall reaches the running long-poll at once, and the drop leaves the inbox
+        hanako.ok("recall", earlier)
+        qtbot.waitUntil(lambda: [i.drop_id for i in model.inbox] == [later], timeout=10_000)
+        assert len(announced) == 1
     finally:
         model.stop()

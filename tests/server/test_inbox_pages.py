@@ -9,14 +9,18 @@ page costs the same two statements however many drops the desk holds.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
+from secure_send.server.drop_store import DropStore
+from secure_send.server.storage import MIGRATIONS, SqliteMetadataStore
 from secure_send.server.sweeper import sweep
 from tests.directory_kit import JIRO, TARO
 from tests.server.conftest import Server
@@ -173,3 +177,26 @@ def test_only_recipients_see_a_drop_or_its_end(
     # the sender's own inbox holds nothing it sent to others
     assert _page(sender, "after=0")["drops"] == []
     assert httpx.get(server.url + "/v1/inbox?after=0", timeout=10).status_code == 401
+
+
+def test_migration_6_pages_the_drops_of_an_older_database(tmp_path: Path) -> None:
+    """A database made before the cursor (schema 5) keeps its drops listable: the
+    migration copies each committed drop's seq onto its recipients' rows."""
+    path = tmp_path / "meta.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE schema_version (version INTEGER)")
+    for version, sql in enumerate(MIGRATIONS[:5], start=1):
+        for statement in (s for s in sql.split(";") if s.strip()):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    row = "INSERT INTO drops (id, sender, sender_device, manifest, expires, size, state, seq)"
+    db.execute(row + " VALUES ('d1', 'a', 'x', '{}', 9999999999, 1, 'committed', 7)")
+    db.execute(row + " VALUES ('d2', 'a', 'x', '{}', 9999999999, 1, 'uploading', NULL)")
+    db.executemany("INSERT INTO drop_recipients VALUES (?, 'b')", [("d1",), ("d2",)])
+    db.commit()
+    db.close()
+    store = DropStore(SqliteMetadataStore(path))
+    page = store.inbox_page("b", 0, 10, 0)
+    assert [(d.id, d.seq) for d in page.drops] == [("d1", 7)]  # never the uncommitted one
+    assert (page.cursor, page.more) == (7, False)
+    assert store.inbox_page("b", 7, 10, 0).drops == []
