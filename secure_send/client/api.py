@@ -31,6 +31,7 @@ from secure_send.core.error_codes import ErrorCode
 
 TIMEOUT = (10, 120)  # connect, read (seconds)
 MAX_PROOF_HASHES = 128  # a proof or range of a log below 2**64 events is far shorter
+INBOX_PAGE = 500  # drops per inbox page (the server allows up to 1,000)
 # Upload bodies go out in blocks of up to this size: more than an encrypted task
 # (16 x 65552 bytes), so the encryptor's pieces are sent as they are, never cut.
 STREAM_BLOCK = 4 * 1024 * 1024
@@ -244,9 +245,12 @@ class ServerApi:
         path = f"/v1/enrol/{_segment(ticket)}?wait={wait:g}"
         return dict(self.json("GET", path, signed=False))
 
-    def inbox(self, wait: float, after: int) -> dict[str, Any]:
-        """Drops for this device after cursor ``after`` (long-poll up to ``wait`` s)."""
-        return dict(self.json("GET", f"/v1/inbox?wait={wait:g}&after={int(after)}"))
+    def inbox(self, wait: float, after: int, limit: int = INBOX_PAGE) -> dict[str, Any]:
+        """One page of changes to this device's drops after cursor ``after``: ``drops``
+        (at most ``limit``), the next ``cursor`` and whether ``more`` follow; the server
+        waits up to ``wait`` s when nothing is after the cursor."""
+        path = f"/v1/inbox?wait={wait:g}&after={int(after)}&limit={int(limit)}"
+        return dict(self.json("GET", path))
 
     def sent(self) -> list[dict[str, Any]]:
         """This person's live drops, newest first."""

@@ -2,16 +2,19 @@
 
 Guarantees: an inbox item is ``verified`` only if its manifest verified against
 the verified directory, names this device and carries a directory log head
-consistent with this device's (:mod:`.split_view`); else it carries the reason
-and must be shown as dangerous. A sent item shows "downloaded at" for a
-recipient only on a receipt that verifies under that recipient's device key for
-this drop's exact blob hashes *and* whose signed log head is consistent with
-this device's — the server's word alone is never shown. A receipt whose head is
+consistent with this device's (:mod:`.split_view`) — once, kept in the profile
+(:mod:`.inbox_cache`) — and the sender's device is still active in the directory
+the listing is given; else it carries the reason and must be shown as dangerous.
+A sent item shows "downloaded at" for a recipient only on a receipt that verifies
+under that recipient's device key for this drop's exact blob hashes *and* whose
+signed log head is consistent with this device's — the server's word alone is
+never shown. A receipt whose head is
 inconsistent or could not be checked puts a ``problem`` on that recipient.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +22,18 @@ from typing import Any
 from secure_send.client import receipts
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import ClientError
+from secure_send.client.inbox_cache import InboxCache, Record, forget_marks, saved_marks
 from secure_send.client.receive import verify_drop
 from secure_send.client.session import Session
 from secure_send.client.split_view import SplitViewCheck, receipt_problem
 from secure_send.core.directory.model import Entry
 from secure_send.core.drop_state import DropState
-from secure_send.core.envelope.manifest import Manifest, SignedManifest
+from secure_send.core.envelope.manifest import (
+    EnvelopeError,
+    Manifest,
+    SignedManifest,
+    active_device,
+)
 from secure_send.core.envelope.receipt import Receipt
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
@@ -80,17 +89,40 @@ class SentItem:
 def inbox(
     session: Session, directory: Directory, *, wait: float = 0, after: int = 0
 ) -> tuple[list[InboxItem], int]:
-    """My drops (waiting up to ``wait`` s for one after ``after``) and the next cursor.
-    Receipts an earlier receive could not post are posted first; a drop whose receipt
-    is still owed shows as saved (:mod:`.receipts`)."""
+    """My drops (waiting up to ``wait`` s when none changed after ``after``) and the next
+    cursor. Reads every page after the profile's cursor into the verified inbox kept
+    there (:mod:`.inbox_cache`: each manifest verified once; ended drops removed) and
+    returns the whole current list from it. Receipts an earlier receive could not post
+    are posted first; a drop whose receipt is still owed shows as saved (:mod:`.receipts`)."""
     receipts.post_owed(session.profile, session.api)
-    answer = session.api.inbox(wait, after)
-    views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
+    profile, me = session.profile, session.me
+    cache = InboxCache.load(profile, me.user, me.device)
+    verifier = _Verifier(session, directory)
+    # wait only when the caller has seen everything held (else answer with it now)
+    first_wait = 0.0 if cache.has_after(after) else wait
+    while True:
+        answer = session.api.inbox(first_wait, cache.cursor)
+        forget_marks(profile, cache.apply(answer, verifier))
+        if not answer.get("more"):
+            break
+        first_wait = 0.0
     entries = directory.by_id()
-    owed = receipts.owed_ids(session.profile)
-    items = [_inbox_item(session, directory, entries, views, d, owed) for d in answer["drops"]]
-    views.save()
-    return items, int(answer.get("cursor", after))
+    saved = receipts.owed_ids(profile) | saved_marks(profile)
+    now = int(time.time())
+    items = []
+    senders: dict[tuple[str, str], Entry | str] = {}  # judged sender devices: entry or problem
+    for record in list(cache.records.values()):
+        if record.expires_at and record.expires_at <= now:
+            # past its signed expiry; the server says so at its next sweep, unless it
+            # already forgot the drop's rows (30 days after expiry) before we asked
+            cache.forget(record.drop_id)
+            continue
+        if not record.verified and record.drop_id not in verifier.errors:
+            record = cache.reverify(record, verifier)  # failed before: the directory may be newer
+        items.append(_inbox_item(record, entries, verifier.errors, saved, senders))
+    verifier.save()
+    cache.save(profile)
+    return items, cache.cursor
 
 
 def inbox_rechecked(
@@ -114,24 +146,56 @@ def inbox_rechecked(
     return inbox(session, session.directory(), after=after)
 
 
+class _Verifier:
+    """Verifies manifests for one listing (:func:`.receive.verify_drop`), remembering why
+    each failed; the split-view check is made only if a manifest is verified at all."""
+
+    def __init__(self, session: Session, directory: Directory) -> None:
+        self.session, self.directory = session, directory
+        self.errors: dict[str, tuple[ErrorCode, str]] = {}
+        self._views: SplitViewCheck | None = None
+
+    def __call__(self, drop_id: str, signed: Any) -> Manifest:
+        if self._views is None:
+            checkpoint = self.directory.verified.checkpoint
+            self._views = SplitViewCheck(self.session.api, checkpoint, self.session.profile)
+        try:
+            manifest = verify_drop(self.directory, self.session.me, drop_id, signed, self._views)
+        except (SecureSendError, KeyError, TypeError, ValueError) as err:
+            code = err.code if isinstance(err, ClientError) else ErrorCode.UNVERIFIED_DROP
+            self.errors[drop_id] = (code, str(err))
+            raise
+        self.errors.pop(drop_id, None)
+        return manifest
+
+    def save(self) -> None:
+        if self._views is not None:
+            self._views.save()
+
+
 def _inbox_item(
-    session: Session,
-    directory: Directory,
+    record: Record,
     entries: Mapping[str, Entry],
-    views: SplitViewCheck,
-    drop: dict[str, Any],
-    owed: set[str],
+    errors: dict[str, tuple[ErrorCode, str]],
+    saved: set[str],
+    senders: dict[tuple[str, str], Entry | str],
 ) -> InboxItem:
-    drop_id, seq = str(drop.get("drop_id", "")), int(drop.get("seq", 0))
-    try:
-        manifest = verify_drop(directory, session.me, drop_id, drop["manifest"], views)
-    except (SecureSendError, KeyError) as err:
-        code = err.code if isinstance(err, ClientError) else ErrorCode.UNVERIFIED_DROP
-        return InboxItem(drop_id, seq, False, str(err), problem_code=code)
-    sender = entries[manifest.sender]
-    saved = drop_id in owed or any(
-        r.get("device") == session.me.device for r in drop.get("receipts", [])
-    )
+    drop_id, seq = record.drop_id, record.seq
+    if not record.verified:
+        code, problem = errors.get(drop_id, (ErrorCode.UNVERIFIED_DROP, "unverified"))
+        return InboxItem(drop_id, seq, False, problem, problem_code=code)
+    key = (record.sender, record.sender_device)
+    if key not in senders:  # one directory look-up per sender device, not per drop
+        try:
+            # the cached verification holds only while the device that signed is active
+            entry = entries.get(record.sender)
+            active_device(entry, record.sender_device, "sender")
+            senders[key] = entries[record.sender]  # there: active_device refuses None
+        except EnvelopeError as err:
+            senders[key] = f"this drop failed verification: {err}"
+    sender = senders[key]
+    if not isinstance(sender, Entry):
+        return InboxItem(drop_id, seq, False, sender, problem_code=ErrorCode.UNVERIFIED_DROP)
     return InboxItem(
         drop_id,
         seq,
@@ -141,10 +205,10 @@ def _inbox_item(
         sender.name_ja,
         sender.name_en,
         sender.department,
-        manifest.created,
-        manifest.expires,
-        saved,
-        request=manifest.request or "",
+        record.created,
+        record.expires,
+        record.saved or drop_id in saved,
+        request=record.request,
     )
 
 

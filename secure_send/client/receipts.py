@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secure_send.client import inbox_cache
 from secure_send.client.api import ServerApi
 from secure_send.client.errors import ClientError, ConnectionLost, ServerError
 from secure_send.client.profile import Profile, ProfileError
@@ -48,7 +49,9 @@ def _file(profile: Profile, drop_id: str) -> Path:
 
 
 def owe(profile: Profile, owed: Owed) -> None:
-    """Record a receipt before posting it (written atomically, owner-only)."""
+    """Record a receipt before posting it (written atomically, owner-only), and that the
+    drop was saved here: the inbox lists it as saved even after the receipt is posted."""
+    inbox_cache.mark_saved(profile, owed.drop_id)
     profile.write_json(
         _file(profile, owed.drop_id),
         {

@@ -2,13 +2,16 @@
 
 Guarantees: a drop and its expected blobs are stored in one transaction; a drop
 is committed only if every blob is complete (checked inside the committing
-transaction); committed drops get an increasing ``seq`` that inbox long-polls
-use as a cursor. States (:class:`DropState`): ``uploading`` → ``committed`` →
-(``recalled`` | ``expired``).
+transaction). ``seq`` is a *change* sequence, the inbox's cursor: committing a
+drop assigns the next one, and so does recalling or expiring a committed drop,
+so a recipient paging after its cursor learns that a drop it holds has ended.
+A drop never committed has no ``seq`` and no inbox page ever reads it. States
+(:class:`DropState`): ``uploading`` → ``committed`` → (``recalled`` | ``expired``).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from secure_send.core.drop_state import DropState
@@ -58,7 +61,37 @@ class UploadRow:
     expires: int
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a recipient's inbox after a cursor.
+
+    ``drops`` are the visible changes in ``seq`` order; ``receipts`` maps their ids to
+    the caller's devices that posted a receipt; ``cursor`` is the last ``seq`` read
+    (rows read but not shown — not live, or ended on a first load — still move it, so
+    the next poll does not read them again); ``more``: another page follows."""
+
+    drops: list[InboxRow]
+    receipts: dict[str, list[str]]
+    cursor: int
+    more: bool
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A drop as an inbox page lists it (the manifest as stored: JSON text)."""
+
+    id: str
+    state: DropState
+    seq: int
+    manifest: str
+
+
 _DROP_COLUMNS = "id, sender, manifest, expires, size, state, COALESCE(seq, 0), request_id"
+# one page: a seek on the recipient index (user, seq) joined to each drop by its key
+_INBOX_PAGE = (
+    "SELECT r.seq, d.id, d.state, d.expires, d.manifest FROM drop_recipients r"
+    " JOIN drops d ON d.id = r.drop_id WHERE r.user = ? AND r.seq > ? ORDER BY r.seq LIMIT ?"
+)
 
 
 class DropStore:
@@ -88,7 +121,7 @@ class DropStore:
                 (*values, DropState.UPLOADING, m.request),
             )
             db.executemany(
-                "INSERT INTO drop_recipients VALUES (?, ?)",
+                "INSERT INTO drop_recipients (drop_id, user) VALUES (?, ?)",
                 [(m.drop_id, user) for user in {r.user for r in m.recipients}],
             )
             db.executemany(
@@ -127,13 +160,32 @@ class DropStore:
         rows = self._rows("id = ?", (drop_id,))
         return rows[0] if rows else None
 
-    def inbox(self, user: str, now: int) -> list[DropRow]:
-        """Committed, unexpired drops the user is a recipient of, in commit order."""
-        return self._rows(
-            "state = ? AND expires > ? AND id IN "
-            "(SELECT drop_id FROM drop_recipients WHERE user = ?) ORDER BY seq",
-            (DropState.COMMITTED, now, user),
-        )
+    def inbox_page(self, user: str, after: int, limit: int, now: int) -> InboxPage:
+        """The changes after cursor ``after`` to the drops ``user`` is a recipient of:
+        committed, unexpired drops, and (when ``after`` > 0: the caller may hold them)
+        recalled or expired ones, at most ``limit`` rows read. Two statements, whatever
+        the page's size: the page, then the caller's receipts for it."""
+        rows = self.db.query(_INBOX_PAGE, (user, after, limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        drops = []
+        for seq, drop_id, state, expires, manifest in rows:
+            row_state = DropState(state)  # a value this code does not know is an error here
+            live = row_state == DropState.COMMITTED and expires > now
+            if live or (after > 0 and row_state in ENDED):
+                drops.append(InboxRow(drop_id, row_state, seq, manifest))
+        receipts: dict[str, list[str]] = {}
+        if drops:
+            marks = ", ".join("?" * len(drops))
+            # only placeholders are formatted in, never request text
+            sql = (
+                "SELECT drop_id, device FROM receipts"  # noqa: S608
+                f" WHERE user = ? AND drop_id IN ({marks}) ORDER BY drop_id, device"
+            )
+            for drop_id, device in self.db.query(sql, (user, *(d.id for d in drops))):
+                receipts.setdefault(drop_id, []).append(device)
+        cursor = rows[-1][0] if rows else after
+        return InboxPage(drops, receipts, cursor, more)
 
     def sent(self, user: str) -> list[DropRow]:
         """Every drop the user sent, newest first."""
@@ -186,17 +238,25 @@ class DropStore:
             ).fetchone()[0]
             if missing:
                 return False
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM drops").fetchone()[0]
-            db.execute(
-                "UPDATE drops SET state = ?, seq = ? WHERE id = ? AND state = ?",
-                (DropState.COMMITTED, seq, drop_id, DropState.UPLOADING),
+            changed = db.execute(
+                "UPDATE drops SET state = ? WHERE id = ? AND state = ?",
+                (DropState.COMMITTED, drop_id, DropState.UPLOADING),
             )
+            if changed.rowcount:
+                _next_seq(db, drop_id)
         return True
 
     def set_state(self, drop_id: str, state: DropState) -> None:
-        """Mark recalled or expired (and forget its uploads and stored blobs)."""
+        """Mark recalled or expired (and forget its uploads and stored blobs); a drop its
+        recipients could see gets a new ``seq``, so their next inbox page says it ended
+        (one never committed keeps none: it stays invisible to them)."""
         with self.db.transaction() as db:
             db.execute("UPDATE drops SET state = ? WHERE id = ?", (state, drop_id))
+            seen = db.execute(
+                "SELECT 1 FROM drops WHERE id = ? AND seq IS NOT NULL", (drop_id,)
+            ).fetchone()
+            if seen:
+                _next_seq(db, drop_id)
             db.execute("DELETE FROM uploads WHERE drop_id = ?", (drop_id,))
             db.execute("UPDATE drop_blobs SET store_id = NULL WHERE drop_id = ?", (drop_id,))
 
@@ -271,3 +331,12 @@ class DropStore:
             (drop_id,),
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _next_seq(db: sqlite3.Connection, drop_id: str) -> None:
+    """Give the drop the next change sequence, on its row and its recipients' rows (the
+    inbox index); inside the caller's write transaction, so sequence numbers become
+    visible in order and a reader paging by them never skips one."""
+    seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM drops").fetchone()[0]
+    db.execute("UPDATE drops SET seq = ? WHERE id = ?", (seq, drop_id))
+    db.execute("UPDATE drop_recipients SET seq = ? WHERE drop_id = ?", (seq, drop_id))

@@ -44,7 +44,7 @@ from secure_send.server.drop_access import (
     sent_drop,
     visible_drop,
 )
-from secure_send.server.drop_store import DropRow
+from secure_send.server.drop_store import DropRow, InboxPage
 from secure_send.server.routes import Authenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 
@@ -52,6 +52,8 @@ router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 RECHECK_SECONDS = 2.0  # inbox long-polls look at the database at least this often
 MAX_POLL_SECONDS = 25.0
+INBOX_LIMIT = 500  # drops per inbox page unless the client asks for fewer (or more)
+INBOX_MAX_LIMIT = 1000
 
 
 def _parse_manifest(body: bytes) -> SignedManifest:
@@ -166,22 +168,47 @@ def drop_json(state: ServerState, row: DropRow, viewer: str | None) -> dict[str,
     }
 
 
+def _inbox_body(page: InboxPage, user: str) -> bytes:
+    """The page as JSON: each entry has :func:`drop_json`'s shape, built as text around the
+    stored manifest (JSON the server wrote itself at create), not parsed and re-encoded —
+    a page of 1,000 manifests is then a join of strings."""
+    entries = [
+        '{"drop_id":'
+        + json.dumps(row.id)
+        + ',"state":'
+        + json.dumps(str(row.state))
+        + f',"seq":{int(row.seq)},"manifest":'
+        + row.manifest
+        + ',"receipts":'
+        + json.dumps([{"user": user, "device": d} for d in page.receipts.get(row.id, [])])
+        + "}"
+        for row in page.drops
+    ]
+    more = "true" if page.more else "false"
+    tail = f',"cursor":{int(page.cursor)},"more":{more}}}'
+    return ('{"drops":[' + ",".join(entries) + "]" + tail).encode("utf-8")
+
+
 @router.get("/inbox")
 async def inbox(
     who: Authenticated,
     state: State,
-    response: Response,
     wait: Annotated[float, Query(ge=0, le=3600)] = 0,
     after: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
-    """Committed, live drops for the caller; waits up to ``min(wait, 25)`` s for a new one."""
+    limit: Annotated[int, Query(ge=1, le=INBOX_MAX_LIMIT)] = INBOX_LIMIT,
+) -> Response:
+    """The changes to the caller's drops after cursor ``after``, in ``seq`` order, at most
+    ``limit``: committed, live drops, and (after a cursor) recalled or expired ones. With
+    nothing after the cursor, waits up to ``min(wait, 25)`` s for a change."""
     user = who.user.id
     deadline = time.monotonic() + min(wait, MAX_POLL_SECONDS)
+    headers: dict[str, str] = {}
     while True:
         seen = state.notifier.version(user)
-        rows = await run_in_threadpool(state.drops.inbox, user, now_ts())
+        page = await run_in_threadpool(state.drops.inbox_page, user, after, limit, now_ts())
         remaining = deadline - time.monotonic()
-        if any(r.seq > after for r in rows) or remaining <= 0:
+        # rows read but not shown moved the cursor: answer, so the client keeps it
+        if page.drops or page.cursor != after or remaining <= 0:
             break
         # a commit in this process wakes us at once; one made by another server process
         # over the same database is seen at the next re-check. Too many waiting already
@@ -189,10 +216,14 @@ async def inbox(
         if not await state.notifier.wait(user, seen, min(remaining, RECHECK_SECONDS)):
             state.fds.capped()
             # and close the connection: its descriptor is what is short
-            response.headers["Connection"] = "close"
+            headers["Connection"] = "close"
             break
-    drops = await run_in_threadpool(lambda: [drop_json(state, r, user) for r in rows])
-    return {"drops": drops, "cursor": max([after, *(r.seq for r in rows)])}
+    # an idle answer is a few bytes: built here rather than handed to a thread
+    if page.drops:
+        body = await run_in_threadpool(_inbox_body, page, user)
+    else:
+        body = _inbox_body(page, user)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/sent")
@@ -209,12 +240,16 @@ def get_drop(drop_id: str, who: Authenticated, state: State) -> dict[str, Any]:
 
 
 @router.delete("/drops/{drop_id}", status_code=204)
-def recall(drop_id: str, request: Request, who: Authenticated, state: State) -> Response:
-    """Recall: delete every blob and partial upload now; recipients then get 410."""
-    row = sent_drop(state, drop_id, who)
+async def recall(drop_id: str, request: Request, who: Authenticated, state: State) -> Response:
+    """Recall: delete every blob and partial upload now; recipients then get 410, and
+    their waiting inbox long-polls answer at once with the drop marked recalled."""
+    row = await run_in_threadpool(sent_drop, state, drop_id, who)
     require_live(row)
-    purge(state, row, DropState.RECALLED)
-    record(state, AuditAction.RECALL, who, row.id, row.size, client_ip(request))
+    await run_in_threadpool(purge, state, row, DropState.RECALLED)
+    await run_in_threadpool(
+        record, state, AuditAction.RECALL, who, row.id, row.size, client_ip(request)
+    )
+    state.notifier.notify(row.recipients)  # the event loop's: the notifier is not thread-safe
     return Response(status_code=204)
 
 

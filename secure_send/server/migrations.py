@@ -5,6 +5,24 @@ Never edit a published migration: append a new one.
 
 from __future__ import annotations
 
+# Migration 6 (issue 17, item 4: the inbox pages with a cursor). Written apart from the
+# tuple because migration 5 (file requests) was added on another branch at the same time;
+# it is appended after it: the sixth. ``seq`` is the drop's *change*
+# sequence (commit, recall and expiry each assign the next one); it is copied onto each
+# recipient row so that a page is one seek on (user, seq) — an idle poll with nothing
+# after its cursor reads one index entry, however many drops the desk holds. ``drops_seq``
+# makes the next sequence number (MAX(seq) + 1) an index lookup instead of a table scan.
+# (user, seq) starts with user, so it replaces the old index on user alone.
+MIGRATION_6_INBOX_CURSOR = """
+    ALTER TABLE drop_recipients ADD COLUMN seq INTEGER;
+    UPDATE drop_recipients SET seq = (
+        SELECT drops.seq FROM drops WHERE drops.id = drop_recipients.drop_id
+    );
+    CREATE INDEX drop_recipients_user_seq ON drop_recipients (user, seq);
+    DROP INDEX drop_recipients_user;
+    CREATE INDEX drops_seq ON drops (seq);
+    """
+
 # Numbered migrations: index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -103,4 +121,5 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE drops ADD COLUMN request_id TEXT;
     CREATE INDEX drops_request ON drops (request_id, sender);
     """,
+    MIGRATION_6_INBOX_CURSOR,
 )

@@ -15,7 +15,7 @@ import httpx
 from secure_send.core import httpsig
 from secure_send.core.age import X25519Recipient, encrypt
 from secure_send.core.directory.enrol import DeviceKeys
-from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.encoding import format_time, parse_time, utc_now
 from secure_send.core.envelope.manifest import (
     Blob,
     Classification,
@@ -24,6 +24,7 @@ from secure_send.core.envelope.manifest import (
     SignedManifest,
     new_drop_id,
 )
+from secure_send.server.drop_store import DropStore, UploadRow
 from tests.directory_kit import HANAKO, TARO
 from tests.server.conftest import DEVICE, Server
 
@@ -161,3 +162,22 @@ def sent_drop(sender: Device, blobs: dict[str, bytes], **kw: Any) -> str:
     upload_all(sender, drop_id, blobs)
     assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
     return drop_id
+
+
+def plant_drops(drops: DropStore, signed: list[SignedManifest]) -> list[str]:
+    """Store each manifest's drop straight through the server's :class:`DropStore` and
+    commit it — create, every blob marked complete, commit: the store's own steps
+    without the HTTP round trips or the ciphertext (an inbox listing needs neither), for
+    volume. Returns the drop ids in commit order."""
+    done = []
+    for s in signed:
+        m = s.manifest
+        expires = int(parse_time(m.expires).timestamp())
+        assert drops.create(m, json.dumps(s.to_json()), expires, 1 << 62) == "ok"
+        for blob in m.blobs:
+            upload = UploadRow(new_drop_id(), m.drop_id, blob.id, blob.size, blob.size, expires)
+            drops.add_upload(upload)
+            assert drops.complete(upload)
+        assert drops.commit(m.drop_id)
+        done.append(m.drop_id)
+    return done
