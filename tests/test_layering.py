@@ -215,7 +215,7 @@ def test_only_the_api_module_builds_a_url() -> None:
 
 
 # The written matrix (docs/architecture.md, "Layers"): what each layer may import
-# directly, besides itself. The demo (secure_send/demo.py) assembles every piece and
+# directly, besides itself. The demo (secure_send/demo/) assembles every piece and
 # is outside the matrix. Checked on every import statement, including those inside
 # functions; LAZY ones are allowed only there (the CLI opens the app or runs the demo
 # when asked).

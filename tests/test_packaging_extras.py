@@ -165,7 +165,9 @@ def _distributions(module: str) -> set[str]:
 
 def _sources(package: str) -> list[Path]:
     root = Path(secure_send.__path__[0])
-    return [root / f"{package}.py"] if package == "demo" else sorted((root / package).rglob("*.py"))
+    if (root / package).is_dir():
+        return sorted((root / package).rglob("*.py"))
+    return [root / f"{package}.py"]
 
 
 @pytest.mark.parametrize("package", sorted(ROLES))

@@ -4,7 +4,7 @@ It creates a fictional ministry (デモ省, ~200 people and role mailboxes, 2-of
 root keys), serves it from an embedded drop server on 127.0.0.1, enrols two
 demo people with one-time codes, and walks through a send: picking a verified
 recipient, encryption, upload, the recipient's inbox, verification, saving, the
-signed receipt, and a recall; then a collection (:mod:`secure_send.demo_collection`):
+signed receipt, and a recall; then a collection (:mod:`secure_send.demo.collection`):
 HR asks a division for its year-end papers, three staff submit, the desk saves all.
 Everything runs through the same client library the CLI and the desktop app use.
 Demo profiles keep their keys in the test key store (a file), which it says every
@@ -37,7 +37,7 @@ from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.error_codes import ErrorCode
-from secure_send.demo_collection import run_collection
+from secure_send.demo.collection import run_collection
 from secure_send.org import ops
 from secure_send.org.demo_org import demo_rows
 from secure_send.org.home import OrgHome
