@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.collection_state import open_session, profile_of
+from benchmarks.collection_state import open_session, profile_of, trimmed
 from secure_send.client import file_requests, listing, receive, request_status
 from secure_send.client.api import ServerApi
 from secure_send.client.session import Session
@@ -111,7 +111,7 @@ def profile_open(state_dir: Path, desk: str, request_id: str, lines: int = 18) -
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(lines)
-    return text.getvalue()
+    return trimmed(text.getvalue())
 
 
 # ---------------------------------------------------------------- idle polls

@@ -20,10 +20,13 @@ submission is committed (only the desks are needed to measure).
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
 import hashlib
+import io
 import json
 import os
+import pstats
 import shutil
 import subprocess
 import sys
@@ -329,9 +332,24 @@ def _load(
                 rate = done / (time.perf_counter() - started)
                 say(f"  {done}/{len(jobs)} submissions, {rate:.1f}/s")
 
+    # the first one alone, profiled: where a submission's time goes (for the report)
+    profiler = cProfile.Profile()
+    profiler.runcall(submit, jobs[0])
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(14)
+    say("  one submission (cProfile, cumulative):\n" + trimmed(text.getvalue()))
     with ThreadPoolExecutor(threads) as pool:
-        for _ in pool.map(submit, jobs):
+        for _ in pool.map(submit, jobs[1:]):
             pass
+
+
+def trimmed(stats: str) -> str:
+    """pstats' table without its preamble and blank lines, paths from the repository."""
+    lines = stats.splitlines()
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    return "\n".join(
+        "    " + line.replace(str(ROOT) + "/", "") for line in lines[start:] if line.strip()
+    )
 
 
 # ---------------------------------------------------------------- pristine copies
