@@ -16,6 +16,7 @@ starts the app) therefore obey the same rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from secure_send.client import leftovers, own_devices
 from secure_send.client.api import ServerApi, Signer
@@ -47,6 +48,9 @@ class Session:
     unknown_devices: list[OwnDevice] | None = field(default=None, init=False)
     # the last verified directory of this session: the next sync advances it by the log
     _directory: Directory | None = field(default=None, init=False, repr=False)
+    # file requests this session has fetched and verified (client/file_requests.py): a
+    # request never changes, so it is downloaded and decrypted once per session
+    verified_requests: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def open(

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from secure_send.client import file_requests
+from secure_send.client.api import ServerApi
 from secure_send.client.request_status import CSV_COLUMNS
+from secure_send.core.directory.log import Action
 from secure_send.core.envelope.request import JST
-from tests.client.conftest import Enrol
-from tests.directory_kit import HANAKO, JIRO, ROLE, TARO
+from secure_send.org import ops
+from tests.client.conftest import Enrol, open_session
+from tests.directory_kit import HANAKO, JIRO, OPERATOR, ROLE, TARO
+from tests.server.conftest import Server
 
 TOMORROW = (dt.datetime.now(JST) + dt.timedelta(days=1)).date().isoformat()
 
@@ -87,3 +95,37 @@ def test_only_an_addressee_can_submit_and_only_the_desk_can_remind(
     assert "only the request's mailbox can remind" in jiro.fails("request", "remind", request_id)
     assert hanako.ok("request", "remind", request_id)["reminded"] == [JIRO]
     assert jiro.ok("requests")["requests"][0]["reminded"] is not None
+
+
+def test_a_session_downloads_a_request_once_and_checks_its_signer_every_time(
+    enrol: Enrol, org_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hanako, jiro = enrol(HANAKO, "laptop"), enrol(JIRO, "pc")
+    request_id = hanako.ok("request", "create", "--into", "me", "--to", JIRO, "--title", "報告")[
+        "request_id"
+    ]
+    session = open_session(jiro)
+    downloads: list[str] = []
+    original = ServerApi.file_request
+
+    def counted(api: ServerApi, wanted: str) -> dict[str, Any]:
+        downloads.append(wanted)
+        return original(api, wanted)
+
+    monkeypatch.setattr(ServerApi, "file_request", counted)
+    try:
+        for _ in range(3):
+            (view,) = file_requests.listing(session, session.directory())
+            assert view.title == "報告"
+        assert downloads == [request_id]  # 0.5 MB for 5,000 addressees: once per session
+        # the requester's laptop is revoked: the kept request is dangerous at once
+        ops.change(
+            org_server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": HANAKO, "device": "laptop"}
+        )
+        org_server.push()
+        assert file_requests.listing(session, session.directory()) == []
+        with pytest.raises(file_requests.UnverifiedRequest):
+            file_requests.fetch(session, session.directory(), request_id)
+        assert downloads == [request_id]
+    finally:
+        session.close()
