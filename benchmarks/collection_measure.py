@@ -67,7 +67,7 @@ def open_view(session: Session, request_id: str) -> Open:
 
     directory = session.directory()
     step("directory")
-    view = file_requests.fetch(session, directory, request_id)
+    view = file_requests.fetch(session, directory, request_id, text=False)
     step("fetch")
     items, _ = listing.inbox(session, directory)
     step("inbox")

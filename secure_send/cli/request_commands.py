@@ -142,7 +142,7 @@ def cmd_status(args: argparse.Namespace) -> None:
 
     session = _session()
     directory = session.directory()
-    view = file_requests.fetch(session, directory, args.request_id)
+    view = file_requests.fetch(session, directory, args.request_id, text=False)
     if not view.desk:
         raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
     items, _ = listing.inbox(session, directory)

@@ -288,9 +288,11 @@ class ServerApi:
         """Open file requests that ask this person or collect into their mailboxes."""
         return list(self.json("GET", "/v1/requests")["requests"])
 
-    def file_request(self, request_id: str) -> dict[str, Any]:
-        """A request's signed document and encrypted text (as the server holds them)."""
-        return dict(self.json("GET", f"/v1/requests/{_segment(request_id)}"))
+    def file_request(self, request_id: str, text: bool = True) -> dict[str, Any]:
+        """A request's signed document and (with ``text``) its encrypted text, as the
+        server holds them."""
+        query = "" if text else "?text=false"
+        return dict(self.json("GET", f"/v1/requests/{_segment(request_id)}{query}"))
 
     def remind(self, request_id: str, users: list[str] | None) -> list[str]:
         """Remind addressees who have not submitted (all of them when ``users`` is None)."""

@@ -220,54 +220,62 @@ class _Seen:
     signed: SignedRequest
     title: str | None
     message: str
+    has_text: bool = True  # False: fetched without its text (title None)
 
 
-def fetch(session: Session, directory: Directory, request_id: str) -> RequestView:
+def fetch(
+    session: Session, directory: Directory, request_id: str, *, text: bool = True
+) -> RequestView:
     """One request, verified and its text decrypted (see the module's guarantees).
 
     A request never changes, so each session downloads and decrypts it once (its text
     is encrypted to every addressee's device: ~100 bytes each, 0.5 MB for 5,000
     people); its signature and the requester's membership are checked again against
     ``directory`` every time, so a requester who has left or a revoked device makes
-    it dangerous at once."""
+    it dangerous at once. Without ``text`` (a submission, the desk's status, save all)
+    the title and message are neither downloaded nor decrypted: ``title`` is None."""
     seen = session.verified_requests.get(request_id)
-    if isinstance(seen, _Seen):
+    if isinstance(seen, _Seen) and (seen.has_text or not text):
         try:
             request = seen.signed.verify(directory.by_id())
         except (SecureSendError, DirectoryError) as err:
             raise UnverifiedRequest(str(err)) from None
         return _view(session, directory, request, seen.title, seen.message)
     try:
-        answer = session.api.file_request(request_id)
+        answer = session.api.file_request(request_id, text)
     except ServerError as err:
         if err.code == ErrorCode.NOT_FOUND:
             raise ClientError(ErrorCode.NOT_FOUND, f"no open file request {request_id}") from None
         raise
-    return _verified(session, directory, request_id, answer)
+    return _verified(session, directory, request_id, answer, text)
 
 
 def _verified(
-    session: Session, directory: Directory, request_id: str, answer: Mapping[str, Any]
+    session: Session,
+    directory: Directory,
+    request_id: str,
+    answer: Mapping[str, Any],
+    with_text: bool,
 ) -> RequestView:
     try:
         signed = SignedRequest.from_json(answer["request"])
         entries = directory.by_id()
         request = signed.verify(entries)
-        text = unb64u(answer["text"])
+        text = unb64u(answer["text"]) if with_text else b""
     except (SecureSendError, DirectoryError, KeyError, TypeError, ValueError) as err:
         raise UnverifiedRequest(str(err)) from None
     if request.request_id != request_id:
         raise UnverifiedRequest("the server mixed up requests")
-    if not signed.text_matches(text):
+    if with_text and not signed.text_matches(text):
         raise UnverifiedRequest("its text is not the one the requester signed")
     views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
     problem = drop_problem(views.verdict(request.log_head))
     views.save()
     if problem is not None:
         raise UnverifiedRequest(problem[1])
-    title, message = _text(text, request_id, session)
+    title, message = _text(text, request_id, session) if with_text else (None, "")
     view = _view(session, directory, request, title, message)
-    session.verified_requests[request_id] = _Seen(signed, title, message)
+    session.verified_requests[request_id] = _Seen(signed, title, message, with_text)
     return view
 
 
@@ -348,7 +356,7 @@ def submit(
     files: Sequence[Path],
 ) -> sending.PendingSend:
     """Prepare a submission (encrypt, sign; the caller finishes it like a send)."""
-    view = fetch(session, directory, request_id)
+    view = fetch(session, directory, request_id, text=False)  # no title needed
     if not view.addressed:
         raise ClientError(ErrorCode.NOT_ADDRESSEE, "this file request was not sent to you")
     if parse_time(view.request.expires) <= utc_now():

@@ -189,7 +189,7 @@ def save_all(
         ClientError: the request does not verify (``unverified_request``), this person
             is not on its desk (``not_request_desk``), the inbox cannot be listed.
     """
-    view = file_requests.fetch(session, directory, request_id)
+    view = file_requests.fetch(session, directory, request_id, text=False)
     if not view.desk:
         raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
     items, _ = listing.inbox(session, directory)

@@ -81,7 +81,7 @@ def run_collection(
         sending.finish(person, pending)
         person.close()
     directory = desk.directory()
-    view = file_requests.fetch(desk, directory, request_id)
+    view = file_requests.fetch(desk, directory, request_id, text=False)
     items, _ = listing.inbox(desk, directory)
     state = request_status.status(view.request, items, directory.by_id())
     step(

@@ -159,10 +159,14 @@ def readable_request(state: ServerState, request_id: str, who: Caller) -> tuple[
 
 
 @router.get("/requests/{request_id}")
-def get_request(request_id: str, who: Authenticated, state: State) -> dict[str, Any]:
-    """The signed request and its encrypted text (verify before use)."""
+def get_request(
+    request_id: str, who: Authenticated, state: State, text: bool = True
+) -> dict[str, Any]:
+    """The signed request and (unless ``text=false``: a submission or the desk's
+    status needs no title) its encrypted text; verify both before use."""
     row, _ = readable_request(state, request_id, who)
-    return {"request": json.loads(row.document), "text": b64u(row.text)}
+    answer = {"request": json.loads(row.document)}
+    return answer | {"text": b64u(row.text)} if text else answer
 
 
 def _remind(state: ServerState, request_id: str, who: Caller, body: bytes, ip: str) -> list[str]:

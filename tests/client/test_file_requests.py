@@ -108,12 +108,19 @@ def test_a_session_downloads_a_request_once_and_checks_its_signer_every_time(
     downloads: list[str] = []
     original = ServerApi.file_request
 
-    def counted(api: ServerApi, wanted: str) -> dict[str, Any]:
+    def counted(api: ServerApi, wanted: str, text: bool = True) -> dict[str, Any]:
+        answer = original(api, wanted, text)
+        assert ("text" in answer) is text
         downloads.append(wanted)
-        return original(api, wanted)
+        return answer
 
     monkeypatch.setattr(ServerApi, "file_request", counted)
     try:
+        # a submission or the desk's status needs no title: the text is not downloaded
+        bare = file_requests.fetch(session, session.directory(), request_id, text=False)
+        assert bare.title is None
+        assert bare.addressed
+        downloads.clear()
         for _ in range(3):
             (view,) = file_requests.listing(session, session.directory())
             assert view.title == "報告"
