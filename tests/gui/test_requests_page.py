@@ -58,14 +58,18 @@ def _page(qtbot: QtBot, model: AppModel) -> RequestsPage:
     return page
 
 
-def _row(page: RequestsPage, row: int = 0) -> list[str]:
-    return [page.table.item(row, c).text() for c in (TITLE, FROM, DUE, STATE)]
+def row_texts(page: RequestsPage, row: int = 0) -> list[str]:
+    """The texts of one row of the request list ("" for a missing cell)."""
+    cells = [page.table.item(row, c) for c in (TITLE, FROM, DUE, STATE)]
+    return [c.text() if c is not None else "" for c in cells]
 
 
 def _drop_on_row(page: RequestsPage, paths: list[Path], row: int = 0) -> QDropEvent:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    where = page.table.visualItemRect(page.table.item(row, TITLE)).center()
+    item = page.table.item(row, TITLE)
+    assert item is not None
+    where = page.table.visualItemRect(item).center()
     action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
     none = Qt.KeyboardModifier.NoModifier
     viewport = page.table.viewport()
@@ -85,7 +89,7 @@ def test_the_list_shows_a_request_made_through_the_cli(
     page = _page(qtbot, model)
     _refresh(qtbot, model)
     assert page.table.rowCount() == 1
-    assert _row(page) == ["年末調整書類", "会計課 窓口", short_day(DUE_DAY), "Not submitted"]
+    assert row_texts(page) == ["年末調整書類", "会計課 窓口", short_day(DUE_DAY), "Not submitted"]
     page.table.selectRow(0)
     assert page.submit_button.isEnabled()
     assert not page.track_button.isEnabled()  # Jiro is asked, not on the desk
@@ -103,7 +107,7 @@ def test_the_list_in_japanese(
     due = f"{DUE_DAY.month}月{DUE_DAY.day}日"
     if DUE_DAY.year != dt.date.today().year:
         due = f"{DUE_DAY.year}年{due}"
-    assert _row(page) == ["年末調整書類", "会計課 窓口", due, "未提出"]
+    assert row_texts(page) == ["年末調整書類", "会計課 窓口", due, "未提出"]
     assert page.submit_button.text() == "提出(&U)…"
     model.stop()
 
@@ -141,7 +145,7 @@ def test_dropping_files_on_a_request_submits_them_to_its_mailbox(
     status = hanako.ok("request", "status", request_id)
     assert [s["id"] for s in status["submitted"]] == [JIRO]
     # the list says so once refreshed (the page asked the model after the submission)
-    qtbot.waitUntil(lambda: _row(page)[3] == "Submitted", timeout=15_000)
+    qtbot.waitUntil(lambda: row_texts(page)[3] == "Submitted", timeout=15_000)
     page.back_button.click()
     assert page.stack.currentIndex() == LIST
     model.stop()
@@ -177,7 +181,7 @@ def test_a_forged_request_is_dangerous_and_takes_no_files(
         db.execute("UPDATE requests SET text = ? WHERE id = ?", (b"forged", request_id))
     page = _page(qtbot, model)
     _refresh(qtbot, model)
-    assert _row(page)[0].startswith("⚠")
+    assert row_texts(page)[0].startswith("⚠")
     page.table.selectRow(0)
     assert not page.submit_button.isEnabled()
     assert page.reason_label.isVisibleTo(page)
@@ -209,7 +213,7 @@ def test_the_tray_tells_of_a_new_request_and_of_a_reminder(
     with qtbot.waitSignal(tray.notified, timeout=15_000) as told:
         model.requests.refresh()
     assert told.args == ["提出の催促", "会計課 窓口から提出の催促があります"]
-    qtbot.waitUntil(lambda: _row(page)[3] == "催促あり", timeout=5_000)
+    qtbot.waitUntil(lambda: row_texts(page)[3] == "催促あり", timeout=5_000)
     model.stop()
 
 

@@ -1467,6 +1467,10 @@ Failed: %3</source>
         <translation>期限超過</translation>
     </message>
     <message>
+        <source>Submitted</source>
+        <translation>提出済み</translation>
+    </message>
+    <message>
         <source>(resubmitted, %1 times)</source>
         <translation>（再提出、計 %1 回）</translation>
     </message>

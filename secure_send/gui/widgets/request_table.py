@@ -64,7 +64,7 @@ def state_text(person: AddresseeStatus) -> str:
     return (
         QCoreApplication.translate("RequestTable", "Late")
         if person.late
-        else QCoreApplication.translate("RequestTable", "Submitted at")
+        else QCoreApplication.translate("RequestTable", "Submitted")
     )
 
 
@@ -94,7 +94,7 @@ class RequestTable:
 
     def __init__(self) -> None:
         self.rows = QStandardItemModel(0, len(HEADERS))
-        self.rows.setHorizontalHeaderLabels([_t(h) for h in HEADERS])
+        self.rows.setHorizontalHeaderLabels([_t(str(h)) for h in HEADERS])
         self.by_state = QSortFilterProxyModel()
         self.by_state.setSourceModel(self.rows)
         self.by_state.setFilterKeyColumn(STATE)
