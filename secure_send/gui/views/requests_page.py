@@ -75,6 +75,7 @@ class RequestsPage(QWidget):
         self.stack.addWidget(self.desk)
         QVBoxLayout(self).addWidget(self.stack)
         model.requests.changed.connect(self.show_requests)
+        model.directory_changed.connect(lambda _state: self._update_buttons())
         self.show_requests(model.requests.items)
 
     # ---------------------------------------------------------------- building
