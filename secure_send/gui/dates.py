@@ -28,6 +28,12 @@ def short_date(when: str, today: dt.date | None = None) -> str:
     day = local_date(when)
     if day is None:
         return when
+    return short_day(day, today)
+
+
+def short_day(day: dt.date, today: dt.date | None = None) -> str:
+    """A calendar day (e.g. a file request's due day, already a day in Japan) as a
+    short day in the UI language."""
     if day.year == (today or dt.date.today()).year:
         # {day}, {month} (1-12), {mon} (Jan-Dec); Japanese: {month}月{day}日
         pattern = QCoreApplication.translate("dates", "{day} {mon}")

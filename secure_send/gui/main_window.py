@@ -14,6 +14,7 @@ from secure_send.gui.dialogs.diagnostics import DiagnosticsDialog
 from secure_send.gui.model import AppModel, DirectoryState
 from secure_send.gui.screen_fit import fit_to_screen
 from secure_send.gui.views.inbox_page import InboxPage
+from secure_send.gui.views.requests_page import RequestsPage
 from secure_send.gui.views.send_page import SendPage
 from secure_send.gui.views.sent_page import SentPage
 from secure_send.gui.widgets.buttons import plain_label
@@ -24,7 +25,7 @@ from secure_send.gui.widgets.page_tabs import PageTabs
 
 
 class MainWindow(QMainWindow):
-    """Send, Inbox and Sent as tabs; directory state in the status bar; above them, a red
+    """Send, Inbox, Sent and Requests as tabs; directory state in the status bar; above them, a red
     banner while the person's own entry lists a device this PC did not enrol, and an amber
     one while the device keys are in the plain-file test key store."""
 
@@ -44,9 +45,11 @@ class MainWindow(QMainWindow):
         self.send_page = SendPage(model, self)
         self.inbox_page = InboxPage(model, self)
         self.sent_page = SentPage(model, self)
+        self.requests_page = RequestsPage(model, self)  # file requests (issue 17)
         self.tabs.addTab(self.send_page, self.tr("&Send"))
         self.tabs.addTab(self.inbox_page, self.tr("&Inbox"))
         self.tabs.addTab(self.sent_page, self.tr("Se&nt"))
+        self.tabs.addTab(self.requests_page, self.tr("Re&quests"))
         self.banner = UnknownDeviceBanner(self)
         self.banner.review_requested.connect(self.devices_requested)
         self.test_keystore_banner = KeystoreWarningBanner(model.session.test_keystore, self)

@@ -43,6 +43,7 @@ from secure_send.gui.directory_state import (
     last_verified,
 )
 from secure_send.gui.directory_state import DirectoryState as DirectoryState  # re-exported
+from secure_send.gui.requests_model import RequestsModel
 from secure_send.gui.send_tasks import SendTasks
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class AppModel(QObject):
         self.sends = SendTasks(self.session, self)
         # drop details (names, sizes, message), fetched on worker threads, kept in memory
         self.details = DetailsLoader(self)
+        # file requests (提出依頼): the list, submitting, the desk (gui/requests_model.py)
+        self.requests = RequestsModel(self)
         self._sent_timer = QTimer(self)
         self._sent_timer.setInterval(15_000)
         self._sent_timer.timeout.connect(self.refresh_sent)
@@ -234,6 +237,7 @@ class AppModel(QObject):
         self.refresh_sent()
         self._sent_timer.start()
         self._directory_timer.start()
+        self.requests.start()
         self._poll()
 
     def stop(self) -> None:
@@ -241,6 +245,7 @@ class AppModel(QObject):
         self._stopped = True
         self._sent_timer.stop()
         self._directory_timer.stop()
+        self.requests.stop()
         self._retry.stop()
 
     def _poll(self) -> None:

@@ -1,5 +1,6 @@
-"""The tray icon and its notifications: new drops, receipts, failures, and a device
-this PC did not enrol appearing in the person's own entry (once per device).
+"""The tray icon and its notifications: new drops, receipts, failures, new file
+requests and reminders to submit, and a device this PC did not enrol appearing in the
+person's own entry (once per device).
 
 Every notification is also emitted as ``notified(title, message)``, even where the
 platform has no tray (the offscreen platform in tests), so it can be observed.
@@ -12,6 +13,7 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPainter, QPe
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from secure_send.client import listing
+from secure_send.client.file_requests import RequestView
 from secure_send.client.own_devices import OwnDevice
 from secure_send.gui import errors
 from secure_send.gui.dates import short_date
@@ -87,6 +89,8 @@ class Tray(QObject):
         model.receipts_arrived.connect(self._on_model_receipts_arrived)
         model.failed.connect(self._on_model_failed)
         model.own_devices_changed.connect(self._on_model_own_devices_changed)
+        model.requests.arrived.connect(self._on_requests_arrived)
+        model.requests.reminded.connect(self._on_requests_reminded)
         if self.available:
             self.icon.show()
 
@@ -138,6 +142,23 @@ class Tray(QObject):
             )
             message = fill(message, device.name, short_date(device.enrolled))
             self.notify(self.tr("Unknown device on your account"), message, critical=True)
+
+    def _on_requests_arrived(self, views: list[RequestView]) -> None:
+        for view in views:
+            name = self._mailbox_name(view)
+            self.notify(
+                self.tr("New file request"), self.tr("%1 asks you for files").replace("%1", name)
+            )
+
+    def _on_requests_reminded(self, views: list[RequestView]) -> None:
+        for view in views:
+            name = self._mailbox_name(view)
+            message = self.tr("%1 reminds you to submit your files").replace("%1", name)
+            self.notify(self.tr("File request reminder"), message)
+
+    def _mailbox_name(self, view: RequestView) -> str:
+        entry = self.model.entry(view.request.mailbox)
+        return entry.name_ja if entry is not None else view.request.mailbox
 
     def _on_model_failed(self, err: BaseException) -> None:
         sentence, _details = errors.describe(err)

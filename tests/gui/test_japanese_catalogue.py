@@ -41,7 +41,7 @@ ALLOWED = [
     r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S+)?",  # environment variables: key names
     r"\bhanako\.sato\b",  # the example user id the enrolment wizard shows
     r"\bage\b",  # the file format's name (like PDF), in the CLI's decryption errors
-    r"\b(?:ID|URL|PDF|OS)\b",  # written so in Japanese offices
+    r"\b(?:ID|URL|PDF|OS|CSV)\b",  # written so in Japanese offices (CSV: 「CSV に書き出す」)
     r"\b(?:Ctrl|Shift|Alt|Enter|Esc|Tab|Delete)\b",  # key names
 ]
 HALF_WIDTH = re.compile(r"[():!?]")

@@ -44,6 +44,13 @@
     </message>
 </context>
 <context>
+    <name>RequestsPage</name>
+    <message numerus="yes">
+        <source>Submitted: %n file(s)</source>
+        <translation><numerusform>Submitted: %n file</numerusform><numerusform>Submitted: %n files</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>SendPage</name>
     <message numerus="yes">
         <source>Sent to %1: %n file(s)</source>

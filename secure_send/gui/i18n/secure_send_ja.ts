@@ -187,6 +187,112 @@
     </message>
 </context>
 <context>
+    <name>ConfirmSubmitDialog</name>
+    <message>
+        <source>Submit files</source>
+        <translation>ファイルの提出</translation>
+    </message>
+    <message>
+        <source>Submit these files to the file request?</source>
+        <translation>この提出依頼にファイルを提出しますか？</translation>
+    </message>
+    <message>
+        <source>(title not readable here)</source>
+        <translation>（この端末では件名を読めません）</translation>
+    </message>
+    <message>
+        <source>Files to submit</source>
+        <translation>提出するファイル</translation>
+    </message>
+    <message>
+        <source>File request:</source>
+        <translation>提出依頼：</translation>
+    </message>
+    <message>
+        <source>Goes to:</source>
+        <translation>提出先：</translation>
+    </message>
+    <message>
+        <source>Files:</source>
+        <translation>ファイル：</translation>
+    </message>
+    <message>
+        <source>&amp;Submit</source>
+        <translation>提出(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Submit now</source>
+        <translation>今すぐ提出</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+</context>
+<context>
+    <name>CreateRequestDialog</name>
+    <message>
+        <source>Create a file request</source>
+        <translation>提出依頼の作成</translation>
+    </message>
+    <message>
+        <source>Mailbox that collects</source>
+        <translation>提出先の窓口</translation>
+    </message>
+    <message>
+        <source>Me (%1)</source>
+        <translation>自分（%1）</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>件名</translation>
+    </message>
+    <message>
+        <source>&amp;Due date:</source>
+        <translation>提出期限(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Due date</source>
+        <translation>提出期限</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>メッセージ</translation>
+    </message>
+    <message>
+        <source>Departments</source>
+        <translation>部署</translation>
+    </message>
+    <message>
+        <source>De&amp;partments:</source>
+        <translation>部署(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Everyone (all staff)</source>
+        <translation>全職員(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Collect i&amp;nto:</source>
+        <translation>提出先(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Tit&amp;le:</source>
+        <translation>件名(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Message:</source>
+        <translation>メッセージ(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>C&amp;reate</source>
+        <translation>作成(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Create the file request</source>
+        <translation>提出依頼を作成</translation>
+    </message>
+</context>
+<context>
     <name>DiagnosticsDialog</name>
     <message>
         <source>Diagnostics</source>
@@ -846,6 +952,10 @@
         <translation>送信済み(&amp;N)</translation>
     </message>
     <message>
+        <source>Re&amp;quests</source>
+        <translation>依頼(&amp;Q)</translation>
+    </message>
+    <message>
         <source>Directory status</source>
         <translation>名簿の状態</translation>
     </message>
@@ -1130,6 +1240,320 @@
     <message>
         <source>No match</source>
         <translation>該当なし</translation>
+    </message>
+</context>
+<context>
+    <name>RequestDesk</name>
+    <message>
+        <source>Counts</source>
+        <translation>件数</translation>
+    </message>
+    <message>
+        <source>Name, reading, ID or department</source>
+        <translation>氏名、フリガナ、ID、部署</translation>
+    </message>
+    <message>
+        <source>Search addressees</source>
+        <translation>依頼先を検索</translation>
+    </message>
+    <message>
+        <source>Fin&amp;d:</source>
+        <translation>検索(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>表示</translation>
+    </message>
+    <message>
+        <source>Everyone</source>
+        <translation>全員</translation>
+    </message>
+    <message>
+        <source>Submitted</source>
+        <translation>提出済み</translation>
+    </message>
+    <message>
+        <source>Not submitted</source>
+        <translation>未提出</translation>
+    </message>
+    <message>
+        <source>Late</source>
+        <translation>期限超過</translation>
+    </message>
+    <message>
+        <source>Sta&amp;te:</source>
+        <translation>状態(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Addressees</source>
+        <translation>依頼先</translation>
+    </message>
+    <message>
+        <source>E&amp;xport CSV…</source>
+        <translation>CSV に書き出す(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>IDs, names, departments and times</source>
+        <translation>ID・氏名・部署・提出日時（ファイル名は含みません）</translation>
+    </message>
+    <message>
+        <source>&amp;Remind those not submitted…</source>
+        <translation>未提出者に催促(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Send a reminder to everyone who has not submitted</source>
+        <translation>未提出の全員に催促を送ります</translation>
+    </message>
+    <message>
+        <source>Save &amp;all…</source>
+        <translation>すべて保存(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Save every submission, one folder per person</source>
+        <translation>すべての提出を一人一つのフォルダーに保存します</translation>
+    </message>
+    <message>
+        <source>&amp;Back</source>
+        <translation>戻る(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Saving all</source>
+        <translation>すべて保存中</translation>
+    </message>
+    <message>
+        <source>(title not readable here)</source>
+        <translation>（この端末では件名を読めません）</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>読み込み中…</translation>
+    </message>
+    <message>
+        <source>Submitted %1 / Not submitted %2 / Late %3</source>
+        <translation>提出済み %1　未提出 %2　期限超過 %3</translation>
+    </message>
+    <message>
+        <source>Export the status as CSV</source>
+        <translation>提出状況を CSV に書き出す</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV ファイル (*.csv)</translation>
+    </message>
+    <message>
+        <source>Exported to %1</source>
+        <translation>%1 に書き出しました</translation>
+    </message>
+    <message>
+        <source>Remind</source>
+        <translation>催促</translation>
+    </message>
+    <message>
+        <source>Send a reminder to the %1 people who have not submitted?</source>
+        <translation>未提出の %1 人に催促を送りますか？</translation>
+    </message>
+    <message>
+        <source>Reminded %1 people</source>
+        <translation>%1 人に催促しました</translation>
+    </message>
+    <message>
+        <source>Save all submissions to</source>
+        <translation>すべての提出の保存先</translation>
+    </message>
+    <message>
+        <source>Save all</source>
+        <translation>すべて保存</translation>
+    </message>
+    <message>
+        <source>Saved: %1
+Already saved: %2
+Failed: %3</source>
+        <translation>保存：%1 件
+保存済み：%2 件
+失敗：%3 件</translation>
+    </message>
+</context>
+<context>
+    <name>RequestList</name>
+    <message>
+        <source>Your desk</source>
+        <translation>自分の窓口</translation>
+    </message>
+    <message>
+        <source>Submitted</source>
+        <translation>提出済み</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>期限超過</translation>
+    </message>
+    <message>
+        <source>Reminded</source>
+        <translation>催促あり</translation>
+    </message>
+    <message>
+        <source>Not submitted</source>
+        <translation>未提出</translation>
+    </message>
+    <message>
+        <source>No due date</source>
+        <translation>期限なし</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>件名</translation>
+    </message>
+    <message>
+        <source>Requested by</source>
+        <translation>依頼元</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>提出期限</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>File requests</source>
+        <translation>提出依頼</translation>
+    </message>
+    <message>
+        <source>(title not readable here)</source>
+        <translation>（この端末では件名を読めません）</translation>
+    </message>
+    <message>
+        <source>⚠ Dangerous request: do not submit</source>
+        <translation>⚠ 危険な依頼：提出しないでください</translation>
+    </message>
+    <message>
+        <source>Dangerous</source>
+        <translation>危険</translation>
+    </message>
+</context>
+<context>
+    <name>RequestTable</name>
+    <message>
+        <source>Name</source>
+        <translation>名前</translation>
+    </message>
+    <message>
+        <source>Reading</source>
+        <translation>フリガナ</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>所属</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>Submitted at</source>
+        <translation>提出日時</translation>
+    </message>
+    <message>
+        <source>Not submitted</source>
+        <translation>未提出</translation>
+    </message>
+    <message>
+        <source>Late</source>
+        <translation>期限超過</translation>
+    </message>
+    <message>
+        <source>Submitted</source>
+        <translation>提出済み</translation>
+    </message>
+    <message>
+        <source>(resubmitted, %1 times)</source>
+        <translation>（再提出、計 %1 回）</translation>
+    </message>
+</context>
+<context>
+    <name>RequestsPage</name>
+    <message>
+        <source>File requests</source>
+        <translation>提出依頼</translation>
+    </message>
+    <message>
+        <source>Drop files on a request to submit them. No recipient to choose.</source>
+        <translation>依頼の上にファイルをドロップすると提出できます。宛先を選ぶ必要はありません。</translation>
+    </message>
+    <message>
+        <source>Why this request is dangerous</source>
+        <translation>この依頼が危険な理由</translation>
+    </message>
+    <message>
+        <source>S&amp;ubmit files…</source>
+        <translation>提出(&amp;U)…</translation>
+    </message>
+    <message>
+        <source>Choose files to submit to this request</source>
+        <translation>この依頼に提出するファイルを選びます</translation>
+    </message>
+    <message>
+        <source>&amp;Track submissions…</source>
+        <translation>提出状況(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Who has submitted, who has not</source>
+        <translation>提出した人と未提出の人</translation>
+    </message>
+    <message>
+        <source>&amp;Create a request…</source>
+        <translation>依頼を作成(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Ask people to submit files to you</source>
+        <translation>ファイルの提出を依頼します</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>結果</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>詳細</translation>
+    </message>
+    <message>
+        <source>&amp;Back to the requests</source>
+        <translation>依頼一覧に戻る(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Choose files to submit</source>
+        <translation>提出するファイルを選択</translation>
+    </message>
+    <message>
+        <source>Encrypting…</source>
+        <translation>暗号化しています…</translation>
+    </message>
+    <message>
+        <source>File %1</source>
+        <translation>ファイル %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Submitted: %n file(s)</source>
+        <translation>
+            <numerusform>提出しました：ファイル %n 件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Drop ID: %1</source>
+        <translation>送信ID：%1</translation>
+    </message>
+    <message>
+        <source>The submission is kept: finish it with File → Unfinished sends.</source>
+        <translation>この提出は保存されています。「ファイル」→「未完了の送信」から完了できます。</translation>
+    </message>
+    <message>
+        <source>The file request was created.</source>
+        <translation>提出依頼を作成しました。</translation>
     </message>
 </context>
 <context>
@@ -1603,6 +2027,22 @@
     <message>
         <source>Unknown device on your account</source>
         <translation>アカウントに不明な端末</translation>
+    </message>
+    <message>
+        <source>New file request</source>
+        <translation>新しい提出依頼</translation>
+    </message>
+    <message>
+        <source>%1 asks you for files</source>
+        <translation>%1から提出の依頼があります</translation>
+    </message>
+    <message>
+        <source>%1 reminds you to submit your files</source>
+        <translation>%1から提出の催促があります</translation>
+    </message>
+    <message>
+        <source>File request reminder</source>
+        <translation>提出の催促</translation>
     </message>
     <message>
         <source>Secure Send problem</source>

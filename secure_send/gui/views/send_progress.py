@@ -72,6 +72,20 @@ class SendProgress(QWidget):
             self.bars_box.addWidget(bar)
             self.bars[label] = bar
 
+    def ensure_bar(self, label: str, text: str) -> QProgressBar:
+        """The bar for ``label``, added at 0 % if there is none yet (a submission's files
+        are known by blob id only once the model prepared them)."""
+        bar = self.bars.get(label)
+        if bar is None:
+            bar = QProgressBar(self)
+            bar.setRange(0, 100)
+            bar.setValue(0)
+            bar.setFormat(f"{text}  %p%")
+            bar.setAccessibleName(text)
+            self.bars_box.addWidget(bar)
+            self.bars[label] = bar
+        return bar
+
     def watch(self, task: threads.Task, *, uploading: bool) -> None:
         """Follow ``task`` (not yet started); ``uploading``: bytes should move from the
         start (a resumed send), else only after :meth:`uploading_started`."""
