@@ -71,7 +71,7 @@ def open_view(session: Session, request_id: str) -> Open:
     step("fetch")
     items, _ = listing.inbox(session, directory)
     step("inbox")
-    state = request_status.status(view.request, items, directory.by_id())
+    state = request_status.status(view.request, items, directory.verified.by_id())
     step("status")
     out.items, out.submitted, out.pending = len(items), len(state.submitted), len(state.pending)
     return out
@@ -291,7 +291,7 @@ def _receive_loop(session: Session, directory: Any, job: dict[str, Any], target:
     layout (``{name_ja without spaces}_{id}/``), each with its receipt."""
     view = file_requests.fetch(session, directory, job["request_id"])
     items, _ = listing.inbox(session, directory)
-    state = request_status.status(view.request, items, directory.by_id())
+    state = request_status.status(view.request, items, directory.verified.by_id())
     drops = 0
     for person in state.submitted:
         folder = target / f"{person.name_ja.replace(' ', '')}_{person.user}"

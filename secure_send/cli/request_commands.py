@@ -146,7 +146,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     if not view.desk:
         raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
     items, _ = listing.inbox(session, directory)
-    state = request_status.status(view.request, items, directory.by_id())
+    state = request_status.status(view.request, items, directory.verified.by_id())
     if args.csv is not None:
         args.csv.write_text("\ufeff" + request_status.to_csv(state), encoding="utf-8")
     for drop_id in state.strays:

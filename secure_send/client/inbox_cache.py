@@ -21,7 +21,8 @@ Rules (what may be trusted from the file, and when):
   dangerous if that fails.
 * A verified record is still re-judged, cheaply, on every listing against the
   directory the listing is given: **the sender must still be an active person and
-  the sender's device still one of their active devices in ``directory.by_id()``**.
+  the sender's device still one of their active devices in the verified snapshot
+  (``directory.verified.by_id()``: no key is used, so no binding is checked again)**.
   If not (the device was revoked, the person departed), the item is shown dangerous,
   as a fresh verification would show it. Past its signed expiry it is removed (the
   server's expiry change would, but the server forgets ended drops' rows 30 days

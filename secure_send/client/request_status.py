@@ -95,7 +95,11 @@ class RequestStatus:
 def status(
     request: FileRequest, items: Iterable[InboxItem], entries: Mapping[str, Entry]
 ) -> RequestStatus:
-    """The request's status from verified inbox ``items`` (see the module docstring)."""
+    """The request's status from verified inbox ``items`` (see the module docstring).
+
+    ``entries`` only names people (names, department, active or left): the verified
+    directory's plain mapping (``directory.verified.by_id()``) serves, without each of
+    thousands of addressees' device key bindings checked, as no key is used here."""
     by_sender: dict[str, list[Submission]] = {}
     strays = []
     for item in items:

@@ -193,7 +193,7 @@ def save_all(
     if not view.desk:
         raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
     items, _ = listing.inbox(session, directory)
-    state = request_status.status(view.request, items, directory.by_id())
+    state = request_status.status(view.request, items, directory.verified.by_id())
     saved_here = {s.drop_id for p in state.people for s in p.submissions if s.saved}
     skipped, to_save = [], []
     for sub in plan(state, target):

@@ -83,7 +83,7 @@ def run_collection(
     directory = desk.directory()
     view = file_requests.fetch(desk, directory, request_id, text=False)
     items, _ = listing.inbox(desk, directory)
-    state = request_status.status(view.request, items, directory.by_id())
+    state = request_status.status(view.request, items, directory.verified.by_id())
     step(
         say,
         f"人事課は提出状況を確認します: 提出済み {len(state.submitted)} 人、"

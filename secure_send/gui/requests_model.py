@@ -16,11 +16,10 @@ on the first load, which only shows what was already there.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -28,6 +27,7 @@ from secure_send.client import file_requests, listing, request_status
 from secure_send.client.directory_sync import Directory, DirectoryUnverified
 from secure_send.client.file_requests import RequestView, UnverifiedRequest
 from secure_send.client.request_status import RequestStatus
+from secure_send.client.save_all import SaveProgress, SaveSummary, save_all
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
@@ -245,7 +245,7 @@ class RequestsModel(QObject):
             directory = self._directory()
             view = file_requests.fetch(session, directory, request_id)
             items, _ = listing.inbox(session, directory)
-            return request_status.status(view.request, items, directory.by_id())
+            return request_status.status(view.request, items, directory.verified.by_id())
 
         task = threads.Task(work)
         task.read_only = True
@@ -275,14 +275,11 @@ class RequestsModel(QObject):
         summary."""
         session = self.owner.session
 
-        def work(task: threads.Task) -> Any:
-            # imported here, by name: ``client/save_all.py`` is built in parallel with
-            # this page (issue 17); the lead may make it a plain import once both are in
-            saving = importlib.import_module("secure_send.client.save_all")
+        def work(task: threads.Task) -> SaveSummary:
+            def moved(p: SaveProgress) -> None:  # one bar: bytes over every submission
+                task.progress("all", p.bytes_done, p.bytes_total)
 
-            return saving.save_all(
-                session, self._directory(), request_id, target, task.progress, task.cancel
-            )
+            return save_all(session, self._directory(), request_id, target, moved, task.cancel)
 
         task = threads.Task(work)
         task.succeeded.connect(lambda _: self.owner.refresh_inbox())

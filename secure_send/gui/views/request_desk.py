@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from secure_send.client.file_requests import RequestView
 from secure_send.client.request_status import RequestStatus
+from secure_send.client.save_all import SaveSummary
 from secure_send.core.display import shown
 from secure_send.core.error_actions import Action
 from secure_send.gui import errors, threads
@@ -41,23 +42,9 @@ from secure_send.gui.widgets.buttons import button, plain_label
 from secure_send.gui.widgets.request_table import ALL, LATE, PENDING, SUBMITTED_STATE, RequestTable
 
 
-def _count(value: Any) -> int:
-    """A summary field as a number (a list of drops or a count)."""
-    if isinstance(value, int):
-        return value
-    try:
-        return len(value)
-    except TypeError:
-        return 0
-
-
-def summary_counts(summary: Any) -> tuple[int, int, int]:
+def summary_counts(summary: SaveSummary) -> tuple[int, int, int]:
     """(saved, already saved, failed) of a ``save_all`` summary."""
-    return (
-        _count(getattr(summary, "saved", 0)),
-        _count(getattr(summary, "skipped", getattr(summary, "already_saved", 0))),
-        _count(getattr(summary, "failed", 0)),
-    )
+    return len(summary.saved), len(summary.skipped), len(summary.failed) + len(summary.remaining)
 
 
 class RequestDesk(QWidget):
