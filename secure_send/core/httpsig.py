@@ -54,6 +54,10 @@ _ITEM = re.compile(r'"([a-z0-9@_.-]+)"')
 _PARAM = re.compile(rf"(?:;(?P<key>{_KEY})=(?P<value>-?[0-9]{{1,15}}|{_SF_STRING}))")
 _BYTES_MEMBER = re.compile(rf"(?P<label>{_KEY})=:(?P<b64>[A-Za-z0-9+/]*={{0,2}}):")
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# a character a signature base must not hold: anything but printable ASCII and the LF
+# that separates its lines (one regex scan; a per-character loop in Python cost every
+# signed request ~10 us on the server)
+_NOT_IN_BASE = re.compile(r"[^\x20-\x7e\n]")
 
 
 class SignatureError(SecureSendError):
@@ -157,7 +161,7 @@ def signature_base(components: Sequence[tuple[str, str]], params_value: str) -> 
     lines = [f'"{name}": {value.strip()}' for name, value in components]
     lines.append(f'"@signature-params": {params_value}')
     text = "\n".join(lines)
-    if any(ord(c) > 0x7E or (ord(c) < 0x20 and c != "\n") for c in text):
+    if _NOT_IN_BASE.search(text):
         raise MalformedSignatureError("covered component is not printable ASCII")
     return text.encode("ascii")
 

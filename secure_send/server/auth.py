@@ -55,9 +55,10 @@ class DirectoryCache:
         """
         return self.published.entries()
 
-    def device(self, user: str, device: str) -> tuple[Entry, Device]:
-        """The active person and active device a key id names, or a 401."""
-        found = self.published.person_device(user, device)
+    def device(self, user: str, device: str, *, blocking: bool = True) -> tuple[Entry, Device]:
+        """The active person and active device a key id names, or a 401 (``blocking``:
+        see :meth:`PublishedDirectory.held`)."""
+        found = self.published.person_device(user, device, blocking=blocking)
         if found is None:
             raise unauthorized(ErrorCode.UNKNOWN_DEVICE, "no such device in the directory")
         entry, dev = found
@@ -131,35 +132,56 @@ class Authenticator:
         self.signer_key = signer_key
 
     def authenticate(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, ip: str
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        ip: str,
+        *,
+        blocking: bool = True,
     ) -> Caller:
         """Authenticate one device's request, or raise :class:`ApiError`.
 
         ``body=None`` is for a body streamed after this check: the caller must compare
-        its SHA-256 with ``Caller.body_sha256`` before keeping it.
+        its SHA-256 with ``Caller.body_sha256`` before keeping it. ``blocking=False``
+        (the event loop): the same checks, but :class:`~.loop_db.WouldBlock` — before
+        the nonce is recorded and before any failure is counted — wherever one would
+        wait (a directory reload, a lock, the database); the caller then runs it
+        again on a worker thread.
         """
         found: list[tuple[Entry, Device]] = []
 
         def resolve(user: str, device: str) -> bytes:
-            found.append(self.directory.device(user, device))
+            found.append(self.directory.device(user, device, blocking=blocking))
             return found[-1][1].sign_key
 
-        signed = self._limited(method, url, headers, body, ip, resolve, self.limiter)
+        signed = self._limited(method, url, headers, body, ip, resolve, self.limiter, blocking)
         user, device = found[-1]
         return Caller(user, device, signed.body_sha256)
 
     def authenticate_signer(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, ip: str
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        ip: str,
+        *,
+        blocking: bool = True,
     ) -> bytes:
         """Authenticate a request of the directory signer (the key pinned in
-        ``server.toml``); returns the body's signed SHA-256, or raises :class:`ApiError`."""
+        ``server.toml``); returns the body's signed SHA-256, or raises :class:`ApiError`
+        (``blocking``: as for :meth:`authenticate`)."""
 
         def resolve(user: str, device: str) -> bytes:
             if self.signer_key is None or httpsig.key_id(user, device) != SIGNER_KEY_ID:
                 raise unauthorized(ErrorCode.UNKNOWN_DEVICE, "not the directory signer")
             return self.signer_key
 
-        signed = self._limited(method, url, headers, body, ip, resolve, self.signer_limiter)
+        signed = self._limited(
+            method, url, headers, body, ip, resolve, self.signer_limiter, blocking
+        )
         return signed.body_sha256
 
     def _limited(
@@ -171,12 +193,13 @@ class Authenticator:
         ip: str,
         resolve: Callable[[str, str], bytes],
         limiter: FailureLimiter,
+        blocking: bool,
     ) -> httpsig.SignedRequest:
         # A valid signature is served whatever its address's failures: the budget is
         # per address, and an address is shared (a NAT, a proxy); checked first, it let
         # anyone there lock every device behind it out with unsigned requests.
         try:
-            return self._verify(method, url, headers, body, resolve)
+            return self._verify(method, url, headers, body, resolve, blocking)
         except ApiError as err:
             # only the client's own failures (401) spend its budget: a server-side 503
             # (no directory, no file descriptor) or 507 (disk full) is not its doing,
@@ -197,6 +220,7 @@ class Authenticator:
         headers: dict[str, str],
         body: bytes | None,
         resolve: Callable[[str, str], bytes],
+        blocking: bool,
     ) -> httpsig.SignedRequest:
         now = utc_now()
         try:
@@ -211,7 +235,7 @@ class Authenticator:
             ) from None
         expires = signed.created + int(self.window.total_seconds()) + 1
         if not self.store.remember_nonce(
-            signed.key_id, signed.nonce, expires, int(now.timestamp())
+            signed.key_id, signed.nonce, expires, int(now.timestamp()), blocking=blocking
         ):
             raise unauthorized(
                 ErrorCode.REPLAYED, "this request was already received (nonce reused)"

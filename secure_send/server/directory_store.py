@@ -52,6 +52,7 @@ from secure_send.core.directory.trust import SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import parse_time, utc_now
 from secure_send.core.errors import SecureSendError
+from secure_send.server.loop_db import WouldBlock
 
 log = logging.getLogger("secure_send.server")
 
@@ -121,14 +122,29 @@ class PublishedDirectory:
         st = self.bundle_file.stat()
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def held(self) -> _Held:
-        """The current snapshot, reloaded when another process replaced the file.
+    def held(self, *, blocking: bool = True) -> _Held:
+        """The current snapshot, reloaded when another process replaced the file (the
+        file's identity is looked at on every call: a revocation another process
+        stored counts from the very next request).
+
+        ``blocking=False`` (the event loop): the held snapshot if the file is still
+        the one it was read from, else :class:`WouldBlock` (a reload verifies the
+        whole directory: a worker thread's job), as when another thread holds the lock.
 
         Raises:
             DamagedDirectory: the stored documents do not verify or do not agree
                 (logged once per change of the files).
             OSError: nothing is stored.
         """
+        if not blocking:
+            if not self._lock.acquire(blocking=False):
+                raise WouldBlock
+            try:
+                if self._held is None or self._held.stamp != self._stamp():
+                    raise WouldBlock
+                return self._held
+            finally:
+                self._lock.release()
         with self._lock:
             stamp = self._stamp()
             if self._held is None or self._held.stamp != stamp:
@@ -195,20 +211,22 @@ class PublishedDirectory:
         """The held snapshot's header."""
         return self.held().header
 
-    def entries(self) -> Mapping[str, Entry]:
-        """Entries by id of a snapshot that has not expired.
+    def entries(self, *, blocking: bool = True) -> Mapping[str, Entry]:
+        """Entries by id of a snapshot that has not expired (``blocking``: see :meth:`held`).
 
         Raises:
             DirectoryError: nothing current to authenticate against.
         """
-        held = self.held()
+        held = self.held(blocking=blocking)
         if utc_now() >= parse_time(held.header.expires):
             raise StaleDirectoryError("the directory snapshot has expired (is the signer running?)")
         return held.by_id
 
-    def person_device(self, user: str, device: str) -> tuple[Entry, Device] | None:
+    def person_device(
+        self, user: str, device: str, *, blocking: bool = True
+    ) -> tuple[Entry, Device] | None:
         """The person and device a key id names, if both are listed (any status)."""
-        entry = self.entries().get(user)
+        entry = self.entries(blocking=blocking).get(user)
         if entry is None or entry.kind is not Kind.PERSON:
             return None
         found = next((d for d in entry.devices if d.id == device), None)

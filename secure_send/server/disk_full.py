@@ -23,6 +23,7 @@ from pathlib import Path
 
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError
+from secure_send.server.loop_db import WouldBlock
 from secure_send.server.storage import MetadataStore
 
 log = logging.getLogger("secure_send.server")
@@ -118,9 +119,23 @@ class NonceLedger:
         self._memory: dict[tuple[str, str], int] = {}  # (key id, nonce) -> expires
         self._mutex = threading.Lock()
 
-    def remember_nonce(self, key_id: str, nonce: str, expires: int, now: int) -> bool:
+    def remember_nonce(
+        self, key_id: str, nonce: str, expires: int, now: int, *, blocking: bool = True
+    ) -> bool:
         """False for a replay; raises :func:`insufficient_storage` when the nonce can be
-        kept neither in the database nor (safely) in memory."""
+        kept neither in the database nor (safely) in memory. With ``blocking=False``
+        (the event loop) only the usual case is tried — every nonce in the database,
+        the shared lock held — and anything else is :class:`WouldBlock`."""
+        if not blocking:
+            if not self._mutex.acquire(blocking=False):
+                raise WouldBlock
+            try:
+                # the mutex also keeps the lock's shared/exclusive state ours to read
+                if self._memory or self.lock.exclusive or not self.lock.shared():
+                    raise WouldBlock
+                return self.store.remember_nonce(key_id, nonce, expires, now, blocking=False)
+            finally:
+                self._mutex.release()
         with self._mutex:
             if self._memory:
                 self._memory = {k: e for k, e in self._memory.items() if e >= now}

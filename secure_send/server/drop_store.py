@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import Manifest
+from secure_send.server.loop_db import WouldBlock
 from secure_send.server.storage import SqliteMetadataStore
 
 LIVE = (DropState.UPLOADING, DropState.COMMITTED)  # hold storage: count against the quota
@@ -93,6 +94,9 @@ _INBOX_PAGE = (
     " JOIN drops d ON d.id = r.drop_id WHERE r.user = ? AND r.seq > ? ORDER BY r.seq LIMIT ?"
 )
 
+# whether any row follows the cursor: the page's own index (user, seq), no join
+ANY_AFTER = "SELECT 1 FROM drop_recipients WHERE user = ? AND seq > ? LIMIT 1"
+
 
 class DropStore:
     """The drop tables of a :class:`SqliteMetadataStore`."""
@@ -159,6 +163,18 @@ class DropStore:
         """The drop, or None."""
         rows = self._rows("id = ?", (drop_id,))
         return rows[0] if rows else None
+
+    def idle_page(self, user: str, after: int) -> InboxPage | None:
+        """The empty page, found on the event loop, if nothing of ``user``'s follows
+        cursor ``after`` (what :meth:`inbox_page` would then answer: one index probe);
+        None when something does, or when the probe would wait (``loop_db``): then
+        :meth:`inbox_page` on a worker thread."""
+        try:
+            if self.db.query_now(ANY_AFTER, (user, after)):
+                return None
+        except WouldBlock:
+            return None
+        return InboxPage([], {}, after, False)
 
     def inbox_page(self, user: str, after: int, limit: int, now: int) -> InboxPage:
         """The changes after cursor ``after`` to the drops ``user`` is a recipient of:

@@ -205,7 +205,10 @@ async def inbox(
     headers: dict[str, str] = {}
     while True:
         seen = state.notifier.version(user)
-        page = await run_in_threadpool(state.drops.inbox_page, user, after, limit, now_ts())
+        # nothing new (the usual poll) is found on the event loop, without a thread's hop
+        page = state.drops.idle_page(user, after)
+        if page is None:
+            page = await run_in_threadpool(state.drops.inbox_page, user, after, limit, now_ts())
         remaining = deadline - time.monotonic()
         # rows read but not shown moved the cursor: answer, so the client keeps it
         if page.drops or page.cursor != after or remaining <= 0:

@@ -23,7 +23,9 @@ from typing import Any, BinaryIO, Protocol
 
 from secure_send.core.atomic import AtomicOutput, EarlyWriteback, fsync_dir
 from secure_send.core.errors import SecureSendError
+from secure_send.server.loop_db import LoopConnection
 from secure_send.server.migrations import MIGRATIONS as MIGRATIONS  # re-exported
+from secure_send.server.nonce_table import NonceTable
 
 # The ids the server makes for an upload (secrets.token_urlsafe) and under which its
 # finished blob is then stored: one shape, one name. Not a manifest's blob id
@@ -41,8 +43,12 @@ class StorageError(SecureSendError):
 class MetadataStore(Protocol):
     """Server metadata: nonces now; drops, recipients, quotas in later slices."""
 
-    def remember_nonce(self, key_id: str, nonce: str, expires: int, now: int) -> bool:
-        """Record a nonce until ``expires`` (unix time); False if already seen (a replay)."""
+    def remember_nonce(
+        self, key_id: str, nonce: str, expires: int, now: int, *, blocking: bool = True
+    ) -> bool:
+        """Record a nonce until ``expires`` (unix time); False if already seen (a replay).
+        With ``blocking=False`` (the event loop): raises ``loop_db.WouldBlock`` rather
+        than wait, having recorded nothing."""
         ...
 
     def close(self) -> None:
@@ -146,6 +152,8 @@ class SqliteMetadataStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self.loop = LoopConnection(path)  # the event loop's (never waits; opened on use)
+        self.nonces = NonceTable(self.loop)
 
     def schema_version(self) -> int:
         """The version the database is at."""
@@ -170,15 +178,18 @@ class SqliteMetadataStore:
                     self._db.execute("ROLLBACK")
                     raise
 
-    def remember_nonce(self, key_id: str, nonce: str, expires: int, now: int) -> bool:
-        """See :meth:`MetadataStore.remember_nonce`; expired nonces are purged first."""
+    def remember_nonce(
+        self, key_id: str, nonce: str, expires: int, now: int, *, blocking: bool = True
+    ) -> bool:
+        """See :meth:`MetadataStore.remember_nonce` and :mod:`.nonce_table`."""
+        if not blocking:
+            return self.nonces.remember_now(key_id, nonce, expires, now)
         with self._lock:
-            self._db.execute("DELETE FROM nonces WHERE expires < ?", (now,))
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO nonces (key_id, nonce, expires) VALUES (?, ?, ?)",
-                (key_id, nonce, expires),
-            )
-            return cursor.rowcount == 1
+            return self.nonces.remember(self._db, key_id, nonce, expires, now)
+
+    def query_now(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one read statement on the event loop, or raise ``loop_db.WouldBlock``."""
+        return self.loop.run(sql, params, write=False)[0]
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (autocommit) and return its rows."""
@@ -198,7 +209,8 @@ class SqliteMetadataStore:
                 raise
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
+        self.loop.close()
         with self._lock:
             self._db.close()
 

@@ -186,3 +186,24 @@ def test_arbitrary_headers_only_raise_signature_errors(sig_input: str, signature
     headers = {**_signed(), "Signature-Input": sig_input, "Signature": signature}
     with pytest.raises(httpsig.SignatureError):
         _verify(headers)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://drop.example.go.jp/v1/whoami?x=\u00e9",  # beyond ASCII
+        "https://drop.example.go.jp/v1/whoami?x=\x7f",  # DEL
+        "https://drop.example.go.jp/v1/whoami?x=\ty",  # a control character
+        "https://drop.example.go.jp/v1/whoami?x=\x00y",  # NUL
+        "https://drop.example.go.jp/v1/whoami?x=\u3042",  # Japanese
+    ],
+)
+def test_a_covered_component_outside_printable_ascii_is_refused(url: str) -> None:
+    """The base's character check (one regex scan since the idle-poll work, issue 17
+    item 4, instead of a loop over every character): printable ASCII and the line
+    feeds between the base's lines only."""
+    components = [("@method", "GET"), ("@target-uri", url)]
+    with pytest.raises(httpsig.MalformedSignatureError, match="printable ASCII"):
+        httpsig.signature_base(components, '("@method" "@target-uri");created=1')
+    base = httpsig.signature_base([("@method", "GET"), ("@target-uri", URL)], "()")
+    assert base == b'"@method": GET\n"@target-uri": ' + URL.encode() + b'\n"@signature-params": ()'

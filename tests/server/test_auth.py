@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -19,7 +22,7 @@ from secure_send.org.home import OrgHome
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
 from tests.directory_kit import HANAKO, OPERATOR, TARO, enrol_device, entry_obj, with_entry
-from tests.server.conftest import DEVICE, Server, server_config
+from tests.server.conftest import DEVICE, Server, running_server, server_config
 
 
 def _code(response: httpx.Response, status: int = 401) -> str:
@@ -176,3 +179,60 @@ def test_an_expired_snapshot_lets_nobody_in(org: tuple[OrgHome, DeviceKeys]) -> 
         response = client.get("/v1/whoami", headers=headers)
         assert response.status_code == 503
         assert response.json()["code"] == "directory_unavailable"
+
+
+def test_a_revocation_another_server_stored_counts_on_the_very_next_request(
+    server: Server,
+) -> None:
+    """Issue 17, item 4: the event loop checks signed requests against the held
+    directory without a worker thread — but only while the bundle file is the one it
+    was read from. A revocation pushed to another server process over the same folder
+    is in force here from the very next request, nothing else reloading it first."""
+    assert server.signed_get("/v1/whoami").status_code == 200
+    assert server.signed_get("/v1/whoami").status_code == 200  # on the loop, held
+    ops.change(server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": HANAKO, "device": DEVICE})
+    with running_server(server.home, server.keys, server_config(server.home, port=0)) as other:
+        other.push()  # the signer reaches the other process, which stores the push
+    assert _code(server.signed_get("/v1/whoami")) == "revoked_device"
+
+
+def test_a_nonce_one_server_recorded_is_refused_by_another(org: tuple[OrgHome, DeviceKeys]) -> None:
+    """Two servers over one state folder (two processes behind a load balancer): a
+    request recorded by one — on its event loop's own connection — is a replay to the
+    other, whose own connection refuses it."""
+    home, keys = org
+    public = "https://drop.example.go.jp"
+    config = server_config(home, port=0, public_url=public)
+    with running_server(home, keys, config) as one, running_server(home, keys, config) as two:
+        assert one.url != two.url
+        for first, second in ((one, two), (two, one)):
+            headers = _whoami_headers(public + "/v1/whoami", keys)
+            answer = httpx.get(first.url + "/v1/whoami", headers=headers, timeout=10)
+            assert answer.status_code == 200, answer.text
+            again = httpx.get(second.url + "/v1/whoami", headers=headers, timeout=10)
+            assert _code(again) == "replayed"
+
+
+def test_signed_requests_pass_while_another_process_writes(server: Server) -> None:
+    """A write transaction held by another connection: the loop's nonce write would
+    wait, so the check moves to a worker thread (which waits for the lock) and the
+    event loop goes on answering others meanwhile."""
+    assert server.signed_get("/v1/whoami").status_code == 200
+    other = sqlite3.connect(server.config.state_dir / "meta.sqlite", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        answers: list[int] = []
+        waiting = threading.Thread(
+            target=lambda: answers.append(server.signed_get("/v1/whoami").status_code)
+        )
+        waiting.start()
+        time.sleep(0.3)
+        assert answers == []  # waits for the lock, on a worker thread
+        started = time.monotonic()
+        assert server.get("/v1/health").status_code == 200  # the loop is free
+        assert time.monotonic() - started < 0.25
+        other.execute("COMMIT")
+        waiting.join(10)
+        assert answers == [200]
+    finally:
+        other.close()

@@ -12,6 +12,7 @@ import datetime as dt
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import httpx
 
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
-from secure_send.server.drop_store import DropStore
+from secure_send.server.drop_store import ANY_AFTER, DropStore
 from secure_send.server.storage import MIGRATIONS, SqliteMetadataStore
 from secure_send.server.sweeper import sweep
 from tests.directory_kit import JIRO, TARO
@@ -80,38 +81,51 @@ def test_1200_drops_are_read_in_three_pages(server: Server, taro: DeviceKeys) ->
 
 def test_a_page_is_two_statements_however_many_drops(server: Server, taro: DeviceKeys) -> None:
     """One join for the page and one query for the caller's receipts on it — not one
-    query per drop — and an idle poll reads the recipient index only."""
+    query per drop — and an idle poll reads the recipient index only, once, on the
+    event loop's own connection (no worker thread: see ``server/loop_db.py``)."""
     state = server.app_state
     assert state is not None
     sender = hanako(server)
     plant_drops(state.drops, [manifest(sender, {"f1": b"x"}) for _ in range(300)])
     recipient = taro_device(server, taro)
-    statements: list[str] = []
+    recipient.request("GET", "/v1/whoami")  # the loop's connection is opened on first use
+    statements: dict[str, list[str]] = {"store": [], "loop": []}
 
-    def counted(sql: str) -> None:
-        if "drop" in sql or "receipts" in sql:  # not the signature nonces
-            statements.append(sql)
+    def counter(kind: str) -> Callable[[str], None]:
+        def counted(sql: str) -> None:
+            if "drop" in sql or "receipts" in sql:  # not the signature nonces
+                statements[kind].append(sql)
+
+        return counted
 
     conn = state.drops.db._db  # counting what the store runs, not changing it
-    conn.set_trace_callback(counted)
+    loop = state.drops.db.loop._db
+    assert loop is not None
+    conn.set_trace_callback(counter("store"))
+    loop.set_trace_callback(counter("loop"))
     try:
         page = _page(recipient, "after=0&limit=1000")
         assert len(page["drops"]) == 300
-        assert len(statements) == 2, statements
-        statements.clear()
+        assert len(statements["store"]) == 2, statements
+        assert len(statements["loop"]) == 1, statements  # the probe: something follows
+        statements = {"store": [], "loop": []}
         assert _page(recipient, f"after={page['cursor']}")["drops"] == []
-        assert len(statements) == 1, statements
+        assert statements["store"] == [], statements
+        assert [s.split(" WHERE")[0] for s in statements["loop"]] == [ANY_AFTER.split(" WHERE")[0]]
     finally:
         conn.set_trace_callback(None)
-    plan = " ".join(
-        str(row[-1])
-        for row in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT r.seq FROM drop_recipients r JOIN drops d"
-            " ON d.id = r.drop_id WHERE r.user = 'x' AND r.seq > 1 ORDER BY r.seq LIMIT 5"
-        )
-    )
-    assert "drop_recipients_user_seq" in plan, plan
-    assert "TEMP B-TREE" not in plan, plan
+        loop.set_trace_callback(None)
+    for sql, index in (
+        (
+            "SELECT r.seq FROM drop_recipients r JOIN drops d"
+            " ON d.id = r.drop_id WHERE r.user = 'x' AND r.seq > 1 ORDER BY r.seq LIMIT 5",
+            "drop_recipients_user_seq",
+        ),
+        (ANY_AFTER.replace("?", "'x'", 1).replace("?", "1"), "COVERING INDEX"),
+    ):
+        plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert index in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
 
 
 def test_recall_and_expiry_after_the_cursor_reach_the_recipient(
