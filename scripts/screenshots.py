@@ -40,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from screenshots_clerk import SCREENS as CLERK_SCREENS  # noqa: E402 - after the path
 from screenshots_clerk import clerk_screens, lookalike_person, started_window  # noqa: E402
+from screenshots_requests import SCREENS as REQUEST_SCREENS  # noqa: E402 - after the path
+from screenshots_requests import request_screens  # noqa: E402
 
 # file numbers stay stable when screens are added: new ones go at the end
 SCREENS = (
@@ -60,6 +62,7 @@ SCREENS = (
     "enrol-waiting",
     "settings-devices",
     *CLERK_SCREENS,
+    *REQUEST_SCREENS,
 )
 
 
@@ -181,6 +184,12 @@ def _run(out: Path, lang: str) -> int:
             _screens(shots, work, home, org, cast, sender, recipient, samples)
             _security_screens(shots, home, server.url, cast, sender, recipient, samples)
             clerk_screens(shots, wait_until, sender, recipient, samples, lookalike, role_drop)
+            lookalike_session = Session.open(
+                Profile(work / "profiles" / lookalike),
+                FileKeyStore(Profile(work / "profiles" / lookalike)),
+            )
+            request_screens(shots, wait_until, work, cast, recipient, sender, lookalike_session)
+            lookalike_session.close()
             print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder}")
             for session in sessions.values():
                 session.close()

@@ -43,6 +43,7 @@ class ConfirmSubmitDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)  # the mailbox's name and department on one line
         self.setWindowTitle(self.tr("Submit files"))
         intro = plain_label(self.tr("Submit these files to the file request?"), self)
         intro.setWordWrap(True)

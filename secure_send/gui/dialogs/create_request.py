@@ -60,6 +60,7 @@ class CreateRequestDialog(QDialog):
         self.has_due.setChecked(True)
         self.due = QDateEdit(self)
         self.due.setCalendarPopup(True)
+        self.due.setDisplayFormat("yyyy-MM-dd")  # one unambiguous form in both languages
         self.due.setAccessibleName(self.tr("Due date"))
         today = dt.datetime.now(JST).date()
         tomorrow = today + dt.timedelta(days=1)
