@@ -191,6 +191,9 @@ def main(argv: list[str]) -> int:
         ("settings", SettingsDialog(app.settings, window, model=app.model)),
         ("error", build_error_box(window, RuntimeError("x"))),
     ]
+    from secure_send.gui.dialogs.create_request import CreateRequestDialog
+
+    dialogs.append(("create request", CreateRequestDialog(app.model, window)))
     org = OrgConfig.from_json(json.loads(org_json))
     new = Profile(home.parent / "new-profile")
     dialogs.append(("enrol wizard", EnrolWizard(new, org, FileKeyStore(new), window)))

@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -101,13 +103,32 @@ class CreateRequestDialog(QDialog):
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        # two columns (what is asked | whom), in a scroll area: the whole form fits a
+        # 1280x720 screen at 150 % (853x480), and scrolls rather than cut off below
+        what, whom = QWidget(), QWidget()
+        left = QVBoxLayout(what)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(form)
+        left.addStretch(1)
+        right = QVBoxLayout(whom)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.picker, 1)
+        right.addWidget(departments_label)
+        right.addWidget(self.departments)
+        right.addWidget(self.everyone)
+        body = QWidget()
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(0, 0, 0, 0)
+        columns.addWidget(what, 1)
+        columns.addWidget(whom, 1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.picker, 1)
-        layout.addWidget(departments_label)
-        layout.addWidget(self.departments)
-        layout.addWidget(self.everyone)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
+        self.resize(760, 440)
         self._update_buttons()
 
     def chosen_departments(self) -> list[str]:
