@@ -1325,6 +1325,10 @@
         <translation>（この端末では件名を読めません）</translation>
     </message>
     <message>
+        <source>%1 (due %2)</source>
+        <translation>%1（提出期限：%2）</translation>
+    </message>
+    <message>
         <source>Loading…</source>
         <translation>読み込み中…</translation>
     </message>

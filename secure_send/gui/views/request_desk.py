@@ -39,6 +39,7 @@ from secure_send.gui import errors, threads
 from secure_send.gui.model import AppModel
 from secure_send.gui.text import fill
 from secure_send.gui.widgets.buttons import button, plain_label
+from secure_send.gui.widgets.request_list import due_text
 from secure_send.gui.widgets.request_table import ALL, LATE, PENDING, SUBMITTED_STATE, RequestTable
 
 
@@ -145,7 +146,9 @@ class RequestDesk(QWidget):
         self.view = view
         self.status = None
         title = view.title if view.title is not None else self.tr("(title not readable here)")
-        self.title_label.setText(shown(title))
+        # the due day beside the title: "late" in the table is judged against it
+        due = fill(self.tr("%1 (due %2)"), shown(title), due_text(view))
+        self.title_label.setText(due)
         self.counts_label.setText(self.tr("Loading…"))
         self.status_label.clear()
         self.table_model.fill(RequestStatus(view.request, ()))
