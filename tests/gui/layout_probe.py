@@ -197,6 +197,7 @@ def main(argv: list[str]) -> int:
     org = OrgConfig.from_json(json.loads(org_json))
     new = Profile(home.parent / "new-profile")
     dialogs.append(("enrol wizard", EnrolWizard(new, org, FileKeyStore(new), window)))
+    problems += _desk(window, app.model)
     for where, dialog in dialogs:
         if isinstance(dialog, QWizard):
             for page in dialog.pageIds():  # every page, without enrolling
@@ -213,6 +214,28 @@ def main(argv: list[str]) -> int:
     print(json.dumps(problems, ensure_ascii=False))
     sys.stdout.flush()
     return 0
+
+
+def _desk(window: QWidget, model: object) -> list[str]:
+    """The 依頼 tab's tracking view (a page the tab walk does not show) for the request
+    the test made, and the submission's confirm sheet for it."""
+    from secure_send.gui.dialogs.confirm_submit import ConfirmSubmitDialog
+
+    requests = model.requests  # type: ignore[attr-defined]
+    page = window.requests_page  # type: ignore[attr-defined]
+    window.tabs.setCurrentWidget(page)  # type: ignore[attr-defined]
+    _wait(requests.changed, requests.refresh)
+    views = [v for v in requests.items if getattr(v, "desk", False)]
+    if not views:
+        return ["desk: the test's file request is not listed"]
+    _wait(page.desk.status_shown, lambda: page.track(views[0]))
+    problems = check_window(window, "main window, 依頼 tab, the desk's tracking view")
+    names = [f"令和7年度 扶養控除等申告書 第{n}版.pdf" for n in range(12)]
+    sheet = ConfirmSubmitDialog(views[0], requests.entry(views[0].request.mailbox), names, window)
+    sheet.show()
+    problems += check_window(sheet, "submission confirm sheet")
+    sheet.hide()
+    return problems
 
 
 if __name__ == "__main__":

@@ -66,6 +66,10 @@ def test_every_control_fits_the_screen_once_scrolled_to(
     lang: str,
 ) -> None:
     hanako = enrol(HANAKO, "laptop")
+    enrol(JIRO, "pc")
+    # a file request Hanako's desk tracks (the probe opens its tracking view)
+    title = "年末調整書類の提出（令和8年分）"
+    hanako.ok("request", "create", "--into", ROLE, "--to", JIRO, "--title", title)
     org = ops.client_config(org_server.home, org_server.url)
     problems = _probe(tmp_path, hanako.home, org, size, scale, lang)
     assert problems == [], "\n".join(problems)
