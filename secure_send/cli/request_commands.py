@@ -95,7 +95,7 @@ def cmd_requests(args: argparse.Namespace) -> None:
     rows, lines = [], []
     for view in views:
         if isinstance(view, file_requests.UnverifiedRequest):
-            request_id = getattr(view, "request_id", "")
+            request_id = view.request_id
             rows.append({"request_id": request_id, "verified": False, "problem": str(view)})
             lines.append(f"{request_id}  DANGER, do not submit: {view}")
             continue

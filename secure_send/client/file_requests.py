@@ -50,12 +50,14 @@ LONGEST = dt.timedelta(days=365)
 
 
 class UnverifiedRequest(ClientError):
-    """The request failed verification: show it as dangerous, submit nothing to it."""
+    """The request failed verification: show it as dangerous, submit nothing to it.
+    ``request_id`` names it in a listing (:func:`listing_with_problems`)."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, request_id: str = "") -> None:
         super().__init__(
             ErrorCode.UNVERIFIED_REQUEST, f"this file request failed verification: {why}"
         )
+        self.request_id = request_id
 
 
 @dataclass(frozen=True)
@@ -329,7 +331,7 @@ def listing_with_problems(
         try:
             view = fetch(session, directory, request_id)
         except UnverifiedRequest as err:
-            err.request_id = request_id  # type: ignore[attr-defined]
+            err.request_id = request_id
             out.append(err)
             continue
         reminded = summary.get("reminded")

@@ -57,9 +57,7 @@ class NewRequest:
 
 def request_id_of(listed: Listed) -> str:
     """The id of a listed request, verified or not."""
-    if isinstance(listed, RequestView):
-        return listed.request_id
-    return str(getattr(listed, "request_id", ""))
+    return listed.request_id
 
 
 class RequestsModel(QObject):

@@ -240,7 +240,7 @@ def test_the_page_and_its_dialog_have_unique_mnemonics(
     _ask(hanako)
     page = _page(qtbot, model)
     _refresh(qtbot, model)
-    view = model.requests.view(model.requests.items[0].request_id)  # type: ignore[union-attr]
+    view = model.requests.view(model.requests.items[0].request_id)
     assert view is not None
     dialog = ConfirmSubmitDialog(view, model.entry(ROLE), ["a.txt"])
     qtbot.addWidget(dialog)
