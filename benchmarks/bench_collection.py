@@ -35,8 +35,8 @@ What is measured (the desks' profiles, the server a separate process):
   process's CPU (``/proc/PID/stat``) per poll beyond its own idle CPU over as long, and
   the request and response bytes. Targets: <= 1 ms, <= 1 KB.
 * save all N: a child process opens the desk's session and saves every submission
-  (``client.save_all.save_all`` when importable, else ``receive.receive`` in a loop,
-  said in the output), decryption, hashing, fsync and receipts included; its peak RSS
+  (``client.save_all.save_all``), decryption, hashing, fsync and receipts included; its
+  peak RSS
   (``VmHWM``). Targets: <= 3 min, >= 5.5 MB/s of plaintext, <= 250 MB. The saved files
   are checked afterwards (count, size, content) and deleted.
 * the load generator's rate (submissions/s), for information.
@@ -205,8 +205,7 @@ def measure_all(
     rate = size / MB / save["total_s"]
     save |= {"files": files, "bytes": size, "mb_per_s": rate}
     results["save"] = save
-    absent = "  (client.save_all is not on this branch)" if "loop" in save["mode"] else ""
-    print(f"  mode: {save['mode']}{absent}")
+    print(f"  mode: {save['mode']}")
     print(
         f"  {files} files, {size / MB:.0f} MB in {save['total_s']:.1f} s (session and directory"
         f" {save['open_s']:.1f} s, saving {save['save_s']:.1f} s; whole process"

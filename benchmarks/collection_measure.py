@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import cProfile
-import importlib
 import io
 import json
 import os
@@ -21,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.collection_state import open_session, profile_of, trimmed
-from secure_send.client import file_requests, listing, receive, request_status
+from secure_send.client import file_requests, listing, request_status
 from secure_send.client.api import ServerApi
+from secure_send.client.save_all import save_all
 from secure_send.client.session import Session
 
 MB = 10**6
@@ -256,23 +256,17 @@ def _peak_rss_mb() -> float:
 
 
 def save_child(job: dict[str, Any]) -> dict[str, Any]:
-    """The desk saves every submission of the request: ``client.save_all.save_all`` when
-    this checkout has it, else one ``receive.receive`` per submission in a loop (what
-    main offers today). Timed from opening the session; peak RSS is this process's."""
+    """The desk saves every submission of the request (``client.save_all.save_all``).
+    Timed from opening the session; peak RSS is this process's."""
     state_dir, target = Path(job["state"]), Path(job["target"])
     started = time.perf_counter()
     session = open_session(profile_of(state_dir, job["desk"]))
     try:
         directory = session.directory()
         ready = time.perf_counter()
-        try:  # by name: this benchmark runs on checkouts with and without it
-            save_all = importlib.import_module("secure_send.client.save_all").save_all
-        except ImportError:
-            mode, summary = "receive-loop", _receive_loop(session, directory, job, target)
-        else:
-            mode = f"save_all(workers={job['workers']})"
-            result = save_all(session, directory, job["request_id"], target, workers=job["workers"])
-            summary = repr(result)[:2000]
+        mode = f"save_all(workers={job['workers']})"
+        result = save_all(session, directory, job["request_id"], target, workers=job["workers"])
+        summary = repr(result)[:2000]
         done = time.perf_counter()
     finally:
         session.close()
@@ -284,18 +278,3 @@ def save_child(job: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mb": _peak_rss_mb(),
         "summary": summary,
     }
-
-
-def _receive_loop(session: Session, directory: Any, job: dict[str, Any], target: Path) -> str:
-    """One ``receive.receive`` per submission, one after the other, into the issue's
-    layout (``{name_ja without spaces}_{id}/``), each with its receipt."""
-    view = file_requests.fetch(session, directory, job["request_id"])
-    items, _ = listing.inbox(session, directory)
-    state = request_status.status(view.request, items, directory.verified.by_id())
-    drops = 0
-    for person in state.submitted:
-        folder = target / f"{person.name_ja.replace(' ', '')}_{person.user}"
-        for submission in person.submissions:
-            receive.receive(session, directory, submission.drop_id, folder)
-            drops += 1
-    return f"{drops} drops received one by one"
