@@ -136,17 +136,11 @@ def cmd_submit(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> None:
     """The desk's view of one request."""
-    from secure_send.client import file_requests, listing, request_status
-    from secure_send.client.errors import ClientError
-    from secure_send.core.error_codes import ErrorCode
+    from secure_send.client import request_status
 
     session = _session()
     directory = session.directory()
-    view = file_requests.fetch(session, directory, args.request_id, text=False)
-    if not view.desk:
-        raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
-    items, _ = listing.inbox(session, directory)
-    state = request_status.status(view.request, items, directory.verified.by_id())
+    state = request_status.for_desk(session, directory, args.request_id)
     if args.csv is not None:
         args.csv.write_text("\ufeff" + request_status.to_csv(state), encoding="utf-8")
     for drop_id in state.strays:

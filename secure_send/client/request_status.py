@@ -17,10 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from secure_send.client import file_requests, listing
+from secure_send.client.directory_sync import Directory
+from secure_send.client.errors import ClientError
 from secure_send.client.listing import InboxItem
+from secure_send.client.session import Session
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.request import FileRequest, due_deadline
+from secure_send.core.error_codes import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ class RequestStatus:
     request: FileRequest
     people: tuple[AddresseeStatus, ...]  # sorted by department, then kana, then id
     strays: tuple[str, ...] = ()  # drop ids naming the request from someone not asked
+    # every inbox drop that failed verification: which request it names cannot be
+    # trusted, so none is counted, and the desk is told of all of them
+    dangerous: tuple[InboxItem, ...] = ()
 
     @property
     def submitted(self) -> list[AddresseeStatus]:
@@ -105,8 +113,12 @@ def status(
     strays = []
     # the end of the due day, once (is_late per item parsed it 5,000 times)
     deadline = due_deadline(request.due) if request.due is not None else None
+    dangerous = []
     for item in items:
-        if not item.verified or item.request != request.request_id:
+        if not item.verified:
+            dangerous.append(item)
+            continue
+        if item.request != request.request_id:
             continue
         if not request.is_addressee(item.sender):
             strays.append(item.drop_id)
@@ -131,7 +143,24 @@ def status(
             )
         )
     people.sort(key=lambda p: (p.department, p.kana, p.user))
-    return RequestStatus(request, tuple(people), tuple(strays))
+    return RequestStatus(request, tuple(people), tuple(strays), tuple(dangerous))
+
+
+def for_desk(session: Session, directory: Directory, request_id: str) -> RequestStatus:
+    """The status a member of the request's desk sees: the signed request (fetched
+    without its text: no title is needed), this person on its desk, the verified
+    inbox, then :func:`status` over the snapshot's entries. What the CLI, the app,
+    save all and the demo show.
+
+    Raises:
+        ClientError: the request does not verify (``unverified_request``), this person
+            is not on its desk (``not_request_desk``), the inbox cannot be listed.
+    """
+    view = file_requests.fetch(session, directory, request_id, text=False)
+    if not view.desk:
+        raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
+    items, _ = listing.inbox(session, directory)
+    return status(view.request, items, directory.verified.by_id())
 
 
 CSV_COLUMNS = ("id", "name_ja", "name_en", "department", "status", "submitted_at", "submissions")

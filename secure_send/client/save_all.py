@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secure_send.client import file_requests, listing, receive, request_status
+from secure_send.client import receive, request_status
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost
@@ -189,11 +189,7 @@ def save_all(
         ClientError: the request does not verify (``unverified_request``), this person
             is not on its desk (``not_request_desk``), the inbox cannot be listed.
     """
-    view = file_requests.fetch(session, directory, request_id, text=False)
-    if not view.desk:
-        raise ClientError(ErrorCode.NOT_REQUEST_DESK, "you are not on this request's desk")
-    items, _ = listing.inbox(session, directory)
-    state = request_status.status(view.request, items, directory.verified.by_id())
+    state = request_status.for_desk(session, directory, request_id)
     saved_here = {s.drop_id for p in state.people for s in p.submissions if s.saved}
     skipped, to_save = [], []
     for sub in plan(state, target):
@@ -204,8 +200,7 @@ def save_all(
             to_save.append(sub)
     dangerous = [
         Problem(i.drop_id, str(i.problem_code or ErrorCode.UNVERIFIED_DROP), i.problem)
-        for i in items
-        if not i.verified
+        for i in state.dangerous
     ]
     run = _Run(session, directory, to_save, progress, cancel, max(1, workers))
     run.go()

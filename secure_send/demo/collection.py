@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from secure_send.client import file_requests, listing, request_status
+from secure_send.client import file_requests, request_status
 from secure_send.client import send as sending
 from secure_send.client.errors import ClientError
 from secure_send.client.save_all import save_all
@@ -81,9 +81,7 @@ def run_collection(
         sending.finish(person, pending)
         person.close()
     directory = desk.directory()
-    view = file_requests.fetch(desk, directory, request_id, text=False)
-    items, _ = listing.inbox(desk, directory)
-    state = request_status.status(view.request, items, directory.verified.by_id())
+    state = request_status.for_desk(desk, directory, request_id)
     step(
         say,
         f"人事課は提出状況を確認します: 提出済み {len(state.submitted)} 人、"

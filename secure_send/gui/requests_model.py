@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from secure_send.client import file_requests, listing, request_status
+from secure_send.client import file_requests, request_status
 from secure_send.client.directory_sync import Directory, DirectoryUnverified
 from secure_send.client.file_requests import RequestView, UnverifiedRequest
 from secure_send.client.request_status import RequestStatus
@@ -240,10 +240,7 @@ class RequestsModel(QObject):
         session = self.owner.session
 
         def work(task: threads.Task) -> RequestStatus:
-            directory = self._directory()
-            view = file_requests.fetch(session, directory, request_id)
-            items, _ = listing.inbox(session, directory)
-            return request_status.status(view.request, items, directory.verified.by_id())
+            return request_status.for_desk(session, self._directory(), request_id)
 
         task = threads.Task(work)
         task.read_only = True
