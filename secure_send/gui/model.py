@@ -33,7 +33,6 @@ from secure_send.core.directory.search import SearchIndex
 from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
-from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
 from secure_send.gui.details_loader import DetailsLoader
 from secure_send.gui.directory_state import (
@@ -376,13 +375,7 @@ class AppModel(QObject):
                 message=request.message,
                 classification=request.classification,
             )
-            self.sends.prepared(task, pending)
-            task.progress("prepare", 1, 1)
-            try:
-                return self.sends.finish_in(task, pending)
-            except SecureSendError as err:
-                err.drop_id = pending.drop_id  # type: ignore[attr-defined]  # for the helpdesk
-                raise
+            return self.sends.deliver(task, pending)
 
         task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())

@@ -30,7 +30,6 @@ from secure_send.client.request_status import RequestStatus
 from secure_send.client.save_all import SaveProgress, SaveSummary, save_all
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.error_codes import ErrorCode
-from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
 
 if TYPE_CHECKING:
@@ -200,13 +199,7 @@ class RequestsModel(QObject):
             task.progress("prepare", 0, 1)
             session = owner.session
             pending = file_requests.submit(session, session.directory(), request_id, paths)
-            owner.sends.prepared(task, pending)
-            task.progress("prepare", 1, 1)
-            try:
-                return owner.sends.finish_in(task, pending)
-            except SecureSendError as err:
-                err.drop_id = pending.drop_id  # type: ignore[attr-defined]  # for the helpdesk
-                raise
+            return owner.sends.deliver(task, pending)
 
         task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh())

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from secure_send.client import retry, unfinished
 from secure_send.client import send as sending
 from secure_send.client.session import Session
+from secure_send.core.errors import SecureSendError
 from secure_send.gui import threads
 
 
@@ -61,6 +62,18 @@ class SendTasks(QObject):
         return retry.finish_retrying(
             self.session, pending, task.progress, task.cancel, task.noted.emit, self.backoff
         )
+
+    def deliver(self, task: threads.Task, pending: sending.PendingSend) -> str:
+        """After ``pending`` was prepared inside ``task`` (worker thread): note it, end
+        the ``"prepare"`` bar, finish it with :meth:`finish_in`; an error carries the
+        drop id for the helpdesk block. A send and a submission both end here."""
+        self.prepared(task, pending)
+        task.progress("prepare", 1, 1)
+        try:
+            return self.finish_in(task, pending)
+        except SecureSendError as err:
+            err.drop_id = pending.drop_id  # type: ignore[attr-defined]  # for the helpdesk
+            raise
 
     def finish_send(self, pending: sending.PendingSend) -> threads.Task:
         """A task that finishes an unfinished send under its own drop id; its result is
