@@ -281,12 +281,11 @@ def _desk_session(desk: Person) -> Session:
     return Session.open(profile, FileKeyStore(profile))
 
 
-def test_a_dangerous_submission_is_never_saved(
-    org_server: Server, enrol: Enrol, tmp_path: Path
-) -> None:
-    """A submission whose device IT revoked afterwards (a stolen laptop) no longer
-    verifies: save all lists it as dangerous and saves nothing of it."""
-    desk, jiro, ichiro = enrol(HANAKO, "laptop"), enrol(JIRO, "pc"), enrol("ichiro.tanaka", "pc")
+def _both_submit(
+    desk: Person, jiro: Person, ichiro: Person, tmp_path: Path
+) -> tuple[str, dict[str, str]]:
+    """The desk asks Jiro and Ichiro; each submits one small file. The request id and
+    each submitter's drop id."""
     request_id = desk.ok(
         "request",
         "create",
@@ -305,6 +304,16 @@ def test_a_dangerous_submission_is_never_saved(
         paper.parent.mkdir()
         paper.write_text(person.user, encoding="utf-8")
         drops[person.user] = person.ok("submit", request_id, str(paper))["drop_id"]
+    return request_id, drops
+
+
+def test_a_dangerous_submission_is_never_saved(
+    org_server: Server, enrol: Enrol, tmp_path: Path
+) -> None:
+    """A submission whose device IT revoked afterwards (a stolen laptop) no longer
+    verifies: save all lists it as dangerous and saves nothing of it."""
+    desk, jiro, ichiro = enrol(HANAKO, "laptop"), enrol(JIRO, "pc"), enrol("ichiro.tanaka", "pc")
+    request_id, drops = _both_submit(desk, jiro, ichiro, tmp_path)
     ops.change(
         org_server.home, OPERATOR, Action.REVOKE_DEVICE, {"user": "ichiro.tanaka", "device": "pc"}
     )
@@ -333,23 +342,7 @@ def test_a_save_that_fails_says_so_after_its_summary_and_the_next_run_finishes_i
     summary is printed, the exit status is 1 (``save_incomplete``); the next run, the
     obstacle gone, saves what is missing."""
     desk, jiro, ichiro = enrol(HANAKO, "laptop"), enrol(JIRO, "pc"), enrol("ichiro.tanaka", "pc")
-    request_id = desk.ok(
-        "request",
-        "create",
-        "--into",
-        ROLE,
-        "--to",
-        JIRO,
-        "--to",
-        "ichiro.tanaka",
-        "--title",
-        "書類",
-    )["request_id"]
-    for person in (jiro, ichiro):
-        paper = tmp_path / person.user / "書類.txt"
-        paper.parent.mkdir()
-        paper.write_text(person.user, encoding="utf-8")
-        person.ok("submit", request_id, str(paper))
+    request_id, _ = _both_submit(desk, jiro, ichiro, tmp_path)
     target = tmp_path / "desk"
     target.mkdir()
     blocker = target / f"髙橋次郎_{JIRO}"
