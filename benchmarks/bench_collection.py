@@ -86,12 +86,12 @@ def report_opens(name: str, runs: dict[str, list[measure.Open]]) -> dict[str, An
     for mode, results in runs.items():
         totals = [r.total for r in results]
         steps = {
-            k: measure.percentile([r.steps[k] for r in results], 0.5) for k in results[0].steps
+            k: benchkit.percentile([r.steps[k] for r in results], 0.5) for k in results[0].steps
         }
-        p95 = measure.percentile(totals, 0.95)
+        p95 = benchkit.percentile(totals, 0.95)
         first = results[0]
         print(
-            f"  {name}, {mode:4}: p50 {measure.percentile(totals, 0.5):.3f} s, p95 {p95:.3f} s"
+            f"  {name}, {mode:4}: p50 {benchkit.percentile(totals, 0.5):.3f} s, p95 {p95:.3f} s"
             f"  ({first.items} inbox items, {first.submitted} submitted, {first.pending} pending)"
         )
         print("      median steps: " + ", ".join(f"{k} {v:.3f}" for k, v in steps.items()))

@@ -148,11 +148,6 @@ def issue_codes(home: OrgHome, users: list[str]) -> dict[str, str]:
     return codes
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 # ---------------------------------------------------------------- a. latency
 
 
@@ -177,7 +172,7 @@ def latency(parent: Path, count: int) -> dict[str, Any]:
         "entries": len(rows),
         "count": len(times),
         "p50": statistics.median(times),
-        "p95": percentile(times, 0.95),
+        "p95": benchkit.percentile(times, 0.95),
         "max": max(times),
     }
 

@@ -25,6 +25,12 @@ def parse_size(text: str) -> int:
     return value
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` percentile (``q`` in 0..1; of 10 values, p95 is the largest)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def free_port() -> int:
     """An unused loopback port."""
     with socket.socket() as s:

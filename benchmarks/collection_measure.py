@@ -29,12 +29,6 @@ MB = 10**6
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q`` percentile (of 10 values, p95 is the largest)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 # ---------------------------------------------------------------- the desk's view
 
 

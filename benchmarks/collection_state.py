@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import benchkit  # noqa: E402
+from benchmarks import bench_enrol, benchkit  # noqa: E402
 from secure_send.client import file_requests  # noqa: E402
 from secure_send.client import send as sending  # noqa: E402
 from secure_send.client.directory_sync import Directory  # noqa: E402
@@ -50,17 +50,14 @@ from secure_send.client.keystore import FileKeyStore  # noqa: E402
 from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile  # noqa: E402
 from secure_send.client.session import Session  # noqa: E402
 from secure_send.core.directory.enrol import (  # noqa: E402
-    CODE_LIFETIME,
     DeviceKeys,
-    code_mac_key,
     make_request,
-    new_code,
 )
 from secure_send.core.encoding import format_time, utc_now  # noqa: E402
 from secure_send.core.envelope.request import JST  # noqa: E402
 from secure_send.org import ops  # noqa: E402
 from secure_send.org.demo_org import DOMAIN, scale_rows  # noqa: E402
-from secure_send.org.home import OrgHome, write_json  # noqa: E402
+from secure_send.org.home import OrgHome  # noqa: E402
 from secure_send.org.importing import ImportRow  # noqa: E402
 from secure_send.org.signer import DirectorySigner  # noqa: E402
 
@@ -166,16 +163,7 @@ def enrol_all(home: OrgHome, users: list[str]) -> dict[str, DeviceKeys]:
     """One device per user, enrolled the way IT's batch does (codes issued in one write,
     signed requests with proof of possession, ``ops.enrol_batch``: one log append and
     one publish for all)."""
-    expires = format_time(utc_now() + CODE_LIFETIME)
-    codes = {user: new_code() for user in users}
-    with home.locked():
-        # ops.issue_code replays the directory on each call: the same records, one write
-        records = [c.to_json() for c in ops._codes(home)]
-        records += [
-            ops.CodeRecord(code_mac_key(code), user, expires).to_json()
-            for user, code in codes.items()
-        ]
-        write_json(home.codes_file, records)
+    codes = bench_enrol.issue_codes(home, users)  # one write, not a replay per user
     keys = {user: DeviceKeys.generate() for user in users}
     now = utc_now()
     requests = [make_request(keys[u], u, DEVICE, "bench", codes[u], now) for u in users]
