@@ -55,6 +55,11 @@ class DirectoryCache:
         """
         return self.published.entries()
 
+    def roles_of(self, user: str) -> tuple[str, ...]:
+        """The active role mailboxes ``user`` is a member of (see
+        :meth:`PublishedDirectory.roles_of`)."""
+        return self.published.roles_of(user)
+
     def device(self, user: str, device: str, *, blocking: bool = True) -> tuple[Entry, Device]:
         """The active person and active device a key id names, or a 401 (``blocking``:
         see :meth:`PublishedDirectory.held`)."""

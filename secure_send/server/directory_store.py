@@ -211,6 +211,10 @@ class PublishedDirectory:
         """The held snapshot's header."""
         return self.held().header
 
+    def roles_of(self, user: str) -> tuple[str, ...]:
+        """The active role mailboxes ``user`` is a member of, in the held snapshot."""
+        return self.held().verified.roles_of_member().get(user, ())
+
     def entries(self, *, blocking: bool = True) -> Mapping[str, Entry]:
         """Entries by id of a snapshot that has not expired (``blocking``: see :meth:`held`).
 

@@ -113,12 +113,11 @@ async def create_request(request: Request, who: Authenticated, state: State) -> 
     return {"request_id": request_id}
 
 
-def mailboxes_of(user: str, entries: Mapping[str, Entry]) -> list[str]:
-    """The person and every active role mailbox they are a member of."""
-    roles = [
-        e.id for e in entries.values() if e.kind is Kind.ROLE and e.active and user in e.members
-    ]
-    return [user, *roles]
+def mailboxes_of(state: ServerState, user: str) -> list[str]:
+    """The person and every active role mailbox they are a member of (503 unless a
+    current verified directory is held)."""
+    directory(state)
+    return [user, *state.auth.directory.roles_of(user)]
 
 
 def _summary(s: RequestSummary) -> dict[str, Any]:
@@ -139,7 +138,7 @@ def _summary(s: RequestSummary) -> dict[str, Any]:
 @router.get("/requests")
 def list_requests(who: Authenticated, state: State) -> dict[str, Any]:
     """Open requests that ask the caller or collect into one of the caller's mailboxes."""
-    mine = mailboxes_of(who.user.id, directory(state))
+    mine = mailboxes_of(state, who.user.id)
     listed = state.requests.listed_for(who.user.id, mine, now_ts())
     return {"requests": [_summary(s) for s in listed]}
 
@@ -150,7 +149,7 @@ def readable_request(state: ServerState, request_id: str, who: Caller) -> tuple[
     row = state.requests.get(request_id) if DROP_ID.fullmatch(request_id) else None
     if row is None:
         raise not_found()
-    desk = row.mailbox in mailboxes_of(who.user.id, directory(state))
+    desk = row.mailbox in mailboxes_of(state, who.user.id)
     if not desk and not state.requests.is_addressee(row.id, who.user.id):
         raise not_found()
     if row.expires <= now_ts():

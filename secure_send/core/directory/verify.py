@@ -140,6 +140,20 @@ class VerifiedDirectory:
         """Entries by id, each handed out only once its device key bindings verified."""
         return self._derived.get("checked_entries", lambda: CheckedEntries(self))
 
+    def roles_of_member(self) -> Mapping[str, tuple[str, ...]]:
+        """Each person's active role mailboxes, by person id (built once: the drop
+        server asks on every file request listing, and a scan of every entry per
+        request would grow with the organisation)."""
+        return self._derived.get("roles_of_member", self._roles_of_member)
+
+    def _roles_of_member(self) -> Mapping[str, tuple[str, ...]]:
+        roles: dict[str, list[str]] = {}
+        for entry in self.entries:
+            if entry.kind is Kind.ROLE and entry.active:
+                for member in entry.members:
+                    roles.setdefault(member, []).append(entry.id)
+        return MappingProxyType({member: tuple(ids) for member, ids in roles.items()})
+
     def search_index(self) -> SearchIndex:
         """The recipient search over these entries (built on the first call: most of a
         second at 100,000 entries, so not on a UI thread). Shared: never ``update`` it."""

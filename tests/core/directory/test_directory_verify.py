@@ -94,6 +94,15 @@ def test_verified_directory_has_every_entry_with_devices(home: OrgHome) -> None:
     assert result.checkpoint.header_hash == body_hash(header.body())
 
 
+def test_each_persons_role_mailboxes_are_looked_up_without_a_scan(home: OrgHome) -> None:
+    result = verify(home)
+    roles = result.roles_of_member()
+    assert roles[HANAKO] == (ROLE,)
+    assert roles[TARO] == (ROLE,)
+    assert JIRO not in roles
+    assert result.roles_of_member() is roles  # built once per verified directory
+
+
 def test_checkpoint_round_trips_through_json(home: OrgHome) -> None:
     checkpoint = verify(home).checkpoint
     assert Checkpoint.from_json(json.loads(json.dumps(checkpoint.to_json()))) == checkpoint
