@@ -16,7 +16,7 @@ import uvicorn
 from secure_send.core.errors import SecureSendError
 from secure_send.server import audit_commands, state_commands
 from secure_send.server.app import create_app
-from secure_send.server.config import ConfigError, load_config
+from secure_send.server.config import ConfigError, config_home, load_config
 from secure_send.server.fd_limit import raise_fd_limit
 from secure_send.server.http_protocol import uvicorn_options
 
@@ -33,8 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="secure-send-server", description="Secure Send drop server (see docs/server.md)"
     )
-    parser.add_argument(
-        "--home", type=Path, required=True, help="the server's folder (see server-home)"
+    place = parser.add_mutually_exclusive_group(required=True)
+    place.add_argument("--home", type=Path, help="the server's folder (see server-home)")
+    place.add_argument(
+        "--config",
+        type=Path,
+        help="server.toml naming the folder as home = \"/path\" (an installed server: "
+        "/etc/secure-send/server.toml)",
     )
     parser.add_argument("--listen", type=_listen, help="HOST:PORT (default 127.0.0.1:8443/8080)")
     parser.add_argument("--tls-cert", type=Path, help="TLS certificate chain (PEM)")
@@ -51,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run until interrupted; exit 1 with one line on stderr on a configuration error."""
     args = build_parser().parse_args(argv)
+    if args.config is not None:
+        try:
+            args.home = config_home(args.config)
+        except ConfigError as err:
+            print(f"secure-send-server: {err}", file=sys.stderr)
+            return 1
     if args.command == "audit":
         try:
             audit_commands.run(args.home, args)
@@ -69,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     raise_fd_limit()
     try:
         config = load_config(
-            args.home.resolve(), host=host, port=port, tls_cert=args.tls_cert, tls_key=args.tls_key
+            args.home.resolve(),
+            args.config,
+            host=host,
+            port=port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
         app = create_app(config)
     except (ConfigError, SecureSendError) as err:

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from secure_send.core.encoding import EncodingError, unb64u
 from secure_send.core.errors import SecureSendError
@@ -66,6 +67,21 @@ class ServerConfig:
     #                                   connection opened or the previous response ended
     idle_timeout_seconds: int = 5  # keep-alive: an idle connection is closed after this
     body_timeout_seconds: int = 15  # longest wait for the next piece of a request body
+    # Scale-out (issue 18; docs/deployment.md "High availability"). ``[database] url``:
+    # "" = the embedded SQLite file in HOME/server; else a PostgreSQL URL *without* a
+    # password (``postgresql://USER@HOST:PORT/DB``), the password read from
+    # ``[database] password_file`` so it is never in a config file others may read,
+    # a process list or a log.
+    database_url: str = ""
+    database_password_file: Path | None = None
+    # ``[storage] kind``: "folder" (HOME/server/blobs) or "s3" (any S3-compatible store:
+    # MinIO, Ceph RGW, SeaweedFS); the keys are read from files, like the password
+    storage_kind: str = "folder"
+    storage_endpoint: str = ""
+    storage_bucket: str = ""
+    storage_region: str = "us-east-1"
+    storage_access_key_file: Path | None = None
+    storage_secret_key_file: Path | None = None
 
     @property
     def tls(self) -> bool:
@@ -126,16 +142,78 @@ class ServerConfig:
             raise ConfigError("[signer] public_key is not a base64url Ed25519 key") from None
         if self.default_expiry_days > self.max_expiry_days:
             raise ConfigError("default_expiry_days exceeds max_expiry_days")
+        self._check_backends()
         return self
 
+    @property
+    def scaled_out(self) -> bool:
+        """Whether the metadata lives in PostgreSQL (several servers may share it)."""
+        return bool(self.database_url)
 
-_PATHS = {"tls_cert", "tls_key"}
-_STRINGS = {"host", "public_url", "trusted_proxies", "signer_public_key"}
+    def _check_backends(self) -> None:
+        if self.database_url:
+            parts = urlsplit(self.database_url)
+            if parts.scheme not in ("postgresql", "postgres"):
+                raise ConfigError("[database] url must start with postgresql://")
+            if parts.password is not None:
+                # say so without echoing the URL: it holds the password
+                raise ConfigError(
+                    "[database] url must not contain a password: put it in the file named "
+                    "by [database] password_file"
+                )
+        elif self.database_password_file is not None:
+            raise ConfigError("[database] password_file needs [database] url")
+        if self.storage_kind not in ("folder", "s3"):
+            raise ConfigError('[storage] kind must be "folder" or "s3"')
+        s3_keys = {
+            "endpoint": self.storage_endpoint,
+            "bucket": self.storage_bucket,
+            "access_key_file": self.storage_access_key_file,
+            "secret_key_file": self.storage_secret_key_file,
+        }
+        if self.storage_kind == "s3":
+            missing = [name for name, value in s3_keys.items() if not value]
+            if missing:
+                raise ConfigError(f'[storage] kind = "s3" needs {", ".join(missing)}')
+            if urlsplit(self.storage_endpoint).scheme not in ("http", "https"):
+                raise ConfigError("[storage] endpoint must be an http:// or https:// URL")
+            if not self.database_url:
+                # blobs shared by several servers need metadata they share too
+                raise ConfigError('[storage] kind = "s3" needs [database] url (PostgreSQL)')
+
+
+_PATHS = {
+    "tls_cert",
+    "tls_key",
+    "database_password_file",
+    "storage_access_key_file",
+    "storage_secret_key_file",
+}
+_STRINGS = {
+    "host",
+    "public_url",
+    "trusted_proxies",
+    "signer_public_key",
+    "database_url",
+    "storage_kind",
+    "storage_endpoint",
+    "storage_bucket",
+    "storage_region",
+}
 
 
 _TABLES = {
     "signer": {"public_key": "signer_public_key"},
     "retention": {"drop_rows_seconds": "retention_drop_rows_seconds"},
+    "database": {"url": "database_url", "password_file": "database_password_file"},
+    "storage": {
+        "kind": "storage_kind",
+        "endpoint": "storage_endpoint",
+        "bucket": "storage_bucket",
+        "region": "storage_region",
+        "access_key_file": "storage_access_key_file",
+        "secret_key_file": "storage_secret_key_file",
+    },
 }
 
 
@@ -152,15 +230,36 @@ def _flatten_tables(values: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def load_config(home: Path, **overrides: Any) -> ServerConfig:
-    """Defaults, then ``home/server.toml`` if present, then non-None ``overrides``."""
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+
+
+def config_home(config_file: Path) -> Path:
+    """The ``home`` a config file given with ``--config`` names (an installed server:
+    /etc/secure-send/server.toml with ``home = "/var/lib/secure-send"``)."""
+    home = _read_toml(config_file).get("home")
+    if not isinstance(home, str) or not home:
+        raise ConfigError(f'{config_file}: give the server\'s folder as home = "/path"')
+    path = Path(home)
+    if not path.is_absolute():
+        raise ConfigError(f"{config_file}: home must be an absolute path")
+    return path
+
+
+def load_config(home: Path, config_file: Path | None = None, **overrides: Any) -> ServerConfig:
+    """Defaults, then ``config_file`` (``--config``) or else ``home/server.toml`` if
+    present, then non-None ``overrides``."""
     values: dict[str, Any] = {}
-    toml_file = home / "server.toml"
-    if toml_file.exists():
-        try:
-            values = tomllib.loads(toml_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise ConfigError(f"{toml_file}: {err}") from None
+    toml_file = config_file if config_file is not None else home / "server.toml"
+    if config_file is not None or toml_file.exists():
+        values = _read_toml(toml_file)
+        if config_file is not None:
+            values.pop("home", None)  # read by config_home
     values = _flatten_tables(values)
     values.update({k: v for k, v in overrides.items() if v is not None})
     names = {f.name for f in dataclasses.fields(ServerConfig)} - {"home"}
