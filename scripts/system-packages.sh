@@ -23,6 +23,9 @@ packages=(
   # a real OS key store on a headless machine (scripts/with-os-keyring.sh): the self-test
   # and the frozen app's smoke test, which ignores the test key store
   dbus gnome-keyring
+  # scale-out (issue 18): a real PostgreSQL for the metadata store's tests and the cluster
+  # (tests/engines/postgres.py runs its own server in a temporary folder)
+  postgresql
 )
 case "${1:-}" in
   desktop|screenshots)
