@@ -25,9 +25,8 @@ from secure_send.core.encoding import EncodingError, parse_time
 from secure_send.core.errors import SecureSendError
 from secure_send.server.audit_head import stored_head
 from secure_send.server.config import load_config
-from secure_send.server.metadata import open_metadata_store
+from secure_send.server.metadata import open_postgres
 from secure_send.server.pg_audit import PgAuditLog
-from secure_send.server.pg_store import PostgresMetadataStore
 
 
 class AuditCommandError(SecureSendError):
@@ -53,9 +52,8 @@ def run(home: Path, args: argparse.Namespace, config_file: Path | None = None) -
     database (several servers: one chain)."""
     config = load_config(home, config_file)
     if config.database_url:
-        meta = open_metadata_store(config)
+        meta = open_postgres(config)
         try:
-            assert isinstance(meta, PostgresMetadataStore)  # database_url chose it
             _run(PgAuditLog(meta), None, args)
         finally:
             meta.close()
