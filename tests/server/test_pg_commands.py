@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secure_send.server import cli
-from secure_send.server.config import load_config
+from secure_send.server.config import config_home, load_config
 from secure_send.server.metadata import open_postgres
 from secure_send.server.pg_audit import PgAuditLog
 from tests.engines.shared import postgres
@@ -33,7 +33,7 @@ def test_check_and_audit_verify_read_the_shared_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config_file = _config_file(tmp_path, postgres().password_file)
-    config = load_config(cli.config_home(config_file), config_file)
+    config = load_config(config_home(config_file), config_file)
     meta = open_postgres(config)  # a server ran: the schema and three records exist
     log = PgAuditLog(meta)
     for size in range(3):
