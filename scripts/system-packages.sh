@@ -23,6 +23,9 @@ packages=(
   # a real OS key store on a headless machine (scripts/with-os-keyring.sh): the self-test
   # and the frozen app's smoke test, which ignores the test key store
   dbus gnome-keyring
+  # the server-side .debs (tests/packaging/test_server_deb.py): Debian's python3 runs
+  # them, systemd-analyze checks their units, adduser makes their users
+  python3 systemd adduser
 )
 case "${1:-}" in
   desktop|screenshots)
