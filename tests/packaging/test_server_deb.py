@@ -59,28 +59,56 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg (Debian/Ubuntu)"),
 ]
 
-# Runs as root, sets what the unit sets that a plain runuser would not, then drops to
+# Runs as root, sets what the unit asks for that a plain runuser would not, then drops to
 # the service user: the kernel's W^X refusal (kept across exec), the umask, the file
 # limit, and setpriv for the user, no_new_privs and an empty capability bounding set.
 AS_THE_UNIT = """
 import ctypes, os, resource, sys
+user, umask, nofile, mdwe, *argv = sys.argv[1:]
 PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1
-if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0):
+libc = ctypes.CDLL(None, use_errno=True)
+if mdwe == "yes" and libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0):
     sys.exit("PR_SET_MDWE failed: errno %d" % ctypes.get_errno())
-os.umask(0o077)
-# LimitNOFILE=65536, or this container's hard limit if lower (no CAP_SYS_RESOURCE here)
-limit = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+os.umask(int(umask, 8))
+# LimitNOFILE=, or this container's hard limit if lower (no CAP_SYS_RESOURCE here)
+limit = min(int(nofile), resource.getrlimit(resource.RLIMIT_NOFILE)[1])
 resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
-user = sys.argv[1]
 os.execvp("setpriv", ["setpriv", "--reuid", user, "--regid", user, "--init-groups",
-    "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--", *sys.argv[2:]])
+    "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--", *argv])
 """
 UNIT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}  # systemd's
 
 
-def as_the_unit(user: str, *argv: str) -> list[str]:
-    """``argv`` run the way a unit with ``User=user`` and our hardening runs it."""
-    return ["/usr/bin/python3", "-I", "-c", AS_THE_UNIT, user, *argv]
+def unit_settings(unit: Path) -> dict[str, str]:
+    """The ``[Service]`` settings of an installed unit file (the last of a key wins)."""
+    settings: dict[str, str] = {}
+    section = ""
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            settings[key] = value
+    return settings
+
+
+def as_the_unit(unit: Path, *argv: str) -> list[str]:
+    """``argv`` (default: the unit's ExecStart) run the way ``unit`` runs it: its user,
+    umask, file limit and W^X setting; no capabilities and no_new_privs, which the test
+    of the units checks they ask for."""
+    unit_set = unit_settings(unit)
+    command = list(argv) or unit_set["ExecStart"].split()
+    return [
+        "/usr/bin/python3",
+        "-I",
+        "-c",
+        AS_THE_UNIT,
+        unit_set["User"],
+        unit_set["UMask"],
+        unit_set.get("LimitNOFILE", "1024"),
+        unit_set.get("MemoryDenyWriteExecute", "no"),
+        *command,
+    ]
 
 
 def version() -> str:
@@ -224,6 +252,28 @@ def test_units_verify_and_score(installed: None) -> None:
         score = float(re.findall(r"Overall exposure level for \S+: ([\d.]+)", out)[0])
         print(f"{unit.name}: exposure {score}")
         assert score <= MAX_EXPOSURE, out
+    # what the brief for the unit asks, as the installed file says it
+    server = unit_settings(SERVER_UNIT)
+    wanted = {
+        "User": "secure-send",
+        "ExecStart": "/usr/bin/secure-send-server --config /etc/secure-send/server.toml",
+        "StateDirectory": "secure-send",
+        "StateDirectoryMode": "0700",
+        "ReadWritePaths": "/var/lib/secure-send",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "NoNewPrivileges": "yes",
+        "LimitNOFILE": "65536",
+        "CapabilityBoundingSet": "",
+        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+        "MemoryDenyWriteExecute": "yes",
+        "Restart": "on-failure",
+    }
+    assert {key: server.get(key) for key in wanted} == wanted
+    signer = unit_settings(SIGNER_UNIT)
+    for key in ("NoNewPrivileges", "CapabilityBoundingSet", "ProtectSystem", "UMask"):
+        assert signer[key] == server[key], key
     text = SERVER_UNIT.read_text(encoding="utf-8")
     assert "\nExecStart=/usr/bin/secure-send-server --config /etc/secure-send/server.toml\n" in text
     assert "\nCapabilityBoundingSet=\n" in text
@@ -265,7 +315,7 @@ def test_server_runs_as_its_unit_and_the_signer_reaches_it(installed: None, tmp_
     # the harness really refuses writable+executable memory (else this proves nothing)
     wx = "import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)"
     probe = subprocess.run(
-        as_the_unit("secure-send", "/usr/bin/python3", "-c", wx),
+        as_the_unit(SERVER_UNIT, "/usr/bin/python3", "-c", wx),
         capture_output=True,
         text=True,
         env=UNIT_ENV,
@@ -274,7 +324,7 @@ def test_server_runs_as_its_unit_and_the_signer_reaches_it(installed: None, tmp_
     assert "PermissionError" in probe.stderr, probe.stderr
 
     server = subprocess.Popen(
-        as_the_unit("secure-send", "/usr/bin/secure-send-server", "--config", str(CONFIG)),
+        as_the_unit(SERVER_UNIT),
         env=UNIT_ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -301,19 +351,14 @@ def test_server_runs_as_its_unit_and_the_signer_reaches_it(installed: None, tmp_
         assert owner_mode(STATE / "server" / "meta.sqlite")[:2] == ("secure-send", "secure-send")
         assert owner_mode(STATE / "server" / "meta.sqlite")[2] & 0o077 == 0
 
-        # the signer, as its unit runs it (one round): its requests are signed with the
-        # key server-home pinned in the folder, which the server reads despite --config
+        # the signer, as its unit runs it but for one round (`sync`, not `signer`): its
+        # requests are signed with the key server-home pinned in the folder, which the
+        # server reads despite --config
+        exec_start = unit_settings(SIGNER_UNIT)["ExecStart"].split()
+        assert exec_start[-1] == "signer"
+        assert exec_start[exec_start.index("--home") + 1] == str(org)
         signer = subprocess.run(
-            as_the_unit(
-                "secure-send-admin",
-                "/usr/bin/secure-send-admin",
-                "--home",
-                str(org),
-                "--json",
-                "sync",
-                "--server",
-                url,
-            ),
+            as_the_unit(SIGNER_UNIT, *exec_start[:-1], "--json", "sync", "--server", url),
             env=UNIT_ENV,
             capture_output=True,
             text=True,
