@@ -110,8 +110,10 @@ Description: $3
 $4
 CONTROL
   local out="$root/dist/${name}_${version}_${arch}.deb"
-  # root-owned files without needing root to build; xz at its default level
-  dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out" >/dev/null
+  # root-owned files without needing root to build. zstd -9, not dpkg's default xz: 1.5 s
+  # instead of about a minute for the server's 116 MB, for 39 MB instead of 34 (dpkg reads
+  # zstd since Debian 12 and Ubuntu 21.10)
+  dpkg-deb --root-owner-group -Zzstd -z9 --build "$pkg" "$out" >/dev/null
   echo "built $out ($(du -h "$out" | cut -f1), installed ${installed_kb} KB)"
 }
 
