@@ -409,3 +409,25 @@ def test_remove_keeps_config_and_state_purge_keeps_state(installed: None) -> Non
     for left in ("/opt/secure-send-server", "/opt/secure-send-admin"):
         assert not Path(left).exists()
     assert not list(Path("/usr/bin").glob("secure-send-*"))
+
+
+def deb_files(path: Path) -> set[str]:
+    """The paths a .deb installs, directories left out (dpkg shares those)."""
+    listing = run("dpkg-deb", "--contents", str(path)).stdout.splitlines()
+    return {line.split()[5].removeprefix(".") for line in listing if not line.startswith("d")}
+
+
+def test_no_file_is_shared_with_the_desktop_package() -> None:
+    """All three may be installed on one machine: dpkg refuses two packages that ship
+    the same file, so none may (in CI, `make package` built the desktop .deb beside)."""
+    assert DEBS is not None
+    desktop = sorted(DEBS.glob(f"secure-send_{version()}_*.deb"))
+    if not desktop:
+        pytest.skip(f"no desktop .deb in {DEBS} (make package)")
+    files = {p: deb_files(deb(p)) for p in PACKAGES}
+    desktop_files = deb_files(desktop[0])
+    assert "/usr/bin/secure-send" in desktop_files  # the listing is read right
+    assert "/usr/bin/secure-send-server" in files["secure-send-server"]
+    for package, paths in files.items():
+        assert not paths & desktop_files, package
+    assert not files["secure-send-server"] & files["secure-send-admin"]
