@@ -53,7 +53,9 @@ from secure_send.server.disk_full import (
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
-from secure_send.server.metadata import open_audit_log, open_metadata_store
+from secure_send.server.metadata import MetaStore, open_audit_log, open_metadata_store
+from secure_send.server.pg_directory import CHANNEL as DIRECTORY_CHANNEL
+from secure_send.server.pg_directory import PgDocuments
 from secure_send.server.pg_locks import UploadLeases
 from secure_send.server.pg_notify import PgBus
 from secure_send.server.pg_store import PostgresMetadataStore
@@ -179,9 +181,20 @@ def _install_handlers(app: FastAPI) -> None:
         return error_response(500, ErrorCode.INTERNAL, "internal server error")
 
 
-def _held_directory(config: ServerConfig) -> PublishedDirectory:
+def _held_directory(config: ServerConfig, meta: MetaStore) -> PublishedDirectory:
+    """The verified directory: HOME/directory's files, or (several servers) the
+    database's copy, seeded from the home's files by the first server to start."""
     try:
         directory = PublishedDirectory(config.home)
+        if isinstance(meta, PostgresMetadataStore):
+            shared = PgDocuments(meta)
+            with contextlib.suppress(FileNotFoundError):
+                shared.stamp()
+                directory = PublishedDirectory(config.home, shared)
+            if directory.documents is not shared:  # none yet: seed it from the files
+                held = directory.held()  # verified first: never seed damaged documents
+                shared.seed(held.data, held.lines)
+                directory = PublishedDirectory(config.home, shared)
         directory.held()
     except FileNotFoundError:
         raise ConfigError(
@@ -193,14 +206,18 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
     return directory
 
 
-def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
+def _open_state(config: ServerConfig) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
     meta = open_metadata_store(config)  # SQLite never starts over silently: state_check
     try:
+        directory = _held_directory(config, meta)
         audit = open_audit_log(config, meta)
     except (AuditHeadError, AuditChainError) as err:
         meta.close()
         raise StateError(f"{err}; {AUDIT_HINT.format(home=config.home)}") from None
+    except BaseException:
+        meta.close()
+        raise
     limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
     nonces = NonceLedger(meta, ServingLock(config.state_dir / LOCK_NAME))
     auth = Authenticator(
@@ -229,10 +246,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         StateError: the state folder cannot be used as it is (a missing or damaged
             database, an audit log that lost its end): see ``state_check``.
     """
-    directory = _held_directory(config)
     lock = StateLock(config.home, exclusive=False)  # repair/quarantine wait for us to stop
     try:
-        state = _open_state(config, directory)
+        state = _open_state(config)
     except (sqlite3.Error, psycopg.Error, OSError) as err:
         lock.release()
         if not storage_full(err):
@@ -248,12 +264,18 @@ def create_app(config: ServerConfig) -> FastAPI:
     fds = state.fds = FdWatch(lambda: state.notifier.total)
 
     bus = PgBus(meta) if isinstance(meta, PostgresMetadataStore) else None
+    shared = state.directory.documents
+    handlers = {}
+    if isinstance(shared, PgDocuments):  # a push through another server: count it here
+        handlers[DIRECTORY_CHANNEL] = lambda _payload: shared.poke()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(sweeper.run(state)), asyncio.create_task(fds.run())]
+        if isinstance(shared, PgDocuments):
+            shared.start()
         if bus is not None:  # commits on the other servers wake our long-polls
-            bus.start(asyncio.get_running_loop(), state.notifier.wake)
+            bus.start(asyncio.get_running_loop(), state.notifier.wake, handlers)
             state.notifier.publish = bus.publish
         try:
             yield
@@ -261,6 +283,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             if bus is not None:
                 state.notifier.publish = None
                 bus.close()
+            if isinstance(shared, PgDocuments):
+                shared.close()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
