@@ -38,9 +38,20 @@ from secure_send.server import (
     sweeper,
     tus,
 )
-from secure_send.server.anonymous import AnonymousGuard
+from secure_send.server.anonymous import (
+    FAILURES_PER_MINUTE,
+    PERSON_FAILURES_BURST,
+    SOURCE_FAILURES_BURST,
+    AnonymousGuard,
+)
 from secure_send.server.audit_head import AuditHeadError
-from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
+from secure_send.server.auth import (
+    ApiError,
+    Authenticator,
+    DirectoryCache,
+    FailureLimiter,
+    Limiter,
+)
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
 from secure_send.server.disk_full import (
@@ -56,6 +67,8 @@ from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
 from secure_send.server.metadata import MetaStore, open_audit_log, open_metadata_store
 from secure_send.server.pg_directory import CHANNEL as DIRECTORY_CHANNEL
 from secure_send.server.pg_directory import PgDocuments
+from secure_send.server.pg_limits import CHANNEL as LOCKOUT_CHANNEL
+from secure_send.server.pg_limits import Lockouts, PgBuckets
 from secure_send.server.pg_locks import UploadLeases
 from secure_send.server.pg_notify import PgBus
 from secure_send.server.pg_store import PostgresMetadataStore
@@ -218,10 +231,29 @@ def _open_state(config: ServerConfig) -> ServerState:
     except BaseException:
         meta.close()
         raise
-    limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
+    burst, per_minute = config.auth_failures_burst, config.auth_failures_per_minute
+    limiter: Limiter = FailureLimiter(burst, per_minute)
+    signer_limiter: Limiter = FailureLimiter(burst, per_minute)
+    guard = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
+    lockouts = None
+    if isinstance(meta, PostgresMetadataStore):  # budgets N servers must not multiply
+        limiter = auth_budget = PgBuckets(meta, "auth", burst, per_minute)
+        signer_limiter = signer_budget = PgBuckets(meta, "signer-auth", burst, per_minute)
+        guard.by_source = by_source = PgBuckets(
+            meta, "enrol-source", SOURCE_FAILURES_BURST, FAILURES_PER_MINUTE
+        )
+        guard.by_person = by_person = PgBuckets(
+            meta, "enrol-person", PERSON_FAILURES_BURST, FAILURES_PER_MINUTE
+        )
+        lockouts = Lockouts(auth_budget, signer_budget, by_source, by_person)
     nonces = NonceLedger(meta, ServingLock(config.state_dir / LOCK_NAME))
     auth = Authenticator(
-        DirectoryCache(directory), nonces, limiter, config.clock_window, config.signer_key
+        DirectoryCache(directory),
+        nonces,
+        limiter,
+        config.clock_window,
+        config.signer_key,
+        signer_limiter,
     )
     blobs = FolderBlobStore(config.state_dir / "blobs")
     state = ServerState(
@@ -229,7 +261,8 @@ def _open_state(config: ServerConfig) -> ServerState:
     )
     if isinstance(meta, PostgresMetadataStore):  # several servers share this database
         state.busy = Busy(shared=UploadLeases(meta))
-    state.anonymous = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
+    state.anonymous = guard
+    state.lockouts = lockouts
     # each waiting long-poll holds a connection: at most a quarter of the descriptors
     state.notifier = Notifier(poll_cap(soft_limit()))
     sweeper.recover(state)
@@ -268,6 +301,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     handlers = {}
     if isinstance(shared, PgDocuments):  # a push through another server: count it here
         handlers[DIRECTORY_CHANNEL] = lambda _payload: shared.poke()
+    if state.lockouts is not None:  # another server locked a key out: so do we
+        handlers[LOCKOUT_CHANNEL] = state.lockouts.handle
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

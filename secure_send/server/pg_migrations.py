@@ -132,7 +132,7 @@ PG_MIGRATIONS: tuple[str, ...] = (
         key TEXT NOT NULL,
         tokens DOUBLE PRECISION NOT NULL,
         at DOUBLE PRECISION NOT NULL,
-        allowed BOOLEAN NOT NULL,
+        refused BOOLEAN NOT NULL,
         PRIMARY KEY (kind, key)
     );
     CREATE INDEX rate_buckets_at ON rate_buckets (at);

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,27 +38,25 @@ Pair = tuple[Server, Server]
 
 
 @contextlib.contextmanager
-def two_servers(tmp_path: Path) -> Iterator[Pair]:
-    """Servers A and B of one organisation over one fresh database: each its own
+def servers(tmp_path: Path, count: int = 2, **overrides: Any) -> Iterator[list[Server]]:
+    """``count`` servers of one organisation over one fresh database: each its own
     folder (anchor, first copy of the documents) made by ``server-home``."""
     home, keys = make_home(tmp_path / "org")
     database = backend_overrides("postgres")
-    configs = []
-    for name in ("a", "b"):
-        folder = tmp_path / f"server-{name}"
-        write_server_home(home, folder)
-        configs.append(load_config(folder, port=0, **database))
-    with (
-        running_server(home, keys, configs[0]) as a,
-        running_server(home, keys, configs[1]) as b,
-    ):
-        yield a, b
+    with contextlib.ExitStack() as stack:
+        running = []
+        for n in range(count):
+            folder = tmp_path / f"server-{n}"
+            write_server_home(home, folder)
+            config = load_config(folder, port=0, **(database | overrides))
+            running.append(stack.enter_context(running_server(home, keys, config)))
+        yield running
 
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[Pair]:
-    with two_servers(tmp_path) as servers:
-        yield servers
+    with servers(tmp_path) as (a, b):
+        yield a, b
 
 
 def _whoami(server: Server, user: str, device: str, keys: DeviceKeys) -> httpx.Response:
@@ -144,15 +143,27 @@ def test_a_forged_bundle_in_the_database_is_never_served(pair: Pair) -> None:
         (bytes(data),),
     )
     for server in (a, b):
-        _within(
-            1.5, lambda s=server: _code(s.signed_get("/v1/inbox")) == "server_directory_damaged"
-        )
+
+        def refused(server: Server = server) -> bool:
+            return _code(server.signed_get("/v1/inbox")) == "server_directory_damaged"
+
+        _within(1.5, refused)
         for path in ("/v1/whoami", "/v1/directory"):
             answer = server.signed_get(path)
             assert (answer.status_code, _code(answer)) == (503, "server_directory_damaged")
             assert bytes(data) not in answer.content
         head = server.get("/v1/directory/head")
         assert (head.status_code, _code(head)) == (503, "server_directory_damaged")
+
+
+def test_a_deleted_directory_row_fails_closed(pair: Pair) -> None:
+    a, b = pair
+    assert b.signed_get("/v1/whoami").status_code == 200
+    a.sql("DELETE FROM directory_bundle")
+    for server in (a, b):
+        _within(1.5, lambda s=server: _code(s.signed_get("/v1/whoami")) != "ok")  # type: ignore[misc]
+        answer = server.signed_get("/v1/whoami")
+        assert (answer.status_code, _code(answer)) == (503, "server_directory_damaged")
 
 
 def _push_now(home: OrgHome, held_size: int) -> bytes:
@@ -174,9 +185,8 @@ def test_two_pushes_racing_through_two_servers_store_one(
         return version
 
     monkeypatch.setattr(pg_directory._PgWriter, "stamp", slow)
-    apis = [
-        ServerApi(s.url, Signer(SIGNER_USER, SIGNER_DEVICE, a.home.signer_identity())) for s in pair
-    ]
+    identity = a.home.signer_identity()
+    apis = [ServerApi(s.url, Signer(SIGNER_USER, SIGNER_DEVICE, identity)) for s in pair]
     try:
         for round_ in range(4):
             size = int(apis[0].signer_state()["log_size"])
@@ -226,7 +236,7 @@ def test_the_enrolment_queue_is_seen_across_servers(
     monkeypatch.setattr(signer_routes, "RECHECK_SECONDS", 60.0)
     monkeypatch.setattr(enrol_routes, "RECHECK_SECONDS", 60.0)
     signer = ServerApi(b.url, Signer(SIGNER_USER, SIGNER_DEVICE, a.home.signer_identity()))
-    got: list[tuple[float, dict[str, object]]] = []
+    got: list[tuple[float, dict[str, Any]]] = []
     try:
         assert signer.signer_queue(0)["requests"] == []
         poll = threading.Thread(
@@ -241,7 +251,7 @@ def test_the_enrolment_queue_is_seen_across_servers(
         ticket = answer.json()["ticket"]
         poll.join(20)
         woke, queued = got[0]
-        assert [q["ticket"] for q in queued["requests"]] == [ticket]  # type: ignore[union-attr, index]
+        assert [q["ticket"] for q in queued["requests"]] == [ticket]
         assert woke - posted < 2.0  # a notice, not the end of the 20 s wait
         status: list[tuple[float, dict[str, object]]] = []
         waiting = threading.Thread(
