@@ -194,20 +194,9 @@ def _install_handlers(app: FastAPI) -> None:
         return error_response(500, ErrorCode.INTERNAL, "internal server error")
 
 
-def _held_directory(config: ServerConfig, meta: MetaStore) -> PublishedDirectory:
-    """The verified directory: HOME/directory's files, or (several servers) the
-    database's copy, seeded from the home's files by the first server to start."""
+def _held_directory(config: ServerConfig) -> PublishedDirectory:
     try:
         directory = PublishedDirectory(config.home)
-        if isinstance(meta, PostgresMetadataStore):
-            shared = PgDocuments(meta)
-            with contextlib.suppress(FileNotFoundError):
-                shared.stamp()
-                directory = PublishedDirectory(config.home, shared)
-            if directory.documents is not shared:  # none yet: seed it from the files
-                held = directory.held()  # verified first: never seed damaged documents
-                shared.seed(held.data, held.lines)
-                directory = PublishedDirectory(config.home, shared)
         directory.held()
     except FileNotFoundError:
         raise ConfigError(
@@ -219,11 +208,30 @@ def _held_directory(config: ServerConfig, meta: MetaStore) -> PublishedDirectory
     return directory
 
 
-def _open_state(config: ServerConfig) -> ServerState:
+def _shared_directory(
+    config: ServerConfig, files: PublishedDirectory, meta: MetaStore
+) -> PublishedDirectory:
+    """Several servers over PostgreSQL: the database's copy of the directory, verified
+    against this home's own anchor; the first server to start seeds it from its home's
+    (verified) files. One server on SQLite: the files."""
+    if not isinstance(meta, PostgresMetadataStore):
+        return files
+    shared = PgDocuments(meta)
+    held = files.held()
+    shared.seed(held.data, held.lines)  # only if the database holds none yet
+    directory = PublishedDirectory(config.home, shared)
+    try:
+        directory.held()
+    except (DirectoryError, DamagedDirectory) as err:
+        raise ConfigError(f"the directory in {shared.where} does not verify: {err}") from None
+    return directory
+
+
+def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
     meta = open_metadata_store(config)  # SQLite never starts over silently: state_check
     try:
-        directory = _held_directory(config, meta)
+        directory = _shared_directory(config, files, meta)
         audit = open_audit_log(config, meta)
     except (AuditHeadError, AuditChainError) as err:
         meta.close()
@@ -279,9 +287,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         StateError: the state folder cannot be used as it is (a missing or damaged
             database, an audit log that lost its end): see ``state_check``.
     """
+    directory = _held_directory(config)
     lock = StateLock(config.home, exclusive=False)  # repair/quarantine wait for us to stop
     try:
-        state = _open_state(config)
+        state = _open_state(config, directory)
     except (sqlite3.Error, psycopg.Error, OSError) as err:
         lock.release()
         if not storage_full(err):

@@ -28,7 +28,8 @@ from secure_send.org.home import OrgHome
 from secure_send.org.replay_cache import log_lines
 from secure_send.org.signer import SIGNER_DEVICE, SIGNER_USER
 from secure_send.server import enrol_routes, pg_directory, signer_routes
-from secure_send.server.config import load_config
+from secure_send.server.app import create_app
+from secure_send.server.config import ConfigError, load_config
 from secure_send.server.pg_directory import PgDocuments
 from tests.directory_kit import OPERATOR, TARO, enrol_device, request_for
 from tests.engines.shared import backend_overrides
@@ -164,6 +165,22 @@ def test_a_deleted_directory_row_fails_closed(pair: Pair) -> None:
         _within(1.5, lambda s=server: _code(s.signed_get("/v1/whoami")) != "ok")  # type: ignore[misc]
         answer = server.signed_get("/v1/whoami")
         assert (answer.status_code, _code(answer)) == (503, "server_directory_damaged")
+
+
+def test_a_server_starting_on_a_forged_copy_refuses_to_start(pair: Pair, tmp_path: Path) -> None:
+    a = pair[0]
+    data = bytearray(a.home.bundle_file.read_bytes())
+    data[300] ^= 4
+    a.sql("UPDATE directory_bundle SET bundle = ? WHERE id = 1", (bytes(data),))
+    folder = tmp_path / "server-c"
+    write_server_home(a.home, folder)  # its own files verify: it must not seed over the row
+    database = {
+        "database_url": a.config.database_url,
+        "database_password_file": str(a.config.database_password_file),
+    }
+    with pytest.raises(ConfigError, match=r"the database .* does not verify"):
+        create_app(load_config(folder, **database))
+    assert bytes(a.sql("SELECT bundle FROM directory_bundle")[0][0]) == bytes(data)
 
 
 def _push_now(home: OrgHome, held_size: int) -> bytes:
