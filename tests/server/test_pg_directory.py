@@ -174,12 +174,13 @@ def test_a_server_starting_on_a_forged_copy_refuses_to_start(pair: Pair, tmp_pat
     a.sql("UPDATE directory_bundle SET bundle = ? WHERE id = 1", (bytes(data),))
     folder = tmp_path / "server-c"
     write_server_home(a.home, folder)  # its own files verify: it must not seed over the row
-    database = {
-        "database_url": a.config.database_url,
-        "database_password_file": str(a.config.database_password_file),
-    }
+    config = load_config(
+        folder,
+        database_url=a.config.database_url,
+        database_password_file=str(a.config.database_password_file),
+    )
     with pytest.raises(ConfigError, match=r"the database .* does not verify"):
-        create_app(load_config(folder, **database))
+        create_app(config)
     assert bytes(a.sql("SELECT bundle FROM directory_bundle")[0][0]) == bytes(data)
 
 
