@@ -17,6 +17,15 @@ per client address, and what they may cost other people is limited apart:
 
 Every table is bounded (least recently used entries are forgotten), so a caller
 with many addresses cannot grow the server's memory.
+
+Several servers over one database (issue 18): the two *refused-enrolment* budgets
+are a security boundary (they bound how fast codes can be guessed), so the app
+replaces them with the shared :class:`.pg_limits.PgBuckets` — N servers must not give
+N times the guesses. The others stay per process on purpose: the anonymous request
+and code-less budgets are flood guards, not security boundaries (a caller gets
+nothing from them but load, which the N servers are there to take), so N times the
+budget is acceptable and costs no round trip per anonymous request; the audit budget
+only limits how much a flood writes.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Protocol
 
 MAX_KEYS = 100_000  # per table: enough for every address of a large organisation
 
@@ -35,6 +45,14 @@ PERSON_FAILURES_BURST = 20  # refused enrolments per claimed person, from anywhe
 FAILURES_PER_MINUTE = 2.0
 AUDIT_BURST = 20  # audit records of anonymous requests per address ...
 AUDIT_PER_MINUTE = 10.0
+
+
+class Budget(Protocol):
+    """A failure budget per key: :class:`TokenBuckets`, or the shared ``PgBuckets``."""
+
+    def allowed(self, key: Hashable) -> bool: ...
+
+    def spend(self, key: Hashable) -> object: ...
 
 
 class TokenBuckets:
@@ -106,8 +124,9 @@ class AnonymousGuard:
 
         self.requests = buckets(burst, per_minute)
         self.codeless = buckets(CODELESS_BURST, CODELESS_PER_MINUTE)
-        self.by_source = buckets(SOURCE_FAILURES_BURST, FAILURES_PER_MINUTE)
-        self.by_person = buckets(PERSON_FAILURES_BURST, FAILURES_PER_MINUTE)
+        # security budgets: shared by every server when they share a database (app.py)
+        self.by_source: Budget = buckets(SOURCE_FAILURES_BURST, FAILURES_PER_MINUTE)
+        self.by_person: Budget = buckets(PERSON_FAILURES_BURST, FAILURES_PER_MINUTE)
         self.audit = buckets(AUDIT_BURST, AUDIT_PER_MINUTE)
         self._muted: OrderedDict[str, None] = OrderedDict()  # addresses told "suppressed"
         self._lock = threading.Lock()

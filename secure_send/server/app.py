@@ -38,9 +38,20 @@ from secure_send.server import (
     sweeper,
     tus,
 )
-from secure_send.server.anonymous import AnonymousGuard
+from secure_send.server.anonymous import (
+    FAILURES_PER_MINUTE,
+    PERSON_FAILURES_BURST,
+    SOURCE_FAILURES_BURST,
+    AnonymousGuard,
+)
 from secure_send.server.audit_head import AuditHeadError
-from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
+from secure_send.server.auth import (
+    ApiError,
+    Authenticator,
+    DirectoryCache,
+    FailureLimiter,
+    Limiter,
+)
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
 from secure_send.server.disk_full import (
@@ -53,7 +64,11 @@ from secure_send.server.disk_full import (
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
-from secure_send.server.metadata import open_audit_log, open_metadata_store
+from secure_send.server.metadata import MetaStore, open_audit_log, open_metadata_store
+from secure_send.server.pg_directory import CHANNEL as DIRECTORY_CHANNEL
+from secure_send.server.pg_directory import PgDocuments
+from secure_send.server.pg_limits import CHANNEL as LOCKOUT_CHANNEL
+from secure_send.server.pg_limits import Lockouts, PgBuckets
 from secure_send.server.pg_locks import UploadLeases
 from secure_send.server.pg_notify import PgBus
 from secure_send.server.pg_store import PostgresMetadataStore
@@ -193,18 +208,60 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
     return directory
 
 
-def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
+def _shared_directory(
+    config: ServerConfig, files: PublishedDirectory, meta: MetaStore
+) -> PublishedDirectory:
+    """Several servers over PostgreSQL: the database's copy of the directory, verified
+    against this home's own anchor; the first server to start seeds it from its home's
+    (verified) files. One server on SQLite: the files."""
+    if not isinstance(meta, PostgresMetadataStore):
+        return files
+    shared = PgDocuments(meta)
+    held = files.held()
+    shared.seed(held.data, held.lines)  # only if the database holds none yet
+    directory = PublishedDirectory(config.home, shared)
+    try:
+        directory.held()
+    except (DirectoryError, DamagedDirectory) as err:
+        raise ConfigError(f"the directory in {shared.where} does not verify: {err}") from None
+    return directory
+
+
+def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
     meta = open_metadata_store(config)  # SQLite never starts over silently: state_check
     try:
+        directory = _shared_directory(config, files, meta)
         audit = open_audit_log(config, meta)
     except (AuditHeadError, AuditChainError) as err:
         meta.close()
         raise StateError(f"{err}; {AUDIT_HINT.format(home=config.home)}") from None
-    limiter = FailureLimiter(config.auth_failures_burst, config.auth_failures_per_minute)
+    except BaseException:
+        meta.close()
+        raise
+    burst, per_minute = config.auth_failures_burst, config.auth_failures_per_minute
+    limiter: Limiter = FailureLimiter(burst, per_minute)
+    signer_limiter: Limiter = FailureLimiter(burst, per_minute)
+    guard = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
+    lockouts = None
+    if isinstance(meta, PostgresMetadataStore):  # budgets N servers must not multiply
+        limiter = auth_budget = PgBuckets(meta, "auth", burst, per_minute)
+        signer_limiter = signer_budget = PgBuckets(meta, "signer-auth", burst, per_minute)
+        guard.by_source = by_source = PgBuckets(
+            meta, "enrol-source", SOURCE_FAILURES_BURST, FAILURES_PER_MINUTE
+        )
+        guard.by_person = by_person = PgBuckets(
+            meta, "enrol-person", PERSON_FAILURES_BURST, FAILURES_PER_MINUTE
+        )
+        lockouts = Lockouts(auth_budget, signer_budget, by_source, by_person)
     nonces = NonceLedger(meta, ServingLock(config.state_dir / LOCK_NAME))
     auth = Authenticator(
-        DirectoryCache(directory), nonces, limiter, config.clock_window, config.signer_key
+        DirectoryCache(directory),
+        nonces,
+        limiter,
+        config.clock_window,
+        config.signer_key,
+        signer_limiter,
     )
     blobs = FolderBlobStore(config.state_dir / "blobs")
     state = ServerState(
@@ -212,7 +269,8 @@ def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerSt
     )
     if isinstance(meta, PostgresMetadataStore):  # several servers share this database
         state.busy = Busy(shared=UploadLeases(meta))
-    state.anonymous = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
+    state.anonymous = guard
+    state.lockouts = lockouts
     # each waiting long-poll holds a connection: at most a quarter of the descriptors
     state.notifier = Notifier(poll_cap(soft_limit()))
     sweeper.recover(state)
@@ -248,12 +306,20 @@ def create_app(config: ServerConfig) -> FastAPI:
     fds = state.fds = FdWatch(lambda: state.notifier.total)
 
     bus = PgBus(meta) if isinstance(meta, PostgresMetadataStore) else None
+    shared = state.directory.documents
+    handlers = {}
+    if isinstance(shared, PgDocuments):  # a push through another server: count it here
+        handlers[DIRECTORY_CHANNEL] = lambda _payload: shared.poke()
+    if state.lockouts is not None:  # another server locked a key out: so do we
+        handlers[LOCKOUT_CHANNEL] = state.lockouts.handle
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(sweeper.run(state)), asyncio.create_task(fds.run())]
+        if isinstance(shared, PgDocuments):
+            shared.start()
         if bus is not None:  # commits on the other servers wake our long-polls
-            bus.start(asyncio.get_running_loop(), state.notifier.wake)
+            bus.start(asyncio.get_running_loop(), state.notifier.wake, handlers)
             state.notifier.publish = bus.publish
         try:
             yield
@@ -261,6 +327,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             if bus is not None:
                 state.notifier.publish = None
                 bus.close()
+            if isinstance(shared, PgDocuments):
+                shared.close()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

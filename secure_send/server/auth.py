@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from secure_send.core import httpsig
 from secure_send.core.directory.errors import DirectoryError
@@ -74,6 +75,23 @@ class DirectoryCache:
         return entry, dev
 
 
+class Limiter(Protocol):
+    """A failure budget per client IP: :class:`FailureLimiter` (one server, memory), or
+    :class:`.pg_limits.PgBuckets` (shared by every server over one database)."""
+
+    @property
+    def burst(self) -> float: ...
+
+    @property
+    def per_minute(self) -> float: ...
+
+    def allowed(self, ip: str) -> bool: ...
+
+    def failed(self, ip: str, *, blocking: bool = True) -> bool:
+        """Count a failure; False: it was over the budget (answer 429)."""
+        ...
+
+
 @dataclass
 class FailureLimiter:
     """A token bucket per client IP, spent by failed authentications (memory only)."""
@@ -92,14 +110,16 @@ class FailureLimiter:
         with self._lock:
             return self._level(ip, time.monotonic()) >= 1.0
 
-    def failed(self, ip: str) -> None:
-        """Spend one token for a failure."""
+    def failed(self, ip: str, *, blocking: bool = True) -> bool:
+        """Spend one token for a failure (memory: never waits, whatever ``blocking``;
+        True: the caller checks :meth:`allowed` first)."""
         with self._lock:
             now = time.monotonic()
             self._buckets[ip] = (max(0.0, self._level(ip, now) - 1.0), now)
             if len(self._buckets) > 100_000:  # bound memory: forget the oldest
                 oldest = min(self._buckets, key=lambda k: self._buckets[k][1])
                 del self._buckets[oldest]
+        return True
 
 
 @dataclass(frozen=True)
@@ -122,9 +142,10 @@ class Authenticator:
         self,
         directory: DirectoryCache,
         store: MetadataStore,
-        limiter: FailureLimiter,
+        limiter: Limiter,
         window: dt.timedelta,
         signer_key: bytes | None = None,
+        signer_limiter: Limiter | None = None,
     ) -> None:
         self.directory = directory
         self.store = store
@@ -132,7 +153,9 @@ class Authenticator:
         # The signer's requests spend a budget of their own: anonymous failures from the
         # same address (a shared NAT, a proxy) must not lock the signer out, or the
         # directory would stop changing and expire.
-        self.signer_limiter = FailureLimiter(limiter.burst, limiter.per_minute)
+        self.signer_limiter = signer_limiter or FailureLimiter(
+            int(limiter.burst), int(limiter.per_minute)
+        )
         self.window = window
         self.signer_key = signer_key
 
@@ -197,7 +220,7 @@ class Authenticator:
         body: bytes | None,
         ip: str,
         resolve: Callable[[str, str], bytes],
-        limiter: FailureLimiter,
+        limiter: Limiter,
         blocking: bool,
     ) -> httpsig.SignedRequest:
         # A valid signature is served whatever its address's failures: the budget is
@@ -211,11 +234,13 @@ class Authenticator:
             # and counting them locked every client out once the server recovered
             if err.status != 401:
                 raise
-            if not limiter.allowed(ip):
+            # shared (several servers): ``allowed`` reads the local lock-out table,
+            # ``failed`` the database — WouldBlock on the loop, counted on a thread —
+            # and says whether the shared budget still had this failure in it
+            if not limiter.allowed(ip) or not limiter.failed(ip, blocking=blocking):
                 raise ApiError(
                     429, ErrorCode.RATE_LIMITED, "too many failed authentications; wait a minute"
                 ) from None
-            limiter.failed(ip)
             raise
 
     def _verify(

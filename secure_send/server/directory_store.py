@@ -1,36 +1,37 @@
 """The directory as the drop server holds it: public documents the signer pushed.
 
 The server holds no private directory key and cannot make a snapshot a client
-accepts. It keeps, under ``HOME/directory/``:
-
-* ``anchor.json`` — the organisation's trust anchor (root public keys), written
-  by ``secure-send-admin server-home``;
-* ``directory.bundle`` — the last signed snapshot, byte for byte;
-* ``events.ndjson`` — the event log the snapshot's ``log_root`` commits to.
+accepts. It keeps the organisation's trust anchor (``HOME/directory/anchor.json``,
+written by ``secure-send-admin server-home``: each server's own pinned root), the
+last signed snapshot byte for byte and the event log its ``log_root`` commits to.
+The snapshot and log live in :mod:`.directory_docs`' files, or in PostgreSQL when
+several servers share it (:mod:`.pg_directory`).
 
 Guarantees of :meth:`PublishedDirectory.accept`: a push is stored only if its
 snapshot verifies against the anchor and chains to the one held (epoch, header
-hash, consistency of the log), and the stored log plus the pushed events hash
-to exactly the signed ``log_root``; otherwise nothing changes. The events are
-appended and fsynced before the bundle is replaced atomically, so a crash leaves
-the old snapshot (extra log lines past its ``log_size`` are ignored and cut off
-by the next push). These checks protect the server's own consistency and
-availability; they are not what protects users — every client verifies every
-snapshot against its pinned anchor itself.
+hash, consistency of the log) — the held version read under the documents' lock —
+and the stored log plus the pushed events hash to exactly the signed ``log_root``;
+otherwise nothing changes. Every load verifies what is stored against the anchor:
+documents that do not verify are :class:`DamagedDirectory`, never served. These
+checks protect the server's own consistency and availability; they are not what
+protects users — every client verifies every snapshot against its pinned anchor.
+
+Freshness: the held snapshot is reloaded when the documents' version changes. For
+the files that is looked at on every request (a revocation another process stored
+counts from the very next request); for PostgreSQL, see :mod:`.pg_directory` (a
+push through another server counts here within the NOTIFY latency, at most ~1 s).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from secure_send.core.atomic import AtomicOutput, exclusive_lock, open_private_append
 from secure_send.core.directory import merkle
 from secure_send.core.directory.bundle import Bundle, TrustAnchor
 from secure_send.core.directory.errors import (
@@ -41,17 +42,13 @@ from secure_send.core.directory.errors import (
 from secure_send.core.directory.model import Device, Entry, Kind
 from secure_send.core.directory.push import DirectoryKind, Push
 from secure_send.core.directory.refresh import Delta, apply_delta
-from secure_send.core.directory.server_folder import (
-    ANCHOR_FILE,
-    BUNDLE_FILE,
-    EVENTS_FILE,
-    directory_dir,
-)
+from secure_send.core.directory.server_folder import ANCHOR_FILE, directory_dir
 from secure_send.core.directory.sync_delta import SyncDelta
 from secure_send.core.directory.trust import SnapshotHeader, body_hash
 from secure_send.core.directory.verify import VerifiedDirectory, verify_directory
 from secure_send.core.encoding import parse_time, utc_now
 from secure_send.core.errors import SecureSendError
+from secure_send.server.directory_docs import Documents, FileDocuments
 from secure_send.server.loop_db import WouldBlock
 
 log = logging.getLogger("secure_send.server")
@@ -70,8 +67,8 @@ class PushRefused(DirectoryError):
 
 
 class DamagedDirectory(SecureSendError):
-    """The documents stored in ``HOME/directory/`` do not verify: the server's own copy
-    is damaged (a disk fault, an edit by hand). Deliberately not a
+    """The stored documents (``HOME/directory/``, or the database's tables) do not
+    verify: the server's own copy is damaged (a disk fault, an edit by hand). Deliberately not a
     :class:`DirectoryError`: routes that answer "no directory held yet" do not catch it,
     and the app answers ``503 server_directory_damaged`` so that a client can tell its
     user to tell IT (the signer cannot repair it: a push must continue what is held)."""
@@ -81,7 +78,7 @@ class DamagedDirectory(SecureSendError):
 class _Held:
     """One verified snapshot and the log lines it commits to."""
 
-    stamp: tuple[int, int, int]
+    stamp: Hashable  # the documents' version it was read at
     data: bytes
     verified: VerifiedDirectory
     header: SnapshotHeader
@@ -89,7 +86,7 @@ class _Held:
     leaves: tuple[bytes, ...]
     by_id: Mapping[str, Entry]  # the verified directory's own (built once, shared)
     tree: merkle.CompactRange  # over ``leaves``: a push's proof and root cost its events
-    log_bytes: int  # the size of ``lines`` in the events file
+    log_bytes: int  # the size of ``lines`` in the events file (newline each)
     # computed answers for anonymous callers, per held snapshot (see ``_memo``)
     proofs: dict[tuple[int, int], list[bytes]] = field(default_factory=dict)  # by sizes
     ranges: dict[int, list[bytes]] = field(default_factory=dict)  # by log size
@@ -99,74 +96,68 @@ class _Held:
 class PublishedDirectory:
     """The server's copy of the signed directory; see the module docstring."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, documents: Documents | None = None) -> None:
         self.folder = directory_dir(home)
         self.anchor = TrustAnchor.from_json(
             json.loads((self.folder / ANCHOR_FILE).read_text(encoding="utf-8"))
         )
+        self.documents: Documents = documents or FileDocuments(self.folder)
         self._lock = threading.Lock()
         self._held: _Held | None = None
-        self._damaged: tuple[int, int, int] | None = None  # the files last found damaged
-
-    @property
-    def bundle_file(self) -> Path:
-        return self.folder / BUNDLE_FILE
-
-    @property
-    def events_file(self) -> Path:
-        return self.folder / EVENTS_FILE
+        self._damaged: Hashable | None = None  # the version last found damaged
 
     # ---------------------------------------------------------------- reading
 
-    def _stamp(self) -> tuple[int, int, int]:
-        st = self.bundle_file.stat()
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def held(self, *, blocking: bool = True) -> _Held:
-        """The current snapshot, reloaded when another process replaced the file (the
-        file's identity is looked at on every call: a revocation another process
-        stored counts from the very next request).
+        """The current snapshot, reloaded when the documents' version changed (see the
+        module docstring for how soon another process's push counts).
 
-        ``blocking=False`` (the event loop): the held snapshot if the file is still
-        the one it was read from, else :class:`WouldBlock` (a reload verifies the
-        whole directory: a worker thread's job), as when another thread holds the lock.
+        ``blocking=False`` (the event loop): the held snapshot if the documents are
+        still the version it was read from, else :class:`WouldBlock` (a reload
+        verifies the whole directory: a worker thread's job), as when another thread
+        holds the lock.
 
         Raises:
             DamagedDirectory: the stored documents do not verify or do not agree
-                (logged once per change of the files).
+                (logged once per change of the documents).
             OSError: nothing is stored.
         """
         if not blocking:
             if not self._lock.acquire(blocking=False):
                 raise WouldBlock
             try:
-                if self._held is None or self._held.stamp != self._stamp():
+                if self._held is None or self._held.stamp != self.documents.stamp():
                     raise WouldBlock
                 return self._held
             finally:
                 self._lock.release()
         with self._lock:
-            stamp = self._stamp()
-            if self._held is None or self._held.stamp != stamp:
-                try:
-                    self._held = self._load(stamp, self._held)
-                except DirectoryError as err:
-                    if self._damaged != stamp:
-                        self._damaged = stamp
-                        log.error(
-                            "the server's copy of the directory in %s is damaged (%s): "
-                            "clients get 503 server_directory_damaged; see "
-                            "docs/deployment.md, 'When the server refuses to start'",
-                            self.folder,
-                            err,
-                        )
-                    raise DamagedDirectory(
-                        f"the server's copy of the directory in {self.folder} is damaged: {err}"
-                    ) from None
-            return self._held
+            return self._current(self.documents.stamp())
 
-    def _load(self, stamp: tuple[int, int, int], previous: _Held | None) -> _Held:
-        data = self.bundle_file.read_bytes()
+    def _current(self, stamp: Hashable) -> _Held:
+        """The snapshot of version ``stamp``, loaded if it is not the held one (under
+        ``self._lock``)."""
+        if self._held is None or self._held.stamp != stamp:
+            try:
+                self._held = self._load(stamp, self._held)
+            except DirectoryError as err:
+                where = self.documents.where
+                if self._damaged != stamp:
+                    self._damaged = stamp
+                    log.error(
+                        "the server's copy of the directory in %s is damaged (%s): "
+                        "clients get 503 server_directory_damaged; see "
+                        "docs/deployment.md, 'When the server refuses to start'",
+                        where,
+                        err,
+                    )
+                raise DamagedDirectory(
+                    f"the server's copy of the directory in {where} is damaged: {err}"
+                ) from None
+        return self._held
+
+    def _load(self, stamp: Hashable, previous: _Held | None) -> _Held:
+        data, stored = self.documents.read()
         header = Bundle.peek_header(data)
         # Verified as of its own issue time: an expired snapshot is still what the
         # server holds (and serves: clients judge freshness); auth refuses it.
@@ -174,7 +165,7 @@ class PublishedDirectory:
         verified = verify_directory(
             data, self.anchor, now=parse_time(header.issued), known_leaves=known
         )
-        lines = self._read_lines()[: header.log_size]
+        lines = stored[: header.log_size]
         leaves = tuple(merkle.leaf_hash(line) for line in lines)
         if len(lines) != header.log_size or merkle.root_from_leaf_hashes(leaves) != (
             header.log_root
@@ -184,14 +175,6 @@ class PublishedDirectory:
         tree.extend(leaves)
         size = sum(len(line) + 1 for line in lines)
         return _Held(stamp, data, verified, header, lines, leaves, verified.by_id(), tree, size)
-
-    def _read_lines(self) -> tuple[bytes, ...]:
-        try:
-            raw = self.events_file.read_bytes()
-        except FileNotFoundError:
-            return ()
-        lines = raw.split(b"\n")
-        return tuple(lines[:-1])  # a torn last line (no newline) is not part of the log
 
     def bundle_bytes(self) -> bytes:
         """The snapshot as clients download it."""
@@ -295,8 +278,9 @@ class PublishedDirectory:
             PushRefused: it does not continue what is held.
             DirectoryError: its snapshot does not verify.
         """
-        with exclusive_lock(self.folder):
-            held = self.held()
+        with self.documents.writing() as writer:
+            with self._lock:  # the version read under the documents' lock: no race
+                held = self._current(writer.stamp())
             if push.log_from != held.header.log_size:
                 raise PushRefused(
                     f"push starts at log size {push.log_from}, the server holds "
@@ -315,20 +299,22 @@ class PublishedDirectory:
             tree.extend(added)
             if header.log_size != tree.size or header.log_root != tree.root():
                 raise PushRefused("the pushed events are not the log the snapshot signs")
-            self._store(held, push, data)
-            with self._lock:
-                self._held = _Held(
-                    self._stamp(),
-                    data,
-                    verified,
-                    header,
-                    held.lines + push.events,
-                    held.leaves + tuple(added),
-                    verified.by_id(),
-                    tree,
-                    held.log_bytes + sum(len(line) + 1 for line in push.events),
-                )
-            return header
+            writer.store(held.log_bytes, held.header.log_size, push.events, data)
+            stamp = writer.stored()  # under the lock: no later push's version
+        # the block ended without an error: the push is stored (and committed)
+        with self._lock:
+            self._held = _Held(
+                stamp,
+                data,
+                verified,
+                header,
+                held.lines + push.events,
+                held.leaves + tuple(added),
+                verified.by_id(),
+                tree,
+                held.log_bytes + sum(len(line) + 1 for line in push.events),
+            )
+        return header
 
     def _verify(
         self, held: _Held, push: Push, proof: list[bytes]
@@ -349,17 +335,6 @@ class PublishedDirectory:
         )
         delta = Delta.from_bytes(push.directory)
         return verified, Bundle(delta.roots, delta.header, verified.texts).to_bytes()
-
-    def _store(self, held: _Held, push: Push, data: bytes) -> None:
-        with open_private_append(self.events_file) as f:
-            f.truncate(held.log_bytes)  # drop lines a crash left past the held snapshot's log
-            f.seek(held.log_bytes)
-            f.write(b"".join(line + b"\n" for line in push.events))
-            f.flush()
-            os.fsync(f.fileno())
-        with AtomicOutput(self.bundle_file, overwrite=True) as out:
-            out.file.write(data)
-            out.commit()
 
 
 def _consistency_proof(old: merkle.CompactRange, added: list[bytes]) -> list[bytes]:

@@ -114,4 +114,27 @@ PG_MIGRATIONS: tuple[str, ...] = (
         line BYTEA NOT NULL
     );
     """,
+    # 2 (issue 18): the published directory, shared by every server (.pg_directory),
+    # and the failure budgets (.pg_limits). PostgreSQL only: one server on SQLite
+    # keeps the directory in HOME/directory's files and the budgets in memory.
+    """
+    CREATE TABLE directory_bundle (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL,
+        bundle BYTEA NOT NULL
+    );
+    CREATE TABLE directory_events (
+        pos BIGINT PRIMARY KEY,
+        line BYTEA NOT NULL
+    );
+    CREATE TABLE rate_buckets (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        tokens DOUBLE PRECISION NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        refused BOOLEAN NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX rate_buckets_at ON rate_buckets (at);
+    """,
 )

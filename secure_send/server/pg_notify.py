@@ -9,6 +9,11 @@ waiters. A notice names only user ids (already known to every server), never a d
 Delivery is best effort by design: a lost notice (the listener reconnecting, say) costs
 a waiting long-poll at most its re-check interval, after which it reads the database
 anyway — the database, not the notice, is the truth.
+
+The same listener thread serves other channels (``start``'s ``handlers``): the
+directory's "a push was stored" (:mod:`.pg_directory`) and the failure budgets'
+lock-outs (:mod:`.pg_limits`). Their handlers run on the listener thread and must
+not wait.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from secure_send.server.pg_store import PostgresMetadataStore
@@ -68,27 +73,41 @@ class PgBus:
             log.warning("could not notify the other servers: %s", type(err).__name__)
 
     def start(
-        self, loop: asyncio.AbstractEventLoop, wake: Callable[[frozenset[str]], None]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        wake: Callable[[frozenset[str]], None],
+        handlers: Mapping[str, Callable[[str], None]] | None = None,
     ) -> None:
-        """Listen on a thread until :meth:`close`."""
+        """Listen on a thread until :meth:`close`; ``handlers``: other channels, each
+        given its notices' payloads (all servers', ours too) on the listener thread."""
 
         def deliver(users: frozenset[str]) -> None:
             loop.call_soon_threadsafe(wake, users)
 
         self._thread = threading.Thread(
-            target=self._listen, args=(deliver,), name="pg-listen", daemon=True
+            target=self._listen, args=(deliver, dict(handlers or {})), name="pg-listen", daemon=True
         )
         self._thread.start()
 
-    def _listen(self, deliver: Callable[[frozenset[str]], None]) -> None:
+    def _listen(
+        self,
+        deliver: Callable[[frozenset[str]], None],
+        handlers: dict[str, Callable[[str], None]],
+    ) -> None:
         while not self._stop.is_set():
             try:
                 with self.db.connect() as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    for channel in (CHANNEL, *handlers):  # fixed names, never input
+                        conn.execute(f"LISTEN {channel}")
                     self.listening.set()
+                    for handler in handlers.values():  # notices sent while not listening
+                        handler("")
                     while not self._stop.is_set():
                         for notice in conn.notifies(timeout=0.5, stop_after=64):
-                            self._handle(notice.payload, deliver)
+                            if notice.channel in handlers:
+                                handlers[notice.channel](notice.payload)
+                            else:
+                                self._handle(notice.payload, deliver)
             except Exception as err:
                 self.listening.clear()
                 if not self._stop.is_set():

@@ -19,6 +19,7 @@ from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch
+from secure_send.server.pg_limits import Lockouts
 from secure_send.server.request_store import RequestStore
 from secure_send.server.storage import BlobStore, MetadataStore
 from secure_send.server.upload_sink import HashCache
@@ -140,6 +141,7 @@ class ServerState:
     hashes: HashCache = field(default_factory=HashCache)
     anonymous: AnonymousGuard = field(default_factory=lambda: AnonymousGuard(300, 600))
     fds: FdWatch = field(default_factory=lambda: FdWatch(lambda: 0))
+    lockouts: Lockouts | None = None  # the shared failure budgets (several servers)
 
     @functools.cached_property
     def requests(self) -> RequestStore:

@@ -93,6 +93,7 @@ def test_departed_user_refused(server: Server) -> None:
     assert _code(server.signed_get("/v1/whoami", keys=keys, key_id=taro)) == "revoked_device"
 
 
+@pytest.mark.embedded_only  # the files; PostgreSQL's copy: test_pg_directory.py
 def test_departed_user_whose_device_was_not_revoked_is_refused(server: Server) -> None:
     """Issue 14, item 27: a departure revokes the person's devices in the same event, but
     the server must not rely on that. A directory signed in the state "Hanako departed,
@@ -153,6 +154,7 @@ def test_public_url_is_what_clients_sign(org: tuple[OrgHome, DeviceKeys]) -> Non
         assert client.get("/v1/whoami", headers=headers).status_code == 200
 
 
+@pytest.mark.embedded_only  # the files; PostgreSQL's copy: test_pg_directory.py
 def test_directory_missing_is_503_json(org: tuple[OrgHome, DeviceKeys]) -> None:
     home, keys = org
     config = server_config(home)
@@ -181,6 +183,7 @@ def test_an_expired_snapshot_lets_nobody_in(org: tuple[OrgHome, DeviceKeys]) -> 
         assert response.json()["code"] == "directory_unavailable"
 
 
+@pytest.mark.embedded_only  # the files; PostgreSQL's copy: test_pg_directory.py
 def test_a_revocation_another_server_stored_counts_on_the_very_next_request(
     server: Server,
 ) -> None:

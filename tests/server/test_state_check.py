@@ -219,6 +219,7 @@ def test_repair_and_quarantine_refuse_while_a_server_runs(
     assert not (config.home / "quarantine").exists()
 
 
+@pytest.mark.embedded_only  # the files; PostgreSQL's copy: test_pg_directory.py
 def test_a_damaged_directory_is_a_clear_503(
     server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
