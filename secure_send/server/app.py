@@ -40,6 +40,7 @@ from secure_send.server import (
 from secure_send.server.anonymous import AnonymousGuard
 from secure_send.server.audit_head import AuditHeadError, open_audit
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
+from secure_send.server.backends import open_blob_store
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
 from secure_send.server.disk_full import (
@@ -54,7 +55,6 @@ from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
 from secure_send.server.state import Notifier, ServerState
 from secure_send.server.state_check import StateError, StateLock, open_metadata
-from secure_send.server.storage import FolderBlobStore
 
 log = logging.getLogger("secure_send.server")
 
@@ -189,6 +189,7 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
 
 def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
+    blobs = open_blob_store(config)  # first: an unreachable bucket leaves nothing open
     meta = open_metadata(config.home)  # never starts over silently: see state_check
     try:
         audit = open_audit(audit_log_path(config.home), meta.query)
@@ -200,7 +201,6 @@ def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerSt
     auth = Authenticator(
         DirectoryCache(directory), nonces, limiter, config.clock_window, config.signer_key
     )
-    blobs = FolderBlobStore(config.state_dir / "blobs")
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )

@@ -8,7 +8,7 @@ the Iceberg and Lance side servers are off):
 
     weed server -dir=DIR/data -ip=127.0.0.1 -ip.bind=127.0.0.1 \
         -master.port=P1 -master.port.grpc=P2 -master.volumeSizeLimitMB=64 \
-        -master.telemetry=false -volume.port=P3 -volume.port.grpc=P4 -volume.max=64 \
+        -master.telemetry=false -volume.port=P3 -volume.port.grpc=P4 -volume.max=1000 \
         -volume.preStopSeconds=0 \
         -filer.port=P5 -filer.port.grpc=P6 -filer.localSocket=DIR/filer.sock \
         -s3 -s3.port=P7 -s3.port.grpc=P8 -s3.port.iceberg=0 -s3.port.lance=0 \
@@ -37,11 +37,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
+import pytest
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -157,7 +159,7 @@ def start_s3(folder: Path, timeout: float = 60) -> S3Server:
         "-master.telemetry=false",
         f"-volume.port={ports[2]}",
         f"-volume.port.grpc={ports[3]}",
-        "-volume.max=64",
+        "-volume.max=1000",
         "-volume.preStopSeconds=0",
         f"-filer.port={ports[4]}",
         f"-filer.port.grpc={ports[5]}",
@@ -203,3 +205,23 @@ def _wait_ready(server: S3Server, folder: Path, timeout: float) -> None:
             tail = (folder / "weed.log").read_text(errors="replace")[-3000:]
             raise TimeoutError(f"SeaweedFS did not answer within {timeout} s:\n{tail}")
         time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One SeaweedFS for the whole test session (it takes seconds to start)."""
+    server = start_s3(tmp_path_factory.mktemp("seaweed"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(seaweed: S3Server) -> Iterator[str]:
+    """A fresh, empty bucket for one test, deleted after it (with its volumes)."""
+    name = "t-" + secrets.token_hex(8)
+    seaweed.create_bucket(name)
+    yield name
+    with contextlib.suppress(Exception):
+        seaweed.client().delete_bucket(Bucket=name)  # SeaweedFS deletes a full bucket too
