@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from secure_send.server import upload_sink
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.s3_parts import PART
 from secure_send.server.s3_store import S3BlobStore, open_s3_store
@@ -168,6 +169,22 @@ def test_duplicate_multipart_uploads_keep_the_newest(store: S3BlobStore) -> None
     store.open_partial(ID, 0).close()
     uploads = store.client.list_multipart_uploads(Bucket=store.bucket)["Uploads"]
     assert [u["UploadId"] for u in uploads] == [newest]
+
+
+def test_every_checkpoint_of_a_long_patch_is_stored_first(
+    config: ServerConfig, store: S3BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(upload_sink, "CHECKPOINT", PART // 2)
+    other, recorded = open_s3_store(config), []
+
+    def checkpoint(end: int) -> None:  # another server can continue from each one
+        other.open_partial(ID, end).close()
+        recorded.append(end)
+
+    sink = upload_sink.UploadSink(store, upload_sink.HashCache(), ID, 0, checkpoint)
+    for start in range(0, 2 * PART, PART // 4):
+        sink.write([DATA[start : start + PART // 4]])
+    assert recorded == [PART // 2, PART, 3 * PART // 2, 2 * PART]
 
 
 def test_the_store_cannot_hash_an_unfinished_upload(store: S3BlobStore) -> None:
