@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import sqlite3
@@ -21,8 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from secure_send.core.atomic import AtomicOutput, EarlyWriteback, fsync_dir
+from secure_send.core.atomic import AtomicOutput, fsync_dir
 from secure_send.core.errors import SecureSendError
+from secure_send.server.folder_files import FileAppender, copy_durably, partial_folder, sha256_of
 from secure_send.server.loop_db import LoopConnection
 from secure_send.server.migrations import MIGRATIONS as MIGRATIONS  # re-exported
 from secure_send.server.nonce_table import NonceTable
@@ -31,9 +31,6 @@ from secure_send.server.nonce_table import NonceTable
 # finished blob is then stored: one shape, one name. Not a manifest's blob id
 # (core.envelope.manifest.BLOB_ID), which names a blob within its drop.
 OPAQUE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-CHUNK = 256 * 1024
-# starts asynchronous writeback of a dirty range on Linux (see core/atomic.py)
-DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 4)
 
 
 class StorageError(SecureSendError):
@@ -231,77 +228,6 @@ class SqliteMetadataStore:
             self._db.close()
 
 
-class _FileAppender:
-    """:class:`PartialWriter` over a file descriptor (``writev``: no joining copies).
-
-    Asks the kernel to start writeback every 32 MiB (as :class:`EarlyWriteback`
-    does for decrypted files) so the fsync that completes a large upload has little
-    left to wait for.
-    """
-
-    STEP = EarlyWriteback.STEP
-
-    def __init__(self, fd: int, offset: int) -> None:
-        self._fd = fd
-        self._flushed = self._end = offset
-        try:
-            self.truncate(offset)
-        except OSError:
-            os.close(fd)
-            raise
-
-    def write(self, parts: list[bytes]) -> None:
-        """See :meth:`PartialWriter.write`."""
-        views = [memoryview(p) for p in parts if p]
-        while views:
-            written = os.pwritev(self._fd, views[:1024], self._end)  # IOV_MAX is 1024
-            self._end += written
-            while views and written >= len(views[0]):
-                written -= len(views[0])
-                views.pop(0)
-            if views and written:
-                views[0] = views[0][written:]
-        if self._end - self._flushed >= self.STEP and hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(self._fd, self._flushed, self._end - self._flushed, DONTNEED)
-            self._flushed = self._end
-
-    def truncate(self, size: int) -> None:
-        """See :meth:`PartialWriter.truncate`."""
-        os.ftruncate(self._fd, size)
-        self._end = self._flushed = size
-
-    def flush(self) -> None:
-        """See :meth:`PartialWriter.flush`: nothing to do, ``pwritev`` handed the bytes
-        to the OS already."""
-
-    def sync(self) -> None:
-        """See :meth:`PartialWriter.sync`."""
-        os.fsync(self._fd)
-
-    def close(self) -> None:
-        """See :meth:`PartialWriter.close`."""
-        os.close(self._fd)
-
-
-def partial_folder(blobs: Path) -> Path:
-    """Where uploads in progress are kept: ``partial/`` beside ``blobs/``, unless
-    ``blobs/`` is a file system of its own (a mount): then ``blobs/.partial``, so that
-    finishing an upload stays a rename (across file systems it fails with ``EXDEV``).
-    No blob id starts with a dot, so the name never meets a blob's folder."""
-    beside = blobs.parent / "partial"
-    if os.stat(blobs).st_dev == os.stat(blobs.parent).st_dev:
-        return beside
-    return blobs / ".partial"
-
-
-def _copy_durably(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` through a hidden temporary file, fsynced, renamed into place."""
-    with src.open("rb") as source, AtomicOutput(dst, overwrite=True) as out:
-        while chunk := source.read(CHUNK * 4):
-            out.file.write(chunk)
-        out.commit()
-
-
 class FolderBlobStore:
     """:class:`BlobStore` as one file per blob under ``root/<first 2 chars>/<id>``."""
 
@@ -352,28 +278,17 @@ class FolderBlobStore:
     def open_partial(self, upload_id: str, offset: int) -> PartialWriter:
         """See :meth:`BlobStore.open_partial`."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
-        return _FileAppender(os.open(self.partial_path(upload_id), flags, 0o600), offset)
+        return FileAppender(os.open(self.partial_path(upload_id), flags, 0o600), offset)
 
     def hash_partial(self, upload_id: str, length: int | None = None) -> Any:
         """See :meth:`BlobStore.hash_partial`."""
-        digest = hashlib.sha256()
-        remaining = length
         with self.partial_path(upload_id).open("rb") as src:
-            while remaining is None or remaining > 0:
-                chunk = src.read(CHUNK if remaining is None else min(CHUNK, remaining))
-                if not chunk:
-                    break
-                digest.update(chunk)
-                remaining = None if remaining is None else remaining - len(chunk)
-        return digest
+            return sha256_of(src, length)
 
     def hash_blob(self, blob_id: str) -> bytes:
         """See :meth:`BlobStore.hash_blob`."""
-        digest = hashlib.sha256()
         with self.open(blob_id) as src:
-            while chunk := src.read(CHUNK * 4):
-                digest.update(chunk)
-        return digest.digest()
+            return bytes(sha256_of(src).digest())
 
     def partial_size(self, upload_id: str) -> int:
         """See :meth:`BlobStore.partial_size`."""
@@ -393,7 +308,7 @@ class FolderBlobStore:
             if err.errno != errno.EXDEV:
                 raise
             # the folders were put on different file systems after start: copy instead
-            _copy_durably(partial, path)
+            copy_durably(partial, path)
             os.unlink(partial)
         fsync_dir(path.parent)
 
