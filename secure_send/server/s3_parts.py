@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -86,34 +87,55 @@ class S3Appender:
         self._key = f"blobs/{upload_id}"
         self._start = offset
         self._start_tail = tail
+        # one part uploads while the next is received and hashed (+8 MiB per PATCH: at
+        # most a part buffered and one in flight); threads start on first use only
+        self._uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
+        self._pending: Future[str] | None = None
         self._truncate_to_start()
 
     def _truncate_to_start(self) -> None:
+        self._settle(check=False)  # a stale part must land before its number is reused
         self._etags = list(self._start_tail[0])  # of parts 1..len, all uploaded
         self._buffer = bytearray(self._start_tail[1])
         self._stored_end = self._start  # the end the bucket already covers
 
     @property
     def end(self) -> int:
-        """How many bytes the upload holds so far (stored or buffered)."""
-        return len(self._etags) * PART + len(self._buffer)
+        """How many bytes the upload holds so far (stored, uploading or buffered)."""
+        parts = len(self._etags) + (self._pending is not None)
+        return parts * PART + len(self._buffer)
 
     def write(self, parts: list[bytes]) -> None:
         """See :meth:`PartialWriter.write`: whole parts are uploaded as they fill."""
         for data in parts:
             self._buffer += data
             while len(self._buffer) >= PART:
-                self._etags.append(self._upload_part(len(self._etags) + 1))
+                body = bytes(memoryview(self._buffer)[:PART])
                 del self._buffer[:PART]
+                self._settle()
+                number = len(self._etags) + 1
+                self._pending = self._uploads.submit(self._upload_part, number, body)
 
-    def _upload_part(self, number: int) -> str:
+    def _settle(self, *, check: bool = True) -> None:
+        """Wait for the part in flight; its failure is raised (unless not ``check``:
+        the bytes are being thrown away anyway)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            self._etags.append(pending.result())
+        except OSError:
+            if check:
+                raise
+
+    def _upload_part(self, number: int, body: bytes) -> str:
         try:
             answer = self._client.upload_part(
                 Bucket=self._bucket,
                 Key=self._key,
                 UploadId=self._multipart,
                 PartNumber=number,
-                Body=bytes(memoryview(self._buffer)[:PART]),
+                Body=body,
             )
         except S3_ERRORS as err:
             raise store_failed(err, "upload a part") from None
@@ -121,7 +143,8 @@ class S3Appender:
 
     def flush(self) -> None:
         """See :meth:`PartialWriter.flush`: PUT the tail for the current end (nothing
-        when the end is unchanged)."""
+        when the end is unchanged), once the part in flight is stored."""
+        self._settle()
         end = self.end
         if end == self._stored_end:
             return
@@ -148,6 +171,8 @@ class S3Appender:
 
     def close(self) -> None:
         """Drop the buffer (what was not flushed is not kept)."""
+        self._settle(check=False)
+        self._uploads.shutdown()
         self._buffer = bytearray()
 
 
