@@ -34,7 +34,9 @@ writes then fail with InternalError) and buckets are deleted after each test;
 ``-volumeSizeLimitMB=64`` keeps any one volume small; ``-volume.preStopSeconds=0``
 skips a 10 s wait at shutdown. On SIGTERM the filer may still take seconds to stop
 its gRPC server: :meth:`S3Server.stop` kills it after 3 s (its data is throw-away).
-The master and volume servers also make unix sockets /tmp/seaweedfs-*-<port>.sock.
+Run it with TMPDIR=DIR, else its glog files go to /tmp; its gRPC servers still make
+unix sockets /tmp/seaweedfs-*-grpc-<port>.sock (no flag moves them; they are left
+behind when it is killed).
 """
 
 from __future__ import annotations
@@ -185,7 +187,12 @@ def start_s3(folder: Path, timeout: float = 60) -> S3Server:
     ]
     with (folder / "weed.log").open("wb") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=folder
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=folder,
+            env={**os.environ, "TMPDIR": str(folder)},
         )
     server = S3Server(f"http://127.0.0.1:{ports[6]}", access_file, secret_file, REGION, process)
     try:
