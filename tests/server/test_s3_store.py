@@ -18,9 +18,7 @@ from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.s3_parts import PART
 from secure_send.server.s3_store import S3BlobStore, open_s3_store
 from secure_send.server.storage import StorageError
-from tests.engines.seaweed import S3Server, s3_bucket, seaweed
-
-__all__ = ["s3_bucket", "seaweed"]  # the fixtures, used by name
+from tests.engines.seaweed import S3Server
 
 ID = "U" * 22
 DATA = hashlib.shake_256(b"ciphertext").digest(3 * PART + 4321)  # three parts and a tail
