@@ -57,9 +57,11 @@ LAZY_OTHER_ROLE = {
 
 # Imported directly, installed by a declared requirement (and versioned by it). Starlette
 # and urllib3 are declared themselves now (floors above their advisories: issue 14, item
-# 18); this is for the next such import.
-PROVIDED_BY: dict[str, str] = {}
-TYPING_ONLY = {"_typeshed"}  # under `if TYPE_CHECKING:`
+# 18); botocore is boto3's own half (boto3 pins its version range), imported by the S3
+# store for its Config and exception classes.
+PROVIDED_BY: dict[str, str] = {"botocore": "boto3"}
+# under `if TYPE_CHECKING:` (mypy_boto3_s3: boto3's S3 stubs, a dev requirement)
+TYPING_ONLY = {"_typeshed", "mypy_boto3_s3"}
 
 
 def _name(requirement: str) -> str:

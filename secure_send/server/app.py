@@ -52,6 +52,7 @@ from secure_send.server.auth import (
     FailureLimiter,
     Limiter,
 )
+from secure_send.server.backends import open_blob_store
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
 from secure_send.server.disk_full import (
@@ -74,7 +75,6 @@ from secure_send.server.pg_notify import PgBus
 from secure_send.server.pg_store import PostgresMetadataStore
 from secure_send.server.state import Busy, Notifier, ServerState
 from secure_send.server.state_check import StateError, StateLock
-from secure_send.server.storage import FolderBlobStore
 
 log = logging.getLogger("secure_send.server")
 
@@ -229,6 +229,7 @@ def _shared_directory(
 
 def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
+    blobs = open_blob_store(config)  # first: an unreachable bucket leaves nothing open
     meta = open_metadata_store(config)  # SQLite never starts over silently: state_check
     try:
         directory = _shared_directory(config, files, meta)
@@ -263,7 +264,6 @@ def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
         config.signer_key,
         signer_limiter,
     )
-    blobs = FolderBlobStore(config.state_dir / "blobs")
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )

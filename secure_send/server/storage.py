@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import sqlite3
@@ -21,8 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from secure_send.core.atomic import AtomicOutput, EarlyWriteback, fsync_dir
+from secure_send.core.atomic import AtomicOutput, fsync_dir
 from secure_send.core.errors import SecureSendError
+from secure_send.server.folder_files import FileAppender, copy_durably, partial_folder, sha256_of
 from secure_send.server.loop_db import LoopConnection
 from secure_send.server.migrations import MIGRATIONS as MIGRATIONS  # re-exported
 from secure_send.server.nonce_table import NonceTable
@@ -31,9 +31,6 @@ from secure_send.server.nonce_table import NonceTable
 # finished blob is then stored: one shape, one name. Not a manifest's blob id
 # (core.envelope.manifest.BLOB_ID), which names a blob within its drop.
 OPAQUE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-CHUNK = 256 * 1024
-# starts asynchronous writeback of a dirty range on Linux (see core/atomic.py)
-DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 4)
 
 
 class StorageError(SecureSendError):
@@ -88,8 +85,10 @@ class SqlDatabase(Protocol):
 
 
 class PartialWriter(Protocol):
-    """Appends to one upload's partial file. Bytes reach the OS at once (they survive
-    the server process being killed); :meth:`sync` makes them durable on disk."""
+    """Appends to one upload's partial data. :meth:`flush` makes every byte written so
+    far survive the server process being killed (and, in a shared store, readable by
+    another server continuing the upload); :meth:`sync` makes them durable on disk.
+    The offset is recorded in the database only after a flush."""
 
     def write(self, parts: list[bytes]) -> None:
         """Append these byte strings, in order."""
@@ -99,17 +98,25 @@ class PartialWriter(Protocol):
         """Cut the file back to ``size`` bytes and append from there."""
         ...
 
+    def flush(self) -> None:
+        """Store every byte written so far, so another server can continue from here."""
+        ...
+
     def sync(self) -> None:
         """Flush to stable storage (fsync)."""
         ...
 
     def close(self) -> None:
-        """Release the file."""
+        """Release the file (bytes written since the last flush may be lost)."""
         ...
 
 
 class BlobStore(Protocol):
     """Ciphertext blobs, addressed by server-made ids only."""
+
+    # whether other servers use the same store at once (S3): then the database's offset
+    # is the only truth about an upload, and a start-up repair must not act on others'
+    shared: bool
 
     def write(self, blob_id: str, data: bytes) -> None:
         """Store ``data`` under ``blob_id`` (atomically)."""
@@ -131,17 +138,23 @@ class BlobStore(Protocol):
         """An upload's partial file (created if new), cut to ``offset``, for appending."""
         ...
 
-    def hash_partial(self, upload_id: str, length: int | None = None) -> Any:
+    def hash_partial(self, upload_id: str, length: int | None = None) -> Any | None:
         """A ``hashlib.sha256`` object fed an upload's partial file (or its first
-        ``length`` bytes), to be continued or finished by the caller."""
+        ``length`` bytes), to be continued or finished by the caller; or None when
+        this store cannot read an unfinished upload (then :meth:`hash_blob` after
+        :meth:`finish_partial`)."""
+        ...
+
+    def hash_blob(self, blob_id: str) -> bytes:
+        """The SHA-256 of a stored blob (read back whole)."""
         ...
 
     def partial_size(self, upload_id: str) -> int:
         """How many bytes an upload's partial file holds (0 if it has none)."""
         ...
 
-    def finish_partial(self, upload_id: str, blob_id: str) -> None:
-        """Rename a complete partial file into place as ``blob_id``."""
+    def finish_partial(self, upload_id: str, blob_id: str, length: int) -> None:
+        """Move a complete partial file of ``length`` bytes into place as ``blob_id``."""
         ...
 
     def delete_partial(self, upload_id: str) -> None:
@@ -246,75 +259,10 @@ class SqliteMetadataStore:
             self._db.close()
 
 
-class _FileAppender:
-    """:class:`PartialWriter` over a file descriptor (``writev``: no joining copies).
-
-    Asks the kernel to start writeback every 32 MiB (as :class:`EarlyWriteback`
-    does for decrypted files) so the fsync that completes a large upload has little
-    left to wait for.
-    """
-
-    STEP = EarlyWriteback.STEP
-
-    def __init__(self, fd: int, offset: int) -> None:
-        self._fd = fd
-        self._flushed = self._end = offset
-        try:
-            self.truncate(offset)
-        except OSError:
-            os.close(fd)
-            raise
-
-    def write(self, parts: list[bytes]) -> None:
-        """See :meth:`PartialWriter.write`."""
-        views = [memoryview(p) for p in parts if p]
-        while views:
-            written = os.pwritev(self._fd, views[:1024], self._end)  # IOV_MAX is 1024
-            self._end += written
-            while views and written >= len(views[0]):
-                written -= len(views[0])
-                views.pop(0)
-            if views and written:
-                views[0] = views[0][written:]
-        if self._end - self._flushed >= self.STEP and hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(self._fd, self._flushed, self._end - self._flushed, DONTNEED)
-            self._flushed = self._end
-
-    def truncate(self, size: int) -> None:
-        """See :meth:`PartialWriter.truncate`."""
-        os.ftruncate(self._fd, size)
-        self._end = self._flushed = size
-
-    def sync(self) -> None:
-        """See :meth:`PartialWriter.sync`."""
-        os.fsync(self._fd)
-
-    def close(self) -> None:
-        """See :meth:`PartialWriter.close`."""
-        os.close(self._fd)
-
-
-def partial_folder(blobs: Path) -> Path:
-    """Where uploads in progress are kept: ``partial/`` beside ``blobs/``, unless
-    ``blobs/`` is a file system of its own (a mount): then ``blobs/.partial``, so that
-    finishing an upload stays a rename (across file systems it fails with ``EXDEV``).
-    No blob id starts with a dot, so the name never meets a blob's folder."""
-    beside = blobs.parent / "partial"
-    if os.stat(blobs).st_dev == os.stat(blobs.parent).st_dev:
-        return beside
-    return blobs / ".partial"
-
-
-def _copy_durably(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` through a hidden temporary file, fsynced, renamed into place."""
-    with src.open("rb") as source, AtomicOutput(dst, overwrite=True) as out:
-        while chunk := source.read(CHUNK * 4):
-            out.file.write(chunk)
-        out.commit()
-
-
 class FolderBlobStore:
     """:class:`BlobStore` as one file per blob under ``root/<first 2 chars>/<id>``."""
+
+    shared = False  # one server's own folder
 
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -361,20 +309,17 @@ class FolderBlobStore:
     def open_partial(self, upload_id: str, offset: int) -> PartialWriter:
         """See :meth:`BlobStore.open_partial`."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
-        return _FileAppender(os.open(self.partial_path(upload_id), flags, 0o600), offset)
+        return FileAppender(os.open(self.partial_path(upload_id), flags, 0o600), offset)
 
     def hash_partial(self, upload_id: str, length: int | None = None) -> Any:
         """See :meth:`BlobStore.hash_partial`."""
-        digest = hashlib.sha256()
-        remaining = length
         with self.partial_path(upload_id).open("rb") as src:
-            while remaining is None or remaining > 0:
-                chunk = src.read(CHUNK if remaining is None else min(CHUNK, remaining))
-                if not chunk:
-                    break
-                digest.update(chunk)
-                remaining = None if remaining is None else remaining - len(chunk)
-        return digest
+            return sha256_of(src, length)
+
+    def hash_blob(self, blob_id: str) -> bytes:
+        """See :meth:`BlobStore.hash_blob`."""
+        with self.open(blob_id) as src:
+            return bytes(sha256_of(src).digest())
 
     def partial_size(self, upload_id: str) -> int:
         """See :meth:`BlobStore.partial_size`."""
@@ -383,7 +328,7 @@ class FolderBlobStore:
         except FileNotFoundError:
             return 0
 
-    def finish_partial(self, upload_id: str, blob_id: str) -> None:
+    def finish_partial(self, upload_id: str, blob_id: str, length: int) -> None:
         """See :meth:`BlobStore.finish_partial` (rename, then fsync the folder)."""
         path = self.path_for(blob_id)
         path.parent.mkdir(exist_ok=True, mode=0o700)
@@ -394,7 +339,7 @@ class FolderBlobStore:
             if err.errno != errno.EXDEV:
                 raise
             # the folders were put on different file systems after start: copy instead
-            _copy_durably(partial, path)
+            copy_durably(partial, path)
             os.unlink(partial)
         fsync_dir(path.parent)
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from tests.engines.postgres import Postgres, start_postgres
+from tests.engines.seaweed import S3Server, start_s3
 
 BACKEND = os.environ.get("SECURE_SEND_TEST_BACKEND", "embedded")
 BACKENDS = ("embedded", "postgres", "scaled")
@@ -25,6 +28,7 @@ if BACKEND not in BACKENDS:
     raise RuntimeError(f"SECURE_SEND_TEST_BACKEND must be one of {', '.join(BACKENDS)}")
 
 _postgres: Postgres | None = None
+_s3: S3Server | None = None
 
 
 def postgres() -> Postgres:
@@ -36,6 +40,15 @@ def postgres() -> Postgres:
     return _postgres
 
 
+def s3() -> S3Server:
+    """The session's SeaweedFS S3 (started on first use, stopped at exit)."""
+    global _s3
+    if _s3 is None:
+        _s3 = start_s3(Path(tempfile.mkdtemp(prefix="secure-send-s3-")))
+        atexit.register(_s3.stop)
+    return _s3
+
+
 def backend_overrides(backend: str = BACKEND) -> dict[str, Any]:
     """``load_config`` overrides putting a new server on ``backend`` (fresh database)."""
     if backend == "embedded":
@@ -45,4 +58,16 @@ def backend_overrides(backend: str = BACKEND) -> dict[str, Any]:
         "database_url": pg.create_database(f"t_{secrets.token_hex(6)}"),
         "database_password_file": str(pg.password_file),
     }
+    if backend == "scaled":
+        store = s3()
+        bucket = f"t-{secrets.token_hex(8)}"
+        store.create_bucket(bucket)
+        overrides |= {
+            "storage_kind": "s3",
+            "storage_endpoint": store.endpoint,
+            "storage_bucket": bucket,
+            "storage_region": store.region,
+            "storage_access_key_file": str(store.access_key_file),
+            "storage_secret_key_file": str(store.secret_key_file),
+        }
     return overrides

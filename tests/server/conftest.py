@@ -15,9 +15,9 @@ import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -33,7 +33,10 @@ from secure_send.server.config import ServerConfig, load_config
 from secure_send.server.embedded import embedded_server
 from secure_send.server.state import ServerState
 from tests.directory_kit import HANAKO, JIRO, TARO, enrol_device, new_org
+from tests.engines.seaweed import S3Server, s3_bucket, seaweed
 from tests.engines.shared import BACKEND, backend_overrides
+
+__all__ = ["s3_bucket", "seaweed"]  # fixtures of the whole package, used by name
 
 DEVICE = "laptop"
 
@@ -179,6 +182,46 @@ def server(org: tuple[OrgHome, DeviceKeys]) -> Iterator[Server]:
     config = server_config(home, port=0, max_body_bytes=64 * 1024, quota_bytes=1024 * 1024)
     with running_server(home, keys, config) as server:
         yield server
+
+
+@pytest.fixture
+def folder_server(server: Server) -> Server:
+    """:func:`server` under the name :func:`on_each_store` picks it by."""
+    return server
+
+
+def with_s3(config: ServerConfig, s3: S3Server, bucket: str) -> ServerConfig:
+    """``config`` with its blobs in ``bucket`` (SQLite metadata: ``check()`` is bypassed,
+    it wants PostgreSQL beside S3 for a real deployment)."""
+    return replace(
+        config,
+        storage_kind="s3",
+        storage_endpoint=s3.endpoint,
+        storage_bucket=bucket,
+        storage_region=s3.region,
+        storage_access_key_file=s3.access_key_file,
+        storage_secret_key_file=s3.secret_key_file,
+    )
+
+
+@pytest.fixture
+def s3_server(
+    org: tuple[OrgHome, DeviceKeys], seaweed: S3Server, s3_bucket: str
+) -> Iterator[Server]:
+    """:func:`server` with its blobs and uploads in a fresh SeaweedFS bucket."""
+    home, keys = org
+    config = server_config(home, port=0, max_body_bytes=64 * 1024, quota_bytes=1024 * 1024)
+    with running_server(home, keys, with_s3(config, seaweed, s3_bucket)) as server:
+        yield server
+
+
+def on_each_store(request: pytest.FixtureRequest) -> Server:
+    """The body of a ``server`` fixture a test module overrides with
+    ``@pytest.fixture(params=STORES)``: each of its tests runs on both blob stores."""
+    return cast(Server, request.getfixturevalue(f"{request.param}_server"))
+
+
+STORES = ["folder", "s3"]
 
 
 def unthrottled_config(home: OrgHome) -> ServerConfig:

@@ -15,7 +15,7 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.org.home import OrgHome
 from secure_send.server.state import ServerState
 from tests.directory_kit import JIRO, TARO, enrol_device
-from tests.server.conftest import Server, running_server, server_config
+from tests.server.conftest import STORES, Server, on_each_store, running_server, server_config
 from tests.server.drop_kit import (
     OFFSET_TYPE,
     TUS,
@@ -50,7 +50,24 @@ def _offset(sender: Device, path: str) -> int:
     return int(response.headers["upload-offset"])
 
 
+@pytest.fixture(params=STORES)
+def server(request: pytest.FixtureRequest) -> Server:
+    """Each test on the server's folder and on S3 (SeaweedFS)."""
+    return on_each_store(request)
+
+
 def _files(server: Server, folder: str) -> list[str]:
+    """What the store holds: finished blobs (``blobs``) or uploads with partial data
+    (``partial``: a file; in S3 a multipart upload or tail objects)."""
+    if server.config.storage_kind == "s3":
+        assert server.app_state is not None
+        s3, bucket = server.app_state.blobs.client, server.config.storage_bucket  # type: ignore[attr-defined]
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        if folder == "blobs":
+            return [k.split("/")[1] for k in keys if k.startswith("blobs/")]
+        uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        partial = {k.split("/")[1] for k in keys if k.startswith("partial/")}
+        return sorted(partial | {u["Key"].split("/")[1] for u in uploads})
     root = server.config.state_dir / folder
     return [p.name for p in root.rglob("*") if p.is_file()]
 
@@ -266,9 +283,10 @@ def test_recover_after_crash_between_rename_and_commit(server: Server, taro: Dev
     # what a PATCH and complete_stored do, stopping right after the rename (as a crash would)
     writer = state.blobs.open_partial(upload_id, 0)
     writer.write([DATA])
+    writer.flush()
     writer.close()
     assert state.drops.set_received(upload_id, len(DATA))
-    state.blobs.finish_partial(upload_id, upload_id)
+    state.blobs.finish_partial(upload_id, upload_id, len(DATA))
     orphan = "O" * 22
     state.blobs.open_partial(orphan, 0).close()
     recover(state)
