@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from secure_send import demo
 from secure_send.client import listing
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
@@ -23,7 +24,7 @@ from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.org import ops
 from secure_send.org.home import OrgHome
-from tests.directory_kit import HANAKO, OPERATOR, TARO, org_rows
+from tests.directory_kit import OPERATOR, org_rows
 from tests.engines.cluster import Cluster, start_cluster
 from tests.engines.nginx import nginx_binary
 
@@ -39,8 +40,7 @@ MIB = 1024 * 1024
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     folder = tmp_path_factory.mktemp("cluster")
     home = OrgHome(folder / "org")
-    ops.init(home, "テスト省", roots=3, threshold=2)
-    ops.import_rows(home, org_rows(), OPERATOR)
+    demo.make_demo_org(home)  # the organisation make cluster serves
     running = start_cluster(folder / "cluster", 3, org_home=home)
     try:
         yield running
@@ -61,8 +61,9 @@ def _enrolled(cluster: Cluster, folder: Path, user: str) -> Session:
 
 def test_send_and_receive_through_the_balancer(cluster: Cluster, tmp_path: Path) -> None:
     before = [len(s.requests()) for s in cluster.servers]
-    hanako = _enrolled(cluster, tmp_path / "profiles", HANAKO)
-    taro = _enrolled(cluster, tmp_path / "profiles", TARO)
+    cast = demo.pick_people(cluster.org_home)
+    hanako = _enrolled(cluster, tmp_path / "profiles", cast.sender)
+    taro = _enrolled(cluster, tmp_path / "profiles", cast.recipient)
     try:
         # several tus chunks (max_body_bytes = 1 MiB each): the PATCHes of one
         # upload land on different servers
@@ -74,7 +75,7 @@ def test_send_and_receive_through_the_balancer(cluster: Cluster, tmp_path: Path)
             hanako,
             directory,
             sending.collect([original]),
-            [TARO],
+            [cast.recipient],
             expires=dt.timedelta(days=1),
             message="確認願います",
         )
@@ -98,6 +99,22 @@ def test_send_and_receive_through_the_balancer(cluster: Cluster, tmp_path: Path)
     for server in cluster.servers:
         home = server.config_file.parent / "home" / "server"
         assert not any(p.is_file() for p in home.glob("blobs/**/*"))
+
+
+def test_the_demo_walks_through_the_cluster_twice(cluster: Cluster, tmp_path: Path) -> None:
+    # ``secure-send demo --server URL --org DIR``, as make cluster prints it; a second
+    # run finds the first one's devices and requests on the lasting server
+    for run in ("first", "second"):
+        lines: list[str] = []
+        code = demo.run(
+            lines.append, keep=tmp_path / run, server=cluster.url, org=cluster.org_home.path
+        )
+        assert code == 0
+        text = "\n".join(lines)
+        assert f"drop server: {cluster.url}" in text
+        assert "✓ 検証済み" in text  # the recipient's inbox verified the drop
+        assert "提出済み 3 人" in text  # the collection, through the cluster too
+    assert all(s.process is not None and s.process.poll() is None for s in cluster.servers)
 
 
 def test_a_killed_server_is_passed_over(cluster: Cluster) -> None:
