@@ -150,7 +150,7 @@ class AuditLog:
         """
         low = format_time(since) if since else ""
         high = format_time(until) if until else "~"
-        for pos, raw in _lines(self.path):
+        for pos, raw in self._raw_lines():
             record = parse_line(pos, raw)
             if low <= record.time < high:
                 yield record
@@ -163,7 +163,7 @@ class AuditLog:
         """
         chain = ChainCheck(expected_head[0] if expected_head else -1)
         try:
-            for pos, raw in _lines(self.path):
+            for pos, raw in self._raw_lines():
                 chain.feed(parse_line(pos, raw), raw)
         except AuditChainError:
             chain.finish()  # an earlier unresolved mismatch wins
@@ -200,6 +200,11 @@ class AuditLog:
             count += 1
         out.write("\n]\n" if count else "[]\n")
         return count
+
+    def _raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """``(position, line)`` of every record in order (a store other than the file,
+        e.g. PostgreSQL for several servers, overrides this and the appends)."""
+        return _lines(self.path)
 
     def _locked(self, mode: int) -> _Lock:
         return _Lock(self.path, mode)

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from secure_send.core.audit import AuditChainError, audit_log_path
+from secure_send.core.audit import AuditChainError
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server import (
@@ -38,7 +39,7 @@ from secure_send.server import (
     tus,
 )
 from secure_send.server.anonymous import AnonymousGuard
-from secure_send.server.audit_head import AuditHeadError, open_audit
+from secure_send.server.audit_head import AuditHeadError
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
@@ -52,8 +53,12 @@ from secure_send.server.disk_full import (
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch, poll_cap, soft_limit
-from secure_send.server.state import Notifier, ServerState
-from secure_send.server.state_check import StateError, StateLock, open_metadata
+from secure_send.server.metadata import open_audit_log, open_metadata_store
+from secure_send.server.pg_locks import UploadLeases
+from secure_send.server.pg_notify import PgBus
+from secure_send.server.pg_store import PostgresMetadataStore
+from secure_send.server.state import Busy, Notifier, ServerState
+from secure_send.server.state_check import StateError, StateLock
 from secure_send.server.storage import FolderBlobStore
 
 log = logging.getLogger("secure_send.server")
@@ -159,6 +164,7 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OSError)
     @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(psycopg.Error)
     async def storage(request: Request, exc: Exception) -> JSONResponse:
         # a full volume is not a bug: every write answers 507 (reads do not write)
         if storage_full(exc):
@@ -189,9 +195,9 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
 
 def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
-    meta = open_metadata(config.home)  # never starts over silently: see state_check
+    meta = open_metadata_store(config)  # SQLite never starts over silently: state_check
     try:
-        audit = open_audit(audit_log_path(config.home), meta.query)
+        audit = open_audit_log(config, meta)
     except (AuditHeadError, AuditChainError) as err:
         meta.close()
         raise StateError(f"{err}; {AUDIT_HINT.format(home=config.home)}") from None
@@ -204,6 +210,8 @@ def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerSt
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )
+    if isinstance(meta, PostgresMetadataStore):  # several servers share this database
+        state.busy = Busy(shared=UploadLeases(meta))
     state.anonymous = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
     # each waiting long-poll holds a connection: at most a quarter of the descriptors
     state.notifier = Notifier(poll_cap(soft_limit()))
@@ -225,7 +233,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     lock = StateLock(config.home, exclusive=False)  # repair/quarantine wait for us to stop
     try:
         state = _open_state(config, directory)
-    except (sqlite3.Error, OSError) as err:
+    except (sqlite3.Error, psycopg.Error, OSError) as err:
         lock.release()
         if not storage_full(err):
             raise
@@ -239,12 +247,20 @@ def create_app(config: ServerConfig) -> FastAPI:
     meta = state.meta
     fds = state.fds = FdWatch(lambda: state.notifier.total)
 
+    bus = PgBus(meta) if isinstance(meta, PostgresMetadataStore) else None
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(sweeper.run(state)), asyncio.create_task(fds.run())]
+        if bus is not None:  # commits on the other servers wake our long-polls
+            bus.start(asyncio.get_running_loop(), state.notifier.wake)
+            state.notifier.publish = bus.publish
         try:
             yield
         finally:
+            if bus is not None:
+                state.notifier.publish = None
+                bus.close()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -53,7 +53,11 @@ def store_head(query: Query, head: Head) -> None:
 
 def replace_head(query: Query, head: Head) -> None:
     """Store ``head`` even if it is behind the stored one (an accepted loss)."""
-    query("INSERT OR REPLACE INTO audit_head (id, seq, hash) VALUES (1, ?, ?)", head)
+    query(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE "
+        "SET seq = excluded.seq, hash = excluded.hash",
+        head,
+    )
 
 
 class RecordedAuditLog(AuditLog):

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     place.add_argument(
         "--config",
         type=Path,
-        help="server.toml naming the folder as home = \"/path\" (an installed server: "
+        help='server.toml naming the folder as home = "/path" (an installed server: '
         "/etc/secure-send/server.toml)",
     )
     parser.add_argument("--listen", type=_listen, help="HOST:PORT (default 127.0.0.1:8443/8080)")

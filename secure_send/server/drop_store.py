@@ -11,13 +11,12 @@ A drop never committed has no ``seq`` and no inbox page ever reads it. States
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.manifest import Manifest
 from secure_send.server.loop_db import WouldBlock
-from secure_send.server.storage import SqliteMetadataStore
+from secure_send.server.storage import SqlDatabase, Transaction
 
 LIVE = (DropState.UPLOADING, DropState.COMMITTED)  # hold storage: count against the quota
 ENDED = (DropState.RECALLED, DropState.EXPIRED)  # ciphertext deleted: only rows are left
@@ -99,9 +98,9 @@ ANY_AFTER = "SELECT 1 FROM drop_recipients WHERE user = ? AND seq > ? LIMIT 1"
 
 
 class DropStore:
-    """The drop tables of a :class:`SqliteMetadataStore`."""
+    """The drop tables of a store (:class:`.storage.SqlDatabase`: SQLite or PostgreSQL)."""
 
-    def __init__(self, db: SqliteMetadataStore) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def create(self, m: Manifest, manifest_json: str, expires: int, quota: int) -> str:
@@ -113,7 +112,8 @@ class DropStore:
             if db.execute("SELECT 1 FROM drops WHERE id = ?", (m.drop_id,)).fetchone():
                 return "exists"
             used = db.execute(
-                "SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND state IN (?, ?)",
+                "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM drops"
+                " WHERE sender = ? AND state IN (?, ?)",
                 (m.sender, *LIVE),
             ).fetchone()[0]
             if used + size > quota:
@@ -317,7 +317,7 @@ class DropStore:
             cursor = db.execute(
                 "UPDATE uploads SET received = ? WHERE id = ?", (received, upload_id)
             )
-            return cursor.rowcount == 1
+            return bool(cursor.rowcount == 1)
 
     def delete_upload(self, upload_id: str) -> None:
         """Forget an upload."""
@@ -337,7 +337,9 @@ class DropStore:
     def add_receipt(self, drop_id: str, user: str, device: str, receipt: str) -> None:
         """Store (or replace) a device's receipt."""
         self.db.query(
-            "INSERT OR REPLACE INTO receipts VALUES (?, ?, ?, ?)", (drop_id, user, device, receipt)
+            "INSERT INTO receipts VALUES (?, ?, ?, ?) ON CONFLICT (drop_id, user, device)"
+            " DO UPDATE SET receipt = excluded.receipt",
+            (drop_id, user, device, receipt),
         )
 
     def receipts(self, drop_id: str) -> list[tuple[str, str, str]]:
@@ -349,7 +351,7 @@ class DropStore:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _next_seq(db: sqlite3.Connection, drop_id: str) -> None:
+def _next_seq(db: Transaction, drop_id: str) -> None:
     """Give the drop the next change sequence, on its row and its recipients' rows (the
     inbox index); inside the caller's write transaction, so sequence numbers become
     visible in order and a reader paging by them never skips one."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.push import EnrolResult, EnrolStatus, RefusalReason
-from secure_send.server.storage import SqliteMetadataStore
+from secure_send.server.storage import SqlDatabase
 
 MAX_QUEUED_PER_USER = 3
 MAX_CODELESS_PER_USER = 10  # from every address together (the signer keeps as many)
@@ -59,9 +59,9 @@ class Finished:
 
 
 class EnrolQueue:
-    """The ``enrolments`` table of a :class:`SqliteMetadataStore`."""
+    """The ``enrolments`` table of a store (:class:`.storage.SqlDatabase`: SQLite or PostgreSQL)."""
 
-    def __init__(self, db: SqliteMetadataStore) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def add(self, request: EnrolmentRequest, raw: str, ip: str, now: int) -> str:
@@ -86,7 +86,9 @@ class EnrolQueue:
                 (request.user, request.device_id, ip),
             )
             (mine, from_here) = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(ip = ?), 0) FROM enrolments "
+                "SELECT COUNT(*),"
+                " CAST(COALESCE(SUM(CASE WHEN ip = ? THEN 1 ELSE 0 END), 0) AS BIGINT)"
+                " FROM enrolments "
                 "WHERE user = ? AND status IN (?, ?) "
                 "AND (json_extract(request, '$.code_mac') IS NOT NULL) = ?",
                 (ip, request.user, *OPEN, coded),

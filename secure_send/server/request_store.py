@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secure_send.core.drop_state import DropState
-from secure_send.server.storage import SqliteMetadataStore
+from secure_send.server.storage import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,9 @@ _COLUMNS = "id, creator, mailbox, document, text, due, created, expires"
 
 
 class RequestStore:
-    """The request tables of a :class:`SqliteMetadataStore`."""
+    """The request tables of a store (:class:`.storage.SqlDatabase`: SQLite or PostgreSQL)."""
 
-    def __init__(self, db: SqliteMetadataStore) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def create(self, row: RequestRow, addressees: tuple[str, ...]) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Protocol, cast
 
 from fastapi import Request
 
@@ -35,6 +36,9 @@ class Notifier:
         self._versions: dict[str, int] = {}
         self.limit = limit
         self.total = 0  # long-polls waiting now, all users
+        # other servers over the same database (``pg_notify.PgBus``): told of every
+        # local notice, and their notices wake our waiters through :meth:`wake`
+        self.publish: Callable[[frozenset[str]], None] | None = None
 
     def version(self, user: str) -> int:
         """How often ``user`` was notified; read before looking, pass to :meth:`wait`."""
@@ -68,19 +72,36 @@ class Notifier:
         return len(self._waiters.get(user, ()))
 
     def notify(self, users: frozenset[str]) -> None:
-        """Wake every long-poll of these users."""
+        """Wake every long-poll of these users, on this server and on the others."""
+        self.wake(users)
+        if self.publish is not None:
+            self.publish(users)
+
+    def wake(self, users: frozenset[str]) -> None:
+        """Wake this server's long-polls of these users."""
         for user in users:
             self._versions[user] = self.version(user) + 1
             for event in self._waiters.get(user, set()):
                 event.set()
 
 
+class Leases(Protocol):
+    """Claims other servers see too (``pg_locks.UploadLeases``)."""
+
+    def claim(self, upload_id: str) -> bool: ...
+
+    def release(self, upload_id: str) -> None: ...
+
+
 @dataclass
 class Busy:
-    """Upload ids with a PATCH in progress (one at a time per upload)."""
+    """Upload ids with a PATCH in progress (one at a time per upload); with ``shared``
+    (several servers over one database) the claim holds across servers too. May wait
+    for the database: call it from a worker thread."""
 
     _ids: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    shared: Leases | None = None
 
     def claim(self, upload_id: str) -> bool:
         """Take the upload's lock; False if another request holds it."""
@@ -88,10 +109,16 @@ class Busy:
             if upload_id in self._ids:
                 return False
             self._ids.add(upload_id)
-            return True
+        if self.shared is not None and not self.shared.claim(upload_id):
+            with self._lock:
+                self._ids.discard(upload_id)
+            return False
+        return True
 
     def release(self, upload_id: str) -> None:
         """Give the lock back."""
+        if self.shared is not None:
+            self.shared.release(upload_id)
         with self._lock:
             self._ids.discard(upload_id)
 

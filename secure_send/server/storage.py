@@ -56,6 +56,37 @@ class MetadataStore(Protocol):
         ...
 
 
+class Rows(Protocol):
+    """What a statement returns (``sqlite3.Cursor`` or ``pg_store.PgCursor``)."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Transaction(Protocol):
+    """The connection inside a write transaction."""
+
+    def execute(self, sql: str, params: Any = (), /) -> Rows: ...
+
+    def executemany(self, sql: str, rows: Any, /) -> Any: ...
+
+
+class SqlDatabase(Protocol):
+    """The SQL surface the drop, enrolment and request stores use: one statement text
+    for SQLite and PostgreSQL (``pg_sql`` translates), parameters as ``?``."""
+
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
+
+    def query_now(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
+
+
 class PartialWriter(Protocol):
     """Appends to one upload's partial file. Bytes reach the OS at once (they survive
     the server process being killed); :meth:`sync` makes them durable on disk."""

@@ -22,6 +22,8 @@ from secure_send.core.audit import AuditAction
 from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import utc_now
 from secure_send.server.drop_access import purge
+from secure_send.server.pg_locks import SWEEP_LOCK
+from secure_send.server.pg_store import PostgresMetadataStore
 from secure_send.server.state import ServerState
 from secure_send.server.tus import complete_stored
 
@@ -85,11 +87,23 @@ def recover(state: ServerState) -> None:
             state.blobs.delete_partial(upload_id)
 
 
+def sweep_once(state: ServerState, now: dt.datetime) -> bool:
+    """One pass, unless another server is sweeping the same database now (several
+    servers: a PostgreSQL advisory lock); returns whether this server swept."""
+    if not isinstance(state.meta, PostgresMetadataStore):
+        sweep(state, now)
+        return True
+    with state.meta.advisory(SWEEP_LOCK) as mine:
+        if mine:
+            sweep(state, now)
+        return mine
+
+
 async def run(state: ServerState) -> None:
     """Sweep forever (until cancelled); a failed pass is logged and retried later."""
     while True:
         try:
-            await run_in_threadpool(sweep, state, utc_now())
+            await run_in_threadpool(sweep_once, state, utc_now())
         except Exception:
             log.exception("expiry sweep failed")
         await asyncio.sleep(state.config.sweep_interval_seconds)

@@ -299,7 +299,8 @@ async def patch(
     length = _number(request.headers.get("content-length"), "Content-Length")
     checksum = _checksum(request.headers.get("upload-checksum"))
     ip = client_ip(request)
-    if not state.busy.claim(upload_id):
+    # a thread: with several servers the claim is a database round trip
+    if not await run_in_threadpool(state.busy.claim, upload_id):
         raise ApiError(423, ErrorCode.LOCKED, "another request is writing this upload")
     try:
         upload, sink = await run_in_threadpool(
@@ -320,6 +321,8 @@ async def patch(
             ) from None
         done = await run_in_threadpool(_conclude, state, who, upload, sink, checksum, ip)
     finally:
+        # at once, even when the request was cancelled (closing the lock's connection
+        # is a local socket close, no round trip)
         state.busy.release(upload_id)
     return Response(status_code=204, headers=_headers(done))
 

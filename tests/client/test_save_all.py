@@ -28,7 +28,6 @@ from secure_send.client.keystore import FileKeyStore
 from secure_send.client.policy import ItPolicy
 from secure_send.client.profile import DeviceIdentity, OrgConfig, Profile
 from secure_send.client.session import Session
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.log import Action
 from secure_send.core.encoding import utc_now
 from secure_send.core.envelope.request import JST
@@ -107,12 +106,12 @@ def _paper(folder: Path, user: str, n: int) -> list[Path]:
 
 def _downloaded(server: Server, after: int) -> set[str]:
     """The drops whose blobs were downloaded after the first ``after`` audit records."""
-    records = list(AuditLog(audit_log_path(server.config.home)).records())[after:]
+    records = list(server.audit().records())[after:]
     return {r.drop for r in records if str(r.action) == "download" and r.drop}
 
 
 def _audit_size(server: Server) -> int:
-    return sum(1 for _ in AuditLog(audit_log_path(server.config.home)).records())
+    return sum(1 for _ in server.audit().records())
 
 
 def _tree(folder: Path) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ import pytest
 
 from secure_send.admin.server_home import write_server_home
 from secure_send.core import httpsig
+from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
 from secure_send.org.home import OrgHome
@@ -32,6 +33,7 @@ from secure_send.server.config import ServerConfig, load_config
 from secure_send.server.embedded import embedded_server
 from secure_send.server.state import ServerState
 from tests.directory_kit import HANAKO, JIRO, TARO, enrol_device, new_org
+from tests.engines.shared import BACKEND, backend_overrides
 
 DEVICE = "laptop"
 
@@ -85,6 +87,23 @@ class Server:
         held.bundle_bytes = lambda: data  # type: ignore[method-assign]
         held.sync_since = lambda log_size: data  # type: ignore[method-assign]
         held.etag = lambda: ""  # type: ignore[method-assign]  # never "not modified"
+
+    def audit(self) -> AuditLog:
+        """The server's audit log, wherever its backend keeps it (file or database)."""
+        if self.app_state is not None:
+            return self.app_state.audit
+        return AuditLog(audit_log_path(self.config.home))
+
+    def sql(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement on the server's own database, whichever backend (a test
+        playing a hostile or broken server edits rows behind the app's back)."""
+        assert self.app_state is not None, "needs the in-process server"
+        rows: list[tuple[Any, ...]] = self.app_state.meta.query(statement, params)  # type: ignore[attr-defined]
+        return rows
+
+    def audit_text(self) -> str:
+        """Every record line of the audit log (to look for what must never be in it)."""
+        return "".join(r.line().decode() + "\n" for r in self.audit().records())
 
     def held_bundle(self) -> bytes:
         """The directory the server serves to enrolled devices, as it serves it."""
@@ -142,8 +161,9 @@ def server_folder(home: OrgHome) -> Path:
 
 
 def server_config(home: OrgHome, **overrides: Any) -> ServerConfig:
-    """The configuration a server over ``home``'s server folder runs with."""
-    return load_config(server_folder(home), **overrides)
+    """The configuration a server over ``home``'s server folder runs with, on the
+    backend ``SECURE_SEND_TEST_BACKEND`` names (:mod:`tests.engines.shared`)."""
+    return load_config(server_folder(home), **(backend_overrides() | overrides))
 
 
 @pytest.fixture
@@ -195,3 +215,13 @@ def jiro(server: Server) -> DeviceKeys:
     keys = enrol_device(server.home, JIRO, "tablet", "総務課のタブレット")
     server.push()
     return keys
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of the embedded backend's own files do not apply to the others."""
+    if BACKEND == "embedded":
+        return
+    skip = pytest.mark.skip(reason=f"embedded backend only (this run: {BACKEND})")
+    for item in items:
+        if item.get_closest_marker("embedded_only"):
+            item.add_marker(skip)

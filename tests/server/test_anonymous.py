@@ -12,7 +12,6 @@ import pytest
 from fastapi.routing import APIRoute
 
 from secure_send.core.atomic import exclusive_lock
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory import merkle
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.server_folder import directory_dir
@@ -198,7 +197,7 @@ def test_requests_without_a_code_are_rate_limited_per_address(server: Server) ->
 def test_a_flood_of_anonymous_requests_writes_a_bounded_audit_trail(server: Server) -> None:
     for i in range(60):
         assert _post(server, f"nobody{i}", "pc", None).status_code == 403
-    records = [r for r in AuditLog(audit_log_path(server.config.home)).records()]
+    records = [r for r in server.audit().records()]
     enrol = [r.outcome for r in records if r.action == "enrol"]
     assert enrol.count("bad_enrolment") <= 20
     assert enrol.count("audit_suppressed") == 1
@@ -228,8 +227,8 @@ def test_the_audit_log_records_only_ids_the_directory_lists(server: Server) -> N
     assert _post(server, TARO, "diagnosis-cancer", WRONG).status_code == 202
     assert _post(server, "123456789012", "pc", None).status_code == 403
     _signer_round(server)
-    text = audit_log_path(server.config.home).read_text(encoding="utf-8")
+    text = server.audit_text()
     for chosen in ("diagnosis", "123456789012"):
         assert chosen not in text
-    actors = {r.actor for r in AuditLog(audit_log_path(server.config.home)).records()}
+    actors = {r.actor for r in server.audit().records()}
     assert actors <= {"", TARO, HANAKO}

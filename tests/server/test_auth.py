@@ -213,6 +213,7 @@ def test_a_nonce_one_server_recorded_is_refused_by_another(org: tuple[OrgHome, D
             assert _code(again) == "replayed"
 
 
+@pytest.mark.embedded_only
 def test_signed_requests_pass_while_another_process_writes(server: Server) -> None:
     """A write transaction held by another connection: the loop's nonce write would
     wait, so the check moves to a worker thread (which waits for the lock) and the

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +15,6 @@ import httpx
 import pytest
 
 from secure_send.core.age import X25519Identity, decrypt
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import RecipientRef, SignedManifest
@@ -129,9 +127,9 @@ def test_happy_path(server: Server, taro: DeviceKeys, monkeypatch: pytest.Monkey
     decrypt(io.BytesIO(data), out, [X25519Identity(bytes(taro.encryption))])
     assert out.getvalue() == PLAIN
     _receipt_round_trip(sender, recipient, signed, taro)
-    actions = {r.action for r in AuditLog(audit_log_path(server.config.home)).records()}
+    actions = {r.action for r in server.audit().records()}
     assert {"drop_create", "upload_complete", "download", "receipt"} <= actions
-    assert "reportblob" not in audit_log_path(server.config.home).read_text()
+    assert "reportblob" not in server.audit_text()
 
 
 def test_uncommitted_drop_invisible(server: Server, taro: DeviceKeys) -> None:
@@ -168,7 +166,7 @@ def test_recall_deletes_blobs(server: Server, taro: DeviceKeys) -> None:
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "recalled"
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1"), 410) == "recalled"
     assert recipient.request("GET", "/v1/inbox").json()["drops"] == []
-    actions = [r.action for r in AuditLog(audit_log_path(server.config.home)).records()]
+    actions = [r.action for r in server.audit().records()]
     assert "recall" in actions
 
 
@@ -185,7 +183,7 @@ def test_sweep_deletes_expired(server: Server, taro: DeviceKeys) -> None:
     assert [p for p in blob_dir.rglob("*") if p.is_file()] == []
     recipient = taro_device(server, taro)
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "expired"
-    actions = [r.action for r in AuditLog(audit_log_path(server.config.home)).records()]
+    actions = [r.action for r in server.audit().records()]
     assert "expiry_delete" in actions
 
 
@@ -198,16 +196,12 @@ def test_a_drop_past_its_expiry_is_gone_before_the_sweeper_runs(
     sender, recipient = hanako(server), taro_device(server, taro)
     drop_id = sent_drop(sender, {"f1": b"old"})
     assert recipient.request("GET", f"/v1/drops/{drop_id}").status_code == 200
-    with sqlite3.connect(server.config.state_dir / "meta.sqlite") as db:
-        # the clock moves past the expiry: the row now says it expired a second ago
-        db.execute("UPDATE drops SET expires = ? WHERE id = ?", (int(time.time()) - 1, drop_id))
-    db.close()
+    # the clock moves past the expiry: the row now says it expired a second ago
+    server.sql("UPDATE drops SET expires = ? WHERE id = ?", (int(time.time()) - 1, drop_id))
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}"), 410) == "expired"
     assert _code(recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1"), 410) == "expired"
     # the sweeper has indeed not run: the drop is still committed and its blob on disk
-    with sqlite3.connect(server.config.state_dir / "meta.sqlite") as db:
-        (state,) = db.execute("SELECT state FROM drops WHERE id = ?", (drop_id,)).fetchone()
-    db.close()
+    ((state,),) = server.sql("SELECT state FROM drops WHERE id = ?", (drop_id,))
     assert state == "committed"
     blob_dir = server.config.state_dir / "blobs"
     assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.directory.verify import verify_directory
 from secure_send.core.encoding import utc_now
@@ -62,7 +61,7 @@ def _taro_devices(server: Server) -> list[str]:
 
 
 def _enrol_records(server: Server) -> list[tuple[str, str, str]]:
-    log = AuditLog(audit_log_path(server.config.home))
+    log = server.audit()
     return [(r.actor, r.device, r.outcome) for r in log.records() if r.action == "enrol"]
 
 
@@ -101,7 +100,7 @@ def test_the_wrong_code_is_never_echoed(server: Server) -> None:
     _signer_round(server)
     response = httpx.get(f"{server.url}/v1/enrol/{ticket}", timeout=10)
     assert "ABCD" not in response.text
-    assert WRONG not in audit_log_path(server.config.home).read_text()
+    assert WRONG not in server.audit_text()
 
 
 def test_without_a_code_it_waits_for_approval(server: Server) -> None:

@@ -98,8 +98,10 @@ def test_a_page_is_two_statements_however_many_drops(server: Server, taro: Devic
 
         return counted
 
-    conn = state.drops.db._db  # counting what the store runs, not changing it
-    loop = state.drops.db.loop._db
+    store = state.drops.db
+    assert isinstance(store, SqliteMetadataStore)  # counts SQLite's statements
+    conn = store._db  # counting what the store runs, not changing it
+    loop = store.loop._db
     assert loop is not None
     conn.set_trace_callback(counter("store"))
     loop.set_trace_callback(counter("loop"))

@@ -34,7 +34,6 @@ import pytest
 from secure_send.admin.server_home import write_server_home
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import DeviceIdentity, Profile
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys, make_request
 from secure_send.core.encoding import utc_now
 from secure_send.org import ops
@@ -282,10 +281,10 @@ def test_an_unknown_user_is_not_written_into_the_audit_log(server: Server) -> No
     active person the audit record keeps only where it came from and why it failed."""
     response = _post_enrol(server, "it-admin.approved-everything", "pc", None)
     assert response.status_code == 403
-    audit = audit_log_path(server.config.home).read_text()
+    audit = server.audit_text()
     assert "it-admin" not in audit
     assert "approved" not in audit
-    (record,) = [r for r in AuditLog(audit_log_path(server.config.home)).records()]
+    (record,) = [r for r in server.audit().records()]
     assert (record.action, record.actor, record.device, record.outcome) == (
         "enrol",
         "",

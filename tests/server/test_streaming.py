@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.audit_record import AuditRecord
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
@@ -45,7 +44,7 @@ BIG = os.urandom(300_000)  # over the test server's 64 KiB body cap, under its 1
 
 
 def _records(server: Server) -> list[AuditRecord]:
-    return list(AuditLog(audit_log_path(server.config.home)).records())
+    return list(server.audit().records())
 
 
 def _offset(sender: Device, path: str) -> int:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 import time
 from pathlib import Path
 
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.receipt import Receipt
@@ -29,16 +27,12 @@ TABLES = ("drops", "drop_recipients", "drop_blobs", "uploads", "receipts")
 
 
 def rows_of(server: Server, drop_id: str) -> dict[str, int]:
-    """How many rows each drop table holds for the drop (read from the file itself)."""
-    db = sqlite3.connect(server.config.state_dir / "meta.sqlite")
+    """How many rows each drop table holds for the drop (read from the database itself)."""
     counts = {}
-    try:
-        for table in TABLES:
-            column = "id" if table == "drops" else "drop_id"
-            sql = f"SELECT COUNT(*) FROM {table} WHERE {column} = ?"  # noqa: S608 - constants
-            counts[table] = db.execute(sql, (drop_id,)).fetchone()[0]
-    finally:
-        db.close()
+    for table in TABLES:
+        column = "id" if table == "drops" else "drop_id"
+        sql = f"SELECT COUNT(*) FROM {table} WHERE {column} = ?"  # noqa: S608 - constants
+        counts[table] = int(server.sql(sql, (drop_id,))[0][0])
     return counts
 
 
@@ -86,7 +80,7 @@ def test_rows_of_ended_drops_are_deleted_after_the_retention(
     assert sent == [expired_young]
 
     # the audit log does not need the rows: it still verifies and holds their history
-    log = AuditLog(audit_log_path(server.config.home))
+    log = server.audit()
     log.verify()
     history = {(r.action, r.drop) for r in log.records()}
     assert {("drop_create", expired_old), ("receipt", expired_old)} <= history

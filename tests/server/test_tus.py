@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.org.home import OrgHome
 from secure_send.server.state import ServerState
@@ -227,7 +226,7 @@ def test_connection_cut_mid_patch_resumes(server: Server, taro: DeviceKeys) -> N
     tail = recipient.request("GET", f"/v1/drops/{drop_id}/blobs/f1", headers={"Range": "bytes=-10"})
     assert tail.status_code == 206
     assert tail.content == DATA[-10:]
-    records = list(AuditLog(audit_log_path(server.config.home)).records())
+    records = list(server.audit().records())
     completes = [r for r in records if r.action == "upload_complete"]
     assert [(r.drop, r.size) for r in completes] == [(drop_id, len(DATA))]
 
