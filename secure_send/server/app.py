@@ -41,6 +41,7 @@ from secure_send.server import (
 from secure_send.server.anonymous import AnonymousGuard
 from secure_send.server.audit_head import AuditHeadError
 from secure_send.server.auth import ApiError, Authenticator, DirectoryCache, FailureLimiter
+from secure_send.server.backends import open_blob_store
 from secure_send.server.config import ConfigError, ServerConfig
 from secure_send.server.directory_store import DamagedDirectory, PublishedDirectory
 from secure_send.server.disk_full import (
@@ -59,7 +60,6 @@ from secure_send.server.pg_notify import PgBus
 from secure_send.server.pg_store import PostgresMetadataStore
 from secure_send.server.state import Busy, Notifier, ServerState
 from secure_send.server.state_check import StateError, StateLock
-from secure_send.server.storage import FolderBlobStore
 
 log = logging.getLogger("secure_send.server")
 
@@ -195,6 +195,7 @@ def _held_directory(config: ServerConfig) -> PublishedDirectory:
 
 def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerState:
     """Open the database and blob store and repair what a crash left (these write)."""
+    blobs = open_blob_store(config)  # first: an unreachable bucket leaves nothing open
     meta = open_metadata_store(config)  # SQLite never starts over silently: state_check
     try:
         audit = open_audit_log(config, meta)
@@ -206,7 +207,6 @@ def _open_state(config: ServerConfig, directory: PublishedDirectory) -> ServerSt
     auth = Authenticator(
         DirectoryCache(directory), nonces, limiter, config.clock_window, config.signer_key
     )
-    blobs = FolderBlobStore(config.state_dir / "blobs")
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )

@@ -88,8 +88,10 @@ class SqlDatabase(Protocol):
 
 
 class PartialWriter(Protocol):
-    """Appends to one upload's partial file. Bytes reach the OS at once (they survive
-    the server process being killed); :meth:`sync` makes them durable on disk."""
+    """Appends to one upload's partial data. :meth:`flush` makes every byte written so
+    far survive the server process being killed (and, in a shared store, readable by
+    another server continuing the upload); :meth:`sync` makes them durable on disk.
+    The offset is recorded in the database only after a flush."""
 
     def write(self, parts: list[bytes]) -> None:
         """Append these byte strings, in order."""
@@ -99,17 +101,25 @@ class PartialWriter(Protocol):
         """Cut the file back to ``size`` bytes and append from there."""
         ...
 
+    def flush(self) -> None:
+        """Store every byte written so far, so another server can continue from here."""
+        ...
+
     def sync(self) -> None:
         """Flush to stable storage (fsync)."""
         ...
 
     def close(self) -> None:
-        """Release the file."""
+        """Release the file (bytes written since the last flush may be lost)."""
         ...
 
 
 class BlobStore(Protocol):
     """Ciphertext blobs, addressed by server-made ids only."""
+
+    # whether other servers use the same store at once (S3): then the database's offset
+    # is the only truth about an upload, and a start-up repair must not act on others'
+    shared: bool
 
     def write(self, blob_id: str, data: bytes) -> None:
         """Store ``data`` under ``blob_id`` (atomically)."""
@@ -131,17 +141,23 @@ class BlobStore(Protocol):
         """An upload's partial file (created if new), cut to ``offset``, for appending."""
         ...
 
-    def hash_partial(self, upload_id: str, length: int | None = None) -> Any:
+    def hash_partial(self, upload_id: str, length: int | None = None) -> Any | None:
         """A ``hashlib.sha256`` object fed an upload's partial file (or its first
-        ``length`` bytes), to be continued or finished by the caller."""
+        ``length`` bytes), to be continued or finished by the caller; or None when
+        this store cannot read an unfinished upload (then :meth:`hash_blob` after
+        :meth:`finish_partial`)."""
+        ...
+
+    def hash_blob(self, blob_id: str) -> bytes:
+        """The SHA-256 of a stored blob (read back whole)."""
         ...
 
     def partial_size(self, upload_id: str) -> int:
         """How many bytes an upload's partial file holds (0 if it has none)."""
         ...
 
-    def finish_partial(self, upload_id: str, blob_id: str) -> None:
-        """Rename a complete partial file into place as ``blob_id``."""
+    def finish_partial(self, upload_id: str, blob_id: str, length: int) -> None:
+        """Move a complete partial file of ``length`` bytes into place as ``blob_id``."""
         ...
 
     def delete_partial(self, upload_id: str) -> None:
@@ -285,6 +301,10 @@ class _FileAppender:
         os.ftruncate(self._fd, size)
         self._end = self._flushed = size
 
+    def flush(self) -> None:
+        """See :meth:`PartialWriter.flush`: nothing to do, ``pwritev`` handed the bytes
+        to the OS already."""
+
     def sync(self) -> None:
         """See :meth:`PartialWriter.sync`."""
         os.fsync(self._fd)
@@ -315,6 +335,8 @@ def _copy_durably(src: Path, dst: Path) -> None:
 
 class FolderBlobStore:
     """:class:`BlobStore` as one file per blob under ``root/<first 2 chars>/<id>``."""
+
+    shared = False  # one server's own folder
 
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -376,6 +398,14 @@ class FolderBlobStore:
                 remaining = None if remaining is None else remaining - len(chunk)
         return digest
 
+    def hash_blob(self, blob_id: str) -> bytes:
+        """See :meth:`BlobStore.hash_blob`."""
+        digest = hashlib.sha256()
+        with self.open(blob_id) as src:
+            while chunk := src.read(CHUNK * 4):
+                digest.update(chunk)
+        return digest.digest()
+
     def partial_size(self, upload_id: str) -> int:
         """See :meth:`BlobStore.partial_size`."""
         try:
@@ -383,7 +413,7 @@ class FolderBlobStore:
         except FileNotFoundError:
             return 0
 
-    def finish_partial(self, upload_id: str, blob_id: str) -> None:
+    def finish_partial(self, upload_id: str, blob_id: str, length: int) -> None:
         """See :meth:`BlobStore.finish_partial` (rename, then fsync the folder)."""
         path = self.path_for(blob_id)
         path.parent.mkdir(exist_ok=True, mode=0o700)

@@ -68,21 +68,31 @@ def forget_ended(state: ServerState, now: dt.datetime) -> int:
 
 def recover(state: ServerState) -> None:
     """Repair after a crash: finish uploads whose checked blob was already renamed into
-    place, forget uploads whose data is gone, delete partial files nobody owns."""
+    place, forget uploads whose data is gone, delete partial files nobody owns.
+
+    With a shared store (S3) other servers may be serving uploads right now: the
+    database's offset is the truth there (a flush precedes every recorded offset), so
+    no offset is cut back; and the partials are listed *before* the upload rows (a row
+    is made before its partial), so one created meanwhile is never taken for an orphan,
+    nor is a row at offset 0 whose partial is being made.
+    """
+    stored_ids = state.blobs.partial_ids()
     known = set()
     for upload in state.drops.all_uploads():
         known.add(upload.id)
         if state.blobs.partial_exists(upload.id):
-            stored = state.blobs.partial_size(upload.id)
+            stored = upload.received if state.blobs.shared else state.blobs.partial_size(upload.id)
             if stored < upload.received:  # after a power loss: resume from what is there
                 state.drops.set_received(upload.id, stored)
             elif upload.received == upload.length:
                 complete_stored(state, upload)  # died between the last write and finishing
             continue
+        if state.blobs.shared and upload.received == 0:
+            continue  # just made by another server, which is making its partial now
         renamed = state.blobs.exists(upload.id) and upload.received == upload.length
         if not (renamed and state.drops.complete(upload)):
             state.drops.delete_upload(upload.id)
-    for upload_id in state.blobs.partial_ids():
+    for upload_id in stored_ids:
         if upload_id not in known:
             state.blobs.delete_partial(upload_id)
 

@@ -116,22 +116,36 @@ def complete_stored(
     state: ServerState, upload: UploadRow, digest: bytes | None = None, ip: str = ""
 ) -> str | None:
     """Finish an upload whose every byte is stored: check the whole blob's SHA-256
-    (``digest``, or read from disk when not known) against the manifest, move it into
+    (``digest``, or read back when not known) against the manifest, move it into
     place, mark the blob complete and audit it.
 
+    A store that cannot read an unfinished upload (S3) finishes it first and hashes the
+    finished blob; on a mismatch that blob is deleted, never marked complete.
     Also run at start-up for uploads a crash interrupted between the last write and
     this step. Returns ``None``, or the error code when the upload was discarded.
     """
     blob = state.drops.blob(upload.drop_id, upload.blob_id)
+    finished = False
     if digest is None and blob is not None:
-        digest = state.blobs.hash_partial(upload.id).digest()
+        hasher = state.blobs.hash_partial(upload.id)
+        if hasher is None:
+            state.blobs.finish_partial(upload.id, upload.id, upload.length)
+            finished = True
+            digest = state.blobs.hash_blob(upload.id)
+        else:
+            digest = hasher.digest()
     if blob is None or digest is None or not hmac.compare_digest(digest, blob.sha256):
+        if finished:
+            state.blobs.delete(upload.id)
         state.blobs.delete_partial(upload.id)
         state.drops.delete_upload(upload.id)
         return "hash_mismatch"
-    state.blobs.finish_partial(upload.id, upload.id)
+    if not finished:
+        state.blobs.finish_partial(upload.id, upload.id, upload.length)
     if not state.drops.complete(upload):  # recalled or replaced meanwhile
-        state.blobs.delete(upload.id)
+        again = state.drops.blob(upload.drop_id, upload.blob_id)
+        if again is None or again.store_id != upload.id:  # not another server finishing it
+            state.blobs.delete(upload.id)
         return "not_found"
     drop = state.drops.get(upload.drop_id)
     state.audit.append(

@@ -4,8 +4,13 @@ Every byte of an upload is hashed once on the way in, not re-read at the end:
 :class:`HashCache` keeps the running SHA-256 of each upload's stored prefix
 between PATCHes (keyed by offset, so a hasher is used only for exactly the bytes
 it has seen; after a restart, or a PATCH served by another process, the prefix is
-re-hashed from disk instead). A PATCH that starts at offset 0 needs no second
-hash for its ``Content-Digest``: its body *is* the blob's prefix.
+re-hashed from disk instead). A store that cannot read an unfinished upload back
+(S3) makes the sink stop hashing the blob: it is hashed once finished instead
+(:func:`~secure_send.server.tus.complete_stored`). A PATCH that starts at offset 0
+needs no second hash for its ``Content-Digest``: its body *is* the blob's prefix.
+
+Progress is recorded (``checkpoint``) only after the writer's flush, so a recorded
+offset is always stored.
 
 The socket side (:func:`pump`) runs on the event loop and hands blocks of a few
 MiB to a writer thread, so receiving overlaps hashing and writing (``hashlib`` and
@@ -74,9 +79,10 @@ class UploadSink:
         if blob is None:
             blob = hashlib.sha256()
             if start:
-                # no running hash for this prefix (restart, another process): re-read it once
+                # no running hash for this prefix (restart, another process): re-read it
+                # once, if the store can (None: the finished blob is hashed instead)
                 blob = blobs.hash_partial(upload_id, start)
-        self._blob = blob
+        self._blob: Any | None = blob
         # from offset 0 the body is the blob's prefix: one hash serves both
         self._body = None if start == 0 else hashlib.sha256()
         self._writer: PartialWriter = blobs.open_partial(upload_id, start)
@@ -85,30 +91,38 @@ class UploadSink:
         """Append and hash (called on a worker thread, one call at a time)."""
         self._writer.write(parts)
         for part in parts:
-            self._blob.update(part)
+            if self._blob is not None:
+                self._blob.update(part)
             if self._body is not None:
                 self._body.update(part)
             self.end += len(part)
         if self._checkpoint is not None and self.end - self._checkpointed >= CHECKPOINT:
+            self._writer.flush()  # stored before the database says so
             self._checkpoint(self.end)
             self._checkpointed = self.end
 
     def body_sha256(self) -> bytes:
         """The SHA-256 of the bytes written by this PATCH."""
-        return (self._body or self._blob).digest()
+        # no body hasher only from offset 0, where the blob's is always kept
+        hasher: Any = self._body if self._body is not None else self._blob
+        return bytes(hasher.digest())
 
-    def blob_sha256(self) -> bytes:
-        """The SHA-256 of the whole stored prefix, this PATCH included."""
-        return bytes(self._blob.digest())
+    def blob_sha256(self) -> bytes | None:
+        """The SHA-256 of the whole stored prefix, this PATCH included; None when it is
+        not known here (the store could not hash the earlier prefix)."""
+        return None if self._blob is None else bytes(self._blob.digest())
 
     def keep(self, *, durable: bool) -> None:
-        """Keep what was written (fsync first if ``durable``); remember the running hash."""
+        """Keep what was written: flush (and fsync if ``durable``) before the caller
+        records the new offset; remember the running hash."""
         try:
+            self._writer.flush()
             if durable:
                 self._writer.sync()
         finally:
             self._writer.close()
-        self._cache.put(self.upload_id, self.end, self._blob)
+        if self._blob is not None:
+            self._cache.put(self.upload_id, self.end, self._blob)
 
     def discard(self) -> None:
         """Cut the file back to where this PATCH started; forget the running hash."""

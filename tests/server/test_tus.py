@@ -266,9 +266,10 @@ def test_recover_after_crash_between_rename_and_commit(server: Server, taro: Dev
     # what a PATCH and complete_stored do, stopping right after the rename (as a crash would)
     writer = state.blobs.open_partial(upload_id, 0)
     writer.write([DATA])
+    writer.flush()
     writer.close()
     assert state.drops.set_received(upload_id, len(DATA))
-    state.blobs.finish_partial(upload_id, upload_id)
+    state.blobs.finish_partial(upload_id, upload_id, len(DATA))
     orphan = "O" * 22
     state.blobs.open_partial(orphan, 0).close()
     recover(state)
