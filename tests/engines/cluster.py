@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from secure_send.admin.server_home import write_server_home
+from secure_send.core.directory.server_folder import directory_dir
 from secure_send.org.home import OrgHome
 from secure_send.server.config import ServerConfig
 from tests.engines.nginx import Balancer, start_balancer
@@ -35,7 +36,8 @@ from tests.engines.seaweed import S3Server, start_s3
 
 DATABASE, BUCKET = "secure_send", "secure-send"
 # an access-log line of uvicorn: ... "GET /v1/inbox HTTP/1.1" 200
-_REQUEST = re.compile(r'"([A-Z]+) (\S+) HTTP/1\.[01]" (\d{3})')
+# (the client address is the forwarded one, port 0, when X-Forwarded-For was believed)
+_REQUEST = re.compile(r'(\S+) - "([A-Z]+) (\S+) HTTP/1\.[01]" (\d{3})')
 
 
 @dataclass
@@ -96,11 +98,12 @@ class DropServer:
             self.process.kill()
             self.process.wait()
 
-    def requests(self) -> list[tuple[str, str, int]]:
-        """(method, path, status) of each request it logged, health checks left out."""
+    def requests(self) -> list[tuple[str, str, str, int]]:
+        """(client, method, path, status) of each request it logged, health checks
+        left out."""
         text = self.log_file.read_text(encoding="utf-8", errors="replace")
-        found = ((m[1], m[2], int(m[3])) for m in _REQUEST.finditer(text))
-        return [r for r in found if r[1] != "/v1/health"]
+        found = ((m[1], m[2], m[3], int(m[4])) for m in _REQUEST.finditer(text))
+        return [r for r in found if r[2] != "/v1/health"]
 
     def log_tail(self) -> str:
         """The end of its log, for error messages."""
@@ -214,14 +217,20 @@ def start_cluster(folder: Path, servers: int = 3, *, org_home: OrgHome) -> Clust
         stack.callback(_stop_process, s3.process, 2)
         s3.create_bucket(BUCKET)
         ports = [free_port() for _ in range(servers)]
-        balancer = start_balancer(
-            [f"127.0.0.1:{p}" for p in ports], limits.max_body_bytes, limits.max_push_bytes
-        )
+        balancer = start_balancer([f"127.0.0.1:{p}" for p in ports], limits)
         stack.callback(balancer.stop)
+        # The signed directory is files in HOME/directory, and the signer's push reaches
+        # one server: the servers share one directory folder (here a symlink; on several
+        # hosts a shared filesystem). Its writes take a file lock and the servers reload
+        # a bundle another process replaced on the next request.
+        shared_directory = folder / "directory"
+        shared_directory.mkdir(exist_ok=True)
         drop_servers = []
         for i, port in enumerate(ports):
             place = folder / "servers" / f"s{i}"
-            write_server_home(org_home, place / "home")
+            (place / "home").mkdir(parents=True, exist_ok=True)
+            directory_dir(place / "home").symlink_to(shared_directory, target_is_directory=True)
+            write_server_home(org_home, place / "home")  # the first writes the directory
             config = place / "server.toml"
             config.write_text(
                 _server_config(place / "home", port, balancer.url, pg, s3, database_url),

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from secure_send.server.config import ServerConfig
 from tests.engines.postgres import free_port
 
 NGINX = "/usr/sbin/nginx"
@@ -37,11 +38,34 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx")
 
 
-def render_config(
-    listen_port: int, servers: list[str], max_body_bytes: int, max_push_bytes: int
-) -> str:
+# every location proxies alike: only the body limit differs
+_PROXY = """\
+            proxy_pass http://drop_servers;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            # the clients sign the URL they see: the servers check signatures against
+            # their public_url (this balancer's URL) and the path nginx passes through
+            # untouched, whatever Host header reaches them
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # stream: uploads reach the server as they arrive, downloads the client
+            proxy_request_buffering off;
+            proxy_buffering off;
+            # a dead server refuses the connection at once; an inbox long-poll holds
+            # a request for up to 25 s, so reads may take longer than that
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 120s;
+            proxy_send_timeout 120s;
+            # try another server only when the request cannot have been handled:
+            # never resend a POST/PATCH that a server may have acted on
+            proxy_next_upstream error timeout;
+            proxy_next_upstream_tries 3;"""
+
+
+def render_config(listen_port: int, servers: list[str], limits: ServerConfig) -> str:
     """nginx.conf for a balancer on 127.0.0.1:``listen_port`` over ``servers``
-    (``host:port`` each); paths are relative to nginx's ``-p`` prefix."""
+    (``host:port`` each) with the body limits of the servers' ``limits``; paths are
+    relative to nginx's ``-p`` prefix."""
     upstream = "\n".join(
         f"        server {s} max_fails=1 fail_timeout={FAIL_TIMEOUT_SECONDS}s;" for s in servers
     )
@@ -68,47 +92,30 @@ http {{
 
     server {{
         listen 127.0.0.1:{listen_port};
-        # one request body at most (a tus PATCH is one chunk of at most this); the
-        # servers refuse more anyway, nginx says no before it reaches them
-        client_max_body_size {max_body_bytes};
+        # one request body (max_body_bytes): the servers refuse more anyway, nginx
+        # says no before it reaches them
+        client_max_body_size {limits.max_body_bytes};
 
         location / {{
-            proxy_pass http://drop_servers;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            # the clients sign the URL they see: the servers check it against
-            # public_url, so nginx passes the path through untouched
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            # stream: uploads reach the server as they arrive, downloads the client
-            proxy_request_buffering off;
-            proxy_buffering off;
-            # a dead server refuses the connection at once; an inbox long-poll holds
-            # a request for up to 25 s, so reads may take longer than that
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 120s;
-            proxy_send_timeout 120s;
-            # try another server only when the request cannot have been handled:
-            # never resend a POST/PATCH that a server may have acted on
-            proxy_next_upstream error timeout;
-            proxy_next_upstream_tries 3;
+{_PROXY}
+        }}
+
+        # creating an upload: its own exact location, else nginx would answer the
+        # prefix location's "301 to /v1/uploads/" for it
+        location = /v1/uploads {{
+{_PROXY}
+        }}
+
+        # a tus PATCH carries the rest of a blob in one body (max_file_bytes)
+        location /v1/uploads/ {{
+            client_max_body_size {limits.max_file_bytes};
+{_PROXY}
         }}
 
         # the directory signer's push may be a whole directory (max_push_bytes)
         location = /v1/signer/push {{
-            client_max_body_size {max_push_bytes};
-            proxy_pass http://drop_servers;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_request_buffering off;
-            proxy_buffering off;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 120s;
-            proxy_next_upstream error timeout;
+            client_max_body_size {limits.max_push_bytes};
+{_PROXY}
         }}
     }}
 }}
@@ -172,9 +179,7 @@ def _tail(path: Path) -> str:
         return "(no error log)"
 
 
-def start_balancer(
-    servers: list[str], max_body_bytes: int, max_push_bytes: int, timeout: float = 20
-) -> Balancer:
+def start_balancer(servers: list[str], limits: ServerConfig, timeout: float = 20) -> Balancer:
     """nginx in front of ``servers`` on a free loopback port.
 
     Raises:
@@ -188,7 +193,7 @@ def start_balancer(
         (folder / sub).mkdir()
     port = free_port()
     conf = folder / "nginx.conf"
-    conf.write_text(render_config(port, servers, max_body_bytes, max_push_bytes))
+    conf.write_text(render_config(port, servers, limits))
     user = _unprivileged()
     if user is not None:
         for path in (folder, folder / "logs", folder / "temp", conf):
