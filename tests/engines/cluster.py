@@ -1,7 +1,7 @@
 """The scale-out drop server on one machine: PostgreSQL (metadata), SeaweedFS S3 (blobs),
 N ``secure-send-server --config FILE`` processes sharing both, nginx in front as the load
 balancer, and the organisation's directory signer talking to the balancer — everything
-on 127.0.0.1, free ports, one folder. The tests (tests/engines/test_cluster.py) and
+on 127.0.0.1, free ports, one folder. The tests (tests/server/test_cluster.py) and
 ``make cluster`` (scripts/cluster.py) start it with this one function.
 
 Each server has its own home folder (``write_server_home`` from the organisation home:

@@ -27,11 +27,18 @@ from secure_send.org.home import OrgHome
 from tests.directory_kit import OPERATOR, org_rows
 from tests.engines.cluster import Cluster, start_cluster
 from tests.engines.nginx import nginx_binary
+from tests.engines.shared import BACKEND
 
-pytestmark = pytest.mark.skipif(
-    nginx_binary() is None,
-    reason="nginx is not installed (scripts/system-packages.sh installs nginx-light)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        nginx_binary() is None,
+        reason="nginx is not installed (scripts/system-packages.sh installs nginx-light)",
+    ),
+    pytest.mark.skipif(
+        BACKEND != "embedded",
+        reason="the cluster brings its own PostgreSQL and S3: it runs in the default pass",
+    ),
+]
 
 MIB = 1024 * 1024
 
@@ -129,9 +136,11 @@ def test_a_killed_server_is_passed_over(cluster: Cluster) -> None:
         for _ in range(6):
             answer = httpx.get(f"{cluster.url}/v1/directory/head", timeout=10)
             assert answer.status_code == 200, answer.text
-        served = [len(s.requests()) - b for s, b in zip(cluster.servers, before, strict=True)]
-        assert served[1] == 0
-        assert served[0] + served[2] == 6
+        logged = [s.requests()[b:] for s, b in zip(cluster.servers, before, strict=True)]
+        assert logged[1] == []
+        # (the directory signer's long-polls go through the balancer meanwhile too)
+        heads = [r for r in logged[0] + logged[2] if r[2] == "/v1/directory/head"]
+        assert len(heads) == 6
         # nginx did try it: the refused connection is in its error log
         log = cluster.balancer.error_log.read_text(errors="replace")
         assert f"127.0.0.1:{cluster.servers[1].port}" in log
