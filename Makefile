@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup translations demo cluster age-walkthrough test lint bench screenshots clean package
+.PHONY: setup translations demo cluster age-walkthrough test lint bench screenshots clean package package-server
 
 setup: $(STAMP) translations
 
@@ -55,6 +55,9 @@ lint: setup
 # Tests first (they say the most), then the linters; any failure fails the target.
 test: setup
 	$(BIN)/pytest
+	# the server suite again on the scale-out backend (real PostgreSQL, started by the
+	# tests: tests/engines/shared.py); tests about the embedded files are skipped there
+	SECURE_SEND_TEST_BACKEND=postgres $(BIN)/pytest -q tests/server
 	$(MAKE) --no-print-directory lint
 
 bench: setup
@@ -74,6 +77,13 @@ package: setup
 	$(BIN)/pyinstaller --noconfirm --clean packaging/secure_send.spec
 	./scripts/with-os-keyring.sh dist/secure-send/secure-send self-test
 	./packaging/build_deb.sh
+
+# The server-side Debian packages (packaging/build_server_deb.sh): secure-send-server (the
+# drop server and its systemd unit) and secure-send-admin (IT's CLI and the signer's unit),
+# each the project plus its hash-pinned lock's wheels, run by Debian's python3. Not part of
+# `make package`: they need no PyInstaller, and a desktop build needs no server wheels.
+package-server: setup
+	./packaging/build_server_deb.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,9 @@ packages=(
   # scale-out (issue 18): a real PostgreSQL for the metadata store's tests and the cluster
   # (tests/engines/postgres.py runs its own server in a temporary folder)
   postgresql
+  # the server-side .debs (tests/packaging/test_server_deb.py): Debian's python3 runs
+  # them, systemd-analyze checks their units, adduser makes their users
+  python3 systemd adduser
 )
 case "${1:-}" in
   desktop|screenshots)

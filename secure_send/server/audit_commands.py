@@ -1,6 +1,8 @@
 """``secure-send-server --home DIR audit``: verify and export the server's audit log.
 
-The audit log lives in the drop server's own folder (``HOME/server/audit.jsonl``);
+Several servers over PostgreSQL (``--config FILE`` naming ``[database] url``) share one
+chain in the database (:mod:`.pg_audit`); the commands read it there. Otherwise the
+audit log lives in the drop server's own folder (``HOME/server/audit.jsonl``);
 these commands only read it. ``verify`` also compares the log with the head the
 server stored in its database (:mod:`.audit_head`), so records cut from the end are
 found without an ``--expect-head`` recorded by hand.
@@ -22,6 +24,9 @@ from secure_send.core.audit import AuditLog, VerifyReport, audit_log_path
 from secure_send.core.encoding import EncodingError, parse_time
 from secure_send.core.errors import SecureSendError
 from secure_send.server.audit_head import stored_head
+from secure_send.server.config import load_config
+from secure_send.server.metadata import open_postgres
+from secure_send.server.pg_audit import PgAuditLog
 
 
 class AuditCommandError(SecureSendError):
@@ -41,13 +46,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     s.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
 
 
-def run(home: Path, args: argparse.Namespace) -> None:
-    """``audit verify`` and ``audit export`` on ``HOME/server/audit.jsonl``."""
+def run(home: Path, args: argparse.Namespace, config_file: Path | None = None) -> None:
+    """``audit verify`` and ``audit export`` on ``HOME/server/audit.jsonl``, or on the
+    shared ``audit_records`` table when the server's config names a PostgreSQL
+    database (several servers: one chain)."""
+    config = load_config(home, config_file)
+    if config.database_url:
+        meta = open_postgres(config)
+        try:
+            _run(PgAuditLog(meta), None, args)
+        finally:
+            meta.close()
+        return
     log = AuditLog(audit_log_path(home))
     if not log.path.is_file():
         raise AuditCommandError(f"no audit log at {log.path}")
+    _run(log, home, args)
+
+
+def _run(log: AuditLog, home: Path | None, args: argparse.Namespace) -> None:
     if args.audit_command == "verify":
-        stored = _stored_head(home)
+        stored = _stored_head(home) if home is not None else None
         if stored is not None:
             log.verify(stored)
         _verified(log.verify(_head(args.expect_head)), args.json, stored)

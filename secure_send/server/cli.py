@@ -64,14 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "audit":
         try:
-            audit_commands.run(args.home, args)
+            audit_commands.run(args.home, args, args.config)
         except (SecureSendError, OSError) as err:
             print(f"secure-send-server: error: {err}", file=sys.stderr)
             return 1
         return 0
     if args.command in state_commands.COMMANDS:
         try:
-            return state_commands.run(args.home, args)
+            return state_commands.run(args.home, args, args.config)
         except (SecureSendError, OSError) as err:
             print(f"secure-send-server: error: {err}", file=sys.stderr)
             return 1

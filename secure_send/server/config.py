@@ -251,9 +251,34 @@ def config_home(config_file: Path) -> Path:
     return path
 
 
+def _take_home_signer_pin(home: Path, values: dict[str, Any]) -> None:
+    """With ``--config``, still take ``[signer] public_key`` from ``HOME/server.toml``.
+
+    ``secure-send-admin server-home`` pins the signer there, beside the directory it
+    writes, and an installed server (the Debian package) reads its settings from
+    /etc/secure-send/server.toml instead; without this, copying the folder IT made
+    would leave the server with no signer, and no enrolment would ever finish. Only the
+    pin is taken (the rest of the folder's file is ignored, as before), and two
+    different pins are refused rather than one silently chosen.
+    """
+    path = home / "server.toml"
+    if not path.exists():
+        return
+    pinned = _flatten_tables(_read_toml(path)).get("signer_public_key")
+    if pinned is None:
+        return
+    given = values.get("signer_public_key")
+    if given is not None and given != pinned:
+        raise ConfigError(
+            f"[signer] public_key differs between the config file and {path}: keep one"
+        )
+    values["signer_public_key"] = pinned
+
+
 def load_config(home: Path, config_file: Path | None = None, **overrides: Any) -> ServerConfig:
-    """Defaults, then ``config_file`` (``--config``) or else ``home/server.toml`` if
-    present, then non-None ``overrides``."""
+    """Defaults, then ``config_file`` (``--config``; plus the signer pin of
+    ``home/server.toml``) or else ``home/server.toml`` if present, then non-None
+    ``overrides``."""
     values: dict[str, Any] = {}
     toml_file = config_file if config_file is not None else home / "server.toml"
     if config_file is not None or toml_file.exists():
@@ -261,6 +286,8 @@ def load_config(home: Path, config_file: Path | None = None, **overrides: Any) -
         if config_file is not None:
             values.pop("home", None)  # read by config_home
     values = _flatten_tables(values)
+    if config_file is not None:
+        _take_home_signer_pin(home, values)
     values.update({k: v for k, v in overrides.items() if v is not None})
     names = {f.name for f in dataclasses.fields(ServerConfig)} - {"home"}
     unknown = set(values) - names

@@ -30,6 +30,11 @@ def open_metadata_store(config: ServerConfig) -> MetaStore:
     cannot be reached or its password file read (the message names no secret)."""
     if not config.database_url:
         return open_metadata(config.home)
+    return open_postgres(config)
+
+
+def open_postgres(config: ServerConfig) -> PostgresMetadataStore:
+    """The PostgreSQL store ``[database] url`` names (see :func:`open_metadata_store`)."""
     try:
         return PostgresMetadataStore(config.database_url, config.database_password_file)
     except PgDatabaseError as err:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,9 @@ class PostgresMetadataStore:
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
         if password_file is not None:
             kwargs["password"] = read_secret(password_file, "the database password")
-        kwargs["application_name"] = "secure-send-server"
+        # which server process a session belongs to (pg_stat_activity: an operator, or
+        # the failover test finding the server that holds an upload's lock)
+        kwargs["application_name"] = f"secure-send-server[{os.getpid()}]"
         self.url = url
         self._kwargs = kwargs
         try:  # once first, for a precise reason (the pool would only time out)

@@ -24,8 +24,11 @@ from secure_send.server.audit_head import (
     record_cut,
     stored_head,
 )
+from secure_send.server.config import load_config
+from secure_send.server.pg_check import NOT_HERE, pg_findings
 from secure_send.server.state_check import (
     DB_NAME,
+    Finding,
     StateError,
     StateLock,
     inspect,
@@ -55,13 +58,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     s.add_argument("--json", help="machine-readable output", **json_flag)
 
 
-def run(home: Path, args: argparse.Namespace) -> int:
+def run(home: Path, args: argparse.Namespace, config_file: Path | None = None) -> int:
     """Run one command; the exit code (1: problems remain).
 
     Raises:
-        StateError: a server is running (``repair``, ``quarantine``) or a move failed.
+        StateError: a server is running (``repair``, ``quarantine``) or a move failed,
+            or the command does not apply to a server on PostgreSQL.
     """
     json_mode = bool(getattr(args, "json", False))
+    config = load_config(home, config_file)
+    if config.database_url:
+        if args.command != "check":
+            raise StateError(NOT_HERE.format(command=args.command))
+        return _report(pg_findings(config), json_mode)
     if args.command == "check":
         return _check(home, json_mode)
     if args.command == "repair":
@@ -84,20 +93,20 @@ def run(home: Path, args: argparse.Namespace) -> int:
 
 
 def _check(home: Path, json_mode: bool) -> int:
-    report = inspect(home)
+    return _report(inspect(home).findings, json_mode)
+
+
+def _report(findings: list[Finding], json_mode: bool) -> int:
+    problems = [f for f in findings if f.level == "problem"]
     marks = {"ok": "ok     ", "note": "note   ", "problem": "PROBLEM"}
-    text = "\n".join(f"{marks[f.level]} {f.topic}: {f.text}" for f in report.findings)
-    if report.problems:
+    text = "\n".join(f"{marks[f.level]} {f.topic}: {f.text}" for f in findings)
+    if problems:
         text += (
-            f"\n{len(report.problems)} problem(s): see docs/deployment.md, "
+            f"\n{len(problems)} problem(s): see docs/deployment.md, "
             "'When the server refuses to start'"
         )
-    _emit(
-        {"findings": [asdict(f) for f in report.findings], "ok": not report.problems},
-        text,
-        json_mode,
-    )
-    return 1 if report.problems else 0
+    _emit({"findings": [asdict(f) for f in findings], "ok": not problems}, text, json_mode)
+    return 1 if problems else 0
 
 
 def _emit(value: Any, text: str, json_mode: bool) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.encoding import utc_now
@@ -79,6 +80,7 @@ def test_1200_drops_are_read_in_three_pages(server: Server, taro: DeviceKeys) ->
         assert recipient.request("GET", f"/v1/inbox?{bad}").status_code == 400
 
 
+@pytest.mark.embedded_only
 def test_a_page_is_two_statements_however_many_drops(server: Server, taro: DeviceKeys) -> None:
     """One join for the page and one query for the caller's receipts on it — not one
     query per drop — and an idle poll reads the recipient index only, once, on the

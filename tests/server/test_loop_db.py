@@ -12,6 +12,9 @@ import pytest
 from secure_send.server.loop_db import WRITES_BEFORE_CHECKPOINT, WouldBlock
 from secure_send.server.storage import SqliteMetadataStore
 
+# about the embedded backend's own files (SQLite, audit.jsonl)
+pytestmark = pytest.mark.embedded_only
+
 KEY = "hanako.sato/laptop"
 NOW = 1_000
 

@@ -27,6 +27,9 @@ from tests.directory_kit import TARO, enrol_device
 from tests.server.conftest import Server, running_server, server_config
 from tests.server.drop_kit import hanako, sent_drop
 
+# about the embedded backend's own files (SQLite, audit.jsonl)
+pytestmark = pytest.mark.embedded_only
+
 PREFIX = "secure-send-server: "
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from secure_send.core.directory.server_folder import directory_dir
 from secure_send.org import ops
@@ -25,6 +26,7 @@ def _loose(root: Path) -> list[str]:
     return found
 
 
+@pytest.mark.embedded_only
 def test_the_server_state_is_0600_and_0700(org: Any) -> None:
     home, keys = org
     old = os.umask(0o022)
