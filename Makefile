@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup translations demo age-walkthrough test lint bench screenshots clean package package-server
+.PHONY: setup translations demo cluster age-walkthrough test lint bench screenshots clean package package-server
 
 setup: $(STAMP) translations
 
@@ -31,6 +31,12 @@ $(STAMP): pyproject.toml requirements/lock-dev.txt scripts/system-packages.sh
 demo: setup
 	./scripts/system-packages.sh desktop
 	$(BIN)/secure-send demo
+
+# The scale-out drop server on loopback (docs/deployment.md, "High availability"):
+# PostgreSQL, SeaweedFS S3, three servers behind nginx, serving the demo ministry;
+# it prints the `secure-send demo --server URL --org DIR` that walks through it.
+cluster: setup
+	$(BIN)/python scripts/cluster.py
 
 # docs/screenshots/{ja,en}: every screen, under a virtual X server.
 screenshots: setup

@@ -11,6 +11,7 @@ packages=(
   time         # GNU time: peak memory in benchmarks
   slapd        # OpenLDAP server: tests/admin/ldap/test_ldap_import.py runs a real directory
   ldap-utils   # ldapsearch & co.: poking that test directory by hand
+  nginx-light  # the load balancer of the scale-out cluster: tests/engines/cluster.py, make cluster
   wixl msitools  # build the Windows MSI on Linux and read its tables: tests/packaging/test_msi.py
   # Qt's own runtime libraries (PySide6 wheels bundle Qt, not these): GUI tests run
   # on the offscreen platform, which still loads them

@@ -96,6 +96,18 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="only the narrated walkthrough, even when a display is available",
     )
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="run against this drop server or cluster (make cluster) instead of an "
+        "embedded one; needs --org",
+    )
+    p.add_argument(
+        "--org",
+        type=Path,
+        metavar="DIR",
+        help="the demo organisation home the --server serves (make cluster prints it)",
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -443,7 +455,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from secure_send import demo
     from secure_send.client.errors import ClientError
 
-    if demo.run(keep=args.keep, windows=demo.has_display() and not args.no_windows) != 0:
+    if (args.server is None) != (args.org is None):
+        raise ClientError(ErrorCode.USAGE, "give both --server URL and --org DIR, or neither")
+    windows = demo.has_display() and not args.no_windows
+    if demo.run(keep=args.keep, windows=windows, server=args.server, org=args.org) != 0:
         raise ClientError(ErrorCode.DEMO_FAILED, "the demo did not complete")
 
 

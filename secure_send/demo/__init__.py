@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -96,40 +97,48 @@ def _workspace(keep: Path | None) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def make_demo_org(home: OrgHome) -> None:
+    """The fictional ministry's organisation home: 2-of-3 root keys, ~200 people."""
+    ops.init(home, "デモ省", roots=3, threshold=2)
+    ops.import_rows(home, demo_rows(), IT)
+
+
 def run(
-    say: Say = print, keep: Path | None = None, pause: float = 0.0, windows: bool = False
+    say: Say = print,
+    keep: Path | None = None,
+    pause: float = 0.0,
+    windows: bool = False,
+    *,
+    server: str | None = None,
+    org: Path | None = None,
 ) -> int:
     """Run the walkthrough; with ``windows``, then open the desktop app for both people
     side by side against the same server (until both windows are closed). Returns 0
-    when every step did what it should."""
+    when every step did what it should.
+
+    With ``server`` and ``org``, the walkthrough runs against a drop server (or a
+    cluster, ``make cluster``) already serving the organisation home ``org`` made by
+    :func:`make_demo_org`, whose directory signer runs beside it; else it makes the
+    organisation and serves it from an embedded server and signer."""
+    if (server is None) != (org is None):
+        raise ValueError("give both server and org, or neither")
     with _workspace(keep) as work:
         say(f"⚠ {TEST_KEYSTORE_WARNING}")
-        home = OrgHome(work / "org")
-        step(
-            say,
-            "IT が架空の「デモ省」の名簿を用意します（ルート鍵 2-of-3）",
-            "IT sets up the verified directory of a fictional ministry",
-        )
-        ops.init(home, "デモ省", roots=3, threshold=2)
-        ops.import_rows(home, demo_rows(), IT)
+        home = OrgHome(org if org is not None else work / "org")
+        if org is None:
+            step(
+                say,
+                "IT が架空の「デモ省」の名簿を用意します（ルート鍵 2-of-3）",
+                "IT sets up the verified directory of a fictional ministry",
+            )
+            make_demo_org(home)
         cast = pick_people(home)
         entries = home.entries()
-        step(
-            say,
-            "ドロップサーバー用のフォルダを作ります（公開情報のみ：秘密鍵は置きません）",
-            "IT makes the drop server's folder: public documents only, no private key",
-        )
-        server_home = work / "server"
-        write_server_home(home, server_home)
-        with (
-            embedded_server(load_config(server_home, port=0)) as server,
-            embedded_signer(home, server.url),
-        ):
-            say(f"   drop server: {server.url} (127.0.0.1 only); directory signer: IT's side")
-            org = OrgConfig.from_json(ops.client_config(home, server.url))
+        with _drop_server(say, work, home, server) as url:
+            org_config = OrgConfig.from_json(ops.client_config(home, url))
 
             def enrolled(user: str) -> Session:
-                return _enrolled(say, work, home, org, user)
+                return _enrolled(say, work, home, org_config, user)
 
             sender, recipient = enrolled(cast.sender), enrolled(cast.recipient)
             _walk(say, work, cast, sender, recipient, pause)
@@ -137,9 +146,32 @@ def run(
                 session.close()
             run_collection(say, step, work, enrolled, entries)
             if windows:
-                _open_windows(say, work, cast, org)
+                _open_windows(say, work, cast, org_config)
         say("\n✔ デモ完了 (demo finished)" + (f": files kept in {work}" if keep else ""))
     return 0
+
+
+@contextlib.contextmanager
+def _drop_server(say: Say, work: Path, home: OrgHome, server: str | None) -> Iterator[str]:
+    """The drop server's URL: ``server`` as given, or an embedded server and signer for
+    the ``with`` block."""
+    if server is not None:
+        say(f"   drop server: {server} (running already; its directory signer: IT's side)")
+        yield server
+        return
+    step(
+        say,
+        "ドロップサーバー用のフォルダを作ります（公開情報のみ：秘密鍵は置きません）",
+        "IT makes the drop server's folder: public documents only, no private key",
+    )
+    server_home = work / "server"
+    write_server_home(home, server_home)
+    with (
+        embedded_server(load_config(server_home, port=0)) as embedded,
+        embedded_signer(home, embedded.url),
+    ):
+        say(f"   drop server: {embedded.url} (127.0.0.1 only); directory signer: IT's side")
+        yield embedded.url
 
 
 def _enrolled(say: Say, work: Path, home: OrgHome, org: OrgConfig, user: str) -> Session:
@@ -153,7 +185,10 @@ def _enrolled(say: Say, work: Path, home: OrgHome, org: OrgConfig, user: str) ->
             f"{person.name_ja}（{person.department}）が端末を登録します",
             f"{person.name_en} enrols a device with a one-time code from IT",
         )
-        enrol(profile, org, user, ops.issue_code(home, user), device_id="demo-pc", store=store)
+        # a device id of its own each run: a lasting server (``--server``) keeps the
+        # devices the runs before this one enrolled
+        device = f"demo-pc-{secrets.token_hex(3)}"
+        enrol(profile, org, user, ops.issue_code(home, user), device_id=device, store=store)
     return Session.open(profile, store)
 
 

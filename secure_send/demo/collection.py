@@ -67,7 +67,10 @@ def run_collection(
     )
     say(f"   request {request_id}: the server sees ids, counts and dates, never the title")
     for user, person in people.items():
-        (view,) = [v for v in file_requests.listing(person, person.directory()) if v.addressed]
+        # this run's request: a demo run against a lasting server (``--server``) finds
+        # the requests of the runs before it there too
+        listed = file_requests.listing(person, person.directory())
+        (view,) = [v for v in listed if v.addressed and v.request_id == request_id]
         paper = work / "提出" / user / "扶養控除等申告書（ダミー）.csv"
         paper.parent.mkdir(parents=True, exist_ok=True)
         paper.write_text(f"氏名,扶養人数\n{entries[user].name_ja},1\n", encoding="utf-8")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from secure_send import demo
 from secure_send.cli.main import main
 
@@ -40,3 +42,13 @@ def test_demo_command_cleans_up(capsys: object) -> None:
     before = set(Path(tempfile.gettempdir()).glob("secure-send-demo-*"))
     assert main(["demo"]) == 0
     assert set(Path(tempfile.gettempdir()).glob("secure-send-demo-*")) == before
+
+
+def test_demo_against_a_server_needs_its_organisation(capsys: pytest.CaptureFixture[str]) -> None:
+    # the servers pin the organisation's signer and serve its directory: the demo
+    # cannot enrol anyone there without the organisation home it was made from
+    for argv in (["--server", "http://127.0.0.1:9"], ["--org", "/nonexistent"]):
+        assert main(["demo", *argv, "--no-windows"]) == 1
+        assert "give both --server URL and --org DIR" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="both server and org"):
+        demo.run(server="http://127.0.0.1:9")
