@@ -55,9 +55,9 @@ lint: setup
 # Tests first (they say the most), then the linters; any failure fails the target.
 test: setup
 	$(BIN)/pytest
-	# the server suite again on the scale-out backend (real PostgreSQL, started by the
+	# the server suite again on the scale-out backend (real PostgreSQL and SeaweedFS S3, started by the
 	# tests: tests/engines/shared.py); tests about the embedded files are skipped there
-	SECURE_SEND_TEST_BACKEND=postgres $(BIN)/pytest -q tests/server
+	SECURE_SEND_TEST_BACKEND=scaled $(BIN)/pytest -q tests/server
 	$(MAKE) --no-print-directory lint
 
 bench: setup

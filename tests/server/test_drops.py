@@ -156,6 +156,7 @@ def test_bystander_gets_the_same_404(server: Server, taro: DeviceKeys, jiro: Dev
     assert bystander.request("GET", "/v1/inbox").json()["drops"] == []
 
 
+@pytest.mark.folder_store
 def test_recall_deletes_blobs(server: Server, taro: DeviceKeys) -> None:
     sender, recipient = hanako(server), taro_device(server, taro)
     drop_id = sent_drop(sender, {"f1": b"one", "f2": b"two"})
@@ -187,6 +188,7 @@ def test_sweep_deletes_expired(server: Server, taro: DeviceKeys) -> None:
     assert "expiry_delete" in actions
 
 
+@pytest.mark.folder_store
 def test_a_drop_past_its_expiry_is_gone_before_the_sweeper_runs(
     server: Server, taro: DeviceKeys
 ) -> None:
@@ -226,6 +228,7 @@ def test_quota_and_policy(server: Server, taro: DeviceKeys) -> None:
     assert _code(create_drop(recipient, ok), 403) == "not_sender"
 
 
+@pytest.mark.folder_store
 def test_recall_deletes_partial_uploads(server: Server, taro: DeviceKeys) -> None:
     sender = hanako(server)
     signed = manifest(sender, {"f1": b"0123456789"})

@@ -171,6 +171,7 @@ def test_idle_long_polls_beyond_the_descriptors_leave_new_connections_served(
     assert "file descriptors nearly exhausted" in text, text[-3000:]
 
 
+@pytest.mark.embedded_only
 def test_a_server_side_503_is_not_an_authentication_failure(server: Server) -> None:
     """The directory cannot be read (as when no descriptor is left): 503s, more than the
     failure budget, and once it can be read again the client is served, not 429."""

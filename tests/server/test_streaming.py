@@ -78,6 +78,7 @@ def test_one_patch_beyond_the_request_cap(server: Server, taro: DeviceKeys) -> N
     assert too_big.status_code == 413
 
 
+@pytest.mark.folder_store
 def test_streamed_body_must_match_the_signed_digest(server: Server, taro: DeviceKeys) -> None:
     sender, drop_id, path = _upload(server, BIG)
     assert patch(sender, path, 0, BIG[:1000]).status_code == 204
@@ -113,6 +114,7 @@ def test_resume_after_the_running_hash_is_lost(server: Server, taro: DeviceKeys)
     assert _download(server, taro, drop_id) == BIG
 
 
+@pytest.mark.folder_store
 def test_wrong_blob_is_refused_even_when_every_patch_is_signed(
     server: Server, taro: DeviceKeys
 ) -> None:
@@ -206,6 +208,7 @@ def test_hash_cache_matches_offsets_and_is_bounded() -> None:
     assert cache.take("c", 1) is third
 
 
+@pytest.mark.folder_store
 def test_recovery_resumes_from_what_the_disk_kept(server: Server, taro: DeviceKeys) -> None:
     """After a power loss a recorded offset can exceed the partial file: resume from the file."""
     from secure_send.server.sweeper import recover
