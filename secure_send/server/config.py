@@ -39,7 +39,9 @@ class ServerConfig:
     # comma-separated proxy addresses/networks whose X-Forwarded-For is believed
     # (rate limits and the audit log then see the real client); "" = none
     trusted_proxies: str = ""
-    max_body_bytes: int = 1 * MIB  # per request (uploads come in chunks of at most this)
+    # per request body; a tus PATCH (the rest of a blob, up to max_file_bytes) and the
+    # signer's push are streamed and bounded by their own limits instead
+    max_body_bytes: int = 1 * MIB
     max_file_bytes: int = 10 * 1024 * MIB
     default_expiry_days: int = 7
     max_expiry_days: int = 30
