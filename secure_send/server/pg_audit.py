@@ -9,10 +9,10 @@ records is answered, like the file's fsync.
 
 A file's tail can be cut by whoever holds the disk; a table's rows can be deleted by
 whoever holds the database. The defence is the same: IT notes the head (``audit
-verify`` prints it) outside the server, and ``verify --expect-head SEQ:HASH`` shows records removed after
-it. The file's separate ``audit_head`` row adds nothing here (it would live in the same
-database as the records), so this log has no torn lines to repair and no head to
-compare at start-up.
+verify`` prints it) outside the server, and ``verify --expect-head SEQ:HASH`` shows
+records removed after it. The file's separate ``audit_head`` row adds nothing here (it
+would live in the same database as the records), so this log has no torn lines to
+repair and no head to compare at start-up.
 """
 
 from __future__ import annotations
