@@ -102,7 +102,11 @@ class AuditLog:
         """
         stamp = format_time(time or utc_now())
         fields = (str(action), actor, device, drop, size, str(outcome), ip)  # an ErrorCode too
-        draft = AuditRecord(0, stamp, *fields, prev="")  # validates before any I/O
+        return self._chain(AuditRecord(0, stamp, *fields, prev=""))  # validated before I/O
+
+    def _chain(self, draft: AuditRecord) -> AuditRecord:
+        """Give ``draft`` the next seq and the last record's hash, and store it (a store
+        other than the file, e.g. PostgreSQL for several servers, overrides this)."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:

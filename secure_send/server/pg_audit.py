@@ -17,15 +17,13 @@ repair and no head to compare at start-up.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from secure_send.core.audit import AuditAction, AuditLog, AuditRecord
+from secure_send.core.audit import AuditLog, AuditRecord
 from secure_send.core.audit_record import parse_line
-from secure_send.core.encoding import format_time, utc_now
 from secure_send.server.pg_store import PostgresMetadataStore
 
 AUDIT_LOCK = 0x5EC5E4D0003  # advisory lock: one append at a time, every server
@@ -39,22 +37,8 @@ class PgAuditLog(AuditLog):
         super().__init__(Path("postgresql:audit_records"))  # a name for messages only
         self.db = db
 
-    def append(
-        self,
-        *,
-        action: AuditAction | str,
-        actor: str = "",
-        device: str = "",
-        drop: str = "",
-        size: int = 0,
-        outcome: str = "ok",
-        ip: str = "",
-        time: dt.datetime | None = None,
-    ) -> AuditRecord:
-        """See :meth:`AuditLog.append`; serialised across servers by an advisory lock."""
-        stamp = format_time(time or utc_now())
-        fields = (str(action), actor, device, drop, size, str(outcome), ip)
-        draft = AuditRecord(0, stamp, *fields, prev="")  # validates before any I/O
+    def _chain(self, draft: AuditRecord) -> AuditRecord:
+        """See :meth:`AuditLog._chain`; serialised across servers by an advisory lock."""
         with self.db.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
             row = conn.execute(

@@ -19,6 +19,7 @@ from secure_send.server.s3_parts import PART
 from secure_send.server.s3_store import S3BlobStore, open_s3_store
 from secure_send.server.storage import StorageError
 from tests.engines.seaweed import S3Server
+from tests.server.conftest import with_s3
 
 ID = "U" * 22
 DATA = hashlib.shake_256(b"ciphertext").digest(3 * PART + 4321)  # three parts and a tail
@@ -27,15 +28,7 @@ DATA = hashlib.shake_256(b"ciphertext").digest(3 * PART + 4321)  # three parts a
 def s3_config(tmp: Path, server: S3Server, bucket: str) -> ServerConfig:
     """A configuration naming the test bucket (``check()`` is not run: it wants a
     PostgreSQL URL beside S3, which these store-level tests do not need)."""
-    return replace(
-        ServerConfig(home=tmp),
-        storage_kind="s3",
-        storage_endpoint=server.endpoint,
-        storage_bucket=bucket,
-        storage_region=server.region,
-        storage_access_key_file=server.access_key_file,
-        storage_secret_key_file=server.secret_key_file,
-    )
+    return with_s3(ServerConfig(home=tmp), server, bucket)
 
 
 @pytest.fixture
