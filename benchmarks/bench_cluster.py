@@ -135,6 +135,7 @@ def burst(
     meter = cluster_measure.CpuMeter(cluster_measure.cluster_parts(cluster))
     latencies: list[float] = []
     errors: dict[str, int] = {}
+    logged = [len(s.requests()) for s in cluster.servers]
     meter.start()
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(sessions)) as pool:
@@ -146,6 +147,8 @@ def burst(
                 errors[kind] = errors.get(kind, 0) + 1
     wall = time.perf_counter() - start
     cpu = meter.stop()
+    # round-robin at work: the requests each server logged during the burst
+    shares = [len(s.requests()) - n for s, n in zip(cluster.servers, logged, strict=True)]
     nan = float("nan")
     return {
         "drops": len(sessions),
@@ -153,7 +156,9 @@ def burst(
         "errors": errors,
         "p50_s": benchkit.percentile(latencies, 0.5) if latencies else nan,
         "p99_s": benchkit.percentile(latencies, 0.99) if latencies else nan,
+        "min_s": min(latencies, default=nan),
         "max_s": max(latencies, default=nan),
+        "requests_per_server": shares,
         "wall_s": wall,
         "drops_per_s": len(latencies) / wall,
         "cpu_s": cpu,
@@ -172,15 +177,19 @@ def big_upload(
     pids = [s.process.pid for s in cluster.servers if s.process is not None]
     rss_before = {pid: cluster_measure.peak_rss(pid) for pid in pids}
     reset = all([cluster_measure.reset_peak_rss(pid) for pid in pids])
+    client = cluster_measure.CpuMeter({})
+    client.start()
     start = time.perf_counter()
     sending.finish(session, pending)
     finish_s = time.perf_counter() - start
+    client_cpu_s = client.stop()["load generator"]
     peaks = {pid: cluster_measure.peak_rss(pid) for pid in pids}
     took = max(peaks, key=lambda pid: peaks[pid])
     return {
         "ciphertext_bytes": ciphertext,
         "prepare_s": prepare_s,
         "finish_s": finish_s,
+        "client_cpu_s": client_cpu_s,  # encrypting, hashing, sending (this process)
         "ours_mib_s": ciphertext / MiB / finish_s,
         "encrypt_mib_s": path.stat().st_size / MiB / prepare_s,
         "peak_rss_bytes": peaks[took],

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 MiB = 1 << 20
 _TICK = os.sysconf("SC_CLK_TCK")
+MACHINE = "machine, all processes"
 
 
 def _processes() -> dict[int, tuple[int, float]]:
@@ -54,6 +55,14 @@ def _tree_cpu(root: int, table: dict[int, tuple[int, float]]) -> float:
     return total
 
 
+def machine_cpu() -> float:
+    """CPU seconds every core of the machine spent busy so far (``/proc/stat``): what
+    the cluster and the load generator left to everything else shows beside them."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICK
+
+
 def cluster_parts(cluster: Cluster) -> dict[str, list[int]]:
     """The root pids of each part of the cluster (what :class:`CpuMeter` reports)."""
     postmaster = cluster.postgres.folder / "data" / "postmaster.pid"
@@ -80,6 +89,7 @@ class CpuMeter:
         now = {"load generator": usage.ru_utime + usage.ru_stime}
         for name, roots in self.parts.items():
             now[name] = sum(_tree_cpu(pid, table) for pid in roots)
+        now[MACHINE] = machine_cpu()
         return now
 
     def start(self) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.cluster_measure import MACHINE
+
 MiB = 1 << 20
+OTHER = "  of which not this cluster"
 
 
 def _ms(seconds: float) -> str:
@@ -33,21 +36,30 @@ def rows(results: list[dict[str, Any]], drop_size: int, size: int) -> list[tuple
         row("cluster start (s)", [f"{r['start_s']:.1f}" for r in results]),
         row(f"small drops ({drop_size // 1024} KiB) ok", [f"{x['ok']}/{x['drops']}" for x in d]),
         row("  errors", [_errors(x["errors"]) for x in d]),
+        row("  latency min (ms)", [_ms(x["min_s"]) for x in d]),
         row("  latency p50 (ms)", [_ms(x["p50_s"]) for x in d]),
         row("  latency p99 (ms)", [_ms(x["p99_s"]) for x in d]),
         row("  latency max (ms)", [_ms(x["max_s"]) for x in d]),
         row("  throughput (drops/s)", [f"{x['drops_per_s']:.1f}" for x in d]),
         row("  burst wall clock (s)", [f"{x['wall_s']:.2f}" for x in d]),
+        row("  requests per server", ["/".join(map(str, x["requests_per_server"])) for x in d]),
     ]
+    for x in d:  # what the machine's cores did besides this cluster (other work on it)
+        cpu = x["cpu_s"]
+        cpu[OTHER] = cpu[MACHINE] - sum(v for k, v in cpu.items() if k not in (MACHINE, OTHER))
     table += [
         row(
             f"  CPU s: {p}",
             [f"{x['cpu_s'][p]:.1f} ({x['cpu_s'][p] / x['wall_s']:.2f} cores)" for x in d],
         )
-        for p in parts
+        for p in [*parts, OTHER]
     ]
     table += [
         row(f"{big} ours: client finish (MiB/s)", [f"{x['ours_mib_s']:.0f}" for x in u]),
+        row(
+            "  client CPU in finish (cores)",
+            [f"{x['client_cpu_s'] / x['finish_s']:.2f}" for x in u],
+        ),
         row("  client encryption pass (MiB/s)", [f"{x['encrypt_mib_s']:.0f}" for x in u]),
         row("  nginx dav PUT (MiB/s)", [f"{x['nginx_mib_s']:.0f}" for x in u]),
         row("  raw S3, 8 MiB parts x1 (MiB/s)", [f"{x['s3_seq_mib_s']:.0f}" for x in u]),
