@@ -175,7 +175,7 @@ def big_upload(
     blobs = SignedManifest.from_json(pending.manifest).manifest.blobs
     ciphertext = sum(b.size for b in blobs)
     pids = [s.process.pid for s in cluster.servers if s.process is not None]
-    rss_before = {pid: cluster_measure.peak_rss(pid) for pid in pids}
+    rss_before = {pid: cluster_measure.rss(pid) for pid in pids}
     reset = all([cluster_measure.reset_peak_rss(pid) for pid in pids])
     client = cluster_measure.CpuMeter({})
     client.start()
@@ -194,7 +194,7 @@ def big_upload(
         "encrypt_mib_s": path.stat().st_size / MiB / prepare_s,
         "peak_rss_bytes": peaks[took],
         "peak_rss_reset": reset,
-        "peak_before_bytes": rss_before[took],
+        "rss_before_bytes": rss_before[took],
         "server_index": pids.index(took),
     }
 

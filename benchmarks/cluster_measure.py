@@ -112,12 +112,21 @@ def reset_peak_rss(pid: int) -> bool:
     return True
 
 
+def _status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} for {pid}")
+
+
 def peak_rss(pid: int) -> int:
     """The process's peak RSS (``VmHWM``) in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmHWM for {pid}")
+    return _status(pid, "VmHWM")
+
+
+def rss(pid: int) -> int:
+    """The process's RSS now (``VmRSS``) in bytes."""
+    return _status(pid, "VmRSS")
 
 
 def raw_s3_put(client: S3Client, bucket: str, path: Path, part: int, threads: int) -> float:

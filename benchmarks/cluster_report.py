@@ -69,7 +69,11 @@ def rows(results: list[dict[str, Any]], drop_size: int, size: int) -> list[tuple
         row("  ours / raw S3 x10", [f"{x['ours_mib_s'] / x['s3_par_mib_s']:.2f}x" for x in u]),
         row(
             "  peak RSS of its server (MiB)",
-            [f"{x['peak_rss_bytes'] / MiB:.0f} (s{x['server_index']})" for x in u],
+            [
+                f"{x['peak_rss_bytes'] / MiB:.0f} (s{x['server_index']}, "
+                f"{x['rss_before_bytes'] / MiB:.0f} before)"
+                for x in u
+            ],
         ),
     ]
     return table
