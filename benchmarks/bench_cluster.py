@@ -42,9 +42,14 @@ What is measured, per cluster:
    whole body into a file), and a raw multipart PUT of them to the same SeaweedFS
    with boto3 (8 MiB parts as our server writes them, one at a time, and boto3's
    ten in flight: the storage's ceiling). The peak RSS (``VmHWM``, reset before)
-   of the server that took the upload, i.e. the largest of the servers'.
+   of the server that took the upload, i.e. the largest of the servers', beside
+   its RSS just before. With ``--repeat N`` the rates are the median round's (the
+   ratios are of those medians) and the RSS the highest round's.
 
-MiB = 2**20 bytes. The table at the end puts the clusters side by side.
+MiB = 2**20 bytes. The table at the end puts the clusters side by side. Every part
+shares this machine's cores (and so does any other work on it: the table shows how
+much CPU went elsewhere during the burst); more servers can only help where there
+are idle cores for them.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ MiB = 1 << 20
 OPERATOR = "bench"
 EXPIRES = dt.timedelta(days=1)
 RAW_BUCKET = "bench-raw"
+RATES = ("ours_mib_s", "encrypt_mib_s", "nginx_mib_s", "s3_seq_mib_s", "s3_par_mib_s")
 
 
 def open_sender(folder: Path, org: OrgConfig, user: str, keys: DeviceKeys) -> Session:
@@ -251,7 +257,10 @@ def run_cluster(
             session.close()
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    upload = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    # rates: the median round; memory: the round whose server peaked highest
+    upload = dict(max(rounds, key=lambda r: r["peak_rss_bytes"]))
+    upload.update({k: statistics.median(r[k] for r in rounds) for k in RATES})
+    upload["peak_rss_reset"] = all(r["peak_rss_reset"] for r in rounds)
     upload["rounds"] = rounds
     return {"servers": count, "start_s": started_s, "drops": drops, "upload": upload}
 
