@@ -30,7 +30,9 @@ from secure_send.org.signer import SIGNER_DEVICE, SIGNER_USER
 from secure_send.server import enrol_routes, pg_directory, signer_routes
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
+from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.pg_directory import PgDocuments
+from secure_send.server.pg_store import PostgresMetadataStore
 from tests.directory_kit import OPERATOR, TARO, enrol_device, request_for
 from tests.engines.shared import backend_overrides
 from tests.server.conftest import Server, make_home, running_server
@@ -95,6 +97,22 @@ def test_the_first_server_seeds_the_database_and_the_files_stay_as_they_were(
     # the push went to the database, not to either home's files
     assert (b.config.home / "directory" / "directory.bundle").read_bytes() == before
     assert a.sql("SELECT version FROM directory_bundle")[0][0] == 2
+
+
+def test_servers_starting_together_all_hold_the_one_seeded_directory(pair: Pair) -> None:
+    # servers started at once on an empty database each read "no directory yet" before
+    # one of them seeds it; the others' seed finds the row and must hold it too (a
+    # server that kept "none" refused to start: the cluster's start was a race)
+    a = pair[0]
+    assert a.app_state is not None
+    assert isinstance(a.app_state.meta, PostgresMetadataStore)
+    held = PublishedDirectory(a.config.home).held()
+    a.sql("DELETE FROM directory_events")
+    a.sql("DELETE FROM directory_bundle")
+    first, second = PgDocuments(a.app_state.meta), PgDocuments(a.app_state.meta)
+    assert first.seed(held.data, held.lines) is True
+    assert second.seed(held.data, held.lines) is False
+    assert second.stamp() == first.stamp() == 1
 
 
 def test_an_enrolment_pushed_to_a_counts_on_b_at_once(
