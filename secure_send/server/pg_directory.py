@@ -144,7 +144,11 @@ class PgDocuments:
         servers starting at once seed it once); False: one was there already."""
         with self.db.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (DIRECTORY_LOCK,))
-            if conn.execute("SELECT 1 FROM directory_bundle").fetchone() is not None:
+            row = conn.execute("SELECT version FROM directory_bundle WHERE id = 1").fetchone()
+            if row is not None:
+                # seeded by a server that started at the same time, after this one's
+                # first read: hold that version, else stamp() says "no directory yet"
+                self._version = int(row[0])
                 return False
             _insert_events(conn, 0, lines)
             conn.execute("INSERT INTO directory_bundle VALUES (1, 1, %s)", (data,))

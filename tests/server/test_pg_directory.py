@@ -30,6 +30,7 @@ from secure_send.org.signer import SIGNER_DEVICE, SIGNER_USER
 from secure_send.server import enrol_routes, pg_directory, signer_routes
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
+from secure_send.server.metadata import open_postgres
 from secure_send.server.pg_directory import PgDocuments
 from tests.directory_kit import OPERATOR, TARO, enrol_device, request_for
 from tests.engines.shared import backend_overrides
@@ -95,6 +96,26 @@ def test_the_first_server_seeds_the_database_and_the_files_stay_as_they_were(
     # the push went to the database, not to either home's files
     assert (b.config.home / "directory" / "directory.bundle").read_bytes() == before
     assert a.sql("SELECT version FROM directory_bundle")[0][0] == 2
+
+
+def test_servers_starting_at_once_both_hold_the_seeded_directory(tmp_path: Path) -> None:
+    # both read "no directory yet" before either seeds (three servers of make cluster
+    # start together): the one that loses the seeding race must hold the winner's copy,
+    # not refuse to start with "the database holds no directory yet"
+    home, _ = make_home(tmp_path / "org")
+    write_server_home(home, tmp_path / "server")
+    config = load_config(tmp_path / "server", port=0, **backend_overrides("postgres"))
+    stores = [open_postgres(config) for _ in range(2)]
+    try:
+        first, second = (PgDocuments(store) for store in stores)
+        data, lines = home.bundle_file.read_bytes(), tuple(log_lines(home.log_file))
+        assert first.seed(data, lines) is True
+        assert second.seed(data, lines) is False
+        assert second.stamp() == first.stamp() == 1
+        assert second.read()[0] == data
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_an_enrolment_pushed_to_a_counts_on_b_at_once(
