@@ -46,7 +46,7 @@ from secure_send.server.drop_access import record, require_live
 from secure_send.server.drop_store import UploadRow
 from secure_send.server.routes import DIGITS, Authenticated, StreamAuthenticated, client_ip
 from secure_send.server.state import ServerState, server_state
-from secure_send.server.storage import OPAQUE_ID
+from secure_send.server.storage import OPAQUE_ID, StorageError
 from secure_send.server.upload_sink import UploadSink, pump
 
 log = logging.getLogger("secure_send.server")
@@ -173,9 +173,19 @@ def _open_sink(
 
     # Without Upload-Checksum a long PATCH records its progress as it goes, so a crash
     # or a cut loses little; the manifest's SHA-256 still guards the finished blob.
-    sink = UploadSink(
-        state.blobs, state.hashes, upload.id, offset, checkpoint if keep_cut else None
-    )
+    try:
+        sink = UploadSink(
+            state.blobs, state.hashes, upload.id, offset, checkpoint if keep_cut else None
+        )
+    except StorageError:
+        # The store lost what the database says it holds (S3: a restore from a bucket
+        # copy, which has no multipart uploads in progress; a lifecycle rule aborting
+        # them). Forget the upload: a 404 has the client start the blob again in a new
+        # upload, where a 500 would have it retry this one for ever.
+        log.warning("upload %s lost its stored data; forgotten", upload.id)
+        state.blobs.delete_partial(upload.id)
+        state.drops.delete_upload(upload.id)
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such upload (its data is gone)") from None
     return upload, sink
 
 

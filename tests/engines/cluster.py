@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,11 +148,19 @@ class Cluster:
 
 
 def _server_config(
-    home: Path, port: int, public_url: str, pg: Postgres, s3: S3Server, database_url: str
+    home: Path,
+    port: int,
+    public_url: str,
+    pg: Postgres,
+    s3: S3Server,
+    database_url: str,
+    settings: Mapping[str, int | str],
 ) -> str:
-    """The config file of one server (``secure-send-server --config FILE``)."""
+    """The config file of one server (``secure-send-server --config FILE``);
+    ``settings`` are more top-level keys (e.g. ``sweep_interval_seconds``)."""
     pinned = tomllib.loads((home / "server.toml").read_text(encoding="utf-8"))
-    q = json.dumps  # a JSON string is a valid TOML basic string
+    q = json.dumps  # a JSON string is a valid TOML basic string (and a number a number)
+    extra = "".join(f"{key} = {q(value)}\n" for key, value in settings.items())
     return f"""\
 # written by tests/engines/cluster.py: one drop server of the cluster
 home = {q(str(home))}
@@ -159,7 +168,7 @@ host = "127.0.0.1"
 port = {port}
 public_url = {q(public_url)}
 trusted_proxies = "127.0.0.1"
-
+{extra}
 [signer]
 public_key = {q(pinned["signer"]["public_key"])}
 
@@ -200,9 +209,22 @@ def _stop_process(process: subprocess.Popen[bytes], grace: float = 15) -> None:
             process.wait()
 
 
-def start_cluster(folder: Path, servers: int = 3, *, org_home: OrgHome) -> Cluster:
+def start_cluster(
+    folder: Path,
+    servers: int = 3,
+    *,
+    org_home: OrgHome,
+    settings: Mapping[str, int | str] | None = None,
+    restore: Callable[[Postgres, S3Server], None] | None = None,
+) -> Cluster:
     """Start the cluster for ``org_home``'s organisation in ``folder``; on any failure,
-    stop what was started and raise (RuntimeError with the failing part's log)."""
+    stop what was started and raise (RuntimeError with the failing part's log).
+
+    ``settings``: more top-level keys of every server's config file. ``restore``:
+    called with the new PostgreSQL and S3 once the (empty) database ``DATABASE`` and
+    bucket ``BUCKET`` exist and before any server starts, to fill them from a backup
+    (the restore drill, tests/server/test_backup_restore.py): the servers then start
+    on the restored state, as IT's would."""
     folder.mkdir(parents=True, exist_ok=True)
     limits = ServerConfig(home=folder)  # the defaults every server runs with
     with ExitStack() as stack:
@@ -215,6 +237,8 @@ def start_cluster(folder: Path, servers: int = 3, *, org_home: OrgHome) -> Clust
         # being thrown away need no graceful stop
         stack.callback(_stop_process, s3.process, 2)
         s3.create_bucket(BUCKET)
+        if restore is not None:
+            restore(pg, s3)
         ports = [free_port() for _ in range(servers)]
         balancer = start_balancer([f"127.0.0.1:{p}" for p in ports], limits)
         stack.callback(balancer.stop)
@@ -228,7 +252,9 @@ def start_cluster(folder: Path, servers: int = 3, *, org_home: OrgHome) -> Clust
             write_server_home(org_home, place / "home")
             config = place / "server.toml"
             config.write_text(
-                _server_config(place / "home", port, balancer.url, pg, s3, database_url),
+                _server_config(
+                    place / "home", port, balancer.url, pg, s3, database_url, settings or {}
+                ),
                 encoding="utf-8",
             )
             server = DropServer(i, port, config, place / "server.log")

@@ -30,9 +30,8 @@ from secure_send.org.signer import SIGNER_DEVICE, SIGNER_USER
 from secure_send.server import enrol_routes, pg_directory, signer_routes
 from secure_send.server.app import create_app
 from secure_send.server.config import ConfigError, load_config
-from secure_send.server.directory_store import PublishedDirectory
+from secure_send.server.metadata import open_postgres
 from secure_send.server.pg_directory import PgDocuments
-from secure_send.server.pg_store import PostgresMetadataStore
 from tests.directory_kit import OPERATOR, TARO, enrol_device, request_for
 from tests.engines.shared import backend_overrides
 from tests.server.conftest import Server, make_home, running_server
@@ -99,20 +98,24 @@ def test_the_first_server_seeds_the_database_and_the_files_stay_as_they_were(
     assert a.sql("SELECT version FROM directory_bundle")[0][0] == 2
 
 
-def test_servers_starting_together_all_hold_the_one_seeded_directory(pair: Pair) -> None:
-    # servers started at once on an empty database each read "no directory yet" before
-    # one of them seeds it; the others' seed finds the row and must hold it too (a
-    # server that kept "none" refused to start: the cluster's start was a race)
-    a = pair[0]
-    assert a.app_state is not None
-    assert isinstance(a.app_state.meta, PostgresMetadataStore)
-    held = PublishedDirectory(a.config.home).held()
-    a.sql("DELETE FROM directory_events")
-    a.sql("DELETE FROM directory_bundle")
-    first, second = PgDocuments(a.app_state.meta), PgDocuments(a.app_state.meta)
-    assert first.seed(held.data, held.lines) is True
-    assert second.seed(held.data, held.lines) is False
-    assert second.stamp() == first.stamp() == 1
+def test_servers_starting_at_once_both_hold_the_seeded_directory(tmp_path: Path) -> None:
+    # both read "no directory yet" before either seeds (three servers of make cluster
+    # start together): the one that loses the seeding race must hold the winner's copy,
+    # not refuse to start with "the database holds no directory yet"
+    home, _ = make_home(tmp_path / "org")
+    write_server_home(home, tmp_path / "server")
+    config = load_config(tmp_path / "server", port=0, **backend_overrides("postgres"))
+    stores = [open_postgres(config) for _ in range(2)]
+    try:
+        first, second = (PgDocuments(store) for store in stores)
+        data, lines = home.bundle_file.read_bytes(), tuple(log_lines(home.log_file))
+        assert first.seed(data, lines) is True
+        assert second.seed(data, lines) is False
+        assert second.stamp() == first.stamp() == 1
+        assert second.read()[0] == data
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_an_enrolment_pushed_to_a_counts_on_b_at_once(

@@ -156,3 +156,29 @@ def test_start_up_repair_leaves_other_servers_uploads_alone(
     assert state.drops.upload(busy).received == 100  # type: ignore[union-attr]
     assert state.drops.upload(fresh) is not None
     assert orphan not in store.partial_ids()
+
+
+def test_an_upload_whose_parts_are_gone_is_forgotten_not_retried_for_ever(
+    server: Server, taro: DeviceKeys
+) -> None:
+    # a restored bucket copy holds the tail but not the multipart upload (a copy has no
+    # uploads in progress): the PATCH answers 404 and forgets it, so the client starts
+    # the blob over in a new upload (a 500 would be retried by the client for ever)
+    state, store = _state(server)
+    sender = hanako(server)
+    drop_id, path = _upload(server)
+    upload_id = path.rsplit("/", 1)[1]
+    assert patch(sender, path, 0, DATA[:30_000], checksum=False).status_code == 204
+    for lost in store.client.list_multipart_uploads(Bucket=store.bucket)["Uploads"]:
+        store.client.abort_multipart_upload(
+            Bucket=store.bucket, Key=lost["Key"], UploadId=lost["UploadId"]
+        )
+    answer = patch(sender, path, 30_000, DATA[30_000:], checksum=False)
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert state.drops.upload(upload_id) is None
+    assert _bucket(server) == ([], [])  # its tail went with it
+    again = new_upload(sender, drop_id, "f1", len(DATA))
+    assert patch(sender, again, 0, DATA).status_code == 204
+    assert sender.request("POST", f"/v1/drops/{drop_id}/commit").status_code == 200
+    got = taro_device(server, taro).request("GET", f"/v1/drops/{drop_id}/blobs/f1")
+    assert got.content == DATA
