@@ -56,8 +56,9 @@ lint: setup
 test: setup
 	$(BIN)/pytest
 	# the server suite again on the scale-out backend (real PostgreSQL and SeaweedFS S3, started by the
-	# tests: tests/engines/shared.py); tests about the embedded files are skipped there
-	SECURE_SEND_TEST_BACKEND=scaled $(BIN)/pytest -q tests/server
+	# tests: tests/engines/shared.py; two workers, since the pass mostly waits on the engines);
+	# tests about the embedded files are skipped there, the PostgreSQL/S3-only ones run here
+	SECURE_SEND_TEST_BACKEND=scaled $(BIN)/pytest -q -n 2 tests/server
 	$(MAKE) --no-print-directory lint
 
 bench: setup

@@ -50,13 +50,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
-import pytest
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -223,23 +221,3 @@ def _wait_ready(server: S3Server, folder: Path, timeout: float) -> None:
             tail = (folder / "weed.log").read_text(errors="replace")[-3000:]
             raise TimeoutError(f"SeaweedFS did not answer within {timeout} s:\n{tail}")
         time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
-def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """One SeaweedFS for the whole test session (it takes seconds to start)."""
-    server = start_s3(tmp_path_factory.mktemp("seaweed"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3_bucket(seaweed: S3Server) -> Iterator[str]:
-    """A fresh, empty bucket for one test, deleted after it (with its volumes)."""
-    name = "t-" + secrets.token_hex(8)
-    seaweed.create_bucket(name)
-    yield name
-    with contextlib.suppress(Exception):
-        seaweed.client().delete_bucket(Bucket=name)  # SeaweedFS deletes a full bucket too

@@ -13,11 +13,15 @@ Each test server gets a fresh database (and bucket), so tests stay independent.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.engines.postgres import Postgres, start_postgres
 from tests.engines.seaweed import S3Server, start_s3
@@ -71,3 +75,19 @@ def backend_overrides(backend: str = BACKEND) -> dict[str, Any]:
             "storage_secret_key_file": str(store.secret_key_file),
         }
     return overrides
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> S3Server:
+    """The session's SeaweedFS (one for every test and backend: it takes seconds)."""
+    return s3()
+
+
+@pytest.fixture
+def s3_bucket(seaweed: S3Server) -> Iterator[str]:
+    """A fresh, empty bucket for one test, deleted after it (with its volumes)."""
+    name = "t-" + secrets.token_hex(8)
+    seaweed.create_bucket(name)
+    yield name
+    with contextlib.suppress(Exception):
+        seaweed.client().delete_bucket(Bucket=name)  # SeaweedFS deletes a full bucket too

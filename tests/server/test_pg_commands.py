@@ -14,6 +14,9 @@ from secure_send.server.metadata import open_postgres
 from secure_send.server.pg_audit import PgAuditLog
 from tests.engines.shared import postgres
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 
 def _config_file(tmp_path: Path, password_file: Path) -> Path:
     pg = postgres()

@@ -36,6 +36,9 @@ from tests.directory_kit import OPERATOR, TARO, enrol_device, request_for
 from tests.engines.shared import backend_overrides
 from tests.server.conftest import Server, make_home, running_server
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 Pair = tuple[Server, Server]
 
 

@@ -22,6 +22,9 @@ from tests.engines.shared import postgres
 from tests.server.conftest import Server
 from tests.server.test_pg_directory import servers
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 BURST = 4
 
 

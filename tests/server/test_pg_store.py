@@ -20,6 +20,9 @@ from secure_send.server.pg_store import PostgresMetadataStore
 from tests.engines.postgres import Postgres
 from tests.engines.shared import postgres
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 Pair = tuple[PostgresMetadataStore, PostgresMetadataStore]
 
 

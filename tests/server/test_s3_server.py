@@ -28,6 +28,9 @@ from tests.server.drop_kit import (
     taro_device,
 )
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 DATA = hashlib.shake_256(b"blob").digest(40_000)
 
 

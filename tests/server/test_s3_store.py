@@ -21,6 +21,9 @@ from secure_send.server.storage import StorageError
 from tests.engines.seaweed import S3Server
 from tests.server.conftest import with_s3
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 ID = "U" * 22
 DATA = hashlib.shake_256(b"ciphertext").digest(3 * PART + 4321)  # three parts and a tail
 

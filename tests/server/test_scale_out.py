@@ -21,6 +21,9 @@ from tests.engines.shared import postgres
 from tests.server.conftest import Server, running_server, server_folder
 from tests.server.drop_kit import Device, create_drop, hanako, manifest, taro_device, upload_all
 
+# PostgreSQL/S3 only: run once, in the scale-out pass (make test; conftest.py)
+pytestmark = pytest.mark.scale_out
+
 
 @pytest.fixture
 def pair(org: tuple[OrgHome, DeviceKeys]) -> Iterator[tuple[Server, Server]]:
