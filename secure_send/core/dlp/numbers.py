@@ -29,11 +29,15 @@ CANDIDATE = re.compile(
 )
 
 
+_DASH_BETWEEN_DIGITS = re.compile(f"(?<=[0-9])[{_DASHES}](?=[0-9])")
+
+
 def fold(text: str) -> str:
-    """Full-width digits and spaces to ASCII, dash look-alikes to ``-`` (NFKC plus the
-    dashes NFKC leaves alone); lengths may change, so positions are of the folded text."""
+    """Full-width digits and spaces to ASCII (NFKC), and a dash look-alike *between two
+    digits* to ``-`` — only there: ー is also the long vowel of マイナンバー, which must stay
+    a word. Lengths may change, so positions are of the folded text."""
     folded = unicodedata.normalize("NFKC", text)
-    return folded.translate({ord(c): "-" for c in _DASHES})
+    return _DASH_BETWEEN_DIGITS.sub("-", folded)
 
 
 def individual_check_digit(first11: str) -> int:

@@ -56,6 +56,15 @@ class Report:
         """Numbers that pass the check digit but look like something else."""
         return self.individual > self.likely
 
+    def merge(self, other: Report) -> None:
+        """Add what a part of this file holds (a sheet, a file inside a ZIP)."""
+        self.individual += other.individual
+        self.likely += other.likely
+        self.corporate += other.corporate
+        self.places.extend(other.places[: MAX_PLACES - len(self.places)])
+        if other.unreadable and not self.unreadable:
+            self.unreadable = other.unreadable
+
     def add(self, kind: str, likely: bool, place: str) -> None:
         if kind == "corporate":
             self.corporate += 1
@@ -95,7 +104,13 @@ def scan_text(text: str, name: str) -> Report:
 
 def scan_csv(text: str, name: str) -> Report:
     """A CSV file: a header naming the column, or a column mostly of valid numbers."""
-    rows = list(csv.reader(io.StringIO(fold(text))))
+    return scan_rows(list(csv.reader(io.StringIO(fold(text)))), name)
+
+
+def scan_rows(rows: list[list[str]], name: str, where: str = "") -> Report:
+    """A table (CSV, a spreadsheet's sheet): see the module docstring; ``where`` prefixes
+    each place (``Sheet1, ``)."""
+    rows = [[fold(cell) for cell in row] for row in rows]
     header = rows[0] if rows else []
     columns: dict[int, list[tuple[int, str | None]]] = {}  # column -> (row, kind) per cell
     for r, row in enumerate(rows, start=1):
@@ -115,7 +130,7 @@ def scan_csv(text: str, name: str) -> Report:
         dense = len(filled) >= COLUMN_MIN and valid >= COLUMN_SHARE * len(filled)
         for r, kind in cells:
             if kind is not None:
-                report.add(kind, named or dense, f"row {r}, column {c + 1}")
+                report.add(kind, named or dense, f"{where}row {r}, column {c + 1}")
     return report
 
 

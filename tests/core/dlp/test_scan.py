@@ -35,7 +35,8 @@ def test_every_my_number_in_context_is_found_and_blocks() -> None:
                 f"My Number {n}",
             )[i % 4]
         )
-    report = scan_text("\n".join(lines), "a.txt")
+    # a blank line between: each line's own context word must count
+    report = scan_text("\n\n".join(lines), "a.txt")
     assert report.individual == report.likely == len(numbers)  # recall 100 %
     assert report.blocking
     for n in numbers:  # places and counts only: never a number
