@@ -42,7 +42,24 @@ def fold(text: str) -> str:
 
 def individual_check_digit(first11: str) -> int:
     """The 12th digit of an individual number whose first 11 digits are ``first11``."""
-    total = sum(int(d) * w for d, w in zip(first11, INDIVIDUAL_WEIGHTS, strict=True))
+    d = first11.encode("ascii")  # bytes: digit values without an int() per digit
+    if len(d) != 11:
+        raise ValueError("eleven digits")
+    # INDIVIDUAL_WEIGHTS, written out: a CSV of a hundred thousand rows checks each row
+    total = (
+        6 * d[0]
+        + 5 * d[1]
+        + 4 * d[2]
+        + 3 * d[3]
+        + 2 * d[4]
+        + 7 * d[5]
+        + 6 * d[6]
+        + 5 * d[7]
+        + 4 * d[8]
+        + 3 * d[9]
+        + 2 * d[10]
+        - 47 * 48  # the weights sum to 47; each byte is its digit + 48
+    )
     remainder = total % 11
     return 0 if remainder <= 1 else 11 - remainder
 

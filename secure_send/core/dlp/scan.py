@@ -104,20 +104,24 @@ def scan_text(text: str, name: str) -> Report:
 
 def scan_csv(text: str, name: str) -> Report:
     """A CSV file: a header naming the column, or a column mostly of valid numbers."""
-    return scan_rows(list(csv.reader(io.StringIO(fold(text)))), name)
+    return scan_rows(list(csv.reader(io.StringIO(fold(text)))), name, folded=True)
 
 
-def scan_rows(rows: list[list[str]], name: str, where: str = "") -> Report:
+def scan_rows(rows: list[list[str]], name: str, where: str = "", *, folded: bool = False) -> Report:
     """A table (CSV, a spreadsheet's sheet): see the module docstring; ``where`` prefixes
-    each place (``Sheet1, ``)."""
-    rows = [[fold(cell) for cell in row] for row in rows]
+    each place (``Sheet1, ``); ``folded``: the cells went through :func:`fold` already."""
+    if not folded:
+        rows = [[fold(cell) for cell in row] for row in rows]
     header = rows[0] if rows else []
     columns: dict[int, list[tuple[int, str | None]]] = {}  # column -> (row, kind) per cell
     for r, row in enumerate(rows, start=1):
         for c, cell in enumerate(row):
-            if not cell.strip():
+            if not cell or cell.isspace():
                 continue
-            kinds = [kind_of(m.group()) for m in CANDIDATE.finditer(cell)]
+            # the regex only where a number could be: 12 characters at least
+            kinds = (
+                [kind_of(m.group()) for m in CANDIDATE.finditer(cell)] if len(cell) >= 12 else []
+            )
             found = [k for k in kinds if k is not None]
             columns.setdefault(c, []).append((r, found[0] if found else None))
             for extra in found[1:]:
