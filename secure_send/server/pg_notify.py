@@ -39,11 +39,12 @@ def payloads(origin: str, users: Iterable[str]) -> list[str]:
     batch: list[str] = []
     size = 0
     for user in sorted(users):
-        if batch and size + len(user) + 4 > PAYLOAD_BYTES:
+        cost = len(json.dumps(user)) + 2  # as it is written in the payload, with ", "
+        if batch and size + cost > PAYLOAD_BYTES:
             out.append(json.dumps({"o": origin, "u": batch}))
             batch, size = [], 0
         batch.append(user)
-        size += len(user.encode()) + 4
+        size += cost
     if batch:
         out.append(json.dumps({"o": origin, "u": batch}))
     return out

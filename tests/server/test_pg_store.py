@@ -3,6 +3,7 @@ kept across several servers over one database. Real PostgreSQL (tests/engines)."
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from secure_send.server.metadata import open_metadata_store
 from secure_send.server.pg_audit import PgAuditLog
 from secure_send.server.pg_locks import SWEEP_LOCK, UploadLeases
 from secure_send.server.pg_migrations import PG_MIGRATIONS
+from secure_send.server.pg_notify import payloads
 from secure_send.server.pg_sql import translate
 from secure_send.server.pg_store import PostgresMetadataStore
 from tests.engines.postgres import Postgres
@@ -179,3 +181,12 @@ def test_no_password_in_the_url_and_none_in_an_error(tmp_path: Path, pg: Postgre
     config = _config(tmp_path, pg, url=pg.url("postgres"), password_file="empty")
     with pytest.raises(ConfigError, match="empty"):
         open_metadata_store(config)
+
+
+def test_a_notice_for_many_users_is_split_under_notifys_limit() -> None:
+    # ids as JSON writes them: non-ASCII ones cost six bytes a character (\\uXXXX)
+    users = {f"user{i:05d}.tanaka" for i in range(3000)} | {f"職員{i}" * 30 for i in range(50)}
+    notices = payloads("origin", users)
+    assert len(notices) > 1
+    assert all(len(n.encode()) < 8000 for n in notices)
+    assert set().union(*(json.loads(n)["u"] for n in notices)) == users
