@@ -244,7 +244,7 @@ def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
     limiter: Limiter = FailureLimiter(burst, per_minute)
     signer_limiter: Limiter = FailureLimiter(burst, per_minute)
     guard = AnonymousGuard(config.anonymous_burst, config.anonymous_per_minute)
-    lockouts = None
+    lockouts, busy = None, Busy()
     if isinstance(meta, PostgresMetadataStore):  # budgets N servers must not multiply
         limiter = auth_budget = PgBuckets(meta, "auth", burst, per_minute)
         signer_limiter = signer_budget = PgBuckets(meta, "signer-auth", burst, per_minute)
@@ -255,6 +255,7 @@ def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
             meta, "enrol-person", PERSON_FAILURES_BURST, FAILURES_PER_MINUTE
         )
         lockouts = Lockouts(auth_budget, signer_budget, by_source, by_person)
+        busy = Busy(shared=UploadLeases(meta))  # one PATCH per upload, across servers
     nonces = NonceLedger(meta, ServingLock(config.state_dir / LOCK_NAME))
     auth = Authenticator(
         DirectoryCache(directory),
@@ -267,8 +268,7 @@ def _open_state(config: ServerConfig, files: PublishedDirectory) -> ServerState:
     state = ServerState(
         config, directory, meta, blobs, auth, DropStore(meta), EnrolQueue(meta), audit
     )
-    if isinstance(meta, PostgresMetadataStore):  # several servers share this database
-        state.busy = Busy(shared=UploadLeases(meta))
+    state.busy = busy
     state.anonymous = guard
     state.lockouts = lockouts
     # each waiting long-poll holds a connection: at most a quarter of the descriptors

@@ -8,10 +8,6 @@ holds across servers. The embedded store keeps its file-based pieces unchanged.
 
 from __future__ import annotations
 
-import sqlite3
-
-import psycopg
-
 from secure_send.core.audit import AuditLog, audit_log_path
 from secure_send.server.audit_head import open_audit
 from secure_send.server.config import ConfigError, ServerConfig
@@ -21,8 +17,6 @@ from secure_send.server.state_check import open_metadata
 from secure_send.server.storage import SqliteMetadataStore
 
 MetaStore = SqliteMetadataStore | PostgresMetadataStore
-# what a store's statements raise (the app answers 500/507 for them, never a traceback)
-DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 
 def open_metadata_store(config: ServerConfig) -> MetaStore:

@@ -33,6 +33,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -210,7 +211,5 @@ class PostgresMetadataStore:
 
 def _where(url: str) -> str:
     """``host:port/db`` of a URL (for messages: never the user's password)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
