@@ -64,13 +64,7 @@ class SendProgress(QWidget):
                 widget.deleteLater()
         self.bars = {}
         for label, text in labels:
-            bar = QProgressBar(self)
-            bar.setRange(0, 100)
-            bar.setValue(0)
-            bar.setFormat(f"{text}  %p%")
-            bar.setAccessibleName(text)
-            self.bars_box.addWidget(bar)
-            self.bars[label] = bar
+            self.ensure_bar(label, text)
 
     def ensure_bar(self, label: str, text: str) -> QProgressBar:
         """The bar for ``label``, added at 0 % if there is none yet (a submission's files
