@@ -284,3 +284,43 @@ def test_a_changed_log_head_breaks_the_receipt_signature(org: Org) -> None:
     obj["body"]["log_root"] = b64u(hashlib.sha256(b"another history").digest())
     with pytest.raises(EnvelopeError, match="signature"):
         Receipt.from_json(obj).verify(manifest, org.directory())
+
+
+def test_my_number_counts_round_trip_under_the_signature(org: Org) -> None:
+    """Issue 19: the sender's counts travel signed; a drop without My Numbers keeps the
+    bytes it had before the field existed."""
+    assert "specific_personal_info" not in _manifest().body()
+    signed = _manifest(mynumber_files=2, mynumber_count=120).sign(org.hanako.signing)
+    obj = signed.to_json()
+    assert obj["body"]["specific_personal_info"] == {"files": 2, "numbers": 120}
+    back = _round_trip(signed)
+    assert back.manifest.contains_specific_personal_info
+    assert (back.manifest.mynumber_files, back.manifest.mynumber_count) == (2, 120)
+    back.verify(org.directory())
+    obj["body"]["specific_personal_info"]["numbers"] = 119  # a server changing the count
+    with pytest.raises(EnvelopeError, match="signature"):
+        SignedManifest.from_json(obj).verify(org.directory())
+    obj["body"].pop("specific_personal_info")  # or dropping it
+    with pytest.raises(EnvelopeError, match="signature"):
+        SignedManifest.from_json(obj).verify(org.directory())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"files": 0, "numbers": 0},
+        {"files": 1, "numbers": 0},
+        {"files": 3, "numbers": 2},
+        {"files": 1, "numbers": True},
+        {"files": "1", "numbers": 5},
+        {"files": 1, "numbers": 2**53},
+        {"files": 1},
+        {"files": 1, "numbers": 5, "hash": "x"},
+        [1, 5],
+    ],
+)
+def test_malformed_my_number_counts_are_refused(org: Org, value: object) -> None:
+    obj = _manifest(mynumber_files=1, mynumber_count=5).sign(org.hanako.signing).to_json()
+    obj["body"]["specific_personal_info"] = value
+    with pytest.raises(EnvelopeError):
+        SignedManifest.from_json(obj)

@@ -58,6 +58,7 @@ ENTRY = re.compile(
     + r',"devices":\[((?:' + _DEVICE_ANON + r"(?:," + _DEVICE_ANON + r")*)?)\]"
     + r',"email":' + _EMAIL + r',"id":' + _ID + r',"kind":"(person|role)"'
     + r',"members":\[((?:' + _ID_ANON + r"(?:," + _ID_ANON + r")*)?)\]"
+    + r'(,"mynumber_handler":true)?'
     + r',"name_en":' + _TEXT + r',"name_ja":' + _TEXT + r',"name_kana":' + _TEXT
     + r',"status":"(active|departed)","title":' + _TEXT + r"\}"
 )  # fmt: skip
@@ -84,7 +85,7 @@ def parse(texts: Sequence[str]) -> list[Entry]:
 
 def _recognised(match: re.Match[str], times: dict[str, None]) -> Entry | None:
     """The entry a match describes, or None to let the strict parser judge it."""
-    dept, devs, email, id_, kind, members, name_en, name_ja, name_kana, status, title = (
+    dept, devs, email, id_, kind, members, handler, name_en, name_ja, name_kana, status, title = (
         match.groups()
     )
     if not name_ja.strip() or not dept.strip():
@@ -104,6 +105,7 @@ def _recognised(match: re.Match[str], times: dict[str, None]) -> Entry | None:
         status=_STATUSES[status],
         devices=devices,
         members=tuple(_MEMBER.findall(members)) if members else (),
+        mynumber_handler=handler is not None,
     )
     if members or len(devices) > 1 or (devices and kind == "role"):
         try:

@@ -54,6 +54,10 @@ DESCRIPTIVE_FIELDS = (
     "title",
 )
 ENTRY_FIELDS = frozenset((*DESCRIPTIVE_FIELDS, "status", "devices", "members"))
+# 個人番号取扱 (issue 19): present, as ``true``, only on an entry IT designated to receive
+# specific personal information — absent otherwise, so the bytes (and Merkle leaves) of
+# every entry made before the attribute existed are unchanged, and one entry has one form
+MYNUMBER_HANDLER = "mynumber_handler"
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -191,6 +195,8 @@ class Entry:
     status: Status = Status.ACTIVE
     devices: tuple[Device, ...] = ()
     members: tuple[str, ...] = ()  # person ids, for roles only
+    # may receive specific personal information (a designated role covers its members)
+    mynumber_handler: bool = False
 
     @property
     def active(self) -> bool:
@@ -207,7 +213,7 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         """The canonical JSON object."""
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind.value,
             "name_ja": self.name_ja,
@@ -220,6 +226,9 @@ class Entry:
             "devices": [d.to_json() for d in self.devices],
             "members": list(self.members),
         }
+        if self.mynumber_handler:
+            out[MYNUMBER_HANDLER] = True
+        return out
 
     def canonical_bytes(self) -> bytes:
         """The bytes the Merkle tree commits to."""
@@ -228,9 +237,10 @@ class Entry:
     @classmethod
     def from_json(cls, obj: object) -> Entry:
         """Strictly parse and validate; raises :class:`EntryError` naming the field."""
-        keys = ENTRY_FIELDS
-        if not isinstance(obj, dict) or obj.keys() != keys:
+        if not isinstance(obj, dict) or obj.keys() - {MYNUMBER_HANDLER} != ENTRY_FIELDS:
             raise EntryError("entry has missing or unknown fields")
+        if obj.get(MYNUMBER_HANDLER, True) is not True:  # false is written by leaving it out
+            raise EntryError("mynumber_handler must be true or absent", MYNUMBER_HANDLER)
         try:
             kind = Kind(obj["kind"])
         except ValueError:
@@ -253,6 +263,7 @@ class Entry:
             status=status,
             devices=tuple(Device.from_json(d) for d in obj["devices"]),
             members=tuple(check_id(m, "member id") for m in obj["members"]),
+            mynumber_handler=MYNUMBER_HANDLER in obj,
         )
         entry.check_shape()
         return entry
@@ -272,6 +283,7 @@ class Entry:
                 "status": Status(obj["status"]),
                 "devices": tuple(Device.from_checked_json(d) for d in obj["devices"]),
                 "members": tuple(obj["members"]),
+                MYNUMBER_HANDLER: MYNUMBER_HANDLER in obj,
             }
         )
 

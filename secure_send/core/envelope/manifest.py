@@ -38,6 +38,8 @@ SUITES = frozenset({"age-x25519-v1"})  # a CRYPTREC suite will be added beside i
 DROP_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_LOG_SIZE = 2**63 - 1  # log sizes are counts of events; anything larger is malformed
 BLOB_ID = re.compile(r"[a-z0-9]{1,16}")
+SPI_FIELD = "specific_personal_info"  # the manifest's My Number counts (issue 19)
+_MAX_COUNT = 2**53 - 1  # exact in every JSON reader
 
 
 class EnvelopeError(SecureSendError):
@@ -128,6 +130,17 @@ class Manifest(SignedLogHead):
     # The file request (提出依頼) this drop answers, or None for an ordinary send. Signed,
     # so neither the server nor another submitter can move a submission to another request.
     request: str | None = None
+    # Specific personal information (個人番号, issue 19): how many files held likely My
+    # Numbers and how many, as the sender's check counted them — never a number. Signed, so
+    # the server's audit log records it as the sender said it and cannot drop or add it;
+    # absent (0, 0) from every other drop, whose bytes are unchanged.
+    mynumber_files: int = 0
+    mynumber_count: int = 0
+
+    @property
+    def contains_specific_personal_info(self) -> bool:
+        """The sender's check found My Numbers in this drop's files."""
+        return self.mynumber_count > 0
 
     def body(self) -> dict[str, Any]:
         """The signed JSON object."""
@@ -148,6 +161,8 @@ class Manifest(SignedLogHead):
         }
         if self.request is not None:  # absent from ordinary sends: their bytes are unchanged
             body["request"] = self.request
+        if self.contains_specific_personal_info:
+            body[SPI_FIELD] = {"files": self.mynumber_files, "numbers": self.mynumber_count}
         return body
 
     def sign(self, key: nacl.signing.SigningKey) -> SignedManifest:
@@ -238,7 +253,8 @@ def active_device(entry: Entry | None, device_id: str, who: str) -> Device:
 
 def _parse_manifest(body: Any) -> Manifest:
     request = body.get("request")
-    if body["type"] != MANIFEST_TYPE or len(body) != (10 if request is None else 11):
+    optional = (request is not None) + (SPI_FIELD in body)
+    if body["type"] != MANIFEST_TYPE or len(body) != 10 + optional:
         raise EnvelopeError("not a version 1 manifest")
     if request is not None and not (isinstance(request, str) and DROP_ID.fullmatch(request)):
         raise EnvelopeError("invalid request id")
@@ -263,7 +279,24 @@ def _parse_manifest(body: Any) -> Manifest:
         suite=body["suite"],
         request=request,
         **_parse_directory(body["directory"]),
+        **_parse_spi(body.get(SPI_FIELD)),
     )
+
+
+def _parse_spi(obj: Any) -> dict[str, int]:
+    """The counts of specific personal information: absent, or two positive integers
+    (at least one file holding at least one number; zero is written by leaving it out)."""
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict) or set(obj) != {"files", "numbers"}:
+        raise EnvelopeError("invalid specific personal information counts")
+    files, numbers = obj["files"], obj["numbers"]
+    for value in (files, numbers):
+        if type(value) is not int or not 1 <= value <= _MAX_COUNT:
+            raise EnvelopeError("invalid specific personal information counts")
+    if files > numbers:
+        raise EnvelopeError("invalid specific personal information counts")
+    return {"mynumber_files": files, "mynumber_count": numbers}
 
 
 _OLD_DIRECTORY_FIELDS = frozenset({"epoch", "header"})

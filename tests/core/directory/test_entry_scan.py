@@ -50,7 +50,11 @@ def _entries() -> list[Entry]:
         "kaikei", Kind.ROLE, "会計課 窓口", "カイケイカ", "Accounts", "kaikei@example.go.jp",
         "会計課", members=("hanako.sato", "taro.suzuki"),
     )  # fmt: skip
-    return [person, quoted, role]
+    designated = Entry(
+        "nenmatsu", Kind.ROLE, "年末調整受付", "", "", "nenmatsu@example.go.jp", "人事課",
+        members=("taro.suzuki",), mynumber_handler=True,
+    )  # fmt: skip
+    return [person, quoted, role, designated]
 
 
 def _strict(text: str) -> Entry | None:
@@ -72,6 +76,21 @@ def test_valid_entries_take_the_fast_path_and_equal_the_strict_parse() -> None:
         text = entry.canonical_bytes().decode()
         assert entry_scan.ENTRY.fullmatch(text), text  # recognised, not just accepted
         assert entry_scan.parse([text]) == [entry] == [_strict(text)]
+
+
+def test_the_designated_handler_flag_is_true_or_absent() -> None:
+    """個人番号取扱: an entry without it keeps the bytes it had before the attribute
+    existed; ``false`` is not a second way to say "not designated"."""
+    plain, designated = _entries()[2], _entries()[3]
+    assert "mynumber_handler" not in plain.canonical_bytes().decode()
+    text = designated.canonical_bytes().decode()
+    assert '"mynumber_handler":true' in text
+    assert entry_scan.parse([text])[0].mynumber_handler is True
+    assert _strict(text) == designated
+    for wrong in ("false", '"yes"', "1"):
+        edited = text.replace('"mynumber_handler":true', f'"mynumber_handler":{wrong}')
+        assert _strict(edited) is None
+        assert _scanned(edited) is None
 
 
 def test_one_character_edits_get_the_strict_verdict() -> None:
