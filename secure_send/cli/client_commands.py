@@ -304,6 +304,9 @@ def cmd_send(args: argparse.Namespace) -> None:
             f"{change.device!r} ({change.name}); it can open this drop"
         )
         print(terminal_safe(line, keep_newlines=False), file=sys.stderr)
+    from secure_send.cli.mynumber_notes import checked
+
+    verdict = checked(session, directory, files, args.to, _warn)
     pending = sending.prepare(
         session,
         directory,
@@ -311,14 +314,17 @@ def cmd_send(args: argparse.Namespace) -> None:
         args.to,
         expires=expires,
         message=args.message,
+        mynumber=verdict,
     )
     drop_id = sending.finish(session, pending, _progress(args))
-    answer = {
+    answer: dict[str, Any] = {
         "drop_id": drop_id,
         "files": len(files),
         "to": args.to,
         "recipient_key_changes": [c.to_json() for c in changes],
     }
+    if verdict.contains:  # counts only: a script learns how the send went, never a number
+        answer["mynumber"] = {"files": len(verdict.holding), "numbers": verdict.numbers}
     text = f"sent {len(files)} file(s) to {', '.join(args.to)}: drop {drop_id}"
     _emit(args, answer, text, session)
 

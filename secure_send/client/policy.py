@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from secure_send.client.errors import ClientError
+from secure_send.client.mynumber import MyNumberRules, parse_rules
 from secure_send.client.profile import OrgConfig, ProfileError
 from secure_send.client.switches import MAC_POLICY_ENV, POLICY_FILE_ENV, honoured
 from secure_send.client.urls import insecure
@@ -66,7 +67,10 @@ LANGUAGES = ("system", "ja", "en")
 # the policy keys that fix a field of the app's Settings, in the dialog's order
 SETTINGS_KEYS = ("language", "close_to_tray", "download_folder", "notify")
 _PIN_KEYS = ("org", "root_keys", "threshold")
-_KEYS = frozenset({"server_url", *_PIN_KEYS, "ca_bundle", "max_expiry_days", *SETTINGS_KEYS})
+_MYNUMBER_KEYS = ("mynumber", "mynumber_max_expiry_days")  # client/mynumber.py
+_KEYS = frozenset(
+    {"server_url", *_PIN_KEYS, "ca_bundle", "max_expiry_days", *SETTINGS_KEYS, *_MYNUMBER_KEYS}
+)
 
 # Windows registry value names and macOS managed-preference keys -> policy keys;
 # "RootKeys" is special (JSON, see _vendor_root_keys)
@@ -74,6 +78,8 @@ VENDOR_NAMES = {
     "serverurl": "server_url",
     "cabundle": "ca_bundle",
     "maxexpirydays": "max_expiry_days",
+    "mynumber": "mynumber",
+    "mynumbermaxexpirydays": "mynumber_max_expiry_days",
     "downloadfolder": "download_folder",
     "closetotray": "close_to_tray",
     "notify": "notify",
@@ -104,6 +110,8 @@ class ItPolicy:
     close_to_tray: bool | None = None
     notify: bool | None = None
     language: str | None = None
+    # sends with My Numbers (client/mynumber.py): on without a policy; IT may tighten
+    mynumber: MyNumberRules = dataclasses.field(default_factory=MyNumberRules)
     source: str = ""  # where it came from, for messages ("" = no policy)
 
     @property
@@ -148,8 +156,16 @@ def parse_policy(raw: Mapping[str, Any], source: str) -> ItPolicy:
         close_to_tray=_bool(raw, "close_to_tray", source),
         notify=_bool(raw, "notify", source),
         language=_language(raw.get("language"), source),
+        mynumber=_mynumber(raw, source),
         source=source,
     )
+
+
+def _mynumber(raw: Mapping[str, Any], source: str) -> MyNumberRules:
+    try:
+        return parse_rules(raw.get("mynumber"), raw.get("mynumber_max_expiry_days"))
+    except ValueError as err:
+        raise PolicyError(f"IT policy {source}: {err}") from None
 
 
 def _url(value: object, source: str) -> str | None:

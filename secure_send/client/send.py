@@ -45,6 +45,8 @@ from secure_send.client.chosen import Chosen, chosen_for
 from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.key_changes import key_hashes, remember_sent
+from secure_send.client.mynumber import MyNumberCheck
+from secure_send.client.mynumber import check as mynumber_check
 from secure_send.client.profile import DeviceIdentity, Profile, ProfileError
 from secure_send.client.transfer import create_upload, send_blob
 from secure_send.core.age import api as age
@@ -252,10 +254,16 @@ def prepare(
     message: str = "",
     classification: Classification = Classification.C2,
     request: str | None = None,
+    mynumber: MyNumberCheck | None = None,
 ) -> PendingSend:
     """Measure every file under a fresh header, encrypt the metadata into the outbox,
     sign the manifest and write the resume file (no network; nothing is left behind
-    if it fails)."""
+    if it fails).
+
+    Files with My Numbers (:mod:`.mynumber`) go only to designated recipients, at 機密性3
+    and the policy's shorter expiry: ``mynumber`` is the check the app showed on its
+    confirm sheet; without one (the CLI, a submission) the files are checked here. A
+    blocked send raises :class:`.mynumber.MyNumberBlocked` before anything is written."""
     profile, me, keys = session.profile, session.me, session.keys
     if not directory.fresh:
         raise ClientError(
@@ -263,6 +271,10 @@ def prepare(
             "the directory could not be refreshed from the server; try again",
         )
     people, own = _encryption_targets(directory, to, me)
+    verdict = mynumber or _check_mynumber(session, directory, files, to)
+    if verdict.blocked:
+        raise verdict.refusal()
+    expires, classification = verdict.forced(expires, classification)
     if own is None or not any(d.id == me.device for d in own.active_devices()):
         raise ClientError(
             ErrorCode.REVOKED_DEVICE, "this device is no longer active in the directory"
@@ -288,6 +300,12 @@ def prepare(
             manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
             if request is not None:  # a submission: the manifest signs which request
                 manifest = dataclasses.replace(manifest, request=request)
+            if verdict.contains:  # signed counts for the server's audit log, never numbers
+                manifest = dataclasses.replace(
+                    manifest,
+                    mynumber_files=len(verdict.holding),
+                    mynumber_count=verdict.numbers,
+                )
             signed = manifest.sign(keys.signing)
             keys_now = key_hashes(people)
             pending = PendingSend(drop_id, signed.to_json(), records, recipient_keys=keys_now)
@@ -296,6 +314,17 @@ def prepare(
         shutil.rmtree(outbox, ignore_errors=True)
         raise
     return pending
+
+
+def _check_mynumber(
+    session: Session, directory: Directory, files: Sequence[FileToSend], to: Sequence[str]
+) -> MyNumberCheck:
+    try:
+        entries = directory.by_id()
+    except DirectoryError as err:
+        raise unverified(err) from None
+    items = [(f.path, f.name) for f in files]
+    return mynumber_check(items, entries, to, session.it_policy.mynumber)
 
 
 def _chosen(

@@ -99,6 +99,8 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_RECIPIENT = "unknown_recipient"
     RECIPIENT_NOT_ENROLLED = "recipient_not_enrolled"
     RESUME_BROKEN = "resume_broken"  # an unfinished send's resume file is damaged
+    # files with My Numbers (個人番号) to a recipient IT did not designate (issue 19)
+    MYNUMBER_NOT_DESIGNATED = "mynumber_not_designated"
     # Receiving
     UNVERIFIED_DROP = "unverified_drop"
     NOT_FOR_THIS_DEVICE = "not_for_this_device"

@@ -332,6 +332,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "A recipient has not set up Secure Send yet and cannot receive files.",
     ),
+    ErrorCode.MYNUMBER_NOT_DESIGNATED: QT_TRANSLATE_NOOP(
+        "errors",
+        "The files contain My Numbers (individual numbers), which may go only to recipients designated to handle them, so nothing was sent.",
+    ),
     ErrorCode.RESUME_BROKEN: QT_TRANSLATE_NOOP(
         "errors",
         "An unfinished send could not be resumed and was set aside. Send those files again.",

@@ -17,13 +17,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from secure_send.client import listing
+from secure_send.client import listing, mynumber
 from secure_send.client import own_devices as owned
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
 from secure_send.client.directory_sync import Directory, DirectoryUnverified
 from secure_send.client.errors import ClientError, ConnectionLost
 from secure_send.client.key_changes import KeyChange, recipient_key_changes
+from secure_send.client.mynumber import MyNumberCheck
 from secure_send.client.own_devices import OwnDevice
 from secure_send.client.server_policy import ServerPolicy
 from secure_send.client.session import Session
@@ -64,6 +65,9 @@ class SendRequest:
     expires: dt.timedelta
     message: str
     classification: Classification
+    # the My Number check the confirm sheet showed (None until checked): the send obeys
+    # exactly what the sender saw (gui/views/mynumber_gate.py)
+    mynumber: MyNumberCheck | None = None
 
 
 class AppModel(QObject):
@@ -374,12 +378,32 @@ class AppModel(QObject):
                 expires=request.expires,
                 message=request.message,
                 classification=request.classification,
+                mynumber=request.mynumber,
             )
             return self.sends.deliver(task, pending)
 
         task = threads.Task(work)
         task.succeeded.connect(lambda _: self.refresh_sent())
         return task
+
+    def check_mynumber(self, request: SendRequest) -> threads.Task:
+        """A task that scans ``request``'s files for My Numbers and judges its recipients
+        against the latest verified directory; result: :class:`mynumber.MyNumberCheck`.
+        Progress is (``"check"``, files done, files total); ``task.cancel`` stops it."""
+
+        def work(task: threads.Task) -> mynumber.MyNumberCheck:
+            entries = self.session.directory().by_id()
+            items = [(f.path, f.name) for f in request.files]
+            return mynumber.check(
+                items,
+                entries,
+                request.to,
+                self.session.it_policy.mynumber,
+                cancelled=task.cancel.is_set,
+                progress=lambda done, total: task.progress("check", done, total),
+            )
+
+        return threads.Task(work)
 
     def receive(self, drop_id: str, folder: Path) -> threads.Task:
         """A task that saves one drop into ``folder``; result: :class:`receiving.Received`."""

@@ -6,7 +6,8 @@ and departments (the picker's warning, repeated at the last moment); under a rol
 mailbox, how many of its members have no device. Under a recipient, a line also names
 each device that can newly open the files (new since the last send to that person, or
 enrolled this week; the model asks the client library): usually a colleague's new PC,
-but a second person should notice one nobody expected.
+but a second person should notice one nobody expected. Above everything, what the My
+Number check found (:mod:`..widgets.mynumber_notes`): a send it blocks has no Send button.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.text import fill
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
+from secure_send.gui.widgets.mynumber_notes import MyNumberNotes
 from secure_send.gui.widgets.recipient_rows import MAX_LOOKALIKES, more_line, refusal
 
 # Labels of the Japanese government standard (translated in the catalogue).
@@ -92,11 +94,33 @@ class ConfirmSendDialog(QDialog):
         self.cancel_button.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.mynumber = self._mynumber_section(model, request)
         layout = QVBoxLayout(self)
         layout.addWidget(plain_label(self.tr("Please check before sending:"), self))
+        if self.mynumber is not None:
+            layout.addWidget(self.mynumber)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
+
+    def _mynumber_section(self, model: AppModel, request: SendRequest) -> MyNumberNotes | None:
+        """What the My Number check found; a blocked send offers no Send button at all
+        (the sender goes back and changes the recipients), a forced classification and
+        expiry are marked as required."""
+        check = request.mynumber
+        if check is None:
+            return None
+        notes = MyNumberNotes(check, model.entry, self)
+        if check.blocked:
+            self.send_button.setEnabled(False)
+            self.send_button.hide()
+            self.cancel_button.setText(self.tr("&Back"))
+            self.cancel_button.setAccessibleName(self.tr("Back to the form"))
+        elif check.contains:
+            required = self.tr("(required for files with My Numbers)")
+            self.expiry_label.setText(f"{self.expiry_label.text()} {required}")
+            self.class_label.setText(f"{self.class_label.text()} {required}")
+        return notes if notes.lines else None
 
     def _fill_recipients(self, model: AppModel, request: SendRequest) -> None:
         changes = model.key_changes(request.to)

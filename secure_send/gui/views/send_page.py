@@ -27,16 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from secure_send.client.errors import ClientError
 from secure_send.client.send import METADATA_BLOB, PendingSend, collect
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_actions import Action
 from secure_send.core.error_codes import ErrorCode
+from secure_send.core.errors import SecureSendError
 from secure_send.gui import errors, threads
 from secure_send.gui.dialogs.confirm_send import ConfirmSendDialog, classification_label
 from secure_send.gui.dialogs.unfinished_sends import confirm_discard
 from secure_send.gui.model import AppModel, DirectoryState, SendRequest
 from secure_send.gui.send_tasks import SendPrepared
+from secure_send.gui.views.mynumber_gate import CheckCancelled, checked_request
 from secure_send.gui.views.send_progress import SendProgress
 from secure_send.gui.widgets.buttons import plain_label
 from secure_send.gui.widgets.drop_zone import DropZone
@@ -252,9 +253,12 @@ class SendPage(QWidget):
         if not self.send_button.isEnabled() or self.unfinished is not None:
             return
         try:
-            request = self.request()
+            # the files are checked for My Numbers before the confirm sheet shows them
+            request = checked_request(self.model, self.request(), self)
             dialog = ConfirmSendDialog(self.model, request, self)
-        except (ClientError, OSError) as err:  # a file vanished since it was added
+        except CheckCancelled:
+            return
+        except (SecureSendError, OSError) as err:  # a file vanished since it was added
             self._show_compose_error(err)
             return
         confirmed = self.confirm(dialog)
