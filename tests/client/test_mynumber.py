@@ -32,7 +32,9 @@ ENTRIES = {
         _entry("tanaka"),
         _entry("nenmatsu", Kind.ROLE, members=("sato",), mynumber_handler=True),
         _entry("madoguchi", Kind.ROLE, members=("tanaka",)),
-        _entry("old", Kind.ROLE, members=("tanaka",), mynumber_handler=True, status=Status.DEPARTED),
+        _entry(
+            "old", Kind.ROLE, members=("tanaka",), mynumber_handler=True, status=Status.DEPARTED
+        ),
         _entry("gone", mynumber_handler=True, status=Status.DEPARTED),
     )
 }
@@ -69,21 +71,26 @@ def test_a_send_with_my_numbers_is_forced_to_c3_and_the_shorter_expiry() -> None
     clean = MyNumberCheck((_report(individual=2),), ("tanaka",), rules)  # look-alikes only
     assert clean.forced(week, Classification.C1) == (week, Classification.C1)
     assert not clean.blocked
-    assert clean.warnings and not clean.contains
+    assert clean.warnings
+    assert not clean.contains
 
 
 def test_strict_counts_look_alikes_and_files_that_cannot_be_checked() -> None:
     reports = (_report(individual=2), _report(unreadable="encrypted"))
     on = MyNumberCheck(reports, ("tanaka",), MyNumberRules())
     strict = MyNumberCheck(reports, ("tanaka",), MyNumberRules(strict=True))
-    assert not on.blocked and on.unreadable and on.warnings
+    assert not on.blocked
+    assert on.unreadable
+    assert on.warnings
     assert strict.blocked
     assert strict.numbers == 3  # two numbers, and one for the file nobody could read
     assert "could not be checked" in str(strict.refusal())
 
 
 def test_the_refusal_names_files_counts_and_ids_never_a_number() -> None:
-    check = MyNumberCheck((Report("年末調整.xlsx", 40, 40, places=["row 2, column 2"]),), ("tanaka",))
+    check = MyNumberCheck(
+        (Report("年末調整.xlsx", 40, 40, places=["row 2, column 2"]),), ("tanaka",)
+    )
     text = str(check.refusal())
     assert "年末調整.xlsx: 40 number(s)" in text
     assert "not designated: tanaka" in text

@@ -39,7 +39,8 @@ DROP_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_LOG_SIZE = 2**63 - 1  # log sizes are counts of events; anything larger is malformed
 BLOB_ID = re.compile(r"[a-z0-9]{1,16}")
 SPI_FIELD = "specific_personal_info"  # the manifest's My Number counts (issue 19)
-_MAX_COUNT = 2**53 - 1  # exact in every JSON reader
+# below 10**9: a count can never spell a 12-digit individual number (nor its hash)
+_MAX_COUNT = 999_999_999
 
 
 class EnvelopeError(SecureSendError):
@@ -136,6 +137,12 @@ class Manifest(SignedLogHead):
     # absent (0, 0) from every other drop, whose bytes are unchanged.
     mynumber_files: int = 0
     mynumber_count: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        files, count = self.mynumber_files, self.mynumber_count
+        if (files == 0) != (count == 0) or not 0 <= files <= count <= _MAX_COUNT:
+            raise EnvelopeError("invalid specific personal information counts")
 
     @property
     def contains_specific_personal_info(self) -> bool:
@@ -283,7 +290,7 @@ def _parse_manifest(body: Any) -> Manifest:
     )
 
 
-def _parse_spi(obj: Any) -> dict[str, int]:
+def _parse_spi(obj: Any) -> dict[str, Any]:
     """The counts of specific personal information: absent, or two positive integers
     (at least one file holding at least one number; zero is written by leaving it out)."""
     if obj is None:

@@ -44,6 +44,29 @@
     </message>
 </context>
 <context>
+    <name>MyNumberNotes</name>
+    <message numerus="yes">
+        <source>%1: %n number(s) have the form of a My Number, but no heading or nearby word says so. Check that none of them is a My Number.</source>
+        <translation><numerusform>%1: %n number have the form of a My Number, but no heading or nearby word says so. Check that none of them is a My Number.</numerusform><numerusform>%1: %n numbers have the form of a My Number, but no heading or nearby word says so. Check that none of them is a My Number.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more file(s)</source>
+        <translation><numerusform>and %n more file</numerusform><numerusform>and %n more files</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Files with My Numbers go at Confidentiality 3 and are available for at most %n day(s). Every recipient is designated to handle them.</source>
+        <translation><numerusform>Files with My Numbers go at Confidentiality 3 and are available for at most %n day. Every recipient is designated to handle them.</numerusform><numerusform>Files with My Numbers go at Confidentiality 3 and are available for at most %n days. Every recipient is designated to handle them.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n My Number(s) (%2)</source>
+        <translation><numerusform>%1: %n My Number (%2)</numerusform><numerusform>%1: %n My Numbers (%2)</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n My Number(s)</source>
+        <translation><numerusform>%1: %n My Number</numerusform><numerusform>%1: %n My Numbers</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>RequestsPage</name>
     <message numerus="yes">
         <source>Submitted: %n file(s)</source>

@@ -164,6 +164,18 @@
         <translation>送信前に内容をご確認ください：</translation>
     </message>
     <message>
+        <source>&amp;Back</source>
+        <translation>戻る(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Back to the form</source>
+        <translation>入力画面に戻る</translation>
+    </message>
+    <message>
+        <source>(required for files with My Numbers)</source>
+        <translation>（個人番号を含むため必須）</translation>
+    </message>
+    <message>
         <source>%1 (%2, %3) has a colleague with a similar name, %4 (%5, %6). Check that the recipient is right.</source>
         <translation>%1（%2、%3）には似た名前の %4（%5、%6）がいます。宛先が正しいか確認してください。</translation>
     </message>
@@ -1000,6 +1012,94 @@
         <translation>
             <numerusform>✓ 検証済みの名簿：%n 件</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>MyNumberGate</name>
+    <message>
+        <source>Checking the files for My Numbers…</source>
+        <translation>ファイルに個人番号（マイナンバー）が含まれていないか確認しています…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>Checking files</source>
+        <translation>ファイルの確認</translation>
+    </message>
+</context>
+<context>
+    <name>MyNumberNotes</name>
+    <message numerus="yes">
+        <source>%1: %n number(s) have the form of a My Number, but no heading or nearby word says so. Check that none of them is a My Number.</source>
+        <translation>
+            <numerusform>%1: 個人番号と同じ形式の数字が %n 件あります（見出しや近くの語からは個人番号と判断していません）。個人番号が含まれていないか確認してください。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 could not be checked for My Numbers (it is password-protected, damaged or too large). Check it yourself before sending.</source>
+        <translation>%1 は個人番号の確認ができませんでした（パスワード付き・破損・大きすぎるなど）。送る前にご自身で確認してください。</translation>
+    </message>
+    <message>
+        <source>This send cannot go: the files contain My Numbers.</source>
+        <translation>この送信はできません。ファイルに個人番号（マイナンバー）が含まれています。</translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more file(s)</source>
+        <translation>
+            <numerusform>ほか %n ファイル</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Files with My Numbers go at Confidentiality 3 and are available for at most %n day(s). Every recipient is designated to handle them.</source>
+        <translation>
+            <numerusform>個人番号を含むため、機密性3、最長 %n 日間で送ります。宛先はすべて個人番号取扱者に指定されています。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>My Numbers may be sent only to recipients designated to handle them (個人番号取扱). Not designated: %1.</source>
+        <translation>個人番号は、個人番号取扱者に指定された宛先にしか送れません。指定されていない宛先: %1。</translation>
+    </message>
+    <message>
+        <source>Remove them, or send to a designated role mailbox such as %1. If they must receive these files, ask IT to designate them.</source>
+        <translation>この宛先を外すか、%1 などの指定された窓口に送ってください。この宛先が受け取る必要がある場合は、情報システム担当に指定を依頼してください。</translation>
+    </message>
+    <message>
+        <source>Remove them. If they must receive these files, ask IT to designate them.</source>
+        <translation>この宛先を外してください。受け取る必要がある場合は、情報システム担当に指定を依頼してください。</translation>
+    </message>
+    <message>
+        <source>%1: could not be checked</source>
+        <translation>%1: 確認できませんでした</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n My Number(s) (%2)</source>
+        <translation>
+            <numerusform>%1: 個人番号 %n 件（%2）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n My Number(s)</source>
+        <translation>
+            <numerusform>%1: 個人番号 %n 件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>row %1</source>
+        <translation>%1 行目</translation>
+    </message>
+    <message>
+        <source>column %1</source>
+        <translation>%1 列目</translation>
+    </message>
+    <message>
+        <source>line %1</source>
+        <translation>%1 行目</translation>
+    </message>
+    <message>
+        <source>page %1</source>
+        <translation>%1 ページ</translation>
     </message>
 </context>
 <context>
@@ -2485,6 +2585,10 @@ Failed: %3</source>
     <message>
         <source>A recipient has not set up Secure Send yet and cannot receive files.</source>
         <translation>宛先の方はまだセキュア送信の登録をしていないため、受け取れません。</translation>
+    </message>
+    <message>
+        <source>The files contain My Numbers (individual numbers), which may go only to recipients designated to handle them, so nothing was sent.</source>
+        <translation>ファイルに個人番号（マイナンバー）が含まれており、個人番号取扱者に指定された宛先にしか送れないため、送信しませんでした。</translation>
     </message>
     <message>
         <source>An unfinished send could not be resumed and was set aside. Send those files again.</source>

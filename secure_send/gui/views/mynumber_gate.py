@@ -1,16 +1,17 @@
 """The My Number check between pressing Send and the confirm sheet (issue 19).
 
-The files are scanned off the main thread (:meth:`AppModel.check_mynumber`); a small
-window says so, with Cancel, if it takes longer than half a second (a workbook of 20 MB
-takes about that). The call returns once the check is done, like the confirm dialog's own
-``exec()``: the Send page stays a simple sequence (check → confirm → send).
+Up to :data:`CHECK_HERE_BYTES` the files are scanned at once; larger ones off the main
+thread (:meth:`AppModel.check_mynumber`), and a small window says so, with Cancel, if it
+takes longer than half a second (a workbook of 20 MB takes about that). The call returns
+once the check is done, like the confirm dialog's own ``exec()``: the Send page stays a
+simple sequence (check → confirm → send).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from secure_send.client.mynumber import MyNumberCheck
@@ -18,6 +19,8 @@ from secure_send.gui import threads
 from secure_send.gui.model import AppModel, SendRequest
 
 SHOW_AFTER_MS = 500
+# files this small are checked on the main thread, in well under a tenth of a second
+CHECK_HERE_BYTES = 1024 * 1024
 
 
 class CheckCancelled(Exception):
@@ -33,14 +36,16 @@ def checked_request(model: AppModel, request: SendRequest, parent: QWidget) -> S
         Exception: the check's own error (a file vanished, the directory unverified).
     """
     task = model.check_mynumber(request)
+    if sum(f.size for f in request.files) <= CHECK_HERE_BYTES:
+        return _forced(request, _run_here(task))
     dialog = QProgressDialog(
-        parent.tr("Checking the files for My Numbers…"),
-        parent.tr("Cancel"),
+        QCoreApplication.translate("MyNumberGate", "Checking the files for My Numbers…"),
+        QCoreApplication.translate("MyNumberGate", "Cancel"),
         0,
         max(len(request.files), 1),
         parent,
     )
-    dialog.setWindowTitle(parent.tr("Checking files"))
+    dialog.setWindowTitle(QCoreApplication.translate("MyNumberGate", "Checking files"))
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(SHOW_AFTER_MS)
     dialog.setAutoClose(False)
@@ -60,6 +65,22 @@ def checked_request(model: AppModel, request: SendRequest, parent: QWidget) -> S
         raise CheckCancelled
     if isinstance(result, BaseException):
         raise result
+    return _forced(request, result)
+
+
+def _run_here(task: threads.Task) -> object:
+    """A small check on this thread: it ends sooner than a window could appear."""
+    outcome: list[object] = []
+    task.succeeded.connect(outcome.append)
+    task.failed.connect(outcome.append)
+    task.run()  # signals to this thread's own slots are delivered at once
+    result = outcome[0] if outcome else None
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _forced(request: SendRequest, result: object) -> SendRequest:
     if not isinstance(result, MyNumberCheck):  # pragma: no cover - the task's one result
         raise TypeError("the My Number check returned no verdict")
     expires, classification = result.forced(request.expires, request.classification)
