@@ -45,6 +45,7 @@ def test_designating_is_one_signed_update_and_keeps_devices(home: OrgHome) -> No
     [event] = home.events()[events:]
     assert (event.action, event.operator) == (Action.UPDATE, "it-kachou")
     assert event.data["entry"]["mynumber_handler"] is True
+    assert event.data["entry"]["devices"] == []  # as an import writes it: keys have own events
     assert outcome.entry == taro
 
 

@@ -106,6 +106,11 @@ def test_the_attribute_designates_people_and_roles(ministry: Slapd) -> None:
     # everyone else is explicitly not designated (LDAP decides), FALSE and absent alike
     assert {got[uid] for uid in got if uid not in designated} == {""}
     assert got["watanabe.yuki"] == ""
+    # an attribute for role mailboxes only: LDAP still decides for everyone
+    roles_only = {**MAILBOXES, "roles": {"mynumber_handler": "businessCategory"}}
+    got = _handlers(_read(ministry, roles_only))
+    assert {uid for uid, value in got.items() if value == "yes"} == {"jinji-nenmatsu"}
+    assert got["suzuki.ichiro"] == ""
 
 
 def test_without_the_keys_rows_do_not_say(ministry: Slapd) -> None:
