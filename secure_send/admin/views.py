@@ -240,7 +240,8 @@ class Output:
             }
             for e in chosen
         ]
-        lines = [f"個人番号取扱 (may receive specific personal information): {len(rows)} entries"]
+        count = f"{len(rows)} {'entry' if len(rows) == 1 else 'entries'}"
+        lines = [f"個人番号取扱 (may receive specific personal information): {count}"]
         for e in chosen:
             departed = ", departed" if not e.active else ""
             lines.append(f"  {e.id:<24} {e.name_ja}  ({e.department}; {e.kind.value}{departed})")
