@@ -24,7 +24,7 @@ from secure_send.admin.server_home import write_server_home
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import Action
 from secure_send.core.errors import SecureSendError
-from secure_send.org import ops
+from secure_send.org import attributes, ops
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.org.signer import DirectorySigner
 
@@ -98,6 +98,10 @@ def _add_setup(sub: _Sub[argparse.ArgumentParser]) -> None:
     sub.add_parser("publish", help="sign and publish a fresh snapshot")
     s = sub.add_parser("show", help="show the organisation, or one entry")
     s.add_argument("id", nargs="?")
+    s.add_argument(
+        "--mynumber-handlers", action="store_true",
+        help="list the entries designated 個人番号取扱 (may receive My Numbers)",
+    )  # fmt: skip
     sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
 
 
@@ -124,6 +128,16 @@ def _add_people(sub: _Sub[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("members", help="set the members of a role mailbox")
     s.add_argument("role")
     s.add_argument("members", nargs="+")
+
+    # One subcommand for an entry's attributes, each an option (at least one given):
+    # later attributes (issue 20: --approver) join without a new command.
+    s = sub.add_parser("set", help="set attributes of a person or role mailbox")
+    s.add_argument("id")
+    s.add_argument(
+        "--mynumber-handler", choices=("yes", "no"), default=None,
+        help="designate (yes) or not (no) as 個人番号取扱: may receive specific personal"
+        " information",
+    )  # fmt: skip
 
 
 def _add_server(sub: _Sub[argparse.ArgumentParser]) -> None:
@@ -172,11 +186,22 @@ def run(args: argparse.Namespace) -> int:
         action, data = _change(args)
         ops.change(home, operator, action, data)
         out.done(f"{cmd}: done")
+    elif cmd == "set":
+        changes = attributes.Changes(
+            mynumber_handler=None
+            if args.mynumber_handler is None
+            else args.mynumber_handler == "yes"
+        )
+        out.set_done(attributes.set_attributes(home, args.id, changes, operator))
     elif cmd == "rotate-signing-key":
         out.rotated(ops.rotate_signing_key(home, operator))
     elif cmd == "publish":
         home.require()
         out.published(home.publish())
+    elif cmd == "show" and args.mynumber_handlers:
+        if args.id is not None:
+            raise HomeError("give either an id or --mynumber-handlers, not both")
+        out.mynumber_handlers(home.entries())
     elif cmd == "show":
         out.show(home, args.id)
     elif cmd == "verify":

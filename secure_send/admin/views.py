@@ -17,6 +17,7 @@ from secure_send.core.directory.trust import RootDocument
 from secure_send.core.directory.verify import verify_directory
 from secure_send.core.display import shown
 from secure_send.core.encoding import b64u, utc_now
+from secure_send.org.attributes import Outcome as SetOutcome
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.org.importing import ImportRow, read_csv
 from secure_send.org.signer import Round as SignerRound
@@ -209,6 +210,44 @@ class Output:
             f"pending, {report.refused} refused; server at epoch {report.pushed_epoch}",
         )
 
+    def set_done(self, outcome: SetOutcome) -> None:
+        """After ``set``: the entry's attributes as they are now."""
+        entry = outcome.entry
+        state = "designated" if entry.mynumber_handler else "not designated"
+        verb = "now" if outcome.changed else "unchanged,"
+        self._emit(
+            {
+                "id": entry.id,
+                "changed": outcome.changed,
+                "mynumber_handler": entry.mynumber_handler,
+            },
+            f"{entry.id}: {verb} {state} 個人番号取扱 (may receive specific personal information)"
+            + ("; directory republished" if outcome.changed else ""),
+        )
+
+    def mynumber_handlers(self, entries: dict[str, Entry]) -> None:
+        """``show --mynumber-handlers``: who may receive My Numbers, for IT's audit; a
+        designated role lists its members, whom it covers."""
+        chosen = sorted((e for e in entries.values() if e.mynumber_handler), key=_id)
+        rows = [
+            {
+                "id": e.id,
+                "kind": e.kind.value,
+                "name_ja": e.name_ja,
+                "department": e.department,
+                "status": e.status.value,
+                "members": list(e.members),
+            }
+            for e in chosen
+        ]
+        count = f"{len(rows)} {'entry' if len(rows) == 1 else 'entries'}"
+        lines = [f"個人番号取扱 (may receive specific personal information): {count}"]
+        for e in chosen:
+            departed = ", departed" if not e.active else ""
+            lines.append(f"  {e.id:<24} {e.name_ja}  ({e.department}; {e.kind.value}{departed})")
+            lines += [f"    member: {m}{_who(entries.get(m))}" for m in e.members]
+        self._emit(rows, "\n".join(lines))
+
     def show(self, home: OrgHome, entry_id: str | None) -> None:
         """One entry in full, or a summary of the organisation."""
         entries = home.entries()
@@ -250,11 +289,23 @@ def _describe(entry: Entry, entries: dict[str, Entry]) -> str:
         f"  {entry.department}  {entry.title}".rstrip(),
         f"  email (informational): {entry.email}",
     ]
-    for m in entry.members:
-        member = entries.get(m)
-        who = f" ({member.name_ja}, {member.department})" if member else ""
-        lines.append(f"  member: {m}{who}")
+    lines.append(
+        f"  個人番号取扱 (may receive specific personal information): {_handler(entry, entries)}"
+    )
+    lines += [f"  member: {m}{_who(entries.get(m))}" for m in entry.members]
     for d in entry.devices:
         state = f"revoked {d.revoked}" if d.revoked else "active"
         lines.append(f"  device {d.id} '{shown(d.name)}': enrolled {d.enrolled}, {state}")
     return "\n".join(lines)
+
+
+def _who(member: Entry | None) -> str:
+    return f" ({member.name_ja}, {member.department})" if member else ""
+
+
+def _handler(entry: Entry, entries: dict[str, Entry]) -> str:
+    """yes, or no — and for a person, the designated role mailboxes that cover them."""
+    if entry.mynumber_handler:
+        return "yes"
+    roles = sorted(e.id for e in entries.values() if e.mynumber_handler and entry.id in e.members)
+    return f"no (covered as a member of {', '.join(roles)})" if roles else "no"

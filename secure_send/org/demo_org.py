@@ -45,6 +45,8 @@ ROLES = [
         "情報システム課",
     ),
 ]
+DESIGNATED_ROLE = "nenmatsu"  # the one 個人番号取扱 entry of the demo ministry
+
 # The demo uses the first surnames and given names of names_ja (the most common ones)
 # and, on purpose, some look-alikes: variant kanji (髙橋/高橋, 渡邊/渡辺) and
 # same-sounding names (斎藤/斉藤).
@@ -75,7 +77,8 @@ def _person(rng: random.Random, line: int, seen: set[str]) -> ImportRow:
 
 
 def demo_rows(people: int = 200, seed: int = 2025) -> list[ImportRow]:
-    """The demo ministry: people in eight divisions and three role mailboxes.
+    """The demo ministry: people in eight divisions and three role mailboxes, of which
+    ``nenmatsu`` (人事課 年末調整受付) is designated 個人番号取扱.
 
     The first two people are fixed (the demo's sender and recipient), and some
     look-alike names (佐藤/斉藤/斎藤, 高橋/髙橋, 渡辺/渡邊) occur on purpose.
@@ -124,6 +127,10 @@ def demo_rows(people: int = 200, seed: int = 2025) -> list[ImportRow]:
                 dept,
                 "",
                 tuple(members),
+                # 人事課 年末調整受付 receives My Number papers (issue 19); no person is
+                # designated on their own, so the demo's sender and first recipient
+                # (pick_people in secure_send.demo) are not
+                mynumber_handler="yes" if role_id == DESIGNATED_ROLE else "",
             )
         )
     return rows
@@ -159,5 +166,6 @@ def write_csv(path: Path, rows: list[ImportRow]) -> None:
                     r.department,
                     r.title,
                     " ".join(r.members),
+                    r.mynumber_handler or "",
                 ]
             )

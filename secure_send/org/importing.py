@@ -4,6 +4,12 @@ Every source produces :class:`ImportRow` objects; :func:`validate_rows` checks
 them all and either returns the entries or raises :class:`ImportRowsError`
 listing *every* bad row with its line number, so that nothing is imported from
 a file that has any error in it.
+
+The designation 個人番号取扱 (``mynumber_handler``, issue 19) is optional in a
+source: a row whose source does not say (a CSV without the column, an LDAP mapping
+without the attribute) keeps what the directory holds, so re-importing an old file
+never silently removes or grants it; a source that says sets it, empty = not
+designated.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ from pathlib import Path
 
 from secure_send.core.directory.model import (
     DESCRIPTIVE_FIELDS,
+    MYNUMBER_HANDLER,
     Entry,
     EntryError,
     Kind,
+    Status,
     check_email,
     check_id,
 )
 from secure_send.core.errors import SecureSendError
 
-CSV_COLUMNS = (*DESCRIPTIVE_FIELDS, "members")
+# The columns every import CSV has, then the optional last one (``generate`` writes it).
+BASE_COLUMNS = (*DESCRIPTIVE_FIELDS, "members")
+CSV_COLUMNS = (*BASE_COLUMNS, MYNUMBER_HANDLER)
+YES = "yes"  # the one value that designates; case and surrounding spaces are ignored
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class ImportRow:
     members: tuple[str, ...] = ()
     source: str = field(default="", compare=False)  # e.g. an LDAP DN, for messages
     problem: str = ""  # set by a reader when the row could not even be read
+    # "yes" designates, "" does not; None: the source does not say (keep the current one)
+    mynumber_handler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,19 @@ class ImportRowsError(SecureSendError):
         self.problems = problems
 
 
-def _entry(row: ImportRow) -> Entry:
+def _designated(value: str) -> bool:
+    """``yes`` → True, empty → False; anything else (``no``, ``true``, ``1``) is an error
+    rather than a guess: a typo must not grant, nor silently withdraw, the designation."""
+    text = value.strip().casefold()
+    if text not in (YES, ""):
+        raise EntryError(
+            f"{MYNUMBER_HANDLER} must be '{YES}' or empty (not designated), not {value!r}",
+            MYNUMBER_HANDLER,
+        )
+    return text == YES
+
+
+def _entry(row: ImportRow, old: Entry | None) -> Entry:
     try:
         kind = Kind(row.kind.strip().lower())
     except ValueError:
@@ -82,7 +107,19 @@ def _entry(row: ImportRow) -> Entry:
         department=row.department.strip(),
         title=row.title.strip(),
         members=tuple(check_id(m, "member id") for m in row.members),
+        mynumber_handler=(
+            _designated(row.mynumber_handler)
+            if row.mynumber_handler is not None
+            else old is not None and old.mynumber_handler
+        ),
     )
+    if (
+        entry.mynumber_handler
+        and old is not None
+        and old.status is Status.DEPARTED
+        and not old.mynumber_handler
+    ):  # as `set` refuses; a departed entry that already holds it keeps it (an old roster)
+        raise EntryError(f"{entry.id} has departed: cannot be designated", MYNUMBER_HANDLER)
     # Round-trip through the strict parser: one set of field rules for every source.
     return Entry.from_json(entry.to_json())
 
@@ -103,7 +140,7 @@ def validate_rows(rows: Iterable[ImportRow], existing: Mapping[str, Entry]) -> l
             problems.append(RowProblem(row.line, row.problem))
             continue
         try:
-            entry = _entry(row)
+            entry = _entry(row, existing.get(row.id.strip()))
         except EntryError as err:
             problems.append(RowProblem(row.line, str(err)))
             continue
@@ -144,22 +181,25 @@ def read_csv(path: Path) -> list[ImportRow]:
 
 
 def parse_csv(text: str) -> list[ImportRow]:
-    """Parse CSV text whose header is exactly :data:`CSV_COLUMNS`."""
+    """Parse CSV text whose header is :data:`BASE_COLUMNS`, optionally followed by
+    ``mynumber_handler`` (:data:`CSV_COLUMNS`)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != CSV_COLUMNS:
-        raise ImportRowsError([RowProblem(1, "header must be: " + ",".join(CSV_COLUMNS))])
+    names = tuple(h.strip() for h in header) if header is not None else ()
+    if names not in (BASE_COLUMNS, CSV_COLUMNS):
+        message = f"header must be: {','.join(BASE_COLUMNS)}[,{MYNUMBER_HANDLER}]"
+        raise ImportRowsError([RowProblem(1, message)])
     rows: list[ImportRow] = []
     for values in reader:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue  # blank lines, as spreadsheets leave them
-        if len(values) != len(CSV_COLUMNS):
+        if len(values) != len(names):
             # Reported by validate_rows together with every other bad row.
-            problem = f"expected {len(CSV_COLUMNS)} fields, found {len(values)}"
+            problem = f"expected {len(names)} fields, found {len(values)}"
             rows.append(ImportRow(line=line, id="", kind="", name_ja="", problem=problem))
             continue
-        fields = dict(zip(CSV_COLUMNS, values, strict=True))
+        fields = dict(zip(names, values, strict=True))
         rows.append(
             ImportRow(
                 line=line,
@@ -172,6 +212,7 @@ def parse_csv(text: str) -> list[ImportRow]:
                 department=fields["department"],
                 title=fields["title"],
                 members=tuple(fields["members"].split()),
+                mynumber_handler=fields.get(MYNUMBER_HANDLER),
             )
         )
     return rows

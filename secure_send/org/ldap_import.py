@@ -29,10 +29,12 @@ from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.core import exceptions as lx
-from ldap3.utils.dn import parse_dn
 
 from secure_send.core.errors import SecureSendError
 from secure_send.org.importing import ImportRow, ImportRowsError, RowProblem
+from secure_send.org.ldap_values import clean_dn as _clean_dn
+from secure_send.org.ldap_values import mynumber_value, read_one
+from secure_send.org.ldap_values import values as _values
 
 PASSWORD_ENV = "SECURE_SEND_LDAP_PASSWORD"  # noqa: S105 (a variable's name, not a secret)
 PAGE_SIZE = 500  # within AD's MaxPageSize (1000) and OpenLDAP's default size limit (500)
@@ -42,7 +44,6 @@ _AD_ENABLED_USERS = (
     "(&(objectClass=user)(!(objectClass=computer))"
     "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"  # flag 2: account disabled
 )
-_NOT_FOUND = (lx.LDAPNoSuchObjectResult, lx.LDAPInvalidDnError, lx.LDAPInvalidDNSyntaxResult)
 
 
 class LdapImportError(SecureSendError):
@@ -56,6 +57,8 @@ class LdapMapping:
     Names may carry options (``cn;lang-ja``): only values stored under exactly
     that description are used. An empty name leaves the field empty. ``roles``
     overrides fields for roles only, e.g. ``{"department": "description"}``.
+    With neither ``mynumber_handler`` nor ``mynumber_handler_group`` set, an import
+    leaves every entry's designation as it is; with either, the directory follows LDAP.
     """
 
     person_filter: str = "(objectClass=inetOrgPerson)"
@@ -69,6 +72,10 @@ class LdapMapping:
     department: str = "ou"
     title: str = "title"
     member: str = "member"
+    # 個人番号取扱 (issue 19), off unless named: an attribute whose value designates
+    # (see mynumber_value), and/or a group whose direct members are designated
+    mynumber_handler: str = ""
+    mynumber_handler_group: str = ""
     roles: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -119,7 +126,8 @@ class LdapMapping:
                 raise LdapImportError(f"{origin}: unknown key {key!r}")
             if key == "roles":
                 ok = isinstance(value, dict) and all(
-                    k in FIELDS and isinstance(v, str) for k, v in value.items()
+                    k in (*FIELDS, "mynumber_handler") and isinstance(v, str)
+                    for k, v in value.items()
                 )
             else:
                 ok = isinstance(value, bool if key == "lowercase_id" else str)
@@ -252,10 +260,12 @@ def read_entries(
         extra = f"({extra})"
     role_map = dataclasses.replace(mapping, **dict[str, Any](mapping.roles))
     searches = (("person", mapping, mapping.person_filter), ("role", role_map, mapping.role_filter))
+    group_dn = _clean_dn(mapping.mynumber_handler_group).lower()
     found = [
         (kind, kind_map, dn, attrs)
         for kind, kind_map, query in searches
         for dn, attrs in _search(conn, base, f"(&{query}{extra})", kind_map)
+        if not group_dn or _clean_dn(dn).lower() != group_dn  # a grant, not a mailbox
     ]
     problems: list[RowProblem] = []  # reported together, like validate_rows does
     rows = [
@@ -263,6 +273,12 @@ def read_entries(
         for line, (kind, kind_map, dn, attrs) in enumerate(found, start=1)
     ]
     ids = {_clean_dn(row.source).lower(): row.id for row in rows}
+    if mapping.mynumber_handler or role_map.mynumber_handler or group_dn:
+        handlers = _group_members(conn, mapping) if group_dn else set()
+        rows = [
+            _designate(row, attrs, kind_map, handlers, problems)
+            for row, (_, kind_map, _, attrs) in zip(rows, found, strict=True)
+        ]
     for index, (kind, _, _, attrs) in enumerate(found):
         if kind == "role":
             line, dns = rows[index].line, _values(attrs, mapping.member)
@@ -275,7 +291,7 @@ def read_entries(
 
 def _search(conn: Any, base: str, query: str, mapping: LdapMapping) -> Iterator[tuple[str, Any]]:
     """Every entry matching ``query``, page by page; never a truncated list."""
-    names = [getattr(mapping, name) for name in FIELDS] + [mapping.member]
+    names = [getattr(mapping, name) for name in FIELDS] + [mapping.member, mapping.mynumber_handler]
     attrs = sorted({n for n in names if n})
     cookie: bytes | None = None
     while True:
@@ -292,15 +308,6 @@ def _search(conn: Any, base: str, query: str, mapping: LdapMapping) -> Iterator[
         cookie = controls.get(_PAGED_OID, {}).get("value", {}).get("cookie")
         if not cookie:
             return
-
-
-def _values(attrs: Any, name: str) -> list[bytes]:
-    """Values stored under exactly ``name`` (options included), case-insensitively."""
-    wanted = name.lower()
-    for key, values in attrs.items() if name else ():
-        if key.lower() == wanted:
-            return [v if isinstance(v, bytes) else str(v).encode() for v in values]
-    return []
 
 
 def _row(
@@ -320,17 +327,6 @@ def _row(
     return ImportRow(line=line, kind=kind, source=dn, **text)
 
 
-def _clean_dn(dn: str) -> str:
-    """``dn`` without optional spaces around separators (``a=1, b=2`` → ``a=1,b=2``).
-
-    Lowercased, it is a dictionary key: naming attributes match case-insensitively.
-    """
-    try:
-        return "".join(f"{a}={v}{sep}" for a, v, sep in parse_dn(dn, strip=True))
-    except lx.LDAPException:
-        return dn.strip()
-
-
 def _member_id(
     conn: Any, ids: dict[str, str], dn: bytes, mapping: LdapMapping, line: int,
     problems: list[RowProblem],
@@ -339,14 +335,38 @@ def _member_id(
     text = _clean_dn(dn.decode("utf-8", errors="replace"))
     if text.lower() in ids:
         return ids[text.lower()]
-    try:
-        conn.search(text, "(objectClass=*)", ldap3.BASE, attributes=[mapping.id])
-        found = [e for e in conn.response if e.get("type") == "searchResEntry"]
-    except _NOT_FOUND:
-        found = []
-    values = _values(found[0]["raw_attributes"], mapping.id) if found else []
+    attrs = read_one(conn, text, mapping.id)
+    values = _values(attrs, mapping.id) if attrs is not None else []
     if not values:
         problems.append(RowProblem(line, f"member {text} not found or has no {mapping.id}"))
         return ""
     value = values[0].decode("utf-8", errors="replace").strip()
     return value.lower() if mapping.lowercase_id else value
+
+
+def _designate(
+    row: ImportRow, attrs: Any, mapping: LdapMapping, group: set[str],
+    problems: list[RowProblem],
+) -> ImportRow:  # fmt: skip
+    """``row`` with its mynumber_handler: yes by the attribute or by the group."""
+    by_attribute = mynumber_value(_values(attrs, mapping.mynumber_handler))
+    if by_attribute is None:
+        name = mapping.mynumber_handler
+        message = f"{row.source}: {name} (mynumber_handler) must be one of yes, TRUE, no, FALSE"
+        problems.append(RowProblem(row.line, message))
+    designated = bool(by_attribute) or _clean_dn(row.source).lower() in group
+    return dataclasses.replace(row, mynumber_handler="yes" if designated else "")
+
+
+def _group_members(conn: Any, mapping: LdapMapping) -> set[str]:
+    """The cleaned, lowercased member DNs of the designation group (direct members only).
+
+    Raises:
+        LdapImportError: no such group: every designation would silently go.
+    """
+    dn = mapping.mynumber_handler_group
+    attrs = read_one(conn, dn, mapping.member)
+    if attrs is None:
+        raise LdapImportError(f"mynumber_handler_group {dn!r} not found; nothing imported")
+    members = _values(attrs, mapping.member)
+    return {_clean_dn(v.decode("utf-8", errors="replace")).lower() for v in members}

@@ -175,6 +175,7 @@ def _roles() -> Iterator[Entry]:
         name_en="Personnel Division Year-end Adjustment",
         email=f"jinji-nenmatsu@{DOMAIN}",
         department="総務部人事課",
+        mynumber_handler=True,  # 個人番号取扱 (issue 19): the desk for My Number papers
     )
     for department, unit, kana, slug in DEPARTMENTS:
         yield Entry(

@@ -16,7 +16,7 @@ from secure_send.core.errors import SecureSendError
 from secure_send.org import ops
 from secure_send.org.home import OrgHome
 from secure_send.org.importing import (
-    CSV_COLUMNS,
+    BASE_COLUMNS,
     ImportRow,
     ImportRowsError,
     parse_csv,
@@ -25,9 +25,9 @@ from secure_send.org.importing import (
 )
 from tests.directory_kit import OPERATOR, bundle_bytes, new_org, verify
 
-HEADER = list(CSV_COLUMNS)
+HEADER = list(BASE_COLUMNS)  # without the optional mynumber_handler (test_csv_mynumber.py)
 ID_MESSAGE = "invalid id: use a-z, 0-9, '.', '_', '-' (max 64)"
-HEADER_MESSAGE = "header must be: " + ",".join(CSV_COLUMNS)
+HEADER_MESSAGE = "header must be: " + ",".join(BASE_COLUMNS) + "[,mynumber_handler]"
 
 
 def _person(user: str, name_ja: str = "佐藤 花子", email: str = "", **more: str) -> list[str]:
@@ -43,7 +43,7 @@ def _person(user: str, name_ja: str = "佐藤 花子", email: str = "", **more: 
         "members": "",
         **more,
     }
-    return [fields[c] for c in CSV_COLUMNS]
+    return [fields[c] for c in BASE_COLUMNS]
 
 
 def _role(role: str, members: str) -> list[str]:
