@@ -111,6 +111,14 @@ def test_one_or_two_of_the_three_fields_are_refused(keep: tuple[int, ...]) -> No
         AuditRecord.from_json(partial)
 
 
+@pytest.mark.parametrize("spi", [(None, 2, 37), (None, None, 37), (None, 2, None)])
+def test_counts_without_the_flag_are_refused_not_dropped(spi: tuple[Any, ...]) -> None:
+    """Made in code rather than parsed: counts without ``true`` would vanish from the
+    line (only a record with the flag writes the fields), so they are refused."""
+    with pytest.raises(AuditRecordError):
+        AuditRecord(0, "2026-11-25T09:00:00Z", "download", "", "", DROP, 1, "ok", "", "", *spi)
+
+
 def test_unknown_fields_are_still_refused_beside_the_spi_fields() -> None:
     with pytest.raises(AuditRecordError, match="exactly the fields"):
         AuditRecord.from_json(_good() | {"mynumber_sha256": "x"})
