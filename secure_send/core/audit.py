@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 AUDIT_PATH = Path("server") / "audit.jsonl"
-MAX_LINE = 1024  # a valid record is under 500 bytes (under 400 without the SPI fields)
+MAX_LINE = 1024  # the longest valid record: 582 bytes (475 without the SPI fields)
 
 
 def audit_log_path(home: Path) -> Path:

@@ -184,3 +184,17 @@ def test_cli_verifies_and_exports_spi_records(tmp_path: Path) -> None:
     assert [r["mynumber_count"] for r in rows] == ["", "", "37"]
     exported = json.loads(run("export", "--format", "json"))
     assert [r.get("mynumber_files") for r in exported] == [None, None, 2]
+
+
+def test_the_longest_record_with_the_fields_is_read_back(tmp_path: Path) -> None:
+    """Every field at its longest, counts at 2**53 - 1: still one line the reader takes
+    (``MAX_LINE``), appended after it and verified."""
+    log = AuditLog(tmp_path / "audit.jsonl")
+    top = 2**53 - 1
+    longest = {"actor": "a" * 64, "device": "b" * 64, "drop": "D" * 64, "outcome": "z" * 32}
+    ip = "fe80:ffff:ffff:ffff:ffff:ffff:ffff:fffe"
+    for _ in range(2):
+        spi = (top, top)
+        log.append(action="upload_complete", size=top, ip=ip, specific_personal_info=spi, **longest)
+    assert log.verify().records == 2
+    assert [r.specific_personal_info for r in log.records()] == [(top, top)] * 2
