@@ -5,8 +5,12 @@ The record format: docs/formats.md, "Audit record"; reading it: docs/server.md, 
 One record per line, each the canonical JSON (RFC 8785) of a fixed schema:
 ``seq`` (0, 1, 2, …), ``time``, ``action``, ``actor``, ``device``, ``drop``, ``size``,
 ``outcome``, ``ip`` and ``prev``, the unpadded base64url SHA-256 of the previous line's
-bytes ("" for seq 0). The schema is closed and every value has a strict pattern, so a
-file name, message text, or a detected number (or its hash) can never be logged.
+bytes ("" for seq 0). A record about a drop whose signed manifest carries My Number
+counts (issue 19) also has ``contains_specific_personal_info`` (``true``),
+``mynumber_files`` and ``mynumber_count``; no other record has them, so a log written
+before them reads and verifies byte for byte as it did. The schema is closed and every
+value has a strict pattern, so a file name, message text, or a detected number (or its
+hash) can never be logged.
 
 Guarantees and limits:
 
@@ -34,7 +38,9 @@ from pathlib import Path
 from typing import Protocol
 
 from secure_send.core.audit_record import (
+    ALL_FIELDS,
     FIELDS,
+    SPI_FIELDS,
     AuditAction,
     AuditChainError,
     AuditRecord,
@@ -46,8 +52,10 @@ from secure_send.core.audit_record import (
 from secure_send.core.encoding import format_time, utc_now
 
 __all__ = [
+    "ALL_FIELDS",
     "AUDIT_PATH",
     "FIELDS",
+    "SPI_FIELDS",
     "AuditAction",
     "AuditChainError",
     "AuditLog",
@@ -58,7 +66,7 @@ __all__ = [
 ]
 
 AUDIT_PATH = Path("server") / "audit.jsonl"
-MAX_LINE = 1024  # a valid record is under 400 bytes
+MAX_LINE = 1024  # the longest valid record: 582 bytes (475 without the SPI fields)
 
 
 def audit_log_path(home: Path) -> Path:
@@ -89,8 +97,13 @@ class AuditLog:
         outcome: str = "ok",
         ip: str = "",
         time: dt.datetime | None = None,
+        specific_personal_info: tuple[int, int] | None = None,
     ) -> AuditRecord:
         """Validate, chain, write and fsync one record; returns it.
+
+        ``specific_personal_info``: ``(files, numbers)``, the My Number counts of the
+        drop's signed manifest, on records about such a drop (None: the fields are left
+        out).
 
         Safe between threads and processes (``flock``). On a failed write (disk
         full) the partial line is cut off again before the error is raised.
@@ -102,7 +115,8 @@ class AuditLog:
         """
         stamp = format_time(time or utc_now())
         fields = (str(action), actor, device, drop, size, str(outcome), ip)  # an ErrorCode too
-        return self._chain(AuditRecord(0, stamp, *fields, prev=""))  # validated before I/O
+        spi = (True, *specific_personal_info) if specific_personal_info else (None, None, None)
+        return self._chain(AuditRecord(0, stamp, *fields, "", *spi))  # validated before I/O
 
     def _chain(self, draft: AuditRecord) -> AuditRecord:
         """Give ``draft`` the next seq and the last record's hash, and store it (a store
@@ -180,17 +194,20 @@ class AuditLog:
     def export_csv(
         self, out: TextSink, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> int:
-        """Write a header row (:data:`FIELDS`) and the records as CSV; returns the count.
+        """Write a header row (:data:`ALL_FIELDS`) and the records as CSV; returns the count.
 
         Values are exported exactly (no spreadsheet-formula escaping: every field is
-        ASCII from a strict pattern, but a hash or drop id may start with ``-``).
-        Exports do not check the chain: run :meth:`verify` for that.
+        ASCII from a strict pattern, but a hash or drop id may start with ``-``). The
+        SPI columns are empty on a record without them, ``true`` and the counts on one
+        with them. Exports do not check the chain: run :meth:`verify` for that.
         """
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(FIELDS)
+        writer.writerow(ALL_FIELDS)
         count = 0
         for record in self.records(since, until):
-            writer.writerow([getattr(record, name) for name in FIELDS])
+            row = [getattr(record, name) for name in FIELDS]
+            spi = record.specific_personal_info
+            writer.writerow(row + (["true", *spi] if spi else [""] * len(SPI_FIELDS)))
             count += 1
         return count
 

@@ -1,7 +1,9 @@
 """The audit record schema and the chain check (see :mod:`secure_send.core.audit`).
 
-The schema is closed: exactly :data:`FIELDS`, each value in one strict form, so that
-no file name, message text or detected number (or its hash) can ever be recorded.
+The schema is closed: exactly :data:`FIELDS` (plus, on a record about a drop whose
+signed manifest carries My Number counts, all three of :data:`SPI_FIELDS`), each value
+in one strict form, so that no file name, message text or detected number (or its
+hash) can ever be recorded: the only places for numbers are integers and a ``true``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from secure_send.core.encoding import b64u
 from secure_send.core.errors import SecureSendError
 
 FIELDS = ("seq", "time", "action", "actor", "device", "drop", "size", "outcome", "ip", "prev")
+# Specific personal information (個人番号, issue 19): ``true`` and the sender's counts
+# (files, numbers) from the drop's signed manifest — never a number or a hash of one.
+# All three or none: absent from every other record, so logs written before keep their
+# bytes (and their hash chains) exactly.
+SPI_FIELDS = ("contains_specific_personal_info", "mynumber_files", "mynumber_count")
+ALL_FIELDS = FIELDS + SPI_FIELDS
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _DROP = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _OUTCOME = re.compile(r"[a-z_]{1,32}")
@@ -62,6 +70,19 @@ class AuditAction(enum.StrEnum):
 
 
 _ACTIONS = frozenset(a.value for a in AuditAction)
+# the actions whose record is about one drop, the only ones that may carry SPI_FIELDS
+# (request_submit: ``drop`` names the request, but the record is about the submitted drop)
+_DROP_ACTIONS = frozenset(
+    {
+        AuditAction.DROP_CREATE,
+        AuditAction.UPLOAD_COMPLETE,
+        AuditAction.DOWNLOAD,
+        AuditAction.RECEIPT,
+        AuditAction.RECALL,
+        AuditAction.EXPIRY_DELETE,
+        AuditAction.REQUEST_SUBMIT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -78,13 +99,28 @@ class AuditRecord:
     outcome: str
     ip: str
     prev: str
+    # SPI_FIELDS: None on every record but those about a drop holding My Numbers
+    contains_specific_personal_info: bool | None = None
+    mynumber_files: int | None = None
+    mynumber_count: int | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
 
+    @property
+    def specific_personal_info(self) -> tuple[int, int] | None:
+        """``(files, numbers)`` when the record is about a drop holding My Numbers."""
+        if self.mynumber_files is None or self.mynumber_count is None:
+            return None
+        return self.mynumber_files, self.mynumber_count
+
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object (all fields)."""
-        return asdict(self)
+        """The record as a JSON object (the SPI fields only when present)."""
+        obj = asdict(self)
+        if self.contains_specific_personal_info is None:
+            for name in SPI_FIELDS:
+                del obj[name]
+        return obj
 
     def line(self) -> bytes:
         """The canonical bytes of the record (without the newline)."""
@@ -97,12 +133,39 @@ class AuditRecord:
     @classmethod
     def from_json(cls, obj: object) -> AuditRecord:
         """Validate a parsed record; unknown or missing fields are refused."""
-        if not isinstance(obj, dict) or set(obj) != set(FIELDS):
-            raise AuditRecordError(f"a record has exactly the fields {', '.join(FIELDS)}")
+        if not isinstance(obj, dict) or set(obj) not in (_PLAIN, _WITH_SPI):
+            raise AuditRecordError(
+                f"a record has exactly the fields {', '.join(FIELDS)}"
+                f" (and, about a drop with My Numbers, all of {', '.join(SPI_FIELDS)})"
+            )
         return cls(**obj)
 
 
+_PLAIN, _WITH_SPI = frozenset(FIELDS), frozenset(ALL_FIELDS)
+
+
 def _validate(r: AuditRecord) -> None:
+    _validate_plain(r)
+    _validate_spi(r)
+
+
+def _validate_spi(r: AuditRecord) -> None:
+    """All three SPI fields or none; exactly ``true``; counts as the manifest allows them
+    (1 <= files <= numbers): the fields can hold nothing but these, never a number."""
+    flag, files, count = r.contains_specific_personal_info, r.mynumber_files, r.mynumber_count
+    if flag is None and files is None and count is None:
+        return
+    if flag is not True:  # ``is``: never False, 1 or "true"
+        raise AuditRecordError("contains_specific_personal_info must be true (or absent)")
+    if type(files) is not int or type(count) is not int:
+        raise AuditRecordError("mynumber_files and mynumber_count must be integers with it")
+    if not 1 <= files <= count <= _MAX_SIZE:
+        raise AuditRecordError("mynumber_files and mynumber_count must be 1 <= files <= count")
+    if r.action not in _DROP_ACTIONS or not r.drop:
+        raise AuditRecordError("only a record about a drop may say it holds My Numbers")
+
+
+def _validate_plain(r: AuditRecord) -> None:
     for name in FIELDS:
         value = getattr(r, name)
         wanted = int if name in ("seq", "size") else str

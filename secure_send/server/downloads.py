@@ -104,7 +104,9 @@ def download(
         ) from None
     length = end - start + 1
     try:
-        record(state, AuditAction.DOWNLOAD, who, row.id, length, client_ip(request))
+        # the row read above says whether the drop holds My Numbers: no second read
+        spi = row.specific_personal_info
+        record(state, AuditAction.DOWNLOAD, who, row.id, length, client_ip(request), spi=spi)
     except OSError as err:
         # a full volume stops writes, not reads: the recipient still gets the file
         # (ciphertext only), and the missing record is said in the server's log

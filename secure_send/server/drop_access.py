@@ -41,8 +41,10 @@ def record(
     size: int,
     ip: str,
     outcome: str = "ok",
+    spi: tuple[int, int] | None = None,
 ) -> None:
-    """Append one audit record (ids and sizes only)."""
+    """Append one audit record (ids, sizes and, for a drop whose signed manifest says it
+    holds My Numbers, ``spi``: its counts (files, numbers), never a number)."""
     state.audit.append(
         action=action,
         actor=who.user.id if who else "",
@@ -51,6 +53,7 @@ def record(
         size=size,
         outcome=outcome,
         ip=ip,
+        specific_personal_info=spi,
     )
 
 

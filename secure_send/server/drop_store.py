@@ -37,6 +37,10 @@ class DropRow:
     seq: int
     recipients: frozenset[str]
     request_id: str | None = None  # the file request this drop answers (a submission)
+    # (files, numbers): the My Number counts of the signed manifest, copied into their
+    # own columns at create so that each audited download, receipt, recall or expiry
+    # says so without parsing the manifest again; None for every other drop
+    specific_personal_info: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,10 @@ class InboxRow:
     manifest: str
 
 
-_DROP_COLUMNS = "id, sender, manifest, expires, size, state, COALESCE(seq, 0), request_id"
+_DROP_COLUMNS = (
+    "id, sender, manifest, expires, size, state, COALESCE(seq, 0), request_id,"
+    " mynumber_files, mynumber_count"
+)
 # one page: a seek on the recipient index (user, seq) joined to each drop by its key
 _INBOX_PAGE = (
     "SELECT r.seq, d.id, d.state, d.expires, d.manifest FROM drop_recipients r"
@@ -95,6 +102,11 @@ _INBOX_PAGE = (
 
 # whether any row follows the cursor: the page's own index (user, seq), no join
 ANY_AFTER = "SELECT 1 FROM drop_recipients WHERE user = ? AND seq > ? LIMIT 1"
+
+
+def manifest_spi(m: Manifest) -> tuple[int, int] | None:
+    """``(files, numbers)`` when the signed manifest says the drop holds My Numbers."""
+    return (m.mynumber_files, m.mynumber_count) if m.contains_specific_personal_info else None
 
 
 class DropStore:
@@ -119,10 +131,12 @@ class DropStore:
             if used + size > quota:
                 return "quota"
             values = (m.drop_id, m.sender, m.sender_device, manifest_json, expires, size)
+            spi = manifest_spi(m)
             db.execute(
                 "INSERT INTO drops (id, sender, sender_device, manifest, expires, size, state,"
-                " seq, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-                (*values, DropState.UPLOADING, m.request),
+                " seq, request_id, mynumber_files, mynumber_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                (*values, DropState.UPLOADING, m.request, *(spi or (None, None))),
             )
             db.executemany(
                 "INSERT INTO drop_recipients (drop_id, user) VALUES (?, ?)",
@@ -140,7 +154,9 @@ class DropStore:
         result = []
         for row in self.db.query(sql, params):
             users = self.db.query("SELECT user FROM drop_recipients WHERE drop_id = ?", (row[0],))
-            drop_id, sender, manifest, expires, size, state, seq, request_id = row
+            drop_id, sender, manifest, expires, size, state, seq, request_id, files, count = row
+            # both columns or neither (written together at create, NULL before migration 7)
+            spi = (int(files), int(count)) if files is not None and count is not None else None
             recipients = frozenset(u[0] for u in users)
             # DropState(): a value this code does not know is an error here, not later
             row_state = DropState(state)
@@ -155,6 +171,7 @@ class DropStore:
                     seq,
                     recipients,
                     request_id,
+                    spi,
                 )
             )
         return result

@@ -44,7 +44,7 @@ from secure_send.server.drop_access import (
     sent_drop,
     visible_drop,
 )
-from secure_send.server.drop_store import DropRow, InboxPage
+from secure_send.server.drop_store import DropRow, InboxPage, manifest_spi
 from secure_send.server.routes import Authenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 
@@ -115,7 +115,8 @@ def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
         raise ApiError(409, ErrorCode.DROP_EXISTS, "this drop id is already used")
     if outcome == "quota":
         raise ApiError(413, ErrorCode.QUOTA, "this drop would exceed your storage quota")
-    record(state, AuditAction.DROP_CREATE, who, m.drop_id, sum(b.size for b in m.blobs), ip)
+    size = sum(b.size for b in m.blobs)
+    record(state, AuditAction.DROP_CREATE, who, m.drop_id, size, ip, spi=manifest_spi(m))
     return m.drop_id
 
 
@@ -147,6 +148,7 @@ async def commit_drop(
                 row.request_id,
                 row.size,
                 client_ip(request),
+                spi=row.specific_personal_info,
             )
     return {"drop_id": row.id, "state": DropState.COMMITTED}
 
@@ -250,7 +252,14 @@ async def recall(drop_id: str, request: Request, who: Authenticated, state: Stat
     require_live(row)
     await run_in_threadpool(purge, state, row, DropState.RECALLED)
     await run_in_threadpool(
-        record, state, AuditAction.RECALL, who, row.id, row.size, client_ip(request)
+        record,
+        state,
+        AuditAction.RECALL,
+        who,
+        row.id,
+        row.size,
+        client_ip(request),
+        spi=row.specific_personal_info,
     )
     state.notifier.notify(row.recipients)  # the event loop's: the notifier is not thread-safe
     return Response(status_code=204)
@@ -269,7 +278,7 @@ def _receipt(state: ServerState, drop_id: str, who: Caller, body: bytes, ip: str
     except (ValueError, SecureSendError):  # JSON, encoding, envelope, id errors
         raise ApiError(400, ErrorCode.BAD_RECEIPT, "the receipt does not verify") from None
     state.drops.add_receipt(row.id, receipt.user, receipt.device, json.dumps(receipt.to_json()))
-    record(state, AuditAction.RECEIPT, who, row.id, 0, ip)
+    record(state, AuditAction.RECEIPT, who, row.id, 0, ip, spi=row.specific_personal_info)
 
 
 @router.post("/drops/{drop_id}/receipts", status_code=201)

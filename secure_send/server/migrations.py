@@ -23,6 +23,24 @@ MIGRATION_6_INBOX_CURSOR = """
     CREATE INDEX drops_seq ON drops (seq);
     """
 
+# Migration 7 (issue 19): the My Number counts of a drop's signed manifest, in columns of
+# their own (NULL on every other drop), so that the audit record of each download,
+# receipt, recall and expiry says "specific personal information" from the drop row it
+# has already read, with no second read and no manifest parsed per download. Drops
+# stored before this (by a server that already accepted the manifest field) get their
+# counts from the stored manifest; the server wrote every manifest as valid JSON, and
+# json_valid keeps a hand-made row from failing the migration.
+MIGRATION_7_SPECIFIC_PERSONAL_INFO = """
+    ALTER TABLE drops ADD COLUMN mynumber_files INTEGER;
+    ALTER TABLE drops ADD COLUMN mynumber_count INTEGER;
+    UPDATE drops SET
+        mynumber_files = json_extract(manifest, '$.body.specific_personal_info.files'),
+        mynumber_count = json_extract(manifest, '$.body.specific_personal_info.numbers')
+    WHERE json_valid(manifest)
+        AND json_type(manifest, '$.body.specific_personal_info.files') = 'integer'
+        AND json_type(manifest, '$.body.specific_personal_info.numbers') = 'integer';
+    """
+
 # Numbered migrations: index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -122,4 +140,5 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX drops_request ON drops (request_id, sender);
     """,
     MIGRATION_6_INBOX_CURSOR,
+    MIGRATION_7_SPECIFIC_PERSONAL_INFO,
 )

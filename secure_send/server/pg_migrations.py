@@ -137,4 +137,16 @@ PG_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rate_buckets_at ON rate_buckets (at);
     """,
+    # 3 (issue 19): SQLite's migration 7, the drop's My Number counts (NULL on every other
+    # drop), filled in for drops stored before it from their manifests (JSON the server
+    # wrote itself, so the cast cannot fail).
+    """
+    ALTER TABLE drops ADD COLUMN mynumber_files BIGINT;
+    ALTER TABLE drops ADD COLUMN mynumber_count BIGINT;
+    UPDATE drops SET
+        mynumber_files = (manifest::jsonb #>> '{body,specific_personal_info,files}')::BIGINT,
+        mynumber_count = (manifest::jsonb #>> '{body,specific_personal_info,numbers}')::BIGINT
+    WHERE jsonb_typeof(manifest::jsonb #> '{body,specific_personal_info,files}') = 'number'
+        AND jsonb_typeof(manifest::jsonb #> '{body,specific_personal_info,numbers}') = 'number';
+    """,
 )

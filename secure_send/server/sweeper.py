@@ -40,7 +40,11 @@ def sweep(state: ServerState, now: dt.datetime) -> list[str]:
     for row in state.drops.expired(int(now.timestamp())):
         purge(state, row, DropState.EXPIRED)
         state.audit.append(
-            action=AuditAction.EXPIRY_DELETE, actor=row.sender, drop=row.id, size=row.size
+            action=AuditAction.EXPIRY_DELETE,
+            actor=row.sender,
+            drop=row.id,
+            size=row.size,
+            specific_personal_info=row.specific_personal_info,
         )
         done.append(row.id)
     forget_ended(state, now)

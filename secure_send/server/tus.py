@@ -154,6 +154,7 @@ def complete_stored(
         drop=upload.drop_id,
         size=upload.length,
         ip=ip,
+        specific_personal_info=drop.specific_personal_info if drop else None,
     )
     return None
 

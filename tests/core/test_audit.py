@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from secure_send.core.audit import (
-    FIELDS,
+    ALL_FIELDS,
     AuditAction,
     AuditChainError,
     AuditLog,
@@ -291,12 +291,13 @@ def test_export_csv_with_since_and_until(log: AuditLog) -> None:
     until = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)  # exclusive
     assert log.export_csv(out, since, until) == 2
     rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
-    assert rows[0] == list(FIELDS)
+    assert rows[0] == list(ALL_FIELDS)
     assert [r[1] for r in rows[1:]] == ["2026-11-26T09:00:00Z", "2026-11-26T21:00:00Z"]
-    assert rows[1] == [str(v) for v in list(log.records())[2].to_json().values()]
+    # a record without My Number counts: its SPI columns are empty
+    assert rows[1] == [str(v) for v in list(log.records())[2].to_json().values()] + [""] * 3
     empty = io.StringIO()
     assert log.export_csv(empty, until=START) == 0
-    assert empty.getvalue() == ",".join(FIELDS) + "\r\n"
+    assert empty.getvalue() == ",".join(ALL_FIELDS) + "\r\n"
 
 
 def test_export_json_with_since_and_until(log: AuditLog) -> None:
@@ -362,7 +363,7 @@ def test_cli_audit_verify(org: Path) -> None:
 def test_cli_audit_export(org: Path, tmp_path: Path) -> None:
     text = _ok(org, "audit", "export", "--format", "csv", "--since", "2026-11-26")
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows[0] == list(FIELDS)
+    assert rows[0] == list(ALL_FIELDS)
     assert [r[0] for r in rows[1:]] == ["2", "3", "4", "5"]
     args = ("--until", "2026-11-26T09:00:00Z", "-o", tmp_path / "out.json")
     assert _ok(org, "audit", "export", "--format", "json", *args).startswith("Exported 2 records")

@@ -81,8 +81,12 @@ def manifest(
     recipients: tuple[RecipientRef, ...] = (RecipientRef(TARO, ("desktop",)),),
     expires: dt.timedelta = dt.timedelta(days=1),
     sizes: dict[str, int] | None = None,
+    spi: tuple[int, int] | None = None,
+    request: str | None = None,
 ) -> SignedManifest:
-    """A manifest signed by ``sender`` announcing ``blobs`` (id → ciphertext)."""
+    """A manifest signed by ``sender`` announcing ``blobs`` (id → ciphertext); ``spi``:
+    the My Number counts (files, numbers) the sender's check found; ``request``: the
+    file request it answers."""
     now = utc_now()
     entries = tuple(
         Blob(
@@ -105,6 +109,9 @@ def manifest(
         suite="age-x25519-v1",
         directory_epoch=1,
         directory_header="test",
+        request=request,
+        mynumber_files=spi[0] if spi else 0,
+        mynumber_count=spi[1] if spi else 0,
     ).sign(sender.keys.signing)
 
 
