@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from secure_send.core.dlp.files import scan_files, scan_path
@@ -56,7 +56,7 @@ def _column(c: int) -> str:
     return chr(65 + c)
 
 
-def xlsx(rows: list[list[Cell]]) -> bytes:
+def xlsx(rows: Sequence[Sequence[Cell]]) -> bytes:
     body = []
     for r, row in enumerate(rows, start=1):
         cells = []
@@ -72,7 +72,7 @@ def xlsx(rows: list[list[Cell]]) -> bytes:
     return zipped({"xl/worksheets/sheet1.xml": sheet.encode()})
 
 
-def xls(rows: list[list[Cell]]) -> bytes:
+def xls(rows: Sequence[Sequence[Cell]]) -> bytes:
     return workbook({"名簿": [[float(v) if isinstance(v, int) else v for v in r] for r in rows]})
 
 
@@ -90,7 +90,7 @@ def zipped(parts: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def csv_bytes(rows: list[list[Cell]], encoding: str = "utf-8", sep: str = ",") -> bytes:
+def csv_bytes(rows: Sequence[Sequence[Cell]], encoding: str = "utf-8", sep: str = ",") -> bytes:
     text = "\r\n".join(sep.join(str(v) for v in row) for row in rows) + "\r\n"
     return text.encode(encoding)
 
