@@ -24,9 +24,10 @@ from typing import BinaryIO
 from secure_send.core.dlp import containers
 from secure_send.core.dlp.numbers import fold
 from secure_send.core.dlp.scan import Cancelled, Report, Unreadable, scan_lines
+from secure_send.core.dlp.table import PIECE as TABLE_PIECE
 from secure_send.core.dlp.table import Table
 
-PIECE = 4 * 1024 * 1024
+PIECE = TABLE_PIECE  # 1 MiB: faster than 4 or 16 MiB on 100 MB (the CPU's cache)
 MAX_LINE = 64 * 1024 * 1024  # a line (a CSV record) longer than this: not checked
 SNIFF = 64 * 1024
 TEXT = (".txt", ".text", ".md", ".log")

@@ -131,7 +131,7 @@ def scan_csv(text: str, name: str, raw: bytes | None = None) -> Report:
 
     table = Table(name)
     folded = fold(text)
-    table.feed(folded, raw if folded is text else None)
+    table.feed_all(folded, raw if folded is text else None)
     return table.report()
 
 

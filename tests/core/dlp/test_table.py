@@ -15,6 +15,7 @@ import random
 import pytest
 
 from secure_send.core.dlp import fastcheck
+from secure_send.core.dlp import table as table_module
 from secure_send.core.dlp.numbers import corporate_check_digit, fold, individual_check_digit
 from secure_send.core.dlp.scan import Report, scan_csv, scan_rows
 from secure_send.core.dlp.table import Table
@@ -113,6 +114,26 @@ def test_the_clean_tables_take_the_fast_way_and_the_messy_ones_do_not() -> None:
     unit, found = fastcheck.hits(data.decode(), data)
     assert unit is data  # the lanes, not CANDIDATE
     assert [at for at, _ in found] == [13 * i for i in range(50)]
+
+
+def test_a_whole_file_is_fed_in_pieces_and_reports_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(table_module, "PIECE", 2048)
+    pieces: list[str] = []
+    original = Table.feed
+
+    def counted(self: Table, text: str, raw: bytes | None = None) -> None:
+        pieces.append(text)
+        original(self, text, raw)
+
+    monkeypatch.setattr(Table, "feed", counted)
+    for style in ("clean", "separators", "blanks"):
+        text = _table(11, style)
+        pieces.clear()
+        assert scan_csv(text, "t.csv") == _reference(text)
+        assert len(pieces) > 20  # it was cut
+        assert "".join(pieces) == fold(text)
 
 
 def test_a_table_fed_in_pieces_reports_what_it_reports_whole() -> None:
