@@ -116,7 +116,20 @@ def shape(data: bytes) -> Shape:
     return Shape(lines, Counter(map(len, lines)))
 
 
-_WHITESPACE = b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_QUOTES_ETC = bytes(range(256)).translate(None, b'",\n')  # all but quotes, commas, newlines
+_PLAIN_QUOTED = re.compile(rb'"[^",\n]*"')
+
+
+def quotes_are_plain(data: bytes) -> bool:
+    """Whether every quoted cell holds neither a comma nor a line break (``"職員"``,
+    ``"a""b"``): then quotes change no cell boundary, and — not being digits — no
+    number either, so a piece of them can go the fast way (a quote is then read as
+    nothing when telling blank cells: ``""`` is an empty cell)."""
+    skeleton = data.translate(None, _QUOTES_ETC)
+    return b'"' not in _PLAIN_QUOTED.sub(b"", skeleton)
+
+
+_WHITESPACE = b' \t\r\x0b\x0c\x1c\x1d\x1e\x1f"'  # and the quote: see quotes_are_plain
 _TOKENS = bytes(0x20 if b in b",\n" else 0x61 for b in range(256))
 _RARE_SPACES = ("\x85", "\u1680", "\u2028", "\u2029")  # NFKC keeps them; str.isspace too
 
