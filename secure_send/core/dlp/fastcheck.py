@@ -56,16 +56,16 @@ def hits(text: str, data: bytes) -> tuple[str | bytes, list[tuple[int, str]]]:
     if b"0 0000" in mask or b"0-0000" in mask:
         found = [(m.start(), kind_of(m.group())) for m in CANDIDATE.finditer(text)]
         return text, [(at, kind) for at, kind in found if kind is not None]
-    spans = list(map(re.Match.span, _RUN.finditer(mask)))
-    if not spans:
+    starts = list(map(re.Match.start, _RUN.finditer(mask)))  # start only: ends cost
+    if not starts:
         return data, []
-    starts = [start for start, _ in spans]
     twelve = map(slice, starts, map((12).__add__, starts))
     lanes = _valid_lanes(b"".join(map(data.__getitem__, twelve)), len(starts))
     if b"0" * 13 not in mask:  # no run of 13 digits: no corporate number, lanes are all
         return data, [(starts[i], "individual") for i in lanes]
     valid = {starts[i]: "individual" for i in lanes}
-    for start, end in spans:
+    for match in _RUN.finditer(mask):  # again, with the ends: rare
+        start, end = match.span()
         if end - start == 13:  # the lanes saw only its first 12 digits
             valid.pop(start, None)
             kind = kind_of(data[start:end].decode())
