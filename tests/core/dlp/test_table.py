@@ -17,7 +17,7 @@ import pytest
 from secure_send.core.dlp import fastcheck
 from secure_send.core.dlp import table as table_module
 from secure_send.core.dlp.numbers import corporate_check_digit, fold
-from secure_send.core.dlp.scan import Report, scan_csv, scan_rows
+from secure_send.core.dlp.scan import Report, scan_bytes, scan_csv, scan_rows
 from secure_send.core.dlp.table import Table
 from tests.core.dlp.test_numbers import full_width, make_individual
 
@@ -200,3 +200,11 @@ def test_a_piece_is_never_cut_inside_a_quoted_line_break(monkeypatch: pytest.Mon
     report = scan_csv(text, "t.csv")
     assert report == _reference(text)
     assert report.places == ["row 202, column 2"]
+
+
+def test_a_csv_csv_reader_refuses_is_said_not_raised() -> None:
+    # a lone carriage return (old Mac line ends): csv.reader refuses it; the file is
+    # "could not be checked", never an exception in the send path and never clean
+    report = scan_bytes(b"a,b\r1,123456789018\r", "mac.csv")
+    assert report.unreadable is not None
+    assert report.unreadable.startswith("damaged CSV")
