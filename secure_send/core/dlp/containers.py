@@ -1,4 +1,5 @@
-"""Excel (.xlsx), Word (.docx) and ZIP files, read with the standard library (issue 19).
+"""Excel (.xlsx), Word (.docx) and ZIP files, read with the standard library (issue 19);
+PDF and .xls through :mod:`.documents`.
 
 An .xlsx or .docx is itself a ZIP of XML parts: the cells of each sheet (shared strings
 resolved; numbers Excel stored as ``1.23456789018E+11`` turned back into their digits) go
@@ -14,10 +15,19 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from xml.etree import ElementTree
 
-from secure_send.core.dlp.scan import Report, Unreadable, scan_bytes, scan_rows, scan_text
+from secure_send.core.dlp import documents
+from secure_send.core.dlp.documents import cell_text
+from secure_send.core.dlp.scan import (
+    Cancelled,
+    Report,
+    Unreadable,
+    scan_bytes,
+    scan_rows,
+    scan_text,
+)
 
 MAX_DEPTH = 3
 MAX_ENTRIES = 10_000
@@ -30,12 +40,15 @@ _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 class Budget:
     """What is left to read of one top-level file (shared by every nested level)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cancelled: Callable[[], bool] = lambda: False) -> None:
         self.entries = MAX_ENTRIES
         self.bytes = MAX_BYTES
+        self.cancelled = cancelled  # polled before each entry: Cancelled
 
     def read(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         """One entry's bytes, or :class:`Unreadable` past the budget or when encrypted."""
+        if self.cancelled():
+            raise Cancelled
         if info.flag_bits & 0x1:
             raise Unreadable("encrypted (a password-protected ZIP cannot be checked)")
         self.entries -= 1
@@ -65,20 +78,6 @@ def _column(letters: str) -> int:
     return number - 1
 
 
-def _cell_text(value: str) -> str:
-    """A numeric cell's digits as typed: Excel writes 12 digits as 1.23456789018E+11, and
-    drops the leading 0 of a number typed as a number (an individual number may start
-    with 0), so 11 digits are read as that number with its 0 back."""
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return value
-    if number != number.to_integral_value() or number < 0:
-        return value
-    digits = str(int(number))
-    return digits.zfill(12) if len(digits) == 11 else digits
-
-
 def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
     """Every sheet of a workbook, as tables."""
     report = Report(name)
@@ -103,7 +102,7 @@ def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
                 elif inline is not None:
                     text = "".join(t.text or "" for t in inline.iter(f"{_MAIN}t"))
                 elif value is not None and value.text:
-                    text = _cell_text(value.text)
+                    text = cell_text(value.text)
                 else:
                     continue
                 grid.setdefault(int(ref.group(2)), {})[_column(ref.group(1))] = text
@@ -137,8 +136,9 @@ def zip_report(data: bytes, name: str, budget: Budget, depth: int = 1) -> Report
 
 
 def report_for(data: bytes, name: str, budget: Budget | None = None, depth: int = 0) -> Report:
-    """One file's report by its name's extension: text, CSV, xlsx, docx, ZIP (nested
-    ones one level deeper); a damaged or over-budget container is said, never clean."""
+    """One file's report by its name's extension: text, CSV, xlsx, docx, xls, PDF, ZIP
+    (nested ones one level deeper); a damaged or over-budget container is said, never
+    clean. :class:`.scan.Cancelled` when the budget's ``cancelled`` says so."""
     budget = budget or Budget()
     lower = name.lower()
     try:
@@ -150,6 +150,10 @@ def report_for(data: bytes, name: str, budget: Budget | None = None, depth: int 
             return xlsx_report(data, name, budget)
         if lower.endswith(".docx"):
             return docx_report(data, name, budget)
+        if lower.endswith(".pdf"):
+            return documents.pdf_report(data, name, budget.cancelled)
+        if lower.endswith(".xls"):
+            return documents.xls_report(data, name, budget.cancelled)
     except Unreadable as err:
         return Report(name, unreadable=str(err))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, ValueError):

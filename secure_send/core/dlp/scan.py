@@ -15,8 +15,6 @@ Reports carry counts and places (``line 3``, ``row 5, column 2``) — never a nu
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -35,6 +33,10 @@ class Unreadable(Exception):
     """The file could not be checked (not text in a known encoding, encrypted, …)."""
 
 
+class Cancelled(Exception):
+    """The sender stopped the check (the ``cancelled`` callback said so)."""
+
+
 @dataclass
 class Report:
     """What one file holds: counts and places, never the numbers."""
@@ -45,6 +47,7 @@ class Report:
     corporate: int = 0
     places: list[str] = field(default_factory=list)
     unreadable: str | None = None  # why it could not be checked
+    skipped: bool = False  # a kind of file that cannot hold text (an image, a program)
 
     @property
     def blocking(self) -> bool:
@@ -78,33 +81,58 @@ class Report:
 def decode(data: bytes) -> str:
     """Text from UTF-8 (with or without BOM) or CP932 (Shift_JIS and Microsoft's
     additions, what Excel writes for Japanese CSV); :class:`Unreadable` otherwise."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise Unreadable("not text in UTF-8 or Shift_JIS")
+    return decode_utf8(data)[0]
 
 
-def scan_text(text: str, name: str) -> Report:
-    """Free text: a context word on the number's line (before it) or the line above."""
+def decode_utf8(data: bytes) -> tuple[str, bytes | None]:
+    """:func:`decode`, and the bytes (without a BOM) when they were UTF-8: the fast CSV
+    pass reads them and need not encode the text again."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8"), data
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932"), None
+    except UnicodeDecodeError:
+        raise Unreadable("not text in UTF-8 or Shift_JIS") from None
+
+
+def scan_text(text: str, name: str, *, page: int | None = None) -> Report:
+    """Free text: a context word on the number's line (before it) or the line above.
+    Places are ``line N``, or ``page N`` for a page of a PDF."""
     report = Report(name)
-    previous = ""
-    for number, line in enumerate(fold(text).splitlines(), start=1):
+    scan_lines(fold(text), report, page=page)
+    return report
+
+
+def scan_lines(
+    folded: str, report: Report, *, first: int = 1, previous: str = "", page: int | None = None
+) -> tuple[int, str]:
+    """:func:`scan_text` over folded text that may be one piece of a longer file: lines
+    are numbered from ``first`` and ``previous`` is the line before the piece. Returns
+    the next line's number and the piece's last line (for the next piece)."""
+    lines = folded.splitlines()
+    for number, line in enumerate(lines, start=first):
         for match in CANDIDATE.finditer(line):
             kind = kind_of(match.group())
             if kind is not None:
                 near = bool(_CONTEXT.search(line[: match.start()]) or _CONTEXT.search(previous))
-                report.add(kind, near, f"line {number}")
+                report.add(kind, near, f"page {page}" if page is not None else f"line {number}")
         previous = line
-    return report
+    return first + len(lines), previous
 
 
-def scan_csv(text: str, name: str) -> Report:
-    """A CSV file: a header naming the column, or a column mostly of valid numbers."""
-    return scan_rows(list(csv.reader(io.StringIO(fold(text)))), name, folded=True)
+def scan_csv(text: str, name: str, raw: bytes | None = None) -> Report:
+    """A CSV file: a header naming the column, or a column mostly of valid numbers
+    (read the fast way where it can be: :mod:`.table`). ``raw``: the file's UTF-8 bytes
+    (without a BOM) when ``text`` is them decoded, so they need not be encoded again."""
+    from secure_send.core.dlp.table import Table  # table builds on this module
+
+    table = Table(name)
+    folded = fold(text)
+    table.feed_all(folded, raw if folded is text else None)
+    return table.report()
 
 
 def scan_rows(rows: list[list[str]], name: str, where: str = "", *, folded: bool = False) -> Report:
@@ -144,10 +172,10 @@ def scan_bytes(data: bytes, name: str) -> Report:
     lower = name.lower()
     try:
         if lower.endswith((".csv", ".tsv")):
-            text = decode(data)
+            text, raw = decode_utf8(data)
             if lower.endswith(".tsv"):
-                text = text.replace("\t", ",")
-            return scan_csv(text, name)
+                text, raw = text.replace("\t", ","), None
+            return scan_csv(text, name, raw)
         if lower.endswith((".txt", ".text", ".md", ".log")):
             return scan_text(decode(data), name)
     except Unreadable as err:
