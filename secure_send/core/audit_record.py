@@ -18,6 +18,7 @@ from typing import Any
 from secure_send.core.directory import canonical
 from secure_send.core.directory.model import EntryError, check_id
 from secure_send.core.encoding import b64u
+from secure_send.core.envelope.manifest import MAX_MYNUMBER_COUNT
 from secure_send.core.errors import SecureSendError
 
 FIELDS = ("seq", "time", "action", "actor", "device", "drop", "size", "outcome", "ip", "prev")
@@ -159,7 +160,7 @@ def _validate_spi(r: AuditRecord) -> None:
         raise AuditRecordError("contains_specific_personal_info must be true (or absent)")
     if type(files) is not int or type(count) is not int:
         raise AuditRecordError("mynumber_files and mynumber_count must be integers with it")
-    if not 1 <= files <= count <= _MAX_SIZE:
+    if not 1 <= files <= count <= MAX_MYNUMBER_COUNT:
         raise AuditRecordError("mynumber_files and mynumber_count must be 1 <= files <= count")
     if r.action not in _DROP_ACTIONS or not r.drop:
         raise AuditRecordError("only a record about a drop may say it holds My Numbers")

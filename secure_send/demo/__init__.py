@@ -5,7 +5,9 @@ root keys), serves it from an embedded drop server on 127.0.0.1, enrols two
 demo people with one-time codes, and walks through a send: picking a verified
 recipient, encryption, upload, the recipient's inbox, verification, saving, the
 signed receipt, and a recall; then a collection (:mod:`secure_send.demo.collection`):
-HR asks a division for its year-end papers, three staff submit, the desk saves all.
+HR asks a division for its year-end papers, three staff submit, the desk saves all; then a
+spreadsheet of (fictional) My Numbers stopped on its way to a colleague who may not receive
+them and sent to the designated HR desk instead (:mod:`secure_send.demo.mynumber_demo`).
 Everything runs through the same client library the CLI and the desktop app use.
 Demo profiles keep their keys in the test key store (a file), which it says every
 time: never do that for real.
@@ -38,7 +40,8 @@ from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.error_codes import ErrorCode
-from secure_send.demo.collection import run_collection
+from secure_send.demo.collection import DESK_ROLE, run_collection
+from secure_send.demo.mynumber_demo import run_mynumber_scene
 from secure_send.org import ops
 from secure_send.org.demo_org import demo_rows
 from secure_send.org.home import OrgHome
@@ -145,6 +148,9 @@ def run(
             for session in (sender, recipient):
                 session.close()
             run_collection(say, step, work, enrolled, entries)
+            mailer = enrolled(cast.sender)  # the desk's members have devices by now
+            run_mynumber_scene(say, step, work, mailer, cast.recipient, DESK_ROLE)
+            mailer.close()
             if windows:
                 _open_windows(say, work, cast, org_config)
         say("\n✔ デモ完了 (demo finished)" + (f": files kept in {work}" if keep else ""))

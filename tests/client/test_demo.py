@@ -19,6 +19,10 @@ def test_demo_walkthrough_completes(tmp_path: Path) -> None:
     assert "✓ 検証済み" in text  # the recipient's inbox verified the drop
     assert "ダウンロード済み" in text  # the sender saw a verified receipt
     assert "recalled" in text  # the recalled drop could not be received
+    # the My Number scene: stopped on its way to a colleague, sent to the designated desk
+    assert "✋ 送信できません（何もアップロードしていません）" in text
+    assert "not designated: koji.miura" in text
+    assert "機密性3、有効 3 日" in text
     saved = list((tmp_path / "demo" / "受信フォルダ").iterdir())
     sent = tmp_path / "demo" / "送信フォルダ"
     assert sorted(p.name for p in saved) == sorted(p.name for p in sent.iterdir())

@@ -26,6 +26,7 @@ from secure_send.core.audit import (
     AuditRecordError,
     audit_log_path,
 )
+from secure_send.core.envelope.manifest import MAX_MYNUMBER_COUNT
 
 DROP = "dRoP_0123456789abcdef"
 START = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -90,7 +91,7 @@ BAD: dict[str, dict[str, Any]] = {
     "files as a bool": {"mynumber_files": True},
     "zero files": {"mynumber_files": 0},
     "more files than numbers": {"mynumber_files": 38},
-    "a count past 2**53": {"mynumber_count": 2**53},
+    "a count of ten digits": {"mynumber_count": 10**9},
     "a hash where a count goes": {"mynumber_count": "q" * 43},
     "about no drop": {"drop": ""},
     "not about a drop": {"action": "enrol"},
@@ -187,10 +188,10 @@ def test_cli_verifies_and_exports_spi_records(tmp_path: Path) -> None:
 
 
 def test_the_longest_record_with_the_fields_is_read_back(tmp_path: Path) -> None:
-    """Every field at its longest, counts at 2**53 - 1: still one line the reader takes
+    """Every field at its longest, counts at their largest: still one line the reader takes
     (``MAX_LINE``), appended after it and verified."""
     log = AuditLog(tmp_path / "audit.jsonl")
-    top = 2**53 - 1
+    top = MAX_MYNUMBER_COUNT
     longest = {"actor": "a" * 64, "device": "b" * 64, "drop": "D" * 64, "outcome": "z" * 32}
     ip = "fe80:ffff:ffff:ffff:ffff:ffff:ffff:fffe"
     for _ in range(2):

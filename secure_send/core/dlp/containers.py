@@ -34,6 +34,7 @@ MAX_ENTRIES = 10_000
 MAX_BYTES = 512 * 1024 * 1024
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own sheet size: a grid never larger
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
@@ -91,21 +92,20 @@ def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
         for sheet in sheets:
             root = _xml(budget.read(book, book.getinfo(sheet)))
             grid: dict[int, dict[int, str]] = {}
-            for cell in root.iter(f"{_MAIN}c"):
-                ref = _CELL_REF.fullmatch(cell.get("r", ""))
-                value = cell.find(f"{_MAIN}v")
-                inline = cell.find(f"{_MAIN}is")
-                if ref is None:
-                    continue
-                if cell.get("t") == "s" and value is not None and value.text:
-                    text = shared[int(value.text)] if int(value.text) < len(shared) else ""
-                elif inline is not None:
-                    text = "".join(t.text or "" for t in inline.iter(f"{_MAIN}t"))
-                elif value is not None and value.text:
-                    text = cell_text(value.text)
-                else:
-                    continue
-                grid.setdefault(int(ref.group(2)), {})[_column(ref.group(1))] = text
+            row_number = 0
+            for row in root.iter(f"{_MAIN}row"):
+                # ``r`` is optional in the format (some tools leave it out): a cell or a
+                # row without it follows the one before, never skipped unread
+                row_number = int(row.get("r") or row_number + 1)
+                column = -1
+                for cell in row.iter(f"{_MAIN}c"):
+                    ref = _CELL_REF.fullmatch(cell.get("r", ""))
+                    column = _column(ref.group(1)) if ref else column + 1
+                    if not (0 < row_number <= MAX_ROWS and 0 <= column < MAX_COLUMNS):
+                        raise Unreadable("not a workbook Excel can open (a cell past its edge)")
+                    text = _xlsx_cell(cell, shared)
+                    if text is not None:
+                        grid.setdefault(row_number, {})[column] = text
             rows = []
             for r in range(1, max(grid, default=0) + 1):
                 cells = grid.get(r, {})
@@ -113,6 +113,19 @@ def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
             label = sheet.rsplit("/", 1)[1].removesuffix(".xml")
             report.merge(scan_rows(rows, name, f"{label}, "))
     return report
+
+
+def _xlsx_cell(cell: ElementTree.Element, shared: list[str]) -> str | None:
+    """A cell's text: a shared string, an inline string or a value (numbers as typed)."""
+    value = cell.find(f"{_MAIN}v")
+    inline = cell.find(f"{_MAIN}is")
+    if cell.get("t") == "s" and value is not None and value.text:
+        return shared[int(value.text)] if int(value.text) < len(shared) else ""
+    if inline is not None:
+        return "".join(t.text or "" for t in inline.iter(f"{_MAIN}t"))
+    if value is not None and value.text:
+        return cell_text(value.text)
+    return None
 
 
 def docx_report(data: bytes, name: str, budget: Budget) -> Report:

@@ -40,7 +40,7 @@ MAX_LOG_SIZE = 2**63 - 1  # log sizes are counts of events; anything larger is m
 BLOB_ID = re.compile(r"[a-z0-9]{1,16}")
 SPI_FIELD = "specific_personal_info"  # the manifest's My Number counts (issue 19)
 # below 10**9: a count can never spell a 12-digit individual number (nor its hash)
-_MAX_COUNT = 999_999_999
+MAX_MYNUMBER_COUNT = 999_999_999
 
 
 class EnvelopeError(SecureSendError):
@@ -141,7 +141,7 @@ class Manifest(SignedLogHead):
     def __post_init__(self) -> None:
         super().__post_init__()
         files, count = self.mynumber_files, self.mynumber_count
-        if (files == 0) != (count == 0) or not 0 <= files <= count <= _MAX_COUNT:
+        if (files == 0) != (count == 0) or not 0 <= files <= count <= MAX_MYNUMBER_COUNT:
             raise EnvelopeError("invalid specific personal information counts")
 
     @property
@@ -299,7 +299,7 @@ def _parse_spi(obj: Any) -> dict[str, Any]:
         raise EnvelopeError("invalid specific personal information counts")
     files, numbers = obj["files"], obj["numbers"]
     for value in (files, numbers):
-        if type(value) is not int or not 1 <= value <= _MAX_COUNT:
+        if type(value) is not int or not 1 <= value <= MAX_MYNUMBER_COUNT:
             raise EnvelopeError("invalid specific personal information counts")
     if files > numbers:
         raise EnvelopeError("invalid specific personal information counts")

@@ -103,3 +103,34 @@ def test_too_deep_too_big_encrypted_or_with_a_dtd_is_said_never_clean(
     laughs = '<!DOCTYPE lolz [<!ENTITY lol "lol">]>'
     assert "DTD" in str(report_for(_xlsx(["123456789018"], doctype=laughs), "x.xlsx").unreadable)
     assert report_for(b"not a zip", "x.docx").unreadable == "damaged or not what its name says"
+
+
+def test_cells_and_rows_without_references_are_read_in_order() -> None:
+    """``r`` is optional in SpreadsheetML: a workbook some tool wrote without it is read,
+    never passed as clean; a reference past Excel's edge is refused, not allocated."""
+    import io as _io
+    import random as _random
+    import zipfile as _zipfile
+
+    from secure_send.core.dlp.containers import report_for as _report_for
+    from tests.core.dlp.test_numbers import make_individual as _make
+
+    rng = _random.Random(9)  # noqa: S311 - reproducible test data
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+    def book(rows: str) -> bytes:
+        buffer = _io.BytesIO()
+        with _zipfile.ZipFile(buffer, "w") as archive:
+            sheet = f'<worksheet xmlns="{main}"><sheetData>{rows}</sheetData></worksheet>'
+            archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        return buffer.getvalue()
+
+    def cell(text: str) -> str:
+        return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
+
+    rows = "".join(f"<row>{cell('職員')}{cell(_make(rng))}</row>" for _ in range(5))
+    report = _report_for(book(f"<row>{cell('氏名')}{cell('個人番号')}</row>{rows}"), "a.xlsx")
+    assert report.likely == 5
+    assert report.places[0] == "sheet1, row 2, column 2"
+    far = f'<row r="2000000">{cell(_make(rng))}</row>'
+    assert _report_for(book(far), "b.xlsx").unreadable
