@@ -112,7 +112,7 @@ def run_mynumber_scene(
         for report in blocked.check.holding:
             say(
                 f"   ✋ {report.name}: 個人番号 {report.likely} 件"
-                f"（{'；'.join(report.places[:2])} …）"
+                f"（{' / '.join(report.places[:2])} …）"
             )
         say(
             f"   ✋ 送信できません（何もアップロードしていません）: {entries[colleague].name_ja}"

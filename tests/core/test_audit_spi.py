@@ -192,10 +192,17 @@ def test_the_longest_record_with_the_fields_is_read_back(tmp_path: Path) -> None
     (``MAX_LINE``), appended after it and verified."""
     log = AuditLog(tmp_path / "audit.jsonl")
     top = MAX_MYNUMBER_COUNT
-    longest = {"actor": "a" * 64, "device": "b" * 64, "drop": "D" * 64, "outcome": "z" * 32}
     ip = "fe80:ffff:ffff:ffff:ffff:ffff:ffff:fffe"
     for _ in range(2):
-        spi = (top, top)
-        log.append(action="upload_complete", size=top, ip=ip, specific_personal_info=spi, **longest)
+        log.append(
+            action="upload_complete",
+            actor="a" * 64,
+            device="b" * 64,
+            drop="D" * 64,
+            outcome="z" * 32,
+            size=2**53 - 1,
+            ip=ip,
+            specific_personal_info=(top, top),
+        )
     assert log.verify().records == 2
     assert [r.specific_personal_info for r in log.records()] == [(top, top)] * 2
