@@ -40,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from screenshots_clerk import SCREENS as CLERK_SCREENS  # noqa: E402 - after the path
 from screenshots_clerk import clerk_screens, lookalike_person, started_window  # noqa: E402
+from screenshots_mynumber import SCREENS as MYNUMBER_SCREENS  # noqa: E402 - after the path
+from screenshots_mynumber import desk_member, mynumber_screens  # noqa: E402
 from screenshots_requests import SCREENS as REQUEST_SCREENS  # noqa: E402 - after the path
 from screenshots_requests import request_screens  # noqa: E402
 
@@ -63,6 +65,7 @@ SCREENS = (
     "settings-devices",
     *CLERK_SCREENS,
     *REQUEST_SCREENS,
+    *MYNUMBER_SCREENS,
 )
 
 
@@ -175,6 +178,12 @@ def _run(out: Path, lang: str) -> int:
                 code = ops.issue_code(home, lookalike)
                 enrol(profile, org, lookalike, code, device_id="pc", device_name="庁内PC-03",
                       store=FileKeyStore(profile))  # fmt: skip
+                # a member of 人事課 年末調整受付 (designated 個人番号取扱), so the
+                # My Number sheet can address the desk (screenshots_mynumber.py)
+                desk = desk_member(home)
+                profile = Profile(work / "profiles" / desk)
+                enrol(profile, org, desk, ops.issue_code(home, desk), device_id="pc",
+                      device_name="人事課-PC-07", store=FileKeyStore(profile))  # fmt: skip
             sender, recipient = sessions[cast.sender], sessions[cast.recipient]
             samples, role_drop = _history(
                 work, home, server.state.config.state_dir, cast, sender, recipient
@@ -190,6 +199,7 @@ def _run(out: Path, lang: str) -> int:
             )
             request_screens(shots, wait_until, work, cast, recipient, sender, lookalike_session)
             lookalike_session.close()
+            mynumber_screens(shots, wait_until, work, cast, sender)
             print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder}")
             for session in sessions.values():
                 session.close()

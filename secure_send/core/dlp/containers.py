@@ -89,6 +89,7 @@ def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
             root = _xml(budget.read(book, book.getinfo("xl/sharedStrings.xml")))
             shared = ["".join(t.text or "" for t in si.iter(f"{_MAIN}t")) for si in root]
         sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+        titles = _sheet_names(book, names, budget)
         for sheet in sheets:
             root = _xml(budget.read(book, book.getinfo(sheet)))
             grid: dict[int, dict[int, str]] = {}
@@ -110,9 +111,29 @@ def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
             for r in range(1, max(grid, default=0) + 1):
                 cells = grid.get(r, {})
                 rows.append([cells.get(c, "") for c in range(max(cells, default=-1) + 1)])
-            label = sheet.rsplit("/", 1)[1].removesuffix(".xml")
+            label = titles.get(sheet) or sheet.rsplit("/", 1)[1].removesuffix(".xml")
             report.merge(scan_rows(rows, name, f"{label}, "))
     return report
+
+
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+def _sheet_names(book: zipfile.ZipFile, names: set[str], budget: Budget) -> dict[str, str]:
+    """Each sheet part's name as the clerk sees it on its tab ("一覧"), where the workbook
+    says it; a place then reads "一覧, row 2, column 3" rather than "sheet1, …"."""
+    if not {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= names:
+        return {}
+    workbook = _xml(budget.read(book, book.getinfo("xl/workbook.xml")))
+    rels = _xml(budget.read(book, book.getinfo("xl/_rels/workbook.xml.rels")))
+    targets = {r.get("Id"): "xl/" + (r.get("Target") or "").lstrip("/").removeprefix("xl/")
+               for r in rels.iter(_PACKAGE_RELS)}  # fmt: skip
+    return {
+        targets[sheet.get(_REL)]: sheet.get("name") or ""
+        for sheet in workbook.iter(f"{_MAIN}sheet")
+        if sheet.get(_REL) in targets
+    }
 
 
 def _xlsx_cell(cell: ElementTree.Element, shared: list[str]) -> str | None:

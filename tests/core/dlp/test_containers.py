@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,14 @@ def test_cells_and_rows_without_references_are_read_in_order() -> None:
     assert report.places[0] == "sheet1, row 2, column 2"
     far = f'<row r="2000000">{cell(_make(rng))}</row>'
     assert _report_for(book(far), "b.xlsx").unreadable
+
+
+def test_places_name_the_sheet_as_its_tab_does(tmp_path: Path) -> None:
+    """The clerk looks for 「一覧」, not for the part name sheet1.xml."""
+    from secure_send.core.dlp.files import scan_path
+    from secure_send.demo.mynumber_demo import dependants_workbook
+
+    book = dependants_workbook(tmp_path, people=2)
+    report = scan_path(book, book.name)
+    assert report.likely == 4
+    assert report.places[0] == "一覧, row 2, column 3"
