@@ -175,6 +175,11 @@ def test_no_number_or_its_hash_is_kept_anywhere(
     needles += [hashlib.sha256(n.encode()).hexdigest().upper().encode() for n in found]
     searched = _every_file(org_server.config.home, org_server.home.path, hanako.home, taro.home)
     assert len(searched) > 20  # the places exist and hold files
+    # the audit log is among them, and it did record the drop as holding My Numbers
+    audit = [p for p in searched if p.name == "audit.jsonl"]
+    assert audit
+    assert b'"contains_specific_personal_info":true' in audit[0].read_bytes()
+    assert b'"mynumber_count":40' in audit[0].read_bytes()
     for path in searched:
         data = path.read_bytes()
         for needle in needles:

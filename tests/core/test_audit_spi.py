@@ -5,7 +5,6 @@ the fields existed read, verify and export byte for byte as they did."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import os
@@ -27,9 +26,8 @@ from secure_send.core.audit import (
     audit_log_path,
 )
 from secure_send.core.envelope.manifest import MAX_MYNUMBER_COUNT
+from tests.core.test_audit import DROP, START
 
-DROP = "dRoP_0123456789abcdef"
-START = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 # Two records exactly as the log wrote them before the SPI fields existed (main at
 # 0df74cf): the compatibility this change must keep, so these bytes are the fixture.
 OLD_LOG = (
