@@ -127,14 +127,15 @@ def _read(
     for piece in _pieces(src, quotes=table):
         if cancelled():
             raise Cancelled
+        if rows is not None and encoding == "utf-8" and not tsv:
+            rows.feed_utf8(piece)  # as bytes: decoded only when it must be
+            continue
         text = piece.decode(encoding)
         if tsv:
             text = text.replace("\t", ",")
         folded = fold(text)
         if rows is not None:
-            # the piece's own bytes when they are the folded text's UTF-8: not encoded again
-            same = encoding == "utf-8" and not tsv and folded is text
-            rows.feed(folded, piece if same else None)
+            rows.feed(folded)
         else:
             line, previous = scan_lines(folded, report, first=line, previous=previous)
     return rows.report() if rows is not None else report
