@@ -21,12 +21,12 @@ holds); the hits of a column are counted once per pattern, not once per number
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import add
+from itertools import accumulate, compress
 
 from secure_send.core.dlp.numbers import CANDIDATE, INDIVIDUAL_WEIGHTS, kind_of
 
@@ -50,10 +50,12 @@ _WEIGHTED = [
     for w in INDIVIDUAL_WEIGHTS
 ]
 _EXPECTED = bytes(48 + (0 if (b % 11) <= 1 else 11 - b % 11) for b in range(256))
-_ZERO = re.compile(b"\x00")
 
 INDIVIDUAL, CORPORATE = b"\xff", b"\xfe"  # the marks in a skeleton: never in UTF-8
 _NOT_SKELETON = bytes(range(256)).translate(None, b",\n" + INDIVIDUAL + CORPORATE)
+_ONE_MARK = bytes(range(256)).replace(CORPORATE, INDIVIDUAL)  # both kinds as one
+_IS_INDIVIDUAL = bytes(b == INDIVIDUAL[0] for b in range(256))
+_IS_CORPORATE = bytes(b == CORPORATE[0] for b in range(256))
 
 
 def _valid_lanes(digits: bytes, count: int) -> list[int]:
@@ -64,7 +66,9 @@ def _valid_lanes(digits: bytes, count: int) -> list[int]:
         total += int.from_bytes(digits[k::13].translate(table), "little")
     expected = total.to_bytes(count, "little").translate(_EXPECTED)
     differ = int.from_bytes(expected, "little") ^ int.from_bytes(digits[11::13], "little")
-    return [m.start() for m in _ZERO.finditer(differ.to_bytes(count, "little"))]
+    # the zero lanes: where the pieces between zeros end (no match object per lane)
+    between = differ.to_bytes(count, "little").split(b"\x00")
+    return list(accumulate(map((1).__add__, map(len, between)), initial=-1))[1:-1]
 
 
 @dataclass
@@ -95,7 +99,8 @@ def numbers(data: bytes) -> Found:
     if len(between) == 1:
         return found
     count = len(between) - 1
-    starts = list(map(add, accumulate(map(len, between[:-1])), range(0, 12 * count, 12)))
+    # start k: the lengths of pieces 0..k and 12 for each run before it
+    starts = list(accumulate(map((12).__add__, map(len, between)), initial=-12))[1:-1]
     # 13 bytes from each start: the 12 digits the lanes check, and the next byte, a
     # digit only in a longer run; the sentinel makes it 13 at the end
     ends = map((13).__add__, starts)
@@ -127,6 +132,10 @@ class Shape:
     skeleton: bytes
     lines: list[bytes]
     patterns: Counter[bytes]  # how many lines each distinct skeleton line has
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
 
     @property
     def counts(self) -> Counter[int]:
@@ -185,7 +194,52 @@ class Shape:
             at = skeleton.find(INDIVIDUAL, end)
 
 
-def shape(data: bytes, found: Found | None = None) -> Shape:
+@dataclass
+class Regular:
+    """:class:`Shape` of a piece whose lines all have the same commas (most exports):
+    a number's column and row follow from the boundaries (commas and line breaks)
+    before its mark, so its lines are never split or counted one by one."""
+
+    skeleton: bytes
+    rows: int
+    width: int  # cells a line has
+
+    @property
+    def counts(self) -> Counter[int]:
+        return Counter({self.width - 1: self.rows})
+
+    def first_lines(self, column: int) -> dict[int, int]:
+        return dict.fromkeys(range(column, self.width), 0)
+
+    def _marks(self) -> tuple[list[int], list[bytes], bytes]:
+        """The boundaries before each mark, the skeleton before each mark since the one
+        before it (empty: the two are in one cell), and the marks in order."""
+        parts = self.skeleton.translate(_ONE_MARK).split(INDIVIDUAL)[:-1]
+        marks = self.skeleton.translate(None, b",\n")
+        return list(accumulate(map(len, parts))), parts, marks
+
+    def hits(self) -> dict[int, tuple[int, int, int]]:
+        before, parts, marks = self._marks()
+        columns = [boundaries % self.width for boundaries in before]
+        individual = Counter(compress(columns, marks.translate(_IS_INDIVIDUAL)))
+        corporate = Counter(compress(columns, marks.translate(_IS_CORPORATE)))
+        extra = Counter(compress(columns[1:], map(operator.not_, parts[1:])))
+        return {c: (individual[c], corporate[c], extra[c]) for c in set(columns)}
+
+    def places(self, wanted: dict[int, int]) -> Iterator[tuple[int, int]]:
+        before, _, marks = self._marks() if wanted else ([], [], b"")
+        for boundaries in compress(before, marks.translate(_IS_INDIVIDUAL)):
+            row, column = divmod(boundaries, self.width)
+            if wanted.get(column):
+                yield row, column
+                wanted[column] -= 1
+                if not wanted[column]:
+                    del wanted[column]
+                    if not wanted:
+                        return
+
+
+def shape(data: bytes, found: Found | None = None) -> Shape | Regular:
     """The skeleton of a piece: its commas, its line breaks and the marks of ``found``."""
     marked = bytearray(data)
     if found is not None:  # marks: bytes no UTF-8 holds, at a digit's place
@@ -194,6 +248,12 @@ def shape(data: bytes, found: Found | None = None) -> Shape:
         for at in found.corporate:
             marked[at] = CORPORATE[0]
     skeleton = bytes(marked).translate(None, _NOT_SKELETON)
+    if data.endswith(b"\n"):
+        plain = skeleton.translate(None, INDIVIDUAL + CORPORATE)
+        line = plain[: plain.find(b"\n") + 1]
+        rows = len(plain) // len(line)
+        if plain == line * rows:  # every line the same: no line by line
+            return Regular(skeleton, rows, len(line))
     lines = skeleton.split(b"\n")
     if data.endswith(b"\n"):
         lines.pop()

@@ -37,7 +37,7 @@ from secure_send.core.dlp.scan import (
     Unreadable,
 )
 
-PIECE = 1024 * 1024  # the pieces a whole file in memory is fed in (files.py reads these)
+PIECE = 256 * 1024  # the pieces a whole file in memory is fed in (files.py reads these)
 
 
 @dataclass
@@ -106,7 +106,8 @@ class Table:
 
     def read_all(self, data: bytes, feed: Callable[[bytes], None] | None = None) -> None:
         """A whole file's bytes, in pieces of about :data:`PIECE` bytes (small pieces
-        stay in the CPU's cache: twice as fast on 100 MB as one piece), each cut at a
+        stay in the CPU's cache: twice as fast on 100 MB as one piece, and 256 KiB a
+        few % faster than 1 MiB), each cut at a
         line end outside any quoted cell (an even number of quotes before it), so a
         quoted comma sends only its own piece the exact way. ``feed``: what takes each
         piece, :meth:`feed_utf8` by default (raw UTF-8, folded piece by piece: a caller
@@ -146,7 +147,7 @@ class Table:
         for line, column in shape.places(wanted):
             self.columns[column].places.append(self.rows + 1 + line)
         self._last_cell = (0, -1)  # the next piece starts on a new row
-        self.rows += len(shape.lines)
+        self.rows += shape.rows
 
     def _feed_records(self, text: str) -> None:
         try:

@@ -66,12 +66,13 @@ def _cell(rng: random.Random, style: str) -> str:
     )
 
 
-def _table(seed: int, style: str, rows: int = 3000) -> str:
+def _table(seed: int, style: str, rows: int = 3000, *, ragged: bool = True) -> str:
     rng = random.Random(seed)  # noqa: S311 - reproducible test data
     width = rng.randrange(3, 8)
     lines = [",".join(rng.choice(HEADERS) for _ in range(width))]
     for _ in range(rows):
-        cells = rng.randrange(width - 1, width + 2)  # ragged, as real exports are
+        # ragged, as many real exports are; or as many cells on every line, as others
+        cells = rng.randrange(width - 1, width + 2) if ragged else width
         # some columns all numbers (dense), the others mixed
         row = [  # column 1: numbers only (a dense column), but for blank cells
             make_individual(rng) if c == 1 and style != "messy" else _cell(rng, style)
@@ -96,6 +97,18 @@ def test_the_fast_pass_reports_what_every_cell_reports(style: str, seed: int) ->
     if style == "clean":
         assert reference.likely > 0  # the dense column
         assert reference.warning  # and the chance look-alikes
+
+
+@pytest.mark.parametrize("style", ["clean", "separators", "quoted"])
+@pytest.mark.parametrize("seed", range(3))
+def test_tables_with_as_many_cells_on_every_line_report_the_same(style: str, seed: int) -> None:
+    """Their pieces' lines all look alike: counted from the marks alone (Regular)."""
+    text = _table(seed, style, ragged=False).rstrip("\r\n") + "\n"
+    fast, reference = scan_csv(text, "t.csv"), _reference(text)
+    assert fast == reference
+    assert reference.individual > 100
+    data = fold(text).encode()
+    assert isinstance(fastcheck.shape(data, fastcheck.numbers(data)), fastcheck.Regular)
 
 
 def test_the_clean_tables_take_the_fast_way_and_the_messy_ones_do_not() -> None:
