@@ -57,10 +57,23 @@ def test_the_skeleton_counts_cells_hits_and_places() -> None:
     assert shape.hits() == {2: (1, 0, 0), 1: (3, 0, 1)}  # two in one cell: one extra
     assert list(shape.places({1: 20, 2: 20})) == [(1, 2), (2, 1), (2, 1), (3, 1)]
     assert list(shape.places({1: 2})) == [(2, 1), (2, 1)]  # only as many as wanted
-    assert shape.lines[-1] == b"," + fastcheck.INDIVIDUAL
+    assert isinstance(shape, fastcheck.Shape)  # ragged, and no line break at the end
+    assert shape.skeleton.endswith(b"\n," + fastcheck.INDIVIDUAL)
     crlf = fastcheck.shape(b"a,b\r\nc,d,e\nf\n")
     assert crlf.counts == {1: 1, 2: 1, 0: 1}
-    assert len(crlf.lines) == 3
+    assert crlf.rows == 3
+
+
+def test_lines_that_all_look_alike_are_counted_from_the_marks() -> None:
+    n, base = "123456789018", "000000000001"
+    corporate = str(corporate_check_digit(base)) + base
+    data = f"氏名,番号,備考\nx,{n},y\n{n},{n}x{n},{corporate}\nz,w,{n}\r\n".encode()
+    shape = fastcheck.shape(data, fastcheck.numbers(data))
+    assert isinstance(shape, fastcheck.Regular)
+    assert (shape.rows, shape.counts, shape.first_lines(1)) == (4, {2: 4}, {1: 0, 2: 0})
+    assert shape.hits() == {0: (1, 0, 0), 1: (3, 0, 1), 2: (1, 1, 0)}
+    assert list(shape.places({1: 20, 2: 20})) == [(1, 1), (2, 1), (2, 1), (3, 2)]
+    assert list(shape.places({1: 2})) == [(1, 1), (2, 1)]
 
 
 def test_a_piece_has_every_cell_filled_or_goes_the_exact_way() -> None:
