@@ -102,9 +102,9 @@ def numbers(data: bytes) -> Found:
     # start k: the lengths of pieces 0..k and 12 for each run before it
     starts = list(accumulate(map((12).__add__, map(len, between)), initial=-12))[1:-1]
     # 13 bytes from each start: the 12 digits the lanes check, and the next byte, a
-    # digit only in a longer run; the sentinel makes it 13 at the end
+    # digit only in a longer run (a run at the very end has no 13th: the last lane)
     ends = map((13).__add__, starts)
-    runs = b"".join(map((data + b"x").__getitem__, map(slice, starts, ends)))
+    runs = b"".join(map(data.__getitem__, map(slice, starts, ends)))
     if runs[12::13].translate(None, _NOT_DIGITS):  # a run of 13 or more: the rare way
         return _numbers_in_long_runs(data, mask)
     found.individual = list(map(starts.__getitem__, _valid_lanes(runs, count)))
@@ -247,7 +247,7 @@ def shape(data: bytes, found: Found | None = None) -> Shape | Regular:
             marked[at] = INDIVIDUAL[0]
         for at in found.corporate:
             marked[at] = CORPORATE[0]
-    skeleton = bytes(marked).translate(None, _NOT_SKELETON)
+    skeleton = bytes(marked.translate(None, _NOT_SKELETON))  # bytes: lines are hashed
     if data.endswith(b"\n"):
         plain = skeleton.translate(None, INDIVIDUAL + CORPORATE)
         line = plain[: plain.find(b"\n") + 1]
