@@ -39,7 +39,8 @@ def test_the_numbers_found_in_bytes_are_candidates_one_by_one_finds() -> None:
     corporate = str(corporate_check_digit(base)) + base
     with_13 = f"{twelve.decode()}\n{corporate},{cells[0]}9".encode()  # 13 digits twice
     separated = twelve + b"\n1234-5678-9018"  # a separator: CANDIDATE itself
-    for data in (twelve, with_13, separated, twelve[:12], b"x" + twelve[:12]):
+    ends_in_one = twelve + b",123456789018"  # the last run has no byte after it
+    for data in (twelve, with_13, separated, ends_in_one, twelve[:12], b"x" + twelve[:12]):
         found = fastcheck.numbers(data)
         assert (found.individual, found.corporate) == _reference(data)
     assert len(fastcheck.numbers(twelve).individual) > 300
