@@ -22,14 +22,14 @@ INDIVIDUAL_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # 12 or 13 digits, optionally grouped 4-4-4 / 1-4-4-4 by a space or hyphen (after NFKC
 # folding full-width digits, spaces and the usual dash characters); never part of a
 # longer run of digits
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70"
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70"
 _SEP = r"[ \-]?"
 CANDIDATE = re.compile(
     rf"(?<![0-9])(?:[0-9]{_SEP})?[0-9]{{4}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}(?![0-9])"
 )
 
 
-_DASH_BETWEEN_DIGITS = re.compile(f"(?<=[0-9])[{_DASHES}](?=[0-9])")
+_DASH_BETWEEN_DIGITS = re.compile(f"(?<=[0-9])[{DASHES}](?=[0-9])")
 
 
 def fold(text: str) -> str:
@@ -42,7 +42,7 @@ def fold(text: str) -> str:
     # checks run at C speed where normalising and the regex each take a second
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    if any(dash in text for dash in _DASHES):
+    if any(dash in text for dash in DASHES):
         text = _DASH_BETWEEN_DIGITS.sub("-", text)
     return text
 

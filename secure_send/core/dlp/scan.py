@@ -26,6 +26,8 @@ COLUMN_SHARE = 0.8
 COLUMN_MIN = 3
 MAX_PLACES = 20  # places kept per file (the count stays exact)
 _CONTEXT = re.compile("|".join(re.escape(w) for w in CONTEXT_WORDS), re.IGNORECASE)
+FULL_WIDTH_QUOTE = "\uff02".encode()  # the one character NFKC folds into a quote
+_BOM = b"\xef\xbb\xbf"
 _HEADER = re.compile("|".join(re.escape(w) for w in HEADER_WORDS), re.IGNORECASE)
 
 
@@ -87,7 +89,7 @@ def decode(data: bytes) -> str:
 def decode_utf8(data: bytes) -> tuple[str, bytes | None]:
     """:func:`decode`, and the bytes (without a BOM) when they were UTF-8: the fast CSV
     pass reads them and need not encode the text again."""
-    data = data.removeprefix(b"\xef\xbb\xbf")
+    data = data.removeprefix(_BOM)
     try:
         return data.decode("utf-8"), data
     except UnicodeDecodeError:
@@ -135,6 +137,18 @@ def scan_csv(text: str, name: str, raw: bytes | None = None) -> Report:
     return table.report()
 
 
+def scan_csv_utf8(data: bytes, name: str) -> Report:
+    """:func:`scan_csv` of UTF-8 bytes (without a BOM), never decoded as a whole:
+    UnicodeDecodeError if they are not UTF-8. Pieces are cut by quotes counted before
+    folding, so the caller makes sure no full-width quote (U+FF02, which NFKC makes ``"``)
+    is in them."""
+    from secure_send.core.dlp.table import Table  # table builds on this module
+
+    table = Table(name)
+    table.read_all(data)
+    return table.report()
+
+
 def scan_rows(rows: list[list[str]], name: str, where: str = "", *, folded: bool = False) -> Report:
     """A table (CSV, a spreadsheet's sheet): see the module docstring; ``where`` prefixes
     each place (``Sheet1, ``); ``folded``: the cells went through :func:`fold` already."""
@@ -171,6 +185,11 @@ def scan_bytes(data: bytes, name: str) -> Report:
     reported as not checked, never as clean)."""
     lower = name.lower()
     try:
+        if lower.endswith(".csv") and not (b"\xef" in data and FULL_WIDTH_QUOTE in data):
+            try:  # UTF-8 read as bytes, folded piece by piece: see table.Table.read_all
+                return scan_csv_utf8(data.removeprefix(_BOM), name)
+            except UnicodeDecodeError:
+                pass  # CP932 (or neither: decode_utf8 says so)
         if lower.endswith((".csv", ".tsv")):
             text, raw = decode_utf8(data)
             if lower.endswith(".tsv"):

@@ -6,10 +6,11 @@ rows: per column the filled cells, the hits and the first places. A piece goes
 
 * the **fast way** when it holds no quoted cell with a comma or a line break in it, no
   empty line, no empty or blank cell and no lone ``\\r``: then every line is one record
-  and every comma a cell boundary, so the numbers are found by one pass over the whole
-  piece, and only a number with a valid check digit costs Python work (its row: newlines
-  before it; its column: commas before it on its line). The cells a column holds come
-  from how many commas each line has;
+  and every comma a cell boundary, so the numbers are found by one pass over the piece's
+  UTF-8 bytes (:mod:`.fastcheck`; :meth:`Table.feed_utf8` decodes a piece only to
+  validate it and to ask whether folding changes it), and counted per column from the
+  patterns of its lines' skeletons. The cells a column holds come from how many commas
+  each line has;
 * the **exact way** otherwise: ``csv.reader`` and every cell, as :func:`.scan.scan_rows`.
 
 Both feed the same counters, and :meth:`Table.report` applies scan_rows' rules (header
@@ -21,11 +22,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from secure_send.core.dlp import fastcheck
-from secure_send.core.dlp.numbers import CANDIDATE, kind_of
+from secure_send.core.dlp.numbers import CANDIDATE, DASHES, fold, kind_of
 from secure_send.core.dlp.scan import (
     _HEADER,
     COLUMN_MIN,
@@ -35,7 +39,7 @@ from secure_send.core.dlp.scan import (
     Unreadable,
 )
 
-PIECE = 1024 * 1024  # the pieces a whole file in memory is fed in (files.py reads these)
+PIECE = 256 * 1024  # the pieces a whole file in memory is fed in (files.py reads these)
 
 
 @dataclass
@@ -46,6 +50,24 @@ class _Column:
     corporate: int = 0
     extra: int = 0  # hits beyond the first in one cell: scan_rows counts each as a cell
     places: list[int] = field(default_factory=list)  # rows of the first individual hits
+
+
+# fold's other change, a dash between two digits, found in the bytes (each dash is three
+# bytes in UTF-8): a literal first, so searched fast, not the look-behind fold's str
+# pattern starts with — which costs as much as the rest of the pass on text with ー
+_DASH_BETWEEN_DIGITS = {
+    dash: re.compile(re.escape(dash.encode()) + rb"(?<=[0-9]...)(?=[0-9])", re.DOTALL)
+    for dash in DASHES
+}
+
+
+def _folds_to_itself(text: str, piece: bytes) -> bool:
+    """Whether :func:`.numbers.fold` leaves ``text`` (``piece`` decoded) as it is."""
+    if not unicodedata.is_normalized("NFKC", text):
+        return False
+    return not any(
+        dash in text and pattern.search(piece) for dash, pattern in _DASH_BETWEEN_DIGITS.items()
+    )
 
 
 class Table:
@@ -65,53 +87,90 @@ class Table:
 
     def feed(self, text: str, raw: bytes | None = None) -> None:
         """Whole records of folded text; ``raw``: the same text as UTF-8, if at hand."""
-        if not text:
+        if text:
+            self._feed(text.encode("utf-8") if raw is None else raw, text)
+
+    def feed_utf8(self, piece: bytes) -> None:
+        """Whole records as UTF-8 bytes, not folded yet (UnicodeDecodeError if they are
+        not UTF-8). The fast way never decodes them: ASCII is valid UTF-8 that folding
+        leaves alone; other bytes are decoded once, to validate them and to ask whether
+        folding would change them (NFKC's quick check, and the dashes' bytes)."""
+        if not piece:
             return
-        data = text.encode("utf-8") if raw is None else raw
+        if piece.isascii():
+            self._feed(piece, None)
+            return
+        text = piece.decode("utf-8")
+        if _folds_to_itself(text, piece):
+            self._feed(piece, text)
+            return
+        folded = fold(text)
+        self._feed(folded.encode("utf-8"), folded)
+
+    def _feed(self, data: bytes, text: str | None) -> None:
+        """``data``: folded UTF-8; ``text``: it decoded, or None (decoded if needed)."""
         fast = (
             (b'"' not in data or fastcheck.quotes_are_plain(data))
             and b"\x00" not in data
             and (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
-            and fastcheck.every_cell_filled(text, data)
+            and fastcheck.every_cell_filled(data)
         )
         if fast:
-            self._feed_lines(text, data)
+            self._feed_lines(data)
         else:
-            self._feed_records(text)
+            self._feed_records(data.decode("utf-8") if text is None else text)
 
     def feed_all(self, text: str, raw: bytes | None = None) -> None:
-        """A whole file's folded text, in pieces of about :data:`PIECE` bytes (small
-        pieces stay in the CPU's cache: twice as fast on 100 MB as one piece), each cut
-        at a line end outside any quoted cell (an even number of quotes before it), so
-        a quoted comma sends only its own piece the exact way."""
-        data = text.encode("utf-8") if raw is None else raw
+        """A whole file's folded text, in pieces: see :meth:`read_all`."""
+        self.read_all(text.encode("utf-8") if raw is None else raw, self._feed_folded)
+
+    def _feed_folded(self, piece: bytes) -> None:
+        self._feed(piece, None)
+
+    def read_all(self, data: bytes, feed: Callable[[bytes], None] | None = None) -> None:
+        """A whole file's bytes, in pieces of about :data:`PIECE` bytes (small pieces
+        stay in the CPU's cache: twice as fast on 100 MB as one piece, and 256 KiB a
+        few % faster than 1 MiB), each cut at a
+        line end outside any quoted cell (an even number of quotes before it), so a
+        quoted comma sends only its own piece the exact way. ``feed``: what takes each
+        piece, :meth:`feed_utf8` by default (raw UTF-8, folded piece by piece: a caller
+        makes sure no full-width quote U+FF02 is in it, which folding would make a quote)."""
+        feed = self.feed_utf8 if feed is None else feed
+        quotes = b'"' in data
         start = 0
         while start < len(data):
             cut = data.find(b"\n", start + PIECE) + 1 or len(data)
-            inside = data.count(b'"', start, cut) % 2
+            inside = quotes and data.count(b'"', start, cut) % 2
             while inside and cut < len(data):  # inside a quoted cell: on to the next line
                 following = data.find(b"\n", cut) + 1 or len(data)
                 inside ^= data.count(b'"', cut, following) % 2
                 cut = following
-            piece = data[start:cut]
-            self.feed(piece.decode("utf-8"), piece)
+            feed(data[start:cut])
             start = cut
 
-    def _feed_lines(self, text: str, data: bytes) -> None:
+    def _feed_lines(self, data: bytes) -> None:
         if self.header is None:
             self.header = data.split(b"\n", 1)[0].rstrip(b"\r").decode().split(",")
-        shape = fastcheck.shape(data)
-        self.commas.update(shape.counts)
-        widest = max(shape.counts, default=-1)
+        shape = fastcheck.shape(data, fastcheck.numbers(data))
+        counts = shape.counts
+        self.commas.update(counts)
+        widest = max(counts, default=-1)
         if widest > self.widest:
             for column, line in shape.first_lines(self.widest + 1).items():
                 self.first.setdefault(column, self.rows + 1 + line)
             self.widest = widest
-        unit, found = fastcheck.hits(text, data)
-        places = fastcheck.places(unit, [at for at, _ in found])
-        for (row, column), (_, kind) in zip(places, found, strict=True):
-            self._hit(self.rows + 1 + row, column, kind)
-        self.rows += len(shape.lines)
+        wanted: dict[int, int] = {}  # columns that keep places: how many more
+        for column, (individual, corporate, extra) in shape.hits().items():
+            stats = self.columns.setdefault(column, _Column())
+            stats.individual += individual
+            stats.corporate += corporate
+            stats.extra += extra
+            if individual and len(stats.places) < MAX_PLACES:
+                wanted[column] = MAX_PLACES - len(stats.places)
+        for line, column in shape.places(wanted):
+            self.columns[column].places.append(self.rows + 1 + line)
+        self._last_cell = (0, -1)  # the next piece starts on a new row
+        self.rows += shape.rows
 
     def _feed_records(self, text: str) -> None:
         try:

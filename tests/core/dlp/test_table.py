@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import random
+from pathlib import Path
 
 import pytest
 
 from secure_send.core.dlp import fastcheck
 from secure_send.core.dlp import table as table_module
+from secure_send.core.dlp.files import scan_path
 from secure_send.core.dlp.numbers import corporate_check_digit, fold
 from secure_send.core.dlp.scan import Report, scan_bytes, scan_csv, scan_rows
 from secure_send.core.dlp.table import Table
@@ -64,12 +66,13 @@ def _cell(rng: random.Random, style: str) -> str:
     )
 
 
-def _table(seed: int, style: str, rows: int = 3000) -> str:
+def _table(seed: int, style: str, rows: int = 3000, *, ragged: bool = True) -> str:
     rng = random.Random(seed)  # noqa: S311 - reproducible test data
     width = rng.randrange(3, 8)
     lines = [",".join(rng.choice(HEADERS) for _ in range(width))]
     for _ in range(rows):
-        cells = rng.randrange(width - 1, width + 2)  # ragged, as real exports are
+        # ragged, as many real exports are; or as many cells on every line, as others
+        cells = rng.randrange(width - 1, width + 2) if ragged else width
         # some columns all numbers (dense), the others mixed
         row = [  # column 1: numbers only (a dense column), but for blank cells
             make_individual(rng) if c == 1 and style != "messy" else _cell(rng, style)
@@ -96,47 +99,105 @@ def test_the_fast_pass_reports_what_every_cell_reports(style: str, seed: int) ->
         assert reference.warning  # and the chance look-alikes
 
 
+@pytest.mark.parametrize("style", ["clean", "separators", "quoted"])
+@pytest.mark.parametrize("seed", range(3))
+def test_tables_with_as_many_cells_on_every_line_report_the_same(style: str, seed: int) -> None:
+    """Their pieces' lines all look alike: counted from the marks alone (Regular)."""
+    text = _table(seed, style, ragged=False).rstrip("\r\n") + "\n"
+    fast, reference = scan_csv(text, "t.csv"), _reference(text)
+    assert fast == reference
+    assert reference.individual > 100
+    data = fold(text).encode()
+    assert isinstance(fastcheck.shape(data, fastcheck.numbers(data)), fastcheck.Regular)
+
+
 def test_the_clean_tables_take_the_fast_way_and_the_messy_ones_do_not() -> None:
     ways = {"clean": True, "separators": True, "quoted": True, "blanks": False, "messy": False}
     for style, fast in ways.items():
         data = fold(_table(1, style)).encode()
-        text = data.decode()
         way = (
             (b'"' not in data or fastcheck.quotes_are_plain(data))
             and (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
-            and fastcheck.every_cell_filled(text, data)
+            and fastcheck.every_cell_filled(data)
         )
         assert way is fast, style
-        if fast:  # clean: the check-digit lanes; with separators: CANDIDATE over the text
-            unit, _ = fastcheck.hits(text, data)
-            assert isinstance(unit, bytes) is (style == "clean"), style
-    # the lanes find exactly the runs that pass the check digit
-    numbers = [make_individual(random.Random(i)) for i in range(50)]  # noqa: S311
-    wrong = [n[:11] + str((int(n[11]) + 1) % 10) for n in numbers]
-    data = ",".join(numbers + wrong).encode()
-    unit, found = fastcheck.hits(data.decode(), data)
-    assert unit is data  # the lanes, not CANDIDATE
-    assert [at for at, _ in found] == [13 * i for i in range(50)]
+
+
+def _fed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, bool]]:
+    """Each piece a table reads, and whether it went the fast way."""
+    monkeypatch.setattr(table_module, "PIECE", 2048)
+    pieces: list[tuple[bytes, bool]] = []
+    lines, records = Table._feed_lines, Table._feed_records
+
+    def fast(self: Table, data: bytes) -> None:
+        pieces.append((data, True))
+        lines(self, data)
+
+    def exact(self: Table, text: str) -> None:
+        pieces.append((text.encode(), False))
+        records(self, text)
+
+    monkeypatch.setattr(Table, "_feed_lines", fast)
+    monkeypatch.setattr(Table, "_feed_records", exact)
+    return pieces
+
+
+def _scan_utf8(text: str, name: str) -> Report:
+    return scan_bytes(text.encode(), name)
 
 
 def test_a_whole_file_is_fed_in_pieces_and_reports_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(table_module, "PIECE", 2048)
-    pieces: list[str] = []
-    original = Table.feed
-
-    def counted(self: Table, text: str, raw: bytes | None = None) -> None:
-        pieces.append(text)
-        original(self, text, raw)
-
-    monkeypatch.setattr(Table, "feed", counted)
+    pieces = _fed(monkeypatch)
     for style in ("clean", "separators", "quoted", "blanks", "messy"):
         text = _table(11, style)
+        for report in (scan_csv, _scan_utf8):
+            pieces.clear()
+            assert report(text, "t.csv") == _reference(text)
+            assert len(pieces) > 20  # it was cut
+            assert b"".join(data for data, _ in pieces) == fold(text).encode()
+            assert any(fast for _, fast in pieces) is (style in ("clean", "separators", "quoted"))
+
+
+def test_the_bytes_read_the_fast_way_only_when_folding_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """UTF-8 is read as bytes, piece by piece (never decoded as a whole); a piece that
+    folding changes (full-width digits, a dash between digits) is folded first, and
+    CP932 — the same table — is decoded: the same report every way, and the file's."""
+    pieces = _fed(monkeypatch)
+    rng = random.Random(14)  # noqa: S311 - reproducible test data
+    rows = [f"職員{i},{make_individual(rng)},確認済み" for i in range(2000)]
+    n = make_individual(rng)
+    rows[500] = f"職員,{full_width(n)},全角"
+    rows[1500] = f"職員,{n[:4]}\u30fc{n[4:8]}\u30fc{n[8:]},長音"  # ー between digits
+    text = "氏名,マイナンバー,備考\n" + "\n".join(rows) + "\n"
+    reference = _reference(text)
+    assert reference.likely == 2000  # the two written otherwise are found too
+    for encoding in ("utf-8", "cp932"):
+        raw = text.encode(encoding)
         pieces.clear()
-        assert scan_csv(text, "t.csv") == _reference(text)
-        assert len(pieces) > 20  # it was cut
-        assert "".join(pieces) == fold(text)
+        assert scan_bytes(raw, "t.csv") == reference, encoding
+        (tmp_path / "t.csv").write_bytes(raw)
+        assert scan_path(tmp_path / "t.csv", "t.csv") == reference, encoding
+        assert all(fast for _, fast in pieces)
+        read = b"".join(data for data, _ in pieces)  # twice: scan_bytes and scan_path
+        assert b"\xef\xbc" not in read  # no full-width digit: folded
+        assert read.count(f"{n[:4]}-{n[4:8]}-{n[8:]}".encode()) == 2
+
+
+def test_a_full_width_quote_is_folded_before_the_file_is_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """U+FF02 folds to a quote: a cut counted on the raw bytes could fall inside the quoted
+    cell it makes, so such a file is folded as a whole first."""
+    monkeypatch.setattr(table_module, "PIECE", 90)  # records are 28 bytes: cuts inside
+    n = make_individual(random.Random(15))  # noqa: S311 - reproducible test data
+    text = "備考,個人番号\n" + "\uff02一行目\n二行目\uff02,x\n" * 200 + f"y,{n}\n"
+    report = scan_bytes(text.encode(), "t.csv")
+    assert report == _reference(text)
+    assert report.places == ["row 202, column 2"]
 
 
 def test_a_table_fed_in_pieces_reports_what_it_reports_whole() -> None:
@@ -185,7 +246,7 @@ def test_an_empty_quoted_cell_is_blank_and_a_quoted_comma_goes_the_exact_way() -
     assert _reference(text).likely == 4
     data = text.encode()
     assert fastcheck.quotes_are_plain(data)
-    assert not fastcheck.every_cell_filled(text, data)
+    assert not fastcheck.every_cell_filled(data)
     assert not fastcheck.quotes_are_plain(b'"a,b",1\n')
     assert not fastcheck.quotes_are_plain(b'"a\nb",1\n')
     assert not fastcheck.quotes_are_plain(b'"never closed,1\n')
