@@ -1,6 +1,7 @@
 """The My Number check between pressing Send and the confirm sheet (issue 19).
 
-Up to :data:`CHECK_HERE_BYTES` the files are scanned at once; larger ones off the main
+Up to :data:`CHECK_HERE_BYTES` to read (:func:`.files.reading_cost`: a photo or a program
+costs nothing, it is only sniffed) the files are scanned at once; more off the main
 thread (:meth:`AppModel.check_mynumber`), and a small window says so, with Cancel, if it
 takes longer than half a second (a workbook of 20 MB takes about that). The call returns
 once the check is done, like the confirm dialog's own ``exec()``: the Send page stays a
@@ -15,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from secure_send.client.mynumber import MyNumberCheck
+from secure_send.core.dlp.files import reading_cost
 from secure_send.gui import threads
 from secure_send.gui.model import AppModel, SendRequest
 
@@ -36,7 +38,7 @@ def checked_request(model: AppModel, request: SendRequest, parent: QWidget) -> S
         Exception: the check's own error (a file vanished, the directory unverified).
     """
     task = model.check_mynumber(request)
-    if sum(f.size for f in request.files) <= CHECK_HERE_BYTES:
+    if sum(reading_cost(f.path, f.name) for f in request.files) <= CHECK_HERE_BYTES:
         return _forced(request, _run_here(task))
     dialog = QProgressDialog(
         QCoreApplication.translate("MyNumberGate", "Checking the files for My Numbers…"),

@@ -130,3 +130,20 @@ def test_cancel_stops_between_pieces_and_entries_and_progress_counts_files(
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert [r.name for r in reports] == ["big.csv", "b.zip", "gone.txt"]
     assert reports[2].unreadable == "could not be read"
+
+
+def test_the_reading_cost_counts_only_what_a_check_reads(tmp_path: Path) -> None:
+    """A large file of a kind the check skips costs nothing (the app checks at once);
+    one it reads costs its size (the app checks on a task, with a Cancel window)."""
+    from secure_send.core.dlp.files import reading_cost
+
+    blob = tmp_path / "report.bin"
+    blob.write_bytes(bytes(range(256)) * 8192)  # 2 MiB with NULs: not text
+    table = tmp_path / "a.csv"
+    table.write_bytes(b"a,b\n" * 1000)
+    notes = tmp_path / "notes"  # no extension, but text
+    notes.write_text("メモ\n" * 100, encoding="utf-8")
+    assert reading_cost(blob, blob.name) == 0
+    assert reading_cost(table, table.name) == 4000
+    assert reading_cost(notes, notes.name) == notes.stat().st_size
+    assert reading_cost(tmp_path / "gone.csv", "gone.csv") == 0
