@@ -25,15 +25,17 @@ from __future__ import annotations
 import re
 import xml.parsers.expat
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import accumulate
 from xml.etree import ElementTree
 
 from secure_send.core.dlp.documents import cell_text
-from secure_send.core.dlp.fastcheck import _valid_lanes
-from secure_send.core.dlp.numbers import CANDIDATE, fold, kind_of
+from secure_send.core.dlp.numbers import CANDIDATE, INDIVIDUAL_WEIGHTS, fold, kind_of
 from secure_send.core.dlp.scan import _HEADER, COLUMN_MIN, COLUMN_SHARE, MAX_PLACES, Report
 
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own sheet size
+BATCH = 65_536  # numbers checked at once (13 bytes each and their places, held till then)
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 # the document up to its root's start tag: UTF-8 (declared or by default), the root a
@@ -44,21 +46,46 @@ _ROOT = re.compile(
 )
 _XMLNS = re.compile(rb"xmlns\s*=")
 _ROW_ELSEWHERE = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
-# One token of <sheetData>; the groups (findall gives them all, "" when not taken):
-# 1 "row" (a row's start tag), 2 its r, 3 "/" (empty row), 4 "</row>", 5 "c" (a cell),
-# 6 its column letters, 7 its t, 8-9 a number's leading digit and decimals (n.nnnE+11),
-# 10 another value, 11 "<is>", 12 the inline string, 13 anything else (not understood)
+# One token of <sheetData>, the most frequent first; the groups (findall gives them all,
+# b"" when not taken): 1 "c" (a cell), 2 its column letters, 3 its t, 4 a number's
+# n.nnn of n.nnnE+11, 5 another value, 6 "<is>", 7 the inline string; 8 "row" (a row's
+# start tag), 9 its r, 10 "/" (an empty row), 11 "</row>", 12 anything else (not
+# understood)
 _TOKEN = re.compile(
-    rb'<(row)(?: r="([0-9]+)")?(?:\s+(?!r=)[\w:]+="[^"<]*")*\s*(/?)>'
-    rb"|(</row>)"
-    rb'|<(c)(?: r="([A-Z]+)[0-9]+")?(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
+    rb'<(c)(?: r="([A-Z]+)[0-9]+")?(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
     rb'(?: (?:cm|vm|ph)="[0-9a-z]*")*\s*'
     rb"(?:/>|>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?"
-    rb"(?:<v>([1-9])\.([0-9]{1,11})E\+11</v>|<v>([^<&\r]*)</v>"
+    rb"(?:<v>([1-9]\.[0-9]{1,11})E\+11</v>|<v>([^<&\r]*)</v>"
     rb'|(<is>)<t(?: xml:space="preserve")?>([^<&\r]*)</t></is>)?</c>)'
+    rb'|<(row)(?: r="([0-9]+)")?(?:\s+(?!r=)[\w:]+="[^"<]*")*\s*(/?)>'
+    rb"|(</row>)"
     rb"|\s+"
     rb"|([\s\S])"
 )
+
+
+# The check digits of many numbers at once, as :func:`.fastcheck._valid_lanes` does for
+# CSV, on lanes of 13 bytes ``n.nnnnnnnnnnn`` (the digits of n.nnnE+11, the dot second):
+# per digit a table turns each ASCII digit into weight x digit mod 11; eleven such bytes
+# summed lane by lane in one big integer stay under 256 (no carry into the next lane),
+# and a last table turns each sum into the check digit it asks for.
+_POSITIONS = (0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)  # the first eleven digits' bytes
+_WEIGHTED = [
+    bytes((w * (b - 48)) % 11 if 48 <= b <= 57 else 0 for b in range(256))
+    for w in INDIVIDUAL_WEIGHTS
+]
+_EXPECTED = bytes(48 + (0 if (b % 11) <= 1 else 11 - b % 11) for b in range(256))
+
+
+def _valid_lanes(runs: bytes, count: int) -> list[int]:
+    """Which of ``count`` lanes ``n.nnnnnnnnnnn`` carry a valid check digit (the last)."""
+    total = 0
+    for position, table in zip(_POSITIONS, _WEIGHTED, strict=True):
+        total += int.from_bytes(runs[position::13].translate(table), "little")
+    expected = total.to_bytes(count, "little").translate(_EXPECTED)
+    differ = int.from_bytes(expected, "little") ^ int.from_bytes(runs[12::13], "little")
+    between = differ.to_bytes(count, "little").split(b"\x00")  # zero: a valid lane
+    return list(accumulate(map((1).__add__, map(len, between)), initial=-1))[1:-1]
 
 
 @dataclass
@@ -73,14 +100,9 @@ class _Column:
 class Columns:
     """A table's counters per column, fed its non-blank cells in row order."""
 
-    BATCH = 65_536  # numbers checked at once (their digits: 13 bytes each, held till then)
-
     def __init__(self) -> None:
         self.columns: dict[int, _Column] = {}  # in order of their first cell, as scan_rows
         self.header: dict[int, str] = {}  # row 1's folded cells
-        self._runs = bytearray()  # the numbers not checked yet: 12 digits and a comma each
-        self._rows = array("l")  # ... their rows
-        self._owners: list[_Column] = []  # ... and columns
 
     def cell(self, row: int, column: int, folded: str) -> None:
         """One cell's folded text (blank ones are left out, as scan_rows does)."""
@@ -108,36 +130,33 @@ class Columns:
             if len(stats.places) < MAX_PLACES:
                 stats.places.append(row)
 
-    def number(self, row: int, column: int, digits: bytes) -> None:
-        """A cell of exactly 12 ASCII digits (a number Excel stored as n.nnnE+11): the
-        one candidate is the whole cell, never a corporate number (13 digits) and never
-        a header word. Checked in batches (:func:`.fastcheck._valid_lanes`)."""
-        stats = self.columns.get(column)
-        if stats is None:
-            stats = self.columns[column] = _Column()
-        stats.filled += 1
-        self._runs += digits
-        self._runs += b","
-        self._rows.append(row)
-        self._owners.append(stats)
-        if len(self._owners) >= self.BATCH:
-            self._check()
+    def add(self, column: int) -> None:
+        """A column's first cell (the columns' order is their first cells')."""
+        self.columns[column] = _Column()
 
-    def _check(self) -> None:
-        """The pending numbers' check digits, all at once; hits in the order they came."""
-        rows, owners = self._rows, self._owners
-        for lane in _valid_lanes(bytes(self._runs), len(owners)):
-            stats = owners[lane]
-            stats.individual += 1
-            if len(stats.numbered) < MAX_PLACES:
-                stats.numbered.append(rows[lane])
-        self._runs.clear()
-        del self._rows[:]
-        owners.clear()
+    def numbers(self, runs: bytes, rows: array[int], columns: array[int]) -> None:
+        """Cells of exactly 12 ASCII digits (numbers Excel stored as n.nnnE+11), in row
+        order, their columns added already: each is its one candidate, never a corporate
+        number (13 digits) and never a header word. ``runs``: ``n.nnnnnnnnnnn`` (13
+        bytes) per cell, checked all at once (:func:`_valid_lanes`)."""
+        for column, count in Counter(columns).items():
+            self.columns[column].filled += count
+        valid = _valid_lanes(runs, len(columns))
+        for column, count in Counter(map(columns.__getitem__, valid)).items():
+            self.columns[column].individual += count
+        needed = {c for c in set(columns) if len(self.columns[c].numbered) < MAX_PLACES}
+        for lane in valid:  # the first places: a few lanes, unless a column has few hits
+            if not needed:
+                break
+            column = columns[lane]
+            if column in needed:
+                numbered = self.columns[column].numbered
+                numbered.append(rows[lane])
+                if len(numbered) >= MAX_PLACES:
+                    needed.discard(column)
 
     def report(self, name: str, where: str) -> Report:
         """scan_rows' rules over the counters (see :mod:`.scan`)."""
-        self._check()
         report = Report(name)
         for c, stats in self.columns.items():
             # a column's first places: its text hits' and number hits' (each in row order)
@@ -190,17 +209,20 @@ def read_sheet(data: bytes, shared: list[str]) -> Columns | None:
         return None
     well_formed(data)
     columns = Columns()
+    seen = columns.columns
     known: dict[bytes, int] = {}  # column letters read so far
+    runs = bytearray()  # numbers n.nnnE+11 not checked yet: "n.nnnnnnnnnnn" each
+    rows_of, columns_of = array("l"), array("l")  # ... their rows and columns
     row = 0
     in_row = False
-    column = -1
-    for token in _TOKEN.findall(body):
-        if token[12]:
-            return None  # something the pattern does not understand
-        if token[4]:  # a cell
+    column = edge = -1
+    for (
+        cell, letters, kind, number, value, inline, inline_text,
+        row_tag, row_ref, empty, row_end, other,
+    ) in _TOKEN.findall(body):  # fmt: skip
+        if cell:
             if not in_row:
                 continue  # a cell outside a row: the tree walk never looks at it
-            letters = token[5]
             if not letters:
                 next_column = column + 1
             elif (next_column := known.get(letters, -1)) < 0:
@@ -208,31 +230,42 @@ def read_sheet(data: bytes, shared: list[str]) -> Columns | None:
             if next_column <= column:
                 return None  # out of order or twice: the exact way keeps the last
             column = next_column
-            if row > MAX_ROWS or column >= MAX_COLUMNS:
+            if column >= edge:
                 raise EdgeError
-            kind, lead, decimals, value, inline = token[6], token[7], token[8], token[9], token[10]
-            if kind == b"s" and (lead or value):
-                text_value = (lead + b"." + decimals + b"E+11" if lead else value).decode()
+            if number and kind != b"s":  # 1.23456789018E+11: 12 digits, as cell_text makes it
+                if column not in seen:
+                    columns.add(column)
+                runs += number if len(number) == 13 else number.ljust(13, b"0")
+                rows_of.append(row)
+                columns_of.append(column)
+            elif kind == b"s" and (number or value):
+                text_value = (number + b"E+11" if number else value).decode()
                 index = int(text_value)  # ValueError ("damaged"), as the exact way
                 text = shared[index] if index < len(shared) else ""
                 columns.cell(row, column, fold(text))
             elif inline:
-                columns.cell(row, column, fold(token[11].decode()))
-            elif lead:  # 1.23456789018E+11: 12 digits, as documents.cell_text makes it
-                columns.number(row, column, lead + decimals.ljust(11, b"0"))
+                columns.cell(row, column, fold(inline_text.decode()))
             elif value:
                 columns.cell(row, column, fold(cell_text(value.decode())))
-        elif token[0]:
+        elif row_tag:
             if in_row:
                 return None  # a row inside a row
-            number = int(token[1]) if token[1] else row + 1
-            if number <= row:
+            next_row = int(row_ref) if row_ref else row + 1
+            if next_row <= row:
                 return None  # out of order or twice: the exact way merges them
-            row = number
-            in_row = not token[2]
+            row = next_row
+            in_row = not empty
             column = -1
-        elif token[3]:
+            edge = MAX_COLUMNS if row <= MAX_ROWS else 0  # (the row's cells are past it)
+            if len(columns_of) >= BATCH:  # (a row adds at most MAX_COLUMNS more)
+                columns.numbers(bytes(runs), rows_of, columns_of)
+                runs, rows_of, columns_of = bytearray(), array("l"), array("l")
+        elif row_end:
             if not in_row:
                 return None
             in_row = False
+        elif other:
+            return None  # something the pattern does not understand
+    if columns_of:
+        columns.numbers(bytes(runs), rows_of, columns_of)
     return columns

@@ -165,7 +165,7 @@ def test_the_generated_sheets_hold_what_the_comparison_needs() -> None:
 
 
 def test_numbers_are_checked_in_batches_in_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets.Columns, "BATCH", 7)
+    monkeypatch.setattr(sheets, "BATCH", 7)
     for seed in range(10):
         data, shared = make_sheet(seed)
         columns = sheets.read_sheet(data, shared)
