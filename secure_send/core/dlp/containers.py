@@ -2,12 +2,13 @@
 PDF and .xls through :mod:`.documents`.
 
 An .xlsx or .docx is itself a ZIP of XML parts: the cells of each sheet (shared strings
-resolved; numbers Excel stored as ``1.23456789018E+11`` turned back into their digits) go
-to :func:`.scan.scan_rows`, a document's paragraphs to :func:`.scan.scan_text`. ZIP files
-are opened recursively within bounds — :data:`MAX_DEPTH` levels, :data:`MAX_ENTRIES`
-entries and :data:`MAX_BYTES` uncompressed bytes in all — so a ZIP bomb is a finding
-("too large to check"), not a hang; an encrypted entry (PPAP) cannot be checked and says
-so. Nothing is written to disk.
+resolved; numbers Excel stored as ``1.23456789018E+11`` turned back into their digits) are
+counted per column by :mod:`.sheets` (fast, for sheets laid out as Excel writes them) or
+go to :func:`.scan.scan_rows` (any other sheet), a document's paragraphs to
+:func:`.scan.scan_text`. ZIP files are opened recursively within bounds —
+:data:`MAX_DEPTH` levels, :data:`MAX_ENTRIES` entries and :data:`MAX_BYTES` uncompressed
+bytes in all — so a ZIP bomb is a finding ("too large to check"), not a hang; an
+encrypted entry (PPAP) cannot be checked and says so. Nothing is written to disk.
 """
 
 from __future__ import annotations

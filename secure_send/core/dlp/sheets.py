@@ -12,8 +12,10 @@ is read from its bytes:
   (a comment, an entity in a value, rich text, attributes in another order, rows out of
   order, …) makes :func:`read_sheet` answer None, and the caller reads the sheet the
   exact way (``containers``); so the fast way only ever sees what it understands;
-* numbers stored as ``1.23456789018E+11`` are turned into digits without ``Decimal``;
-  text cells are folded and looked at only when they can hold 12 digits;
+* numbers stored as ``1.23456789018E+11`` are kept as their 13 bytes and checked in
+  batches, many check digits in one big-integer sum (:func:`_valid_lanes`), never one
+  ``Decimal`` and one check per cell; text cells are folded and looked at only when
+  they can hold 12 digits;
 * :class:`Columns` keeps counters per column (filled cells, hits, the first places),
   never rows, and applies scan_rows' rules (header words, density) at the end.
 
@@ -26,6 +28,7 @@ import re
 import xml.parsers.expat
 from array import array
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from xml.etree import ElementTree
@@ -35,6 +38,7 @@ from secure_send.core.dlp.numbers import CANDIDATE, INDIVIDUAL_WEIGHTS, fold, ki
 from secure_send.core.dlp.scan import _HEADER, COLUMN_MIN, COLUMN_SHARE, MAX_PLACES, Report
 
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own sheet size
+PIECE = 1024 * 1024  # the bytes of <sheetData> tokenised at once
 BATCH = 65_536  # numbers checked at once (13 bytes each and their places, held till then)
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -194,6 +198,18 @@ def _column(letters: bytes) -> int:
     return number - 1
 
 
+def _tokens(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, ...]]:
+    """:data:`_TOKEN`'s matches in ``data[start:end]``, found :data:`PIECE` bytes at a
+    time (a list of tuples for the whole sheet would take a few hundred MB), each piece
+    cut after a ``</row>``: in a sheet expat found well-formed, that is between two
+    tokens, or inside something no token matches (a comment), which ends the fast way."""
+    while start < end:
+        cut = data.find(b"</row>", start + PIECE, end)
+        cut = end if cut < 0 else cut + len(b"</row>")
+        yield from _TOKEN.findall(data, start, cut)
+        start = cut
+
+
 def read_sheet(data: bytes, shared: list[str]) -> Columns | None:
     """A sheet's counters, or None when it is not laid out as :data:`_TOKEN` reads
     (the caller then reads it the exact way). ``data`` has no DTD (the caller refused
@@ -204,7 +220,6 @@ def read_sheet(data: bytes, shared: list[str]) -> Columns | None:
     start, end = data.find(b"<sheetData>"), data.find(b"</sheetData>")
     if data.count(b"sheetData") != 2 or not 0 < start < end:
         return None  # (an empty or missing sheetData is left to the exact way)
-    body = data[start + len(b"<sheetData>") : end]
     if _ROW_ELSEWHERE.search(data, 0, start) or _ROW_ELSEWHERE.search(data, end):
         return None
     well_formed(data)
@@ -219,7 +234,7 @@ def read_sheet(data: bytes, shared: list[str]) -> Columns | None:
     for (
         cell, letters, kind, number, value, inline, inline_text,
         row_tag, row_ref, empty, row_end, other,
-    ) in _TOKEN.findall(body):  # fmt: skip
+    ) in _tokens(data, start + len(b"<sheetData>"), end):  # fmt: skip
         if cell:
             if not in_row:
                 continue  # a cell outside a row: the tree walk never looks at it
