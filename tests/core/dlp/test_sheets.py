@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -169,11 +170,21 @@ def test_numbers_checked_in_batches_and_pieces_report_the_same(
 ) -> None:
     monkeypatch.setattr(sheets, "BATCH", 7)
     monkeypatch.setattr(sheets, "PIECE", 100)  # a few rows a piece
+    sizes: list[int] = []  # the numbers held at once: a batch and at most one more row
+    checked = sheets.Columns.numbers
+
+    def numbers(self: sheets.Columns, runs: bytes, rows: Any, columns: Any) -> None:
+        sizes.append(len(columns))
+        checked(self, runs, rows, columns)
+
+    monkeypatch.setattr(sheets.Columns, "numbers", numbers)
     for seed in range(10):
         data, shared = make_sheet(seed)
         columns = sheets.read_sheet(data, shared)
         assert columns is not None
         assert _seen(columns.report("b.xlsx", "一覧, ")) == _seen(_exact(data, shared))
+    assert len(sizes) > 50
+    assert max(sizes) < 7 + 8  # the generated rows are at most 8 cells wide
 
 
 def _reshape(data: bytes, old: str, new: str) -> bytes:
