@@ -45,7 +45,8 @@ MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # the document up to its root's start tag: UTF-8 (declared or by default), the root a
 # worksheet whose default namespace is SpreadsheetML's
 _ROOT = re.compile(
-    rb'(?:<\?xml version="1\.0"(?: encoding="(?i:utf-8)")?(?: standalone="(?:yes|no)")?\?>)?'
+    rb"(?:<\?xml version=([\"'])1\.0\1(?: encoding=([\"'])(?i:utf-8)\2)?"
+    rb"(?: standalone=([\"'])(?:yes|no)\3)?\s*\?>)?"
     rb'\s*<worksheet\s+xmlns="' + re.escape(MAIN) + rb'"'
 )
 _XMLNS = re.compile(rb"xmlns\s*=")
@@ -260,6 +261,13 @@ def read_sheet(data: bytes, shared: list[str]) -> Columns | None:
                 columns.cell(row, column, fold(text))
             elif inline:
                 columns.cell(row, column, fold(inline_text.decode()))
+            elif len(value) == 12 and value.isdigit() and value[:1] != b"0":
+                # 123456789018, as Excel itself writes 12 digits: cell_text keeps them
+                if column not in seen:
+                    columns.add(column)
+                runs += value[:1] + b"." + value[1:]
+                rows_of.append(row)
+                columns_of.append(column)
             elif value:
                 columns.cell(row, column, fold(cell_text(value.decode())))
         elif row_tag:

@@ -74,6 +74,8 @@ def _value(rng: random.Random, shared: list[str]) -> str:
             digits = digits[0] + digits[1:4].rstrip("0")  # 1.2E+11: Excel drops zeros
             digits = digits.ljust(12, "0")
         body = f"{digits[0]}.{digits[1:].rstrip('0') or '0'}E+11"
+        if rng.random() < 0.4:  # as Excel itself writes 12 digits
+            body = digits if rng.random() < 0.9 else f"0{digits[1:]}"
         return f"><v>{body}</v></c>"
     if roll < 0.45:  # other numbers: 11 digits (a leading 0 dropped), plain, decimals
         first = "0" + make_individual(rng)[1:11]
@@ -83,6 +85,7 @@ def _value(rng: random.Random, shared: list[str]) -> str:
                 make_individual(rng),
                 "3.5",
                 "42",
+                f"000{make_individual(rng)[3:]}",  # read as 9 digits
                 f"{rng.randrange(10**13)}",
             )
         )
