@@ -2,12 +2,13 @@
 PDF and .xls through :mod:`.documents`.
 
 An .xlsx or .docx is itself a ZIP of XML parts: the cells of each sheet (shared strings
-resolved; numbers Excel stored as ``1.23456789018E+11`` turned back into their digits) go
-to :func:`.scan.scan_rows`, a document's paragraphs to :func:`.scan.scan_text`. ZIP files
-are opened recursively within bounds — :data:`MAX_DEPTH` levels, :data:`MAX_ENTRIES`
-entries and :data:`MAX_BYTES` uncompressed bytes in all — so a ZIP bomb is a finding
-("too large to check"), not a hang; an encrypted entry (PPAP) cannot be checked and says
-so. Nothing is written to disk.
+resolved; numbers Excel stored as ``1.23456789018E+11`` turned back into their digits) are
+counted per column by :mod:`.sheets` (fast, for sheets laid out as Excel writes them) or
+go to :func:`.scan.scan_rows` (any other sheet), a document's paragraphs to
+:func:`.scan.scan_text`. ZIP files are opened recursively within bounds —
+:data:`MAX_DEPTH` levels, :data:`MAX_ENTRIES` entries and :data:`MAX_BYTES` uncompressed
+bytes in all — so a ZIP bomb is a finding ("too large to check"), not a hang; an
+encrypted entry (PPAP) cannot be checked and says so. Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import zipfile
 from collections.abc import Callable
 from xml.etree import ElementTree
 
-from secure_send.core.dlp import documents
+from secure_send.core.dlp import documents, sheets
 from secure_send.core.dlp.documents import cell_text
 from secure_send.core.dlp.scan import (
     Cancelled,
@@ -28,13 +29,15 @@ from secure_send.core.dlp.scan import (
     scan_rows,
     scan_text,
 )
+from secure_send.core.dlp.sheets import MAX_COLUMNS, MAX_ROWS
 
 MAX_DEPTH = 3
 MAX_ENTRIES = 10_000
 MAX_BYTES = 512 * 1024 * 1024
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own sheet size: a grid never larger
+_DTD = "not an Office file (its XML declares a DTD)"
+_EDGE = "not a workbook Excel can open (a cell past its edge)"
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
@@ -68,7 +71,7 @@ def _xml(data: bytes) -> ElementTree.Element:
     laughs") and external entities both need one, so a part with a DTD is refused rather
     than parsed (defusedxml's rule, without the dependency)."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise Unreadable("not an Office file (its XML declares a DTD)")
+        raise Unreadable(_DTD)
     return ElementTree.fromstring(data)  # noqa: S314 - no DTD: see above
 
 
@@ -88,32 +91,52 @@ def xlsx_report(data: bytes, name: str, budget: Budget) -> Report:
         if "xl/sharedStrings.xml" in names:
             root = _xml(budget.read(book, book.getinfo("xl/sharedStrings.xml")))
             shared = ["".join(t.text or "" for t in si.iter(f"{_MAIN}t")) for si in root]
-        sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+        parts = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
         titles = _sheet_names(book, names, budget)
-        for sheet in sheets:
-            root = _xml(budget.read(book, book.getinfo(sheet)))
-            grid: dict[int, dict[int, str]] = {}
-            row_number = 0
-            for row in root.iter(f"{_MAIN}row"):
-                # ``r`` is optional in the format (some tools leave it out): a cell or a
-                # row without it follows the one before, never skipped unread
-                row_number = int(row.get("r") or row_number + 1)
-                column = -1
-                for cell in row.iter(f"{_MAIN}c"):
-                    ref = _CELL_REF.fullmatch(cell.get("r", ""))
-                    column = _column(ref.group(1)) if ref else column + 1
-                    if not (0 < row_number <= MAX_ROWS and 0 <= column < MAX_COLUMNS):
-                        raise Unreadable("not a workbook Excel can open (a cell past its edge)")
-                    text = _xlsx_cell(cell, shared)
-                    if text is not None:
-                        grid.setdefault(row_number, {})[column] = text
-            rows = []
-            for r in range(1, max(grid, default=0) + 1):
-                cells = grid.get(r, {})
-                rows.append([cells.get(c, "") for c in range(max(cells, default=-1) + 1)])
+        for sheet in parts:
             label = titles.get(sheet) or sheet.rsplit("/", 1)[1].removesuffix(".xml")
-            report.merge(scan_rows(rows, name, f"{label}, "))
+            report.merge(sheet_report(budget.read(book, book.getinfo(sheet)), shared, name, label))
     return report
+
+
+def sheet_report(data: bytes, shared: list[str], name: str, label: str) -> Report:
+    """One sheet's report: the fast way (:mod:`.sheets`) where the sheet is laid out as
+    it reads, else cell by cell (:func:`sheet_rows` and :func:`.scan.scan_rows`)."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise Unreadable(_DTD)
+    try:
+        columns = sheets.read_sheet(data, shared)
+    except sheets.EdgeError:
+        raise Unreadable(_EDGE) from None
+    if columns is not None:
+        return columns.report(name, f"{label}, ")
+    return scan_rows(sheet_rows(data, shared), name, f"{label}, ")
+
+
+def sheet_rows(data: bytes, shared: list[str]) -> list[list[str]]:
+    """A sheet's rows of cells ("" where none), read through its whole tree: the exact
+    way, for sheets :mod:`.sheets` does not read."""
+    root = _xml(data)
+    grid: dict[int, dict[int, str]] = {}
+    row_number = 0
+    for row in root.iter(f"{_MAIN}row"):
+        # ``r`` is optional in the format (some tools leave it out): a cell or a row
+        # without it follows the one before, never skipped unread
+        row_number = int(row.get("r") or row_number + 1)
+        column = -1
+        for cell in row.iter(f"{_MAIN}c"):
+            ref = _CELL_REF.fullmatch(cell.get("r", ""))
+            column = _column(ref.group(1)) if ref else column + 1
+            if not (0 < row_number <= MAX_ROWS and 0 <= column < MAX_COLUMNS):
+                raise Unreadable(_EDGE)
+            text = _xlsx_cell(cell, shared)
+            if text is not None:
+                grid.setdefault(row_number, {})[column] = text
+    rows = []
+    for r in range(1, max(grid, default=0) + 1):
+        cells = grid.get(r, {})
+        rows.append([cells.get(c, "") for c in range(max(cells, default=-1) + 1)])
+    return rows
 
 
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
