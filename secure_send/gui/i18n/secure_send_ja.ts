@@ -1034,7 +1034,7 @@
     <message numerus="yes">
         <source>%1: %n number(s) have the form of a My Number, but no heading or nearby word says so. Check that none of them is a My Number.</source>
         <translation>
-            <numerusform>%1: 個人番号と同じ形式の数字が %n 件あります（見出しや近くの語からは個人番号と判断していません）。個人番号が含まれていないか確認してください。</numerusform>
+            <numerusform>%1：個人番号と同じ形式の数字が %n 件あります（見出しや近くの語からは個人番号と判断していません）。個人番号が含まれていないか確認してください。</numerusform>
         </translation>
     </message>
     <message>
@@ -1059,7 +1059,7 @@
     </message>
     <message>
         <source>My Numbers may be sent only to recipients designated to handle them (個人番号取扱). Not designated: %1.</source>
-        <translation>個人番号は、個人番号取扱者に指定された宛先にしか送れません。指定されていない宛先: %1。</translation>
+        <translation>個人番号は、個人番号取扱者に指定された宛先にしか送れません。指定されていない宛先：%1。</translation>
     </message>
     <message>
         <source>Remove them, or send to a designated role mailbox such as %1. If they must receive these files, ask IT to designate them.</source>
@@ -1071,18 +1071,18 @@
     </message>
     <message>
         <source>%1: could not be checked</source>
-        <translation>%1: 確認できませんでした</translation>
+        <translation>%1：確認できませんでした</translation>
     </message>
     <message numerus="yes">
         <source>%1: %n My Number(s) (%2)</source>
         <translation>
-            <numerusform>%1: 個人番号 %n 件（%2）</numerusform>
+            <numerusform>%1：個人番号 %n 件（%2）</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%1: %n My Number(s)</source>
         <translation>
-            <numerusform>%1: 個人番号 %n 件</numerusform>
+            <numerusform>%1：個人番号 %n 件</numerusform>
         </translation>
     </message>
     <message>
