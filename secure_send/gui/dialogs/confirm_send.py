@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -98,7 +100,7 @@ class ConfirmSendDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(plain_label(self.tr("Please check before sending:"), self))
         if self.mynumber is not None:
-            layout.addWidget(self.mynumber)
+            layout.addWidget(_scrolling(self.mynumber), 1)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
@@ -191,3 +193,26 @@ class ConfirmSendDialog(QDialog):
         rows = [max(view.sizeHintForRow(i), 1) for i in range(min(view.count(), 10))]
         rows += [rows[0] if rows else 1] * (2 - len(rows))  # at least two rows high
         view.setMinimumHeight(sum(rows) + frame)
+
+
+class _NotesArea(QScrollArea):
+    """The My Number notes in a scroll area: as tall as the notes where the screen has
+    room; on a small, scaled screen (1280x720 at 150 %) at most 45 % of it, the sentences
+    then scrolling instead of being clipped mid-line (the lists below give way first)."""
+
+    def __init__(self, notes: QWidget) -> None:
+        super().__init__(notes.parentWidget())
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(notes)
+        width = self.fontMetrics().averageCharWidth() * 80  # about the sheet's width
+        full = notes.heightForWidth(width) if notes.hasHeightForWidth() else -1
+        full = full if full > 0 else notes.sizeHint().height()
+        screen = notes.screen().availableGeometry().height()
+        margin = 2 * self.fontMetrics().lineSpacing()  # the frame's own margins, roughly
+        self.setMinimumHeight(min(full + margin, int(screen * 0.45)))
+
+
+def _scrolling(notes: QWidget) -> QScrollArea:
+    return _NotesArea(notes)
