@@ -36,6 +36,7 @@ from xml.etree import ElementTree
 from secure_send.core.dlp.documents import cell_text
 from secure_send.core.dlp.numbers import CANDIDATE, INDIVIDUAL_WEIGHTS, fold, kind_of
 from secure_send.core.dlp.scan import _HEADER, COLUMN_MIN, COLUMN_SHARE, MAX_PLACES, Report
+from secure_send.core.dlp.table import ColumnHits
 
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own sheet size
 PIECE = 1024 * 1024  # the bytes of <sheetData> tokenised at once
@@ -94,11 +95,8 @@ def _valid_lanes(runs: bytes, count: int) -> list[int]:
 
 
 @dataclass
-class _Column:
+class _Column(ColumnHits):
     filled: int = 0  # non-blank cells, and each hit beyond the first in one cell
-    individual: int = 0
-    corporate: int = 0
-    places: list[int] = field(default_factory=list)  # rows of the first text hits
     numbered: list[int] = field(default_factory=list)  # ... and of the first number hits
 
 
@@ -128,12 +126,7 @@ class Columns:
                 continue
             stats.filled += not first  # scan_rows counts a second hit as another cell
             first = False
-            if kind == "corporate":
-                stats.corporate += 1
-                continue
-            stats.individual += 1
-            if len(stats.places) < MAX_PLACES:
-                stats.places.append(row)
+            stats.count(kind, row)
 
     def add(self, column: int) -> None:
         """A column's first cell (the columns' order is their first cells')."""

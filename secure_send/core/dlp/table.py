@@ -43,13 +43,22 @@ PIECE = 256 * 1024  # the pieces a whole file in memory is fed in (files.py read
 
 
 @dataclass
-class _Column:
+class ColumnHits:
     """What one column holds so far (counts, and the first places of its hits)."""
 
     individual: int = 0
     corporate: int = 0
     extra: int = 0  # hits beyond the first in one cell: scan_rows counts each as a cell
     places: list[int] = field(default_factory=list)  # rows of the first individual hits
+
+    def count(self, kind: str, row: int) -> None:
+        """One valid number in this column (a place kept for the first individual ones)."""
+        if kind == "corporate":
+            self.corporate += 1
+            return
+        self.individual += 1
+        if len(self.places) < MAX_PLACES:
+            self.places.append(row)
 
 
 # fold's other change, a dash between two digits, found in the bytes (each dash is three
@@ -82,7 +91,7 @@ class Table:
         self.filled: Counter[int] = Counter()  # exact pieces: non-blank cells by column
         self.first: dict[int, int] = {}  # column -> first row with a non-blank cell
         self.widest = -1  # the highest column seen in a fast piece
-        self.columns: dict[int, _Column] = {}
+        self.columns: dict[int, ColumnHits] = {}
         self._last_cell = (0, -1)
 
     def feed(self, text: str, raw: bytes | None = None) -> None:
@@ -161,7 +170,7 @@ class Table:
             self.widest = widest
         wanted: dict[int, int] = {}  # columns that keep places: how many more
         for column, (individual, corporate, extra) in shape.hits().items():
-            stats = self.columns.setdefault(column, _Column())
+            stats = self.columns.setdefault(column, ColumnHits())
             stats.individual += individual
             stats.corporate += corporate
             stats.extra += extra
@@ -194,16 +203,11 @@ class Table:
         self.rows += len(records)
 
     def _hit(self, row: int, column: int, kind: str) -> None:
-        stats = self.columns.setdefault(column, _Column())
+        stats = self.columns.setdefault(column, ColumnHits())
         again = self._last_cell == (row, column)
         self._last_cell = (row, column)
         stats.extra += again
-        if kind == "corporate":
-            stats.corporate += 1
-            return
-        stats.individual += 1
-        if len(stats.places) < MAX_PLACES:
-            stats.places.append(row)
+        stats.count(kind, row)
 
     def _cells(self, column: int) -> int:
         """Non-blank cells of a column: the fast pieces' lines with enough commas, and
