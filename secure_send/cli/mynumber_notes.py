@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from secure_send.client.directory_sync import Directory
-from secure_send.client.mynumber import MyNumberCheck, check
-from secure_send.client.send import FileToSend
+from secure_send.client.mynumber import MyNumberCheck
+from secure_send.client.send import FileToSend, check_mynumber
 from secure_send.client.session import Session
 
 
@@ -24,9 +24,7 @@ def checked(
     files that could not be checked, numbers that only pass the check digit, and the
     classification and expiry a send with My Numbers is forced to. A blocked send
     raises (exit 1) with the files, counts and the ids that are not designated."""
-    rules = session.it_policy.mynumber
-    items = [(f.path, f.name) for f in files]
-    verdict = check(items, directory.by_id(), to, rules)
+    verdict = check_mynumber(session, directory, files, to)
     for report in verdict.unreadable:
         warn(f"note: {report.name} could not be checked for My Numbers ({report.unreadable})")
     for report in verdict.warnings:
@@ -40,6 +38,7 @@ def checked(
     if verdict.contains:
         warn(
             f"note: {len(verdict.holding)} file(s) hold {verdict.numbers} My Number(s):"
-            f" sent at 機密性3 (c3), available for at most {rules.max_expiry_days} day(s)"
+            f" sent at 機密性3 (c3), available for at most {verdict.rules.max_expiry_days}"
+            " day(s)"
         )
     return verdict

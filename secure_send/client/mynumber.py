@@ -61,21 +61,27 @@ def parse_rules(mode: object, days: object) -> MyNumberRules:
     )
 
 
-def designated(entries: Mapping[str, Entry], entry_id: str) -> bool:
+def designated_roles(entries: Mapping[str, Entry]) -> list[Entry]:
+    """The active role mailboxes IT designated, by id."""
+    found = (e for e in entries.values() if e.kind is Kind.ROLE and e.active and e.mynumber_handler)
+    return sorted(found, key=lambda e: e.id)
+
+
+def designated(
+    entries: Mapping[str, Entry], entry_id: str, roles: Sequence[Entry] | None = None
+) -> bool:
     """Whether ``entry_id`` may receive specific personal information: it is designated,
-    or it is a person in a designated role mailbox."""
+    or it is a person in a designated role mailbox (``roles``: :func:`designated_roles`,
+    when the caller has them already)."""
     entry = entries.get(entry_id)
     if entry is None or not entry.active:
         return False
     if entry.mynumber_handler:
         return True
-    return entry.kind is Kind.PERSON and any(  # one pass over the entries per person chosen
-        role.kind is Kind.ROLE
-        and role.active
-        and role.mynumber_handler
-        and entry_id in role.members
-        for role in entries.values()
-    )
+    if entry.kind is not Kind.PERSON:
+        return False
+    roles = designated_roles(entries) if roles is None else roles
+    return any(entry_id in role.members for role in roles)
 
 
 @dataclass(frozen=True)
@@ -119,14 +125,16 @@ class MyNumberCheck:
         """It holds My Numbers and a recipient is not designated: it may not go."""
         return self.contains and bool(self.not_designated)
 
+    def found(self, report: Report) -> int:
+        """How many numbers of this file count under the rules (every valid one when
+        strict, the likely ones otherwise)."""
+        return report.individual if self.rules.strict else report.likely
+
     @property
     def numbers(self) -> int:
         """How many My Numbers the counted files hold (at least one per counted file)."""
-        total = 0
-        for r in self.holding:
-            found = r.individual if self.rules.strict else r.likely
-            total += max(found, 1)  # an unreadable file counts as one in strict mode
-        return total
+        # max(…, 1): a file that could not be checked counts as one in strict mode
+        return sum(max(self.found(r), 1) for r in self.holding)
 
     def forced(
         self, expires: dt.timedelta, classification: Classification
@@ -149,8 +157,7 @@ class MyNumberCheck:
     def _count(self, report: Report) -> str:
         if report.unreadable and not report.individual:
             return f"could not be checked ({report.unreadable})"
-        n = report.individual if self.rules.strict else report.likely
-        return f"{n} number(s)"
+        return f"{self.found(report)} number(s)"
 
 
 class MyNumberBlocked(ClientError):
@@ -172,12 +179,6 @@ def check(
 ) -> MyNumberCheck:
     """Scan ``items`` ((path, name shown)) and judge them against the chosen ids ``to``."""
     reports = scan_files(items, cancelled=cancelled, progress=progress)
-    outsiders = tuple(i for i in to if not designated(entries, i))
-    roles = tuple(
-        sorted(
-            e.id
-            for e in entries.values()
-            if e.kind is Kind.ROLE and e.active and e.mynumber_handler
-        )
-    )
-    return MyNumberCheck(tuple(reports), outsiders, rules, roles)
+    roles = designated_roles(entries)
+    outsiders = tuple(i for i in to if not designated(entries, i, roles))
+    return MyNumberCheck(tuple(reports), outsiders, rules, tuple(r.id for r in roles))

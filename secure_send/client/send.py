@@ -271,7 +271,7 @@ def prepare(
             "the directory could not be refreshed from the server; try again",
         )
     people, own = _encryption_targets(directory, to, me)
-    verdict = mynumber or _check_mynumber(session, directory, files, to)
+    verdict = mynumber or check_mynumber(session, directory, files, to)
     if verdict.blocked:
         raise verdict.refusal()
     expires, classification = verdict.forced(expires, classification)
@@ -316,15 +316,25 @@ def prepare(
     return pending
 
 
-def _check_mynumber(
-    session: Session, directory: Directory, files: Sequence[FileToSend], to: Sequence[str]
+def check_mynumber(
+    session: Session,
+    directory: Directory,
+    files: Sequence[FileToSend],
+    to: Sequence[str],
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MyNumberCheck:
+    """``files`` checked for My Numbers and ``to`` judged against ``directory`` under this
+    machine's IT policy (:func:`.mynumber.check`): what the app, the CLI and
+    :func:`prepare` each call."""
     try:
         entries = directory.by_id()
     except DirectoryError as err:
         raise unverified(err) from None
     items = [(f.path, f.name) for f in files]
-    return mynumber_check(items, entries, to, session.it_policy.mynumber)
+    rules = session.it_policy.mynumber
+    return mynumber_check(items, entries, to, rules, cancelled=cancelled, progress=progress)
 
 
 def _chosen(

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from secure_send.client import listing, mynumber
+from secure_send.client import listing
 from secure_send.client import own_devices as owned
 from secure_send.client import receive as receiving
 from secure_send.client import send as sending
@@ -388,17 +388,15 @@ class AppModel(QObject):
 
     def check_mynumber(self, request: SendRequest) -> threads.Task:
         """A task that scans ``request``'s files for My Numbers and judges its recipients
-        against the latest verified directory; result: :class:`mynumber.MyNumberCheck`.
+        against the latest verified directory; result: :class:`.mynumber.MyNumberCheck`.
         Progress is (``"check"``, files done, files total); ``task.cancel`` stops it."""
 
-        def work(task: threads.Task) -> mynumber.MyNumberCheck:
-            entries = self.session.directory().by_id()
-            items = [(f.path, f.name) for f in request.files]
-            return mynumber.check(
-                items,
-                entries,
+        def work(task: threads.Task) -> MyNumberCheck:
+            return sending.check_mynumber(
+                self.session,
+                self.session.directory(),
+                request.files,
                 request.to,
-                self.session.it_policy.mynumber,
                 cancelled=task.cancel.is_set,
                 progress=lambda done, total: task.progress("check", done, total),
             )

@@ -114,7 +114,7 @@ class MyNumberNotes(QFrame):
     def _file_line(self, check: MyNumberCheck, report: Report) -> str:
         if report.unreadable and not report.individual:
             return fill(self.tr("%1: could not be checked"), report.name)
-        count = report.individual if check.rules.strict else report.likely
+        count = check.found(report)
         places = "; ".join(self._place(p) for p in report.places[:MAX_PLACES])
         if places:
             template = self.tr("%1: %n My Number(s) (%2)", "", count)
