@@ -21,6 +21,7 @@ from secure_send.client.errors import ClientError
 from secure_send.client.mynumber import MyNumberBlocked
 from secure_send.client.session import Session
 from secure_send.core.dlp.numbers import individual_check_digit
+from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import SignedManifest
 from secure_send.core.error_codes import ErrorCode
 
@@ -129,9 +130,7 @@ def run_mynumber_scene(
     pending = sending.prepare(sender, directory, files, [desk], expires=week)
     drop_id = sending.finish(sender, pending)
     manifest = SignedManifest.from_json(sender.api.drop(drop_id)).manifest
-    days = (
-        dt.datetime.fromisoformat(manifest.expires) - dt.datetime.fromisoformat(manifest.created)
-    ).days
+    days = (parse_time(manifest.expires) - parse_time(manifest.created)).days
     level = {"c1": "機密性1", "c2": "機密性2", "c3": "機密性3"}[manifest.classification.value]
     say(
         f"   drop {drop_id}: {level}、有効 {days} 日（7 日を選んでも短縮）、"

@@ -100,7 +100,7 @@ class ConfirmSendDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(plain_label(self.tr("Please check before sending:"), self))
         if self.mynumber is not None:
-            layout.addWidget(_scrolling(self.mynumber), 1)
+            layout.addWidget(_NotesArea(self.mynumber), 1)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
@@ -212,7 +212,3 @@ class _NotesArea(QScrollArea):
         screen = notes.screen().availableGeometry().height()
         margin = 2 * self.fontMetrics().lineSpacing()  # the frame's own margins, roughly
         self.setMinimumHeight(min(full + margin, int(screen * 0.45)))
-
-
-def _scrolling(notes: QWidget) -> QScrollArea:
-    return _NotesArea(notes)

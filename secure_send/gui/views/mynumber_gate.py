@@ -38,13 +38,28 @@ def checked_request(model: AppModel, request: SendRequest, parent: QWidget) -> S
         Exception: the check's own error (a file vanished, the directory unverified).
     """
     task = model.check_mynumber(request)
+    outcome: list[object] = []  # the task's one result: a verdict or an exception
+    task.succeeded.connect(outcome.append)
+    task.failed.connect(outcome.append)
     if sum(reading_cost(f.path, f.name) for f in request.files) <= CHECK_HERE_BYTES:
-        return _forced(request, _run_here(task))
+        task.run()  # a small check on this thread: signals to its own slots arrive at once
+    else:
+        _run_with_window(task, len(request.files), parent)
+    if task.cancel.is_set() or not outcome:
+        raise CheckCancelled
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return _forced(request, outcome[0])
+
+
+def _run_with_window(task: threads.Task, files: int, parent: QWidget) -> None:
+    """Run ``task`` on the pool and wait for it here, a window with Cancel appearing if
+    it takes longer than :data:`SHOW_AFTER_MS`."""
     dialog = QProgressDialog(
         QCoreApplication.translate("MyNumberGate", "Checking the files for My Numbers…"),
         QCoreApplication.translate("MyNumberGate", "Cancel"),
         0,
-        max(len(request.files), 1),
+        max(files, 1),
         parent,
     )
     dialog.setWindowTitle(QCoreApplication.translate("MyNumberGate", "Checking files"))
@@ -52,34 +67,13 @@ def checked_request(model: AppModel, request: SendRequest, parent: QWidget) -> S
     dialog.setMinimumDuration(SHOW_AFTER_MS)
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
-    outcome: list[object] = []
     loop = QEventLoop()
     task.progressed.connect(lambda _label, done, _total: dialog.setValue(done))
-    task.succeeded.connect(outcome.append)
-    task.failed.connect(outcome.append)
     task.ended.connect(loop.quit)
     dialog.canceled.connect(task.cancel.set)
     threads.start(task)
     loop.exec()
     dialog.deleteLater()
-    result = outcome[0] if outcome else None
-    if task.cancel.is_set() or result is None:
-        raise CheckCancelled
-    if isinstance(result, BaseException):
-        raise result
-    return _forced(request, result)
-
-
-def _run_here(task: threads.Task) -> object:
-    """A small check on this thread: it ends sooner than a window could appear."""
-    outcome: list[object] = []
-    task.succeeded.connect(outcome.append)
-    task.failed.connect(outcome.append)
-    task.run()  # signals to this thread's own slots are delivered at once
-    result = outcome[0] if outcome else None
-    if isinstance(result, BaseException):
-        raise result
-    return result
 
 
 def _forced(request: SendRequest, result: object) -> SendRequest:
