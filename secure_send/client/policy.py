@@ -38,12 +38,13 @@ import os
 import plistlib
 import sys
 import xml.parsers.expat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from secure_send.client.approval_rules import ApprovalRules, parse_antivirus, parse_approval_for
 from secure_send.client.errors import ClientError
 from secure_send.client.mynumber import MyNumberRules, parse_rules
 from secure_send.client.profile import OrgConfig, ProfileError
@@ -68,8 +69,17 @@ LANGUAGES = ("system", "ja", "en")
 SETTINGS_KEYS = ("language", "close_to_tray", "download_folder", "notify")
 _PIN_KEYS = ("org", "root_keys", "threshold")
 _MYNUMBER_KEYS = ("mynumber", "mynumber_max_expiry_days")  # client/mynumber.py
+_RECEIVE_KEYS = ("approval_for", "antivirus")  # client/approval_rules.py, issue 20
 _KEYS = frozenset(
-    {"server_url", *_PIN_KEYS, "ca_bundle", "max_expiry_days", *SETTINGS_KEYS, *_MYNUMBER_KEYS}
+    {
+        "server_url",
+        *_PIN_KEYS,
+        "ca_bundle",
+        "max_expiry_days",
+        *SETTINGS_KEYS,
+        *_MYNUMBER_KEYS,
+        *_RECEIVE_KEYS,
+    }
 )
 
 # Windows registry value names and macOS managed-preference keys -> policy keys;
@@ -80,6 +90,8 @@ VENDOR_NAMES = {
     "maxexpirydays": "max_expiry_days",
     "mynumber": "mynumber",
     "mynumbermaxexpirydays": "mynumber_max_expiry_days",
+    "approvalfor": "approval_for",
+    "antivirus": "antivirus",
     "downloadfolder": "download_folder",
     "closetotray": "close_to_tray",
     "notify": "notify",
@@ -112,6 +124,10 @@ class ItPolicy:
     language: str | None = None
     # sends with My Numbers (client/mynumber.py): on without a policy; IT may tighten
     mynumber: MyNumberRules = dataclasses.field(default_factory=MyNumberRules)
+    # 上長承認 (client/approval_rules.py): which sends wait for a superior; none by default
+    approval: ApprovalRules = dataclasses.field(default_factory=ApprovalRules)
+    # the platform's virus scan of received files after decryption (client/antivirus.py)
+    antivirus: str = "off"
     source: str = ""  # where it came from, for messages ("" = no policy)
 
     @property
@@ -157,8 +173,20 @@ def parse_policy(raw: Mapping[str, Any], source: str) -> ItPolicy:
         notify=_bool(raw, "notify", source),
         language=_language(raw.get("language"), source),
         mynumber=_mynumber(raw, source),
+        approval=_checked(parse_approval_for, raw.get("approval_for"), source),
+        antivirus=_checked(parse_antivirus, raw.get("antivirus"), source),
         source=source,
     )
+
+
+T = TypeVar("T")
+
+
+def _checked(parse: Callable[[object], T], value: object, source: str) -> T:
+    try:
+        return parse(value)
+    except ValueError as err:
+        raise PolicyError(f"IT policy {source}: {err}") from None
 
 
 def _mynumber(raw: Mapping[str, Any], source: str) -> MyNumberRules:

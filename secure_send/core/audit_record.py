@@ -68,6 +68,11 @@ class AuditAction(enum.StrEnum):
     REQUEST_CREATE = "request_create"
     REQUEST_REMIND = "request_remind"
     REQUEST_SUBMIT = "request_submit"
+    # 上長承認 (issue 20): an approver's signed decision on a drop
+    APPROVAL = "approval"
+    REJECTION = "rejection"
+    # a recipient's virus scanner found a threat after decryption: never a file name
+    MALWARE_DETECTED = "malware_detected"
 
 
 _ACTIONS = frozenset(a.value for a in AuditAction)
@@ -82,6 +87,9 @@ _DROP_ACTIONS = frozenset(
         AuditAction.RECALL,
         AuditAction.EXPIRY_DELETE,
         AuditAction.REQUEST_SUBMIT,
+        AuditAction.APPROVAL,
+        AuditAction.REJECTION,
+        AuditAction.MALWARE_DETECTED,
     }
 )
 

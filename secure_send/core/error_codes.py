@@ -101,6 +101,15 @@ class ErrorCode(enum.StrEnum):
     RESUME_BROKEN = "resume_broken"  # an unfinished send's resume file is damaged
     # files with My Numbers (個人番号) to a recipient IT did not designate (issue 19)
     MYNUMBER_NOT_DESIGNATED = "mynumber_not_designated"
+    # 上長承認 (issue 20): policy asks for approval but the sender has no approver who
+    # could give it (none named, departed, or not set up): nothing is sent
+    NO_APPROVER = "no_approver"
+    APPROVER_UNAVAILABLE = "approver_unavailable"
+    # Approving (the server's answers to an approver's decision)
+    BAD_APPROVAL = "bad_approval"
+    NOT_APPROVER = "not_approver"
+    ALREADY_DECIDED = "already_decided"
+    NO_APPROVAL_NEEDED = "no_approval_needed"
     # Receiving
     UNVERIFIED_DROP = "unverified_drop"
     NOT_FOR_THIS_DEVICE = "not_for_this_device"
@@ -112,6 +121,13 @@ class ErrorCode(enum.StrEnum):
     SPLIT_VIEW = "split_view"
     SPLIT_VIEW_UNCHECKED = "split_view_unchecked"
     SAVE_INCOMPLETE = "save_incomplete"  # save all: some submissions are not saved yet
+    # a drop that needed a superior's approval arrived without a valid one: dangerous
+    APPROVAL_MISSING = "approval_missing"
+    AWAITING_APPROVAL = "awaiting_approval"  # not yet approved: only approvers may open it
+    APPROVAL_REJECTED = "approval_rejected"
+    # the platform's virus scanner after decryption (client/antivirus.py)
+    MALWARE_FOUND = "malware_found"
+    SCAN_FAILED = "scan_failed"
     # Files (secure-send encrypt/decrypt, age compatible)
     PAYLOAD_MODIFIED = "payload_modified"
     HEADER_MODIFIED = "header_modified"

@@ -336,6 +336,30 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The files contain My Numbers (individual numbers), which may go only to recipients designated to handle them, so nothing was sent.",
     ),
+    ErrorCode.NO_APPROVER: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send needs your superior's approval, but no approver is set for you in the staff directory, so nothing was sent. Ask IT to set one.",
+    ),
+    ErrorCode.APPROVER_UNAVAILABLE: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send needs your superior's approval, but your approver cannot approve now (left, or not set up), so nothing was sent. Ask IT to update your approver.",
+    ),
+    ErrorCode.BAD_APPROVAL: QT_TRANSLATE_NOOP(
+        "errors",
+        "The drop server refused the decision as invalid. Try again; if it persists, tell IT.",
+    ),
+    ErrorCode.NOT_APPROVER: QT_TRANSLATE_NOOP(
+        "errors",
+        "You are not an approver of this send.",
+    ),
+    ErrorCode.ALREADY_DECIDED: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send has already been approved or returned.",
+    ),
+    ErrorCode.NO_APPROVAL_NEEDED: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send does not need approval.",
+    ),
     ErrorCode.RESUME_BROKEN: QT_TRANSLATE_NOOP(
         "errors",
         "An unfinished send could not be resumed and was set aside. Send those files again.",
@@ -359,6 +383,26 @@ SENTENCES: dict[ErrorCode, str] = {
     ErrorCode.SAVE_INCOMPLETE: QT_TRANSLATE_NOOP(
         "errors",
         "Not every submission was saved. Save all again: it saves only those still missing.",
+    ),
+    ErrorCode.APPROVAL_MISSING: QT_TRANSLATE_NOOP(
+        "errors",
+        "This drop needed a superior's approval and has no valid one, so it was not opened. Do not trust it; tell IT security.",
+    ),
+    ErrorCode.AWAITING_APPROVAL: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send is waiting for a superior's approval.",
+    ),
+    ErrorCode.APPROVAL_REJECTED: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send was returned by the approver and will not be delivered.",
+    ),
+    ErrorCode.MALWARE_FOUND: QT_TRANSLATE_NOOP(
+        "errors",
+        "The virus scanner found a threat in a received file, so nothing was saved. Do not ask for it again; tell IT.",
+    ),
+    ErrorCode.SCAN_FAILED: QT_TRANSLATE_NOOP(
+        "errors",
+        "The virus scanner could not check the received files, and policy requires it, so nothing was saved. Tell IT.",
     ),
     ErrorCode.INCOMPLETE_DOWNLOAD: QT_TRANSLATE_NOOP(
         "errors",

@@ -54,7 +54,7 @@ _DEVICE = (
 _DEVICE_ANON = re.sub(r"\((?!\?)", "(?:", _DEVICE)
 DEVICE = re.compile(_DEVICE)
 ENTRY = re.compile(
-    r'\{"department":' + _TEXT
+    r'\{(?:"approver":' + _ID + r',)?"department":' + _TEXT
     + r',"devices":\[((?:' + _DEVICE_ANON + r"(?:," + _DEVICE_ANON + r")*)?)\]"
     + r',"email":' + _EMAIL + r',"id":' + _ID + r',"kind":"(person|role)"'
     + r',"members":\[((?:' + _ID_ANON + r"(?:," + _ID_ANON + r")*)?)\]"
@@ -85,9 +85,10 @@ def parse(texts: Sequence[str]) -> list[Entry]:
 
 def _recognised(match: re.Match[str], times: dict[str, None]) -> Entry | None:
     """The entry a match describes, or None to let the strict parser judge it."""
-    dept, devs, email, id_, kind, members, handler, name_en, name_ja, name_kana, status, title = (
-        match.groups()
-    )
+    (
+        approver, dept, devs, email, id_, kind, members, handler,
+        name_en, name_ja, name_kana, status, title,
+    ) = match.groups()  # fmt: skip
     if not name_ja.strip() or not dept.strip():
         return None  # required fields (the strict parser says which)
     devices = tuple(_device(m, times) for m in DEVICE.finditer(devs)) if devs else ()
@@ -106,8 +107,9 @@ def _recognised(match: re.Match[str], times: dict[str, None]) -> Entry | None:
         devices=devices,
         members=tuple(_MEMBER.findall(members)) if members else (),
         mynumber_handler=handler is not None,
+        approver=approver,
     )
-    if members or len(devices) > 1 or (devices and kind == "role"):
+    if approver is not None or members or len(devices) > 1 or (devices and kind == "role"):
         try:
             entry.check_shape()  # people without members, roles without devices, no twins
         except EntryError:

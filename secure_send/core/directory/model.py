@@ -58,6 +58,10 @@ ENTRY_FIELDS = frozenset((*DESCRIPTIVE_FIELDS, "status", "devices", "members"))
 # specific personal information — absent otherwise, so the bytes (and Merkle leaves) of
 # every entry made before the attribute existed are unchanged, and one entry has one form
 MYNUMBER_HANDLER = "mynumber_handler"
+# 上長承認 (issue 20): the id of the person or role mailbox whose approval this entry's
+# sends need where policy asks for one; present only when IT named one (same reason)
+APPROVER = "approver"
+_OPTIONAL_FIELDS = frozenset({MYNUMBER_HANDLER, APPROVER})
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -197,6 +201,9 @@ class Entry:
     members: tuple[str, ...] = ()  # person ids, for roles only
     # may receive specific personal information (a designated role covers its members)
     mynumber_handler: bool = False
+    # whose approval (上長承認) this person's sends need where policy asks: a person's or
+    # a role mailbox's id (any active member of it may approve); None = nobody named
+    approver: str | None = None
 
     @property
     def active(self) -> bool:
@@ -228,6 +235,8 @@ class Entry:
         }
         if self.mynumber_handler:
             out[MYNUMBER_HANDLER] = True
+        if self.approver is not None:
+            out[APPROVER] = self.approver
         return out
 
     def canonical_bytes(self) -> bytes:
@@ -237,7 +246,7 @@ class Entry:
     @classmethod
     def from_json(cls, obj: object) -> Entry:
         """Strictly parse and validate; raises :class:`EntryError` naming the field."""
-        if not isinstance(obj, dict) or obj.keys() - {MYNUMBER_HANDLER} != ENTRY_FIELDS:
+        if not isinstance(obj, dict) or obj.keys() - _OPTIONAL_FIELDS != ENTRY_FIELDS:
             raise EntryError("entry has missing or unknown fields")
         if obj.get(MYNUMBER_HANDLER, True) is not True:  # false is written by leaving it out
             raise EntryError("mynumber_handler must be true or absent", MYNUMBER_HANDLER)
@@ -264,6 +273,7 @@ class Entry:
             devices=tuple(Device.from_json(d) for d in obj["devices"]),
             members=tuple(check_id(m, "member id") for m in obj["members"]),
             mynumber_handler=MYNUMBER_HANDLER in obj,
+            approver=check_id(obj[APPROVER], APPROVER) if APPROVER in obj else None,
         )
         entry.check_shape()
         return entry
@@ -284,6 +294,7 @@ class Entry:
                 "devices": tuple(Device.from_checked_json(d) for d in obj["devices"]),
                 "members": tuple(obj["members"]),
                 MYNUMBER_HANDLER: MYNUMBER_HANDLER in obj,
+                APPROVER: obj.get(APPROVER),
             }
         )
 
@@ -304,6 +315,9 @@ class Entry:
             raise EntryError("device ids must be unique within an entry", "devices")
         if len(set(self.members)) != len(self.members):
             raise EntryError("a member is listed twice", "members")
+        if self.approver is not None and (self.kind is Kind.ROLE or self.approver == self.id):
+            # a role mailbox sends nothing itself; nobody approves their own sends
+            raise EntryError("only a person has an approver, and not themselves", APPROVER)
 
 
 def b64_validated(text: str) -> bytes:

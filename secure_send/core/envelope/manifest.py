@@ -41,6 +41,11 @@ BLOB_ID = re.compile(r"[a-z0-9]{1,16}")
 SPI_FIELD = "specific_personal_info"  # the manifest's My Number counts (issue 19)
 # below 10**9: a count can never spell a 12-digit individual number (nor its hash)
 MAX_MYNUMBER_COUNT = 999_999_999
+APPROVAL_FIELD = "approval_required"  # 上長承認 (issue 20): see ApprovalRequired
+# why a send needs approval: a classification's value, My Number content, or a
+# recipient outside the sender's department (policy key approval_for)
+APPROVAL_REASONS = frozenset({"c1", "c2", "c3", "mynumber", "outside_department"})
+MAX_APPROVERS = 100
 
 
 class EnvelopeError(SecureSendError):
@@ -76,6 +81,44 @@ class Blob:
     def to_json(self) -> dict[str, Any]:
         """Canonical JSON object."""
         return {"id": self.id, "kind": self.kind, "sha256": b64u(self.sha256), "size": self.size}
+
+
+@dataclass(frozen=True)
+class ApprovalRequired:
+    """A send that waits for a superior's approval (上長承認): ``by`` is the sender's
+    approver as the directory names it (a person, or a role mailbox of approvers),
+    ``approvers`` the persons it stood for when sent — each also a recipient, so they
+    can read what they approve — and ``reasons`` why policy asked (sorted)."""
+
+    by: str
+    approvers: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Canonical JSON object."""
+        return {"approvers": list(self.approvers), "by": self.by, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> ApprovalRequired:
+        """Strictly parse; raises :class:`EnvelopeError`."""
+        if not isinstance(obj, dict) or set(obj) != {"approvers", "by", "reasons"}:
+            raise EnvelopeError("invalid approval requirement")
+        approvers, reasons = obj["approvers"], obj["reasons"]
+        if not isinstance(approvers, list) or not isinstance(reasons, list):
+            raise EnvelopeError("invalid approval requirement")
+        if not 1 <= len(approvers) <= MAX_APPROVERS or len(set(approvers)) != len(approvers):
+            raise EnvelopeError("invalid approvers")
+        # sorted and once each, so that the parsed requirement signs as the same bytes
+        if not reasons or reasons != sorted(set(reasons)) or not set(reasons) <= APPROVAL_REASONS:
+            raise EnvelopeError("invalid approval reasons")
+        try:
+            return cls(
+                by=check_id(obj["by"], "approver"),
+                approvers=tuple(check_id(a, "approver") for a in approvers),
+                reasons=tuple(reasons),
+            )
+        except SecureSendError:
+            raise EnvelopeError("invalid approver id") from None
 
 
 @dataclass(frozen=True)
@@ -137,6 +180,10 @@ class Manifest(SignedLogHead):
     # absent (0, 0) from every other drop, whose bytes are unchanged.
     mynumber_files: int = 0
     mynumber_count: int = 0
+    # 上長承認 (issue 20): present when policy asked for a superior's approval. Signed, so
+    # the server can neither drop the requirement nor name another approver; recipients
+    # also recompute it from their own directory and policy (client/approval.py)
+    approval: ApprovalRequired | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -170,6 +217,8 @@ class Manifest(SignedLogHead):
             body["request"] = self.request
         if self.contains_specific_personal_info:
             body[SPI_FIELD] = {"files": self.mynumber_files, "numbers": self.mynumber_count}
+        if self.approval is not None:
+            body[APPROVAL_FIELD] = self.approval.to_json()
         return body
 
     def sign(self, key: nacl.signing.SigningKey) -> SignedManifest:
@@ -229,6 +278,10 @@ class SignedManifest:
                 active_device(person, device_id, "recipient")
         if parse_time(m.expires) <= parse_time(m.created):
             raise EnvelopeError("manifest expires before it was created")
+        if m.approval is not None:  # an approver reads what they approve: a recipient
+            listed = {r.user for r in m.recipients}
+            if m.sender in m.approval.approvers or not set(m.approval.approvers) <= listed:
+                raise EnvelopeError("an approver is the sender or not a recipient")
         return m
 
     def verify_sent_by(self, me: Entry | None) -> Manifest:
@@ -260,7 +313,7 @@ def active_device(entry: Entry | None, device_id: str, who: str) -> Device:
 
 def _parse_manifest(body: Any) -> Manifest:
     request = body.get("request")
-    optional = (request is not None) + (SPI_FIELD in body)
+    optional = (request is not None) + (SPI_FIELD in body) + (APPROVAL_FIELD in body)
     if body["type"] != MANIFEST_TYPE or len(body) != 10 + optional:
         raise EnvelopeError("not a version 1 manifest")
     if request is not None and not (isinstance(request, str) and DROP_ID.fullmatch(request)):
@@ -287,6 +340,9 @@ def _parse_manifest(body: Any) -> Manifest:
         request=request,
         **_parse_directory(body["directory"]),
         **_parse_spi(body.get(SPI_FIELD)),
+        approval=(
+            ApprovalRequired.from_json(body[APPROVAL_FIELD]) if APPROVAL_FIELD in body else None
+        ),
     )
 
 

@@ -2591,6 +2591,30 @@ Failed: %3</source>
         <translation>ファイルに個人番号（マイナンバー）が含まれており、個人番号取扱者に指定された宛先にしか送れないため、送信しませんでした。</translation>
     </message>
     <message>
+        <source>This send needs your superior's approval, but no approver is set for you in the staff directory, so nothing was sent. Ask IT to set one.</source>
+        <translation>この送信には上長の承認が必要ですが、職員名簿にあなたの承認者が設定されていないため、送信しませんでした。情報システム担当に設定を依頼してください。</translation>
+    </message>
+    <message>
+        <source>This send needs your superior's approval, but your approver cannot approve now (left, or not set up), so nothing was sent. Ask IT to update your approver.</source>
+        <translation>この送信には上長の承認が必要ですが、承認者が承認できない状態（退職・未設定など）のため、送信しませんでした。情報システム担当に承認者の変更を依頼してください。</translation>
+    </message>
+    <message>
+        <source>The drop server refused the decision as invalid. Try again; if it persists, tell IT.</source>
+        <translation>サーバーが承認・差し戻しの内容を無効として受け付けませんでした。もう一度お試しください。続く場合は情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>You are not an approver of this send.</source>
+        <translation>あなたはこの送信の承認者ではありません。</translation>
+    </message>
+    <message>
+        <source>This send has already been approved or returned.</source>
+        <translation>この送信はすでに承認または差し戻しされています。</translation>
+    </message>
+    <message>
+        <source>This send does not need approval.</source>
+        <translation>この送信は承認を必要としません。</translation>
+    </message>
+    <message>
         <source>An unfinished send could not be resumed and was set aside. Send those files again.</source>
         <translation>途中で止まった送信を再開できなかったため、取り除きました。ファイルをもう一度送ってください。</translation>
     </message>
@@ -2601,6 +2625,26 @@ Failed: %3</source>
     <message>
         <source>Not every submission was saved. Save all again: it saves only those still missing.</source>
         <translation>保存できなかった提出があります。もう一度まとめて保存すると、まだ保存されていない提出だけを保存します。</translation>
+    </message>
+    <message>
+        <source>This drop needed a superior's approval and has no valid one, so it was not opened. Do not trust it; tell IT security.</source>
+        <translation>この受信ファイルには上長の承認が必要ですが、有効な承認がないため開きませんでした。信用せず、情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>This send is waiting for a superior's approval.</source>
+        <translation>この送信は上長の承認待ちです。</translation>
+    </message>
+    <message>
+        <source>This send was returned by the approver and will not be delivered.</source>
+        <translation>この送信は承認者により差し戻されたため、配信されません。</translation>
+    </message>
+    <message>
+        <source>The virus scanner found a threat in a received file, so nothing was saved. Do not ask for it again; tell IT.</source>
+        <translation>ウイルス対策ソフトが受信ファイルから脅威を検出したため、何も保存しませんでした。再送を依頼せず、情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
+        <source>The virus scanner could not check the received files, and policy requires it, so nothing was saved. Tell IT.</source>
+        <translation>ウイルス対策ソフトで受信ファイルを検査できず、ポリシーで検査が必須のため、何も保存しませんでした。情報システム担当に連絡してください。</translation>
     </message>
     <message>
         <source>The drop server sent an incomplete file, so nothing was saved. Try again later; if it happens again, tell IT.</source>
