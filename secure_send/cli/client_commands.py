@@ -352,6 +352,7 @@ def cmd_inbox(args: argparse.Namespace) -> None:
     text = _lines(
         f"{i.drop_id}  {i.sender_name_ja} ({i.department})  {i.created}"
         + ("  [saved]" if i.saved else "")
+        + _approval_mark(i.approval, i.approving)
         if i.verified
         else f"{i.drop_id}  DANGER, do not open: {i.problem}"
         for i in items
@@ -413,6 +414,7 @@ def cmd_sent(args: argparse.Namespace) -> None:
     lines = []
     for item in items:
         lines.append(f"{item.drop_id}  {item.state}  expires {item.expires}")
+        lines += _approval_lines(item.approval, item.approval_problem)
         lines += [
             f"    {r.name_ja} ({r.department}): "
             + (
@@ -425,6 +427,24 @@ def cmd_sent(args: argparse.Namespace) -> None:
             for r in item.recipients
         ]
     _emit(args, {"drops": [asdict(i) for i in items]}, _lines(lines) or "nothing sent", session)
+
+
+def _approval_mark(state: str, approving: bool) -> str:
+    if state != "pending":
+        return ""
+    return "  [awaiting your approval]" if approving else "  [awaiting approval]"
+
+
+def _approval_lines(status: Any, problem: str) -> list[str]:
+    """What a sent drop's approval (上長承認) says: only decisions that verified."""
+    lines = [f"    ⚠ approval shown by the server does not verify: {problem}"] if problem else []
+    if status.state == "pending":
+        lines.append(f"    waiting for approval by {status.by} ({', '.join(status.reasons)})")
+    elif status.state == "approved":
+        lines.append(f"    approved by {status.decided_by} at {status.time}")
+    elif status.state == "rejected":
+        lines.append(f"    returned by {status.decided_by} at {status.time}: {status.reason}")
+    return lines
 
 
 def cmd_recall(args: argparse.Namespace) -> None:

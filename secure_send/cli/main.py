@@ -37,6 +37,7 @@ class _VersionAction(argparse.Action):
 # help. A module's ``configure(name, parser)`` adds the command's arguments and sets
 # ``func``; it is called only for the command being run (or for all, in build_parser).
 AGE, CLIENT, REQUESTS, SELF_TEST = "age", "client", "requests", "self-test"
+APPROVALS = "approvals"
 COMMANDS: dict[str, tuple[str, str]] = {
     "keygen": (AGE, "make a new identity (like age-keygen)"),
     "encrypt": (AGE, "encrypt to recipients (like age -e)"),
@@ -56,6 +57,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "request": (REQUESTS, "file requests you make: create, status, remind"),
     "requests": (REQUESTS, "open file requests for you"),
     "submit": (REQUESTS, "submit files to a file request (to its mailbox, nobody to choose)"),
+    "approvals": (APPROVALS, "sends waiting for your approval (上長承認)"),
+    "approve": (APPROVALS, "approve a send: its recipients get it"),
+    "reject": (APPROVALS, "return a send to its sender with --reason"),
     "demo": (CLIENT, "the whole product on this machine, narrated"),
     "self-test": (SELF_TEST, "check that this installation works on this machine"),
 }
@@ -76,6 +80,10 @@ def load(group: str) -> ModuleType:
         from secure_send.cli import request_commands
 
         return request_commands
+    if group == APPROVALS:
+        from secure_send.cli import approval_commands
+
+        return approval_commands
     from secure_send.cli import selftest
 
     return selftest

@@ -280,6 +280,15 @@ class ServerApi:
         """Store this device's signed receipt for a drop it saved."""
         self.json("POST", f"/v1/drops/{_segment(drop_id)}/receipts", receipt)
 
+    def post_approval(self, drop_id: str, decision: dict[str, Any]) -> str:
+        """Post this device's signed decision (上長承認) on a drop; the new state."""
+        answer = self.json("POST", f"/v1/drops/{_segment(drop_id)}/approval", decision)
+        return str(answer["state"])
+
+    def approval(self, drop_id: str) -> dict[str, Any]:
+        """``{"state", "decision"}`` of a drop's approval (the decision unverified)."""
+        return dict(self.json("GET", f"/v1/drops/{_segment(drop_id)}/approval"))
+
     def create_request(self, signed: dict[str, Any], text: bytes) -> None:
         """Store a file request: its signed document and its encrypted title and message."""
         self.json("POST", "/v1/requests", {"request": signed, "text": b64u(text)})

@@ -20,9 +20,8 @@ from typing import Any
 
 from secure_send.client.chosen import PERSON, Chosen, parse_chosen
 from secure_send.client.directory_sync import Directory
-from secure_send.client.receive import fetch_metadata, verify_drop
+from secure_send.client.receive import fetch_metadata, fetch_verified
 from secure_send.client.session import Session
-from secure_send.client.split_view import SplitViewCheck
 from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.envelope.manifest import Classification, Manifest
 
@@ -70,10 +69,7 @@ def fetch_details(
     cancel: threading.Event | None = None,
 ) -> DropDetails:
     """Fetch, verify and decrypt one drop's details (network; a worker thread)."""
-    signed = session.api.drop(drop_id)
-    views = SplitViewCheck(session.api, directory.verified.checkpoint, session.profile)
-    manifest = verify_drop(directory, session.me, drop_id, signed, views)
-    views.save()
+    manifest, _ = fetch_verified(session, directory, drop_id)
     identity = X25519Identity(bytes(session.keys.encryption))
     return details_of(manifest, fetch_metadata(session.api, manifest, identity, cancel))
 

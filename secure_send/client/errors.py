@@ -39,3 +39,7 @@ class Cancelled(ClientError):
 
     def __init__(self) -> None:
         super().__init__(ErrorCode.CANCELLED, "cancelled")
+
+
+class DangerousDrop(ClientError):
+    """The drop failed verification: show it as dangerous, open nothing."""

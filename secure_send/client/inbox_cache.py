@@ -50,6 +50,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from secure_send.client.approval import ApprovalStatus
 from secure_send.client.profile import Profile, ProfileError
 from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import parse_time
@@ -64,9 +65,10 @@ _KEYS = {"format", "user", "device", "cursor", "fields", "drops"}
 _ENDED = (DropState.RECALLED, DropState.EXPIRED)
 SAVED_DIR = "inbox-saved"  # one empty file per drop this device saved (see mark_saved)
 
-# verify(drop_id, signed manifest JSON) -> the verified manifest; raises SecureSendError
-# (or KeyError) when it does not verify
-Verify = Callable[[str, Any], Manifest]
+# verify(drop_id, signed manifest JSON, the server's approval object or None) -> the
+# verified manifest and its judged approval (上長承認); raises SecureSendError (or
+# KeyError) when it does not verify
+Verify = Callable[[str, Any, Any], tuple[Manifest, ApprovalStatus]]
 
 
 @dataclass
@@ -85,7 +87,13 @@ class Record:
     expires_at: int = 0  # ``expires`` as unix time, to compare without parsing
     request: str = ""  # the file request the drop answers ("" for an ordinary send)
     saved: bool = False  # a receipt of this device was on the page
+    # 上長承認 as verified (client/approval.py): "" none needed, pending, approved, rejected
+    approval: str = ""
+    approving: bool = False  # this person is one of its approvers
+    reasons: str = ""  # why approval was asked (comma-separated, as the manifest signs them)
+    decided_by: str = ""  # the approver whose verified decision it carries
     manifest: Any = None  # the server's manifest JSON, kept only while not verified
+    server_approval: Any = None  # the server's approval object, kept only while not verified
 
     @classmethod
     def from_row(cls, row: Any) -> Record:
@@ -97,7 +105,8 @@ class Record:
                 raise ValueError("inbox record: a field of the wrong type")
         record = cls(*row)
         # only a verified manifest's id is a drop id; a dangerous one is shown, never used
-        if record.verified and (not DROP_ID.fullmatch(record.drop_id) or record.manifest):
+        kept = record.manifest or record.server_approval
+        if record.verified and (not DROP_ID.fullmatch(record.drop_id) or kept):
             raise ValueError("inbox record: id")
         return record
 
@@ -107,17 +116,20 @@ class Record:
 
 
 _FIELDS = tuple(f.name for f in fields(Record))
+_UNVERIFIED = ("manifest", "server_approval")
 # each field's type as stored; None: the server's manifest JSON, verified before any use
 _TYPES = tuple(
-    None if f.name == "manifest" else {"str": str, "int": int, "bool": bool}[str(f.type)]
+    None if f.name in _UNVERIFIED else {"str": str, "int": int, "bool": bool}[str(f.type)]
     for f in fields(Record)
 )
 
 
-def manifest_hash(signed: Any) -> str:
+def manifest_hash(signed: Any, server_approval: Any = None) -> str:
     """The SHA-256 of the manifest JSON as one canonical text (what "the same
-    manifest" means: any change in any field gives another hash)."""
-    text = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    manifest" means: any change in any field gives another hash), and of the server's
+    approval object with it when there is one (a decision arriving is a change too)."""
+    obj = signed if server_approval is None else [signed, server_approval]
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -190,14 +202,16 @@ class InboxCache:
             # anything else the server lists is judged by its manifest: an id that is not
             # one, or a missing state, fails verification and is shown as dangerous
             saved = any(r.get("device") == self.device for r in drop.get("receipts", []))
-            signed = drop.get("manifest")
-            digest = manifest_hash(signed)
+            signed, server_approval = drop.get("manifest"), drop.get("approval")
+            digest = manifest_hash(signed, server_approval)
             known = self.records.pop(drop_id, None)  # re-added: keeps sequence order
             if known is not None and known.verified and known.manifest_sha256 == digest:
                 known.seq, known.saved = seq, known.saved or saved
                 self.records[drop_id] = known
             else:
-                self.records[drop_id] = judge(drop_id, seq, signed, digest, saved, verify)
+                self.records[drop_id] = judge(
+                    drop_id, seq, (signed, server_approval), digest, saved, verify
+                )
         cursor = max(self.cursor, int(answer.get("cursor", self.cursor)))
         if answer.get("drops") or cursor != self.cursor:  # an idle page changes nothing
             self.cursor, self.changed = cursor, True
@@ -205,7 +219,8 @@ class InboxCache:
 
     def reverify(self, record: Record, verify: Verify) -> Record:
         """A record that failed verification, verified again (the directory may be newer)."""
-        again = judge(record.drop_id, record.seq, record.manifest, "", record.saved, verify)
+        server = (record.manifest, record.server_approval)
+        again = judge(record.drop_id, record.seq, server, "", record.saved, verify)
         again.manifest_sha256 = record.manifest_sha256
         if again.verified:
             self.records[record.drop_id] = again
@@ -222,13 +237,24 @@ class InboxCache:
         return any(r.seq > after for r in self.records.values())
 
 
-def judge(drop_id: str, seq: int, signed: Any, digest: str, saved: bool, verify: Verify) -> Record:
-    """A record for a manifest: verified (its fields kept), or not (the manifest kept)."""
+def judge(
+    drop_id: str, seq: int, server: tuple[Any, Any], digest: str, saved: bool, verify: Verify
+) -> Record:
+    """A record for the server's (manifest, approval): verified (its fields kept), or not
+    (both kept, to verify again)."""
+    signed, server_approval = server
     try:
-        m = verify(drop_id, signed)
+        m, status = verify(drop_id, signed, server_approval)
     except (SecureSendError, KeyError, TypeError, ValueError):  # fail closed: dangerous
         return Record(
-            drop_id, seq, DropState.COMMITTED, False, digest, saved=saved, manifest=signed
+            drop_id,
+            seq,
+            DropState.COMMITTED,
+            False,
+            digest,
+            saved=saved,
+            manifest=signed,
+            server_approval=server_approval,
         )
     expires_at = int(parse_time(m.expires).timestamp())
     return Record(
@@ -244,6 +270,10 @@ def judge(drop_id: str, seq: int, signed: Any, digest: str, saved: bool, verify:
         expires_at,
         m.request or "",
         saved,
+        status.state,
+        status.approving,
+        ",".join(status.reasons),
+        status.decided_by,
     )
 
 

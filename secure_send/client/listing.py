@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from secure_send.client import receipts
+from secure_send.client import approval, receipts
+from secure_send.client.approval import NONE, ApprovalStatus
 from secure_send.client.directory_sync import Directory
-from secure_send.client.errors import ClientError
+from secure_send.client.errors import ClientError, DangerousDrop
 from secure_send.client.inbox_cache import InboxCache, Record, forget_marks, saved_marks
 from secure_send.client.receive import verify_drop
 from secure_send.client.session import Session
@@ -56,6 +57,12 @@ class InboxItem:
     saved: bool = False  # this device posted a receipt (or saved it and owes one)
     problem_code: ErrorCode | None = None  # the problem's stable code, for the app
     request: str = ""  # the file request this drop answers (its signed manifest says)
+    # 上長承認 as verified: "" none needed, pending (only its sender and approvers see
+    # one), approved; ``approving``: this person decides it; ``reasons`` as signed
+    approval: str = ""
+    approving: bool = False
+    reasons: tuple[str, ...] = ()
+    decided_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,9 @@ class SentItem:
     expires: str
     recipients: tuple[RecipientStatus, ...]
     unverified_receipts: int = 0  # receipts that did not verify (maybe a newer device)
+    # 上長承認: the state, and who decided and why, from a decision that verified
+    approval: ApprovalStatus = NONE
+    approval_problem: str = ""  # the server showed a decision that does not verify
 
 
 def inbox(
@@ -128,6 +138,11 @@ def inbox(
     return items, cache.cursor
 
 
+def awaiting_my_approval(items: list[InboxItem]) -> list[InboxItem]:
+    """The verified drops waiting for this person's decision (上長承認), oldest first."""
+    return [i for i in items if i.verified and i.approving and i.approval == "pending"]
+
+
 def inbox_rechecked(
     session: Session,
     directory: Directory,
@@ -158,18 +173,28 @@ class _Verifier:
         self.errors: dict[str, tuple[ErrorCode, str]] = {}
         self._views: SplitViewCheck | None = None
 
-    def __call__(self, drop_id: str, signed: Any) -> Manifest:
+    def __call__(
+        self, drop_id: str, signed: Any, server_approval: Any
+    ) -> tuple[Manifest, ApprovalStatus]:
         if self._views is None:
             checkpoint = self.directory.verified.checkpoint
             self._views = SplitViewCheck(self.session.api, checkpoint, self.session.profile)
         try:
-            manifest = verify_drop(self.directory, self.session.me, drop_id, signed, self._views)
+            verified = verify_drop(
+                self.directory,
+                self.session.me,
+                drop_id,
+                signed,
+                self._views,
+                rules=self.session.it_policy.approval,
+                server_approval=server_approval,
+            )
         except (SecureSendError, KeyError, TypeError, ValueError) as err:
             code = err.code if isinstance(err, ClientError) else ErrorCode.UNVERIFIED_DROP
             self.errors[drop_id] = (code, str(err))
             raise
         self.errors.pop(drop_id, None)
-        return manifest
+        return verified
 
     def save(self) -> None:
         if self._views is not None:
@@ -212,6 +237,10 @@ def _inbox_item(
         record.expires,
         record.saved or drop_id in saved,
         request=record.request,
+        approval=record.approval,
+        approving=record.approving,
+        reasons=tuple(r for r in record.reasons.split(",") if r),
+        decided_by=record.decided_by,
     )
 
 
@@ -233,6 +262,7 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
             continue
         raw = session.api.receipts(manifest.drop_id)
         receipts = _Receipts.judge(raw, manifest, entries, views)
+        status, problem = _approval(session, manifest, drop.get("approval"), entries)
         items.append(
             SentItem(
                 manifest.drop_id,
@@ -243,10 +273,24 @@ def sent(session: Session, directory: Directory) -> list[SentItem]:
                     receipts.status(ref.user, entries.get(ref.user)) for ref in manifest.recipients
                 ),
                 receipts.unverified,
+                status,
+                problem,
             )
         )
     views.save()
     return items
+
+
+def _approval(
+    session: Session, manifest: Manifest, server: Any, entries: Mapping[str, Entry]
+) -> tuple[ApprovalStatus, str]:
+    """A sent drop's approval as its sender may show it: a decision the server shows
+    counts only if it verifies (else the problem, and the drop still shows pending)."""
+    rules = session.it_policy.approval
+    try:
+        return approval.judge(manifest, server, entries, rules, session.me.user), ""
+    except DangerousDrop as err:
+        return approval.judge(manifest, None, entries, rules, session.me.user), str(err)
 
 
 @dataclass

@@ -29,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from secure_send.client import leftovers, receipts
+from secure_send.client import approval, leftovers, receipts
 from secure_send.client.api import ServerApi
+from secure_send.client.approval import ApprovalStatus
+from secure_send.client.approval_rules import ApprovalRules
 from secure_send.client.directory_sync import Directory
-from secure_send.client.errors import ClientError, ServerError
+from secure_send.client.errors import ClientError, DangerousDrop, ServerError
 from secure_send.client.profile import DeviceIdentity
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
@@ -62,10 +64,6 @@ MAX_METADATA = 4 * 1024 * 1024
 # Windows' reserved device names: also with superscript digits (COM¹) and with spaces
 # before the extension ("CON .txt"), which Windows trims and still opens the device.
 _RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³]) *(\..*)?$")
-
-
-class DangerousDrop(ClientError):
-    """The drop failed verification: show it as dangerous, open nothing."""
 
 
 @dataclass(frozen=True)
@@ -132,13 +130,22 @@ def safe_relative(name: str) -> Path:
 
 
 def verify_drop(
-    directory: Directory, me: DeviceIdentity, drop_id: str, signed: Any, views: SplitViewCheck
-) -> Manifest:
+    directory: Directory,
+    me: DeviceIdentity,
+    drop_id: str,
+    signed: Any,
+    views: SplitViewCheck,
+    *,
+    rules: ApprovalRules,
+    server_approval: Any = None,
+) -> tuple[Manifest, ApprovalStatus]:
     """The drop's signed manifest, verified, naming this device, and signed over a
     directory history consistent with this device's (checked by ``views``, made for
-    ``directory``'s checkpoint); else :class:`DangerousDrop`."""
+    ``directory``'s checkpoint), with its approval (上長承認) judged under ``rules`` from
+    the server's ``server_approval`` (:func:`.approval.judge`); else :class:`DangerousDrop`."""
     try:
-        manifest = SignedManifest.from_json(signed).verify(directory.by_id())
+        entries = directory.by_id()
+        manifest = SignedManifest.from_json(signed).verify(entries)
     except (EnvelopeError, DirectoryError, KeyError, TypeError) as err:  # incl. a forged binding
         raise DangerousDrop(
             ErrorCode.UNVERIFIED_DROP, f"this drop failed verification: {err}"
@@ -154,11 +161,39 @@ def verify_drop(
         raise DangerousDrop(
             ErrorCode.NOT_FOR_THIS_DEVICE, "this drop was not encrypted for this device"
         )
-    # last: the signature above authenticates the sender's log head this compares
+    # the signature above authenticates the sender's log head this compares
     problem = drop_problem(views.verdict(manifest.log_head))
     if problem is not None:
         raise DangerousDrop(*problem)
-    return manifest
+    return manifest, approval.judge(manifest, server_approval, entries, rules, me.user)
+
+
+def fetch_verified(
+    session: Session, directory: Directory, drop_id: str
+) -> tuple[Manifest, ApprovalStatus]:
+    """Fetch one drop's manifest (and, when it asks for one, its approval) and verify
+    both (:func:`verify_drop`); split-view checks are remembered in the profile."""
+    api = session.api
+    try:
+        signed = api.drop(drop_id)
+    except ServerError as err:
+        if err.code in (ErrorCode.RECALLED, ErrorCode.EXPIRED):
+            raise ClientError(
+                err.code, f"the sender {err.code} this drop; nothing to save"
+            ) from None
+        raise
+    views = SplitViewCheck(api, directory.verified.checkpoint, session.profile)
+    verified = verify_drop(
+        directory,
+        session.me,
+        drop_id,
+        signed,
+        views,
+        rules=session.it_policy.approval,
+        server_approval=approval.server_approval(session, signed),
+    )
+    views.save()
+    return verified
 
 
 def receive(
@@ -177,17 +212,7 @@ def receive(
     if done is not None:  # saved by an earlier run that could not tell the server
         receipts.post(profile, api, done)
         return Received(drop_id, done.sender, done.message, done.files, already_saved=True)
-    try:
-        signed = api.drop(drop_id)
-    except ServerError as err:
-        if err.code in (ErrorCode.RECALLED, ErrorCode.EXPIRED):
-            raise ClientError(
-                err.code, f"the sender {err.code} this drop; nothing to save"
-            ) from None
-        raise
-    views = SplitViewCheck(api, directory.verified.checkpoint, profile)
-    manifest = verify_drop(directory, me, drop_id, signed, views)
-    views.save()
+    manifest, _ = fetch_verified(session, directory, drop_id)
     identity = X25519Identity(bytes(keys.encryption))
     fetch = _Fetcher(api, drop_id, identity, progress, cancel)
     leftovers.sweep_partials(profile)  # what a killed receive left, maybe in this folder

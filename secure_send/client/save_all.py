@@ -41,7 +41,7 @@ from typing import Any
 from secure_send.client import receive, request_status
 from secure_send.client.api import ServerApi
 from secure_send.client.directory_sync import Directory
-from secure_send.client.errors import Cancelled, ClientError, ConnectionLost
+from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, DangerousDrop
 from secure_send.client.session import Session
 from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import SignedManifest
@@ -315,7 +315,7 @@ class _Run:
             got = receive.receive(
                 self._worker(), self.directory, sub.drop_id, sub.folder, moved, self._stop
             )
-        except receive.DangerousDrop as err:
+        except DangerousDrop as err:
             self._end(sub, dangerous=Problem(sub.drop_id, str(err.code), str(err)))
         except Cancelled:
             with self._lock:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from secure_send.client import leftovers
 from secure_send.client.api import ServerApi
+from secure_send.client.approval import ApprovalPlan, plan
 from secure_send.client.blob_source import (
     BlobSource,
     EncryptingSource,
@@ -275,6 +276,10 @@ def prepare(
     if verdict.blocked:
         raise verdict.refusal()
     expires, classification = verdict.forced(expires, classification)
+    # 上長承認: the approvers read what they approve, so they are recipients too
+    asked = approval_plan(session, directory, people, classification, verdict.contains)
+    added = [a.id for a in asked.approvers if a not in people] if asked else []
+    people += resolve_recipients(directory, added, me.user) if added else []
     if own is None or not any(d.id == me.device for d in own.active_devices()):
         raise ClientError(
             ErrorCode.REVOKED_DEVICE, "this device is no longer active in the directory"
@@ -293,13 +298,15 @@ def prepare(
                 "classification": classification.value,
                 # whom the sender chose (roles with their members): the manifest lists
                 # only persons (client/chosen.py)
-                "to": [c.to_json() for c in _chosen(directory, to, people, me.user)],
+                "to": [c.to_json() for c in _chosen(directory, [*to, *added], people, me.user)],
             }
             blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
             records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
             manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
             if request is not None:  # a submission: the manifest signs which request
                 manifest = dataclasses.replace(manifest, request=request)
+            if asked is not None:  # signed: the server can neither skip nor redirect it
+                manifest = dataclasses.replace(manifest, approval=asked.requirement)
             if verdict.contains:  # signed counts for the server's audit log, never numbers
                 manifest = dataclasses.replace(
                     manifest,
@@ -335,6 +342,24 @@ def check_mynumber(
     items = [(f.path, f.name) for f in files]
     rules = session.it_policy.mynumber
     return mynumber_check(items, entries, to, rules, cancelled=cancelled, progress=progress)
+
+
+def approval_plan(
+    session: Session,
+    directory: Directory,
+    people: Sequence[Entry],
+    classification: Classification,
+    holds_mynumbers: bool,
+) -> ApprovalPlan | None:
+    """The superior's approval (上長承認) a send to ``people`` needs under this machine's
+    IT policy, or None (:func:`.approval.plan`): what :func:`prepare` signs, and what the
+    app's confirm sheet and the CLI say before sending."""
+    try:
+        entries = directory.by_id()
+    except DirectoryError as err:
+        raise unverified(err) from None
+    rules = session.it_policy.approval
+    return plan(entries, rules, session.me.user, people, classification, holds_mynumbers)
 
 
 def _chosen(

@@ -1,0 +1,204 @@
+"""上長承認 on the client: asking for approval, judging it on receipt, deciding.
+
+* **Sender** (:func:`plan`): when this machine's policy (:mod:`.approval_rules`) gives a
+  reason, the sender's approver from the verified directory is added as a recipient and
+  the manifest signs ``approval_required``; a sender without an approver who could approve
+  now (none named, departed, not set up) is refused before anything is written.
+* **Every reader of a drop** (:func:`judge`, called by :func:`.receive.verify_drop`, so the
+  Inbox, the details pane, a receive and "save all" all obey it): a drop that this
+  machine's policy says needed approval but whose manifest asks for none, or that asks
+  for one and carries no valid ``approved`` decision, is *dangerous* (``approval_missing``)
+  — unless the reader is its sender or one of its approvers, who see it pending. So a
+  server that releases a drop early, or replays a decision about another manifest,
+  achieves nothing but an alert.
+* **Approver** (:func:`decide`): signs the decision over the manifest's exact digest.
+
+Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from secure_send.client.approval_rules import ApprovalRules
+from secure_send.client.errors import ClientError, DangerousDrop
+from secure_send.core.directory.model import Entry
+from secure_send.core.encoding import format_time, utc_now
+from secure_send.core.envelope.approval import (
+    Approval,
+    ApproverError,
+    Decision,
+    manifest_digest,
+    reachable_approvers,
+)
+from secure_send.core.envelope.manifest import (
+    ApprovalRequired,
+    Classification,
+    EnvelopeError,
+    Manifest,
+)
+from secure_send.core.error_codes import ErrorCode
+
+if TYPE_CHECKING:  # the session is built on this module's neighbours; only the type here
+    from secure_send.client.directory_sync import Directory
+    from secure_send.client.session import Session
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """A drop's approval as verified by this client. ``state``: "" (none needed),
+    ``pending``, ``approved`` or ``rejected``; the decider, time and reason come from a
+    decision whose signature verified, never from the server's word."""
+
+    state: str = ""
+    by: str = ""  # the approver the manifest names (a person or a role mailbox)
+    reasons: tuple[str, ...] = ()
+    decided_by: str = ""
+    time: str = ""
+    reason: str = ""  # a rejection's reason
+    approving: bool = False  # the reader is one of the drop's approvers
+
+
+NONE = ApprovalStatus()
+
+
+@dataclass(frozen=True)
+class ApprovalPlan:
+    """What a send that needs approval adds: the signed requirement, and the approvers
+    (persons with an active device) to encrypt to."""
+
+    requirement: ApprovalRequired
+    approvers: list[Entry]
+
+
+def plan(
+    entries: Mapping[str, Entry],
+    rules: ApprovalRules,
+    sender: str,
+    people: Sequence[Entry],
+    classification: Classification,
+    holds_mynumbers: bool,
+) -> ApprovalPlan | None:
+    """The approval a send to ``people`` needs under ``rules``, or None.
+
+    Raises:
+        ClientError: ``no_approver`` (the directory names none for the sender) or
+            ``approver_unavailable`` (departed, unknown, or nobody of it set up the app).
+    """
+    reasons = rules.reasons(classification, holds_mynumbers, entries.get(sender), people)
+    if not reasons:
+        return None
+    try:
+        by, approvers = reachable_approvers(entries, sender)
+    except ApproverError as err:
+        code = ErrorCode.APPROVER_UNAVAILABLE if err.approver else ErrorCode.NO_APPROVER
+        why = ", ".join(reasons)
+        raise ClientError(code, f"this send needs approval ({why}), but {err}") from None
+    ids = tuple(a.id for a in approvers)
+    return ApprovalPlan(ApprovalRequired(by, ids, reasons), approvers)
+
+
+def judge(
+    manifest: Manifest,
+    server_approval: Any,
+    entries: Mapping[str, Entry],
+    rules: ApprovalRules,
+    me: str,
+) -> ApprovalStatus:
+    """A verified manifest's approval, as this reader (``me``) may treat it (see the
+    module docstring); ``server_approval`` is the server's ``{"state", "decision"}`` for
+    the drop (or None). Raises :class:`.DangerousDrop` (``approval_missing``)."""
+    required = manifest.approval
+    if required is None:
+        others = [entries.get(r.user) for r in manifest.recipients if r.user != manifest.sender]
+        reasons = rules.reasons(
+            manifest.classification,
+            manifest.contains_specific_personal_info,
+            entries.get(manifest.sender),
+            others,
+        )
+        if reasons and me != manifest.sender:
+            raise DangerousDrop(
+                ErrorCode.APPROVAL_MISSING,
+                f"policy asks for a superior's approval of this drop ({', '.join(reasons)}),"
+                " but it was sent without asking for one",
+            )
+        return NONE
+    approving = me in required.approvers
+    privileged = me == manifest.sender or approving
+    status = ApprovalStatus(PENDING, required.by, required.reasons, approving=approving)
+    decision = server_approval.get("decision") if isinstance(server_approval, dict) else None
+    if decision is not None:
+        try:
+            approval = Approval.from_json(decision)
+            approval.verify(manifest, entries)
+        except EnvelopeError as err:
+            raise DangerousDrop(
+                ErrorCode.APPROVAL_MISSING, f"the drop's approval does not verify: {err}"
+            ) from None
+        status = ApprovalStatus(
+            approval.decision.value,
+            required.by,
+            required.reasons,
+            approval.approver,
+            approval.time,
+            approval.reason,
+            approving,
+        )
+    if status.state == APPROVED or privileged:
+        return status
+    raise DangerousDrop(
+        ErrorCode.APPROVAL_MISSING,
+        "this drop needs a superior's approval and the server delivered it without one",
+    )
+
+
+def server_approval(session: Session, signed: Any) -> Any:
+    """The server's approval object for a drop whose (unverified) manifest asks for one;
+    None for every other drop (no request: they are most)."""
+    body = signed.get("body") if isinstance(signed, dict) else None
+    if not isinstance(body, dict) or "approval_required" not in body:
+        return None
+    return session.api.approval(str(body.get("drop_id", "")))
+
+
+def decide(
+    session: Session, directory: Directory, drop_id: str, approve: bool, reason: str = ""
+) -> str:
+    """Sign and post this device's decision on a drop it was asked to approve; returns
+    the server's new state (``approved`` or ``rejected``).
+
+    Raises:
+        ClientError: ``no_approval_needed``, ``not_approver``, a dangerous drop, an
+            invalid reason (``invalid_request``), or the server's refusal.
+    """
+    from secure_send.client.receive import fetch_verified  # receive builds on this module
+
+    manifest, status = fetch_verified(session, directory, drop_id)
+    me = session.me
+    if manifest.approval is None:
+        raise ClientError(ErrorCode.NO_APPROVAL_NEEDED, "this drop does not need approval")
+    if me.user not in manifest.approval.approvers:
+        raise ClientError(ErrorCode.NOT_APPROVER, "you are not an approver of this drop")
+    if status.state != PENDING:
+        raise ClientError(ErrorCode.ALREADY_DECIDED, f"this drop is already {status.state}")
+    checkpoint = directory.verified.checkpoint
+    try:
+        approval = Approval(
+            drop_id=manifest.drop_id,
+            manifest=manifest_digest(manifest),
+            approver=me.user,
+            device=me.device,
+            decision=Decision.APPROVED if approve else Decision.REJECTED,
+            time=format_time(utc_now()),
+            reason="" if approve else reason,
+            log_size=checkpoint.log_size,
+            log_root=checkpoint.log_root,
+        )
+    except EnvelopeError as err:
+        raise ClientError(ErrorCode.INVALID_REQUEST, str(err)) from None
+    return session.api.post_approval(drop_id, approval.signed_by(session.keys.signing).to_json())
