@@ -294,3 +294,35 @@ def test_windows_root_keys_as_a_whole_client_config() -> None:
 def test_windows_bad_values_fail_closed(values: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         parse_policy(from_vendor_values(values, "HKLM"), "HKLM")
+
+
+# ---------------------------------------------------------------- 上長承認 and antivirus
+
+
+def test_approval_for_and_antivirus() -> None:
+    policy = parse_policy({"approval_for": ["mynumber", "c3"], "antivirus": "block"}, "t")
+    assert policy.approval.approval_for == {"mynumber", "c3"}
+    assert policy.antivirus == "block"
+    empty = parse_policy({}, "t")  # nothing needs approval and nothing is scanned by default
+    assert (empty.approval.approval_for, empty.antivirus) == (frozenset(), "off")
+    # Windows REG_SZ and macOS strings: comma-separated
+    raw = from_vendor_values({"ApprovalFor": "c3, outside_department", "Antivirus": "warn"}, "H")
+    vendor = parse_policy(raw, "HKLM")
+    assert vendor.approval.approval_for == {"c3", "outside_department"}
+    assert vendor.antivirus == "warn"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"approval_for": ["c4"]}, "unknown reason"),
+        ({"approval_for": "mynumber;c3"}, "unknown reason"),
+        ({"approval_for": {"c3": True}}, "list of reasons"),
+        ({"approval_for": [3]}, "unknown reason"),
+        ({"antivirus": "on"}, "antivirus must be one of off, warn, block"),
+        ({"antivirus": True}, "antivirus"),
+    ],
+)
+def test_bad_approval_or_antivirus_values_fail_closed(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(raw, "t")
