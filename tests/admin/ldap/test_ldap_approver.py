@@ -3,7 +3,9 @@
 This module's own slapd (the fixture is per module) gets what a ministry's directory
 holds: the standard ``manager`` attribute with the superior's DN (Hanako's written in
 another case and spacing, Ichiro's naming the year-end desk, a role mailbox), and
-``employeeNumber`` holding an id, for a mapping that names ids. Under ``ou=ap-bad``:
+``employeeNumber`` holding an id, for a mapping that names ids. The help desk role has a
+``manager`` too (its owner, as AD's ``managedBy``): a role mailbox has no approver, so
+it is never read. Under ``ou=ap-bad``:
 a person whose manager does not exist and one with two managers; under ``ou=ap-out``:
 a person whose manager is outside that search base.
 """
@@ -55,6 +57,7 @@ def ministry(slapd: Slapd) -> Slapd:
     _set(conn, f"uid=suzuki.ichiro,{PEOPLE}", "manager", [f"uid=jinji-nenmatsu,{ROLES}"])
     _set(conn, f"uid=tanaka.kenji,{PEOPLE}", "manager", [f"uid=takahashi.misaki,{PEOPLE}"])
     _set(conn, f"uid=ito.sakura,{PEOPLE}", "manager", [f"uid=watanabe.yuki,{PEOPLE}"])
+    _set(conn, f"uid=joho-helpdesk,{ROLES}", "manager", [f"uid=watanabe.yuki,{PEOPLE}"])
     _set(conn, f"uid=watanabe.yuki,{PEOPLE}", "employeeNumber", ["ito.sakura"])
     _set(conn, f"uid=yamada.taro,{PEOPLE}", "employeeNumber", [" sato.hanako "])
     for ou in (BAD, OUT):
