@@ -102,6 +102,11 @@ def _add_setup(sub: _Sub[argparse.ArgumentParser]) -> None:
         "--mynumber-handlers", action="store_true",
         help="list the entries designated 個人番号取扱 (may receive My Numbers)",
     )  # fmt: skip
+    s.add_argument(
+        "--approvers", action="store_true",
+        help="list every active person and their approver (上長), marking any who could not"
+        " approve now",
+    )  # fmt: skip
     sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
 
 
@@ -129,14 +134,18 @@ def _add_people(sub: _Sub[argparse.ArgumentParser]) -> None:
     s.add_argument("role")
     s.add_argument("members", nargs="+")
 
-    # One subcommand for an entry's attributes, each an option (at least one given):
-    # later attributes (issue 20: --approver) join without a new command.
+    # One subcommand for an entry's attributes, each an option (at least one given).
     s = sub.add_parser("set", help="set attributes of a person or role mailbox")
     s.add_argument("id")
     s.add_argument(
         "--mynumber-handler", choices=("yes", "no"), default=None,
         help="designate (yes) or not (no) as 個人番号取扱: may receive specific personal"
         " information",
+    )  # fmt: skip
+    s.add_argument(
+        "--approver", metavar="ID|none", default=None,
+        help="whose approval (上長承認) this person's sends need where policy asks: a person"
+        " or role mailbox id; none clears it",
     )  # fmt: skip
 
 
@@ -187,21 +196,21 @@ def run(args: argparse.Namespace) -> int:
         ops.change(home, operator, action, data)
         out.done(f"{cmd}: done")
     elif cmd == "set":
-        changes = attributes.Changes(
-            mynumber_handler=None
-            if args.mynumber_handler is None
-            else args.mynumber_handler == "yes"
-        )
-        out.set_done(attributes.set_attributes(home, args.id, changes, operator))
+        changes = _changes(args)
+        outcome = attributes.set_attributes(home, args.id, changes, operator)
+        out.set_done(outcome, changes, home.entries())
     elif cmd == "rotate-signing-key":
         out.rotated(ops.rotate_signing_key(home, operator))
     elif cmd == "publish":
         home.require()
         out.published(home.publish())
-    elif cmd == "show" and args.mynumber_handlers:
-        if args.id is not None:
-            raise HomeError("give either an id or --mynumber-handlers, not both")
-        out.mynumber_handlers(home.entries())
+    elif cmd == "show" and (args.mynumber_handlers or args.approvers):
+        if args.id is not None or (args.mynumber_handlers and args.approvers):
+            raise HomeError("give either an id, --mynumber-handlers or --approvers")
+        if args.approvers:
+            out.approvers(home.entries())
+        else:
+            out.mynumber_handlers(home.entries())
     elif cmd == "show":
         out.show(home, args.id)
     elif cmd == "verify":
@@ -229,6 +238,17 @@ def _signer(home: OrgHome, args: argparse.Namespace, out: views.Output) -> None:
         signer.run_forever(stop, args.poll)
     finally:
         signer.close()
+
+
+def _changes(args: argparse.Namespace) -> attributes.Changes:
+    """``set``'s options; ``--approver none`` clears (an empty value is refused: an unset
+    shell variable must not clear an approver by accident)."""
+    if args.approver == "":
+        raise HomeError("--approver needs an id, or none to clear it")
+    return attributes.Changes(
+        mynumber_handler=None if args.mynumber_handler is None else args.mynumber_handler == "yes",
+        approver="" if args.approver == "none" else args.approver,
+    )
 
 
 def _change(args: argparse.Namespace) -> tuple[Action, dict[str, object]]:

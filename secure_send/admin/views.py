@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secure_send.admin import approvers
 from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import replay
@@ -17,6 +18,7 @@ from secure_send.core.directory.trust import RootDocument
 from secure_send.core.directory.verify import verify_directory
 from secure_send.core.display import shown
 from secure_send.core.encoding import b64u, utc_now
+from secure_send.org.attributes import Changes
 from secure_send.org.attributes import Outcome as SetOutcome
 from secure_send.org.home import HomeError, OrgHome
 from secure_send.org.importing import ImportRow, read_csv
@@ -210,20 +212,30 @@ class Output:
             f"pending, {report.refused} refused; server at epoch {report.pushed_epoch}",
         )
 
-    def set_done(self, outcome: SetOutcome) -> None:
-        """After ``set``: the entry's attributes as they are now."""
+    def set_done(self, outcome: SetOutcome, changes: Changes, entries: dict[str, Entry]) -> None:
+        """After ``set``: the attributes asked for, as they are now."""
         entry = outcome.entry
-        state = "designated" if entry.mynumber_handler else "not designated"
         verb = "now" if outcome.changed else "unchanged,"
+        value: dict[str, Any] = {"id": entry.id, "changed": outcome.changed}
+        said = []
+        if changes.mynumber_handler is not None:
+            value["mynumber_handler"] = entry.mynumber_handler
+            state = "designated" if entry.mynumber_handler else "not designated"
+            said.append(f"{state} 個人番号取扱 (may receive specific personal information)")
+        if changes.approver is not None:
+            value["approver"] = entry.approver
+            said.append(approvers.describe(entries, entry).strip())
         self._emit(
-            {
-                "id": entry.id,
-                "changed": outcome.changed,
-                "mynumber_handler": entry.mynumber_handler,
-            },
-            f"{entry.id}: {verb} {state} 個人番号取扱 (may receive specific personal information)"
+            value,
+            f"{entry.id}: {verb} "
+            + "; ".join(said)
             + ("; directory republished" if outcome.changed else ""),
         )
+
+    def approvers(self, entries: dict[str, Entry]) -> None:
+        """``show --approvers``: every active person and their approver, for IT's audit."""
+        listed = approvers.rows(entries)
+        self._emit(listed, approvers.text(entries, listed))
 
     def mynumber_handlers(self, entries: dict[str, Entry]) -> None:
         """``show --mynumber-handlers``: who may receive My Numbers, for IT's audit; a
@@ -292,6 +304,8 @@ def _describe(entry: Entry, entries: dict[str, Entry]) -> str:
     lines.append(
         f"  個人番号取扱 (may receive specific personal information): {_handler(entry, entries)}"
     )
+    if entry.kind is Kind.PERSON:
+        lines.append(approvers.describe(entries, entry))
     lines += [f"  member: {m}{_who(entries.get(m))}" for m in entry.members]
     for d in entry.devices:
         state = f"revoked {d.revoked}" if d.revoked else "active"

@@ -8,6 +8,7 @@ reserved ``example.go.jp`` domain.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import random
 from pathlib import Path
 
@@ -28,6 +29,7 @@ DEPARTMENTS = [
     "監査室",
 ]
 TITLES = ["課長", "課長補佐", "係長", "主任", "主査", "係員", "係員", "係員"]
+HEAD_TITLE = "課長"  # the first 課長 of a division is its head: everyone else's approver
 ROLES = [
     (
         "nenmatsu",
@@ -78,7 +80,8 @@ def _person(rng: random.Random, line: int, seen: set[str]) -> ImportRow:
 
 def demo_rows(people: int = 200, seed: int = 2025) -> list[ImportRow]:
     """The demo ministry: people in eight divisions and three role mailboxes, of which
-    ``nenmatsu`` (人事課 年末調整受付) is designated 個人番号取扱.
+    ``nenmatsu`` (人事課 年末調整受付) is designated 個人番号取扱. Every person but a
+    division's head has that head as approver (上長承認, :func:`with_approvers`).
 
     The first two people are fixed (the demo's sender and recipient), and some
     look-alike names (佐藤/斉藤/斎藤, 高橋/髙橋, 渡辺/渡邊) occur on purpose.
@@ -133,7 +136,24 @@ def demo_rows(people: int = 200, seed: int = 2025) -> list[ImportRow]:
                 mynumber_handler="yes" if role_id == DESIGNATED_ROLE else "",
             )
         )
-    return rows
+    return with_approvers(rows)
+
+
+def with_approvers(rows: list[ImportRow]) -> list[ImportRow]:
+    """``rows`` with approvers: each division's first 課長 (in row order) is its head and
+    approves for everyone else in it, other 課長 included; the head has none (the demo
+    ministry has no 部長 above), nor has a role mailbox. Set after the random draw, so the
+    people and their ids stay those of the demo before approvers existed."""
+    heads: dict[str, str] = {}
+    for r in rows:
+        if r.kind == "person" and r.title == HEAD_TITLE:
+            heads.setdefault(r.department, r.id)
+
+    def approver(r: ImportRow) -> str:
+        head = heads.get(r.department, "") if r.kind == "person" else ""
+        return "" if head == r.id else head
+
+    return [dataclasses.replace(r, approver=approver(r)) for r in rows]
 
 
 def scale_rows(count: int, seed: int = 7) -> list[ImportRow]:
@@ -167,5 +187,6 @@ def write_csv(path: Path, rows: list[ImportRow]) -> None:
                     r.title,
                     " ".join(r.members),
                     r.mynumber_handler or "",
+                    r.approver or "",
                 ]
             )

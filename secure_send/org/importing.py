@@ -9,7 +9,10 @@ The designation 個人番号取扱 (``mynumber_handler``, issue 19) is optional 
 source: a row whose source does not say (a CSV without the column, an LDAP mapping
 without the attribute) keeps what the directory holds, so re-importing an old file
 never silently removes or grants it; a source that says sets it, empty = not
-designated.
+designated. The approver (上長, ``approver``, issue 20) works the same way: a source
+that does not say keeps the entry's, one that says sets it, empty = none. It names a
+person or role mailbox in the same import or already in the directory; a departed one
+cannot be newly named, nobody approves their own sends and a role mailbox has none.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secure_send.core.directory.model import (
+    APPROVER,
     DESCRIPTIVE_FIELDS,
     MYNUMBER_HANDLER,
     Entry,
@@ -32,9 +36,12 @@ from secure_send.core.directory.model import (
 )
 from secure_send.core.errors import SecureSendError
 
-# The columns every import CSV has, then the optional last one (``generate`` writes it).
+# The columns every import CSV has, then the optional last ones, in this order: a file
+# may stop after members or after mynumber_handler (``generate`` writes them all).
 BASE_COLUMNS = (*DESCRIPTIVE_FIELDS, "members")
-CSV_COLUMNS = (*BASE_COLUMNS, MYNUMBER_HANDLER)
+MYNUMBER_COLUMNS = (*BASE_COLUMNS, MYNUMBER_HANDLER)
+CSV_COLUMNS = (*MYNUMBER_COLUMNS, APPROVER)
+HEADERS = (BASE_COLUMNS, MYNUMBER_COLUMNS, CSV_COLUMNS)
 YES = "yes"  # the one value that designates; case and surrounding spaces are ignored
 
 
@@ -60,6 +67,8 @@ class ImportRow:
     problem: str = ""  # set by a reader when the row could not even be read
     # "yes" designates, "" does not; None: the source does not say (keep the current one)
     mynumber_handler: str | None = None
+    # an id (a reader resolves LDAP DNs), "" for none; None: the source does not say
+    approver: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,20 @@ def _designated(value: str) -> bool:
     return text == YES
 
 
+def _approver(row: ImportRow, kind: Kind, old: Entry | None) -> str | None:
+    """The approver the row names (checked as an id), or the entry's when it does not say."""
+    if row.approver is None:  # kept; a person who became a role mailbox loses it
+        return old.approver if old is not None and kind is Kind.PERSON else None
+    text = row.approver.strip()
+    if not text:
+        return None
+    if kind is Kind.ROLE:  # a role mailbox sends nothing itself
+        raise EntryError(f"a role mailbox has no approver (found {text!r})", APPROVER)
+    if text == row.id.strip():
+        raise EntryError(f"{text} cannot be their own approver", APPROVER)
+    return check_id(text, "approver id")
+
+
 def _entry(row: ImportRow, old: Entry | None) -> Entry:
     try:
         kind = Kind(row.kind.strip().lower())
@@ -112,6 +135,7 @@ def _entry(row: ImportRow, old: Entry | None) -> Entry:
             if row.mynumber_handler is not None
             else old is not None and old.mynumber_handler
         ),
+        approver=_approver(row, kind, old),
     )
     if (
         entry.mynumber_handler
@@ -128,7 +152,9 @@ def validate_rows(rows: Iterable[ImportRow], existing: Mapping[str, Entry]) -> l
     """Turn rows into entries, or report every problem at once.
 
     Rules: each row valid on its own; ids unique within the import; members of a
-    role must be people, in the import or already in the directory.
+    role must be people, in the import or already in the directory; an approver must
+    be in the import or the directory, and not departed unless the entry already
+    names them (an old roster).
 
     Raises:
         ImportRowsError: at least one row is bad; no entry is returned.
@@ -158,9 +184,30 @@ def validate_rows(rows: Iterable[ImportRow], existing: Mapping[str, Entry]) -> l
                 problems.append(RowProblem(line, f"unknown member {member!r}"))
             elif target.kind is not Kind.PERSON:
                 problems.append(RowProblem(line, f"member {member!r} is not a person"))
+        problem = _approver_problem(entry, entries, existing)
+        if problem:
+            problems.append(RowProblem(line, problem))
     if problems:
         raise ImportRowsError(sorted(problems, key=lambda p: p.line))
     return [entry for _, entry in entries.values()]
+
+
+def _approver_problem(
+    entry: Entry, entries: Mapping[str, tuple[int, Entry]], existing: Mapping[str, Entry]
+) -> str:
+    """What is wrong with the approver ``entry`` names ("" when nothing is)."""
+    if entry.approver is None:
+        return ""
+    approver = entries[entry.approver][1] if entry.approver in entries else None
+    known = existing.get(entry.approver)
+    if approver is None and known is None:
+        return f"unknown approver {entry.approver!r}"
+    old = existing.get(entry.id)
+    # status is the directory's (an import row does not carry it); an entry that
+    # already names a departed approver keeps them, as it keeps a designation
+    if known is not None and not known.active and (old is None or old.approver != entry.approver):
+        return f"approver {entry.approver!r} has departed: cannot be named"
+    return ""
 
 
 def read_csv(path: Path) -> list[ImportRow]:
@@ -182,12 +229,12 @@ def read_csv(path: Path) -> list[ImportRow]:
 
 def parse_csv(text: str) -> list[ImportRow]:
     """Parse CSV text whose header is :data:`BASE_COLUMNS`, optionally followed by
-    ``mynumber_handler`` (:data:`CSV_COLUMNS`)."""
+    ``mynumber_handler`` and then by ``approver`` (:data:`HEADERS`)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     names = tuple(h.strip() for h in header) if header is not None else ()
-    if names not in (BASE_COLUMNS, CSV_COLUMNS):
-        message = f"header must be: {','.join(BASE_COLUMNS)}[,{MYNUMBER_HANDLER}]"
+    if names not in HEADERS:
+        message = f"header must be: {','.join(BASE_COLUMNS)}[,{MYNUMBER_HANDLER}[,{APPROVER}]]"
         raise ImportRowsError([RowProblem(1, message)])
     rows: list[ImportRow] = []
     for values in reader:
@@ -213,6 +260,7 @@ def parse_csv(text: str) -> list[ImportRow]:
                 title=fields["title"],
                 members=tuple(fields["members"].split()),
                 mynumber_handler=fields.get(MYNUMBER_HANDLER),
+                approver=fields.get(APPROVER),
             )
         )
     return rows

@@ -32,8 +32,8 @@ from ldap3.core import exceptions as lx
 
 from secure_send.core.errors import SecureSendError
 from secure_send.org.importing import ImportRow, ImportRowsError, RowProblem
+from secure_send.org.ldap_values import approver_id, entry_id, mynumber_value, read_one
 from secure_send.org.ldap_values import clean_dn as _clean_dn
-from secure_send.org.ldap_values import mynumber_value, read_one
 from secure_send.org.ldap_values import values as _values
 
 PASSWORD_ENV = "SECURE_SEND_LDAP_PASSWORD"  # noqa: S105 (a variable's name, not a secret)
@@ -59,6 +59,8 @@ class LdapMapping:
     overrides fields for roles only, e.g. ``{"department": "description"}``.
     With neither ``mynumber_handler`` nor ``mynumber_handler_group`` set, an import
     leaves every entry's designation as it is; with either, the directory follows LDAP.
+    ``approver`` likewise: unset, people keep their approvers; set, each person's is the
+    id or DN that attribute holds (``manager``), none when it holds nothing.
     """
 
     person_filter: str = "(objectClass=inetOrgPerson)"
@@ -76,6 +78,7 @@ class LdapMapping:
     # (see mynumber_value), and/or a group whose direct members are designated
     mynumber_handler: str = ""
     mynumber_handler_group: str = ""
+    approver: str = ""  # people only (issue 20): an id or a DN, e.g. "manager"
     roles: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -258,7 +261,8 @@ def read_entries(
     extra = (search_filter or "").strip()
     if extra and not extra.startswith("("):
         extra = f"({extra})"
-    role_map = dataclasses.replace(mapping, **dict[str, Any](mapping.roles))
+    # a role mailbox has no approver: its attribute is never read
+    role_map = dataclasses.replace(mapping, **dict[str, Any](mapping.roles), approver="")
     searches = (("person", mapping, mapping.person_filter), ("role", role_map, mapping.role_filter))
     group_dn = _clean_dn(mapping.mynumber_handler_group).lower()
     found = [
@@ -284,6 +288,8 @@ def read_entries(
             line, dns = rows[index].line, _values(attrs, mapping.member)
             members = [_member_id(conn, ids, dn, mapping, line, problems) for dn in dns]
             rows[index] = dataclasses.replace(rows[index], members=tuple(m for m in members if m))
+        elif mapping.approver:
+            rows[index] = _approver(conn, ids, rows[index], attrs, mapping, problems)
     if problems:
         raise ImportRowsError(problems)
     return rows
@@ -291,7 +297,8 @@ def read_entries(
 
 def _search(conn: Any, base: str, query: str, mapping: LdapMapping) -> Iterator[tuple[str, Any]]:
     """Every entry matching ``query``, page by page; never a truncated list."""
-    names = [getattr(mapping, name) for name in FIELDS] + [mapping.member, mapping.mynumber_handler]
+    names = [getattr(mapping, name) for name in FIELDS]
+    names += [mapping.member, mapping.mynumber_handler, mapping.approver]
     attrs = sorted({n for n in names if n})
     cookie: bytes | None = None
     while True:
@@ -332,16 +339,27 @@ def _member_id(
     problems: list[RowProblem],
 ) -> str:  # fmt: skip
     """The id of the entry a member DN names: one read above, or else looked up."""
-    text = _clean_dn(dn.decode("utf-8", errors="replace"))
-    if text.lower() in ids:
-        return ids[text.lower()]
-    attrs = read_one(conn, text, mapping.id)
-    values = _values(attrs, mapping.id) if attrs is not None else []
-    if not values:
-        problems.append(RowProblem(line, f"member {text} not found or has no {mapping.id}"))
-        return ""
-    value = values[0].decode("utf-8", errors="replace").strip()
-    return value.lower() if mapping.lowercase_id else value
+    text = dn.decode("utf-8", errors="replace")
+    found = entry_id(conn, ids, text, mapping.id, mapping.lowercase_id)
+    if not found:
+        problems.append(
+            RowProblem(line, f"member {_clean_dn(text)} not found or has no {mapping.id}")
+        )
+    return found
+
+
+def _approver(
+    conn: Any, ids: dict[str, str], row: ImportRow, attrs: Any, mapping: LdapMapping,
+    problems: list[RowProblem],
+) -> ImportRow:  # fmt: skip
+    """``row`` with the approver its attribute names (validate_rows checks who it is)."""
+    found = _values(attrs, mapping.approver)
+    approver, problem = approver_id(conn, ids, found, mapping.id, mapping.lowercase_id)
+    if problem:
+        problems.append(
+            RowProblem(row.line, f"{row.source}: {mapping.approver} (approver) {problem}")
+        )
+    return dataclasses.replace(row, approver=approver)
 
 
 def _designate(

@@ -95,3 +95,73 @@ def test_bad_requests_change_nothing(
     with pytest.raises(error, match=message.replace("|", r"\|")):
         set_attributes(home, entry_id, changes, OPERATOR)
     assert _state(home) == before
+
+
+# ---------------------------------------------------------------- approver (issue 20)
+
+
+def _to(approver: str) -> Changes:
+    return Changes(approver=approver)
+
+
+def test_an_approver_is_one_signed_update_and_keeps_devices(home: OrgHome) -> None:
+    before = verify(home)
+    events = len(home.events())
+    outcome = set_attributes(home, TARO, _to(HANAKO), "it-kachou")
+    assert outcome.changed
+    taro = verify(home).by_id()[TARO]
+    assert taro.approver == HANAKO
+    assert taro.with_changes(approver=None) == before.by_id()[TARO]  # devices and all
+    [event] = home.events()[events:]
+    assert (event.action, event.operator) == (Action.UPDATE, "it-kachou")
+    assert event.data["entry"]["approver"] == HANAKO
+    # a role mailbox can be named; the same again writes nothing; "" clears
+    assert set_attributes(home, TARO, _to(ROLE), OPERATOR).changed
+    state = _state(home)
+    assert not set_attributes(home, TARO, _to(ROLE), OPERATOR).changed
+    assert _state(home) == state
+    assert set_attributes(home, TARO, _to(""), OPERATOR).changed
+    assert verify(home).by_id()[TARO].approver is None
+    assert "approver" not in home.events()[-1].data["entry"]
+
+
+def test_both_attributes_in_one_event(home: OrgHome) -> None:
+    events = len(home.events())
+    outcome = set_attributes(home, JIRO, Changes(mynumber_handler=True, approver=TARO), OPERATOR)
+    assert (outcome.entry.mynumber_handler, outcome.entry.approver) == (True, TARO)
+    assert len(home.events()) == events + 1
+    jiro = verify(home).by_id()[JIRO]
+    assert (jiro.mynumber_handler, jiro.approver) == (True, TARO)
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "approver", "message"),
+    [
+        (HANAKO, "nobody", "no entry 'nobody' in the directory to be the approver"),
+        (HANAKO, HANAKO, f"{HANAKO} cannot be their own approver"),
+        (ROLE, HANAKO, f"{ROLE} is a role mailbox: only a person has an approver"),
+        (HANAKO, JIRO, f"{JIRO} has departed: cannot be named approver"),
+        (JIRO, HANAKO, f"{JIRO} has departed: cannot be given an approver"),
+    ],
+)
+def test_bad_approvers_change_nothing(
+    home: OrgHome, entry_id: str, approver: str, message: str
+) -> None:
+    ops.change(home, OPERATOR, Action.DEPART, {"user": JIRO})
+    before = _state(home)
+    with pytest.raises(HomeError, match=message):
+        set_attributes(home, entry_id, _to(approver), OPERATOR)
+    # nor when the other attribute is good: the call is all or nothing
+    with pytest.raises(HomeError, match=message):
+        set_attributes(home, entry_id, Changes(mynumber_handler=False, approver=approver), OPERATOR)
+    assert _state(home) == before
+    with pytest.raises(EntryError, match="invalid approver id"):
+        set_attributes(home, HANAKO, _to("Taro Suzuki"), OPERATOR)
+
+
+def test_a_departed_approver_already_named_stays_and_can_be_cleared(home: OrgHome) -> None:
+    set_attributes(home, HANAKO, _to(TARO), OPERATOR)
+    ops.change(home, OPERATOR, Action.DEPART, {"user": TARO})
+    assert not set_attributes(home, HANAKO, _to(TARO), OPERATOR).changed
+    assert set_attributes(home, HANAKO, _to(""), OPERATOR).changed
+    assert verify(home).by_id()[HANAKO].approver is None

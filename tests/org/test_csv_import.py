@@ -25,9 +25,9 @@ from secure_send.org.importing import (
 )
 from tests.directory_kit import OPERATOR, bundle_bytes, new_org, verify
 
-HEADER = list(BASE_COLUMNS)  # without the optional mynumber_handler (test_csv_mynumber.py)
+HEADER = list(BASE_COLUMNS)  # without the optional columns (test_csv_mynumber/approver.py)
 ID_MESSAGE = "invalid id: use a-z, 0-9, '.', '_', '-' (max 64)"
-HEADER_MESSAGE = "header must be: " + ",".join(BASE_COLUMNS) + "[,mynumber_handler]"
+HEADER_MESSAGE = "header must be: " + ",".join(BASE_COLUMNS) + "[,mynumber_handler[,approver]]"
 
 
 def _person(user: str, name_ja: str = "佐藤 花子", email: str = "", **more: str) -> list[str]:

@@ -14,7 +14,7 @@ import random
 import nacl.signing
 import pytest
 
-from secure_send.core.directory import canonical, entry_scan
+from secure_send.core.directory import canonical, entry_scan, merkle
 from secure_send.core.directory.model import (
     Device,
     Entry,
@@ -54,7 +54,17 @@ def _entries() -> list[Entry]:
         "nenmatsu", Kind.ROLE, "年末調整受付", "", "", "nenmatsu@example.go.jp", "人事課",
         members=("taro.suzuki",), mynumber_handler=True,
     )  # fmt: skip
-    return [person, quoted, role, designated]
+    approved = Entry(  # 上長承認 (issue 20): Taro approves; the key sorts first
+        "hanako.sato", Kind.PERSON, "佐藤 花子", "サトウ ハナコ", "Hanako Sato",
+        "hanako.sato@example.go.jp", "会計課", "主任", approver="taro.suzuki",
+        devices=(_device("hanako.sato"),),
+    )  # fmt: skip
+    return [person, quoted, role, designated, approved]
+
+
+# The Merkle root of the first four entries above, computed by the code of issue 19
+# (commit 06ec9fe, before the approver existed): entries without one keep their bytes.
+_ROOT_BEFORE_APPROVERS = "6f15c335bc27428ac6801ec4809cd9ccc014b3912f3bac0e0b48d1defbd78ed0"
 
 
 def _strict(text: str) -> Entry | None:
@@ -91,6 +101,30 @@ def test_the_designated_handler_flag_is_true_or_absent() -> None:
         edited = text.replace('"mynumber_handler":true', f'"mynumber_handler":{wrong}')
         assert _strict(edited) is None
         assert _scanned(edited) is None
+
+
+def test_entries_without_an_approver_keep_their_bytes() -> None:
+    plain = _entries()[:4]
+    assert all('"approver"' not in e.canonical_bytes().decode() for e in plain)
+    root = merkle.root([e.canonical_bytes() for e in plain])
+    assert root.hex() == _ROOT_BEFORE_APPROVERS
+
+
+def test_the_approver_is_an_id_or_absent_and_both_parsers_agree() -> None:
+    approved = _entries()[4]
+    text = approved.canonical_bytes().decode()
+    assert text.startswith('{"approver":"taro.suzuki","department":')  # sorted first
+    assert entry_scan.ENTRY.fullmatch(text)  # the fast path, not the fallback
+    assert entry_scan.parse([text]) == [approved] == [_strict(text)]
+    for wrong in ('"Taro"', '""', "null", "1", '["taro.suzuki"]', '"hanako.sato"'):
+        edited = text.replace('"approver":"taro.suzuki"', f'"approver":{wrong}')
+        assert _strict(edited) is None, wrong  # hanako.sato: nobody approves for themselves
+        assert _scanned(edited) is None, wrong
+    role = _entries()[2].to_json()  # a role mailbox has none: the pattern alone takes it
+    on_role = canonical.dumps({**role, "approver": "taro.suzuki"}).decode()
+    assert entry_scan.ENTRY.fullmatch(on_role)
+    assert _strict(on_role) is None
+    assert _scanned(on_role) is None
 
 
 def test_one_character_edits_get_the_strict_verdict() -> None:
