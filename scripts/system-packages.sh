@@ -30,6 +30,9 @@ packages=(
   # the server-side .debs (tests/packaging/test_server_deb.py): Debian's python3 runs
   # them, systemd-analyze checks their units, adduser makes their users
   python3 systemd adduser
+  # virus scan of received files (issue 20): tests/client/clamd_kit.py runs its own clamd
+  # with a locally made EICAR signature (no freshclam, no signature download)
+  clamav clamav-daemon
 )
 case "${1:-}" in
   desktop|screenshots)

@@ -387,6 +387,8 @@ def cmd_receive(args: argparse.Namespace) -> None:
             f"WARNING: {program} is a program (it runs when opened). "
             "Do not open it unless you expected a program from this sender."
         )
+    if got.not_scanned is not None:  # IT asked for a scan ("warn"); it could not be done
+        _warn(f"WARNING: the files were NOT scanned for viruses ({got.not_scanned}); tell IT")
     if got.message:  # a message of several lines stays one block, indented
         text += "\nmessage: " + got.message.replace("\n", "\n    ")
     _emit(
@@ -399,6 +401,7 @@ def cmd_receive(args: argparse.Namespace) -> None:
             "programs": programs,
             "already_saved": got.already_saved,
             "receipt_pending": got.receipt_pending,
+            "not_scanned": got.not_scanned,
         },
         text,
         session,

@@ -194,6 +194,8 @@ def cmd_receive_all(args: argparse.Namespace) -> None:
         lines.append(f"{len(summary.remaining)} submission(s) not tried yet")
     if any(s.receipt_pending for s in summary.saved):
         _warn("some receipts could not be sent yet; they will be at the next inbox or receive")
+    for sub in (s for s in summary.saved if s.not_scanned is not None):
+        _warn(f"WARNING: {sub.folder} was NOT scanned for viruses ({sub.not_scanned}); tell IT")
     for program in (p for s in summary.saved for p in s.programs):
         _warn(
             f"WARNING: {program} is a program (it runs when opened). "

@@ -340,6 +340,11 @@ class ServerApi:
         """Hand the server a push: log events, a snapshot, enrolment results."""
         return dict(self.request("POST", "/v1/signer/push", push).json())
 
+    def report_malware(self, drop_id: str, scanner: str) -> None:
+        """Tell the server's audit this device's virus scanner found a threat in a drop
+        ("clamav" or "defender"; never a file name)."""
+        self.json("POST", f"/v1/drops/{_segment(drop_id)}/malware", {"scanner": scanner})
+
 
 def _segment(value: str) -> str:
     """A value placed in a path: ids are plain, but never let one add a path step."""

@@ -12,7 +12,10 @@ the (encrypted, sender-written) metadata are sanitised, so no path can leave
 the chosen folder. The receipt is signed by this device over the exact blob
 hashes and this device's directory log head; it is recorded in the profile before
 it is posted, so a server gone at that moment gets it later (:mod:`.receipts`) and a
-retried receive does not save the files twice.
+retried receive does not save the files twice. Where IT's policy asks for it, every
+decrypted file is virus-scanned in its hidden temporary file before any name appears
+(:mod:`.antivirus`): a threat saves nothing of the drop and is reported to the server's
+audit (the drop and the scanner, never a file name).
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from secure_send.client import approval, leftovers, receipts
+from secure_send.client import antivirus, approval, leftovers, receipts
 from secure_send.client.api import ServerApi
 from secure_send.client.approval import ApprovalStatus
 from secure_send.client.approval_rules import ApprovalRules
@@ -60,6 +64,7 @@ if TYPE_CHECKING:  # the session is built on this module's neighbours; only the 
     from secure_send.client.session import Session
 from secure_send.core.errors import SecureSendError
 
+log = logging.getLogger(__name__)
 MAX_METADATA = 4 * 1024 * 1024
 # Windows' reserved device names: also with superscript digits (COM¹) and with spaces
 # before the extension ("CON .txt"), which Windows trims and still opens the device.
@@ -76,6 +81,8 @@ class Received:
     files: list[Path]
     receipt_pending: bool = False  # saved, but the server could not be told yet
     already_saved: bool = False  # saved by an earlier run: nothing was saved again
+    # policy "warn" and the virus scanner could not scan: saved unscanned, and why
+    not_scanned: str | None = None
 
     @property
     def programs(self) -> list[Path]:
@@ -214,7 +221,7 @@ def receive(
         return Received(drop_id, done.sender, done.message, done.files, already_saved=True)
     manifest, _ = fetch_verified(session, directory, drop_id)
     identity = X25519Identity(bytes(keys.encryption))
-    fetch = _Fetcher(api, drop_id, identity, progress, cancel)
+    fetch = _Fetcher(api, drop_id, identity, progress, cancel, session.it_policy.antivirus)
     leftovers.sweep_partials(profile)  # what a killed receive left, maybe in this folder
     journal = leftovers.PartialJournal(profile)
     try:
@@ -232,14 +239,21 @@ def receive(
         journal.close()
     message = str(metadata.get("message", ""))
     if manifest.sender == me.user:  # receipts are for recipients
-        return Received(drop_id, manifest.sender, message, saved)
+        return Received(drop_id, manifest.sender, message, saved, not_scanned=fetch.not_scanned)
     # recorded first: a server gone now must not make the next receive save it again
     owed = receipts.Owed(
         drop_id, _receipt(me, keys, manifest, directory), manifest.sender, message, saved
     )
     receipts.owe(profile, owed)
     sent = receipts.post(profile, api, owed)
-    return Received(drop_id, manifest.sender, message, saved, receipt_pending=not sent)
+    return Received(
+        drop_id,
+        manifest.sender,
+        message,
+        saved,
+        receipt_pending=not sent,
+        not_scanned=fetch.not_scanned,
+    )
 
 
 def fetch_metadata(
@@ -262,6 +276,9 @@ class _Fetcher:
     identity: X25519Identity
     progress: Progress | None
     cancel: threading.Event | None
+    scan_mode: str = "off"  # IT's policy for the virus scan (client/antivirus.py)
+    scanner: Callable[[], antivirus.Scanner] = antivirus.platform_scanner
+    not_scanned: str | None = field(default=None, init=False)  # set by files() under "warn"
 
     def _moved(self, blob: Blob) -> Callable[[int], None]:
         def report(done: int) -> None:
@@ -291,8 +308,8 @@ class _Fetcher:
         record: Callable[[Path], None],
     ) -> list[Path]:
         """Every file, decrypted into hidden temporary files (each recorded by ``record``
-        before it is made), then all placed together; on any failure none is placed and
-        folders made for them are removed again."""
+        before it is made), virus-scanned there as policy says, then all placed together;
+        on any failure none is placed and folders made for them are removed again."""
         blobs = {b.id: b for b in manifest.blobs}
         target.mkdir(parents=True, exist_ok=True)
         outputs: list[AtomicOutput] = []
@@ -314,10 +331,13 @@ class _Fetcher:
                 _save_blob(
                     self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
                 )
+            # scanned sealed and hidden: a threat is deleted before any name appears
+            temps = [out.temp_path for out in outputs]
+            self.not_scanned = antivirus.check(temps, self.scan_mode, self.scanner)
             for out in outputs:  # every file checked out: only now do names appear
                 out.commit()
                 placed.append(out.target)
-        except BaseException:
+        except BaseException as err:
             for out in outputs:
                 out.discard()
             for done in placed:  # a name taken meanwhile by another program: all or none
@@ -326,8 +346,19 @@ class _Fetcher:
             for folder in reversed(made):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+            if isinstance(err, antivirus.MalwareFound):  # told once nothing is left
+                self._report(err)
             raise
         return [o.target for o in outputs]
+
+    def _report(self, found: antivirus.MalwareFound) -> None:
+        """Tell the server's audit of the threat (the drop and the scanner: no file name).
+        A server that cannot be told must not hide the threat from the person: the
+        caller raises it either way."""
+        try:
+            self.api.report_malware(self.drop_id, found.scanner)
+        except ClientError as err:
+            log.warning("the drop server could not be told of the threat: %s", err)
 
 
 def _make_folders(root: Path, folder: Path) -> list[Path]:

@@ -79,6 +79,7 @@ class Submission:
     files: tuple[Path, ...] = ()  # what this run saved (none for a skipped one)
     programs: tuple[Path, ...] = ()  # saved files that run when opened
     receipt_pending: bool = False  # saved; the server is told at the next listing
+    not_scanned: str | None = None  # saved without the virus scan policy "warn" asked for
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ class Submission:
             "files": [str(f) for f in self.files],
             "programs": [str(p) for p in self.programs],
             "receipt_pending": self.receipt_pending,
+            "not_scanned": self.not_scanned,
         }
 
 
@@ -336,6 +338,7 @@ class _Run:
                 files=tuple(got.files),
                 programs=tuple(got.programs),
                 receipt_pending=got.receipt_pending,
+                not_scanned=got.not_scanned,
             )
             self._end(sub, saved=done)
 

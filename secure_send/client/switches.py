@@ -4,7 +4,10 @@ parts an installed client must never let a user replace.
 - ``SECURE_SEND_TEST_KEYSTORE=1``: device keys in a plain file in the profile
   instead of the OS key store (:mod:`.keystore`);
 - ``SECURE_SEND_POLICY_FILE`` / ``SECURE_SEND_MANAGED_PLIST``: read IT policy
-  from another file (:mod:`.policy`), i.e. replace the one IT installed.
+  from another file (:mod:`.policy`), i.e. replace the one IT installed;
+- ``SECURE_SEND_CLAMD_CONFIG`` / ``SECURE_SEND_DEFENDER``: scan received files with
+  another clamd (its ``clamd.conf``) or another ``MpCmdRun.exe`` (:mod:`.antivirus`),
+  i.e. replace the virus scanner IT's policy relies on.
 
 They are honoured only when running from source (tests, ``make demo``). A frozen
 build — what the installers ship (PyInstaller sets ``sys.frozen``) — ignores them:
@@ -21,7 +24,9 @@ from collections.abc import Mapping
 TEST_KEYSTORE_ENV = "SECURE_SEND_TEST_KEYSTORE"
 POLICY_FILE_ENV = "SECURE_SEND_POLICY_FILE"
 MAC_POLICY_ENV = "SECURE_SEND_MANAGED_PLIST"
-SWITCHES = (TEST_KEYSTORE_ENV, POLICY_FILE_ENV, MAC_POLICY_ENV)
+CLAMD_CONFIG_ENV = "SECURE_SEND_CLAMD_CONFIG"
+DEFENDER_ENV = "SECURE_SEND_DEFENDER"
+SWITCHES = (TEST_KEYSTORE_ENV, POLICY_FILE_ENV, MAC_POLICY_ENV, CLAMD_CONFIG_ENV, DEFENDER_ENV)
 
 
 def frozen() -> bool:
@@ -44,6 +49,8 @@ def honoured(name: str, env: Mapping[str, str]) -> str | None:
 
 
 __all__ = [
+    "CLAMD_CONFIG_ENV",
+    "DEFENDER_ENV",
     "MAC_POLICY_ENV",
     "POLICY_FILE_ENV",
     "SWITCHES",

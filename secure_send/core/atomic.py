@@ -251,6 +251,12 @@ class AtomicOutput:
         self._done = False
         self._sealed = False
 
+    @property
+    def temp_path(self) -> Path:
+        """The hidden temporary file that holds the output until commit (received files
+        are virus-scanned there, before their names appear: client/antivirus.py)."""
+        return self._tmp
+
     def __enter__(self) -> AtomicOutput:
         return self
 

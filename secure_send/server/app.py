@@ -33,6 +33,7 @@ from secure_send.server import (
     drops,
     enrol_routes,
     file_requests,
+    malware,
     routes,
     signer_routes,
     sweeper,
@@ -340,7 +341,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state
     _install_handlers(app)
-    for module in (routes, enrol_routes, signer_routes, drops, file_requests, downloads, tus):
+    routers = (routes, enrol_routes, signer_routes, drops, file_requests, malware, downloads, tus)
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     return app

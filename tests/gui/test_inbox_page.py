@@ -124,6 +124,40 @@ def test_a_program_among_the_saved_files_is_flagged(
     assert "Programs that run when opened: 1." in page.status_label.text()
 
 
+@pytest.fixture
+def scan_cannot_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IT's policy asks for a virus scan ("warn") and the scanner is not installed (set
+    before the model's session opens: it reads the policy then)."""
+    from secure_send.client.switches import DEFENDER_ENV, POLICY_FILE_ENV
+
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"antivirus": "warn"}), encoding="utf-8")
+    monkeypatch.setenv(POLICY_FILE_ENV, str(policy))
+    monkeypatch.setenv(DEFENDER_ENV, str(tmp_path / "absent" / "MpCmdRun.exe"))
+
+
+def test_files_saved_without_the_scan_policy_asked_for_say_so(
+    scan_cannot_run: None,
+    qtbot: QtBot,
+    people: tuple[Person, Person],
+    taro_model: AppModel,
+    tmp_path: Path,
+) -> None:
+    hanako, _taro = people
+    drop_id = hanako.ok("send", str(_data(tmp_path / "out", size=100)), "--to", TARO)["drop_id"]
+    page = _page(qtbot, taro_model, tmp_path / "downloads")
+    taro_model.start()
+    qtbot.waitUntil(lambda: page.row_count() == 1, timeout=WAIT)
+    assert page.select(drop_id)
+    with qtbot.waitSignal(page.saved, timeout=WAIT):
+        page.save_button.click()
+    assert (tmp_path / "downloads" / "report.bin").exists()
+    assert (
+        "⚠ These files were NOT scanned for viruses (MpCmdRun.exe is not installed)."
+        in page.status_label.text()
+    )
+
+
 def test_a_tampered_drop_is_dangerous_and_cannot_be_saved(
     qtbot: QtBot,
     people: tuple[Person, Person],

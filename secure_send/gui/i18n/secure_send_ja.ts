@@ -900,6 +900,10 @@
         <translation>開くと実行されるプログラムが %1 件あります。この差出人からプログラムが届く予定がない場合は開かないでください。</translation>
     </message>
     <message>
+        <source>⚠ These files were NOT scanned for viruses (%1). Tell IT before you open them.</source>
+        <translation>⚠ これらのファイルはウイルス検査を受けていません（%1）。開く前に情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>Inbox list status</source>
         <translation>受信一覧の状況</translation>
     </message>

@@ -370,6 +370,10 @@ class InboxPage(QWidget):
                 "Programs that run when opened: %1. Do not open them unless you expected "
                 "a program from this sender."
             ).replace("%1", str(len(programs)))
+        if result.not_scanned is not None:  # IT's policy "warn": saved, but say it plainly
+            status += " " + self.tr(
+                "⚠ These files were NOT scanned for viruses (%1). Tell IT before you open them."
+            ).replace("%1", result.not_scanned)
         self.status_label.setText(status)
         self.open_button.setEnabled(True)
         self._show_rows()
