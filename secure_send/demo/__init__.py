@@ -36,10 +36,12 @@ from secure_send.client.directory_sync import Directory
 from secure_send.client.enrolment import enrol
 from secure_send.client.errors import ClientError
 from secure_send.client.keystore import TEST_KEYSTORE_WARNING, FileKeyStore
+from secure_send.client.policy import POLICY_FILE_ENV, ItPolicy
 from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.error_codes import ErrorCode
+from secure_send.demo.approval_demo import demo_policy, run_approval_scene, write_demo_policy
 from secure_send.demo.collection import DESK_ROLE, run_collection
 from secure_send.demo.mynumber_demo import run_mynumber_scene
 from secure_send.org import ops
@@ -140,19 +142,31 @@ def run(
         with _drop_server(say, work, home, server) as url:
             org_config = OrgConfig.from_json(ops.client_config(home, url))
 
-            def enrolled(user: str) -> Session:
-                return _enrolled(say, work, home, org_config, user)
+            def enrolled(user: str, policy: ItPolicy | None = None) -> Session:
+                return _enrolled(say, work, home, org_config, user, policy)
 
             sender, recipient = enrolled(cast.sender), enrolled(cast.recipient)
             _walk(say, work, cast, sender, recipient, pause)
             for session in (sender, recipient):
                 session.close()
             run_collection(say, step, work, enrolled, entries)
-            mailer = enrolled(cast.sender)  # the desk's members have devices by now
-            run_mynumber_scene(say, step, work, mailer, cast.recipient, DESK_ROLE)
-            mailer.close()
+            # the My Number scene runs under the demo ministry's policy: such sends wait
+            # for the sender's superior (上長承認), who needs a device to read them
+            policy = demo_policy()
+            boss_id = entries[cast.sender].approver
+            if boss_id is None:
+                raise ClientError(ErrorCode.DEMO_FAILED, "the demo sender has no approver")
+            boss = enrolled(boss_id, policy)
+            mailer = enrolled(cast.sender, policy)  # the desk's members have devices by now
+            desk = enrolled(entries[DESK_ROLE].members[0], policy)
+            drop_id = run_mynumber_scene(say, step, work, mailer, cast.recipient, DESK_ROLE)
+            run_approval_scene(say, step, work, mailer, boss, desk, drop_id)
+            if windows:  # one more, for the superior to approve in his app
+                run_mynumber_scene(say, step, work, mailer, cast.recipient, DESK_ROLE, quiet=True)
+            for session in (boss, mailer, desk):
+                session.close()
             if windows:
-                _open_windows(say, work, cast, org_config)
+                _open_windows(say, work, cast, org_config, boss_id)
         say("\n✔ デモ完了 (demo finished)" + (f": files kept in {work}" if keep else ""))
     return 0
 
@@ -180,7 +194,9 @@ def _drop_server(say: Say, work: Path, home: OrgHome, server: str | None) -> Ite
         yield embedded.url
 
 
-def _enrolled(say: Say, work: Path, home: OrgHome, org: OrgConfig, user: str) -> Session:
+def _enrolled(
+    say: Say, work: Path, home: OrgHome, org: OrgConfig, user: str, policy: ItPolicy | None = None
+) -> Session:
     """The person's session; enrolled first (with a one-time code from IT) if new."""
     profile = Profile(work / "profiles" / user)
     store = FileKeyStore(profile)
@@ -195,23 +211,28 @@ def _enrolled(say: Say, work: Path, home: OrgHome, org: OrgConfig, user: str) ->
         # devices the runs before this one enrolled
         device = f"demo-pc-{secrets.token_hex(3)}"
         enrol(profile, org, user, ops.issue_code(home, user), device_id=device, store=store)
-    return Session.open(profile, store)
+    return Session.open(profile, store, policy)
 
 
-def _open_windows(say: Say, work: Path, cast: DemoPeople, org: OrgConfig) -> None:
-    """Both people's apps, side by side; returns when both have quit."""
+def _open_windows(say: Say, work: Path, cast: DemoPeople, org: OrgConfig, boss: str) -> None:
+    """The sender's and the recipient's apps side by side, and the superior's with a send
+    waiting in 承認待ち; returns when all have quit."""
     step(
         say,
-        "送信者と受信者のアプリを並べて開きます（両方閉じるとデモ終了）",
-        "the sender's and the recipient's apps open side by side; close both to finish",
+        "送信者と受信者のアプリを並べて開き、上長のアプリも開きます"
+        "（承認待ちに 1 件。全部閉じると終了）",
+        "the sender's and the recipient's apps open side by side, and the superior's with one"
+        " send waiting for his approval; close all to finish",
     )
+    policy = write_demo_policy(work / "policy.json")
     apps = []
-    for side, user in (("left", cast.sender), ("right", cast.recipient)):
+    for side, user in (("left", cast.sender), ("right", cast.recipient), ("", boss)):
         env = {
             **os.environ,
             "SECURE_SEND_HOME": str(work / "profiles" / user),
             "SECURE_SEND_TEST_KEYSTORE": "1",
             "SECURE_SEND_WINDOW_SIDE": side,
+            POLICY_FILE_ENV: str(policy),  # the demo ministry's policy (a run from source)
         }
         command = [sys.executable, "-m", "secure_send.cli.main"]
         apps.append(subprocess.Popen(command, env=env))  # noqa: S603 - our own module

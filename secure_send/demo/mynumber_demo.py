@@ -92,12 +92,27 @@ def dependants_workbook(folder: Path, people: int = 40) -> Path:
 
 
 def run_mynumber_scene(
-    say: Say, step: Step, work: Path, sender: Session, colleague: str, desk: str
+    say: Say,
+    step: Step,
+    work: Path,
+    sender: Session,
+    colleague: str,
+    desk: str,
+    *,
+    quiet: bool = False,
 ) -> str:
-    """The scene; returns the drop id of the allowed send. Raises if a step goes wrong."""
-    workbook = dependants_workbook(work / "個人番号の送信")
+    """The scene; returns the drop id of the allowed send. Raises if a step goes wrong.
+    ``quiet``: only the allowed send, unnarrated (the demo's second one, left waiting for
+    the superior's approval in his app)."""
+    workbook = dependants_workbook(work / ("個人番号の送信" if not quiet else "個人番号の送信2"))
     directory = sender.directory()
     entries = directory.by_id()
+    files = sending.collect([workbook])
+    week = dt.timedelta(days=7)
+    if quiet:
+        return sending.finish(
+            sender, sending.prepare(sender, directory, files, [desk], expires=week)
+        )
     step(
         say,
         f"個人番号（ダミー）入りの表を、個人番号取扱者ではない {entries[colleague].name_ja}"
@@ -105,8 +120,6 @@ def run_mynumber_scene(
         "the sender tries to send a spreadsheet of My Numbers to a colleague who is not a"
         " designated handler",
     )
-    files = sending.collect([workbook])
-    week = dt.timedelta(days=7)
     try:
         sending.prepare(sender, directory, files, [colleague], expires=week)
     except MyNumberBlocked as blocked:
