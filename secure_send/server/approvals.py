@@ -71,8 +71,7 @@ def _checked(
     except (ValueError, SecureSendError):  # JSON, encoding, envelope, id errors
         # never the body or the parser's words: a rejection's reason is in it
         raise ApiError(400, ErrorCode.BAD_APPROVAL, "the decision does not verify") from None
-    if row.approval_state != "pending":
-        raise ApiError(409, ErrorCode.ALREADY_DECIDED, "this drop was already decided")
+    # whether it is still pending is asked once, inside decide's transaction
     return row, approval
 
 

@@ -334,13 +334,30 @@ def test_create_checks_the_approvers_against_the_directory(
     assert (response.status_code, response.json()["code"]) == (400, "bad_manifest")
 
 
-def test_concurrent_decisions_exactly_one_wins(
-    server: Server, taro: DeviceKeys, jiro: DeviceKeys
-) -> None:
-    """Hanako's approver is the accounts desk: Taro and Jiro may each decide."""
+@pytest.fixture
+def desk(server: Server, taro: DeviceKeys, jiro: DeviceKeys) -> tuple[Device, Device, Device]:
+    """(Hanako, Taro, Jiro) where Hanako's approver is the accounts desk, of which Taro
+    and Jiro are members: either may decide."""
     _set_entry(server, ROLE, members=(HANAKO, TARO, JIRO))
     _set_entry(server, HANAKO, approver=ROLE)
-    sender, t, j = hanako(server), taro_device(server, taro), _jiro(server, jiro)
+    return hanako(server), taro_device(server, taro), _jiro(server, jiro)
+
+
+def test_a_decision_counts_only_from_its_own_device(
+    server: Server, desk: tuple[Device, Device, Device]
+) -> None:
+    sender, t, j = desk
+    m, _ = _pending_drop(sender, t.keys, by=ROLE, approvers=(TARO, JIRO))
+    relayed = _post(t, m.drop_id, _decision(m, j))  # Jiro's genuine decision, sent by Taro
+    assert (relayed.status_code, relayed.json()["code"]) == (400, "bad_approval")
+    assert _post(j, m.drop_id, _decision(m, j)).status_code == 201
+
+
+def test_concurrent_decisions_exactly_one_wins(
+    server: Server, desk: tuple[Device, Device, Device]
+) -> None:
+    sender, t, j = desk
+    taro = t.keys
     for _ in range(4):
         m, _blobs = _pending_drop(sender, taro, by=ROLE, approvers=(TARO, JIRO))
         decisions = [(t, _decision(m, t)), (j, _decision(m, j, Decision.REJECTED))]
