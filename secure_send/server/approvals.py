@@ -55,7 +55,7 @@ def _checked(
     row, _ = party_drop(state, drop_id, who)
     if row.state == DropState.UPLOADING:
         raise ApiError(409, ErrorCode.INCOMPLETE, "this drop is still being uploaded")
-    if row.approval_state != "rejected":  # a rejected drop ended by a decision: 409 below
+    if row.approval_state != "rejected":  # ended by a decision: decide answers 409
         require_live(row)
     if row.approval_state is None:
         raise ApiError(400, ErrorCode.NO_APPROVAL_NEEDED, "this drop asks for no approval")
