@@ -29,6 +29,7 @@ from secure_send.core.audit import AuditChainError
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server import (
+    approvals,
     downloads,
     drops,
     enrol_routes,
@@ -341,7 +342,17 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state
     _install_handlers(app)
-    routers = (routes, enrol_routes, signer_routes, drops, file_requests, malware, downloads, tus)
+    routers = (
+        routes,
+        enrol_routes,
+        signer_routes,
+        drops,
+        approvals,
+        file_requests,
+        malware,
+        downloads,
+        tus,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
