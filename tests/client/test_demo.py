@@ -23,6 +23,13 @@ def test_demo_walkthrough_completes(tmp_path: Path) -> None:
     assert "✋ 送信できません（何もアップロードしていません）" in text
     assert "not designated: koji.miura" in text
     assert "機密性3、有効 3 日" in text
+    # 上長承認: the send waits for the sender's superior, who reads and approves it
+    assert "承認待ちです（理由：個人番号を含む）" in text
+    assert "確認: 扶養控除等申告書_個人番号一覧（ダミー）.xlsx" in text
+    assert "✓ 承認済み（中村 哲也）を確認、1 件を保存しました" in text
+    (desk_copy,) = (tmp_path / "demo" / "人事課の受付").iterdir()
+    (boss_copy,) = (tmp_path / "demo" / "承認者の確認用").iterdir()
+    assert desk_copy.read_bytes() == boss_copy.read_bytes()
     saved = list((tmp_path / "demo" / "受信フォルダ").iterdir())
     sent = tmp_path / "demo" / "送信フォルダ"
     assert sorted(p.name for p in saved) == sorted(p.name for p in sent.iterdir())
