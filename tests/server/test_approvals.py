@@ -179,6 +179,21 @@ def test_held_recipient_sees_nothing_the_approver_does(
     sent = _entry(sender.request("GET", "/v1/sent").json(), m.drop_id)
     assert sent is not None
     assert sent["approval"]["state"] == "pending"
+    mine = sender.request("GET", base + "/approval").json()
+    assert mine == {"state": "pending", "decision": None}
+
+
+def test_a_drop_still_uploading_cannot_be_decided(
+    server: Server, parties: tuple[Device, Device, Device]
+) -> None:
+    sender, taro, jiro = parties
+    signed = _pending_manifest(sender, {"f1": age_blob(taro.keys, PLAIN)})
+    assert create_drop(sender, signed).status_code == 201
+    m = signed.manifest
+    hidden = _post(jiro, m.drop_id, _decision(m, jiro))  # recipients see nothing yet
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
+    early = _post(sender, m.drop_id, _decision(m, sender))
+    assert (early.status_code, early.json()["code"]) == (409, "incomplete")
 
 
 def test_approval_releases_the_drop_and_wakes_the_long_poll(
