@@ -20,10 +20,12 @@ from secure_send.core.encoding import utc_now
 from secure_send.org import ops
 from secure_send.org.signer import DirectorySigner
 from secure_send.server import (
+    approvals,
     downloads,
     drops,
     enrol_routes,
     file_requests,
+    malware,
     routes,
     signer_routes,
     tus,
@@ -98,7 +100,8 @@ def test_every_route_but_the_listed_anonymous_ones_authenticates(server: Server)
     }
     checks = {routes.caller, routes.streaming_caller, routes.signer_caller}
     seen, anonymous = set(), set()
-    for module in (routes, enrol_routes, signer_routes, drops, file_requests, downloads, tus):
+    modules = (routes, enrol_routes, signer_routes, drops, approvals, file_requests, malware)
+    for module in (*modules, downloads, tus):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             pairs = {(method, route.path) for method in route.methods or ()}
