@@ -29,6 +29,7 @@ from secure_send.core.audit import AuditChainError
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server import (
+    approvals,
     downloads,
     drops,
     enrol_routes,
@@ -340,7 +341,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="Secure Send drop server", version="1", lifespan=lifespan)
     app.state.server = state
     _install_handlers(app)
-    for module in (routes, enrol_routes, signer_routes, drops, file_requests, downloads, tus):
+    modules = (routes, enrol_routes, signer_routes, drops, approvals, file_requests, downloads, tus)
+    for module in modules:
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     return app

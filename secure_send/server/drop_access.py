@@ -2,8 +2,10 @@
 
 Guarantees: :func:`visible_drop` answers a caller who is neither the sender nor
 a listed recipient exactly as it answers an unknown or malformed drop id (404
-``not_found``, same body); recipients never see a drop before it is committed,
-and get 410 once it is recalled or expired. :func:`purge` deletes every stored
+``not_found``, same body), and so it answers a recipient the drop is *held* from
+(上長承認 pending or rejected: every recipient but the approvers); recipients never
+see a drop before it is committed, and get 410 once it is recalled, expired or
+rejected by its approver. :func:`purge` deletes every stored
 blob and partial upload of a drop before marking it recalled or expired.
 """
 
@@ -58,24 +60,36 @@ def record(
 
 
 def require_live(row: DropRow) -> None:
-    """410 for a recalled or expired drop."""
+    """410 for a recalled, expired or rejected drop (rejected first: a rejected drop is
+    purged as a recall is, but its parties should hear why)."""
+    if row.approval_state == "rejected":
+        raise ApiError(410, ErrorCode.APPROVAL_REJECTED, "the approver rejected this drop")
     if row.state == DropState.RECALLED:
         raise ApiError(410, ErrorCode.RECALLED, "the sender recalled this drop")
     if row.state == DropState.EXPIRED or row.expires <= now_ts():
         raise ApiError(410, ErrorCode.EXPIRED, "this drop has expired")
 
 
-def visible_drop(state: ServerState, drop_id: str, who: Caller) -> tuple[DropRow, bool]:
-    """The drop and whether the caller sent it; 404 unless sender or recipient."""
+def party_drop(state: ServerState, drop_id: str, who: Caller) -> tuple[DropRow, bool]:
+    """The drop and whether the caller sent it, live or ended; 404 unless its sender or
+    a recipient it is not held from, and to recipients while it is uploading."""
     row = state.drops.get(drop_id) if DROP_ID.fullmatch(drop_id) else None
     if row is None:
         raise not_found()
     if row.sender == who.user.id:
         return row, True
-    if who.user.id not in row.recipients or row.state == DropState.UPLOADING:
+    if who.user.id not in row.released or row.state == DropState.UPLOADING:
         raise not_found()
-    require_live(row)
     return row, False
+
+
+def visible_drop(state: ServerState, drop_id: str, who: Caller) -> tuple[DropRow, bool]:
+    """The drop and whether the caller sent it; 404 unless sender or a recipient it is
+    not held from (:func:`party_drop`), 410 to recipients once it has ended."""
+    row, is_sender = party_drop(state, drop_id, who)
+    if not is_sender:
+        require_live(row)
+    return row, is_sender
 
 
 def sent_drop(state: ServerState, drop_id: str, who: Caller) -> DropRow:

@@ -7,6 +7,9 @@ drop assigns the next one, and so does recalling or expiring a committed drop,
 so a recipient paging after its cursor learns that a drop it holds has ended.
 A drop never committed has no ``seq`` and no inbox page ever reads it. States
 (:class:`DropState`): ``uploading`` → ``committed`` → (``recalled`` | ``expired``).
+A drop whose manifest asks for approval (上長承認) is ``held`` from its recipients who
+are not approvers: their rows get no ``seq`` until it is approved (approval_store.py),
+so neither their inbox pages nor the idle probe ever read it — nor its end.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from secure_send.server.storage import SqlDatabase, Transaction
 
 LIVE = (DropState.UPLOADING, DropState.COMMITTED)  # hold storage: count against the quota
 ENDED = (DropState.RECALLED, DropState.EXPIRED)  # ciphertext deleted: only rows are left
+PENDING = "pending"  # drops.approval_state of a drop awaiting its approver's decision
 # tables whose rows belong to one drop (deleted with it, children before the parent)
 _CHILD_TABLES = ("receipts", "uploads", "drop_blobs", "drop_recipients")
 
@@ -41,6 +45,16 @@ class DropRow:
     # own columns at create so that each audited download, receipt, recall or expiry
     # says so without parsing the manifest again; None for every other drop
     specific_personal_info: tuple[int, int] | None = None
+    # 上長承認: the recipients withheld from until an approver approves; the state (None:
+    # no approval needed, else pending/approved/rejected) and the signed decision's JSON
+    held: frozenset[str] = frozenset()
+    approval_state: str | None = None
+    approval: str | None = None
+
+    @property
+    def released(self) -> frozenset[str]:
+        """The recipients who may know of the drop (every one unless some are held)."""
+        return self.recipients - self.held
 
 
 @dataclass(frozen=True)
@@ -88,15 +102,18 @@ class InboxRow:
     state: DropState
     seq: int
     manifest: str
+    approval_state: str | None = None  # as DropRow's (listed only when not None)
+    approval: str | None = None
 
 
 _DROP_COLUMNS = (
     "id, sender, manifest, expires, size, state, COALESCE(seq, 0), request_id,"
-    " mynumber_files, mynumber_count"
+    " mynumber_files, mynumber_count, approval_state, approval"
 )
 # one page: a seek on the recipient index (user, seq) joined to each drop by its key
 _INBOX_PAGE = (
-    "SELECT r.seq, d.id, d.state, d.expires, d.manifest FROM drop_recipients r"
+    "SELECT r.seq, d.id, d.state, d.expires, d.manifest, d.approval_state, d.approval"
+    " FROM drop_recipients r"
     " JOIN drops d ON d.id = r.drop_id WHERE r.user = ? AND r.seq > ? ORDER BY r.seq LIMIT ?"
 )
 
@@ -132,15 +149,21 @@ class DropStore:
                 return "quota"
             values = (m.drop_id, m.sender, m.sender_device, manifest_json, expires, size)
             spi = manifest_spi(m)
+            pending = PENDING if m.approval is not None else None
             db.execute(
                 "INSERT INTO drops (id, sender, sender_device, manifest, expires, size, state,"
-                " seq, request_id, mynumber_files, mynumber_count)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-                (*values, DropState.UPLOADING, m.request, *(spi or (None, None))),
+                " seq, request_id, mynumber_files, mynumber_count, approval_state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+                (*values, DropState.UPLOADING, m.request, *(spi or (None, None)), pending),
             )
+            # held: every recipient but the approvers (and the sender) until approved
+            free = {m.sender, *m.approval.approvers} if m.approval else None
             db.executemany(
-                "INSERT INTO drop_recipients (drop_id, user) VALUES (?, ?)",
-                [(m.drop_id, user) for user in {r.user for r in m.recipients}],
+                "INSERT INTO drop_recipients (drop_id, user, held) VALUES (?, ?, ?)",
+                [
+                    (m.drop_id, user, int(free is not None and user not in free))
+                    for user in {r.user for r in m.recipients}
+                ],
             )
             db.executemany(
                 "INSERT INTO drop_blobs VALUES (?, ?, ?, ?, NULL)",
@@ -153,27 +176,19 @@ class DropStore:
         sql = f"SELECT {_DROP_COLUMNS} FROM drops WHERE {where}"  # noqa: S608
         result = []
         for row in self.db.query(sql, params):
-            users = self.db.query("SELECT user FROM drop_recipients WHERE drop_id = ?", (row[0],))
-            drop_id, sender, manifest, expires, size, state, seq, request_id, files, count = row
+            users = self.db.query(
+                "SELECT user, held FROM drop_recipients WHERE drop_id = ?", (row[0],)
+            )
+            drop_id, sender, manifest, expires, size, state, seq, request_id, files, count = row[
+                :10
+            ]
             # both columns or neither (written together at create, NULL before migration 7)
             spi = (int(files), int(count)) if files is not None and count is not None else None
             recipients = frozenset(u[0] for u in users)
+            held = frozenset(u[0] for u in users if u[1])
             # DropState(): a value this code does not know is an error here, not later
-            row_state = DropState(state)
-            result.append(
-                DropRow(
-                    drop_id,
-                    sender,
-                    manifest,
-                    expires,
-                    size,
-                    row_state,
-                    seq,
-                    recipients,
-                    request_id,
-                    spi,
-                )
-            )
+            first = (drop_id, sender, manifest, expires, size, DropState(state), seq, recipients)
+            result.append(DropRow(*first, request_id, spi, held, row[10], row[11]))
         return result
 
     def get(self, drop_id: str) -> DropRow | None:
@@ -202,11 +217,11 @@ class DropStore:
         more = len(rows) > limit
         rows = rows[:limit]
         drops = []
-        for seq, drop_id, state, expires, manifest in rows:
+        for seq, drop_id, state, expires, manifest, approval_state, approval in rows:
             row_state = DropState(state)  # a value this code does not know is an error here
             live = row_state == DropState.COMMITTED and expires > now
             if live or (after > 0 and row_state in ENDED):
-                drops.append(InboxRow(drop_id, row_state, seq, manifest))
+                drops.append(InboxRow(drop_id, row_state, seq, manifest, approval_state, approval))
         receipts: dict[str, list[str]] = {}
         if drops:
             marks = ", ".join("?" * len(drops))
@@ -276,7 +291,7 @@ class DropStore:
                 (DropState.COMMITTED, drop_id, DropState.UPLOADING),
             )
             if changed.rowcount:
-                _next_seq(db, drop_id)
+                next_seq(db, drop_id)
         return True
 
     def set_state(self, drop_id: str, state: DropState) -> None:
@@ -289,7 +304,7 @@ class DropStore:
                 "SELECT 1 FROM drops WHERE id = ? AND seq IS NOT NULL", (drop_id,)
             ).fetchone()
             if seen:
-                _next_seq(db, drop_id)
+                next_seq(db, drop_id)
             db.execute("DELETE FROM uploads WHERE drop_id = ?", (drop_id,))
             db.execute("UPDATE drop_blobs SET store_id = NULL WHERE drop_id = ?", (drop_id,))
 
@@ -368,10 +383,11 @@ class DropStore:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _next_seq(db: Transaction, drop_id: str) -> None:
+def next_seq(db: Transaction, drop_id: str) -> None:
     """Give the drop the next change sequence, on its row and its recipients' rows (the
     inbox index); inside the caller's write transaction, so sequence numbers become
     visible in order and a reader paging by them never skips one."""
     seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM drops").fetchone()[0]
     db.execute("UPDATE drops SET seq = ? WHERE id = ?", (seq, drop_id))
-    db.execute("UPDATE drop_recipients SET seq = ? WHERE drop_id = ?", (seq, drop_id))
+    # held rows (上長承認 pending, or rejected) get none: their users never learn of it
+    db.execute("UPDATE drop_recipients SET seq = ? WHERE drop_id = ? AND held = 0", (seq, drop_id))

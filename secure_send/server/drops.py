@@ -23,6 +23,7 @@ from secure_send.core.audit import AuditAction
 from secure_send.core.directory.model import Entry
 from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import parse_time, utc_now
+from secure_send.core.envelope.approval import ApproverError, approvers_for
 from secure_send.core.envelope.manifest import (
     EnvelopeError,
     Manifest,
@@ -44,7 +45,7 @@ from secure_send.server.drop_access import (
     sent_drop,
     visible_drop,
 )
-from secure_send.server.drop_store import DropRow, InboxPage, manifest_spi
+from secure_send.server.drop_store import DropRow, InboxPage, InboxRow, manifest_spi
 from secure_send.server.routes import Authenticated, client_ip
 from secure_send.server.state import ServerState, server_state
 
@@ -97,6 +98,20 @@ def _check_policy(state: ServerState, m: Manifest) -> None:
         raise ApiError(413, ErrorCode.TOO_LARGE, f"a blob is over {cfg.max_file_bytes} bytes")
 
 
+def _check_approvers(m: Manifest, entries: Mapping[str, Entry]) -> None:
+    """The manifest's approval requirement names the sender's approver as the server's
+    directory does, and only persons that approver stands for (clients check this too:
+    this stops a drop nobody could ever approve before its upload)."""
+    if m.approval is None:
+        return
+    try:
+        by, persons = approvers_for(entries, m.sender)
+    except ApproverError:
+        raise ApiError(400, ErrorCode.BAD_MANIFEST, "the sender has no approver") from None
+    if m.approval.by != by or not set(m.approval.approvers) <= set(persons):
+        raise ApiError(400, ErrorCode.BAD_MANIFEST, "the approvers are not the sender's")
+
+
 def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
     signed = _parse_manifest(body)
     m = signed.manifest
@@ -107,6 +122,7 @@ def _create(state: ServerState, who: Caller, body: bytes, ip: str) -> str:
     except EnvelopeError:
         raise ApiError(400, ErrorCode.BAD_MANIFEST, "the manifest does not verify") from None
     _check_policy(state, m)
+    _check_approvers(m, entries)
     if m.request is not None:  # a submission to a file request
         file_requests.check_submission(state, m, entries)
     expires = int(parse_time(m.expires).timestamp())
@@ -138,7 +154,7 @@ async def commit_drop(
         require_live(row)
         if not await run_in_threadpool(state.drops.commit, row.id):
             raise ApiError(409, ErrorCode.INCOMPLETE, "not every blob is uploaded yet")
-        state.notifier.notify(row.recipients)
+        state.notifier.notify(row.released)  # held recipients: nothing to see yet
         if row.request_id is not None:  # "who submitted when", for the desk and the PPC
             await run_in_threadpool(
                 record,
@@ -161,13 +177,32 @@ def drop_json(state: ServerState, row: DropRow, viewer: str | None) -> dict[str,
         if viewer is None or user == viewer
     ]
     manifest = json.loads(row.manifest)
-    return {
+    listed = {
         "drop_id": row.id,
         "state": row.state,
         "seq": row.seq,
         "manifest": manifest,
         "receipts": receipts,
     }
+    if row.approval_state is not None:  # other drops' entries stay as they were
+        listed["approval"] = approval_json(row.approval_state, row.approval)
+    return listed
+
+
+def approval_json(approval_state: str, decision: str | None) -> dict[str, Any]:
+    """A drop's 上長承認 as listed: its state and the approver's signed decision."""
+    return {"state": approval_state, "decision": json.loads(decision) if decision else None}
+
+
+def _approval_text(row: InboxRow) -> str:
+    """:func:`approval_json` as the inbox's text (the decision is JSON the server wrote
+    itself from the parsed decision), or "" for a drop that needs no approval."""
+    if row.approval_state is None:
+        return ""
+    decision = row.approval or "null"
+    return (
+        ',"approval":{"state":' + json.dumps(row.approval_state) + ',"decision":' + decision + "}"
+    )
 
 
 def _inbox_body(page: InboxPage, user: str) -> bytes:
@@ -183,6 +218,7 @@ def _inbox_body(page: InboxPage, user: str) -> bytes:
         + row.manifest
         + ',"receipts":'
         + json.dumps([{"user": user, "device": d} for d in page.receipts.get(row.id, [])])
+        + _approval_text(row)
         + "}"
         for row in page.drops
     ]
@@ -261,7 +297,8 @@ async def recall(drop_id: str, request: Request, who: Authenticated, state: Stat
         client_ip(request),
         spi=row.specific_personal_info,
     )
-    state.notifier.notify(row.recipients)  # the event loop's: the notifier is not thread-safe
+    # the event loop's: the notifier is not thread-safe. Held recipients never had it.
+    state.notifier.notify(row.released)
     return Response(status_code=204)
 
 

@@ -41,6 +41,18 @@ MIGRATION_7_SPECIFIC_PERSONAL_INFO = """
         AND json_type(manifest, '$.body.specific_personal_info.numbers') = 'integer';
     """
 
+# Migration 8 (issue 20: 上長承認, a superior's approval). ``approval_state`` is NULL for a
+# drop that needs no approval, else 'pending', 'approved' or 'rejected'; ``approval`` the
+# approver's signed decision (JSON the server wrote from the parsed decision). ``held``
+# marks the recipient rows (not the approvers) that must not learn of a pending drop:
+# only rows with held = 0 get a ``seq``, so a held recipient's inbox index never holds
+# the drop. Drops stored before this need no approval: NULL and 0, as before.
+MIGRATION_8_APPROVAL = """
+    ALTER TABLE drops ADD COLUMN approval_state TEXT;
+    ALTER TABLE drops ADD COLUMN approval TEXT;
+    ALTER TABLE drop_recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+    """
+
 # Numbered migrations: index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -141,4 +153,5 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     MIGRATION_6_INBOX_CURSOR,
     MIGRATION_7_SPECIFIC_PERSONAL_INFO,
+    MIGRATION_8_APPROVAL,
 )

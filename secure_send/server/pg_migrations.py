@@ -149,4 +149,11 @@ PG_MIGRATIONS: tuple[str, ...] = (
     WHERE jsonb_typeof(manifest::jsonb #> '{body,specific_personal_info,files}') = 'number'
         AND jsonb_typeof(manifest::jsonb #> '{body,specific_personal_info,numbers}') = 'number';
     """,
+    # 4 (issue 20): SQLite's migration 8, a drop's approval state and signed decision and
+    # the held recipient rows (see migrations.MIGRATION_8_APPROVAL).
+    """
+    ALTER TABLE drops ADD COLUMN approval_state TEXT;
+    ALTER TABLE drops ADD COLUMN approval TEXT;
+    ALTER TABLE drop_recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -8,10 +8,12 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from secure_send.server.config import ConfigError, ServerConfig, load_config
+from secure_send.server.drop_store import ANY_AFTER, DropStore
 from secure_send.server.metadata import open_metadata_store
 from secure_send.server.pg_audit import PgAuditLog
 from secure_send.server.pg_locks import SWEEP_LOCK, UploadLeases
@@ -72,6 +74,34 @@ def test_servers_starting_at_once_migrate_once(pg: Postgres, url: str) -> None:
     finally:
         for store in stores:
             store.close()
+
+
+def test_migration_4_keeps_drops_stored_before_it_visible(pg: Postgres, url: str) -> None:
+    """Approvals (issue 20) add columns: a drop stored at version 3 needs none, stays on
+    its recipient's inbox and is probed as before."""
+    conn: Any = pg.connect(url.rsplit("/", 1)[1])
+    with conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER)")
+        for version, sql in enumerate(PG_MIGRATIONS[:3], start=1):
+            conn.execute(sql.encode())
+            conn.execute("INSERT INTO schema_version VALUES (%s)", (version,))
+        conn.execute(
+            "INSERT INTO drops (id, sender, sender_device, manifest, expires, size, state, seq)"
+            " VALUES ('old', 'a', 'x', '{}', 9999999999, 1, 'committed', 1)"
+        )
+        conn.execute("INSERT INTO drop_recipients VALUES ('old', 'taro', 1)")
+    store = PostgresMetadataStore(url, pg.password_file)
+    try:
+        assert store.schema_version() == len(PG_MIGRATIONS) == 4
+        drops = DropStore(store)
+        row = drops.get("old")
+        assert row is not None
+        assert (row.held, row.approval_state, row.approval) == (frozenset(), None, None)
+        page = drops.inbox_page("taro", 0, 10, 0)
+        assert [(d.id, d.approval_state) for d in page.drops] == [("old", None)]
+        assert store.query(ANY_AFTER, ("taro", 0)) == [(1,)]
+    finally:
+        store.close()
 
 
 def test_a_replay_sent_to_two_servers_at_once_is_accepted_once(two: Pair) -> None:
