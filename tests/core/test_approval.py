@@ -119,9 +119,9 @@ def test_the_requirement_is_signed_and_round_trips(org: Org) -> None:
 
 
 def test_an_approver_must_be_a_recipient_and_not_the_sender(org: Org) -> None:
-    absent = dataclasses.replace(
-        _manifest(), recipients=(RecipientRef(TARO, ("desktop",)),)
-    ).sign(org.hanako.signing)
+    absent = dataclasses.replace(_manifest(), recipients=(RecipientRef(TARO, ("desktop",)),)).sign(
+        org.hanako.signing
+    )
     with pytest.raises(EnvelopeError, match="not a recipient"):
         absent.verify(org.entries())
     selfish = _manifest(approvers=(HANAKO,)).sign(org.hanako.signing)
