@@ -167,6 +167,8 @@ def test_returning_asks_for_a_reason_and_the_sender_sees_it(
     assert " | Returned | " in text.splitlines()[0]
     shown = "Approval: Returned (髙橋 次郎): 宛先が違います。%2 ではなく会計課へ 送ってください"
     assert shown in text
+    assert sent.select(drop_id)  # in full under the tree, where the row may be cut off
+    assert sent.approval_label.text() == shown
     assert taro.ok("inbox")["drops"] == []  # never delivered
     sender.stop()
     model.stop()

@@ -151,11 +151,11 @@
         <translation>所属</translation>
     </message>
     <message>
-        <source>Sent</source>
-        <translation>送信済み</translation>
+        <source>Sent at</source>
+        <translation>送信日時</translation>
     </message>
     <message>
-        <source>Why approval is needed</source>
+        <source>Why approval</source>
         <translation>承認が必要な理由</translation>
     </message>
     <message>
@@ -204,7 +204,7 @@
     </message>
     <message>
         <source>Approve this send from %1?</source>
-        <translation>%1 からの送信を承認しますか？</translation>
+        <translation>%1からの送信を承認しますか？</translation>
     </message>
     <message>
         <source>Files:</source>
@@ -1537,7 +1537,7 @@
     </message>
     <message>
         <source>Return this send to %1. It will not be delivered.</source>
-        <translation>この送信を %1 に差し戻します。受信者には届きません。</translation>
+        <translation>この送信を%1に差し戻します。受信者には届きません。</translation>
     </message>
     <message>
         <source>Reason for returning</source>
@@ -2125,6 +2125,10 @@ Failed: %3</source>
         <translation>最新の情報に更新(&amp;E)</translation>
     </message>
     <message>
+        <source>Approval of the selected drop</source>
+        <translation>選択した送信の承認</translation>
+    </message>
+    <message>
         <source>⚠ Unreadable on the server (tell IT)</source>
         <translation>⚠ サーバー上で読み取れません（情報システム担当に連絡してください）</translation>
     </message>
@@ -2348,7 +2352,7 @@ Failed: %3</source>
     </message>
     <message>
         <source>%1 asks for your approval of a send</source>
-        <translation>%1 から送信の承認依頼があります</translation>
+        <translation>%1から送信の承認依頼があります</translation>
     </message>
     <message>
         <source>Approval requested</source>

@@ -86,8 +86,8 @@ class ApprovalsPage(QWidget):
             [
                 self.tr("From"),
                 self.tr("Department"),
-                self.tr("Sent"),
-                self.tr("Why approval is needed"),
+                self.tr("Sent at"),
+                self.tr("Why approval"),
                 self.tr("Confidentiality"),
             ]
         )
@@ -97,8 +97,10 @@ class ApprovalsPage(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # every cell whole (the list scrolls sideways in a narrow window): a reason or a
+        # 機密性 cut to "Confidentiality 3, sent outsi…" is what an approver must not guess
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the reasons
+        header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         self.empty_label = plain_label(self)
         self.empty_label.setAccessibleName(self.tr("Approval list status"))

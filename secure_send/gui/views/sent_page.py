@@ -103,6 +103,11 @@ class SentPage(QWidget):
         self.status_label = plain_label(self)
         self.status_label.setWordWrap(True)
         self.status_label.setAccessibleName(self.tr("Sent status"))
+        # the selected drop's approval in full: a returned drop's reason is a sentence or
+        # two, cut off in its row of the tree
+        self.approval_label = plain_label(self)
+        self.approval_label.setWordWrap(True)
+        self.approval_label.setAccessibleName(self.tr("Approval of the selected drop"))
         self.details = DropDetailsPane(self.model, self, show_sender=False)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.tree)
@@ -115,6 +120,7 @@ class SentPage(QWidget):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
+        layout.addWidget(self.approval_label)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         self.setTabOrder(self.tree, self.recall_button)
@@ -305,6 +311,8 @@ class SentPage(QWidget):
     def _on_tree_item_selection_changed(self) -> None:
         self._update_actions()
         item = self.selected()
+        self.approval_label.setText("\n".join(self.approval_lines(item)) if item else "")
+        self.approval_label.setVisible(bool(self.approval_label.text()))
         if item is None:
             self.details.follow(None)
             return
