@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+from screenshots_approval import SCREENS as APPROVAL_SCREENS  # noqa: E402 - after the path
+from screenshots_approval import approval_screens  # noqa: E402
 from screenshots_clerk import SCREENS as CLERK_SCREENS  # noqa: E402 - after the path
 from screenshots_clerk import clerk_screens, lookalike_person, started_window  # noqa: E402
 from screenshots_mynumber import SCREENS as MYNUMBER_SCREENS  # noqa: E402 - after the path
@@ -66,6 +68,7 @@ SCREENS = (
     *CLERK_SCREENS,
     *REQUEST_SCREENS,
     *MYNUMBER_SCREENS,
+    *APPROVAL_SCREENS,
 )
 
 
@@ -200,6 +203,10 @@ def _run(out: Path, lang: str) -> int:
             request_screens(shots, wait_until, work, cast, recipient, sender, lookalike_session)
             lookalike_session.close()
             mynumber_screens(shots, wait_until, work, cast, sender)
+            # last: these sends would be dangerous to a recipient without the policy
+            approval_screens(
+                shots, wait_until, _signer_round, work, home, server.url, cast, lookalike, samples
+            )
             print(f"{lang}: {len(shots.saved)} screenshots in {shots.folder}")
             for session in sessions.values():
                 session.close()

@@ -8,11 +8,14 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
+from secure_send.client import listing
+from secure_send.client.listing import InboxItem
 from secure_send.client.own_devices import OwnDevice
 from secure_send.gui.dialogs.about_dialog import AboutDialog
 from secure_send.gui.dialogs.diagnostics import DiagnosticsDialog
 from secure_send.gui.model import AppModel, DirectoryState
 from secure_send.gui.screen_fit import fit_to_screen
+from secure_send.gui.views.approvals_page import ApprovalsPage
 from secure_send.gui.views.inbox_page import InboxPage
 from secure_send.gui.views.requests_page import RequestsPage
 from secure_send.gui.views.send_page import SendPage
@@ -25,9 +28,10 @@ from secure_send.gui.widgets.page_tabs import PageTabs
 
 
 class MainWindow(QMainWindow):
-    """Send, Inbox, Sent and Requests as tabs; directory state in the status bar; above them, a red
-    banner while the person's own entry lists a device this PC did not enrol, and an amber
-    one while the device keys are in the plain-file test key store."""
+    """Send, Inbox, Sent, Requests and Approvals (承認待ち) as tabs; directory state in the
+    status bar; above them, a red banner while the person's own entry lists a device this
+    PC did not enrol, and an amber one while the device keys are in the plain-file test
+    key store."""
 
     settings_requested = Signal()
     devices_requested = Signal()  # Settings, on the list of the account's devices
@@ -46,10 +50,12 @@ class MainWindow(QMainWindow):
         self.inbox_page = InboxPage(model, self)
         self.sent_page = SentPage(model, self)
         self.requests_page = RequestsPage(model, self)  # file requests (issue 17)
+        self.approvals_page = ApprovalsPage(model, self)  # 上長承認 (issue 20)
         self.tabs.addTab(self.send_page, self.tr("&Send"))
         self.tabs.addTab(self.inbox_page, self.tr("&Inbox"))
         self.tabs.addTab(self.sent_page, self.tr("Se&nt"))
         self.tabs.addTab(self.requests_page, self.tr("Re&quests"))
+        self.tabs.addTab(self.approvals_page, self.tr("Awaitin&g approval"))
         self.banner = UnknownDeviceBanner(self)
         self.banner.review_requested.connect(self.devices_requested)
         self.test_keystore_banner = KeystoreWarningBanner(model.session.test_keystore, self)
@@ -146,6 +152,9 @@ class MainWindow(QMainWindow):
         )
         title = self.tr("&Inbox") + (f" ({unread})" if unread else "")
         self.tabs.setTabText(self.tabs.indexOf(self.inbox_page), title)
+        waiting = len(listing.awaiting_my_approval([i for i in items if isinstance(i, InboxItem)]))
+        title = self.tr("Awaitin&g approval") + (f" ({waiting})" if waiting else "")
+        self.tabs.setTabText(self.tabs.indexOf(self.approvals_page), title)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override (camelCase)
         if self.keep_in_tray:

@@ -35,6 +35,7 @@ from secure_send.core.encoding import parse_time
 from secure_send.core.envelope.manifest import Classification
 from secure_send.core.error_codes import ErrorCode
 from secure_send.gui import threads
+from secure_send.gui.approval_tasks import ApprovalTasks
 from secure_send.gui.details_loader import DetailsLoader
 from secure_send.gui.directory_state import (
     DIRECTORY_RETRY,
@@ -115,6 +116,8 @@ class AppModel(QObject):
         self.details = DetailsLoader(self)
         # file requests (提出依頼): the list, submitting, the desk (gui/requests_model.py)
         self.requests = RequestsModel(self)
+        # 上長承認: the approval a send asks for, an approver's decision (gui/approval_tasks.py)
+        self.approvals = ApprovalTasks(self)
         self._sent_timer = QTimer(self)
         self._sent_timer.setInterval(15_000)
         self._sent_timer.timeout.connect(self.refresh_sent)

@@ -1,6 +1,7 @@
-"""The tray icon and its notifications: new drops, receipts, failures, new file
-requests and reminders to submit, and a device this PC did not enrol appearing in the
-person's own entry (once per device).
+"""The tray icon and its notifications: new drops, sends waiting for this person's
+approval (上長承認), receipts, failures, new file requests and reminders to submit,
+and a device this PC did not enrol appearing in the person's own entry (once per
+device).
 
 Every notification is also emitted as ``notified(title, message)``, even where the
 platform has no tray (the offscreen platform in tests), so it can be observed.
@@ -114,9 +115,13 @@ class Tray(QObject):
 
     # ---------------------------------------------------------------- model events
     def _on_model_new_drops_arrived(self, items: list[listing.InboxItem]) -> None:
+        waiting = {i.drop_id for i in listing.awaiting_my_approval(items)}
         for item in items:
-            if item.verified:
-                name = item.sender_name_ja or item.sender_name_en or item.sender
+            name = item.sender_name_ja or item.sender_name_en or item.sender
+            if item.drop_id in waiting:  # 上長承認: a decision is asked for, not a download
+                message = fill(self.tr("%1 asks for your approval of a send"), name)
+                self.notify(self.tr("Approval requested"), message)
+            elif item.verified:
                 message = self.tr("New files from %1").replace("%1", name)
                 self.notify(self.tr("New files"), message)
             else:

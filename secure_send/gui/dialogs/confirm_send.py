@@ -7,7 +7,9 @@ mailbox, how many of its members have no device. Under a recipient, a line also 
 each device that can newly open the files (new since the last send to that person, or
 enrolled this week; the model asks the client library): usually a colleague's new PC,
 but a second person should notice one nobody expected. Above everything, what the My
-Number check found (:mod:`..widgets.mynumber_notes`): a send it blocks has no Send button.
+Number check found (:mod:`..widgets.mynumber_notes`): a send it blocks has no Send button;
+then whether the send waits for a superior's approval (上長承認, :mod:`..widgets.approval_notes`),
+the approvers listed among the recipients — or why it cannot get one: no Send button either.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secure_send.client.approval import ApprovalPlan
+from secure_send.client.errors import ClientError
 from secure_send.client.key_changes import KeyChange
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.envelope.manifest import Classification
 from secure_send.gui.dates import short_date
 from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.text import fill
+from secure_send.gui.widgets.approval_notes import ApprovalNotes
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
 from secure_send.gui.widgets.mynumber_notes import MyNumberNotes
@@ -63,7 +68,8 @@ class ConfirmSendDialog(QDialog):
         self.setAccessibleName(self.tr("Confirm sending"))
         self.recipients = QListWidget(self)
         self.recipients.setAccessibleName(self.tr("Recipients"))
-        self._fill_recipients(model, request)
+        plan, refusal = self._approval_plan(model, request)
+        self._fill_recipients(model, request, plan)
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Files"))
         for item in request.files:
@@ -97,10 +103,13 @@ class ConfirmSendDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.mynumber = self._mynumber_section(model, request)
+        self.approval = self._approval_section(plan, refusal)
         layout = QVBoxLayout(self)
         layout.addWidget(plain_label(self.tr("Please check before sending:"), self))
         if self.mynumber is not None:
             layout.addWidget(_NotesArea(self.mynumber), 1)
+        if self.approval is not None:
+            layout.addWidget(self.approval)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
@@ -114,17 +123,42 @@ class ConfirmSendDialog(QDialog):
             return None
         notes = MyNumberNotes(check, model.entry, self)
         if check.blocked:
-            self.send_button.setEnabled(False)
-            self.send_button.hide()
-            self.cancel_button.setText(self.tr("&Back"))
-            self.cancel_button.setAccessibleName(self.tr("Back to the form"))
+            self._block()
         elif check.contains:
             required = self.tr("(required for files with My Numbers)")
             self.expiry_label.setText(f"{self.expiry_label.text()} {required}")
             self.class_label.setText(f"{self.class_label.text()} {required}")
         return notes if notes.lines else None
 
-    def _fill_recipients(self, model: AppModel, request: SendRequest) -> None:
+    def _approval_plan(
+        self, model: AppModel, request: SendRequest
+    ) -> tuple[ApprovalPlan | None, ClientError | None]:
+        """The superior's approval this send will ask for, or why it cannot get one."""
+        try:
+            return model.approvals.plan(request), None
+        except ClientError as err:  # no_approver, approver_unavailable
+            return None, err
+
+    def _approval_section(
+        self, plan: ApprovalPlan | None, refusal: ClientError | None
+    ) -> ApprovalNotes | None:
+        """The 上長承認 notice; a send that cannot get approval has no Send button
+        (as a send the My Number check blocks)."""
+        if plan is None and refusal is None:
+            return None
+        if refusal is not None:
+            self._block()
+        return ApprovalNotes(plan, refusal, self)
+
+    def _block(self) -> None:
+        self.send_button.setEnabled(False)
+        self.send_button.hide()
+        self.cancel_button.setText(self.tr("&Back"))
+        self.cancel_button.setAccessibleName(self.tr("Back to the form"))
+
+    def _fill_recipients(
+        self, model: AppModel, request: SendRequest, plan: ApprovalPlan | None
+    ) -> None:
         changes = model.key_changes(request.to)
         self.recipients.setWordWrap(True)  # the warnings are sentences: never cut off
         for entry_id in request.to:
@@ -134,6 +168,10 @@ class ConfirmSendDialog(QDialog):
                 self._add_warnings(model, entry)
             for person, change in changes.get(entry_id, []):
                 self._add_key_change(entry_id, person, change)
+        # 上長承認: the approver reads the files too, so is a recipient (prepare adds them)
+        for approver in plan.approvers if plan is not None else []:
+            label = self.tr("approver")
+            self.recipients.addItem(f"{self._recipient_text(model, approver.id)} [{label}]")
         self._fit(self.recipients)
 
     def _add_warnings(self, model: AppModel, entry: Entry) -> None:

@@ -1,6 +1,13 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en_GB">
 <context>
+    <name>ApprovalsPage</name>
+    <message numerus="yes">
+        <source>Saved %n file(s) to %1.</source>
+        <translation><numerusform>Saved %n file to %1.</numerusform><numerusform>Saved %n files to %1.</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>ConfirmSendDialog</name>
     <message numerus="yes">
         <source>%n day(s)</source>
@@ -64,6 +71,17 @@
     <message numerus="yes">
         <source>%1: %n My Number(s)</source>
         <translation><numerusform>%1: %n My Number</numerusform><numerusform>%1: %n My Numbers</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>RejectReasonDialog</name>
+    <message numerus="yes">
+        <source>%n character(s) left</source>
+        <translation><numerusform>%n character left</numerusform><numerusform>%n characters left</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n character(s) too many</source>
+        <translation><numerusform>%n character too many</numerusform><numerusform>%n characters too many</numerusform></translation>
     </message>
 </context>
 <context>

@@ -83,6 +83,173 @@
     </message>
 </context>
 <context>
+    <name>Approval</name>
+    <message>
+        <source>Confidentiality 1</source>
+        <translation>機密性1</translation>
+    </message>
+    <message>
+        <source>Confidentiality 2</source>
+        <translation>機密性2</translation>
+    </message>
+    <message>
+        <source>Confidentiality 3</source>
+        <translation>機密性3</translation>
+    </message>
+    <message>
+        <source>contains My Numbers</source>
+        <translation>個人番号を含む</translation>
+    </message>
+    <message>
+        <source>sent outside the department</source>
+        <translation>部署外への送信</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Awaiting approval (approver: %1)</source>
+        <translation>承認待ち（承認者：%1）</translation>
+    </message>
+    <message>
+        <source>Approved (%1, %2)</source>
+        <translation>承認済み（%1、%2）</translation>
+    </message>
+    <message>
+        <source>Returned (%1): %2</source>
+        <translation>差し戻し（%1）：%2</translation>
+    </message>
+    <message>
+        <source>⚠ The server shows an approval that does not verify: the drop is treated as not approved. Tell IT security.</source>
+        <translation>⚠ サーバーが示した承認は検証できません。この送信は未承認として扱います。情報セキュリティ担当に連絡してください。</translation>
+    </message>
+</context>
+<context>
+    <name>ApprovalNotes</name>
+    <message>
+        <source>Superior's approval</source>
+        <translation>上長の承認</translation>
+    </message>
+    <message>
+        <source>This send needs your superior's approval (reason: %1). Approver: %2. The recipients receive nothing until it is approved.</source>
+        <translation>この送信には上長の承認が必要です（理由：%1）。承認者：%2。承認されるまで相手には届きません。</translation>
+    </message>
+</context>
+<context>
+    <name>ApprovalsPage</name>
+    <message>
+        <source>From</source>
+        <translation>差出人</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>所属</translation>
+    </message>
+    <message>
+        <source>Sent at</source>
+        <translation>送信日時</translation>
+    </message>
+    <message>
+        <source>Why approval</source>
+        <translation>承認が必要な理由</translation>
+    </message>
+    <message>
+        <source>Confidentiality</source>
+        <translation>機密性</translation>
+    </message>
+    <message>
+        <source>Sends waiting for your approval</source>
+        <translation>あなたの承認を待つ送信</translation>
+    </message>
+    <message>
+        <source>Approval list status</source>
+        <translation>承認待ち一覧の状態</translation>
+    </message>
+    <message>
+        <source>&amp;Check the files</source>
+        <translation>ファイルを確認(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Save the files to the download folder and open it</source>
+        <translation>ファイルをダウンロードフォルダーに保存して開きます</translation>
+    </message>
+    <message>
+        <source>&amp;Approve…</source>
+        <translation>承認(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Approve this send: its recipients receive the files</source>
+        <translation>この送信を承認します。受信者にファイルが届きます</translation>
+    </message>
+    <message>
+        <source>&amp;Return…</source>
+        <translation>差し戻し(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Return this send to its sender with a reason: nobody receives it</source>
+        <translation>理由を添えて送信者に差し戻します。誰にも届きません</translation>
+    </message>
+    <message>
+        <source>Approval status</source>
+        <translation>承認の状態</translation>
+    </message>
+    <message>
+        <source>Nothing waits for your approval</source>
+        <translation>承認待ちの送信はありません</translation>
+    </message>
+    <message>
+        <source>Approve this send from %1?</source>
+        <translation>%1からの送信を承認しますか？</translation>
+    </message>
+    <message>
+        <source>Files:</source>
+        <translation>ファイル：</translation>
+    </message>
+    <message>
+        <source>Recipients who will receive it:</source>
+        <translation>受け取る人：</translation>
+    </message>
+    <message>
+        <source>Once approved, it cannot be taken back by you.</source>
+        <translation>承認すると、あなたが取り消すことはできません。</translation>
+    </message>
+    <message>
+        <source>Approving…</source>
+        <translation>承認しています…</translation>
+    </message>
+    <message>
+        <source>Returning…</source>
+        <translation>差し戻しています…</translation>
+    </message>
+    <message>
+        <source>Approved: the recipients can now receive it.</source>
+        <translation>承認しました。受信者が受け取れるようになりました。</translation>
+    </message>
+    <message>
+        <source>Returned to the sender: nobody receives it.</source>
+        <translation>送信者に差し戻しました。誰にも届きません。</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>保存しています…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved %n file(s) to %1.</source>
+        <translation>
+            <numerusform>%n 件のファイルを %1 に保存しました。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>承認</translation>
+    </message>
+</context>
+<context>
     <name>Classification</name>
     <message>
         <source>Confidentiality 1 (public)</source>
@@ -174,6 +341,10 @@
     <message>
         <source>(required for files with My Numbers)</source>
         <translation>（個人番号を含むため必須）</translation>
+    </message>
+    <message>
+        <source>approver</source>
+        <translation>承認者</translation>
     </message>
     <message>
         <source>%1 (%2, %3) has a colleague with a similar name, %4 (%5, %6). Check that the recipient is right.</source>
@@ -880,6 +1051,14 @@
         <translation>送信者の職員名簿をあなたの職員名簿と照合できなかったため、このファイルは保存できません。開かずに情報セキュリティ担当に連絡してください。</translation>
     </message>
     <message>
+        <source>⚠ Dangerous: not approved, do not open</source>
+        <translation>⚠ 危険：承認がありません。開かないでください</translation>
+    </message>
+    <message>
+        <source>This drop needed a superior's approval and carries no valid one (the server may have released it early), so it cannot be saved. Do not open it; tell IT security.</source>
+        <translation>この送付には上長の承認が必要ですが、有効な承認がありません（サーバーが承認前に渡した可能性があります）。保存できません。開かずに、情報セキュリティ担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>⚠ Dangerous: failed verification, do not open</source>
         <translation>⚠ 危険：検証に失敗しました（開かないでください）</translation>
     </message>
@@ -890,6 +1069,10 @@
     <message>
         <source>✓ Verified</source>
         <translation>✓ 検証済み</translation>
+    </message>
+    <message>
+        <source>✓ Verified, awaiting your approval</source>
+        <translation>✓ 検証済み（あなたの承認待ち）</translation>
     </message>
     <message>
         <source>Not saved</source>
@@ -970,6 +1153,10 @@
     <message>
         <source>Re&amp;quests</source>
         <translation>依頼(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Awaitin&amp;g approval</source>
+        <translation>承認待ち(&amp;G)</translation>
     </message>
     <message>
         <source>Directory status</source>
@@ -1344,6 +1531,53 @@
     <message>
         <source>No match</source>
         <translation>該当なし</translation>
+    </message>
+</context>
+<context>
+    <name>RejectReasonDialog</name>
+    <message>
+        <source>Return to the sender</source>
+        <translation>送信者に差し戻す</translation>
+    </message>
+    <message>
+        <source>Return this send to %1. It will not be delivered.</source>
+        <translation>この送信を%1に差し戻します。受信者には届きません。</translation>
+    </message>
+    <message>
+        <source>Reason for returning</source>
+        <translation>差し戻しの理由</translation>
+    </message>
+    <message>
+        <source>The reason goes to the sender and is stored on the server. Do not write personal information.</source>
+        <translation>理由は送信者に届き、サーバーに保存されます。個人情報は書かないでください。</translation>
+    </message>
+    <message>
+        <source>Characters left</source>
+        <translation>残りの文字数</translation>
+    </message>
+    <message>
+        <source>&amp;Return</source>
+        <translation>差し戻す(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Return to the sender now</source>
+        <translation>今すぐ送信者に差し戻す</translation>
+    </message>
+    <message>
+        <source>Reason:</source>
+        <translation>理由：</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n character(s) left</source>
+        <translation>
+            <numerusform>あと %n 文字</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n character(s) too many</source>
+        <translation>
+            <numerusform>%n 文字多すぎます</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1895,6 +2129,10 @@ Failed: %3</source>
         <translation>最新の情報に更新(&amp;E)</translation>
     </message>
     <message>
+        <source>Approval of the selected drop</source>
+        <translation>選択した送信の承認</translation>
+    </message>
+    <message>
         <source>⚠ Unreadable on the server (tell IT)</source>
         <translation>⚠ サーバー上で読み取れません（情報システム担当に連絡してください）</translation>
     </message>
@@ -1933,6 +2171,18 @@ Failed: %3</source>
     <message>
         <source>Expires %1</source>
         <translation>有効期限 %1</translation>
+    </message>
+    <message>
+        <source>Awaiting approval</source>
+        <translation>承認待ち</translation>
+    </message>
+    <message>
+        <source>Returned</source>
+        <translation>差し戻し</translation>
+    </message>
+    <message>
+        <source>Approval: %1</source>
+        <translation>承認：%1</translation>
     </message>
     <message>
         <source>No registered device: not sent</source>
@@ -2103,6 +2353,14 @@ Failed: %3</source>
     <message>
         <source>&amp;Quit</source>
         <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>%1 asks for your approval of a send</source>
+        <translation>%1から送信の承認依頼があります</translation>
+    </message>
+    <message>
+        <source>Approval requested</source>
+        <translation>承認の依頼</translation>
     </message>
     <message>
         <source>New files from %1</source>

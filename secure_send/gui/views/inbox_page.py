@@ -260,6 +260,12 @@ class InboxPage(QWidget):
                 "The sender's staff directory could not be checked against yours, "
                 "so this drop cannot be saved. Do not open it; tell IT security."
             )
+        if item.problem_code == ErrorCode.APPROVAL_MISSING:
+            return self.tr("⚠ Dangerous: not approved, do not open"), self.tr(
+                "This drop needed a superior's approval and carries no valid one (the server"
+                " may have released it early), so it cannot be saved. Do not open it;"
+                " tell IT security."
+            )
         # the code's sentence, never ``item.problem`` (English, for IT: the CLI shows it)
         code = item.problem_code or ErrorCode.UNVERIFIED_DROP
         reason = errors.code_sentence(code, Action.SAVE)
@@ -272,6 +278,8 @@ class InboxPage(QWidget):
             sender = self.tr("(unverified sender)")
         else:
             status = self.tr("✓ Verified")
+            if item in listing.awaiting_my_approval([item]):  # 上長承認: mine to decide
+                status = self.tr("✓ Verified, awaiting your approval")
             sender = item.sender_name_ja
             if item.sender_name_en:
                 sender += f" ({item.sender_name_en})"

@@ -9,7 +9,11 @@ A detail pane follows the selection (files, message, 機密性, recipients). Onc
 drop's details are known, a role mailbox the sender chose is one row with its
 members under it — those the drop reached, with their receipts, and those it could
 not reach because they had no registered device — and the recall question names
-the files and recipients."""
+the files and recipients.
+
+A drop that asked for a superior's approval (上長承認) says under it how that stands:
+承認待ち (and who decides), 承認済み (who, when) or 差し戻し (who, and their reason as
+plain text); a decision the server shows that does not verify is a warning."""
 
 from __future__ import annotations
 
@@ -30,12 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from secure_send.client import listing
+from secure_send.client.approval import PENDING, REJECTED
 from secure_send.client.chosen import ROLE
 from secure_send.client.split_view import SPLIT_VIEW
 from secure_send.core.display import shown
 from secure_send.core.drop_state import DropState
 from secure_send.core.error_actions import Action
-from secure_send.gui import errors, threads
+from secure_send.gui import approval_words, errors, threads
 from secure_send.gui.dialogs import error_dialog
 from secure_send.gui.model import AppModel, time_left
 from secure_send.gui.text import fill
@@ -45,6 +50,7 @@ from secure_send.gui.widgets.drop_details_pane import DropDetailsPane
 from secure_send.gui.widgets.file_list import human_size
 
 DROP_ROLE = Qt.ItemDataRole.UserRole
+APPROVAL_ROLE = Qt.ItemDataRole.UserRole + 1  # the row saying how its approval stands
 
 
 class SentPage(QWidget):
@@ -97,6 +103,11 @@ class SentPage(QWidget):
         self.status_label = plain_label(self)
         self.status_label.setWordWrap(True)
         self.status_label.setAccessibleName(self.tr("Sent status"))
+        # the selected drop's approval in full: a returned drop's reason is a sentence or
+        # two, cut off in its row of the tree
+        self.approval_label = plain_label(self)
+        self.approval_label.setWordWrap(True)
+        self.approval_label.setAccessibleName(self.tr("Approval of the selected drop"))
         self.details = DropDetailsPane(self.model, self, show_sender=False)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.tree)
@@ -109,6 +120,7 @@ class SentPage(QWidget):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
+        layout.addWidget(self.approval_label)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         self.setTabOrder(self.tree, self.recall_button)
@@ -178,7 +190,11 @@ class SentPage(QWidget):
         self.tree.blockSignals(True)  # one selection update below, not a clear and a set
         self.tree.clear()
         for item in self._items:
-            self.tree.addTopLevelItem(self._row(item))
+            top = self._row(item)
+            self.tree.addTopLevelItem(top)
+            for child in (top.child(j) for j in range(top.childCount())):
+                if child is not None and child.data(0, APPROVAL_ROLE):
+                    child.setFirstColumnSpanned(True)  # a sentence, not a recipient
         self.tree.expandAll()
         if current is not None:
             self.select(current.drop_id)
@@ -198,8 +214,18 @@ class SentPage(QWidget):
         summary = self.tr("%1 of %2 downloaded").replace("%1", str(done))
         summary = summary.replace("%2", str(len(item.recipients)))
         title = self.tr("Sent %1").replace("%1", local_time(item.created))
-        top = QTreeWidgetItem([title, self.state_text(state), expiry, summary])
+        shown_state = self.state_text(state)
+        # the server ends a returned drop as recalled: "Returned" says who ended it
+        pending = state == DropState.COMMITTED and item.approval.state == PENDING
+        if pending or (state != DropState.DAMAGED and item.approval.state == REJECTED):
+            shown_state = self.approval_states()[item.approval.state]
+        top = QTreeWidgetItem([title, shown_state, expiry, summary])
         top.setData(0, DROP_ROLE, item.drop_id)
+        for line in self.approval_lines(item):  # 上長承認, first: it decides the rest
+            row = QTreeWidgetItem([line, "", "", ""])
+            row.setData(0, APPROVAL_ROLE, True)
+            row.setToolTip(0, plain_tip(line))
+            top.addChild(row)
         top.setToolTip(2, self.tr("Expires %1").replace("%1", local_time(item.expires)))
         details = self.model.details.cached(item.drop_id)
         if details is None or not details.to_recorded:  # the manifest's persons
@@ -219,6 +245,20 @@ class SentPage(QWidget):
             role.addChildren([self._no_device_row(m) for m in chosen.no_device])
             top.addChild(role)
         return top
+
+    def approval_states(self) -> dict[str, str]:
+        """The State column of a drop waiting for, or returned by, its approver."""
+        return {PENDING: self.tr("Awaiting approval"), REJECTED: self.tr("Returned")}
+
+    def approval_lines(self, item: listing.SentItem) -> list[str]:
+        """The drop's approval in words, and a decision that did not verify (a warning)."""
+        lines = []
+        status = approval_words.status_text(item.approval, self.model.entry, local_time)
+        if status:
+            lines.append(fill(self.tr("Approval: %1"), status))
+        if item.approval_problem:
+            lines.append(approval_words.problem_text())
+        return lines
 
     def _person_row(self, recipient: listing.RecipientStatus) -> QTreeWidgetItem:
         row = QTreeWidgetItem(
@@ -271,6 +311,8 @@ class SentPage(QWidget):
     def _on_tree_item_selection_changed(self) -> None:
         self._update_actions()
         item = self.selected()
+        self.approval_label.setText("\n".join(self.approval_lines(item)) if item else "")
+        self.approval_label.setVisible(bool(self.approval_label.text()))
         if item is None:
             self.details.follow(None)
             return
