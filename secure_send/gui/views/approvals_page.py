@@ -20,13 +20,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -47,6 +45,7 @@ from secure_send.gui.text import fill
 from secure_send.gui.views.inbox_page import ErrorReporter, local_time
 from secure_send.gui.widgets.buttons import button, plain_label, plain_tip
 from secure_send.gui.widgets.drop_details_pane import DropDetailsPane
+from secure_send.gui.widgets.tables import row_table
 
 COLUMNS = 5  # from, department, sent, reasons, classification
 
@@ -81,21 +80,15 @@ class ApprovalsPage(QWidget):
         self._on_model_inbox_changed(model.inbox)
 
     def _build(self) -> None:
-        self.table = QTableWidget(0, COLUMNS, self)
-        self.table.setHorizontalHeaderLabels(
-            [
-                self.tr("From"),
-                self.tr("Department"),
-                self.tr("Sent at"),
-                self.tr("Why approval"),
-                self.tr("Confidentiality"),
-            ]
-        )
-        self.table.setAccessibleName(self.tr("Sends waiting for your approval"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
+        labels = [
+            self.tr("From"),
+            self.tr("Department"),
+            self.tr("Sent at"),
+            self.tr("Why approval"),
+            self.tr("Confidentiality"),
+        ]
+        name = self.tr("Sends waiting for your approval")
+        self.table = row_table(self, labels, name, single=True)
         header = self.table.horizontalHeader()
         # every cell whole (the list scrolls sideways in a narrow window): a reason or a
         # 機密性 cut to "Confidentiality 3, sent outsi…" is what an approver must not guess

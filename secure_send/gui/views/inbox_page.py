@@ -17,14 +17,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QListWidget,
     QProgressBar,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -44,6 +42,7 @@ from secure_send.gui.model import AppModel
 from secure_send.gui.widgets.buttons import button, plain_label, plain_tip
 from secure_send.gui.widgets.drop_details_pane import DropDetailsPane
 from secure_send.gui.widgets.inbox_filter import InboxFilter
+from secure_send.gui.widgets.tables import row_table
 
 ErrorReporter = Callable[[QWidget | None, BaseException], None]
 COLUMNS = 6  # status, from, department, received, expires, saved
@@ -128,24 +127,25 @@ class InboxPage(QWidget):
         self._set_busy(False)
 
     def _build_table(self) -> None:
-        self.table = QTableWidget(0, COLUMNS, self)
-        self.table.setHorizontalHeaderLabels(
-            [
-                self.tr("Verification"),
-                self.tr("From"),
-                self.tr("Department"),
-                self.tr("Received"),
-                self.tr("Expires"),
-                self.tr("Saved"),
-            ]
-        )
-        self.table.setAccessibleName(self.tr("Received drops"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        labels = [
+            self.tr("Verification"),
+            self.tr("From"),
+            self.tr("Department"),
+            self.tr("Received"),
+            self.tr("Expires"),
+            self.tr("Saved"),
+        ]
+        self.table = row_table(self, labels, self.tr("Received drops"), single=True)
         header = self.table.horizontalHeader()
+        # every cell whole but the status: the sender's name is never squeezed to "…" (a
+        # narrow window scrolls sideways, the expiry and saved columns last); a danger
+        # sentence is long, so it is elided in its cell (whole in the tooltip and under
+        # the table)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the sender
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.setWordWrap(False)  # elided on its line, not broken after the ⚠
+        self.table.setColumnWidth(0, self.fontMetrics().horizontalAdvance("M") * 9)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
 
     def _lay_out(self) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QHeaderView,
     QLabel,
@@ -39,6 +38,7 @@ from secure_send.gui.model import AppModel
 from secure_send.gui.text import fill
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
+from secure_send.gui.widgets.tables import row_table
 
 
 def shown_message(text: str) -> str:
@@ -99,12 +99,8 @@ class DropDetailsPane(QWidget):
         return label
 
     def _files_table(self) -> QTableWidget:
-        table = QTableWidget(0, 2, self.body)
-        table.setHorizontalHeaderLabels([self.tr("File name"), self.tr("Size")])
-        table.setAccessibleName(self.tr("Files in this drop"))
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.verticalHeader().setVisible(False)
+        labels = [self.tr("File name"), self.tr("Size")]
+        table = row_table(self.body, labels, self.tr("Files in this drop"))
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

@@ -6,10 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.keys import DeleteKey
+from secure_send.gui.widgets.tables import row_table
 
 
 def human_size(size: int) -> str:
@@ -43,12 +42,8 @@ class FileList(QWidget):
         super().__init__(parent)
         self._paths: list[Path] = []
         self._sizes: list[int] = []
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Size"), ""])
-        self.table.setAccessibleName(self.tr("Files to send"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        labels = [self.tr("Name"), self.tr("Size"), ""]
+        self.table = row_table(self, labels, self.tr("Files to send"))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
