@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from secure_send.client.approval_rules import ApprovalRules
 from secure_send.client.errors import ClientError, DangerousDrop
+from secure_send.client.mynumber import designated
 from secure_send.core.directory.model import Entry
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.approval import (
@@ -86,8 +87,10 @@ def plan(
     """The approval a send to ``people`` needs under ``rules``, or None.
 
     Raises:
-        ClientError: ``no_approver`` (the directory names none for the sender) or
-            ``approver_unavailable`` (departed, unknown, or nobody of it set up the app).
+        ClientError: ``no_approver`` (the directory names none for the sender),
+            ``approver_unavailable`` (departed, unknown, or nobody of it set up the app) or,
+            for files holding My Numbers, ``approver_not_designated`` (an approver who is
+            not designated 個人番号取扱 would read them: issue 19's rule holds for them too).
     """
     reasons = rules.reasons(classification, holds_mynumbers, entries.get(sender), people)
     if not reasons:
@@ -98,6 +101,14 @@ def plan(
         code = ErrorCode.APPROVER_UNAVAILABLE if err.approver else ErrorCode.NO_APPROVER
         why = ", ".join(reasons)
         raise ClientError(code, f"this send needs approval ({why}), but {err}") from None
+    if holds_mynumbers:  # they would read the numbers: only a designated handler may
+        barred = [a.id for a in approvers if not designated(entries, a.id)]
+        if barred:
+            raise ClientError(
+                ErrorCode.APPROVER_NOT_DESIGNATED,
+                f"the files hold My Numbers and your approver {by} may not read them:"
+                f" not designated 個人番号取扱: {', '.join(barred)}",
+            )
     ids = tuple(a.id for a in approvers)
     return ApprovalPlan(ApprovalRequired(by, ids, reasons), approvers)
 
@@ -113,6 +124,10 @@ def judge(
     module docstring); ``server_approval`` is the server's ``{"state", "decision"}`` for
     the drop (or None). Raises :class:`.DangerousDrop` (``approval_missing``)."""
     required = manifest.approval
+    if required is None and manifest.request is not None:
+        # a submission to a file request (提出依頼) needs none: the desk's signed request
+        # fixed its recipients, and they check it against that request themselves
+        return NONE
     if required is None:
         others = [entries.get(r.user) for r in manifest.recipients if r.user != manifest.sender]
         reasons = rules.reasons(

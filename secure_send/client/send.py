@@ -277,7 +277,13 @@ def prepare(
         raise verdict.refusal()
     expires, classification = verdict.forced(expires, classification)
     # 上長承認: the approvers read what they approve, so they are recipients too
-    asked = approval_plan(session, directory, people, classification, verdict.contains)
+    # a submission goes where the desk's signed request says: nobody chose its recipients,
+    # so there is nothing for a superior to check (and the desk's recipients verify it)
+    asked = (
+        approval_plan(session, directory, people, classification, verdict.contains)
+        if request is None
+        else None
+    )
     added = [a.id for a in asked.approvers if a not in people] if asked else []
     people += resolve_recipients(directory, added, me.user) if added else []
     if own is None or not any(d.id == me.device for d in own.active_devices()):

@@ -105,6 +105,9 @@ class ErrorCode(enum.StrEnum):
     # could give it (none named, departed, or not set up): nothing is sent
     NO_APPROVER = "no_approver"
     APPROVER_UNAVAILABLE = "approver_unavailable"
+    # the approver of a send holding My Numbers would read them, so must be designated
+    # to handle them (個人番号取扱) like every other recipient of such a send
+    APPROVER_NOT_DESIGNATED = "approver_not_designated"
     # Approving (the server's answers to an approver's decision)
     BAD_APPROVAL = "bad_approval"
     NOT_APPROVER = "not_approver"

@@ -344,6 +344,10 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "This send needs your superior's approval, but your approver cannot approve now (left, or not set up), so nothing was sent. Ask IT to update your approver.",
     ),
+    ErrorCode.APPROVER_NOT_DESIGNATED: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send holds My Numbers and needs your superior's approval, but your approver is not designated to handle My Numbers and may not read them, so nothing was sent. Ask IT.",
+    ),
     ErrorCode.BAD_APPROVAL: QT_TRANSLATE_NOOP(
         "errors",
         "The drop server refused the decision as invalid. Try again; if it persists, tell IT.",

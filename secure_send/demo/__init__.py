@@ -41,7 +41,12 @@ from secure_send.client.profile import OrgConfig, Profile
 from secure_send.client.session import Session
 from secure_send.core.directory.model import Kind
 from secure_send.core.error_codes import ErrorCode
-from secure_send.demo.approval_demo import demo_policy, run_approval_scene, write_demo_policy
+from secure_send.demo.approval_demo import (
+    demo_policy,
+    designate_approver,
+    run_approval_scene,
+    write_demo_policy,
+)
 from secure_send.demo.collection import DESK_ROLE, run_collection
 from secure_send.demo.mynumber_demo import run_mynumber_scene
 from secure_send.org import ops
@@ -158,6 +163,7 @@ def run(
                 raise ClientError(ErrorCode.DEMO_FAILED, "the demo sender has no approver")
             boss = enrolled(boss_id, policy)
             mailer = enrolled(cast.sender, policy)  # the desk's members have devices by now
+            designate_approver(say, step, home, IT, boss_id, mailer)
             desk = enrolled(entries[DESK_ROLE].members[0], policy)
             drop_id = run_mynumber_scene(say, step, work, mailer, cast.recipient, DESK_ROLE)
             run_approval_scene(say, step, work, mailer, boss, desk, drop_id)

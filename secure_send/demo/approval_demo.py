@@ -10,6 +10,7 @@ Part of ``secure-send demo`` (:mod:`secure_send.demo`), after the My Number scen
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from secure_send.client.errors import ClientError
 from secure_send.client.policy import ItPolicy, parse_policy
 from secure_send.client.session import Session
 from secure_send.core.error_codes import ErrorCode
+from secure_send.org.attributes import Changes, set_attributes
+from secure_send.org.home import OrgHome
 
 Say = Callable[[str], None]
 Step = Callable[[Say, str, str], None]
@@ -42,6 +45,26 @@ def write_demo_policy(path: Path) -> Path:
     """The same policy as a policy file (for the demo's app windows)."""
     path.write_text(json.dumps(DEMO_POLICY_JSON), encoding="utf-8")
     return path
+
+
+def designate_approver(
+    say: Say, step: Step, home: OrgHome, operator: str, boss: str, session: Session
+) -> None:
+    """IT designates the superior 個人番号取扱 (he will read the numbers he approves: issue
+    19's rule holds for approvers too), and waits until the change reached the server."""
+    entry = home.entries()[boss]
+    step(
+        say,
+        f"IT が上長 {entry.name_ja}（{entry.title}）を個人番号取扱者に指定します"
+        "（承認のために個人番号を見るため）",
+        "IT designates the superior to handle My Numbers: he will read them to approve",
+    )
+    set_attributes(home, boss, Changes(mynumber_handler=True), operator)
+    deadline = time.monotonic() + 30
+    while not session.directory().by_id()[boss].mynumber_handler:  # the signer pushes it
+        if time.monotonic() > deadline:
+            raise ClientError(ErrorCode.DEMO_FAILED, "the designation did not reach the server")
+        time.sleep(0.2)
 
 
 def run_approval_scene(

@@ -88,3 +88,18 @@ def test_a_drop_that_should_have_asked_is_refused_by_its_recipients(org: Org) ->
         judge(m, None, e, C3, TARO)
     assert judge(m, None, e, C3, HANAKO).state == ""  # the sender's own list still shows it
     assert judge(m, None, e, ApprovalRules(), TARO).state == ""  # no policy: nothing needed
+
+
+def test_an_approver_of_my_numbers_must_be_designated_to_handle_them(org: Org) -> None:
+    from tests.core.test_approval import _set
+
+    e = org.entries()
+    mynumber = ApprovalRules(frozenset({"mynumber"}))
+    with pytest.raises(ClientError) as err:  # Jiro would read the numbers undesignated
+        plan(e, mynumber, HANAKO, [e[TARO]], Classification.C3, True)
+    assert err.value.code == ErrorCode.APPROVER_NOT_DESIGNATED
+    assert JIRO in str(err.value)
+    _set(org.home, JIRO, mynumber_handler=True)
+    asked = plan(org.entries(), mynumber, HANAKO, [e[TARO]], Classification.C3, True)
+    assert asked is not None
+    assert asked.requirement.reasons == ("mynumber",)

@@ -21,6 +21,7 @@ from secure_send.core.directory.log import Action
 from secure_send.core.envelope.manifest import SignedManifest
 from secure_send.org import ops
 from tests.client.conftest import Enrol, Person, blob_files, open_session
+from tests.client.test_file_requests import TOMORROW
 from tests.client.test_mynumber_send import leftovers
 from tests.directory_kit import HANAKO, JIRO, OPERATOR, TARO
 from tests.server.conftest import Server
@@ -220,3 +221,21 @@ def test_a_sender_whose_client_skips_the_approval_is_caught_by_the_recipient(
     [item] = taro.ok("inbox")["drops"]
     assert (item["verified"], item["problem_code"]) == (False, "approval_missing")
     assert "sent without asking for one" in item["problem"]
+
+
+def test_a_submission_to_a_file_request_needs_no_approval(
+    org_server: Server, enrol: Enrol, tmp_path: Path, policy: Path
+) -> None:
+    """The desk's signed request fixed where a submission goes: nobody chose a recipient,
+    so nothing waits for a superior (who would otherwise read every employee's papers)."""
+    hanako, taro, jiro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop"), enrol(JIRO, "pc")
+    set_approver(org_server, JIRO, TARO)  # Jiro (総務課) → the desk 会計課 窓口: outside
+    argv = ("request", "create", "--into", "kaikei", "--to", JIRO, "--title", "年末調整書類")
+    request_id = hanako.ok(*argv, "--due", TOMORROW)["request_id"]
+    paper = tmp_path / "源泉徴収票.csv"
+    paper.write_text("髙橋,次郎\n", encoding="utf-8")
+    drop_id = jiro.ok("submit", request_id, str(paper))["drop_id"]
+    assert _manifest(jiro, drop_id).manifest.approval is None
+    for desk in (hanako, taro):
+        [item] = desk.ok("inbox")["drops"]
+        assert (item["drop_id"], item["verified"], item["approval"]) == (drop_id, True, "")

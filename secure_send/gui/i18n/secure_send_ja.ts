@@ -2861,6 +2861,10 @@ Failed: %3</source>
         <translation>この送信には上長の承認が必要ですが、承認者が承認できない状態（退職・未設定など）のため、送信しませんでした。情報システム担当に承認者の変更を依頼してください。</translation>
     </message>
     <message>
+        <source>This send holds My Numbers and needs your superior's approval, but your approver is not designated to handle My Numbers and may not read them, so nothing was sent. Ask IT.</source>
+        <translation>この送信は個人番号を含み上長の承認が必要ですが、承認者が個人番号取扱者に指定されておらず個人番号を見ることができないため、送信しませんでした。情報システム担当に相談してください。</translation>
+    </message>
+    <message>
         <source>The drop server refused the decision as invalid. Try again; if it persists, tell IT.</source>
         <translation>サーバーが承認・差し戻しの内容を無効として受け付けませんでした。もう一度お試しください。続く場合は情報システム担当に連絡してください。</translation>
     </message>
