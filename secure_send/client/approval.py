@@ -8,9 +8,12 @@
   Inbox, the details pane, a receive and "save all" all obey it): a drop that this
   machine's policy says needed approval but whose manifest asks for none, or that asks
   for one and carries no valid ``approved`` decision, is *dangerous* (``approval_missing``)
-  — unless the reader is its sender or one of its approvers, who see it pending. So a
-  server that releases a drop early, or replays a decision about another manifest,
-  achieves nothing but an alert.
+  — unless the reader is its sender or one of its approvers (listed by the manifest *and*
+  the sender's approver in the reader's own directory), who see it pending. So a
+  server that releases a drop early, or replays a decision about another manifest, or a
+  sender's client that lists a colleague as "approver", achieves nothing but an alert. A
+  submission to a file request is exempt only on the desk of a request the reader
+  verified that asked the sender (:func:`request_finder`).
 * **Approver** (:func:`decide`): signs the decision over the manifest's exact digest.
 
 Qt-free.
