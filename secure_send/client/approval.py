@@ -8,9 +8,12 @@
   Inbox, the details pane, a receive and "save all" all obey it): a drop that this
   machine's policy says needed approval but whose manifest asks for none, or that asks
   for one and carries no valid ``approved`` decision, is *dangerous* (``approval_missing``)
-  — unless the reader is its sender or one of its approvers, who see it pending. So a
-  server that releases a drop early, or replays a decision about another manifest,
-  achieves nothing but an alert.
+  — unless the reader is its sender or one of its approvers (listed by the manifest *and*
+  the sender's approver in the reader's own directory), who see it pending. So a
+  server that releases a drop early, or replays a decision about another manifest, or a
+  sender's client that lists a colleague as "approver", achieves nothing but an alert. A
+  submission to a file request is exempt only on the desk of a request the reader
+  verified that asked the sender (:func:`request_finder`).
 * **Approver** (:func:`decide`): signs the decision over the manifest's exact digest.
 
 Qt-free.
@@ -18,19 +21,20 @@ Qt-free.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from secure_send.client.approval_rules import ApprovalRules
-from secure_send.client.errors import ClientError, DangerousDrop
+from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, DangerousDrop
 from secure_send.client.mynumber import designated
-from secure_send.core.directory.model import Entry
+from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.approval import (
     Approval,
     ApproverError,
     Decision,
+    approvers_for,
     manifest_digest,
     reachable_approvers,
 )
@@ -40,6 +44,7 @@ from secure_send.core.envelope.manifest import (
     EnvelopeError,
     Manifest,
 )
+from secure_send.core.envelope.request import FileRequest
 from secure_send.core.error_codes import ErrorCode
 
 if TYPE_CHECKING:  # the session is built on this module's neighbours; only the type here
@@ -47,6 +52,8 @@ if TYPE_CHECKING:  # the session is built on this module's neighbours; only the 
     from secure_send.client.session import Session
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+# the verified file request of an id, or None (see request_finder)
+FindRequest = Callable[[str], FileRequest | None]
 
 
 @dataclass(frozen=True)
@@ -119,14 +126,17 @@ def judge(
     entries: Mapping[str, Entry],
     rules: ApprovalRules,
     me: str,
+    requests: FindRequest | None = None,
 ) -> ApprovalStatus:
     """A verified manifest's approval, as this reader (``me``) may treat it (see the
     module docstring); ``server_approval`` is the server's ``{"state", "decision"}`` for
-    the drop (or None). Raises :class:`.DangerousDrop` (``approval_missing``)."""
+    the drop (or None); ``requests`` finds the verified file request a submission
+    names (:func:`request_finder`). Raises :class:`.DangerousDrop` (``approval_missing``)."""
     required = manifest.approval
-    if required is None and manifest.request is not None:
+    if required is None and _submission_to_my_desk(manifest, entries, me, requests):
         # a submission to a file request (提出依頼) needs none: the desk's signed request
-        # fixed its recipients, and they check it against that request themselves
+        # fixed its recipients. The manifest's word is not enough — a modified client
+        # could name any id — so only a request this reader verified counts
         return NONE
     if required is None:
         others = [entries.get(r.user) for r in manifest.recipients if r.user != manifest.sender]
@@ -143,7 +153,10 @@ def judge(
                 " but it was sent without asking for one",
             )
         return NONE
-    approving = me in required.approvers
+    # listed by the sender's (maybe modified) client: an approver only if the reader's
+    # own directory makes them the sender's approver, as a decision of theirs needs
+    listed = me in required.approvers
+    approving = listed and _approves_for(entries, manifest.sender, required.by, me)
     privileged = me == manifest.sender or approving
     status = ApprovalStatus(PENDING, required.by, required.reasons, approving=approving)
     decision = server_approval.get("decision") if isinstance(server_approval, dict) else None
@@ -166,10 +179,64 @@ def judge(
         )
     if status.state == APPROVED or privileged:
         return status
+    if listed:
+        raise DangerousDrop(
+            ErrorCode.APPROVAL_MISSING,
+            "this drop names you as its approver, but you are not the sender's approver"
+            " in the directory, and it was not approved",
+        )
     raise DangerousDrop(
         ErrorCode.APPROVAL_MISSING,
         "this drop needs a superior's approval and the server delivered it without one",
     )
+
+
+def _approves_for(entries: Mapping[str, Entry], sender: str, by: str, me: str) -> bool:
+    """Whether ``me`` stands, in this verified directory, for the sender's approver
+    ``by`` as the manifest names it (:func:`.approvers_for`)."""
+    try:
+        named, people = approvers_for(entries, sender)
+    except ApproverError:
+        return False
+    return named == by and me in people
+
+
+def _submission_to_my_desk(
+    manifest: Manifest, entries: Mapping[str, Entry], me: str, requests: FindRequest | None
+) -> bool:
+    """Whether the drop answers a verified file request that asked its sender and
+    collects into the reader's mailbox (the reader is on its desk)."""
+    if manifest.request is None or requests is None:
+        return False
+    request = requests(manifest.request)
+    if request is None or request.request_id != manifest.request:
+        return False
+    box = entries.get(request.mailbox)
+    role = box is not None and box.kind is Kind.ROLE
+    desk = request.mailbox == me or (role and box is not None and me in box.members)
+    return desk and request.is_addressee(manifest.sender)
+
+
+def request_finder(session: Session, directory: Directory) -> FindRequest:
+    """Looks up (once per id) the file request a submission names, verified as
+    :func:`.file_requests.fetch` does; None for one that is unknown, closed or does not
+    verify (the drop is then judged as an ordinary send). A lost connection is raised."""
+    from secure_send.client import file_requests  # built on send, which builds on this
+
+    found: dict[str, FileRequest | None] = {}
+
+    def find(request_id: str) -> FileRequest | None:
+        if request_id not in found:
+            try:
+                view = file_requests.fetch(session, directory, request_id, text=False)
+                found[request_id] = view.request
+            except (ConnectionLost, Cancelled):
+                raise
+            except ClientError:
+                found[request_id] = None
+        return found[request_id]
+
+    return find
 
 
 def server_approval(session: Session, signed: Any) -> Any:

@@ -172,6 +172,8 @@ class _Verifier:
         self.session, self.directory = session, directory
         self.errors: dict[str, tuple[ErrorCode, str]] = {}
         self._views: SplitViewCheck | None = None
+        # a file request is verified once per listing, however many submissions name it
+        self._requests = approval.request_finder(session, directory)
 
     def __call__(
         self, drop_id: str, signed: Any, server_approval: Any
@@ -188,6 +190,7 @@ class _Verifier:
                 self._views,
                 rules=self.session.it_policy.approval,
                 server_approval=server_approval,
+                requests=self._requests,
             )
         except (SecureSendError, KeyError, TypeError, ValueError) as err:
             code = err.code if isinstance(err, ClientError) else ErrorCode.UNVERIFIED_DROP

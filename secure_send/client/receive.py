@@ -145,11 +145,13 @@ def verify_drop(
     *,
     rules: ApprovalRules,
     server_approval: Any = None,
+    requests: approval.FindRequest | None = None,
 ) -> tuple[Manifest, ApprovalStatus]:
     """The drop's signed manifest, verified, naming this device, and signed over a
     directory history consistent with this device's (checked by ``views``, made for
     ``directory``'s checkpoint), with its approval (上長承認) judged under ``rules`` from
-    the server's ``server_approval`` (:func:`.approval.judge`); else :class:`DangerousDrop`."""
+    the server's ``server_approval`` (:func:`.approval.judge`; a submission's file request
+    looked up with ``requests``); else :class:`DangerousDrop`."""
     try:
         entries = directory.by_id()
         manifest = SignedManifest.from_json(signed).verify(entries)
@@ -172,7 +174,7 @@ def verify_drop(
     problem = drop_problem(views.verdict(manifest.log_head))
     if problem is not None:
         raise DangerousDrop(*problem)
-    return manifest, approval.judge(manifest, server_approval, entries, rules, me.user)
+    return manifest, approval.judge(manifest, server_approval, entries, rules, me.user, requests)
 
 
 def fetch_verified(
@@ -198,6 +200,7 @@ def fetch_verified(
         views,
         rules=session.it_policy.approval,
         server_approval=approval.server_approval(session, signed),
+        requests=approval.request_finder(session, directory),
     )
     views.save()
     return verified

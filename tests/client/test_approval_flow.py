@@ -239,3 +239,6 @@ def test_a_submission_to_a_file_request_needs_no_approval(
     for desk in (hanako, taro):
         [item] = desk.ok("inbox")["drops"]
         assert (item["drop_id"], item["verified"], item["approval"]) == (drop_id, True, "")
+        # a receive judges it again, with the request it names looked up and verified
+        got = desk.ok("receive", drop_id, "-o", str(tmp_path / desk.user))
+        assert [Path(f).name for f in got["files"]] == ["源泉徴収票.csv"]

@@ -5,14 +5,18 @@ save all, creating a request; in English and Japanese."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from secure_send.client.policy import POLICY_FILE_ENV
 from secure_send.client.request_status import CSV_COLUMNS
+from secure_send.client.switches import DEFENDER_ENV
 from secure_send.core.envelope.request import JST
 from secure_send.gui.dialogs.create_request import CreateRequestDialog
 from secure_send.gui.model import AppModel
@@ -295,3 +299,30 @@ def test_create_a_request_from_the_app(qtbot: QtBot, enrol: Enrol, session_of: S
     status = hanako.ok("request", "status", request_id)
     assert sorted(p["id"] for p in status["pending"]) == [ICHIRO, JIRO, SABURO]
     model.stop()
+
+
+def test_save_all_says_when_the_files_were_not_scanned(
+    qtbot: QtBot,
+    enrol: Enrol,
+    session_of: SessionOf,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IT's antivirus policy "warn" with a scanner that cannot run: the submissions are
+    saved, and the summary says plainly that they were not scanned (never silently)."""
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"antivirus": "warn"}), encoding="utf-8")
+    monkeypatch.setenv(POLICY_FILE_ENV, str(policy))
+    monkeypatch.setenv(DEFENDER_ENV, str(tmp_path / "no-defender" / "MpCmdRun.exe"))
+    desk = _desk(qtbot, enrol, session_of, tmp_path)
+    widget = _open(qtbot, desk)
+    target = tmp_path / "saved"
+    target.mkdir()
+    told: list[str] = []
+    widget.ask_folder = lambda: target
+    widget.tell = told.append
+    with qtbot.waitSignal(widget.saved_all, timeout=60_000):
+        widget.save_button.click()
+    assert told[0].startswith("Saved: 3\n")
+    assert "NOT scanned for viruses (MpCmdRun.exe is not installed)" in told[0]
+    desk.model.stop()

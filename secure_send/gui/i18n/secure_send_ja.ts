@@ -1714,6 +1714,10 @@ Failed: %3</source>
 保存済み：%2 件
 失敗：%3 件</translation>
     </message>
+    <message>
+        <source>⚠ %1 of the saved submissions were NOT scanned for viruses (%2). Tell IT before you open them.</source>
+        <translation>⚠ 保存した提出のうち %1 件はウイルス検査を受けていません（%2）。開く前に情報システム担当に連絡してください。</translation>
+    </message>
 </context>
 <context>
     <name>RequestList</name>

@@ -269,6 +269,14 @@ class RequestDesk(QWidget):
         saved, skipped, failed = summary_counts(summary)
         text = self.tr("Saved: %1\nAlready saved: %2\nFailed: %3")
         text = fill(text, str(saved), str(skipped), str(failed))
+        # IT's policy "warn" and a scanner that could not scan: saved, but never silently
+        unscanned = [s.not_scanned for s in summary.saved if s.not_scanned is not None]
+        if unscanned:
+            warning = self.tr(
+                "⚠ %1 of the saved submissions were NOT scanned for viruses (%2)."
+                " Tell IT before you open them."
+            )
+            text += "\n" + fill(warning, str(len(unscanned)), unscanned[0])
         self.status_label.setText(text.replace("\n", "  "))
         self.saved_all.emit(summary)
         self.tell(text)
