@@ -54,7 +54,11 @@ lint: setup
 
 # Tests first (they say the most), then the linters; any failure fails the target.
 test: setup
-	$(BIN)/pytest
+	# everything but the desktop tests on two workers (they mostly wait on servers, engines
+	# and subprocesses), then the desktop tests in one process (one Qt application, and
+	# short socket paths: tests/gui/test_instance_socket.py)
+	$(BIN)/pytest -n 2 --ignore=tests/gui
+	$(BIN)/pytest tests/gui
 	# the server suite again on the scale-out backend (real PostgreSQL and SeaweedFS S3, started by the
 	# tests: tests/engines/shared.py; two workers, since the pass mostly waits on the engines);
 	# tests about the embedded files are skipped there, the PostgreSQL/S3-only ones run here

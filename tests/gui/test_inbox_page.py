@@ -281,6 +281,11 @@ def test_the_detail_pane_follows_the_selection(
     assert page.details.sender_label.text() == "佐藤 花子 (会計課)"
     assert page.details.to_label.text() == "鈴木 太郎 (人事課)"
     assert page.details.expiry_label.text()
+    # the details scroll inside the pane: shown, they do not make the page taller than what
+    # a 1280x720 screen at 150 % leaves a page (about 340 of its 480 px, under the menu,
+    # the banner, the tabs and above the status bar), so the Save buttons stay in sight
+    # (it was 370 px before: the buttons scrolled out)
+    assert page.minimumSizeHint().height() < 300
     assert page.select(second["drop_id"])
     qtbot.waitUntil(lambda: _file_names(page) == ["<img src=x>表.xlsx"], timeout=WAIT)
     assert page.details.message.toPlainText() == "(no message)"

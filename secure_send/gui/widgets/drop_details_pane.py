@@ -16,9 +16,11 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -87,9 +89,16 @@ class DropDetailsPane(QWidget):
         form.addRow(self.tr("Total:"), self.total_label)
         form.addRow(self.tr("Message:"), self.message)
         self.sender_label.setVisible(show_sender)
+        # the details scroll within the pane: at 1280x720 and 150 % its files table and
+        # message would otherwise make the page taller than the window, and the page's own
+        # buttons (保存, 承認) would scroll out of sight below them
+        scroll = QScrollArea(self)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.body)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.body, 1)
+        layout.addWidget(scroll, 1)
         self.show_nothing()
 
     def _value(self, name: str) -> QLabel:
