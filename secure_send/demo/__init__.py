@@ -225,14 +225,14 @@ def _open_windows(say: Say, work: Path, cast: DemoPeople, org: OrgConfig, boss: 
     waiting in 承認待ち; returns when all have quit."""
     step(
         say,
-        "送信者と受信者のアプリを並べて開き、上長のアプリも開きます"
-        "（承認待ちに 1 件。全部閉じると終了）",
-        "the sender's and the recipient's apps open side by side, and the superior's with one"
-        " send waiting for his approval; close all to finish",
+        "送信者・上長・受信者のアプリを並べて開きます"
+        "（上長の「承認待ち」に 1 件。全部閉じると終了）",
+        "the sender's, the superior's and the recipient's apps open side by side, one send"
+        " waiting in the superior's 承認待ち; close all to finish",
     )
     policy = write_demo_policy(work / "policy.json")
     apps = []
-    for side, user in (("left", cast.sender), ("right", cast.recipient), ("", boss)):
+    for side, user in (("1/3", cast.sender), ("2/3", boss), ("3/3", cast.recipient)):
         env = {
             **os.environ,
             "SECURE_SEND_HOME": str(work / "profiles" / user),

@@ -51,16 +51,20 @@ log = logging.getLogger(__name__)
 IT_CONFIG_ENV = "SECURE_SEND_ORG_CONFIG"
 IT_CONFIG_FILES = (Path("/etc/secure-send/client-config.json"),)
 PROBE_ENV = "SECURE_SEND_STARTUP_PROBE"
-SIDE_ENV = "SECURE_SEND_WINDOW_SIDE"  # "left"/"right": the demo shows two apps side by side
+# the demo shows its people's apps side by side: "left"/"right" (halves of the screen) or
+# "1/3", "2/3", "3/3" (thirds)
+SIDE_ENV = "SECURE_SEND_WINDOW_SIDE"
+_SIDES = {"left": (0, 2), "right": (1, 2), "1/3": (0, 3), "2/3": (1, 3), "3/3": (2, 3)}
 
 
 def _place(window: MainWindow, side: str) -> None:
     screen = window.screen()
-    if side not in ("left", "right") or screen is None:
+    if side not in _SIDES or screen is None:
         return
+    index, parts = _SIDES[side]
     area = screen.availableGeometry()
-    half = area.width() // 2
-    window.setGeometry(area.x() + (half if side == "right" else 0), area.y(), half, area.height())
+    width = area.width() // parts
+    window.setGeometry(area.x() + index * width, area.y(), width, area.height())
 
 
 def it_config() -> OrgConfig | None:

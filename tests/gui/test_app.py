@@ -164,3 +164,21 @@ def test_the_app_start_sweeps_what_a_killed_run_left(
     session.close()
     assert [p for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
     assert not orphan.exists()
+
+
+def test_the_demo_places_its_apps_side_by_side(qtbot: QtBot) -> None:
+    """``SECURE_SEND_WINDOW_SIDE``: halves for two apps, thirds for the demo's three."""
+    from PySide6.QtWidgets import QWidget
+
+    from secure_send.gui.app import _place
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    screen = window.screen()
+    area = screen.availableGeometry()
+    _place(window, "2/3")  # type: ignore[arg-type]  # any top-level widget is placed alike
+    assert (window.x(), window.width()) == (area.x() + area.width() // 3, area.width() // 3)
+    _place(window, "right")  # type: ignore[arg-type]
+    assert (window.x(), window.width()) == (area.x() + area.width() // 2, area.width() // 2)
+    _place(window, "elsewhere")  # type: ignore[arg-type]  # unknown: left where it was
+    assert window.x() == area.x() + area.width() // 2
