@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from secure_send.client.approval_rules import ApprovalRules
 from secure_send.client.errors import Cancelled, ClientError, ConnectionLost, DangerousDrop
 from secure_send.client.mynumber import designated
-from secure_send.core.directory.model import Entry, Kind
+from secure_send.core.directory.model import Entry
 from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.approval import (
     Approval,
@@ -44,7 +44,7 @@ from secure_send.core.envelope.manifest import (
     EnvelopeError,
     Manifest,
 )
-from secure_send.core.envelope.request import FileRequest
+from secure_send.core.envelope.request import FileRequest, desk_of
 from secure_send.core.error_codes import ErrorCode
 
 if TYPE_CHECKING:  # the session is built on this module's neighbours; only the type here
@@ -211,10 +211,7 @@ def _submission_to_my_desk(
     request = requests(manifest.request)
     if request is None or request.request_id != manifest.request:
         return False
-    box = entries.get(request.mailbox)
-    role = box is not None and box.kind is Kind.ROLE
-    desk = request.mailbox == me or (role and box is not None and me in box.members)
-    return desk and request.is_addressee(manifest.sender)
+    return me in desk_of(entries, request.mailbox) and request.is_addressee(manifest.sender)
 
 
 def request_finder(session: Session, directory: Directory) -> FindRequest:

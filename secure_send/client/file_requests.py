@@ -35,6 +35,7 @@ from secure_send.core.encoding import format_time, parse_time, unb64u, utc_now
 from secure_send.core.envelope.request import (
     FileRequest,
     SignedRequest,
+    desk_of,
     due_deadline,
     new_request_id,
     parse_text,
@@ -203,9 +204,7 @@ def _readers(
 ) -> list[X25519Recipient]:
     """Every device that may read the title: the addressees', the mailbox members' and
     the creator's (each entry handed out only after its key bindings verified)."""
-    box = entries.get(mailbox)
-    desk = box.members if box is not None and box.kind is Kind.ROLE else (mailbox,)
-    people = dict.fromkeys([*addressees, *desk, me])
+    people = dict.fromkeys([*addressees, *desk_of(entries, mailbox), me])
     keys = {
         d.enc_key
         for person in people
@@ -291,11 +290,7 @@ def _view(
     """What this person is to a verified request: on its desk, asked, or neither
     (then it is dangerous: the server listed it for us, but it does not name us)."""
     me = session.me.user
-    entries = directory.by_id()
-    box = entries.get(request.mailbox)
-    desk = request.mailbox == me or (
-        box is not None and box.kind is Kind.ROLE and me in box.members
-    )
+    desk = me in desk_of(directory.by_id(), request.mailbox)
     addressed = request.is_addressee(me)
     if not desk and not addressed:
         raise UnverifiedRequest("it does not name you, nor a mailbox you are a member of")

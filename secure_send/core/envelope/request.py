@@ -260,3 +260,10 @@ def _parse(body: Any) -> FileRequest:
         log_size=log_size(directory["log_size"]),
         log_root=unb64u(directory["log_root"], 32),
     )
+
+
+def desk_of(entries: Mapping[str, Entry], mailbox: str) -> tuple[str, ...]:
+    """Who reads what a request's ``mailbox`` collects (its desk): a role mailbox's
+    members, else the mailbox itself (the person who asked)."""
+    box = entries.get(mailbox)
+    return box.members if box is not None and box.kind is Kind.ROLE else (mailbox,)
