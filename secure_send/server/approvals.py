@@ -26,13 +26,19 @@ from starlette.concurrency import run_in_threadpool
 from secure_send.core.audit import AuditAction
 from secure_send.core.drop_state import DropState
 from secure_send.core.envelope.approval import Approval, Decision
-from secure_send.core.envelope.manifest import Manifest, SignedManifest
 from secure_send.core.error_codes import ErrorCode
 from secure_send.core.errors import SecureSendError
 from secure_send.core.json_input import loads_untrusted
 from secure_send.server.approval_store import Outcome, decide
 from secure_send.server.auth import ApiError, Caller
-from secure_send.server.drop_access import directory, party_drop, purge, record, require_live
+from secure_send.server.drop_access import (
+    directory,
+    party_drop,
+    purge,
+    record,
+    require_live,
+    stored_manifest,
+)
 from secure_send.server.drop_store import DropRow
 from secure_send.server.drops import approval_json
 from secure_send.server.routes import Authenticated, client_ip
@@ -41,11 +47,6 @@ from secure_send.server.state import ServerState, server_state
 router = APIRouter(prefix="/v1")
 State = Annotated[ServerState, Depends(server_state)]
 NOT_REQUIRED = "not_required"  # GET's state for a drop that needs no approval
-
-
-def _manifest(row: DropRow) -> Manifest:
-    # the server verified and wrote this JSON itself at create
-    return SignedManifest.from_json(json.loads(row.manifest)).manifest
 
 
 def _checked(
@@ -59,7 +60,7 @@ def _checked(
         require_live(row)
     if row.approval_state is None:
         raise ApiError(400, ErrorCode.NO_APPROVAL_NEEDED, "this drop asks for no approval")
-    manifest = _manifest(row)
+    manifest = stored_manifest(row)
     if manifest.approval is None or who.user.id not in manifest.approval.approvers:
         raise ApiError(403, ErrorCode.NOT_APPROVER, "you are not an approver of this drop")
     entries = directory(state)  # outside the try: its 503 is not the caller's fault

@@ -11,6 +11,7 @@ blob and partial upload of a drop before marking it recalled or expired.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from secure_send.core.audit import AuditAction
@@ -18,7 +19,7 @@ from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry
 from secure_send.core.drop_state import DropState
 from secure_send.core.encoding import utc_now
-from secure_send.core.envelope.manifest import DROP_ID
+from secure_send.core.envelope.manifest import DROP_ID, Manifest, SignedManifest
 from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, Caller
 from secure_send.server.drop_store import DropRow
@@ -118,3 +119,8 @@ def directory(state: ServerState) -> Mapping[str, Entry]:
         raise ApiError(
             503, ErrorCode.DIRECTORY_UNAVAILABLE, "the published directory does not verify"
         ) from None
+
+
+def stored_manifest(row: DropRow) -> Manifest:
+    """The drop's manifest, parsed from the JSON the server verified and wrote at create."""
+    return SignedManifest.from_json(json.loads(row.manifest)).manifest

@@ -43,6 +43,7 @@ from secure_send.server.drop_access import (
     record,
     require_live,
     sent_drop,
+    stored_manifest,
     visible_drop,
 )
 from secure_send.server.drop_store import DropRow, InboxPage, InboxRow, manifest_spi
@@ -306,7 +307,7 @@ def _receipt(state: ServerState, drop_id: str, who: Caller, body: bytes, ip: str
     row, _ = visible_drop(state, drop_id, who)
     if who.user.id not in row.recipients:
         raise ApiError(403, ErrorCode.NOT_RECIPIENT, "only a recipient device can post a receipt")
-    manifest = SignedManifest.from_json(json.loads(row.manifest)).manifest
+    manifest = stored_manifest(row)
     try:
         receipt = Receipt.from_json(loads_untrusted(body))
         if (receipt.user, receipt.device) != (who.user.id, who.device.id):
