@@ -1,0 +1,282 @@
+"""CMS AuthEnvelopedData (RFC 5083) with AES-256-GCM (RFC 5084), streamed.
+
+``encrypt`` writes what ``openssl cms -encrypt -binary -stream -outform DER
+-aes-256-gcm -keyid -keyopt ecdh_kdf_md:sha256`` writes: indefinite-length outer
+encodings and the content as a constructed OCTET STRING of ``PIECE``-sized parts, so
+memory stays constant whatever the size. One KeyAgreeRecipientInfo per recipient
+(:mod:`secure_send.core.cms.kari`), named by subject key identifier.
+
+``decrypt`` streams plaintext into ``dst`` as it goes, because the GCM tag (the
+``mac`` field) comes after the content in this format. **The caller must not
+reveal or keep what was written unless ``decrypt`` returned normally**: write to a
+temporary file and rename it only then (``secure_send.core.atomic``). ``decrypt``
+returns only after the tag verified and the whole structure was read to its end.
+
+Not supported, refused with :class:`CmsUnsupportedError`: authAttrs (GCM would
+need them as associated data *before* the content, which a stream cannot give),
+other content types than id-data, other ciphers, nonces other than 12 bytes and
+tags other than 16 bytes. A changed nonce cannot be told from changed content: GCM
+authenticates both only through the tag, so both are :class:`CmsTagError`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from secure_send.core.cms import der, kari
+from secure_send.core.cms.errors import (
+    CmsFormatError,
+    CmsNoRecipientError,
+    CmsRecipientInfoError,
+    CmsTagError,
+    CmsUnsupportedError,
+)
+
+ID_CT_AUTH_ENVELOPED_DATA = "1.2.840.113549.1.9.16.1.23"
+ID_DATA = "1.2.840.113549.1.7.1"
+ID_AES256_GCM = "2.16.840.1.101.3.4.1.46"
+NONCE_LEN = 12
+TAG_LEN = 16
+PIECE = 64 * 1024
+# recipientInfos and the like are read into memory: bounded so a hostile header
+# cannot exhaust it (a KARI entry is ~200 bytes; 1 MiB is thousands of recipients)
+HEADER_BUDGET = 1 << 20
+
+Recipient = tuple[bytes, ec.EllipticCurvePublicKey]
+
+
+# ---------------------------------------------------------------------- encrypt
+
+
+def _read_full(src: BinaryIO, n: int) -> bytes:
+    data = src.read(n)
+    while data and len(data) < n:
+        more = src.read(n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def encrypt(
+    src: BinaryIO, dst: BinaryIO, recipients: list[Recipient], *, piece: int = PIECE
+) -> None:
+    """Encrypt ``src`` to ``dst`` for every (subject key identifier, P-256 key)."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    cek = os.urandom(32)
+    nonce = os.urandom(NONCE_LEN)
+    infos = [kari.build(cek, ski, pub) for ski, pub in recipients]
+    gcm_alg = der.seq(der.oid(ID_AES256_GCM), der.seq(der.octets(nonce), der.integer(TAG_LEN)))
+    dst.write(
+        der.indefinite(der.SEQUENCE)
+        + der.oid(ID_CT_AUTH_ENVELOPED_DATA)
+        + der.indefinite(0xA0)
+        + der.indefinite(der.SEQUENCE)
+        + der.integer(0)
+        + der.set_of(*infos)
+        + der.indefinite(der.SEQUENCE)
+        + der.oid(ID_DATA)
+        + gcm_alg
+        + der.indefinite(0xA0)
+    )
+    enc = Cipher(algorithms.AES(cek), modes.GCM(nonce)).encryptor()
+    while chunk := _read_full(src, piece):
+        dst.write(der.octets(enc.update(chunk)))
+    enc.finalize()
+    # close: encryptedContent, EncryptedContentInfo; then mac; then the
+    # AuthEnvelopedData, the [0] content and the ContentInfo
+    dst.write(der.EOC * 2 + der.octets(enc.tag) + der.EOC * 3)
+
+
+# ---------------------------------------------------------------------- decrypt
+
+
+def _open(r: der.Reader, tag: int, what: str) -> int | None:
+    """Read a constructed header; its end offset, or None when indefinite."""
+    h = r.header()
+    if h.tag != tag:
+        raise CmsFormatError(f"{what}: expected tag 0x{tag:02x}, found 0x{h.tag:02x}")
+    return None if h.length is None else r.offset + h.length
+
+
+def _close(r: der.Reader, end: int | None, what: str) -> None:
+    if end is None:
+        r.end_of_contents()
+    elif r.offset != end:
+        raise CmsFormatError(f"{what}: length does not match its content")
+
+
+def _at_close(r: der.Reader, end: int | None, h: der.Header | None) -> bool:
+    """Whether a definite container ended, or ``h`` is the end-of-contents."""
+    if end is not None:
+        if r.offset > end:
+            raise CmsFormatError("an element runs past its parent")
+        return r.offset == end
+    return h is not None and h.tag == 0
+
+
+def _gcm_params(node: der.Node) -> bytes:
+    parts = node.expect(der.SEQUENCE, "content encryption algorithm").children
+    if not parts or parts[0].oid() != ID_AES256_GCM:
+        raise CmsUnsupportedError("content encryption is not AES-256-GCM")
+    if len(parts) != 2:
+        raise CmsFormatError("AES-GCM parameters missing")
+    params = parts[1].expect(der.SEQUENCE, "GCM parameters").children
+    if not params or len(params) > 2:
+        raise CmsFormatError("GCM parameters: wrong number of fields")
+    nonce = params[0].expect(der.OCTET_STRING, "GCM nonce").value
+    icv_len = params[1].int() if len(params) == 2 else 12  # RFC 5084 default
+    if len(nonce) != NONCE_LEN or icv_len != TAG_LEN:
+        raise CmsUnsupportedError("GCM must use a 12-byte nonce and a 16-byte tag")
+    return nonce
+
+
+def _issuer_serial(cert: x509.Certificate) -> bytes:
+    return der.seq(cert.issuer.public_bytes(), der.integer(cert.serial_number))
+
+
+def _content_key(
+    infos: der.Node,
+    key: ec.EllipticCurvePrivateKey,
+    ski: bytes | None,
+    cert: x509.Certificate | None,
+) -> bytes:
+    """Find our entry and unwrap the content key (see module docstring)."""
+    if ski is None and cert is not None:
+        try:
+            ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            ski = ext.value.digest
+        except x509.ExtensionNotFound:
+            pass
+    mine_is = _issuer_serial(cert) if cert is not None else None
+    named: list[tuple[kari.Kari, bytes]] = []
+    unknown: list[tuple[kari.Kari, bytes]] = []
+    unsupported: CmsUnsupportedError | None = None
+    for info in infos.children:
+        if info.tag != 0xA1:  # another kind of RecipientInfo: for someone else
+            continue
+        try:
+            entry = kari.parse(info)
+        except CmsUnsupportedError as exc:
+            unsupported = exc
+            continue
+        for ref in entry.recipients:
+            if (ref.ski is not None and ref.ski == ski) or (
+                ref.issuer_serial is not None and ref.issuer_serial == mine_is
+            ):
+                named.append((entry, ref.wrapped))
+            elif (ref.ski is not None and ski is None) or (
+                ref.issuer_serial is not None and mine_is is None
+            ):
+                # we cannot tell whether it names us: try the key (openssl does too)
+                unknown.append((entry, ref.wrapped))
+    for entry, wrapped in named + unknown:
+        cek = kari.unwrap(key, entry, wrapped)
+        if cek is not None:
+            if len(cek) != 32:
+                raise CmsRecipientInfoError("wrapped key has the wrong length")
+            return cek
+    if named:
+        raise CmsRecipientInfoError("the recipient entry for this key does not open")
+    if unsupported is not None:
+        raise unsupported
+    raise CmsNoRecipientError("the message was not encrypted for this key")
+
+
+def _stream_content(
+    r: der.Reader, h: der.Header, dec: object, dst: BinaryIO, depth: int = 0
+) -> None:
+    """Decrypt an OCTET STRING (primitive or constructed, any nesting) into dst."""
+    if depth > der.MAX_DEPTH:
+        raise CmsFormatError("encrypted content nested too deeply")
+    update = dec.update  # type: ignore[attr-defined]
+    if not h.tag & der.CONSTRUCTED:
+        left = h.length if h.length is not None else 0
+        while left:
+            n = min(left, PIECE)
+            dst.write(update(r.read(n)))
+            left -= n
+        return
+    end = None if h.length is None else r.offset + h.length
+    while True:
+        if end is not None and _at_close(r, end, None):
+            return
+        sub = r.header()
+        if end is None and sub.tag == 0:
+            if sub.length != 0:
+                raise CmsFormatError("malformed end-of-contents")
+            return
+        if sub.tag not in (der.OCTET_STRING, der.OCTET_STRING | der.CONSTRUCTED):
+            raise CmsFormatError("encrypted content: a part is not an OCTET STRING")
+        _stream_content(r, sub, dec, dst, depth + 1)
+
+
+def decrypt(
+    src: BinaryIO,
+    dst: BinaryIO,
+    key: ec.EllipticCurvePrivateKey,
+    ski: bytes | None = None,
+    cert: x509.Certificate | None = None,
+) -> None:
+    """Decrypt ``src`` into ``dst``; raise unless the whole message verified.
+
+    ``dst`` receives plaintext before the tag is checked: treat it as untrusted
+    (keep it in a temporary file) until this function returns.
+    """
+    r = der.Reader(src)
+    ci_end = _open(r, der.SEQUENCE, "ContentInfo")
+    if r.element(64).oid() != ID_CT_AUTH_ENVELOPED_DATA:
+        raise CmsUnsupportedError("not CMS AuthEnvelopedData")
+    x_end = _open(r, 0xA0, "content")
+    aed_end = _open(r, der.SEQUENCE, "AuthEnvelopedData")
+    if r.element(16).int() != 0:
+        raise CmsUnsupportedError("AuthEnvelopedData: unsupported version")
+    infos = r.element(HEADER_BUDGET)
+    if infos.tag == 0xA0:  # originatorInfo (certificates we do not need)
+        infos = r.element(HEADER_BUDGET)
+    infos.expect(der.SET, "recipientInfos")
+    eci_end = _open(r, der.SEQUENCE, "EncryptedContentInfo")
+    if r.element(64).oid() != ID_DATA:
+        raise CmsUnsupportedError("encrypted content type is not id-data")
+    nonce = _gcm_params(r.element(1024))
+    cek = _content_key(infos, key, ski, cert)
+    dec = Cipher(algorithms.AES(cek), modes.GCM(nonce)).decryptor()
+    h = r.header()
+    if h.tag not in (0x80, 0xA0):
+        raise CmsUnsupportedError("no encrypted content (detached content is not supported)")
+    _stream_content(r, h, dec, dst)
+    _close(r, eci_end, "EncryptedContentInfo")
+    mac_h = r.header()
+    if mac_h.tag == 0xA1:
+        raise CmsUnsupportedError("authenticated attributes are not supported")
+    tag = r.element_after(mac_h, 64).expect(der.OCTET_STRING, "mac").value
+    if len(tag) != TAG_LEN:
+        raise CmsFormatError("mac has the wrong length")
+    try:
+        dst.write(dec.finalize_with_tag(tag))
+    except InvalidTag as exc:
+        raise CmsTagError("the message was modified (authentication tag mismatch)") from exc
+    # optional unauthAttrs, then the three closings; nothing may follow
+    h2 = None if aed_end is not None else r.header()
+    if aed_end is not None and not _at_close(r, aed_end, None):
+        h2 = r.header()
+    if h2 is not None and h2.tag == 0xA2:
+        r.element_after(h2, HEADER_BUDGET)
+        h2 = None if aed_end is not None else r.header()
+    if aed_end is None:
+        if h2 is None or h2.tag != 0 or h2.length != 0:
+            raise CmsFormatError("AuthEnvelopedData: expected end-of-contents")
+    else:
+        if h2 is not None:
+            raise CmsFormatError("AuthEnvelopedData: unexpected field")
+        _close(r, aed_end, "AuthEnvelopedData")
+    _close(r, x_end, "content")
+    _close(r, ci_end, "ContentInfo")
+    r.at_end()
