@@ -28,6 +28,7 @@ import keyring.backends.null
 import keyring.errors
 import nacl.public
 import nacl.signing
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from secure_send.client.profile import DeviceIdentity, Profile, ProfileError
 from secure_send.client.switches import TEST_KEYSTORE_ENV, honoured
@@ -68,7 +69,11 @@ class KeyStore(Protocol):
 
 
 def _encode(keys: DeviceKeys) -> str:
-    return base64.urlsafe_b64encode(bytes(keys.signing) + bytes(keys.encryption)).decode("ascii")
+    # Ed25519 seed, X25519 key, and (issue 21) the P-256 scalar: 64 or 96 bytes
+    raw = bytes(keys.signing) + bytes(keys.encryption)
+    if keys.p256 is not None:
+        raw += keys.p256.private_numbers().private_value.to_bytes(_KEY_SIZE, "big")
+    return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 def _decode(text: object, identity: DeviceIdentity) -> DeviceKeys:
@@ -76,10 +81,16 @@ def _decode(text: object, identity: DeviceIdentity) -> DeviceKeys:
         if not isinstance(text, str):
             raise ValueError
         raw = base64.urlsafe_b64decode(text.encode("ascii"))
-        if len(raw) != 2 * _KEY_SIZE:
+        if len(raw) not in (2 * _KEY_SIZE, 3 * _KEY_SIZE):  # without a P-256 key: older
             raise ValueError
+        p256 = None
+        if len(raw) == 3 * _KEY_SIZE:  # derive_private_key refuses 0 and ≥ n (ValueError)
+            scalar = int.from_bytes(raw[2 * _KEY_SIZE :], "big")
+            p256 = ec.derive_private_key(scalar, ec.SECP256R1())
         return DeviceKeys(
-            nacl.signing.SigningKey(raw[:_KEY_SIZE]), nacl.public.PrivateKey(raw[_KEY_SIZE:])
+            nacl.signing.SigningKey(raw[:_KEY_SIZE]),
+            nacl.public.PrivateKey(raw[_KEY_SIZE : 2 * _KEY_SIZE]),
+            p256,
         )
     except (ValueError, UnicodeEncodeError, binascii.Error):
         # never echo the stored value: it is (or resembles) key material

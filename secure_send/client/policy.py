@@ -48,6 +48,7 @@ from secure_send.client.approval_rules import ApprovalRules, parse_antivirus, pa
 from secure_send.client.errors import ClientError
 from secure_send.client.mynumber import MyNumberRules, parse_rules
 from secure_send.client.profile import OrgConfig, ProfileError
+from secure_send.client.suite_policy import SuiteRules, parse_suite
 from secure_send.client.switches import MAC_POLICY_ENV, POLICY_FILE_ENV, honoured
 from secure_send.client.urls import insecure
 from secure_send.core.directory.bundle import TrustAnchor
@@ -70,6 +71,7 @@ SETTINGS_KEYS = ("language", "close_to_tray", "download_folder", "notify")
 _PIN_KEYS = ("org", "root_keys", "threshold")
 _MYNUMBER_KEYS = ("mynumber", "mynumber_max_expiry_days")  # client/mynumber.py
 _RECEIVE_KEYS = ("approval_for", "antivirus")  # client/approval_rules.py, issue 20
+_SUITE_KEYS = ("suite",)  # client/suite_policy.py, issue 21
 _KEYS = frozenset(
     {
         "server_url",
@@ -79,6 +81,7 @@ _KEYS = frozenset(
         *SETTINGS_KEYS,
         *_MYNUMBER_KEYS,
         *_RECEIVE_KEYS,
+        *_SUITE_KEYS,
     }
 )
 
@@ -92,6 +95,7 @@ VENDOR_NAMES = {
     "mynumbermaxexpirydays": "mynumber_max_expiry_days",
     "approvalfor": "approval_for",
     "antivirus": "antivirus",
+    "suite": "suite",
     "downloadfolder": "download_folder",
     "closetotray": "close_to_tray",
     "notify": "notify",
@@ -128,6 +132,8 @@ class ItPolicy:
     approval: ApprovalRules = dataclasses.field(default_factory=ApprovalRules)
     # the platform's virus scan of received files after decryption (client/antivirus.py)
     antivirus: str = "off"
+    # the cipher suite of this machine's sends, by classification (client/suite_policy.py)
+    suite: SuiteRules = dataclasses.field(default_factory=SuiteRules)
     source: str = ""  # where it came from, for messages ("" = no policy)
 
     @property
@@ -175,6 +181,7 @@ def parse_policy(raw: Mapping[str, Any], source: str) -> ItPolicy:
         mynumber=_mynumber(raw, source),
         approval=_checked(parse_approval_for, raw.get("approval_for"), source),
         antivirus=_checked(parse_antivirus, raw.get("antivirus"), source),
+        suite=_checked(parse_suite, raw.get("suite"), source),
         source=source,
     )
 

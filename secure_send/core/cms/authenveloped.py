@@ -21,8 +21,9 @@ authenticates both only through the tag, so both are :class:`CmsTagError`.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
@@ -51,6 +52,12 @@ HEADER_BUDGET = 1 << 20
 Recipient = tuple[bytes, ec.EllipticCurvePublicKey]
 
 
+class Writable(Protocol):
+    """Where ciphertext goes (a file, or a sender's hashing sink)."""
+
+    def write(self, data: bytes, /) -> int | None: ...
+
+
 # ---------------------------------------------------------------------- encrypt
 
 
@@ -64,17 +71,38 @@ def _read_full(src: BinaryIO, n: int) -> bytes:
     return data
 
 
-def encrypt(
-    src: BinaryIO, dst: BinaryIO, recipients: list[Recipient], *, piece: int = PIECE
-) -> None:
-    """Encrypt ``src`` to ``dst`` for every (subject key identifier, P-256 key)."""
+class Prepared(NamedTuple):
+    """A content key, nonce and header (every byte before the content) of one message.
+
+    :func:`encrypt_prepared` turns the same plaintext into byte-identical ciphertext
+    every time under the same ``Prepared`` (GCM is a deterministic function of key,
+    nonce and plaintext), so a sender can hash the ciphertext first and make it again
+    while uploading, as with age (``client/blob_source.py``). ``cek`` is secret."""
+
+    cek: bytes
+    nonce: bytes
+    header: bytes
+
+    def __repr__(self) -> str:  # never the key
+        return f"Prepared(header={len(self.header)} bytes)"
+
+
+def subject_key_id(point: bytes) -> bytes:
+    """The subject key identifier of a public key without a certificate: SHA-1 of the
+    key's bit string (RFC 5280 4.2.1.2, method 1), what ``openssl x509`` puts in a
+    certificate for that key. An identifier only: nothing's security rests on it."""
+    return hashlib.sha1(point, usedforsecurity=False).digest()
+
+
+def prepare(recipients: list[Recipient]) -> Prepared:
+    """A fresh content key and nonce, wrapped to every (subject key id, P-256 key)."""
     if not recipients:
         raise ValueError("at least one recipient is needed")
     cek = os.urandom(32)
     nonce = os.urandom(NONCE_LEN)
     infos = [kari.build(cek, ski, pub) for ski, pub in recipients]
     gcm_alg = der.seq(der.oid(ID_AES256_GCM), der.seq(der.octets(nonce), der.integer(TAG_LEN)))
-    dst.write(
+    header = (
         der.indefinite(der.SEQUENCE)
         + der.oid(ID_CT_AUTH_ENVELOPED_DATA)
         + der.indefinite(0xA0)
@@ -86,13 +114,31 @@ def encrypt(
         + gcm_alg
         + der.indefinite(0xA0)
     )
-    tag = seal_content(cek, nonce, src, dst, piece)
+    return Prepared(cek, nonce, header)
+
+
+def encrypt_prepared(
+    prepared: Prepared, src: BinaryIO, dst: Writable, *, piece: int = PIECE
+) -> None:
+    """Write the message of ``src`` under ``prepared`` to ``dst``, in one ``write`` per
+    unit: the header, each content piece (an OCTET STRING of ``piece`` bytes, the last
+    shorter), and the trailer (the closings and the tag). A sender's upload checks the
+    units one by one (``client/cipher_units.py``)."""
+    dst.write(prepared.header)
+    tag = seal_content(prepared.cek, prepared.nonce, src, dst, piece)
     # close: encryptedContent, EncryptedContentInfo; then mac; then the
     # AuthEnvelopedData, the [0] content and the ContentInfo
     dst.write(der.EOC * 2 + der.octets(tag) + der.EOC * 3)
 
 
-def seal_content(cek: bytes, nonce: bytes, src: BinaryIO, dst: BinaryIO, piece: int) -> bytes:
+def encrypt(
+    src: BinaryIO, dst: Writable, recipients: list[Recipient], *, piece: int = PIECE
+) -> None:
+    """Encrypt ``src`` to ``dst`` for every (subject key identifier, P-256 key)."""
+    encrypt_prepared(prepare(recipients), src, dst, piece=piece)
+
+
+def seal_content(cek: bytes, nonce: bytes, src: BinaryIO, dst: Writable, piece: int) -> bytes:
     """AES-256-GCM over ``src``, written as OCTET STRING pieces; returns the tag."""
     enc = Cipher(algorithms.AES(cek), modes.GCM(nonce)).encryptor()
     while chunk := _read_full(src, piece):
@@ -104,11 +150,11 @@ def seal_content(cek: bytes, nonce: bytes, src: BinaryIO, dst: BinaryIO, piece: 
 # ---------------------------------------------------------------------- decrypt
 
 
-def _open(r: der.Reader, tag: int, what: str) -> int | None:
+def _open(r: der.Reader, ident: int, what: str) -> int | None:
     """Read a constructed header; its end offset, or None when indefinite."""
     h = r.header()
-    if h.tag != tag:
-        raise CmsFormatError(f"{what}: expected tag 0x{tag:02x}, found 0x{h.tag:02x}")
+    if h.ident != ident:
+        raise CmsFormatError(f"{what}: expected tag 0x{ident:02x}, found 0x{h.ident:02x}")
     return None if h.length is None else r.offset + h.length
 
 
@@ -125,7 +171,7 @@ def _at_close(r: der.Reader, end: int | None, h: der.Header | None) -> bool:
         if r.offset > end:
             raise CmsFormatError("an element runs past its parent")
         return r.offset == end
-    return h is not None and h.tag == 0
+    return h is not None and h.ident == 0
 
 
 def _gcm_params(node: der.Node) -> bytes:
@@ -166,7 +212,7 @@ def _content_key(
     unknown: list[tuple[kari.Kari, bytes]] = []
     unsupported: CmsUnsupportedError | None = None
     for info in infos.children:
-        if info.tag != 0xA1:  # another kind of RecipientInfo: for someone else
+        if info.ident != 0xA1:  # another kind of RecipientInfo: for someone else
             continue
         try:
             entry = kari.parse(info)
@@ -203,7 +249,7 @@ def _stream_content(
     if depth > der.MAX_DEPTH:
         raise CmsFormatError("encrypted content nested too deeply")
     update = dec.update  # type: ignore[attr-defined]
-    if not h.tag & der.CONSTRUCTED:
+    if not h.ident & der.CONSTRUCTED:
         left = h.length if h.length is not None else 0
         while left:
             n = min(left, PIECE)
@@ -215,11 +261,11 @@ def _stream_content(
         if end is not None and _at_close(r, end, None):
             return
         sub = r.header()
-        if end is None and sub.tag == 0:
+        if end is None and sub.ident == 0:
             if sub.length != 0:
                 raise CmsFormatError("malformed end-of-contents")
             return
-        if sub.tag not in (der.OCTET_STRING, der.OCTET_STRING | der.CONSTRUCTED):
+        if sub.ident not in (der.OCTET_STRING, der.OCTET_STRING | der.CONSTRUCTED):
             raise CmsFormatError("encrypted content: a part is not an OCTET STRING")
         _stream_content(r, sub, dec, dst, depth + 1)
 
@@ -245,7 +291,7 @@ def decrypt(
     if r.element(16).int() != 0:
         raise CmsUnsupportedError("AuthEnvelopedData: unsupported version")
     infos = r.element(HEADER_BUDGET)
-    if infos.tag == 0xA0:  # originatorInfo (certificates we do not need)
+    if infos.ident == 0xA0:  # originatorInfo (certificates we do not need)
         infos = r.element(HEADER_BUDGET)
     infos.expect(der.SET, "recipientInfos")
     eci_end = _open(r, der.SEQUENCE, "EncryptedContentInfo")
@@ -255,12 +301,12 @@ def decrypt(
     cek = _content_key(infos, key, ski, cert)
     dec = Cipher(algorithms.AES(cek), modes.GCM(nonce)).decryptor()
     h = r.header()
-    if h.tag not in (0x80, 0xA0):
+    if h.ident not in (0x80, 0xA0):
         raise CmsUnsupportedError("no encrypted content (detached content is not supported)")
     _stream_content(r, h, dec, dst)
     _close(r, eci_end, "EncryptedContentInfo")
     mac_h = r.header()
-    if mac_h.tag == 0xA1:
+    if mac_h.ident == 0xA1:
         raise CmsUnsupportedError("authenticated attributes are not supported")
     tag = r.element_after(mac_h, 64).expect(der.OCTET_STRING, "mac").value
     if len(tag) != TAG_LEN:
@@ -273,11 +319,11 @@ def decrypt(
     h2 = None if aed_end is not None else r.header()
     if aed_end is not None and not _at_close(r, aed_end, None):
         h2 = r.header()
-    if h2 is not None and h2.tag == 0xA2:
+    if h2 is not None and h2.ident == 0xA2:
         r.element_after(h2, HEADER_BUDGET)
         h2 = None if aed_end is not None else r.header()
     if aed_end is None:
-        if h2 is None or h2.tag != 0 or h2.length != 0:
+        if h2 is None or h2.ident != 0 or h2.length != 0:
             raise CmsFormatError("AuthEnvelopedData: expected end-of-contents")
     else:
         if h2 is not None:

@@ -45,9 +45,9 @@ def _length(n: int) -> bytes:
     return bytes([0x80 | len(body)]) + body
 
 
-def tlv(tag: int, content: bytes) -> bytes:
+def tlv(ident: int, content: bytes) -> bytes:
     """One definite-length element."""
-    return bytes([tag]) + _length(len(content)) + content
+    return bytes([ident]) + _length(len(content)) + content
 
 
 def seq(*items: bytes) -> bytes:
@@ -90,11 +90,11 @@ def bit_string(data: bytes) -> bytes:
     return tlv(BIT_STRING, b"\x00" + data)
 
 
-def indefinite(tag: int) -> bytes:
+def indefinite(ident: int) -> bytes:
     """The header of an indefinite-length constructed element; close it with EOC."""
-    if not tag & CONSTRUCTED:
+    if not ident & CONSTRUCTED:
         raise ValueError("only constructed encodings may have an indefinite length")
-    return bytes([tag, 0x80])
+    return bytes([ident, 0x80])
 
 
 # ------------------------------------------------------------------------ nodes
@@ -103,18 +103,18 @@ def indefinite(tag: int) -> bytes:
 class Node(NamedTuple):
     """A parsed element: ``value`` is the content bytes, ``children`` its parts."""
 
-    tag: int
+    ident: int
     value: bytes
     children: tuple[Node, ...]
     encoding: bytes  # the element's own bytes as read (for SET-equality checks)
 
     @property
     def constructed(self) -> bool:
-        return bool(self.tag & CONSTRUCTED)
+        return bool(self.ident & CONSTRUCTED)
 
-    def expect(self, tag: int, what: str) -> Node:
-        if self.tag != tag:
-            raise DerError(f"{what}: expected tag 0x{tag:02x}, found 0x{self.tag:02x}")
+    def expect(self, ident: int, what: str) -> Node:
+        if self.ident != ident:
+            raise DerError(f"{what}: expected tag 0x{ident:02x}, found 0x{self.ident:02x}")
         return self
 
     def oid(self) -> str:
@@ -152,7 +152,7 @@ def oid_text(body: bytes) -> str:
 
 
 class Header(NamedTuple):
-    tag: int
+    ident: int
     length: int | None  # None: indefinite
     raw: bytes
 
@@ -210,20 +210,20 @@ class Reader:
     def element_after(self, h: Header, budget: int, depth: int = 0) -> Node:
         if depth > MAX_DEPTH:
             raise DerError("nested too deeply")
-        if h.tag == 0 and h.length is not None:
+        if h.ident == 0 and h.length is not None:
             raise DerError("end-of-contents where an element was expected")
         if h.length is not None:
             if len(h.raw) + h.length > budget:
                 raise DerError("element larger than allowed")
             content = self._exact(h.length)
-            children = parse_all(content, depth + 1) if h.tag & CONSTRUCTED else ()
-            return Node(h.tag, content, children, h.raw + content)
+            children = parse_all(content, depth + 1) if h.ident & CONSTRUCTED else ()
+            return Node(h.ident, content, children, h.raw + content)
         # indefinite: children until end-of-contents
         kids: list[Node] = []
         used = len(h.raw)
         while True:
             sub = self.header()
-            if sub.tag == 0:
+            if sub.ident == 0:
                 if sub.length != 0:
                     raise DerError("malformed end-of-contents")
                 used += 2
@@ -232,7 +232,7 @@ class Reader:
             used += len(node.encoding)
             kids.append(node)
         content = b"".join(k.encoding for k in kids)
-        return Node(h.tag, content, tuple(kids), h.raw + content + EOC)
+        return Node(h.ident, content, tuple(kids), h.raw + content + EOC)
 
     def end_of_contents(self) -> None:
         if self._exact(2) != EOC:

@@ -115,7 +115,7 @@ def load_point(data: bytes) -> ec.EllipticCurvePublicKey:
 
 def _originator(node: der.Node) -> ec.EllipticCurvePublicKey:
     node.expect(_CTX0_C, "originator")
-    if len(node.children) != 1 or node.children[0].tag != _CTX1_C:
+    if len(node.children) != 1 or node.children[0].ident != _CTX1_C:
         raise CmsUnsupportedError("originator must be an ephemeral public key")
     parts = node.children[0].children
     if len(parts) != 2:
@@ -125,7 +125,7 @@ def _originator(node: der.Node) -> ec.EllipticCurvePublicKey:
         raise CmsUnsupportedError("originator key is not an EC key")
     if len(alg) > 2:
         raise CmsFormatError("originator algorithm: extra fields")
-    if len(alg) == 2 and alg[1].tag != der.NULL and alg[1].oid() != PRIME256V1:
+    if len(alg) == 2 and alg[1].ident != der.NULL and alg[1].oid() != PRIME256V1:
         raise CmsUnsupportedError("originator key is not on P-256")
     bits = parts[1].expect(der.BIT_STRING, "originator key").value
     if not bits or bits[0] != 0:
@@ -157,12 +157,12 @@ def parse(node: der.Node) -> Kari:
         if len(parts) != 2:
             raise CmsFormatError("recipient encrypted key: wrong number of fields")
         rid, wrapped = parts[0], parts[1].expect(der.OCTET_STRING, "encrypted key").value
-        if rid.tag == _CTX0_C:
+        if rid.ident == _CTX0_C:
             if not rid.children:
                 raise CmsFormatError("rKeyId: empty")
             ski = rid.children[0].expect(der.OCTET_STRING, "subject key identifier").value
             refs.append(RecipientRef(ski, None, wrapped))
-        elif rid.tag == der.SEQUENCE:
+        elif rid.ident == der.SEQUENCE:
             refs.append(RecipientRef(None, rid.encoding, wrapped))
         else:
             raise CmsFormatError("recipient identifier: unknown form")

@@ -24,9 +24,19 @@ from typing import Any
 
 import nacl.public
 import nacl.signing
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from secure_send.core.directory import canonical
-from secure_send.core.directory.model import Device, EntryError, check_id, device_key_message
+from secure_send.core.directory.model import (
+    P256_POINT_SIZE,
+    Device,
+    EntryError,
+    check_id,
+    check_p256_point,
+    device_key_message,
+    device_p256_message,
+)
 from secure_send.core.display import has_unsafe
 from secure_send.core.encoding import EncodingError, b64u, format_time, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
@@ -61,20 +71,49 @@ def code_mac_key(code: str) -> bytes:
 
 @dataclass(frozen=True)
 class DeviceKeys:
-    """A device's own key pairs. Private halves: keep in the OS key store only."""
+    """A device's own key pairs. Private halves: keep in the OS key store only.
+
+    ``p256`` (the CRYPTREC suite's key agreement key) is None only for a device
+    enrolled before it existed, until its key-add request is made."""
 
     signing: nacl.signing.SigningKey
     encryption: nacl.public.PrivateKey
+    p256: ec.EllipticCurvePrivateKey | None = None
 
     @classmethod
     def generate(cls) -> DeviceKeys:
-        """New random keys."""
-        return cls(nacl.signing.SigningKey.generate(), nacl.public.PrivateKey.generate())
+        """New random keys (all three)."""
+        return cls(
+            nacl.signing.SigningKey.generate(),
+            nacl.public.PrivateKey.generate(),
+            ec.generate_private_key(ec.SECP256R1()),
+        )
+
+    def p256_public(self) -> bytes | None:
+        """The P-256 public key, SEC 1 uncompressed (None without one)."""
+        return None if self.p256 is None else p256_point(self.p256.public_key())
+
+    def p256_binding(self, user: str, device_id: str) -> tuple[bytes, bytes] | None:
+        """(P-256 public key, this device's signature vouching for it), or None."""
+        point = self.p256_public()
+        if point is None:
+            return None
+        return point, self.signing.sign(device_p256_message(user, device_id, point)).signature
+
+
+def p256_point(key: ec.EllipticCurvePublicKey) -> bytes:
+    """A P-256 public key as its SEC 1 uncompressed point."""
+    return key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
 
     def __repr__(self) -> str:
         return f"DeviceKeys(sign_key={b64u(bytes(self.signing.verify_key))})"
 
 
+_DEVICE_FIELDS = frozenset(
+    {"id", "name", "sign_key", "enc_key", "enc_key_sig", "p256_key", "p256_key_sig"}
+)
 MAX_DEVICE_NAME = 200  # as any directory text (model.MAX_TEXT)
 
 
@@ -102,21 +141,22 @@ class EnrolmentRequest:
     time: str
     proof: bytes  # signature by sign_key over the body
     code_mac: bytes | None  # HMAC over the body keyed by the code's MAC key
+    p256_key: bytes | None = None  # present from issue 21 on (older clients: absent)
+    p256_key_sig: bytes | None = None
 
     def body(self) -> dict[str, Any]:
         """The signed and MACed part."""
-        return {
-            "type": REQUEST_TYPE,
-            "user": self.user,
-            "device": {
-                "id": self.device_id,
-                "name": self.device_name,
-                "sign_key": b64u(self.sign_key),
-                "enc_key": b64u(self.enc_key),
-                "enc_key_sig": b64u(self.enc_key_sig),
-            },
-            "time": self.time,
+        device = {
+            "id": self.device_id,
+            "name": self.device_name,
+            "sign_key": b64u(self.sign_key),
+            "enc_key": b64u(self.enc_key),
+            "enc_key_sig": b64u(self.enc_key_sig),
         }
+        if self.p256_key is not None and self.p256_key_sig is not None:
+            device["p256_key"] = b64u(self.p256_key)
+            device["p256_key_sig"] = b64u(self.p256_key_sig)
+        return {"type": REQUEST_TYPE, "user": self.user, "device": device, "time": self.time}
 
     def to_json(self) -> dict[str, Any]:
         """For sending to the server."""
@@ -133,8 +173,11 @@ class EnrolmentRequest:
             device = body["device"]
             if body["type"] != REQUEST_TYPE or set(obj) - {"body", "proof", "code_mac"}:
                 raise EnrolmentError("not an enrolment request")
+            if set(device) - _DEVICE_FIELDS or ("p256_key" in device) != ("p256_key_sig" in device):
+                raise EnrolmentError("not an enrolment request")
             parse_time(body["time"])
             mac = obj.get("code_mac")
+            point = device.get("p256_key")
             return cls(
                 user=check_id(body["user"], "user id"),
                 device_id=check_id(device["id"], "device id"),
@@ -145,6 +188,10 @@ class EnrolmentRequest:
                 time=body["time"],
                 proof=unb64u(obj["proof"], 64),
                 code_mac=None if mac is None else unb64u(mac, 32),
+                p256_key=None
+                if point is None
+                else check_p256_point(unb64u(point, P256_POINT_SIZE)),
+                p256_key_sig=None if point is None else unb64u(device["p256_key_sig"], 64),
             )
         except (KeyError, TypeError, EncodingError, EntryError) as err:
             raise EnrolmentError(f"malformed enrolment request ({err})") from None
@@ -158,6 +205,8 @@ class EnrolmentRequest:
             self.enc_key,
             self.enc_key_sig,
             enrolled,
+            p256_key=self.p256_key,
+            p256_key_sig=self.p256_key_sig,
         )
 
     def verify_possession(self) -> None:
@@ -172,7 +221,7 @@ class EnrolmentRequest:
         try:
             self.device(self.time).verify_key_binding(self.user)
         except EntryError:
-            raise EnrolmentError("encryption key not signed by the device's signing key") from None
+            raise EnrolmentError("a key not signed by the device's signing key") from None
 
     def code_matches(self, mac_key: bytes) -> bool:
         """Whether the request carries a valid MAC under ``mac_key`` (constant time)."""
@@ -194,8 +243,19 @@ def make_request(
     enc_key = bytes(keys.encryption.public_key)
     sign_key = bytes(keys.signing.verify_key)
     binding = keys.signing.sign(device_key_message(user, device_id, enc_key)).signature
+    p256 = keys.p256_binding(user, device_id)
     unsigned = EnrolmentRequest(
-        user, device_id, device_name, sign_key, enc_key, binding, format_time(now), b"", None
+        user,
+        device_id,
+        device_name,
+        sign_key,
+        enc_key,
+        binding,
+        format_time(now),
+        b"",
+        None,
+        p256_key=p256[0] if p256 else None,
+        p256_key_sig=p256[1] if p256 else None,
     )
     message = signed_message(REQUEST_TYPE, unsigned.body())
     proof = keys.signing.sign(message).signature

@@ -43,12 +43,16 @@ _EMAIL = (  # model.EMAIL_PATTERN, at most MAX_TEXT characters
 # carries beyond the data must be zero (see encoding.unb64u).
 _KEY32 = r'"([A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])"'
 _SIG64 = r'"([A-Za-z0-9_-]{85}[AQgw])"'
+# A P-256 point, uncompressed (65 bytes, the first 0x04: "B"); model.check_p256_point
+_POINT65 = r'"(B[A-Za-z0-9_-]{85}[AEIMQUYcgkosw048])"'
 _TIME = r'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)"'
 
 # Keys in sorted order, as canonical JSON has them.
 _DEVICE = (
     r'\{"enc_key":' + _KEY32 + r',"enc_key_sig":' + _SIG64 + r',"enrolled":' + _TIME
-    + r',"id":' + _ID + r',"name":' + _TEXT + r'(?:,"revoked":' + _TIME + r')?'
+    + r',"id":' + _ID + r',"name":' + _TEXT
+    + r'(?:,"p256_key":' + _POINT65 + r',"p256_key_sig":' + _SIG64 + r')?'
+    + r'(?:,"revoked":' + _TIME + r')?'
     + r',"sign_key":' + _KEY32 + r"\}"
 )  # fmt: skip
 _DEVICE_ANON = re.sub(r"\((?!\?)", "(?:", _DEVICE)
@@ -118,7 +122,7 @@ def _recognised(match: re.Match[str], times: dict[str, None]) -> Entry | None:
 
 
 def _device(match: re.Match[str], times: dict[str, None]) -> Device | None:
-    enc, sig, enrolled, id_, name, revoked, sign = match.groups()
+    enc, sig, enrolled, id_, name, p256, p256_sig, revoked, sign = match.groups()
     for when in (enrolled, revoked):
         if when is not None and when not in times:
             try:
@@ -134,6 +138,8 @@ def _device(match: re.Match[str], times: dict[str, None]) -> Device | None:
         enc_key_sig=b64_validated(sig),
         enrolled=enrolled,
         revoked=revoked,
+        p256_key=b64_validated(p256) if p256 is not None else None,
+        p256_key_sig=b64_validated(p256_sig) if p256_sig is not None else None,
     )
 
 

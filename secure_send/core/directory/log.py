@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from secure_send.core.directory import canonical
-from secure_send.core.directory.model import Device, Entry, EntryError, Kind, Status, check_id
-from secure_send.core.encoding import EncodingError, parse_time
+from secure_send.core.directory.model import (
+    P256_POINT_SIZE,
+    Device,
+    Entry,
+    EntryError,
+    Kind,
+    Status,
+    check_id,
+    check_p256_point,
+)
+from secure_send.core.encoding import EncodingError, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
 
 EVENT_TYPE = "secure-send/event/v1"
@@ -35,6 +44,8 @@ class Action(enum.Enum):
     DEPART = "depart"
     MEMBERS = "members"  # a role's membership changes
     ROTATE_SIGNING_KEY = "rotate-signing-key"
+    # an enrolled device adds its P-256 key (issue 21), vouched for by its own signing key
+    ADD_KEY = "add-key"
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,29 @@ def _apply_device(entries: dict[str, Entry], event: Event) -> None:
     entries[person.id] = person.with_changes(devices=(*person.devices, device))
 
 
+def _apply_add_key(entries: dict[str, Entry], event: Event) -> None:
+    """``data``: ``{user, device, p256_key, p256_key_sig}`` (base64url). Only an active
+    device without one may add it, once: a key is never replaced by this event (a
+    stolen signing key could otherwise swap in its own; re-enrolment replaces keys)."""
+    person = _entry(entries, event.data["user"])
+    device_id = event.data["device"]
+    if set(event.data) != {"user", "device", "p256_key", "p256_key_sig"}:
+        raise LogError("add-key carries user, device, p256_key and p256_key_sig")
+    found = [d for d in person.devices if d.id == device_id and d.active]
+    if not found or not person.active:
+        raise LogError(f"{person.id} has no active device {device_id!r}")
+    if found[0].p256_key is not None:
+        raise LogError(f"device {device_id} of {person.id} already has a P-256 key")
+    key = check_p256_point(unb64u(event.data["p256_key"], P256_POINT_SIZE))
+    sig = unb64u(event.data["p256_key_sig"], 64)
+    found[0].verify_p256_binding(person.id, key, sig)
+    devices = tuple(
+        replace(d, p256_key=key, p256_key_sig=sig) if d.id == device_id else d
+        for d in person.devices
+    )
+    entries[person.id] = person.with_changes(devices=devices)
+
+
 def _apply_revoke(entries: dict[str, Entry], event: Event) -> None:
     person = _entry(entries, event.data["user"])
     device_id = event.data["device"]
@@ -157,6 +191,7 @@ _APPLY: dict[Action, Callable[[dict[str, Entry], Event], None]] = {
     Action.DEPART: _apply_depart,
     Action.MEMBERS: _apply_members,
     Action.ROTATE_SIGNING_KEY: _apply_nothing,
+    Action.ADD_KEY: _apply_add_key,
 }
 
 

@@ -68,6 +68,8 @@ EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DEVICE_KEY_CONTEXT = b"secure-send/device-encryption-key/v1\n"
+_DEVICE_P256_CONTEXT = b"secure-send/device-p256-key/v1\n"
+P256_POINT_SIZE = 65  # SEC 1 uncompressed: 0x04 || x || y
 
 
 def check_id(value: object, what: str = "id") -> str:
@@ -93,6 +95,20 @@ def device_key_message(user_id: str, device_id: str, enc_key: bytes) -> bytes:
     return _DEVICE_KEY_CONTEXT + canonical.dumps(body)
 
 
+def device_p256_message(user_id: str, device_id: str, p256_key: bytes) -> bytes:
+    """What a device's signing key signs to vouch for its P-256 key."""
+    body = {"user": user_id, "device": device_id, "p256_key": b64u(p256_key)}
+    return _DEVICE_P256_CONTEXT + canonical.dumps(body)
+
+
+def check_p256_point(data: bytes) -> bytes:
+    """The form of an uncompressed P-256 point (whether it is on the curve is checked
+    where it is used: ``core/cms/kari.load_point``; the device's signature binds it)."""
+    if len(data) != P256_POINT_SIZE or data[0] != 4:
+        raise EntryError("p256_key must be an uncompressed P-256 point", "devices")
+    return data
+
+
 @dataclass(frozen=True)
 class Device:
     """One enrolled device of a person: its keys and when it was enrolled."""
@@ -104,11 +120,18 @@ class Device:
     enc_key_sig: bytes  # Ed25519 signature by sign_key over device_key_message
     enrolled: str
     revoked: str | None = None
+    p256_key: bytes | None = None  # P-256 public key (SEC 1 uncompressed), if it has one
+    p256_key_sig: bytes | None = None  # Ed25519 signature by sign_key over device_p256_message
 
     @property
     def active(self) -> bool:
         """Not revoked."""
         return self.revoked is None
+
+    @property
+    def has_p256(self) -> bool:
+        """Whether this device can receive in the CRYPTREC suite."""
+        return self.p256_key is not None
 
     def to_json(self) -> dict[str, Any]:
         """The canonical JSON object."""
@@ -122,14 +145,20 @@ class Device:
         }
         if self.revoked is not None:
             out["revoked"] = self.revoked
+        if self.p256_key is not None and self.p256_key_sig is not None:
+            out["p256_key"] = b64u(self.p256_key)  # absent before: old bytes unchanged
+            out["p256_key_sig"] = b64u(self.p256_key_sig)
         return out
 
     @classmethod
     def from_json(cls, obj: object) -> Device:
         """Strictly parse; raises :class:`EntryError`."""
         keys = {"id", "name", "sign_key", "enc_key", "enc_key_sig", "enrolled"}
-        if not isinstance(obj, dict) or not keys <= obj.keys() <= keys | {"revoked"}:
+        optional = {"revoked", "p256_key", "p256_key_sig"}
+        if not isinstance(obj, dict) or not keys <= obj.keys() <= keys | optional:
             raise EntryError("device has missing or unknown fields", "devices")
+        if ("p256_key" in obj) != ("p256_key_sig" in obj):
+            raise EntryError("p256_key and p256_key_sig come together", "devices")
         try:
             revoked = obj.get("revoked")
             if revoked is not None:
@@ -143,6 +172,10 @@ class Device:
                 enc_key_sig=unb64u(obj["enc_key_sig"], 64),
                 enrolled=obj["enrolled"],
                 revoked=revoked,
+                p256_key=check_p256_point(unb64u(obj["p256_key"], P256_POINT_SIZE))
+                if "p256_key" in obj
+                else None,
+                p256_key_sig=unb64u(obj["p256_key_sig"], 64) if "p256_key_sig" in obj else None,
             )
         except EncodingError as err:
             raise EntryError(f"device: {err}", "devices") from None
@@ -168,18 +201,36 @@ class Device:
             enc_key_sig=b64_validated(obj["enc_key_sig"]),
             enrolled=obj["enrolled"],
             revoked=obj.get("revoked"),
+            p256_key=b64_validated(obj["p256_key"]) if "p256_key" in obj else None,
+            p256_key_sig=b64_validated(obj["p256_key_sig"]) if "p256_key_sig" in obj else None,
         )
 
     def verify_key_binding(self, user_id: str) -> None:
-        """Check that ``enc_key`` is vouched for by this device's own signing key.
+        """Check that ``enc_key`` (and ``p256_key``, if any) is vouched for by this
+        device's own signing key.
 
         Raises:
-            EntryError: the signature does not verify (a substituted key).
+            EntryError: a signature does not verify (a substituted key).
         """
         message = device_key_message(user_id, self.id, self.enc_key)
         if not signature_valid(self.sign_key, message, self.enc_key_sig):
             raise EntryError(
                 f"device {self.id} of {user_id}: encryption key not signed by its signing key",
+                "devices",
+            )
+        if self.p256_key is not None:
+            self.verify_p256_binding(user_id, self.p256_key, self.p256_key_sig or b"")
+
+    def verify_p256_binding(self, user_id: str, p256_key: bytes, sig: bytes) -> None:
+        """Check that ``sig`` is this device's signing key vouching for ``p256_key``.
+
+        Raises:
+            EntryError: it does not verify (a substituted or unsigned key).
+        """
+        message = device_p256_message(user_id, self.id, p256_key)
+        if not signature_valid(self.sign_key, message, sig):
+            raise EntryError(
+                f"device {self.id} of {user_id}: P-256 key not signed by its signing key",
                 "devices",
             )
 

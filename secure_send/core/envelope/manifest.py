@@ -34,7 +34,9 @@ from secure_send.core.signing import signature_valid, signed_message
 
 MANIFEST_TYPE = "secure-send/manifest/v1"
 RECEIPT_TYPE = "secure-send/receipt/v1"
-SUITES = frozenset({"age-x25519-v1"})  # a CRYPTREC suite will be added beside it
+AGE_SUITE = "age-x25519-v1"  # age v1: X25519, ChaCha20-Poly1305 (core/age)
+CMS_SUITE = "cms-p256-aes256gcm-v1"  # CRYPTREC: CMS, ECDH P-256, AES-256-GCM (core/cms)
+SUITES = frozenset({AGE_SUITE, CMS_SUITE})  # one per drop: every blob in it
 DROP_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_LOG_SIZE = 2**63 - 1  # log sizes are counts of events; anything larger is malformed
 BLOB_ID = re.compile(r"[a-z0-9]{1,16}")

@@ -22,12 +22,12 @@ def test_round_trip_of_definite_and_indefinite_encodings() -> None:
     definite = der.seq(body, der.octets(b"x" * 200))
     node = _read(definite)
     assert node.encoding == definite
-    assert [c.tag for c in node.children] == [0x02, 0x02, 0x06, 0x04]
+    assert [c.ident for c in node.children] == [0x02, 0x02, 0x06, 0x04]
     assert node.children[1].int() == 300
     assert node.children[2].oid() == "1.2.840.113549.1.9.16.1.23"
     assert node.children[3].value == b"x" * 200
     indef = der.indefinite(der.SEQUENCE) + body + der.octets(b"y") + der.EOC
-    assert [c.tag for c in _read(indef).children] == [0x02, 0x02, 0x06, 0x04]
+    assert [c.ident for c in _read(indef).children] == [0x02, 0x02, 0x06, 0x04]
 
 
 def test_long_lengths_are_minimal() -> None:

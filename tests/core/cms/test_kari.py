@@ -56,8 +56,8 @@ def test_shared_info_is_rfc5753_der() -> None:
     key_info, supp = info.children
     assert key_info.children[0].oid() == kari.ID_AES256_WRAP
     assert len(key_info.children) == 1
-    assert supp.tag == 0xA2
+    assert supp.ident == 0xA2
     assert supp.children[0].value == (256).to_bytes(4, "big")
     with_ukm = der.parse_one(kari.shared_info(b"u" * 64)).children
-    assert with_ukm[1].tag == 0xA0
+    assert with_ukm[1].ident == 0xA0
     assert with_ukm[1].children[0].value == b"u" * 64

@@ -22,18 +22,25 @@ from secure_send.core.directory.model import (
     Kind,
     Status,
     device_key_message,
+    device_p256_message,
 )
 from secure_send.core.encoding import b64u
 
 _ALPHABET = 'aA0_-"\\{}[],:.@ 髙\x00\x7f\u2028=+/\n'
 
 
-def _device(user: str, device_id: str = "pc1", revoked: str | None = None) -> Device:
+def _device(
+    user: str, device_id: str = "pc1", revoked: str | None = None, p256: bool = False
+) -> Device:
     key = nacl.signing.SigningKey(bytes(range(32)))
     enc = bytes(range(32, 64))
     sig = key.sign(device_key_message(user, device_id, enc)).signature
     when = "2026-04-01T09:00:00Z"
-    return Device(device_id, "人事課の PC", bytes(key.verify_key), enc, sig, when, revoked)
+    point = bytes([4, *range(64, 128)]) if p256 else None  # the form only (on-curve: at use)
+    point_sig = key.sign(device_p256_message(user, device_id, point)).signature if point else None
+    return Device(
+        device_id, "人事課の PC", bytes(key.verify_key), enc, sig, when, revoked, point, point_sig
+    )
 
 
 def _entries() -> list[Entry]:
@@ -57,7 +64,7 @@ def _entries() -> list[Entry]:
     approved = Entry(  # 上長承認 (issue 20): Taro approves; the key sorts first
         "hanako.sato", Kind.PERSON, "佐藤 花子", "サトウ ハナコ", "Hanako Sato",
         "hanako.sato@example.go.jp", "会計課", "主任", approver="taro.suzuki",
-        devices=(_device("hanako.sato"),),
+        devices=(_device("hanako.sato", p256=True),),  # issue 21: a P-256 key
     )  # fmt: skip
     return [person, quoted, role, designated, approved]
 
