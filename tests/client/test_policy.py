@@ -35,6 +35,8 @@ from secure_send.client.policy import (
 from secure_send.client.profile import CLIENT_CONFIG_FORMAT, OrgConfig
 from secure_send.client.server_policy import ServerPolicy
 from secure_send.core.encoding import b64u
+from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE
+from secure_send.core.envelope.manifest import Classification as C
 from secure_send.gui import settings as gui_settings
 from secure_send.gui.settings import Settings
 
@@ -326,3 +328,38 @@ def test_approval_for_and_antivirus() -> None:
 def test_bad_approval_or_antivirus_values_fail_closed(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         parse_policy(raw, "t")
+
+
+# ---------------------------------------------------------------- cipher suite (issue 21)
+
+
+def test_suite_by_organisation_and_classification() -> None:
+    assert parse_policy({}, "t").suite.for_classification(C.C3) == AGE_SUITE  # the default
+    whole = parse_policy({"suite": CMS_SUITE}, "t").suite
+    assert [whole.for_classification(c) for c in C] == [CMS_SUITE] * 3
+    per = parse_policy({"suite": {"c3": "cms"}}, "t").suite  # 機密性3 → CRYPTREC
+    assert [per.for_classification(c) for c in C] == [AGE_SUITE, AGE_SUITE, CMS_SUITE]
+    inverse = parse_policy({"suite": {"default": "cms", "c1": AGE_SUITE}}, "t").suite
+    assert [inverse.for_classification(c) for c in C] == [AGE_SUITE, CMS_SUITE, CMS_SUITE]
+    # Windows REG_SZ and macOS strings: the object as one line
+    raw = from_vendor_values({"Suite": "c3=cms, default=age"}, "HKLM")
+    vendor = parse_policy(raw, "HKLM").suite
+    assert [vendor.for_classification(c) for c in C] == [AGE_SUITE, AGE_SUITE, CMS_SUITE]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("aes", "suite must be one of"),  # a typo must not silently send in another suite
+        ("age-x25519-v2", "suite must be one of"),
+        ({"c4": "cms"}, "unknown classification"),
+        ({"c3": "cms", "default": "rsa"}, "suite must be one of"),
+        ({}, "suite must be a suite name"),
+        (["cms"], "suite must be a suite name"),
+        ("c3=cms,c3=age", "cannot read"),
+        ("c3:cms", "suite must be one of"),
+    ],
+)
+def test_a_bad_suite_stops_the_app(value: object, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        parse_policy({"suite": value}, "t")

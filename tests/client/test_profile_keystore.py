@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import os
 import stat
 from collections.abc import Iterator
@@ -36,7 +38,11 @@ def mode(path: Path) -> int:
 
 
 def same_keys(a: DeviceKeys, b: DeviceKeys) -> bool:
-    return bytes(a.signing) == bytes(b.signing) and bytes(a.encryption) == bytes(b.encryption)
+    return (
+        bytes(a.signing) == bytes(b.signing)
+        and bytes(a.encryption) == bytes(b.encryption)
+        and a.p256_public() == b.p256_public()
+    )
 
 
 def key_texts(keys: DeviceKeys) -> list[str]:
@@ -237,6 +243,36 @@ def test_file_store_round_trip_owner_only(tmp_path: Path) -> None:
         store.load(HANAKO)
     assert same_keys(store.load(TARO), taro)
     assert [p.name for p in profile.path.iterdir()] == ["device-keys.json"]
+
+
+def test_the_p256_key_is_kept_and_keys_stored_without_one_still_load(tmp_path: Path) -> None:
+    """Issue 21: the P-256 scalar is the third 32 bytes; a device enrolled before it
+    existed has 64 bytes stored and loads with ``p256`` None (its key-add comes later)."""
+    profile = Profile(tmp_path / "p").ensure()
+    store = FileKeyStore(profile)
+    full = DeviceKeys.generate()
+    store.save(HANAKO, full)
+    loaded = store.load(HANAKO)
+    assert loaded.p256 is not None and loaded.p256_public() == full.p256_public()
+    old = DeviceKeys(full.signing, full.encryption)  # as an older version stored them
+    store.save(TARO, old)
+    assert (
+        len(base64.urlsafe_b64decode(profile.read_json(profile.key_file)["taro.suzuki/desktop"]))
+        == 64
+    )
+    assert store.load(TARO).p256 is None and same_keys(store.load(TARO), old)
+
+
+@pytest.mark.parametrize("scalar", [0, 2**256 - 1])  # 0, and ≥ the group order
+def test_a_stored_p256_scalar_out_of_range_is_damaged(tmp_path: Path, scalar: int) -> None:
+    profile = Profile(tmp_path).ensure()
+    keys = DeviceKeys.generate()
+    raw = bytes(keys.signing) + bytes(keys.encryption) + scalar.to_bytes(32, "big")
+    text = base64.urlsafe_b64encode(raw).decode()
+    profile.write_json(profile.key_file, {"hanako.sato/laptop": text})
+    with pytest.raises(KeyStoreError, match="damaged") as err:
+        FileKeyStore(profile).load(HANAKO)
+    assert text not in str(err.value)
 
 
 def test_file_store_damaged_entry(tmp_path: Path) -> None:

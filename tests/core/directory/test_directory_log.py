@@ -63,6 +63,25 @@ def _enrol(user: str, device_id: str) -> tuple[Action, dict[str, Any]]:
     return Action.ENROL, {"user": user, "device": _device(user, device_id)}
 
 
+_OLD = {"a": DeviceKeys.generate()}  # a device's keys, as enrolled before P-256 (issue 21)
+
+
+def _old_enrol(user: str, device_id: str) -> tuple[Action, dict[str, Any]]:
+    keys = _OLD[user]
+    old = DeviceKeys(keys.signing, keys.encryption)  # no P-256 key
+    request = make_request(old, user, device_id, "端末", None, parse_time(T0))
+    return Action.ENROL, {"user": user, "device": request.device(T0).to_json()}
+
+
+def _add_key(
+    user: str, device_id: str, keys: DeviceKeys | None = None, **changes: str
+) -> tuple[Action, dict[str, Any]]:
+    binding = (keys or _OLD[user]).p256_binding(user, device_id)
+    assert binding is not None
+    data = {"user": user, "device": device_id, "p256_key": b64u(binding[0])}
+    return Action.ADD_KEY, {**data, "p256_key_sig": b64u(binding[1]), **changes}
+
+
 # ---------------------------------------------------------------- replay rules
 
 
@@ -152,6 +171,51 @@ def _bad_logs() -> dict[str, list[tuple[Action, dict[str, Any]]]]:
             (Action.MEMBERS, {"role": "a", "members": ["b"]}),
         ],
         "person-with-members": [_update({**a, "members": ["a"]})],
+        # issue 21: a P-256 key is added once, to an active device, signed by that device
+        "enrol-bad-p256-binding": [
+            _update(a),
+            (
+                Action.ENROL,
+                {
+                    "user": "a",
+                    "device": {
+                        **_device("a", "pc"),
+                        "p256_key": _add_key("a", "pc")[1]["p256_key"],
+                    },
+                },
+            ),
+        ],
+        "add-key-signed-by-another-device": [
+            _update(a),
+            _old_enrol("a", "pc"),
+            _add_key("a", "pc", DeviceKeys.generate()),
+        ],
+        "add-key-to-a-device-that-has-one": [_update(a), _enrol("a", "pc"), _add_key("a", "pc")],
+        "add-key-twice": [
+            _update(a),
+            _old_enrol("a", "pc"),
+            _add_key("a", "pc"),
+            _add_key("a", "pc"),
+        ],
+        "add-key-unknown-device": [_update(a), _old_enrol("a", "pc"), _add_key("a", "pc2")],
+        "add-key-revoked-device": [
+            _update(a),
+            _old_enrol("a", "pc"),
+            (Action.REVOKE_DEVICE, {"user": "a", "device": "pc"}),
+            _add_key("a", "pc"),
+        ],
+        "add-key-departed": [
+            _update(a),
+            _old_enrol("a", "pc"),
+            (Action.DEPART, {"user": "a"}),
+            _add_key("a", "pc"),
+        ],
+        "add-key-not-a-point": [
+            _update(a),
+            _old_enrol("a", "pc"),
+            _add_key("a", "pc", p256_key=b64u(b"\x02" + bytes(64))),
+        ],
+        "add-key-extra-field": [_update(a), _old_enrol("a", "pc"), _add_key("a", "pc", revoked=T0)],
         "missing-data": [(Action.DEPART, {})],
     }
 
@@ -162,6 +226,24 @@ def test_events_that_do_not_apply_are_refused(case: str) -> None:
     replay(_events(*changes[:-1]))  # everything before the last event is fine
     with pytest.raises(LogError):
         replay(_events(*changes))
+
+
+def test_add_key_gives_an_old_device_its_p256_key_and_nothing_else() -> None:
+    before = replay(_events(_update(_person("a")), _old_enrol("a", "pc")))
+    assert not before["a"].devices[0].has_p256
+    after = replay(_events(_update(_person("a")), _old_enrol("a", "pc"), _add_key("a", "pc")))
+    device = after["a"].devices[0]
+    assert device.p256_key == _OLD["a"].p256_public()
+    device.verify_key_binding("a")  # both bindings
+    unchanged = {k: v for k, v in device.__dict__.items() if not k.startswith("p256")}
+    assert unchanged == {
+        k: v for k, v in before["a"].devices[0].__dict__.items() if not k.startswith("p256")
+    }
+    # the entry's bytes change only by the two new device fields
+    assert set(device.to_json()) - set(before["a"].devices[0].to_json()) == {
+        "p256_key",
+        "p256_key_sig",
+    }
 
 
 def test_update_cannot_change_devices_or_status() -> None:
