@@ -185,12 +185,14 @@ def _read_identities(paths: list[str]) -> list[age.X25519Identity]:
     identities = []
     for path in paths:
         data = Path(path).read_bytes()
-        if data[:1] == b"\x30" or data.lstrip().startswith(b"-----BEGIN"):  # PEM/DER key
-            raise KeyFormatError(f"{path}: a P-256 key opens CMS messages; this input is age")
+        if data[:1] == b"\x30" or data.lstrip().startswith(b"-----BEGIN"):
+            continue  # a PEM or DER key (for CMS messages), not an age identity file
         try:
             identities += age.parse_identity_file(_read_key_text(data))
         except KeyFormatError as err:
             raise KeyFormatError(f"{path}: {err}") from None
+    if not identities:
+        raise KeyFormatError("this input is an age file; a P-256 key opens CMS messages only")
     return identities
 
 
