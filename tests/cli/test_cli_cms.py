@@ -5,6 +5,7 @@ Interoperability with the ``openssl cms`` command line: test_cli_cms_openssl.py.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import pty
@@ -243,10 +244,13 @@ def _failure(case: str, ann: Holder, ben: Holder) -> tuple[bytes, str]:
     if case == "pem":
         pem = b"-----BEGIN CMS-----\nMIA*\n-----END CMS-----\n"
         return pem, "invalid armor"
+    if case == "pem-trailing":
+        body = base64.encodebytes(message)
+        return b"-----BEGIN CMS-----\n" + body + b"-----END CMS-----\nmore\n", "after -----END"
     raise AssertionError(case)
 
 
-CASES = ["wrong-key", "tag", "content", "truncated", "pem"]
+CASES = ["wrong-key", "tag", "content", "truncated", "pem", "pem-trailing"]
 
 
 @pytest.mark.parametrize("case", CASES)
