@@ -1,7 +1,9 @@
-"""``keygen``, ``encrypt`` and ``decrypt``: an age-compatible subset.
+"""``keygen``, ``encrypt`` and ``decrypt``: an age-compatible subset, and CMS.
 
 Flags and behaviour follow the reference ``age`` tool, so that IT staff can use
 either interchangeably. Secrets are only ever read from files, never from argv.
+``encrypt --suite cms --cert CERT.pem`` writes CMS AuthEnvelopedData instead, and
+``decrypt`` detects CMS input (``cli/cms_commands.py``, imported only then).
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -20,12 +24,14 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
+from secure_send.cli.cms_armor import AGE, detect
 from secure_send.core import age
 from secure_send.core.age.source import Writable
-from secure_send.core.atomic import OutputExistsError, open_output
+from secure_send.core.atomic import DeviceOutput, OutputExistsError, open_output
 from secure_send.core.errors import KeyFormatError, SecureSendError
 
 _Job = Callable[[Writable], None]
+SUITES = ("age", "cms")
 
 
 class UsageError(SecureSendError):
@@ -48,6 +54,19 @@ def configure(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("-r", "--recipient", action="append", default=[], metavar="RECIPIENT")
         p.add_argument("-R", "--recipients-file", action="append", default=[], metavar="PATH")
         p.add_argument("-a", "--armor", action="store_true", help="write PEM-armored text")
+        p.add_argument(
+            "--suite",
+            choices=SUITES,
+            default="age",
+            help="age (default; recipients -r/-R) or cms (CMS AES-256-GCM, ECDH P-256; --cert)",
+        )
+        p.add_argument(
+            "--cert",
+            action="append",
+            default=[],
+            metavar="CERT",
+            help="with --suite cms: an X.509 certificate (PEM or DER) holding a P-256 key",
+        )
         _add_io(p)
         p.set_defaults(func=cmd_encrypt)
     elif name == "decrypt":
@@ -90,13 +109,20 @@ def _open_input(path: str | None) -> Iterator[BinaryIO]:
         yield f
 
 
-def _run_to_output(args: argparse.Namespace, binary: bool, job: _Job) -> None:
-    """Run ``job(dst)`` into OUTPUT atomically, or into stdout."""
+def _run_to_output(
+    args: argparse.Namespace, binary: bool, job: _Job, *, hold: bool = False
+) -> None:
+    """Run ``job(dst)`` into OUTPUT atomically, or into stdout.
+
+    ``hold``: what the job writes is not authentic until it returns (CMS: the tag comes
+    last), so output that cannot be renamed into place (stdout, a device or pipe) is
+    first kept in a private temporary file and copied out only after the job returned.
+    """
     if args.output is None or args.output == "-":
         if binary and sys.stdout.isatty():
             raise UsageError("refusing to write binary ciphertext to a terminal; use -a or -o")
         _widen_pipe(sys.stdout.buffer)
-        job(sys.stdout.buffer)
+        _held(job, sys.stdout.buffer) if hold else job(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
     out = Path(args.output)
@@ -108,8 +134,19 @@ def _run_to_output(args: argparse.Namespace, binary: bool, job: _Job) -> None:
     except OutputExistsError:
         raise UsageError(f"{out} already exists (use --force to overwrite)") from None
     with output:
-        job(output.file)
+        if hold and isinstance(output, DeviceOutput):
+            _held(job, output.file)
+        else:
+            job(output.file)
         output.commit()
+
+
+def _held(job: _Job, dst: Writable) -> None:
+    """``job`` into an unnamed 0600 temporary file, then, once it returned, into ``dst``."""
+    with tempfile.TemporaryFile(prefix="secure-send-") as held:
+        job(held)
+        held.seek(0)
+        shutil.copyfileobj(held, dst, _PIPE_SIZE)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -147,15 +184,30 @@ def _read_identities(paths: list[str]) -> list[age.X25519Identity]:
         raise UsageError("missing identity file: give -i")
     identities = []
     for path in paths:
+        data = Path(path).read_bytes()
+        if data[:1] == b"\x30" or data.lstrip().startswith(b"-----BEGIN"):
+            continue  # a PEM or DER key (for CMS messages), not an age identity file
         try:
-            identities += age.parse_identity_file(_read_key_text(Path(path).read_bytes()))
+            identities += age.parse_identity_file(_read_key_text(data))
         except KeyFormatError as err:
             raise KeyFormatError(f"{path}: {err}") from None
+    if not identities:
+        raise KeyFormatError("this input is an age file; a P-256 key opens CMS messages only")
     return identities
 
 
 def cmd_encrypt(args: argparse.Namespace) -> None:
-    """Encrypt INPUT to every recipient."""
+    """Encrypt INPUT to every recipient (age), or to every certificate (CMS)."""
+    if args.suite == "cms":
+        if args.recipient or args.recipients_file:
+            raise UsageError("-r and -R name age recipients; with --suite cms give --cert")
+        from secure_send.cli import cms_commands  # the CMS stack only when asked
+
+        with _open_input(args.input) as src:
+            _run_to_output(args, not args.armor, cms_commands.encrypt_job(args, src))
+        return
+    if args.cert:
+        raise UsageError("--cert is for --suite cms (age recipients: -r or -R)")
     recipients = _read_recipients(args)
     with _open_input(args.input) as src:
         _run_to_output(
@@ -164,9 +216,17 @@ def cmd_encrypt(args: argparse.Namespace) -> None:
 
 
 def cmd_decrypt(args: argparse.Namespace) -> None:
-    """Decrypt INPUT with the identities; armor is detected."""
-    identities = _read_identities(args.identity)
-    with _open_input(args.input) as src:
+    """Decrypt INPUT with the identities; the format (age, CMS) and armor are detected."""
+    if not args.identity:
+        raise UsageError("missing identity file: give -i")
+    with _open_input(args.input) as raw:
+        kind, src = detect(raw)
+        if kind != AGE:
+            from secure_send.cli import cms_commands  # the CMS stack only when needed
+
+            _run_to_output(args, False, cms_commands.decrypt_job(args, kind, src), hold=True)
+            return
+        identities = _read_identities(args.identity)
         _run_to_output(args, False, lambda dst: age.decrypt(src, dst, identities))
 
 

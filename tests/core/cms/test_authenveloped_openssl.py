@@ -1,7 +1,8 @@
 """Interoperability with the real ``openssl cms`` command line, both directions.
 
 Sizes go up to 16 MiB here (``openssl cms -decrypt`` holds the whole message in
-memory; the 64 MiB and 1 GiB figures belong to the benchmark note of issue 21).
+memory); the 64 MiB cases run through the CLI (tests/cli/test_cli_cms_openssl.py) and
+the 1 GiB figures are benchmarks/bench_cms.py's.
 """
 
 from __future__ import annotations
