@@ -209,7 +209,8 @@ class Output:
         self._emit(
             report.to_json(),
             f"{report.requests} request(s): {report.enrolled} enrolled, {report.pending} "
-            f"pending, {report.refused} refused; server at epoch {report.pushed_epoch}",
+            f"pending, {report.refused} refused; {report.key_adds} key-add request(s),"
+            f" {report.keys_added} done; server at epoch {report.pushed_epoch}",
         )
 
     def set_done(self, outcome: SetOutcome, changes: Changes, entries: dict[str, Entry]) -> None:
