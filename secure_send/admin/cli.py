@@ -107,6 +107,11 @@ def _add_setup(sub: _Sub[argparse.ArgumentParser]) -> None:
         help="list every active person and their approver (上長), marking any who could not"
         " approve now",
     )  # fmt: skip
+    s.add_argument(
+        "--p256", action="store_true",
+        help="count active devices with a P-256 key (CRYPTREC suite) and list the active"
+        " people with a device without one",
+    )  # fmt: skip
     sub.add_parser("verify", help="check the log, the snapshot and the trust chain")
 
 
@@ -204,10 +209,12 @@ def run(args: argparse.Namespace) -> int:
     elif cmd == "publish":
         home.require()
         out.published(home.publish())
-    elif cmd == "show" and (args.mynumber_handlers or args.approvers):
-        if args.id is not None or (args.mynumber_handlers and args.approvers):
-            raise HomeError("give either an id, --mynumber-handlers or --approvers")
-        if args.approvers:
+    elif cmd == "show" and (args.mynumber_handlers or args.approvers or args.p256):
+        if args.id is not None or args.mynumber_handlers + args.approvers + args.p256 > 1:
+            raise HomeError("give either an id, --mynumber-handlers, --approvers or --p256")
+        if args.p256:
+            out.p256(home.entries())
+        elif args.approvers:
             out.approvers(home.entries())
         else:
             out.mynumber_handlers(home.entries())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secure_send.admin import approvers
+from secure_send.admin import approvers, p256_report
 from secure_send.core.directory.bundle import Bundle
 from secure_send.core.directory.enrol import EnrolmentRequest
 from secure_send.core.directory.log import replay
@@ -209,7 +209,8 @@ class Output:
         self._emit(
             report.to_json(),
             f"{report.requests} request(s): {report.enrolled} enrolled, {report.pending} "
-            f"pending, {report.refused} refused; server at epoch {report.pushed_epoch}",
+            f"pending, {report.refused} refused; {report.key_adds} key-add request(s),"
+            f" {report.keys_added} done; server at epoch {report.pushed_epoch}",
         )
 
     def set_done(self, outcome: SetOutcome, changes: Changes, entries: dict[str, Entry]) -> None:
@@ -236,6 +237,11 @@ class Output:
         """``show --approvers``: every active person and their approver, for IT's audit."""
         listed = approvers.rows(entries)
         self._emit(listed, approvers.text(entries, listed))
+
+    def p256(self, entries: dict[str, Entry]) -> None:
+        """``show --p256``: who is ready for the CRYPTREC suite (issue 21)."""
+        found = p256_report.report(entries)
+        self._emit(found, p256_report.text(found))
 
     def mynumber_handlers(self, entries: dict[str, Entry]) -> None:
         """``show --mynumber-handlers``: who may receive My Numbers, for IT's audit; a
@@ -309,7 +315,8 @@ def _describe(entry: Entry, entries: dict[str, Entry]) -> str:
     lines += [f"  member: {m}{_who(entries.get(m))}" for m in entry.members]
     for d in entry.devices:
         state = f"revoked {d.revoked}" if d.revoked else "active"
-        lines.append(f"  device {d.id} '{shown(d.name)}': enrolled {d.enrolled}, {state}")
+        p256 = "P-256 key: yes" if d.has_p256 else "P-256 key: no"
+        lines.append(f"  device {d.id} '{shown(d.name)}': enrolled {d.enrolled}, {state}, {p256}")
     return "\n".join(lines)
 
 

@@ -473,7 +473,16 @@ def cmd_devices(args: argparse.Namespace) -> None:
         + (f"  revoked {d.revoked}" if d.revoked else "")
         + ("  (this PC)" if d.this_device else "")
         + ("  (confirmed by you)" if d.acknowledged else "")
-        + ("  ⚠ NOT ENROLLED BY THIS PC: report it to IT security" if d.unknown else "")
+        + (
+            "  ⚠ A P-256 KEY THIS PC DID NOT MAKE: report it to IT security"
+            if d.foreign_key
+            else ""
+        )
+        + (
+            "  ⚠ NOT ENROLLED BY THIS PC: report it to IT security"
+            if d.unknown and not d.foreign_key
+            else ""
+        )
         for d in listed
     ]
     _emit(args, {"devices": [d.to_json() for d in listed]}, _lines(lines), session)

@@ -245,6 +245,15 @@ class ServerApi:
         path = f"/v1/enrol/{_segment(ticket)}?wait={wait:g}"
         return dict(self.json("GET", path, signed=False))
 
+    def key_add(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Queue this device's key-add request (``POST /v1/key-add``, issue 21): the
+        answer holds ``status`` (``queued`` with a ``ticket``, or ``done``)."""
+        return dict(self.json("POST", "/v1/key-add", request))
+
+    def key_add_status(self, ticket: str) -> dict[str, Any]:
+        """Where one of this device's key-add requests stands (``status``, ``reason``)."""
+        return dict(self.json("GET", f"/v1/key-add/{_segment(ticket)}"))
+
     def inbox(self, wait: float, after: int, limit: int = INBOX_PAGE) -> dict[str, Any]:
         """One page of changes to this device's drops after cursor ``after``: ``drops``
         (at most ``limit``), the next ``cursor`` and whether ``more`` follow; the server

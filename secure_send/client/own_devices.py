@@ -10,7 +10,12 @@ profile compares its own entry with what it knows:
 * a device the person acknowledged (``secure-send devices ack``), with the very
   keys that were acknowledged — expected;
 * anything else that is active — an **unknown device**: an alert that stays until
-  the person acknowledges it or IT revokes it.
+  the person acknowledges it or IT revokes it;
+* this device listed with a P-256 key (issue 21) other than the one in its key store
+  — a **foreign key**: someone holding this device's signing key added it (only that
+  key can sign the binding). An alert that no acknowledgement silences: IT must
+  revoke the device. An ``add-key`` of *this* key, or of another known device (its
+  own signing key vouches for it), changes nothing here.
 
 Guarantees and limits: the check runs only over a verified directory (the
 server cannot fake or hide an entry without failing verification), so an alert
@@ -48,11 +53,15 @@ class OwnDevice:
     revoked: str | None
     this_device: bool
     acknowledged: bool
+    foreign_key: bool = False  # this device, listed with a P-256 key it did not make
 
     @property
     def unknown(self) -> bool:
-        """Active, not this device, never acknowledged with these keys: an alert."""
-        return self.revoked is None and not self.this_device and not self.acknowledged
+        """Active, and not this device nor acknowledged with these keys, or this device
+        with a P-256 key it did not make: an alert."""
+        if self.revoked is not None:
+            return False
+        return self.foreign_key or (not self.this_device and not self.acknowledged)
 
     def to_json(self) -> dict[str, Any]:
         """For ``--json`` answers."""
@@ -90,18 +99,32 @@ def own_devices(
     if entry is None:
         return []
     acks = _acks(profile)
-    sign_key, enc_key = bytes(keys.signing.verify_key), bytes(keys.encryption.public_key)
+    this = this_listed(entry, me, keys)
+    # no P-256 key listed yet is fine (its key-add may still wait); any other than
+    # the key store's is not: only this device's signing key can have vouched for it
+    mine = keys.p256_public()
     return [
         OwnDevice(
             device=d.id,
             name=shown(d.name),  # chosen by whoever enrolled it: shown, never obeyed
             enrolled=d.enrolled,
             revoked=d.revoked,
-            this_device=d.id == me.device and d.sign_key == sign_key and d.enc_key == enc_key,
+            this_device=d is this,
             acknowledged=acks.get(d.id) == key_hash(d),
+            foreign_key=d is this and d.p256_key is not None and d.p256_key != mine,
         )
         for d in entry.devices
     ]
+
+
+def this_listed(entry: Entry | None, me: DeviceIdentity, keys: DeviceKeys) -> Device | None:
+    """This device as ``entry`` lists it: its id with exactly this profile's signing and
+    encryption keys (None if it is not so listed)."""
+    sign_key, enc_key = bytes(keys.signing.verify_key), bytes(keys.encryption.public_key)
+    for d in entry.devices if entry is not None else ():
+        if d.id == me.device and d.sign_key == sign_key and d.enc_key == enc_key:
+            return d
+    return None
 
 
 def check(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from secure_send.client import leftovers, own_devices
+from secure_send.client import leftovers, own_devices, p256_key
 from secure_send.client.api import ServerApi, Signer
 from secure_send.client.directory_sync import Directory, DirectoryUnverified, sync
 from secure_send.client.enrolment import EnrolmentWaiting, enrol, open_ticket, resume
@@ -51,6 +51,8 @@ class Session:
     # file requests this session has fetched and verified (client/file_requests.py): a
     # request never changes, so it is downloaded and decrypted once per session
     verified_requests: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    # whether this run has asked for its P-256 key to be published (once per run)
+    _p256_asked: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def open(
@@ -84,7 +86,9 @@ class Session:
             _, status = resume(profile, keystore, wait=0, policy=policy)
             if status != "enrolled":
                 raise EnrolmentWaiting(status)
-        keys = keystore.load(me)
+        # a device enrolled before issue 21 makes its P-256 key now, kept before it is
+        # ever sent (p256_key.py); publishing it waits for the first fresh sync
+        keys = p256_key.ensure_key(profile, keystore, me, keystore.load(me))
         signer = Signer(me.user, me.device, keys.signing)
         return cls(
             profile,
@@ -111,6 +115,10 @@ class Session:
             ) from None
         self._directory = directory
         self.unknown_devices = own_devices.check(self.profile, self.me, self.keys, directory)
+        if not self._p256_asked and directory.fresh:  # not from the offline copy
+            self._p256_asked = True
+            this = own_devices.this_listed(own, self.me, self.keys)
+            p256_key.publish_key(self.profile, self.me, self.keys, self.api, this)
         return directory
 
     def alerts(self) -> list[OwnDevice]:

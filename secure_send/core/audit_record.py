@@ -73,6 +73,9 @@ class AuditAction(enum.StrEnum):
     REJECTION = "rejection"
     # a recipient's virus scanner found a threat after decryption: never a file name
     MALWARE_DETECTED = "malware_detected"
+    # issue 21: an enrolled device's request to add its P-256 key (queued, then the
+    # directory signer's answer: ``ok`` or the refusal's reason)
+    KEY_ADD = "key_add"
 
 
 _ACTIONS = frozenset(a.value for a in AuditAction)

@@ -5,10 +5,11 @@ or one round with ``sync``) and talks to the drop server outbound, signing its
 requests with its own identity key (``online/signer-identity.key``), which the
 server pins. Each round it
 
-1. takes the enrolment requests the server queued (a long-poll, then a short
-   batching window so a roll-out morning's requests share one snapshot),
+1. takes the enrolment and key-add requests the server queued (a long-poll, then a
+   short batching window so a roll-out morning's requests share one snapshot),
 2. decides them (:func:`secure_send.org.ops.enrol_batch`: possession proof,
-   one-time code, one log append, one new signed snapshot),
+   one-time code; :func:`secure_send.org.key_adds.add_key_batch`: an enrolled
+   device's own signature; one log append, one new signed snapshot each),
 3. republishes when the held snapshot is half-way to expiry, and
 4. pushes to the server what it lacks: the new log events, the snapshot (as a
    delta of the changed entries, or whole when the server's copy is not ours),
@@ -37,6 +38,7 @@ from typing import Any
 from secure_send.client.api import ServerApi, Signer
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.core.directory.enrol import EnrolmentError, EnrolmentRequest
+from secure_send.core.directory.key_add import KeyAddError, KeyAddRequest
 from secure_send.core.directory.log import Event, touched_entry
 from secure_send.core.directory.push import (
     TICKET,
@@ -52,6 +54,7 @@ from secure_send.core.encoding import parse_time, utc_now
 from secure_send.core.error_codes import ErrorCode
 from secure_send.org import ops
 from secure_send.org.home import HomeError, OrgHome
+from secure_send.org.key_adds import KeyAddOutcome, add_key_batch
 from secure_send.org.replay_cache import log_lines
 
 log = logging.getLogger("secure_send.signer")
@@ -70,6 +73,8 @@ class Round:
     enrolled: int = 0
     refused: int = 0
     pending: int = 0
+    key_adds: int = 0  # key-add requests taken (issue 21)
+    keys_added: int = 0  # of which added now or already listed ("done")
     published: bool = False
     pushed_epoch: int | None = None
     seconds: float = 0.0
@@ -107,16 +112,16 @@ class DirectorySigner:
             ClientError: the server is unreachable or refused the push.
         """
         started = time.monotonic()
-        queued = self._queued(wait)
-        if queued and self.batch_window:
+        queued, key_adds = self._queued(wait)
+        if (queued or key_adds) and self.batch_window:
             time.sleep(self.batch_window)
-            queued = self._queued(0)
-        report = Round(requests=len(queued))
-        results = self._decide(queued, report)
+            queued, key_adds = self._queued(0)
+        report = Round(requests=len(queued), key_adds=len(key_adds))
+        results = self._decide(queued, report) + self._add_keys(key_adds, report)
         report.published = report.published or self._refresh_if_due()
         report.pushed_epoch = self._push(results)
         report.seconds = round(time.monotonic() - started, 3)
-        if queued or report.published:
+        if queued or key_adds or report.published:
             log.info("signer round: %s", report.to_json())
         return report
 
@@ -131,9 +136,36 @@ class DirectorySigner:
 
     # ---------------------------------------------------------------- steps
 
-    def _queued(self, wait: float) -> list[dict[str, Any]]:
+    def _queued(self, wait: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         answer = self._api.signer_queue(wait)
-        return list(answer["requests"])
+        return list(answer["requests"]), list(answer.get("key_adds", []))
+
+    def _add_keys(self, queued: list[dict[str, Any]], report: Round) -> list[EnrolResult]:
+        """Decide key-add requests (:mod:`.key_adds`): ``done`` or ``refused``."""
+        if not queued:  # an idle round does not read the directory for nothing
+            return []
+        parsed: list[tuple[str, KeyAddRequest]] = []
+        results: list[EnrolResult] = []
+        for item in queued:
+            try:
+                raw = json.loads(item["request"])
+                parsed.append((str(item["ticket"]), KeyAddRequest.from_json(raw)))
+            except (KeyAddError, KeyError, TypeError, ValueError):
+                ticket = str(item.get("ticket", "")) if isinstance(item, dict) else ""
+                reason = RefusalReason.BAD_KEY_ADD
+                results.append(EnrolResult(ticket, EnrolStatus.REFUSED, reason))
+        outcomes = add_key_batch(self.home, [r for _, r in parsed], self.operator)
+        for (ticket, _), (outcome, _why) in zip(parsed, outcomes, strict=True):
+            if outcome in (KeyAddOutcome.ADDED, KeyAddOutcome.DONE):
+                results.append(EnrolResult(ticket, EnrolStatus.DONE))
+                report.keys_added += 1
+            else:
+                reason = RefusalReason(outcome.value)  # bad_key_add or conflict
+                results.append(EnrolResult(ticket, EnrolStatus.REFUSED, reason))
+        report.refused += sum(r.status is EnrolStatus.REFUSED for r in results)
+        if any(o is KeyAddOutcome.ADDED for o, _ in outcomes):
+            report.published = True
+        return [r for r in results if _valid_ticket(r.ticket)]
 
     def _decide(self, queued: list[dict[str, Any]], report: Round) -> list[EnrolResult]:
         parsed: list[tuple[str, EnrolmentRequest]] = []

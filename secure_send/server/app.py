@@ -34,6 +34,7 @@ from secure_send.server import (
     drops,
     enrol_routes,
     file_requests,
+    key_add_routes,
     malware,
     routes,
     signer_routes,
@@ -345,6 +346,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     routers = (
         routes,
         enrol_routes,
+        key_add_routes,
         signer_routes,
         drops,
         approvals,

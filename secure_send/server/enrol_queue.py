@@ -130,6 +130,8 @@ class EnrolQueue:
         done = []
         with self.db.transaction() as db:
             for result in results:
+                if result.status is EnrolStatus.DONE:  # a key-add answer (.key_add_queue)
+                    continue
                 row = db.execute(
                     "SELECT user, device, ip FROM enrolments WHERE ticket = ? AND status IN (?, ?)",
                     (result.ticket, *OPEN),

@@ -53,6 +53,25 @@ MIGRATION_8_APPROVAL = """
     ALTER TABLE drop_recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
     """
 
+# Migration 9 (issue 21: existing devices add their P-256 key). Key-add requests wait here
+# for the directory signer as enrolments do in their own table, apart from it: they are
+# authenticated (an enrolled device), answered "done" or "refused", and must not count
+# against the anonymous enrolment limits. One open request per device (a retry replaces
+# it: key_add_queue.py); answered rows are forgotten like enrolments'.
+MIGRATION_9_KEY_ADDS = """
+    CREATE TABLE key_adds (
+        ticket TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        device TEXT NOT NULL,
+        request TEXT NOT NULL,
+        received INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX key_adds_status ON key_adds (status, received);
+    CREATE INDEX key_adds_device ON key_adds (user, device);
+    """
+
 # Numbered migrations: index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -154,4 +173,5 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_6_INBOX_CURSOR,
     MIGRATION_7_SPECIFIC_PERSONAL_INFO,
     MIGRATION_8_APPROVAL,
+    MIGRATION_9_KEY_ADDS,
 )

@@ -156,4 +156,19 @@ PG_MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE drops ADD COLUMN approval TEXT;
     ALTER TABLE drop_recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5 (issue 21): SQLite's migration 9, key-add requests waiting for the directory
+    # signer (see migrations.MIGRATION_9_KEY_ADDS)
+    """
+    CREATE TABLE key_adds (
+        ticket TEXT PRIMARY KEY,
+        "user" TEXT NOT NULL,
+        device TEXT NOT NULL,
+        request TEXT NOT NULL,
+        received BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX key_adds_status ON key_adds (status, received);
+    CREATE INDEX key_adds_device ON key_adds ("user", device);
+    """,
 )

@@ -1,5 +1,5 @@
-"""The directory signer's endpoints: what it reads (state, queued enrolments) and
-what it pushes (events, the new signed snapshot, enrolment results).
+"""The directory signer's endpoints: what it reads (state, queued enrolments and key-add
+requests) and what it pushes (events, the new signed snapshot, the requests' results).
 
 Only the signer key pinned in ``server.toml`` (``[signer] public_key``) may call
 them; even so, a push is stored only if its snapshot verifies against the
@@ -30,6 +30,7 @@ from secure_send.server.directory_store import PushRefused
 from secure_send.server.drop_access import now_ts
 from secure_send.server.enrol_queue import Finished
 from secure_send.server.enrol_routes import SIGNER_QUEUE, audit_anonymous, ticket_key
+from secure_send.server.key_add_routes import audit as audit_key_add
 from secure_send.server.routes import DIGITS, client_ip, signer_caller
 from secure_send.server.state import ServerState, server_state
 
@@ -60,20 +61,26 @@ def signer_state(_: SignerDigest, state: State) -> dict[str, Any]:
 async def signer_queue(
     _: SignerDigest, state: State, wait: Annotated[float, Query(ge=0, le=3600)] = 0
 ) -> dict[str, Any]:
-    """Queued enrolment requests, oldest first; waits up to ``min(wait, 25)`` s for one."""
+    """Queued enrolment and key-add requests, oldest first; waits up to ``min(wait, 25)`` s
+    for one."""
     deadline = time.monotonic() + min(wait, MAX_POLL_SECONDS)
     while True:
         seen = state.notifier.version(SIGNER_QUEUE)
         queued = await run_in_threadpool(state.enrolments.queued)
+        key_adds = await run_in_threadpool(state.key_adds.queued)
         remaining = deadline - time.monotonic()
-        if queued or remaining <= 0:
+        if queued or key_adds or remaining <= 0:
             break
         # one signer: never held back by the cap on waiting long-polls
         await state.notifier.wait(SIGNER_QUEUE, seen, min(remaining, RECHECK_SECONDS), capped=False)
     return {
         "requests": [
             {"ticket": q.ticket, "request": q.request, "received": q.received} for q in queued
-        ]
+        ],
+        # issue 21: a signer from before it ignores this key (the requests then wait)
+        "key_adds": [
+            {"ticket": q.ticket, "request": q.request, "received": q.received} for q in key_adds
+        ],
     }
 
 
@@ -114,7 +121,13 @@ def _accept(state: ServerState, data: bytes, ip: str) -> dict[str, Any]:
     settled = state.enrolments.settle_listed(entries, now)
     for done in finished:
         _audit_result(state, done, entries)
+    answered = state.key_adds.finish(push.results, now)
+    answered += state.key_adds.settle_listed(entries, now)
+    for key_add in answered:
+        outcome = key_add.reason.value if key_add.reason else "ok"
+        audit_key_add(state, key_add.user, key_add.device, outcome)
     state.enrolments.purge(now)
+    state.key_adds.purge(now)
     tickets = sorted({r.ticket for r in push.results} | set(settled))
     return {"epoch": header.epoch, "log_size": header.log_size, "tickets": tickets}
 

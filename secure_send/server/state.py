@@ -19,6 +19,7 @@ from secure_send.server.directory_store import PublishedDirectory
 from secure_send.server.drop_store import DropStore
 from secure_send.server.enrol_queue import EnrolQueue
 from secure_send.server.fd_limit import FdWatch
+from secure_send.server.key_add_queue import KeyAddQueue
 from secure_send.server.pg_limits import Lockouts
 from secure_send.server.request_store import RequestStore
 from secure_send.server.storage import BlobStore, MetadataStore
@@ -147,6 +148,11 @@ class ServerState:
     def requests(self) -> RequestStore:
         """The file requests' tables, in the same database as the drops."""
         return RequestStore(self.drops.db)
+
+    @functools.cached_property
+    def key_adds(self) -> KeyAddQueue:
+        """Key-add requests waiting for the directory signer (issue 21), beside the drops."""
+        return KeyAddQueue(self.drops.db)
 
 
 async def server_state(request: Request) -> ServerState:

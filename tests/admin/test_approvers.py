@@ -125,7 +125,10 @@ def test_show_approvers_lists_every_active_person_and_marks_who_cannot_approve(
             ("set", HANAKO, "--mynumber-handler", "yes", "--approver", "nobody"),
             "no entry 'nobody'",
         ),
-        (("show", HANAKO, "--approvers"), "either an id, --mynumber-handlers or --approvers"),
+        (
+            ("show", HANAKO, "--approvers"),
+            "either an id, --mynumber-handlers, --approvers or --p256",
+        ),
         (("show", "--mynumber-handlers", "--approvers"), "either an id, --mynumber-handlers"),
     ],
 )

@@ -25,6 +25,7 @@ from secure_send.server import (
     drops,
     enrol_routes,
     file_requests,
+    key_add_routes,
     malware,
     routes,
     signer_routes,
@@ -100,8 +101,8 @@ def test_every_route_but_the_listed_anonymous_ones_authenticates(server: Server)
     }
     checks = {routes.caller, routes.streaming_caller, routes.signer_caller}
     seen, anonymous = set(), set()
-    modules = (routes, enrol_routes, signer_routes, drops, approvals, file_requests, malware)
-    for module in (*modules, downloads, tus):
+    modules = (routes, enrol_routes, key_add_routes, signer_routes, drops, approvals)
+    for module in (*modules, file_requests, malware, downloads, tus):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             pairs = {(method, route.path) for method in route.methods or ()}

@@ -100,15 +100,15 @@ class DeviceKeys:
             return None
         return point, self.signing.sign(device_p256_message(user, device_id, point)).signature
 
+    def __repr__(self) -> str:  # never a private key (a dataclass repr would show them)
+        return f"DeviceKeys(sign_key={b64u(bytes(self.signing.verify_key))})"
+
 
 def p256_point(key: ec.EllipticCurvePublicKey) -> bytes:
     """A P-256 public key as its SEC 1 uncompressed point."""
     return key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
-
-    def __repr__(self) -> str:
-        return f"DeviceKeys(sign_key={b64u(bytes(self.signing.verify_key))})"
 
 
 _DEVICE_FIELDS = frozenset(

@@ -36,6 +36,7 @@ class EnrolStatus(enum.Enum):
     ENROLLED = "enrolled"  # in the signed directory
     PENDING = "pending"  # no code: waiting for an operator's approval
     REFUSED = "refused"  # see the reason
+    DONE = "done"  # a key-add request: the device's P-256 key is in the signed directory
 
 
 class RefusalReason(enum.Enum):
@@ -43,6 +44,8 @@ class RefusalReason(enum.Enum):
 
     BAD_ENROLMENT = "bad_enrolment"  # wrong, used or expired code, or a bad proof
     CONFLICT = "conflict"  # the device already exists, or the person cannot enrol
+    # a key-add request that does not verify with the device's listed signing key
+    BAD_KEY_ADD = "bad_key_add"
 
 
 class DirectoryKind(enum.Enum):
@@ -55,7 +58,7 @@ class DirectoryKind(enum.Enum):
 
 @dataclass(frozen=True)
 class EnrolResult:
-    """The signer's answer to one queued enrolment request."""
+    """The signer's answer to one queued enrolment (or key-add) request."""
 
     ticket: str
     status: EnrolStatus
