@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-
 import os
 import stat
 from collections.abc import Iterator
@@ -253,14 +252,16 @@ def test_the_p256_key_is_kept_and_keys_stored_without_one_still_load(tmp_path: P
     full = DeviceKeys.generate()
     store.save(HANAKO, full)
     loaded = store.load(HANAKO)
-    assert loaded.p256 is not None and loaded.p256_public() == full.p256_public()
+    assert loaded.p256 is not None
+    assert loaded.p256_public() == full.p256_public()
     old = DeviceKeys(full.signing, full.encryption)  # as an older version stored them
     store.save(TARO, old)
     assert (
         len(base64.urlsafe_b64decode(profile.read_json(profile.key_file)["taro.suzuki/desktop"]))
         == 64
     )
-    assert store.load(TARO).p256 is None and same_keys(store.load(TARO), old)
+    assert store.load(TARO).p256 is None
+    assert same_keys(store.load(TARO), old)
 
 
 @pytest.mark.parametrize("scalar", [0, 2**256 - 1])  # 0, and ≥ the group order

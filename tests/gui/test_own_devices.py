@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
+from secure_send.client.own_devices import OwnDevice
 from secure_send.client.send import collect
 from secure_send.core.envelope.manifest import Classification
 from secure_send.gui.dates import MONTHS, short_date
@@ -24,6 +25,7 @@ from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.settings import Settings
 from secure_send.gui.text import fill
 from secure_send.gui.tray import Tray
+from secure_send.gui.widgets.device_alert import UnknownDeviceBanner
 from secure_send.gui.widgets.own_device_list import OwnDeviceList
 from tests.client.conftest import Enrol
 from tests.client.test_self_monitoring import _compromised_signer_adds
@@ -193,3 +195,18 @@ def test_short_dates_and_placeholders() -> None:
     assert short_date("not a time") == "not a time"
     assert fill("%1 (%2)", "name %2", "id") == "name %2 (id)"  # values are never expanded
     assert fill("%1 %3", "a") == "a %3"
+
+
+def test_a_foreign_p256_key_on_this_pc_gets_its_own_warning(qtbot: QtBot) -> None:
+    """Issue 21: this PC listed with a CRYPTREC key it never made says so (not "a device
+    this PC did not enrol", which would point the person at the wrong thing)."""
+    banner = UnknownDeviceBanner()
+    qtbot.addWidget(banner)
+    this = OwnDevice("laptop", "人事課の PC", "2026-04-01T09:00:00Z", None, True, False)
+    banner.show_devices([this])
+    assert banner.isHidden()
+    banner.show_devices([OwnDevice(**{**this.__dict__, "foreign_key": True})])
+    assert not banner.isHidden()
+    assert "did not make" in banner.text.text()
+    assert "人事課の PC" in banner.text.text()
+    assert "did not enrol" not in banner.text.text()

@@ -2567,6 +2567,10 @@ Failed: %3</source>
         <translation>あなたのアカウントの端末一覧を開きます</translation>
     </message>
     <message>
+        <source>⚠ An encryption key this PC did not make was added to this PC in the directory (“%1”, %2). Files sent to you in the CRYPTREC suite could be opened by whoever holds it. Report it to IT security at once.</source>
+        <translation>⚠ このパソコンが作っていない暗号鍵が、名簿上でこのパソコン（「%1」、%2）に追加されました。CRYPTREC 方式であなたに送られるファイルは、その鍵を持つ者に開かれるおそれがあります。直ちに情報セキュリティ担当に報告してください。</translation>
+    </message>
+    <message>
         <source>⚠ A device this PC did not enrol was added to your account: “%1” (%2), on %3. If it is not yours, report it to IT security at once: files sent to you can be opened on it.</source>
         <translation>⚠ このパソコン以外で登録された端末「%1」（%2）が、%3 にあなたのアカウントへ追加されました。心当たりがなければ、直ちに情報セキュリティ担当に報告してください。あなた宛てのファイルはこの端末でも開けてしまいます。</translation>
     </message>

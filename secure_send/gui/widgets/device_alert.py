@@ -53,6 +53,17 @@ class UnknownDeviceBanner(QFrame):
         if not unknown:
             self.text.clear()
             return
+        foreign = [d for d in unknown if d.foreign_key]
+        if foreign:  # this PC itself, listed with a CRYPTREC key it never made (issue 21)
+            text = self.tr(
+                "⚠ An encryption key this PC did not make was added to this PC in the "
+                "directory (“%1”, %2). Files sent to you in the CRYPTREC suite could be "
+                "opened by whoever holds it. Report it to IT security at once."
+            )
+            text = fill(text, foreign[0].name, foreign[0].device)
+            self.text.setText(text)
+            self.setAccessibleDescription(text)
+            return
         if len(unknown) == 1:
             (device,) = unknown
             text = self.tr(

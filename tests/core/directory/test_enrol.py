@@ -172,7 +172,8 @@ def test_substituted_p256_key_is_refused(home: OrgHome) -> None:
     code = ops.issue_code(home, HANAKO)
     keys, request = request_for(HANAKO, "laptop", code)
     _, other = request_for(HANAKO, "laptop", None)
-    assert request.p256_key is not None and other.p256_key is not None
+    assert request.p256_key is not None
+    assert other.p256_key is not None
     swapped = dataclasses.replace(request, p256_key=other.p256_key)
     swapped = dataclasses.replace(swapped, proof=_sign_body(swapped, keys.signing))
     _refused(home, swapped, code)
@@ -184,7 +185,8 @@ def test_a_new_device_publishes_its_p256_key(home: OrgHome) -> None:
     assert EnrolmentRequest.from_json(request.to_json()).p256_key == keys.p256_public()
     assert ops.accept_enrolment(home, request, OPERATOR) is True
     device = home.entries()[HANAKO].devices[0]
-    assert device.p256_key == keys.p256_public() and device.p256_key_sig == request.p256_key_sig
+    assert device.p256_key == keys.p256_public()
+    assert device.p256_key_sig == request.p256_key_sig
 
 
 def test_request_json_round_trip_and_no_secret_inside(home: OrgHome) -> None:
