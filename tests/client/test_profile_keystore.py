@@ -256,10 +256,9 @@ def test_the_p256_key_is_kept_and_keys_stored_without_one_still_load(tmp_path: P
     assert loaded.p256_public() == full.p256_public()
     old = DeviceKeys(full.signing, full.encryption)  # as an older version stored them
     store.save(TARO, old)
-    assert (
-        len(base64.urlsafe_b64decode(profile.read_json(profile.key_file)["taro.suzuki/desktop"]))
-        == 64
-    )
+    stored = profile.read_json(profile.key_file)
+    assert stored is not None
+    assert len(base64.urlsafe_b64decode(stored["taro.suzuki/desktop"])) == 64
     assert store.load(TARO).p256 is None
     assert same_keys(store.load(TARO), old)
 
