@@ -18,6 +18,7 @@ import pytest
 from secure_send.client.api import Reader
 from secure_send.client.blob_source import EncryptingSource, measure
 from secure_send.client.errors import ClientError, ConnectionLost, ServerError
+from secure_send.client.suite_crypto import AgeCipher
 from secure_send.client.transfer import send_blob
 from secure_send.core.age.api import encrypt_prepared, prepare
 from secure_send.core.age.x25519 import X25519Identity
@@ -66,10 +67,10 @@ def _send(tmp_path: Path) -> tuple[Path, EncryptingSource, bytes]:
     plain = tmp_path / "年末調整.xlsx"
     plain.write_bytes(os.urandom(SIZE))
     prepared = prepare([X25519Identity.generate().recipient])
-    measured = measure(prepared, plain)
+    measured = measure(AgeCipher(prepared), plain)
     ciphertext = io.BytesIO()
     encrypt_prepared(prepared, io.BytesIO(plain.read_bytes()), ciphertext)
-    return plain, EncryptingSource(prepared, plain, measured), ciphertext.getvalue()
+    return plain, EncryptingSource(AgeCipher(prepared), plain, measured), ciphertext.getvalue()
 
 
 def _edit_keeping_size_and_time(path: Path) -> None:
