@@ -332,6 +332,25 @@ def prepare(
     return pending
 
 
+def suite_for(
+    session: Session,
+    directory: Directory,
+    to: Sequence[str],
+    classification: Classification,
+    approvers: Sequence[str] = (),
+) -> str:
+    """The suite a send to ``to`` (and ``approvers``) at the final ``classification``
+    goes in under this machine's policy, as :func:`prepare` will choose it (the app's
+    confirm sheet says it); raises :class:`.suite_crypto.SuiteUnavailable` where a device
+    to encrypt to has no P-256 key, and what :func:`resolve_recipients` raises."""
+    people, own = _encryption_targets(directory, to, session.me)
+    added = [a for a in approvers if a not in {p.id for p in people}]
+    people += resolve_recipients(directory, added, session.me.user) if added else []
+    suite = session.it_policy.suite.for_classification(classification)
+    send_keys(suite, [*people, own] if own is not None else people)
+    return suite
+
+
 def check_mynumber(
     session: Session,
     directory: Directory,
