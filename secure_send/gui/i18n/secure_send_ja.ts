@@ -3093,7 +3093,7 @@ Failed: %3</source>
     </message>
     <message>
         <source>This drop uses the CRYPTREC cipher suite, and this PC has no key for it yet. Restart Secure Send (it adds the key), then save again.</source>
-        <translation>この受け渡しは CRYPTREC 暗号方式で暗号化されていますが、この端末にはその鍵がまだありません。セキュア送信を再起動して（鍵が追加されます）、もう一度保存してください。</translation>
+        <translation>この送付は CRYPTREC 暗号方式で暗号化されていますが、この端末にはその鍵がまだありません。セキュア送信を再起動して（鍵が追加されます）、もう一度保存してください。</translation>
     </message>
     <message>
         <source>The connection was lost while saving. Save again to continue where it stopped.</source>
