@@ -281,3 +281,28 @@ def test_a_device_without_a_p256_key_cannot_open_cms_and_says_so() -> None:
         decrypt_stream(CMS_SUITE, io.BytesIO(out.getvalue()), io.BytesIO(), old)
     assert caught.value.code == "suite_unavailable"
     assert "no P-256 key" in str(caught.value)
+
+
+def test_a_resume_record_without_a_suite_is_age_and_one_with_it_round_trips(
+    tmp_path: Path,
+) -> None:
+    from secure_send.client.suite_crypto import AgeCipher, CmsCipher, SendKeys, cipher_from_record
+    from secure_send.core.age.x25519 import X25519Recipient
+
+    keys = DeviceKeys.generate()
+    own = X25519Recipient(bytes(keys.encryption.public_key))
+    point, private = keys.p256_public(), keys.p256
+    assert point is not None
+    assert private is not None
+    for cipher in (
+        SendKeys(AGE_SUITE, x25519=(own,)).prepare(),
+        SendKeys(CMS_SUITE, p256=((cms.subject_key_id(point), private.public_key()),)).prepare(),
+    ):
+        record = cipher.record(own)
+        assert record["suite"] == cipher.suite
+        again = cipher_from_record(record, keys)
+        assert again == cipher  # the same key, nonce and header: the same ciphertext
+    old = {k: v for k, v in SendKeys(AGE_SUITE, x25519=(own,)).prepare().record(own).items()}
+    del old["suite"]  # written by a version before issue 21
+    assert isinstance(cipher_from_record(old, keys), AgeCipher)
+    assert not isinstance(cipher_from_record(old, keys), CmsCipher)
