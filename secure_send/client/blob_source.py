@@ -2,16 +2,17 @@
 
 A file to send is not encrypted into a ciphertext copy on disk. It is encrypted
 once to learn the ciphertext's SHA-256 and size (the signed manifest needs them),
-and again, byte for byte identically (same file key and nonce:
-:func:`secure_send.core.age.api.encrypt_prepared`), while it is uploaded. That
+and again, byte for byte identically (same key and nonce, in the drop's suite:
+:class:`secure_send.client.suite_crypto.BlobCipher`), while it is uploaded. That
 saves writing (and the disk then flushing) a second copy of every file, which on
 this machine was the largest cost of a send.
 
 If the plaintext changed in between, the second ciphertext would be another plaintext
-under the same keystream: measuring records every chunk's tag, and the upload hands out
-a chunk's bytes only after its tag matched (:mod:`.chunk_tags`), so a changed file stops
-the send before any byte of a changed chunk leaves (the server's hash check would come
-too late: it sees the bytes first).
+under the same keystream: measuring records every chunk's tag (age, :mod:`.chunk_tags`)
+or every unit's digest (CMS, :mod:`.cipher_units`), and the upload hands out a piece's
+bytes only after it matched, so a changed file stops the send before any byte of a
+changed piece leaves (the server's hash check would come too late: it sees the bytes
+first).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from types import TracebackType
 from typing import NamedTuple, Protocol
 
 from secure_send.client.api import Reader
-from secure_send.client.chunk_tags import TagCheck, TagRecorder, changed
-from secure_send.core.age.api import Prepared, encrypt_prepared
+from secure_send.client.chunk_tags import changed
+from secure_send.client.suite_crypto import BlobCipher, Check, Recorder
 
 
 class BlobSource(Protocol):
@@ -67,10 +68,11 @@ class FileSource:
 
 class _Sink:
     """Counts and hashes what the encryptor writes (skipping the first ``skip`` bytes),
-    and records its chunk tags if given a recorder, or checks them if given a check."""
+    and records its chunk tags (unit digests) if given a recorder, or checks them if
+    given a check."""
 
     def __init__(
-        self, skip: int = 0, tags: TagRecorder | None = None, check: TagCheck | None = None
+        self, skip: int = 0, tags: Recorder | None = None, check: Check | None = None
     ) -> None:
         self.digest = hashlib.sha256()
         self.size = 0
@@ -98,24 +100,25 @@ class Measured(NamedTuple):
 
     sha256: bytes
     size: int
-    tags: bytes  # every chunk's tag (:mod:`.chunk_tags`)
+    # every chunk's tag (age, :mod:`.chunk_tags`) or unit's digest (CMS, :mod:`.cipher_units`)
+    tags: bytes
 
 
-def measure(prepared: Prepared, plaintext: Path) -> Measured:
-    """SHA-256, size and chunk tags of the ciphertext ``prepared`` makes of ``plaintext``."""
-    tags = TagRecorder(len(prepared.header))
+def measure(cipher: BlobCipher, plaintext: Path) -> Measured:
+    """SHA-256, size and chunk tags of the ciphertext ``cipher`` makes of ``plaintext``."""
+    tags = cipher.recorder()
     sink = _Sink(tags=tags)
     with plaintext.open("rb") as src:
-        encrypt_prepared(prepared, src, sink)
+        cipher.encrypt(src, sink)
     return Measured(sink.digest.digest(), sink.size, tags.tags())
 
 
 class EncryptingSource:
-    """The age ciphertext of a plaintext file under a :class:`Prepared` header, as it
-    was measured: ``measured`` holds its size and chunk tags, checked as it is made."""
+    """The ciphertext of a plaintext file under a :class:`BlobCipher`'s key and header,
+    as it was measured: ``measured`` holds its size and tags, checked as it is made."""
 
-    def __init__(self, prepared: Prepared, plaintext: Path, measured: Measured) -> None:
-        self.prepared = prepared
+    def __init__(self, cipher: BlobCipher, plaintext: Path, measured: Measured) -> None:
+        self.cipher = cipher
         self.plaintext = plaintext
         self.measured = measured
 
@@ -123,18 +126,18 @@ class EncryptingSource:
         """See :meth:`BlobSource.open`: encrypts on a thread as it is read; a chunk is
         handed out only once its tag matched the measured one (else the reader raises
         ``file_changed`` when it reaches that chunk)."""
-        check = TagCheck(self.measured.tags, len(self.prepared.header), self.measured.size)
-        return _CipherReader(self.prepared, self.plaintext, offset, check)
+        check = self.cipher.check(self.measured.tags, self.measured.size)
+        return _CipherReader(self.cipher, self.plaintext, offset, check)
 
     def sha256_from(self, offset: int) -> bytes:
         """See :meth:`BlobSource.sha256_from` (encrypts the whole file once more). The
         hash is sent to the server: it too is made only of chunks whose tag matched
         (raises ``file_changed`` otherwise), or it would be a function of another
         plaintext under the same keystream."""
-        check = TagCheck(self.measured.tags, len(self.prepared.header), self.measured.size)
+        check = self.cipher.check(self.measured.tags, self.measured.size)
         sink = _Sink(offset, check=check)
         with self.plaintext.open("rb") as src:
-            encrypt_prepared(self.prepared, src, sink)
+            self.cipher.encrypt(src, sink)
         if sink.size != self.measured.size:  # shorter: the last chunk's tag was never seen
             raise changed()
         return sink.digest.digest()
@@ -147,7 +150,7 @@ class _Stop(Exception):
 class _CipherReader:
     """Ciphertext produced by a thread into a small queue (a few MiB at most)."""
 
-    def __init__(self, prepared: Prepared, plaintext: Path, skip: int, check: TagCheck) -> None:
+    def __init__(self, cipher: BlobCipher, plaintext: Path, skip: int, check: Check) -> None:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # None: the end
         self._stop = threading.Event()
         self._skip = skip
@@ -158,14 +161,14 @@ class _CipherReader:
         self._eof = False
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._produce, args=(prepared, plaintext), name="encrypt-upload", daemon=True
+            target=self._produce, args=(cipher, plaintext), name="encrypt-upload", daemon=True
         )
         self._thread.start()
 
-    def _produce(self, prepared: Prepared, plaintext: Path) -> None:
+    def _produce(self, cipher: BlobCipher, plaintext: Path) -> None:
         try:
             with plaintext.open("rb") as src:
-                encrypt_prepared(prepared, src, self)
+                cipher.encrypt(src, self)
         except _Stop:
             return
         except BaseException as err:  # handed to the reading side

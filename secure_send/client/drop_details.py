@@ -22,8 +22,7 @@ from secure_send.client.chosen import PERSON, Chosen, parse_chosen
 from secure_send.client.directory_sync import Directory
 from secure_send.client.receive import fetch_metadata, fetch_verified
 from secure_send.client.session import Session
-from secure_send.core.age.x25519 import X25519Identity
-from secure_send.core.envelope.manifest import Classification, Manifest
+from secure_send.core.envelope.manifest import AGE_SUITE, Classification, Manifest
 
 CACHE_SIZE = 500  # drops' details kept in memory (a few KB each)
 
@@ -51,6 +50,7 @@ class DropDetails:
     to_recorded: bool
     created: str
     expires: str
+    suite: str = AGE_SUITE  # the signed manifest's cipher suite (issue 21)
 
     @property
     def total(self) -> int:
@@ -70,8 +70,7 @@ def fetch_details(
 ) -> DropDetails:
     """Fetch, verify and decrypt one drop's details (network; a worker thread)."""
     manifest, _ = fetch_verified(session, directory, drop_id)
-    identity = X25519Identity(bytes(session.keys.encryption))
-    return details_of(manifest, fetch_metadata(session.api, manifest, identity, cancel))
+    return details_of(manifest, fetch_metadata(session.api, manifest, session.keys, cancel))
 
 
 def details_of(manifest: Manifest, metadata: dict[str, Any]) -> DropDetails:
@@ -90,6 +89,7 @@ def details_of(manifest: Manifest, metadata: dict[str, Any]) -> DropDetails:
         to_recorded=chosen is not None,
         created=manifest.created,
         expires=manifest.expires,
+        suite=manifest.suite,
     )
 
 

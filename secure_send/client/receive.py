@@ -5,9 +5,13 @@ verified directory (the sending device was active and made the signature) and
 names this device, and before the sender's signed directory log head proved
 consistent with this device's own (:mod:`.split_view`: a split view, or a head
 that could not be checked, makes the drop dangerous); every blob's SHA-256
-must equal the manifest's before it is decrypted; each file is decrypted into a
+must equal the manifest's before it is decrypted; each blob is opened in the suite
+the signed manifest names (age v1 or CMS, :mod:`.suite_crypto`: both are accepted
+whatever this machine's own policy sends in); each file is decrypted into a
 hidden temporary file beside its target and renamed only when complete and
-authenticated (never overwriting: ``a.txt`` becomes ``a (1).txt``); names from
+authenticated (a CMS message's single tag comes at its end, so until then its
+plaintext is unauthenticated and stays in that hidden file; never overwriting:
+``a.txt`` becomes ``a (1).txt``); names from
 the (encrypted, sender-written) metadata are sanitised, so no path can leave
 the chosen folder. The receipt is signed by this device over the exact blob
 hashes and this device's directory log head; it is recorded in the profile before
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import re
@@ -42,9 +45,8 @@ from secure_send.client.errors import ClientError, DangerousDrop, ServerError
 from secure_send.client.profile import DeviceIdentity
 from secure_send.client.send import METADATA_BLOB, METADATA_TYPE, Progress
 from secure_send.client.split_view import SplitViewCheck, drop_problem
+from secure_send.client.suite_crypto import decrypt_small, decrypt_stream
 from secure_send.client.transfer import StreamingDownload, check_blob, fetch_small
-from secure_send.core.age.api import decrypt
-from secure_send.core.age.x25519 import X25519Identity
 from secure_send.core.atomic import AtomicOutput, OutputExistsError
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
@@ -223,8 +225,7 @@ def receive(
         receipts.post(profile, api, done)
         return Received(drop_id, done.sender, done.message, done.files, already_saved=True)
     manifest, _ = fetch_verified(session, directory, drop_id)
-    identity = X25519Identity(bytes(keys.encryption))
-    fetch = _Fetcher(api, drop_id, identity, progress, cancel, session.it_policy.antivirus)
+    fetch = _Fetcher(api, drop_id, keys, progress, cancel, session.it_policy.antivirus)
     leftovers.sweep_partials(profile)  # what a killed receive left, maybe in this folder
     journal = leftovers.PartialJournal(profile)
     try:
@@ -262,12 +263,12 @@ def receive(
 def fetch_metadata(
     api: ServerApi,
     manifest: Manifest,
-    identity: X25519Identity,
+    keys: DeviceKeys,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """The decrypted metadata blob of a verified drop, its hash checked against the
     manifest first (the Inbox and Sent details: :mod:`.drop_details`)."""
-    return _Fetcher(api, manifest.drop_id, identity, None, cancel).metadata(manifest)
+    return _Fetcher(api, manifest.drop_id, keys, None, cancel).metadata(manifest)
 
 
 @dataclass
@@ -276,7 +277,7 @@ class _Fetcher:
 
     api: ServerApi
     drop_id: str
-    identity: X25519Identity
+    keys: DeviceKeys  # this device's: X25519 for age blobs, P-256 for CMS ones
     progress: Progress | None
     cancel: threading.Event | None
     scan_mode: str = "off"  # IT's policy for the virus scan (client/antivirus.py)
@@ -301,7 +302,7 @@ class _Fetcher:
         fetched = fetch_small(
             self.api, path, blob.size, blob.sha256, self._moved(blob), self.cancel
         )
-        return _metadata(fetched, self.identity)
+        return _metadata(fetched, manifest.suite, self.keys)
 
     def files(
         self,
@@ -331,9 +332,9 @@ class _Fetcher:
                 made += _make_folders(target, destination.parent)
                 outputs.append(_new_output(destination, taken, record))
                 path = self.api.blob_path(self.drop_id, blob.id)
-                _save_blob(
-                    self.api, path, blob, self.identity, outputs[-1], self._moved(blob), self.cancel
-                )
+                opener = _Opener(manifest.suite, self.keys)
+                moved = self._moved(blob)
+                _save_blob(self.api, path, blob, opener, outputs[-1], moved, self.cancel)
             # scanned sealed and hidden: a threat is deleted before any name appears
             temps = [out.temp_path for out in outputs]
             self.not_scanned = antivirus.check(temps, self.scan_mode, self.scanner)
@@ -391,11 +392,19 @@ def _new_output(destination: Path, taken: set[str], record: Callable[[Path], Non
     raise ClientError(ErrorCode.NAME_TAKEN, f"{destination.name}: too many files with this name")
 
 
+@dataclass(frozen=True)
+class _Opener:
+    """How this device opens the blobs of a drop in ``suite``."""
+
+    suite: str
+    keys: DeviceKeys
+
+
 def _save_blob(
     api: ServerApi,
     path: str,
     blob: Blob,
-    identity: X25519Identity,
+    opener: _Opener,
     out: AtomicOutput,
     progress: Callable[[int], None],
     cancel: threading.Event | None,
@@ -414,7 +423,7 @@ def _save_blob(
         check_blob(download.have, digest.digest(), blob.size, blob.sha256)
 
     try:
-        _decrypt_checked(download, out, identity, check, digest.update)
+        _decrypt_checked(download, out, opener, check, digest.update)
     finally:
         download.close()
     out.seal()
@@ -423,27 +432,27 @@ def _save_blob(
 def _decrypt_checked(
     src: Any,
     out: AtomicOutput,
-    identity: X25519Identity,
+    opener: _Opener,
     check: Callable[[], None],
     observe: Callable[[memoryview], object],
 ) -> None:
     try:
-        decrypt(src, out.file, [identity], observe=observe)
+        decrypt_stream(opener.suite, src, out.file, opener.keys, observe)
         check()
     except ClientError:
         raise
-    except SecureSendError:  # not the age file the sender's manifest names
+    except SecureSendError:  # not the age file (CMS message) the sender's manifest names
         raise ClientError(
             ErrorCode.BLOB_TAMPERED,
             "a downloaded file does not match the sender's signed manifest; nothing was saved",
         ) from None
 
 
-def _metadata(ciphertext: bytes, identity: X25519Identity) -> dict[str, Any]:
-    out = io.BytesIO()
+def _metadata(ciphertext: bytes, suite: str, keys: DeviceKeys) -> dict[str, Any]:
     try:
-        decrypt(io.BytesIO(ciphertext), out, [identity])
-        metadata = json.loads(out.getvalue())
+        metadata = json.loads(decrypt_small(suite, ciphertext, keys))
+    except ClientError:  # suite_unavailable: this device has no P-256 key yet
+        raise
     except (SecureSendError, ValueError) as err:
         raise DangerousDrop(
             ErrorCode.UNVERIFIED_DROP, f"the drop's metadata cannot be opened: {err}"

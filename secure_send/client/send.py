@@ -4,12 +4,14 @@ Guarantees: recipients come only from the verified directory, by id (roles are
 expanded to their active members; a departed, unknown or keyless id — a role none of
 whose other members has a device, too — is an error listing close matches, never a
 send); each file and the metadata blob (names, sizes, message, classification) is
-encrypted as age v1 to every active device of
-every recipient and to the sender's own active devices; plaintext is streamed
+encrypted in the one suite IT's policy names for the send's classification (age v1 or
+CMS with ECDH P-256 and AES-256-GCM: :mod:`.suite_crypto`) to every active device of
+every recipient and to the sender's own active devices (a device without a P-256 key
+stops a CMS send before anything is written); plaintext is streamed
 and never copied: a file's ciphertext is hashed first and made again, identically,
 while it is uploaded (:mod:`secure_send.client.blob_source`), so only the small
 encrypted metadata is kept in the profile's outbox; the file keys in the resume
-file are themselves encrypted to this device; the manifest is
+file are themselves encrypted (with age) to this device; the manifest is
 signed by this device; the drop becomes visible only at commit. Every step is
 recorded in a resume file first, so a send cut off (connection, crash, kill) is
 finished in a later run, with the same drop id: :func:`pending_sends` lists it and
@@ -22,7 +24,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import shutil
@@ -49,14 +50,13 @@ from secure_send.client.key_changes import key_hashes, remember_sent
 from secure_send.client.mynumber import MyNumberCheck
 from secure_send.client.mynumber import check as mynumber_check
 from secure_send.client.profile import DeviceIdentity, Profile, ProfileError
+from secure_send.client.suite_crypto import SendKeys, cipher_from_record, send_keys
 from secure_send.client.transfer import create_upload, send_blob
-from secure_send.core.age import api as age
-from secure_send.core.age.api import decrypt, encrypt
-from secure_send.core.age.x25519 import X25519Identity, X25519Recipient
+from secure_send.core.age.x25519 import X25519Recipient
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry, Kind
-from secure_send.core.encoding import b64u, format_time, unb64u, utc_now
+from secure_send.core.encoding import format_time, utc_now
 from secure_send.core.envelope.manifest import (
     Blob,
     Classification,
@@ -290,7 +290,9 @@ def prepare(
         raise ClientError(
             ErrorCode.REVOKED_DEVICE, "this device is no longer active in the directory"
         )
-    recipients = [X25519Recipient(d.enc_key) for p in [*people, own] for d in p.active_devices()]
+    # one suite per drop, chosen once the classification is final (My Numbers force 機密性3)
+    suite = session.it_policy.suite.for_classification(classification)
+    recipients = send_keys(suite, [*people, own])  # suite_unavailable: before any write
     drop_id = new_drop_id()
     outbox = profile.outbox_dir / drop_id
     outbox.mkdir(parents=True, mode=0o700)
@@ -309,6 +311,7 @@ def prepare(
             blobs.insert(0, _write_metadata(outbox / METADATA_BLOB, metadata, recipients))
             records[METADATA_BLOB] = {"file": str(outbox / METADATA_BLOB), "upload": None}
             manifest = _manifest(drop_id, me, people, blobs, directory, expires, classification)
+            manifest = dataclasses.replace(manifest, suite=suite)  # signed: what every blob is
             if request is not None:  # a submission: the manifest signs which request
                 manifest = dataclasses.replace(manifest, request=request)
             if asked is not None:  # signed: the server can neither skip nor redirect it
@@ -327,6 +330,25 @@ def prepare(
         shutil.rmtree(outbox, ignore_errors=True)
         raise
     return pending
+
+
+def suite_for(
+    session: Session,
+    directory: Directory,
+    to: Sequence[str],
+    classification: Classification,
+    approvers: Sequence[str] = (),
+) -> str:
+    """The suite a send to ``to`` (and ``approvers``) at the final ``classification``
+    goes in under this machine's policy, as :func:`prepare` will choose it (the app's
+    confirm sheet says it); raises :class:`.suite_crypto.SuiteUnavailable` where a device
+    to encrypt to has no P-256 key, and what :func:`resolve_recipients` raises."""
+    people, own = _encryption_targets(directory, to, session.me)
+    added = [a for a in approvers if a not in {p.id for p in people}]
+    people += resolve_recipients(directory, added, session.me.user) if added else []
+    suite = session.it_policy.suite.for_classification(classification)
+    send_keys(suite, [*people, own] if own is not None else people)
+    return suite
 
 
 def check_mynumber(
@@ -402,7 +424,7 @@ def _manifest(
         created=format_time(now),
         expires=format_time(now + expires),
         classification=classification,
-        suite="age-x25519-v1",
+        suite="age-x25519-v1",  # prepare() sets the policy's
         directory_epoch=checkpoint.epoch,
         directory_header=checkpoint.header_hash,
         # the log head recipients check for a split view (client/split_view.py)
@@ -412,7 +434,7 @@ def _manifest(
 
 
 def _measure(
-    files: Sequence[FileToSend], recipients: list[X25519Recipient], keys: DeviceKeys, outbox: Path
+    files: Sequence[FileToSend], recipients: SendKeys, keys: DeviceKeys, outbox: Path
 ) -> tuple[list[Blob], list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Blobs, the metadata's file list and the resume records of the files."""
     blobs: list[Blob] = []
@@ -422,11 +444,11 @@ def _measure(
     for item in files:
         blob_id = item.blob_id
         stat = item.path.stat()
-        prepared = age.prepare(recipients)
+        cipher = recipients.prepare()
         # the ciphertext is made again while uploading (blob_source.py): only its hash now
-        measured = measure(prepared, item.path)
+        measured = measure(cipher, item.path)
         blobs.append(Blob(blob_id, "file", measured.sha256, measured.size))
-        # the chunk tags the upload checks before any byte leaves (chunk_tags.py)
+        # the tags the upload checks before any byte leaves (chunk_tags.py, cipher_units.py)
         tags = outbox / f"{blob_id}.tags"
         tags.write_bytes(measured.tags)
         listing.append({"blob": blob_id, "name": item.name, "size": stat.st_size})
@@ -434,22 +456,18 @@ def _measure(
             "source": str(item.path.resolve()),
             "source_size": stat.st_size,
             "source_mtime_ns": stat.st_mtime_ns,
-            "header": b64u(prepared.header),
             "tags": str(tags),
-            # the file key, readable only with this device's key (to resume after a restart)
-            "key": b64u(_seal_key(prepared.file_key, own_key)),
+            # suite, header (nonce) and the file key, readable only with this device's
+            # key (to resume after a restart)
+            **cipher.record(own_key),
             "upload": None,
         }
     return blobs, listing, records
 
 
-def _write_metadata(
-    path: Path, metadata: dict[str, Any], recipients: list[X25519Recipient]
-) -> Blob:
+def _write_metadata(path: Path, metadata: dict[str, Any], recipients: SendKeys) -> Blob:
     # small (names, sizes, a message): encrypted in memory, then kept for the upload
-    out = io.BytesIO()
-    encrypt(io.BytesIO(json.dumps(metadata, ensure_ascii=False).encode()), out, recipients)
-    ciphertext = out.getvalue()
+    ciphertext = recipients.encrypt_small(json.dumps(metadata, ensure_ascii=False).encode())
     path.write_bytes(ciphertext)
     return Blob(METADATA_BLOB, "metadata", hashlib.sha256(ciphertext).digest(), len(ciphertext))
 
@@ -582,12 +600,6 @@ def _upload_one(
     profile.write_json(resume_file, pending.to_json())
 
 
-def _seal_key(file_key: bytes, own: X25519Recipient) -> bytes:
-    out = io.BytesIO()
-    encrypt(io.BytesIO(file_key), out, [own])
-    return out.getvalue()
-
-
 def _source(record: dict[str, Any], blob: Blob, keys: DeviceKeys) -> BlobSource:
     """Where a blob's bytes come from (the plaintext must be as it was when measured);
     raises :class:`BrokenResumeFile` if the record cannot say."""
@@ -625,10 +637,8 @@ def _record_source(record: dict[str, Any], blob: Blob, keys: DeviceKeys) -> Blob
         raise ClientError(
             ErrorCode.FILE_CHANGED, f"{path.name}: this send cannot be resumed; send it again"
         ) from None
-    key = io.BytesIO()
-    decrypt(io.BytesIO(unb64u(record["key"])), key, [X25519Identity(bytes(keys.encryption))])
     measured = Measured(blob.sha256, blob.size, tags)
-    return EncryptingSource(age.Prepared(key.getvalue(), unb64u(record["header"])), path, measured)
+    return EncryptingSource(cipher_from_record(record, keys), path, measured)
 
 
 def create_upload_if_needed(api: ServerApi, pending: PendingSend, blob: Blob) -> str | None:

@@ -11,7 +11,6 @@ names never go to disk in clear. Finishing is
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +19,7 @@ from typing import TYPE_CHECKING
 
 from secure_send.client import send as sending
 from secure_send.client.errors import ConnectionLost, ServerError
-from secure_send.core.age.api import decrypt
-from secure_send.core.age.x25519 import X25519Identity
+from secure_send.client.suite_crypto import decrypt_small
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.envelope.manifest import SignedManifest
 from secure_send.core.error_codes import ErrorCode
@@ -68,13 +66,15 @@ def describe(pending: sending.PendingSend, keys: DeviceKeys) -> UnfinishedSend:
         pending.drop_id,
         manifest.created,
         tuple(r.user for r in manifest.recipients),
-        _files(pending, keys),
+        _files(pending, manifest.suite, keys),
         sum(b.size for b in manifest.blobs),
         pending,
     )
 
 
-def _files(pending: sending.PendingSend, keys: DeviceKeys) -> tuple[tuple[str, int], ...]:
+def _files(
+    pending: sending.PendingSend, suite: str, keys: DeviceKeys
+) -> tuple[tuple[str, int], ...]:
     """The names and sizes from this device's own copy of the metadata (in memory only);
     empty if it cannot be read: the send can still be finished or discarded."""
     record = pending.blobs.get(sending.METADATA_BLOB, {})
@@ -82,9 +82,8 @@ def _files(pending: sending.PendingSend, keys: DeviceKeys) -> tuple[tuple[str, i
         path = Path(str(record["file"]))
         if path.stat().st_size > MAX_METADATA:
             return ()
-        plain = io.BytesIO()
-        decrypt(io.BytesIO(path.read_bytes()), plain, [X25519Identity(bytes(keys.encryption))])
-        listing = json.loads(plain.getvalue().decode("utf-8"))["files"]
+        plain = decrypt_small(suite, path.read_bytes(), keys)  # the drop's suite
+        listing = json.loads(plain.decode("utf-8"))["files"]
         return tuple((str(f["name"]), int(f["size"])) for f in listing)
     except (KeyError, TypeError, ValueError, OSError, SecureSendError):
         return ()

@@ -76,6 +76,10 @@ NAMED: dict[tuple[Action, ErrorCode], str] = {
         "errors",
         "Recipient %1 is not in the verified staff directory (or has left), so nothing was sent. Remove this recipient.",
     ),
+    (Action.SEND, ErrorCode.SUITE_UNAVAILABLE): QT_TRANSLATE_NOOP(
+        "errors",
+        "This send must use the CRYPTREC cipher suite, but a PC of %1 has no key for it yet, so nothing was sent. Ask them to start Secure Send once (it adds the key), then send again.",
+    ),
 }
 
 OVERRIDES: dict[tuple[Action, ErrorCode], str] = {
@@ -90,6 +94,10 @@ OVERRIDES: dict[tuple[Action, ErrorCode], str] = {
     (Action.SEND, ErrorCode.DIRECTORY_STALE): QT_TRANSLATE_NOOP(
         "errors",
         "The drop server cannot be reached, so the staff directory could not be checked and nothing was sent. Check the network and try again.",
+    ),
+    (Action.SAVE, ErrorCode.SUITE_UNAVAILABLE): QT_TRANSLATE_NOOP(
+        "errors",
+        "This drop uses the CRYPTREC cipher suite, and this PC has no key for it yet. Restart Secure Send (it adds the key), then save again.",
     ),
     (Action.SAVE, ErrorCode.CONNECTION_LOST): QT_TRANSLATE_NOOP(
         "errors",

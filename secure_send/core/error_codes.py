@@ -143,3 +143,6 @@ class ErrorCode(enum.StrEnum):
     USAGE = "usage"
     BAD_DURATION = "bad_duration"
     DEMO_FAILED = "demo_failed"
+    # policy asks for the CMS (CRYPTREC) suite but a device to encrypt to has no P-256
+    # key yet (or this device, receiving a CMS drop, has none): nothing is sent/saved
+    SUITE_UNAVAILABLE = "suite_unavailable"

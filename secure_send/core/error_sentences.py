@@ -468,4 +468,8 @@ SENTENCES: dict[ErrorCode, str] = {
         "errors",
         "The demonstration could not finish. See the details.",
     ),
+    ErrorCode.SUITE_UNAVAILABLE: QT_TRANSLATE_NOOP(
+        "errors",
+        "This send must use the CRYPTREC cipher suite, but a recipient's PC has no key for it yet, so nothing was sent. Ask them to start Secure Send once (it adds the key), then send again.",
+    ),
 }

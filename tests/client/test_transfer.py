@@ -19,10 +19,10 @@ from secure_send.client.api import Reader
 from secure_send.client.blob_source import EncryptingSource, measure
 from secure_send.client.errors import ClientError, ConnectionLost, ServerError
 from secure_send.client.transfer import send_blob
-from secure_send.core.age.api import encrypt_prepared, prepare
-from secure_send.core.age.x25519 import X25519Identity
+from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE
 from secure_send.core.error_codes import ErrorCode
 from tests.client.conftest import Enrol
+from tests.client.test_blob_source import _cipher
 from tests.directory_kit import HANAKO, TARO
 
 SIZE = 3 * 1024 * 1024
@@ -62,14 +62,14 @@ class _HostileServer:
         raise ConnectionLost
 
 
-def _send(tmp_path: Path) -> tuple[Path, EncryptingSource, bytes]:
+def _send(tmp_path: Path, suite: str = AGE_SUITE) -> tuple[Path, EncryptingSource, bytes]:
     plain = tmp_path / "年末調整.xlsx"
     plain.write_bytes(os.urandom(SIZE))
-    prepared = prepare([X25519Identity.generate().recipient])
-    measured = measure(prepared, plain)
+    cipher = _cipher(suite)
+    measured = measure(cipher, plain)
     ciphertext = io.BytesIO()
-    encrypt_prepared(prepared, io.BytesIO(plain.read_bytes()), ciphertext)
-    return plain, EncryptingSource(prepared, plain, measured), ciphertext.getvalue()
+    cipher.encrypt(io.BytesIO(plain.read_bytes()), ciphertext)
+    return plain, EncryptingSource(cipher, plain, measured), ciphertext.getvalue()
 
 
 def _edit_keeping_size_and_time(path: Path) -> None:
@@ -85,11 +85,13 @@ def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("secure_send.client.transfer.time.sleep", lambda s: None)
 
 
-def test_a_retry_never_sends_ciphertext_of_an_edited_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suite", [AGE_SUITE, CMS_SUITE])
+def test_a_retry_never_sends_ciphertext_of_an_edited_file(tmp_path: Path, suite: str) -> None:
     """The server cuts the upload after 1.5 MiB and reports offset 0, while the file is
     edited in the first MiB: the retry must not send that part again under the same
-    keystream (the server would learn the XOR of the two versions)."""
-    plain, source, ciphertext = _send(tmp_path)
+    keystream (the server would learn the XOR of the two versions) — in either suite
+    (CMS: AES-GCM's keystream, and its one tag under the same key and nonce)."""
+    plain, source, ciphertext = _send(tmp_path, suite)
     server = _HostileServer([0, 0, 0], cut=1_500_000, between=lambda: None)
     server.between = lambda: _edit_keeping_size_and_time(plain)
     with pytest.raises(ClientError) as caught:

@@ -278,6 +278,7 @@ def test_the_detail_pane_follows_the_selection(
     assert page.details.message.toPlainText() == "<b>x</b> 年末調整\ufffd[31m\n2行目"
     assert page.details.message.isReadOnly()
     assert page.details.classification_label.text() == "Confidentiality 2 (internal)"
+    assert page.details.suite_label.text() == "age (ChaCha20-Poly1305, X25519)"
     assert page.details.sender_label.text() == "佐藤 花子 (会計課)"
     assert page.details.to_label.text() == "鈴木 太郎 (人事課)"
     assert page.details.expiry_label.text()

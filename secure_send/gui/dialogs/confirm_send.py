@@ -10,6 +10,8 @@ but a second person should notice one nobody expected. Above everything, what th
 Number check found (:mod:`..widgets.mynumber_notes`): a send it blocks has no Send button;
 then whether the send waits for a superior's approval (上長承認, :mod:`..widgets.approval_notes`),
 the approvers listed among the recipients — or why it cannot get one: no Send button either.
+A send IT's policy puts in the CRYPTREC suite says so; one that cannot be (a recipient's
+PC has no P-256 key yet: ``suite_unavailable``) says whose, and has no Send button.
 """
 
 from __future__ import annotations
@@ -29,15 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secure_send.client import send as sending
 from secure_send.client.approval import ApprovalPlan
 from secure_send.client.errors import ClientError
 from secure_send.client.key_changes import KeyChange
+from secure_send.client.suite_crypto import SuiteUnavailable
+from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry, Kind
-from secure_send.core.envelope.manifest import Classification
+from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE, Classification
+from secure_send.core.error_actions import Action
+from secure_send.gui import errors
 from secure_send.gui.dates import short_date
 from secure_send.gui.model import AppModel, SendRequest
 from secure_send.gui.text import fill
-from secure_send.gui.widgets.approval_notes import ApprovalNotes
+from secure_send.gui.widgets.approval_notes import STYLE_BLOCKED, ApprovalNotes
 from secure_send.gui.widgets.buttons import plain_label, plain_tip
 from secure_send.gui.widgets.file_list import human_size
 from secure_send.gui.widgets.mynumber_notes import MyNumberNotes
@@ -49,6 +56,19 @@ CLASSIFICATION_LABELS = {
     Classification.C2: QT_TRANSLATE_NOOP("Classification", "Confidentiality 2 (internal)"),
     Classification.C3: QT_TRANSLATE_NOOP("Classification", "Confidentiality 3 (secret)"),
 }
+
+
+# The cipher suites as a person reads them (the Inbox's details and this sheet).
+SUITE_LABELS = {
+    AGE_SUITE: QT_TRANSLATE_NOOP("Suite", "age (ChaCha20-Poly1305, X25519)"),
+    CMS_SUITE: QT_TRANSLATE_NOOP("Suite", "CRYPTREC (AES-256-GCM, ECDH P-256)"),
+}
+
+
+def suite_label(suite: str) -> str:
+    """The human label for a cipher suite, in the UI language (its name if unknown)."""
+    label = SUITE_LABELS.get(suite)
+    return QCoreApplication.translate("Suite", str(label)) if label is not None else suite
 
 
 NOTICE = QColor("#8a4b00")  # dark amber: worth a look, not an error (6:1 on white)
@@ -87,6 +107,11 @@ class ConfirmSendDialog(QDialog):
         form.addRow(self.tr("Total size:"), self.total_label)
         form.addRow(self.tr("Available for:"), self.expiry_label)
         form.addRow(self.tr("Classification:"), self.class_label)
+        self.suite, self.suite_refusal = self._suite(model, request, plan)
+        self.suite_label = plain_label(suite_label(self.suite), self)
+        self.suite_label.setAccessibleName(self.tr("Encryption"))
+        if self.suite == CMS_SUITE:  # the usual age is not worth a line
+            form.addRow(self.tr("Encryption:"), self.suite_label)
         if request.message:
             message = plain_label(request.message, self)
             message.setWordWrap(True)
@@ -110,6 +135,9 @@ class ConfirmSendDialog(QDialog):
             layout.addWidget(_NotesArea(self.mynumber), 1)
         if self.approval is not None:
             layout.addWidget(self.approval)
+        if self.suite_refusal is not None:
+            self._block()
+            layout.addWidget(self.suite_refusal)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.cancel_button.setFocus()
@@ -138,6 +166,33 @@ class ConfirmSendDialog(QDialog):
             return model.approvals.plan(request), None
         except ClientError as err:  # no_approver, approver_unavailable
             return None, err
+
+    def _suite(
+        self, model: AppModel, request: SendRequest, plan: ApprovalPlan | None
+    ) -> tuple[str, QWidget | None]:
+        """The suite this send goes in (at the classification My Numbers may force), and
+        a refusal to show when a device it must be encrypted to has no P-256 key."""
+        final = request.classification
+        if request.mynumber is not None:
+            _, final = request.mynumber.forced(request.expires, request.classification)
+        suite = model.session.it_policy.suite.for_classification(final)
+        if model.directory is None:
+            return suite, None
+        approvers = [a.id for a in plan.approvers] if plan is not None else []
+        try:
+            sending.suite_for(model.session, model.directory, request.to, final, approvers)
+        except SuiteUnavailable as err:
+            frame = QFrame(self)  # framed as a refused approval is: no Send button
+            frame.setObjectName("approvalBlocked")
+            frame.setStyleSheet(STYLE_BLOCKED)
+            self.suite_notice = plain_label(errors.sentence_for(err, Action.SEND), frame)
+            self.suite_notice.setWordWrap(True)
+            self.suite_notice.setAccessibleName(self.tr("Encryption"))
+            QVBoxLayout(frame).addWidget(self.suite_notice)
+            return suite, frame
+        except (ClientError, DirectoryError):
+            pass  # recipients that do not resolve: the send itself says why
+        return suite, None
 
     def _approval_section(
         self, plan: ApprovalPlan | None, refusal: ClientError | None

@@ -311,6 +311,14 @@
         <translation>機密性区分：</translation>
     </message>
     <message>
+        <source>Encryption</source>
+        <translation>暗号方式</translation>
+    </message>
+    <message>
+        <source>Encryption:</source>
+        <translation>暗号方式：</translation>
+    </message>
+    <message>
         <source>Message:</source>
         <translation>メッセージ：</translation>
     </message>
@@ -595,6 +603,10 @@
         <translation>ダウンロード期限</translation>
     </message>
     <message>
+        <source>Encryption</source>
+        <translation>暗号方式</translation>
+    </message>
+    <message>
         <source>Total size</source>
         <translation>合計サイズ</translation>
     </message>
@@ -617,6 +629,10 @@
     <message>
         <source>Download deadline:</source>
         <translation>ダウンロード期限：</translation>
+    </message>
+    <message>
+        <source>Encryption:</source>
+        <translation>暗号方式：</translation>
     </message>
     <message>
         <source>Files:</source>
@@ -2341,6 +2357,17 @@ Failed: %3</source>
     </message>
 </context>
 <context>
+    <name>Suite</name>
+    <message>
+        <source>age (ChaCha20-Poly1305, X25519)</source>
+        <translation>age（ChaCha20-Poly1305、X25519）</translation>
+    </message>
+    <message>
+        <source>CRYPTREC (AES-256-GCM, ECDH P-256)</source>
+        <translation>CRYPTREC（AES-256-GCM、ECDH P-256）</translation>
+    </message>
+</context>
+<context>
     <name>Tray</name>
     <message>
         <source>Secure Send</source>
@@ -2965,6 +2992,10 @@ Failed: %3</source>
         <translation>デモを最後まで実行できませんでした。詳細を確認してください。</translation>
     </message>
     <message>
+        <source>This send must use the CRYPTREC cipher suite, but a recipient's PC has no key for it yet, so nothing was sent. Ask them to start Secure Send once (it adds the key), then send again.</source>
+        <translation>この送信は CRYPTREC 暗号方式で送る必要がありますが、受信者の端末にその鍵がまだないため、送信しませんでした。受信者にセキュア送信を一度起動してもらい（鍵が追加されます）、もう一度送信してください。</translation>
+    </message>
+    <message>
         <source>A file to send could not be found. It may have been moved or deleted.</source>
         <translation>送信するファイルが見つかりません。移動または削除された可能性があります。</translation>
     </message>
@@ -3049,6 +3080,10 @@ Failed: %3</source>
         <translation>宛先 %1 は確認済みの職員名簿にない（または退職した）ため、何も送信していません。この宛先を外してください。</translation>
     </message>
     <message>
+        <source>This send must use the CRYPTREC cipher suite, but a PC of %1 has no key for it yet, so nothing was sent. Ask them to start Secure Send once (it adds the key), then send again.</source>
+        <translation>この送信は CRYPTREC 暗号方式で送る必要がありますが、%1 の端末にその鍵がまだないため、送信しませんでした。セキュア送信を一度起動してもらい（鍵が追加されます）、もう一度送信してください。</translation>
+    </message>
+    <message>
         <source>The connection to the drop server was lost while sending. Check the network and try again; the send continues where it stopped.</source>
         <translation>送信中に受け渡しサーバーとの接続が切れました。ネットワークを確認してもう一度送信すると、中断したところから続けます。</translation>
     </message>
@@ -3059,6 +3094,10 @@ Failed: %3</source>
     <message>
         <source>The drop server cannot be reached, so the staff directory could not be checked and nothing was sent. Check the network and try again.</source>
         <translation>受け渡しサーバーに接続できないため、職員名簿を確認できず、何も送信していません。ネットワークを確認して、もう一度お試しください。</translation>
+    </message>
+    <message>
+        <source>This drop uses the CRYPTREC cipher suite, and this PC has no key for it yet. Restart Secure Send (it adds the key), then save again.</source>
+        <translation>この送付は CRYPTREC 暗号方式で暗号化されていますが、この端末にはその鍵がまだありません。セキュア送信を再起動して（鍵が追加されます）、もう一度保存してください。</translation>
     </message>
     <message>
         <source>The connection was lost while saving. Save again to continue where it stopped.</source>

@@ -1,7 +1,8 @@
 """The detail pane beside the Inbox and Sent lists: what a drop holds.
 
 It shows the sender's message, every file with its size, the total, 機密性, to
-whom (persons, and which role mailbox), and the download deadline — all of it
+whom (persons, and which role mailbox), the download deadline and the cipher suite
+(暗号方式: age or CRYPTREC, from the signed manifest) — all of it
 plain text: a message or file name holding markup (``<b>x</b>``, ``<a href>``) is
 shown literally, and control, bidi and zero-width characters are made visible
 (``core.display.shown``). A drop that failed verification shows no details,
@@ -34,7 +35,7 @@ from secure_send.core.display import shown
 from secure_send.core.encoding import parse_time
 from secure_send.core.errors import SecureSendError
 from secure_send.gui.dates import short_date
-from secure_send.gui.dialogs.confirm_send import classification_label
+from secure_send.gui.dialogs.confirm_send import classification_label, suite_label
 from secure_send.gui.errors import describe
 from secure_send.gui.model import AppModel
 from secure_send.gui.text import fill
@@ -75,6 +76,7 @@ class DropDetailsPane(QWidget):
         self.to_label = self._value(self.tr("Recipients"))
         self.classification_label = self._value(self.tr("Confidentiality"))
         self.expiry_label = self._value(self.tr("Download deadline"))
+        self.suite_label = self._value(self.tr("Encryption"))
         self.total_label = self._value(self.tr("Total size"))
         self.files = self._files_table()
         self.message = QPlainTextEdit(self.body)
@@ -85,6 +87,7 @@ class DropDetailsPane(QWidget):
         form.addRow(self.tr("To:"), self.to_label)
         form.addRow(self.tr("Confidentiality:"), self.classification_label)
         form.addRow(self.tr("Download deadline:"), self.expiry_label)
+        form.addRow(self.tr("Encryption:"), self.suite_label)
         form.addRow(self.tr("Files:"), self.files)
         form.addRow(self.tr("Total:"), self.total_label)
         form.addRow(self.tr("Message:"), self.message)
@@ -187,6 +190,7 @@ class DropDetailsPane(QWidget):
         self.to_label.setText("\n".join(self.chosen_text(c, receipts) for c in details.to))
         self.classification_label.setText(classification_label(details.classification))
         self.expiry_label.setText(short_date(details.expires) + " " + _clock(details.expires))
+        self.suite_label.setText(suite_label(details.suite))
         self.files.setRowCount(len(details.files))
         for row, info in enumerate(details.files):
             name = QTableWidgetItem(shown(info.name))
