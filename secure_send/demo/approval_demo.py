@@ -16,9 +16,11 @@ from pathlib import Path
 
 from secure_send.client import approval, listing
 from secure_send.client import receive as receiving
+from secure_send.client.drop_details import fetch_details
 from secure_send.client.errors import ClientError
 from secure_send.client.policy import ItPolicy, parse_policy
 from secure_send.client.session import Session
+from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE
 from secure_send.core.error_codes import ErrorCode
 from secure_send.org.attributes import Changes, set_attributes
 from secure_send.org.home import OrgHome
@@ -26,7 +28,13 @@ from secure_send.org.home import OrgHome
 Say = Callable[[str], None]
 Step = Callable[[Say, str, str], None]
 # what IT's policy file says in the demo ministry (packaging/linux/policy.json's key)
-DEMO_POLICY_JSON = {"approval_for": ["mynumber"]}
+# — and sends at 機密性3 (every send with My Numbers is raised to it) go in the CRYPTREC
+# suite (issue 21), the rest in age
+DEMO_POLICY_JSON = {"approval_for": ["mynumber"], "suite": {"c3": "cms"}}
+SUITES_JA = {
+    AGE_SUITE: "age（ChaCha20-Poly1305、X25519）",
+    CMS_SUITE: "CRYPTREC（AES-256-GCM、ECDH P-256）",
+}
 REASONS_JA = {
     "c1": "機密性1",
     "c2": "機密性2",
@@ -122,3 +130,5 @@ def run_approval_scene(
     decided = entries[mine.decided_by].name_ja
     got = receiving.receive(desk, desk.directory(), drop_id, work / "人事課の受付")
     say(f"   ✓ 承認済み（{decided}）を確認、{len(got.files)} 件を保存しました")
+    suite = fetch_details(desk, desk.directory(), drop_id).suite  # from the signed manifest
+    say(f"   暗号方式：{SUITES_JA[suite]}（機密性3 は IT のポリシーで CRYPTREC 暗号リストの方式）")

@@ -90,7 +90,10 @@ def test_show_mynumber_handlers_lists_the_designated_for_audit(home: Path) -> No
         (("set", "nobody", "--mynumber-handler", "yes"), "no entry 'nobody' in the directory"),
         (("set", "hanako.sato"), "nothing to set: give --mynumber-handler yes|no"),
         (("set", "Hanako", "--mynumber-handler", "yes"), "invalid id"),
-        (("show", "hanako.sato", "--mynumber-handlers"), "either an id, --mynumber-handlers or"),
+        (
+            ("show", "hanako.sato", "--mynumber-handlers"),
+            "either an id, --mynumber-handlers, --approvers or --p256",
+        ),
     ],
 )
 def test_errors_are_one_line_exit_1_and_change_nothing(

@@ -27,6 +27,8 @@ def test_demo_walkthrough_completes(tmp_path: Path) -> None:
     assert "承認待ちです（理由：個人番号を含む）" in text
     assert "確認: 扶養控除等申告書_個人番号一覧（ダミー）.xlsx" in text
     assert "✓ 承認済み（中村 哲也）を確認、1 件を保存しました" in text
+    # issue 21: the workbook (機密性3) went in the CRYPTREC suite, read from the manifest
+    assert "暗号方式：CRYPTREC（AES-256-GCM、ECDH P-256）" in text
     (desk_copy,) = (tmp_path / "demo" / "人事課の受付").iterdir()
     (boss_copy,) = (tmp_path / "demo" / "承認者の確認用").iterdir()
     assert desk_copy.read_bytes() == boss_copy.read_bytes()
