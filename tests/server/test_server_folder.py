@@ -30,11 +30,12 @@ import nacl.exceptions
 import nacl.public
 import nacl.signing
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from secure_send.admin.server_home import write_server_home
 from secure_send.client.keystore import FileKeyStore
 from secure_send.client.profile import DeviceIdentity, Profile
-from secure_send.core.directory.enrol import DeviceKeys, make_request
+from secure_send.core.directory.enrol import DeviceKeys, make_request, p256_point
 from secure_send.core.encoding import utc_now
 from secure_send.org import ops
 from secure_send.org.home import HomeError, OrgHome
@@ -46,7 +47,7 @@ from tests.server.drop_kit import age_blob, hanako, sent_drop, taro_device
 TOKEN = re.compile(rb"[A-Za-z0-9_\-+/]{40,}={0,2}")
 HEX = re.compile(rb"[0-9a-fA-F]{64,}")
 
-Secrets = dict[str, bytes]  # name -> private key bytes (Ed25519 seed or X25519 scalar)
+Secrets = dict[str, bytes]  # name -> private key bytes (Ed25519 seed, X25519 or P-256 scalar)
 
 
 def _decodings(token: bytes) -> list[bytes]:
@@ -68,17 +69,34 @@ def _try(decode: Callable[[str], bytes], text: str) -> bytes | None:
 
 
 def _public_keys(candidate: bytes) -> set[bytes]:
-    """The public keys ``candidate`` would have as an Ed25519 seed or an X25519 scalar.
+    """The public keys ``candidate`` would have as an Ed25519 seed, an X25519 scalar or
+    a P-256 scalar.
 
-    64 bytes are taken as two halves: libsodium's secret key is seed + public key, and
-    the client's key store keeps signing seed + X25519 scalar in one value."""
-    halves = [candidate[:32], candidate[32:]] if len(candidate) == 64 else [candidate]
+    64 and 96 bytes are taken in 32-byte parts: libsodium's secret key is seed + public
+    key, and the client's key store keeps signing seed + X25519 scalar (+ P-256 scalar,
+    issue 21) in one value."""
+    parts = (
+        [candidate[i : i + 32] for i in range(0, 96, 32)]
+        if len(candidate) in (64, 96)
+        else [candidate]
+    )
     found = set()
-    for half in halves:
-        if len(half) == 32:
-            found.add(bytes(nacl.signing.SigningKey(half).verify_key))
-            found.add(nacl.bindings.crypto_scalarmult_base(half))
+    for part in parts:
+        if len(part) == 32:
+            found.add(bytes(nacl.signing.SigningKey(part).verify_key))
+            found.add(nacl.bindings.crypto_scalarmult_base(part))
+            point = _p256_point(part)
+            if point is not None:
+                found.add(point)
     return found
+
+
+def _p256_point(scalar: bytes) -> bytes | None:
+    try:
+        key = ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
+    except ValueError:  # 0 or not below the group order: not a P-256 key
+        return None
+    return p256_point(key.public_key())
 
 
 def _targets(secrets: Secrets) -> dict[bytes, str]:
@@ -87,6 +105,8 @@ def _targets(secrets: Secrets) -> dict[bytes, str]:
     for name, secret in secrets.items():
         if name.endswith(":enc"):
             found[bytes(nacl.public.PrivateKey(secret).public_key)] = name
+        elif name.endswith(":p256"):
+            found[_p256_point(secret) or b""] = name
         else:
             found[bytes(nacl.signing.SigningKey(secret).verify_key)] = name
     return found
@@ -115,9 +135,11 @@ def scan(folder: Path, secrets: Secrets) -> dict[str, list[str]]:
 
 
 def _device_secrets(name: str, keys: DeviceKeys) -> Secrets:
+    assert keys.p256 is not None
     return {
         f"{name}:sign": bytes(keys.signing),
         f"{name}:enc": bytes(keys.encryption),
+        f"{name}:p256": keys.p256.private_numbers().private_value.to_bytes(32, "big"),
     }
 
 
@@ -186,6 +208,7 @@ def test_the_server_folder_holds_no_private_key_after_real_traffic(tmp_path: Pat
     assert set(scan(profile.path, _device_secrets("taro-desktop", taro_keys))) == {
         "taro-desktop:sign",
         "taro-desktop:enc",
+        "taro-desktop:p256",
     }
 
 
