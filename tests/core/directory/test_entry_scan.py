@@ -223,7 +223,8 @@ def test_length_limits_agree(field: str, at_limit: str, over: str) -> None:
 
 def _p256_text() -> str:
     text = _entries()[4].canonical_bytes().decode()
-    assert '"p256_key":"' in text and entry_scan.ENTRY.fullmatch(text)
+    assert '"p256_key":"' in text
+    assert entry_scan.ENTRY.fullmatch(text)
     return text
 
 
@@ -288,7 +289,8 @@ def test_p256_field_mutations_get_the_strict_verdict(edit: str) -> None:
     assert edited != text
     assert _scanned(edited) == _strict(edited)
     if edit == "after-revoked":
-        assert entry_scan.ENTRY.fullmatch(edited) and _strict(edited) is not None
+        assert entry_scan.ENTRY.fullmatch(edited)
+        assert _strict(edited) is not None
     else:
         assert _strict(edited) is None
 
