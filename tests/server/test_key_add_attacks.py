@@ -9,7 +9,10 @@ P-256 key its device did not make, and the signer must say why it refused.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -18,7 +21,10 @@ import nacl.signing
 import pytest
 
 from secure_send.core import httpsig
-from secure_send.core.directory.enrol import DeviceKeys
+from secure_send.core.directory import canonical
+from secure_send.core.directory.enrol import REQUEST_TYPE as ENROL_TYPE
+from secure_send.core.directory.enrol import DeviceKeys, code_mac_key
+from secure_send.core.directory.enrol import make_request as make_enrolment
 from secure_send.core.directory.key_add import KeyAddRequest, make_request
 from secure_send.core.directory.log import Action
 from secure_send.core.directory.model import device_p256_message
@@ -274,3 +280,48 @@ def test_the_queue_is_bounded_in_all(server: Server, monkeypatch: pytest.MonkeyP
     assert codes == [202, 202, 429]
     server.push()
     assert _add_key_events(server) == 2
+
+
+# ------------------------------------------------------------- unusable keys
+
+
+def _off_curve() -> bytes:
+    return b"\x04" + bytes(range(1, 65))  # the uncompressed form, but no point of P-256
+
+
+def test_a_point_off_the_curve_never_enters_the_directory(server: Server) -> None:
+    """A device (an insider in a role mailbox, say) binds a 65-byte "key" that is no
+    point of P-256. Listed, no sender could encrypt to it: every CMS send to that
+    person, and to every role they are in, would fail. The server refuses the request
+    and, queued behind its back, so does the signer; the directory lists nothing."""
+    keys = _with_p256(_old_device(server))
+    point = _off_curve()
+    sig = keys.signing.sign(device_p256_message(TARO, DESKTOP, point)).signature
+    request = _resigned(
+        keys, make_request(keys, TARO, DESKTOP, utc_now()), p256_key=point, p256_key_sig=sig
+    )
+    answer = _post(server, keys, request.to_json(), TARO, DESKTOP)
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid_request")
+    _queue_behind_the_servers_back(server, request, "C" * 22)
+    server.push()
+    assert _answer(server, "C" * 22) == ("refused", "bad_key_add")
+    assert _home_device(server, TARO, DESKTOP).p256_key is None
+    assert _add_key_events(server) == 0
+
+
+def test_an_enrolment_with_a_point_off_the_curve_is_refused(server: Server) -> None:
+    """The same through enrolment: a new device with a valid one-time code whose
+    request (proof, code MAC, binding all genuine) carries a point off the curve."""
+    code = ops.issue_code(server.home, TARO)
+    keys = DeviceKeys.generate()
+    honest = make_enrolment(keys, TARO, DESKTOP, "新端末", code, utc_now())
+    point = _off_curve()
+    sig = keys.signing.sign(device_p256_message(TARO, DESKTOP, point)).signature
+    unsigned = replace(honest, p256_key=point, p256_key_sig=sig, proof=b"", code_mac=None)
+    proof = keys.signing.sign(signed_message(ENROL_TYPE, unsigned.body())).signature
+    mac = hmac.new(code_mac_key(code), canonical.dumps(unsigned.body()), hashlib.sha256)
+    request = replace(unsigned, proof=proof, code_mac=mac.digest())
+    answer = httpx.post(server.url + "/v1/enrol", json=request.to_json(), timeout=30)
+    assert answer.status_code == 400, answer.text
+    server.push()
+    assert DESKTOP not in [d.id for d in server.home.entries()[TARO].devices]
