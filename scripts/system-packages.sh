@@ -35,6 +35,9 @@ packages=(
   clamav clamav-daemon
   # CMS suite (issue 21): tests/core/cms/ checks interoperability with `openssl cms`
   openssl
+  # unshare + mount: a small tmpfs in a private mount namespace for the full-disk and
+  # read-only tests (tests/cli/test_cli_cms_hostile.py, tests/core/test_atomic.py)
+  util-linux mount
 )
 case "${1:-}" in
   desktop|screenshots)

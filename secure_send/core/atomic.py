@@ -183,9 +183,13 @@ class DirectWriter:
         if self._direct_on:
             self._set_direct(False)
         self._aligned = False
-        tail, self._fill = self._view[: self._fill], 0
-        while len(tail):
-            tail = tail[os.write(self._fd, tail) :]
+        # Offsets, not a slice kept in a local: a write that fails (a full disk) leaves
+        # this frame in the traceback, and a slice of the block held there made
+        # close() fail with BufferError instead of closing (red team, issue 21).
+        done, end = 0, self._fill
+        self._fill = 0
+        while done < end:
+            done += os.write(self._fd, self._view[done:end])
 
     def rewind(self) -> None:
         """Empty the file and write from its start again."""
@@ -304,10 +308,12 @@ class AtomicOutput:
     def discard(self) -> None:
         """Close and delete the temporary file; the target is left untouched."""
         self._done = True
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._tmp)
+        try:
+            with contextlib.suppress(OSError):
+                self.file.close()
+        finally:  # whatever closing raised, never leave the unverified plaintext behind
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp)
 
 
 class DeviceOutput(AtomicOutput):

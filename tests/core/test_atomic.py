@@ -152,3 +152,43 @@ def test_discard_of_a_large_output_leaves_nothing(tmp_path: Path) -> None:
     out.file.write(os.urandom(2 * BLOCK + 3))
     out.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_fails_with_its_os_error_and_leaves_nothing(tmp_path: Path) -> None:
+    """A real 1 MiB tmpfs (its own mount namespace: ``unshare -rm``) filled part way
+    through an output. The write's ENOSPC must be what the caller sees, and the hidden
+    temporary file must go: a slice of the block once outlived the failed write in
+    the traceback, so closing raised BufferError and the partial file stayed (red
+    team, issue 21)."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False).returncode:
+        pytest.skip("user namespaces unavailable here")
+    disk = tmp_path / "small"
+    disk.mkdir()
+    writer = (
+        "import sys\n"
+        "from secure_send.core.atomic import AtomicOutput\n"
+        "try:\n"
+        "    with AtomicOutput(sys.argv[1] + '/out') as out:\n"
+        "        for _ in range(48):\n"
+        "            out.file.write(b'p' * 65536)\n"
+        "        out.commit()\n"
+        "except OSError as err:\n"
+        "    print('OSError', err.errno)\n"
+    )
+    script = (
+        f"mount -t tmpfs -o size=1m tmpfs {disk} && "
+        f"'{sys.executable}' -c \"$0\" {disk}; echo left: $(ls -A {disk})"
+    )
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script, writer],
+        capture_output=True, check=False, timeout=60, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    out = proc.stdout.decode()
+    assert f"OSError {errno.ENOSPC}" in out, (out, proc.stderr.decode())
+    assert out.rstrip().endswith("left:"), out

@@ -305,6 +305,10 @@ def decrypt(
         raise CmsUnsupportedError("no encrypted content (detached content is not supported)")
     _stream_content(r, h, dec, dst)
     _close(r, eci_end, "EncryptedContentInfo")
+    if aed_end is not None and r.offset >= aed_end:
+        # a definite AuthEnvelopedData that ends here has no mac: say so, rather than
+        # read the next header from beyond it (which ends as a 'truncated' error)
+        raise CmsFormatError("mac missing")
     mac_h = r.header()
     if mac_h.ident == 0xA1:
         raise CmsUnsupportedError("authenticated attributes are not supported")

@@ -222,6 +222,12 @@ class Reader:
         kids: list[Node] = []
         used = len(h.raw)
         while True:
+            # An indefinite child declares no length, so only counting what the children
+            # took enforces the budget: without this check, empty indefinite children
+            # (30 80 00 00, four bytes, one Node each) ran past any budget (red team,
+            # issue 21: 8 MB of them took 460 MiB inside a 1 MiB header budget).
+            if used > budget:
+                raise DerError("element larger than allowed")
             sub = self.header()
             if sub.ident == 0:
                 if sub.length != 0:
@@ -231,6 +237,8 @@ class Reader:
             node = self.element_after(sub, budget - used, depth + 1)
             used += len(node.encoding)
             kids.append(node)
+        if used > budget:
+            raise DerError("element larger than allowed")
         content = b"".join(k.encoding for k in kids)
         return Node(h.ident, content, tuple(kids), h.raw + content + EOC)
 

@@ -33,7 +33,7 @@ from secure_send.core.directory.model import (
     Device,
     EntryError,
     check_id,
-    check_p256_point,
+    check_p256_usable,
     device_key_message,
     device_p256_message,
 )
@@ -190,7 +190,7 @@ class EnrolmentRequest:
                 code_mac=None if mac is None else unb64u(mac, 32),
                 p256_key=None
                 if point is None
-                else check_p256_point(unb64u(point, P256_POINT_SIZE)),
+                else check_p256_usable(unb64u(point, P256_POINT_SIZE)),  # on the curve
                 p256_key_sig=None if point is None else unb64u(device["p256_key_sig"], 64),
             )
         except (KeyError, TypeError, EncodingError, EntryError) as err:

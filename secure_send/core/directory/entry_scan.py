@@ -43,8 +43,11 @@ _EMAIL = (  # model.EMAIL_PATTERN, at most MAX_TEXT characters
 # carries beyond the data must be zero (see encoding.unb64u).
 _KEY32 = r'"([A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])"'
 _SIG64 = r'"([A-Za-z0-9_-]{85}[AQgw])"'
-# A P-256 point, uncompressed (65 bytes, the first 0x04: "B"); model.check_p256_point
-_POINT65 = r'"(B[A-Za-z0-9_-]{85}[AEIMQUYcgkosw048])"'
+# A P-256 point, uncompressed (65 bytes, the first 0x04); model.check_p256_point.
+# "B" holds only the first byte's top six bits: its last two are the next character's
+# top two, which must be zero ("A" to "P"), or the byte is 0x05, 0x06 or 0x07, which
+# the strict parser refuses (red team, issue 21: the pattern once took "B" + any).
+_POINT65 = r'"(B[A-P][A-Za-z0-9_-]{84}[AEIMQUYcgkosw048])"'
 _TIME = r'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)"'
 
 # Keys in sorted order, as canonical JSON has them.

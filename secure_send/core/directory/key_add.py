@@ -30,7 +30,7 @@ from secure_send.core.directory.model import (
     Device,
     EntryError,
     check_id,
-    check_p256_point,
+    check_p256_usable,
 )
 from secure_send.core.encoding import EncodingError, b64u, format_time, parse_time, unb64u
 from secure_send.core.errors import SecureSendError
@@ -85,7 +85,7 @@ class KeyAddRequest:
             return cls(
                 user=check_id(body["user"], "user id"),
                 device_id=check_id(body["device"], "device id"),
-                p256_key=check_p256_point(unb64u(body["p256_key"], P256_POINT_SIZE)),
+                p256_key=check_p256_usable(unb64u(body["p256_key"], P256_POINT_SIZE)),
                 p256_key_sig=unb64u(body["p256_key_sig"], 64),
                 time=body["time"],
                 signature=unb64u(obj["signature"], 64),

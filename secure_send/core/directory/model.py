@@ -109,6 +109,24 @@ def check_p256_point(data: bytes) -> bytes:
     return data
 
 
+def check_p256_usable(data: bytes) -> bytes:
+    """:func:`check_p256_point`, and that the point is on P-256: for what a device
+    *asks* to have listed (enrolment and key-add requests, parsed by the server and
+    again by the directory signer). A device's binding vouches for any 65 bytes it
+    signs, so without this an insider could list a key no sender can encrypt to, and
+    every CMS send to that person, and to each role they are in, would fail (red team,
+    issue 21). Not in the entry parsers: every directory load would pay ~30 us a
+    device, and senders check each key again where they use it (``kari.load_point``)."""
+    from cryptography.hazmat.primitives.asymmetric import ec  # lazily: start-up time
+
+    check_p256_point(data)
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data)
+    except ValueError:
+        raise EntryError("p256_key is not a point on P-256", "devices") from None
+    return data
+
+
 @dataclass(frozen=True)
 class Device:
     """One enrolled device of a person: its keys and when it was enrolled."""

@@ -24,7 +24,7 @@ from secure_send.core.directory.model import (
     device_key_message,
     device_p256_message,
 )
-from secure_send.core.encoding import b64u
+from secure_send.core.encoding import b64u, unb64u
 
 _ALPHABET = 'aA0_-"\\{}[],:.@ 髙\x00\x7f\u2028=+/\n'
 
@@ -216,3 +216,95 @@ def test_length_limits_agree(field: str, at_limit: str, over: str) -> None:
     assert entry_scan.parse([ok]) == [_strict(ok)]
     assert _strict(bad) is None
     assert _scanned(bad) is None
+
+
+# ---------------------------------------------------------------- red team, issue 21
+
+
+def _p256_text() -> str:
+    text = _entries()[4].canonical_bytes().decode()
+    assert '"p256_key":"' in text
+    assert entry_scan.ENTRY.fullmatch(text)
+    return text
+
+
+def _point_field(text: str) -> str:
+    start = text.index('"p256_key":"') + len('"p256_key":"')
+    return text[start : text.index('"', start)]
+
+
+@pytest.mark.parametrize("prefix", [0x00, 0x02, 0x03, 0x05, 0x06, 0x07, 0x14, 0x44, 0xFF])
+def test_a_p256_point_with_another_prefix_byte_gets_the_strict_verdict(prefix: int) -> None:
+    """0x05, 0x06 and 0x07 also encode to a leading "B" in base64url (the first
+    character holds only six of the prefix byte's bits): the pattern once took them,
+    which the strict parser refuses (only 0x04, uncompressed)."""
+    text = _p256_text()
+    point = _point_field(text)
+    raw = bytes([prefix]) + unb64u(point, 65)[1:]
+    edited = text.replace(point, b64u(raw))
+    assert _strict(edited) is None
+    assert _scanned(edited) is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "key-only",
+        "sig-only",
+        "point-64",
+        "point-66",
+        "point-33",
+        "sig-63",
+        "sig-65",
+        "non-canonical-point",
+        "after-revoked",
+    ],
+)
+def test_p256_field_mutations_get_the_strict_verdict(edit: str) -> None:
+    text = _p256_text()
+    point = _point_field(text)
+    raw = unb64u(point, 65)
+    obj = canonical.loads(text.encode())
+    device = obj["devices"][0]
+    if edit == "key-only":
+        del device["p256_key_sig"]
+    elif edit == "sig-only":
+        del device["p256_key"]
+    elif edit == "point-64":
+        device["p256_key"] = b64u(raw[:64])
+    elif edit == "point-66":
+        device["p256_key"] = b64u(raw + b"\x00")
+    elif edit == "point-33":
+        device["p256_key"] = b64u(b"\x02" + raw[1:33])  # compressed form
+    elif edit == "sig-63":
+        device["p256_key_sig"] = b64u(unb64u(device["p256_key_sig"], 64)[:63])
+    elif edit == "sig-65":
+        device["p256_key_sig"] = b64u(unb64u(device["p256_key_sig"], 64) + b"\x00")
+    elif edit == "non-canonical-point":  # unused low bits of the last character set
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        device["p256_key"] = point[:-1] + alphabet[alphabet.index(point[-1]) | 1]
+    else:  # revoked sorts after p256_key: both present keep canonical order
+        device["revoked"] = "2026-05-01T09:00:00Z"
+    edited = canonical.dumps(obj).decode()
+    assert edited != text
+    assert _scanned(edited) == _strict(edited)
+    if edit == "after-revoked":
+        assert entry_scan.ENTRY.fullmatch(edited)
+        assert _strict(edited) is not None
+    else:
+        assert _strict(edited) is None
+
+
+def test_one_character_edits_of_the_p256_fields_get_the_strict_verdict() -> None:
+    """Every position of the point and its signature, every base64url character."""
+    text = _p256_text()
+    point_at = text.index('"p256_key":"') + len('"p256_key":"')
+    sig_at = text.index('"p256_key_sig":"') + len('"p256_key_sig":"')
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    rng = random.Random(21)  # noqa: S311 - reproducible edits, not keys
+    positions = [point_at, point_at + 1, point_at + 86, sig_at, sig_at + 85]
+    positions += [rng.randrange(point_at, point_at + 87) for _ in range(10)]
+    for i in positions:
+        for c in alphabet:
+            edited = text[:i] + c + text[i + 1 :]
+            assert _scanned(edited) == _strict(edited), (i - point_at, c)

@@ -126,3 +126,59 @@ def test_threads_asking_at_once_get_one_build(
         got = [future.result() for future in asked]
     assert builds == [1]
     assert all(index is got[0] for index in got)
+
+
+# ---------------------------------------------------------------- red team, issue 21
+
+
+def _p256_forged(tmp_path: Path, how: str) -> tuple[bytes, TrustAnchor, bytes]:
+    """A snapshot signed with the real signing key in which Taro's device lists a P-256
+    key its signing key never vouched for, while its X25519 binding stays genuine (a
+    compromised signer adding a key it holds the private half of). Also returns the
+    genuine point where there is one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from secure_send.core.directory.enrol import DeviceKeys
+    from secure_send.core.directory.model import device_p256_message
+
+    home = new_org(tmp_path / "org")
+    data = home.bundle_file.read_bytes()
+    taro = entry_obj(data, TARO)
+    device = taro["devices"][0]
+    assert "p256_key" in device  # enrolled with one (issue 21)
+    signer_point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    genuine = device["p256_key"]
+    if how == "swap-key":  # the signer's key, the device's genuine signature (of another key)
+        device["p256_key"] = b64u(signer_point)
+    elif how == "signer-signed":  # the signer signs the binding itself (not the device's key)
+        stranger = DeviceKeys.generate().signing
+        device["p256_key"] = b64u(signer_point)
+        message = device_p256_message(TARO, device["id"], signer_point)
+        device["p256_key_sig"] = b64u(stranger.sign(message).signature)
+    else:  # "hanakos-binding": a genuine binding lifted from another person's device
+        hanako = entry_obj(data, HANAKO)["devices"][0]
+        device["p256_key"], device["p256_key_sig"] = hanako["p256_key"], hanako["p256_key_sig"]
+    return with_entry(data, home, TARO, taro, sign=True), home.anchor(), genuine.encode()
+
+
+@pytest.mark.parametrize("how", ["swap-key", "signer-signed", "hanakos-binding"])
+def test_a_p256_key_without_a_valid_binding_is_never_handed_out(tmp_path: Path, how: str) -> None:
+    """A sender's lazy load: the X25519 binding verifies, the P-256 one does not. The
+    entry (and so its P-256 key, which a CMS sender would encrypt to) is refused at its
+    first use, exactly like a forged X25519 key; an eager load refuses the snapshot."""
+    data, anchor, _ = _p256_forged(tmp_path, how)
+    with pytest.raises(DeviceKeyError, match="P-256 key not signed"):
+        verify_directory(data, anchor, now=utc_now())
+    verified = verify_directory(data, anchor, now=utc_now(), lazy_bindings=True)
+    entries = CheckedEntries(verified)
+    assert entries[HANAKO].id == HANAKO
+    with pytest.raises(DeviceKeyError, match="P-256 key not signed"):
+        entries[TARO]
+    directory = Directory(verified, fresh=True)
+    with pytest.raises(DeviceKeyError):
+        directory.by_id()[TARO]
