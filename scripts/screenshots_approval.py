@@ -4,7 +4,9 @@ a pending, an approved and a returned send, and the confirm sheet's notice.
 
 IT names the sender's approver (a colleague enrolled for the other screens) and both
 machines run a policy asking approval for 機密性3 and for sends outside the department.
-Run last: a recipient without that policy would see these sends as dangerous."""
+Sends at 機密性3 go in the CRYPTREC suite (issue 21), so the details pane and the confirm
+sheet show it. Run last: a recipient without that policy would see these sends as
+dangerous."""
 
 from __future__ import annotations
 
@@ -23,9 +25,14 @@ def _policy_session(work: Path, user: str) -> Any:
     from secure_send.client.policy import ItPolicy
     from secure_send.client.profile import Profile
     from secure_send.client.session import Session
+    from secure_send.client.suite_policy import SuiteRules
+    from secure_send.core.envelope.manifest import CMS_SUITE
 
     profile = Profile(work / "profiles" / user)
-    policy = ItPolicy(approval=ApprovalRules(frozenset({"c3", "outside_department"})))
+    policy = ItPolicy(  # and 機密性3 in the CRYPTREC suite (issue 21): the details say so
+        approval=ApprovalRules(frozenset({"c3", "outside_department"})),
+        suite=SuiteRules(by_classification={"c3": CMS_SUITE}),
+    )
     return Session.open(profile, FileKeyStore(profile), policy)
 
 

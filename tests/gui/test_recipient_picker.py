@@ -313,12 +313,16 @@ def test_painting_the_results_runs_no_python(qtbot: QtBot, model: AppModel) -> N
     picker = _picker(qtbot, model)
     assert _search(qtbot, picker, "課")
     picker.results.grab()
-    before = sys.getrefcount(None), sys.getrefcount(True)
-    for _ in range(300):
-        picker.results.grab()  # a full repaint of every visible row, sizes and all
-    after = sys.getrefcount(None), sys.getrefcount(True)
-    assert after[0] >= before[0] - 5
-    assert after[1] >= before[1] - 5
+    drops = []
+    # the counts are global: a thread another test left running moves them a little, so
+    # the best of three rounds counts; the bug dropped thousands in every round
+    for _ in range(3):
+        before = sys.getrefcount(None), sys.getrefcount(True)
+        for _ in range(300):
+            picker.results.grab()  # a full repaint of every visible row, sizes and all
+        after = sys.getrefcount(None), sys.getrefcount(True)
+        drops.append(max(before[0] - after[0], before[1] - after[1]))
+    assert min(drops) <= 5, drops
 
 
 def test_accessible_names(qtbot: QtBot, model: AppModel) -> None:
