@@ -8,14 +8,15 @@ ours; anything else is :class:`UnverifiedRequest` — dangerous, nothing can be
 submitted to it. A submission needs no recipient choice: it goes to the
 request's mailbox (``send.prepare`` with ``request=``), encrypted to the
 mailbox's members' active devices; the manifest signs the request id.
-Title and message are decrypted in memory only.
+Title and message are decrypted in memory only. They are encrypted in the cipher suite
+the creator's IT policy gives (issue 21: a request carries no classification, so the
+policy's default), and the signed request names it: a reader opens either suite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,12 +28,12 @@ from secure_send.client.directory_sync import Directory, unverified
 from secure_send.client.errors import ClientError, ServerError
 from secure_send.client.session import Session
 from secure_send.client.split_view import SplitViewCheck, drop_problem
-from secure_send.core.age.api import decrypt, encrypt
-from secure_send.core.age.x25519 import X25519Identity, X25519Recipient
+from secure_send.client.suite_crypto import SendKeys, SuiteUnavailable, decrypt_small, send_keys
 from secure_send.core.directory.errors import DirectoryError
 from secure_send.core.directory.model import Entry, Kind
 from secure_send.core.encoding import format_time, parse_time, unb64u, utc_now
 from secure_send.core.envelope.request import (
+    MAX_TEXT_BYTES,
     FileRequest,
     SignedRequest,
     desk_of,
@@ -66,7 +67,9 @@ class RequestView:
     """A verified request as one person sees it."""
 
     request: FileRequest
-    title: str | None  # None: not encrypted to this device (enrolled after the request)
+    # None: not readable on this device (enrolled after the request, or a CRYPTREC
+    # request and this device has no P-256 key yet)
+    title: str | None
     message: str
     desk: bool  # this person is a member of the request's mailbox
     addressed: bool  # this person was asked
@@ -158,7 +161,9 @@ def create(
         )
         if not addressees:
             raise ClientError(ErrorCode.NO_RECIPIENT, "nobody to ask")
-        readers = _readers(entries, mailbox, addressees, me.user)
+        # the policy's default: a request has no classification (機密性) of its own
+        suite = session.it_policy.suite.default
+        readers = _readers(entries, mailbox, addressees, me.user, suite)  # before any upload
     except DirectoryError as err:
         raise unverified(err) from None
     now = utc_now()
@@ -177,8 +182,13 @@ def create(
         text = json.dumps(text_document(request_id, title, message), ensure_ascii=False)
     except SecureSendError as err:
         raise ClientError(ErrorCode.USAGE, str(err)) from None
-    ciphertext = io.BytesIO()
-    encrypt(io.BytesIO(text.encode()), ciphertext, readers)
+    ciphertext = readers.encrypt_small(text.encode())
+    if len(ciphertext) > MAX_TEXT_BYTES:  # the server would refuse it: say why, here
+        raise ClientError(
+            ErrorCode.USAGE,
+            f"a request's text is encrypted to every device it names, and for this many "
+            f"devices it would exceed {MAX_TEXT_BYTES // 2**20} MiB: ask fewer people at once",
+        )
     checkpoint = directory.verified.checkpoint
     request = FileRequest(
         request_id=request_id,
@@ -189,29 +199,31 @@ def create(
         due=due,
         created=format_time(now),
         expires=format_time(expires),
-        text_sha256=hashlib.sha256(ciphertext.getvalue()).digest(),
+        text_sha256=hashlib.sha256(ciphertext).digest(),
         directory_epoch=checkpoint.epoch,
         directory_header=checkpoint.header_hash,
         log_size=checkpoint.log_size,
         log_root=checkpoint.log_root,
+        suite=suite,  # signed: the server cannot make a reader try another
     )
-    session.api.create_request(request.sign(session.keys.signing).to_json(), ciphertext.getvalue())
+    session.api.create_request(request.sign(session.keys.signing).to_json(), ciphertext)
     return request_id
 
 
 def _readers(
-    entries: Mapping[str, Entry], mailbox: str, addressees: Sequence[str], me: str
-) -> list[X25519Recipient]:
-    """Every device that may read the title: the addressees', the mailbox members' and
-    the creator's (each entry handed out only after its key bindings verified)."""
-    people = dict.fromkeys([*addressees, *desk_of(entries, mailbox), me])
-    keys = {
-        d.enc_key
-        for person in people
-        if (entry := entries.get(person)) is not None and entry.active
-        for d in entry.active_devices()
-    }
-    return [X25519Recipient(k) for k in sorted(keys)]
+    entries: Mapping[str, Entry], mailbox: str, addressees: Sequence[str], me: str, suite: str
+) -> SendKeys:
+    """The keys, in ``suite``, of every device that may read the title: the addressees',
+    the mailbox members' and the creator's (each entry handed out only after its key
+    bindings verified). Raises :class:`SuiteUnavailable` (worded for a request) when a
+    CMS request would miss a device without a P-256 key."""
+    ids = dict.fromkeys([*addressees, *desk_of(entries, mailbox), me])
+    people = [e for i in ids if (e := entries.get(i)) is not None and e.active]
+    try:
+        return send_keys(suite, people)
+    except SuiteUnavailable as err:
+        lacking = [p for p in people if p.id in err.people]
+        raise SuiteUnavailable(lacking, what="file request") from None
 
 
 @dataclass(frozen=True)
@@ -274,7 +286,7 @@ def _verified(
     views.save()
     if problem is not None:
         raise UnverifiedRequest(problem[1])
-    title, message = _text(text, request_id, session) if with_text else (None, "")
+    title, message = _text(text, request.suite, request_id, session) if with_text else (None, "")
     view = _view(session, directory, request, title, message)
     session.verified_requests[request_id] = _Seen(signed, title, message, with_text)
     return view
@@ -297,15 +309,15 @@ def _view(
     return RequestView(request, title, message, desk, addressed)
 
 
-def _text(ciphertext: bytes, request_id: str, session: Session) -> tuple[str | None, str]:
-    identity = X25519Identity(bytes(session.keys.encryption))
-    out = io.BytesIO()
+def _text(
+    ciphertext: bytes, suite: str, request_id: str, session: Session
+) -> tuple[str | None, str]:
     try:
-        decrypt(io.BytesIO(ciphertext), out, [identity])
-    except SecureSendError:  # not for this device: enrolled after the request was made
-        return None, ""
+        plain = decrypt_small(suite, ciphertext, session.keys)
+    except SecureSendError:  # not for this device: enrolled after the request was made,
+        return None, ""  # or a CMS request and this device has no P-256 key yet
     try:
-        return parse_text(json.loads(out.getvalue()), request_id)
+        return parse_text(json.loads(plain), request_id)
     except (ValueError, SecureSendError) as err:
         raise UnverifiedRequest(str(err)) from None
 

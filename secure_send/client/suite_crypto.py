@@ -137,15 +137,17 @@ class CmsCipher:
 
 class SuiteUnavailable(ClientError):
     """Policy asks for the CMS suite, but some device to encrypt to has no P-256 key.
-    ``recipient`` names the persons (display name and id) for the app's sentence."""
+    ``recipient`` names the persons (display name and id) for the app's sentence;
+    ``what`` is what was stopped (a send, or a file request's text)."""
 
-    def __init__(self, people: Sequence[Entry]) -> None:
+    def __init__(self, people: Sequence[Entry], what: str = "send") -> None:
         self.people = tuple(p.id for p in people)
         self.recipient = ", ".join(f"{p.name_ja or p.name_en or p.id} ({p.id})" for p in people)
+        done = "sent" if what == "send" else "created"
         super().__init__(
             ErrorCode.SUITE_UNAVAILABLE,
-            f"this send must use the CRYPTREC suite ({CMS_SUITE}), but a device of "
-            f"{self.recipient} has no P-256 key yet; nothing was sent",
+            f"this {what} must use the CRYPTREC suite ({CMS_SUITE}), but a device of "
+            f"{self.recipient} has no P-256 key yet; nothing was {done}",
         )
 
 

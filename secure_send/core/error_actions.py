@@ -29,6 +29,7 @@ class Action(enum.StrEnum):
     SAVE = "save"
     ENROL = "enrol"
     RECALL = "recall"
+    REQUEST = "request"  # creating a file request (提出依頼)
     DIRECTORY = "directory"  # loading and verifying the staff directory
 
 
@@ -50,6 +51,10 @@ ACTION_FALLBACKS: dict[Action, str] = {
     Action.RECALL: QT_TRANSLATE_NOOP(
         "errors",
         "The drop could not be recalled. Try again; if it persists, contact IT with the contact information in the details.",
+    ),
+    Action.REQUEST: QT_TRANSLATE_NOOP(
+        "errors",
+        "The file request could not be created. Try again; if it persists, contact IT with the contact information in the details.",
     ),
     Action.DIRECTORY: SENTENCES[ErrorCode.DIRECTORY_UNAVAILABLE],
 }
@@ -79,6 +84,10 @@ NAMED: dict[tuple[Action, ErrorCode], str] = {
     (Action.SEND, ErrorCode.SUITE_UNAVAILABLE): QT_TRANSLATE_NOOP(
         "errors",
         "This send must use the CRYPTREC cipher suite, but a PC of %1 has no key for it yet, so nothing was sent. Ask them to start Secure Send once (it adds the key), then send again.",
+    ),
+    (Action.REQUEST, ErrorCode.SUITE_UNAVAILABLE): QT_TRANSLATE_NOOP(
+        "errors",
+        "This file request must use the CRYPTREC cipher suite, but a PC of %1 has no key for it yet, so the request was not created. Ask them to start Secure Send once (it adds the key), then create it again.",
     ),
 }
 

@@ -19,7 +19,7 @@ from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.directory.log import Action
 from secure_send.core.directory.model import Entry
 from secure_send.core.encoding import b64u, format_time, utc_now
-from secure_send.core.envelope.manifest import EnvelopeError
+from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE, EnvelopeError
 from secure_send.core.envelope.request import (
     JST,
     FileRequest,
@@ -123,6 +123,10 @@ def test_parsing_is_strict() -> None:
         "ends before it starts": lambda b: b.update(expires=b["created"]),
         "a short hash": lambda b: b.update(text_sha256=b64u(b"x")),
         "a drop id that is an option": lambda b: b.update(request_id="-" * 22),
+        "an unknown suite": lambda b: b.update(suite="rot13-v1"),
+        "a suite that is not a name": lambda b: b.update(suite=["cms-p256-aes256gcm-v1"]),
+        # age is the field's absence: one request has one signed form
+        "age named": lambda b: b.update(suite=AGE_SUITE),
     }
     for why, edit in edits.items():
         body = dict(good["body"])
@@ -130,6 +134,28 @@ def test_parsing_is_strict() -> None:
         with pytest.raises(EnvelopeError):  # noqa: PT012 - the message names the edit
             SignedRequest.from_json({"body": body, "sig": good["sig"]})
             pytest.fail(why)
+
+
+def test_the_suite_of_the_text_is_signed_and_absent_for_age(org: Org) -> None:
+    home, keys = org
+    age = _request().sign(keys[HANAKO].signing)
+    # a request before issue 21 had exactly these ten fields: an age one still does
+    assert "suite" not in age.to_json()["body"]
+    assert len(age.to_json()["body"]) == 10
+    assert SignedRequest.from_json(age.to_json()).request.suite == AGE_SUITE
+    cms = _request(suite=CMS_SUITE).sign(keys[HANAKO].signing)
+    assert cms.to_json()["body"]["suite"] == CMS_SUITE
+    parsed = SignedRequest.from_json(cms.to_json())
+    assert parsed.verify(home.entries()).suite == CMS_SUITE
+    # a hostile server that drops or adds the suite breaks the signature
+    dropped = {k: v for k, v in cms.to_json()["body"].items() if k != "suite"}
+    wrong = SignedRequest.from_json({"body": dropped, "sig": cms.to_json()["sig"]})
+    assert wrong.request.suite == AGE_SUITE
+    with pytest.raises(EnvelopeError, match="signature"):
+        wrong.verify(home.entries())
+    added = age.to_json()["body"] | {"suite": CMS_SUITE}
+    with pytest.raises(EnvelopeError, match="signature"):
+        SignedRequest.from_json({"body": added, "sig": age.to_json()["sig"]}).verify(home.entries())
 
 
 def _item(drop_id: str, sender: str, created: str, request: str, **kw: object) -> InboxItem:

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from secure_send.client.policy import POLICY_FILE_ENV
 from secure_send.client.request_status import CSV_COLUMNS
 from secure_send.client.switches import DEFENDER_ENV
+from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.envelope.request import JST
 from secure_send.gui.dialogs.create_request import CreateRequestDialog
 from secure_send.gui.model import AppModel
@@ -298,6 +299,49 @@ def test_create_a_request_from_the_app(qtbot: QtBot, enrol: Enrol, session_of: S
     ]
     status = hanako.ok("request", "status", request_id)
     assert sorted(p["id"] for p in status["pending"]) == [ICHIRO, JIRO, SABURO]
+    model.stop()
+
+
+def test_a_cms_request_to_a_pc_without_its_key_says_so_by_name(
+    qtbot: QtBot,
+    enrol: Enrol,
+    session_of: SessionOf,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IT's policy is CRYPTREC, and Jiro's PC was enrolled before P-256 keys existed:
+    the request is not created, and the sentence is about a request and names him."""
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"suite": "cms"}), encoding="utf-8")
+    monkeypatch.setenv(POLICY_FILE_ENV, str(policy))
+    hanako = enrol(HANAKO, "laptop")
+    with monkeypatch.context() as old:
+        fresh = DeviceKeys.generate
+
+        def without_p256() -> DeviceKeys:
+            keys = fresh()
+            return DeviceKeys(keys.signing, keys.encryption)
+
+        old.setattr(DeviceKeys, "generate", without_p256)
+        jiro = enrol(JIRO, "old-pc")
+    model = loaded_model(qtbot, session_of(hanako))
+    page = RequestsPage(model)
+    qtbot.addWidget(page)
+
+    def fill(dialog: CreateRequestDialog) -> bool:
+        dialog.title.setText("年末調整")
+        assert dialog.picker.add_entry(JIRO)
+        return True
+
+    page.ask_create = fill
+    page.create_button.click()
+    qtbot.waitUntil(lambda: "CRYPTREC" in page.list_status.text(), timeout=15_000)
+    assert page.list_status.text() == (
+        "This file request must use the CRYPTREC cipher suite, but a PC of "
+        f"髙橋 次郎 ({JIRO}) has no key for it yet, so the request was not created. Ask "
+        "them to start Secure Send once (it adds the key), then create it again."
+    )
+    assert jiro.ok("requests")["requests"] == []
     model.stop()
 
 

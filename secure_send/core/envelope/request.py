@@ -5,8 +5,9 @@ Field by field: docs/formats.md, "File request".
 A request names the mailbox that collects (a role mailbox the creator is a
 member of, or the creator themself), its addressees (person ids, fixed at
 creation), an optional due date and the SHA-256 of its encrypted text (title
-and message, an age file to the addressees' and the mailbox's devices: the
-server learns ids, counts and dates, never the words). The creator's device
+and message, encrypted to the addressees' and the mailbox's devices in the cipher
+suite the request names — age unless the creator's IT policy chose CRYPTREC's CMS,
+issue 21: the server learns ids, counts and dates, never the words). The creator's device
 signs it like a manifest, and every addressee and desk member verifies it
 against the verified directory before showing it: a request the server or any
 other member of staff made up is dangerous, never a place to send files.
@@ -33,7 +34,9 @@ import nacl.signing
 from secure_send.core.directory.model import Entry, Kind, check_id
 from secure_send.core.encoding import EncodingError, b64u, parse_time, unb64u
 from secure_send.core.envelope.manifest import (
+    AGE_SUITE,
     DROP_ID,
+    SUITES,
     EnvelopeError,
     SignedLogHead,
     active_device,
@@ -92,13 +95,15 @@ class FileRequest(SignedLogHead):
     directory_header: str
     log_size: int | None = None
     log_root: bytes | None = None
+    suite: str = AGE_SUITE  # what the text is encrypted in (issue 21)
 
     def body(self) -> dict[str, Any]:
-        """The signed JSON object."""
+        """The signed JSON object (``suite`` only when it is not age: a request made
+        before issue 21 keeps its exact bytes, so its signature still verifies)."""
         directory: dict[str, Any] = {"epoch": self.directory_epoch, "header": self.directory_header}
         if self.log_size is not None and self.log_root is not None:
             directory |= {"log_size": self.log_size, "log_root": b64u(self.log_root)}
-        return {
+        body: dict[str, Any] = {
             "type": REQUEST_TYPE,
             "request_id": self.request_id,
             "creator": {"user": self.creator, "device": self.creator_device},
@@ -110,6 +115,9 @@ class FileRequest(SignedLogHead):
             "text_sha256": b64u(self.text_sha256),
             "directory": directory,
         }
+        if self.suite != AGE_SUITE:
+            body["suite"] = self.suite
+        return body
 
     def sign(self, key: nacl.signing.SigningKey) -> SignedRequest:
         """Sign with the creating device's key."""
@@ -215,8 +223,15 @@ _FIELDS = frozenset(
 
 
 def _parse(body: Any) -> FileRequest:
-    if not isinstance(body, dict) or set(body) != _FIELDS or body["type"] != REQUEST_TYPE:
+    if not isinstance(body, dict) or set(body) - {"suite"} != _FIELDS:
         raise EnvelopeError("not a version 1 file request")
+    if body["type"] != REQUEST_TYPE:
+        raise EnvelopeError("not a version 1 file request")
+    # absent: age (every request before issue 21); present: never age itself, so one
+    # request has one signed form
+    suite = body.get("suite", AGE_SUITE)
+    if suite not in SUITES or ("suite" in body and suite == AGE_SUITE):
+        raise EnvelopeError(f"unknown cipher suite {suite!r} for a request's text")
     request_id = body["request_id"]
     # never a leading "-": request ids are typed after commands (``secure-send submit ID``)
     if not isinstance(request_id, str) or not DROP_ID.fullmatch(request_id):
@@ -259,6 +274,7 @@ def _parse(body: Any) -> FileRequest:
         directory_header=str(directory["header"]),
         log_size=log_size(directory["log_size"]),
         log_root=unb64u(directory["log_root"], 32),
+        suite=suite,
     )
 
 

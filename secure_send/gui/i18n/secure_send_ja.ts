@@ -3064,6 +3064,10 @@ Failed: %3</source>
         <translation>この送付を取り消せませんでした。もう一度お試しください。解決しない場合は、詳細にある問い合わせ情報を添えて情報システム担当に連絡してください。</translation>
     </message>
     <message>
+        <source>The file request could not be created. Try again; if it persists, contact IT with the contact information in the details.</source>
+        <translation>提出依頼を作成できませんでした。もう一度お試しください。解決しない場合は、詳細にある問い合わせ情報を添えて情報システム担当に連絡してください。</translation>
+    </message>
+    <message>
         <source>A file to send could not be read, so nothing was sent. Check that it is still there and not open elsewhere, then try again.</source>
         <translation>送信するファイルを読み込めなかったため、何も送信していません。ファイルが元の場所にあり、ほかで開かれていないことを確認してから、もう一度お試しください。</translation>
     </message>
@@ -3082,6 +3086,10 @@ Failed: %3</source>
     <message>
         <source>This send must use the CRYPTREC cipher suite, but a PC of %1 has no key for it yet, so nothing was sent. Ask them to start Secure Send once (it adds the key), then send again.</source>
         <translation>この送信は CRYPTREC 暗号方式で送る必要がありますが、%1 の端末にその鍵がまだないため、送信しませんでした。セキュア送信を一度起動してもらい（鍵が追加されます）、もう一度送信してください。</translation>
+    </message>
+    <message>
+        <source>This file request must use the CRYPTREC cipher suite, but a PC of %1 has no key for it yet, so the request was not created. Ask them to start Secure Send once (it adds the key), then create it again.</source>
+        <translation>この提出依頼は CRYPTREC 暗号方式で暗号化する必要がありますが、%1 の端末にその鍵がまだないため、依頼を作成しませんでした。セキュア送信を一度起動してもらい（鍵が追加されます）、もう一度作成してください。</translation>
     </message>
     <message>
         <source>The connection to the drop server was lost while sending. Check the network and try again; the send continues where it stopped.</source>

@@ -269,4 +269,4 @@ class RequestsPage(QWidget):
         self.created.emit(request_id)
 
     def _on_create_failed(self, err: BaseException) -> None:
-        self.list_status.setText(errors.status_text(err, errors.Context(Action.GENERAL)))
+        self.list_status.setText(errors.status_text(err, errors.Context(Action.REQUEST)))
