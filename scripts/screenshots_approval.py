@@ -101,6 +101,8 @@ def approval_screens(
     window.tabs.setCurrentWidget(page)
     page.add_paths(samples)
     page.picker.add_entry(cast.recipient)
+    combo = page.classification  # 機密性3: approval, and the CRYPTREC suite (issue 21)
+    combo.setCurrentIndex(combo.findData(Classification.C3))
     sheet = ConfirmSendDialog(window.model, page.request(), window)
     shots.take("confirm-approval", sheet)
     sheet.close()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLayout
 from pytestqt.qtbot import QtBot
 
 from secure_send.client.send import collect
@@ -76,3 +77,38 @@ def test_the_confirm_sheet_names_role_members_without_devices(
     lines = [dialog.recipients.item(i).text().strip() for i in range(dialog.recipients.count())]
     assert "⚠ 2 of 3 members have no registered device and will not receive the files." in lines
     assert _warnings(dialog) == []  # no look-alike
+
+
+def _laid_out(layout: QLayout | None) -> set[int]:
+    """Every widget a layout (and its nested layouts) places."""
+    found: set[int] = set()
+    if layout is None:
+        return found
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        if item is None:
+            continue
+        widget = item.widget()
+        if widget is not None:
+            found.add(id(widget))
+            found |= _laid_out(widget.layout())
+        found |= _laid_out(item.layout())
+    return found
+
+
+def test_every_label_the_sheet_shows_is_laid_out(
+    qtbot: QtBot, model: AppModel, tmp_path: Path
+) -> None:
+    """A label made but left out of every layout is painted at the sheet's top left, over
+    its first line (the suite label of an age send did, issue 21)."""
+    dialog = _dialog(qtbot, model, tmp_path / "out", TARO)
+    dialog.show()
+    placed = _laid_out(dialog.layout())
+    stray = [
+        label.text()
+        for label in dialog.findChildren(QLabel)
+        if label.isVisibleTo(dialog)
+        and id(label) not in placed
+        and not isinstance(label.parentWidget(), QAbstractButton)
+    ]
+    assert stray == []

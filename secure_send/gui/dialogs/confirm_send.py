@@ -112,6 +112,8 @@ class ConfirmSendDialog(QDialog):
         self.suite_label.setAccessibleName(self.tr("Encryption"))
         if self.suite == CMS_SUITE:  # the usual age is not worth a line
             form.addRow(self.tr("Encryption:"), self.suite_label)
+        else:  # outside any layout it would be painted over the sheet's first line
+            self.suite_label.hide()
         if request.message:
             message = plain_label(request.message, self)
             message.setWordWrap(True)
