@@ -138,10 +138,11 @@ class PemWriter:
         self._pending = b""
         dst.write(PEM_BEGIN + b"\n")
 
-    def write(self, data: bytes) -> int:
-        """Encode whole lines now, keep the rest for the next call."""
+    def write(self, data: bytes | memoryview) -> int:
+        """Encode whole lines now, keep the rest for the next call (``data`` may be a
+        reused buffer: it is copied here)."""
         size = len(data)
-        data = self._pending + data
+        data = self._pending + bytes(data)
         whole = len(data) // self._LINE * self._LINE
         self._pending = data[whole:]
         if whole:

@@ -38,6 +38,11 @@ class DerError(CmsFormatError):
 # ----------------------------------------------------------------------- encode
 
 
+def length_octets(n: int) -> bytes:
+    """The DER length octets of ``n``."""
+    return _length(n)
+
+
 def _length(n: int) -> bytes:
     if n < 0x80:
         return bytes([n])
