@@ -127,7 +127,7 @@ def test_a_server_that_keeps_forgetting_an_upload_is_given_up(
     """Every PATCH is answered 404 (the upload "forgotten") by a hostile server: the
     client makes a new upload a few times, then stops with upload_rewound instead of
     uploading the whole file again forever. The real server plays everything else."""
-    from secure_send.client import send
+    from secure_send.client import send, send_upload
 
     hanako = enrol(HANAKO, "laptop")
     enrol(TARO, "desktop")
@@ -141,7 +141,7 @@ def test_a_server_that_keeps_forgetting_an_upload_is_given_up(
             raise ServerError(500, ErrorCode.INTERNAL, "enough")
         raise ServerError(404, ErrorCode.NOT_FOUND, "no such upload")
 
-    monkeypatch.setattr(send, "send_blob", forgets)
+    monkeypatch.setattr(send_upload, "send_blob", forgets)
     err = hanako.fails("send", str(data), "--to", TARO)
     assert "(upload_rewound)" in err or "lost the upload" in err
     assert len(patches) == send.MAX_FRESH_UPLOADS + 1
