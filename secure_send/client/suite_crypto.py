@@ -214,7 +214,15 @@ def cipher_from_record(record: dict[str, Any], keys: DeviceKeys) -> BlobCipher:
     if suite == AGE_SUITE:
         return AgeCipher(age.Prepared(key, header))
     if suite == CMS_SUITE:
-        return CmsCipher(cms.Prepared(key, unb64u(record["nonce"]), header))
+        nonce = unb64u(record["nonce"])
+        # The nonce is kept twice: alone, and inside the header's GCM parameters. A record
+        # where they differ is corrupt, and would encrypt under the same content key with
+        # another nonce than the one measured (and named to recipients). The unit digests
+        # would stop that at the first piece, but as "file changed" and only after making
+        # the ciphertext: refuse the record instead (red team, issue 21).
+        if len(nonce) != cms.NONCE_LEN or not header.endswith(cms.header_end(nonce)):
+            raise ValueError("a resume record's nonce is not its header's")
+        return CmsCipher(cms.Prepared(key, nonce, header))
     raise ValueError("unknown suite in a resume record")
 
 

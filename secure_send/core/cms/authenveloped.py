@@ -91,7 +91,6 @@ def prepare(recipients: list[Recipient]) -> Prepared:
     cek = os.urandom(32)
     nonce = os.urandom(NONCE_LEN)
     infos = [kari.build(cek, ski, pub) for ski, pub in recipients]
-    gcm_alg = der.seq(der.oid(ID_AES256_GCM), der.seq(der.octets(nonce), der.integer(TAG_LEN)))
     header = (
         der.indefinite(der.SEQUENCE)
         + der.oid(ID_CT_AUTH_ENVELOPED_DATA)
@@ -101,10 +100,17 @@ def prepare(recipients: list[Recipient]) -> Prepared:
         + der.set_of(*infos)
         + der.indefinite(der.SEQUENCE)
         + der.oid(ID_DATA)
-        + gcm_alg
-        + der.indefinite(0xA0)
+        + header_end(nonce)
     )
     return Prepared(cek, nonce, header)
+
+
+def header_end(nonce: bytes) -> bytes:
+    """How every header made for ``nonce`` ends: the AES-256-GCM parameters naming it and
+    the opening of the encrypted content (a sender's resume checks a kept nonce is its
+    kept header's: ``client/suite_crypto.py``)."""
+    gcm_alg = der.seq(der.oid(ID_AES256_GCM), der.seq(der.octets(nonce), der.integer(TAG_LEN)))
+    return gcm_alg + der.indefinite(0xA0)
 
 
 def encrypt_prepared(
