@@ -116,6 +116,22 @@ def enrol(org_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return make
 
 
+def enrol_without_p256(
+    enrol: Enrol, monkeypatch: pytest.MonkeyPatch, user: str, device: str
+) -> Person:
+    """``enrol(user, device)`` as a version before issue 21 did: the device has no P-256
+    key (its key-add comes at its next start, which the caller has not made yet)."""
+    with monkeypatch.context() as old:
+        fresh = DeviceKeys.generate
+
+        def without_p256() -> DeviceKeys:
+            keys = fresh()
+            return DeviceKeys(keys.signing, keys.encryption)
+
+        old.setattr(DeviceKeys, "generate", without_p256)
+        return enrol(user, device)
+
+
 def open_session(person: Person) -> Session:
     """A person's profile opened as the app and the CLI do (keys from the test key store);
     the caller closes it."""

@@ -19,7 +19,7 @@ from secure_send.client import file_requests
 from secure_send.core.cms import authenveloped as cms
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE, SignedManifest
-from tests.client.conftest import Enrol, Person, open_session
+from tests.client.conftest import Enrol, Person, enrol_without_p256, open_session
 from tests.client.test_suite_crypto import Policies, _policy
 from tests.directory_kit import HANAKO, JIRO, ROLE, TARO
 from tests.server.conftest import Server
@@ -129,15 +129,9 @@ def test_an_addressee_device_without_a_p256_key_stops_a_cms_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     hanako, taro = enrol(HANAKO, "laptop"), enrol(TARO, "desktop")
-    with monkeypatch.context() as old:  # Jiro's PC was enrolled before P-256 keys existed
-        fresh = DeviceKeys.generate
-
-        def without_p256() -> DeviceKeys:
-            keys = fresh()
-            return DeviceKeys(keys.signing, keys.encryption)
-
-        old.setattr(DeviceKeys, "generate", without_p256)
-        jiro = enrol(JIRO, "old-pc")
+    jiro = enrol_without_p256(
+        enrol, monkeypatch, JIRO, "old-pc"
+    )  # Jiro's PC was enrolled before P-256 keys existed
     policies.by_user[HANAKO] = _policy(tmp_path, "hanako", "cms")
     code, _, err = policies.as_(hanako).run(
         "request", "create", "--into", ROLE, "--to", JIRO, "--to", TARO, "--title", "年末調整"

@@ -25,7 +25,7 @@ from secure_send.client.suite_crypto import decrypt_small, decrypt_stream
 from secure_send.core.cms import authenveloped as cms
 from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.envelope.manifest import AGE_SUITE, CMS_SUITE, SignedManifest
-from tests.client.conftest import Enrol, Person, blob_files, open_session
+from tests.client.conftest import Enrol, Person, blob_files, enrol_without_p256, open_session
 from tests.client.test_interrupted import (
     MIB,
     Proxy,
@@ -163,15 +163,9 @@ def test_a_recipient_device_without_a_p256_key_stops_a_cms_send_before_anything_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     hanako = enrol(HANAKO, "laptop")
-    with monkeypatch.context() as old:  # Taro's PC was enrolled before P-256 keys existed
-        fresh = DeviceKeys.generate
-
-        def without_p256() -> DeviceKeys:
-            keys = fresh()
-            return DeviceKeys(keys.signing, keys.encryption)
-
-        old.setattr(DeviceKeys, "generate", without_p256)
-        taro = enrol(TARO, "old-pc")
+    taro = enrol_without_p256(
+        enrol, monkeypatch, TARO, "old-pc"
+    )  # Taro's PC was enrolled before P-256 keys existed
     # as Hanako's client sees it (Taro's PC has not started since: no key-add yet)
     session = open_session(hanako)
     [device] = session.directory().by_id()[TARO].devices

@@ -17,14 +17,13 @@ from pytestqt.qtbot import QtBot
 from secure_send.client.policy import POLICY_FILE_ENV
 from secure_send.client.request_status import CSV_COLUMNS
 from secure_send.client.switches import DEFENDER_ENV
-from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.envelope.request import JST
 from secure_send.gui.dialogs.create_request import CreateRequestDialog
 from secure_send.gui.model import AppModel
 from secure_send.gui.views.request_desk import RequestDesk
 from secure_send.gui.views.requests_page import DESK, RequestsPage
 from secure_send.gui.widgets.request_table import NAME, STATE, SUBMITTED, USER
-from tests.client.conftest import Enrol, Person
+from tests.client.conftest import Enrol, Person, enrol_without_p256
 from tests.directory_kit import HANAKO, JIRO, ROLE
 from tests.gui.conftest import SessionOf, loaded_model
 from tests.gui.test_mnemonics import clashes
@@ -315,15 +314,7 @@ def test_a_cms_request_to_a_pc_without_its_key_says_so_by_name(
     policy.write_text(json.dumps({"suite": "cms"}), encoding="utf-8")
     monkeypatch.setenv(POLICY_FILE_ENV, str(policy))
     hanako = enrol(HANAKO, "laptop")
-    with monkeypatch.context() as old:
-        fresh = DeviceKeys.generate
-
-        def without_p256() -> DeviceKeys:
-            keys = fresh()
-            return DeviceKeys(keys.signing, keys.encryption)
-
-        old.setattr(DeviceKeys, "generate", without_p256)
-        jiro = enrol(JIRO, "old-pc")
+    jiro = enrol_without_p256(enrol, monkeypatch, JIRO, "old-pc")
     model = loaded_model(qtbot, session_of(hanako))
     page = RequestsPage(model)
     qtbot.addWidget(page)

@@ -14,12 +14,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from secure_send.client.policy import POLICY_FILE_ENV
-from secure_send.core.directory.enrol import DeviceKeys
 from secure_send.core.envelope.manifest import CMS_SUITE, SignedManifest
 from secure_send.gui.model import AppModel
 from secure_send.gui.views.inbox_page import InboxPage
 from secure_send.gui.views.send_page import RESULT
-from tests.client.conftest import Enrol, Person, blob_files
+from tests.client.conftest import Enrol, Person, blob_files, enrol_without_p256
 from tests.directory_kit import HANAKO, TARO
 from tests.gui.conftest import SessionOf, loaded_model
 from tests.gui.test_mynumber_confirm import _page, _press_send
@@ -123,15 +122,7 @@ def test_a_recipient_without_a_p256_key_blocks_the_sheet_by_name(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with monkeypatch.context() as old:  # Taro's PC predates P-256 keys
-        fresh = DeviceKeys.generate
-
-        def without_p256() -> DeviceKeys:
-            keys = fresh()
-            return DeviceKeys(keys.signing, keys.encryption)
-
-        old.setattr(DeviceKeys, "generate", without_p256)
-        enrol(TARO, "old-pc")
+    enrol_without_p256(enrol, monkeypatch, TARO, "old-pc")  # Taro's PC predates P-256 keys
     with qtbot.waitSignal(model.directory_changed, timeout=WAIT):
         model.refresh_directory()
     page = _page(qtbot, model, _data(tmp_path / "out"), TARO)
