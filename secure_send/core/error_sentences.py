@@ -446,7 +446,7 @@ SENTENCES: dict[ErrorCode, str] = {
     ),
     ErrorCode.INVALID_HEADER: QT_TRANSLATE_NOOP(
         "errors",
-        "invalid header (not an age file, or damaged)",
+        "invalid header (not an age or CMS file, an algorithm not supported, or damaged)",
     ),
     ErrorCode.INVALID_KEY: QT_TRANSLATE_NOOP(
         "errors",

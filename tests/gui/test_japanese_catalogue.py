@@ -42,9 +42,9 @@ ALLOWED = [
     r"\bhanako\.sato\b",  # the example user id the enrolment wizard shows
     r"\bage\b",  # the file format's name (like PDF), in the CLI's decryption errors
     r"\b(?:ID|URL|PDF|OS|CSV)\b",  # written so in Japanese offices (CSV: 「CSV に書き出す」)
-    # cipher names, written so in Japanese documents (CRYPTREC's own list): 暗号方式 in the
-    # Inbox details (issue 21)
-    r"\b(?:CRYPTREC|AES-256-GCM|ECDH|P-256|ChaCha20-Poly1305|X25519)(?![A-Za-z0-9])",
+    # cipher and format names, written so in Japanese documents (CRYPTREC's own list):
+    # 暗号方式 in the Inbox details, CMS in the CLI's decryption errors (issue 21)
+    r"\b(?:CRYPTREC|CMS|AES-256-GCM|ECDH|P-256|ChaCha20-Poly1305|X25519)(?![A-Za-z0-9])",
     r"\b(?:Ctrl|Shift|Alt|Enter|Esc|Tab|Delete)\b",  # key names
 ]
 HALF_WIDTH = re.compile(r"[():!?]")

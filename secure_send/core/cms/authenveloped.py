@@ -41,6 +41,7 @@ from secure_send.core.cms.errors import (
 
 ID_CT_AUTH_ENVELOPED_DATA = "1.2.840.113549.1.9.16.1.23"
 ID_DATA = "1.2.840.113549.1.7.1"
+ID_ENVELOPED_DATA = "1.2.840.113549.1.7.3"
 ID_AES256_GCM = "2.16.840.1.101.3.4.1.46"
 NONCE_LEN = 12
 TAG_LEN = 16
@@ -312,8 +313,16 @@ def decrypt(
     """
     r = der.Reader(src)
     ci_end = _open(r, der.SEQUENCE, "ContentInfo")
-    if r.element(64).oid() != ID_CT_AUTH_ENVELOPED_DATA:
-        raise CmsUnsupportedError("not CMS AuthEnvelopedData")
+    content_type = r.element(64).oid()
+    if content_type != ID_CT_AUTH_ENVELOPED_DATA:
+        # EnvelopedData (AES-CBC, what openssl cms -encrypt makes by default) is common:
+        # say what to ask the sender for, not only what it is not
+        raise CmsUnsupportedError(
+            "not CMS AuthEnvelopedData"
+            + (" (EnvelopedData, e.g. AES-CBC)" if content_type == ID_ENVELOPED_DATA else "")
+            + ": ask for AES-256-GCM with ECDH P-256 (openssl cms -encrypt -aes-256-gcm"
+            " -keyopt ecdh_kdf_md:sha256)"
+        )
     x_end = _open(r, 0xA0, "content")
     aed_end = _open(r, der.SEQUENCE, "AuthEnvelopedData")
     if r.element(16).int() != 0:

@@ -2968,8 +2968,8 @@ Failed: %3</source>
         <translation>アーマー形式が不正です</translation>
     </message>
     <message>
-        <source>invalid header (not an age file, or damaged)</source>
-        <translation>ヘッダーが不正です（age ファイルではないか、壊れています）</translation>
+        <source>invalid header (not an age or CMS file, an algorithm not supported, or damaged)</source>
+        <translation>ヘッダーが不正です（age や CMS のファイルではない、対応していない暗号方式、または壊れています）</translation>
     </message>
     <message>
         <source>invalid key</source>
