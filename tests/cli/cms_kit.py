@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from secure_send.core.cms import authenveloped as ae
@@ -38,7 +38,10 @@ class Holder:
 
 
 def certificate(
-    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, name: str, *, ski: bool = True
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
+    name: str,
+    *,
+    ski: bool = True,
 ) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
@@ -57,7 +60,9 @@ def certificate(
         builder = builder.add_extension(
             x509.SubjectKeyIdentifier(b"\x5a" * 8 + name.encode()[:12]), critical=False
         )
-    return builder.sign(key, hashes.SHA256())
+    # Ed25519 signs without a separate hash
+    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(key, algorithm)
 
 
 def holder(folder: Path, name: str, *, ski: bool = True) -> Holder:

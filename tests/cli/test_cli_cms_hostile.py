@@ -9,7 +9,6 @@ one enormous line read in bounded memory. The CLI runs as a subprocess throughou
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -18,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.cli.cli_kit import CLI, _plaintext, assert_one_line_failure, listing, ok, run
-from tests.cli.cms_kit import Holder, holder, sealed
+from tests.cli.cms_kit import Holder, certificate, holder, sealed
 from tests.cli.test_cli_cms import _run_with_terminal
 
 Enc = serialization.Encoding
@@ -217,19 +216,7 @@ def test_key_bytes_never_appear_in_error_text(work: Path, ann: Holder, form: str
 def _cert_of(
     key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey, name: str
 ) -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=2))
-    )
-    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    return builder.sign(key, algorithm)
+    return certificate(key, name, ski=False)
 
 
 @pytest.mark.parametrize("kind", ["secp256k1", "ed25519"])

@@ -244,6 +244,20 @@ def test_a_download_cut_midway_resumes_with_a_range(
     assert drop["recipients"][0]["downloaded"]
 
 
+def kill_once_uploading(process: subprocess.Popen[bytes], server: Server) -> None:
+    """SIGKILL a sending CLI once 2 MiB of its upload reached the server."""
+    try:
+        deadline = time.monotonic() + 30
+        while sum(p.stat().st_size for p in _partial(server)) < 2 * MIB:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+
+
 def _cli_env(person: Person) -> dict[str, str]:
     return {**os.environ, "SECURE_SEND_HOME": str(person.home), "SECURE_SEND_TEST_KEYSTORE": "1"}
 
@@ -263,16 +277,7 @@ def test_a_killed_send_is_finished_by_resume(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while sum(p.stat().st_size for p in _partial(org_server)) < 2 * MIB:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the upload never started"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.communicate(timeout=10)
+    kill_once_uploading(process, org_server)
     assert process.returncode == -signal.SIGKILL
     (resume_file,) = (hanako.home / "resume").glob("*.json")
     drop_id = resume_file.stem

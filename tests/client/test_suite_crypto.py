@@ -11,10 +11,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -31,8 +29,8 @@ from tests.client.test_interrupted import (
     Proxy,
     _cli_env,
     _empty,
-    _partial,
     _point_at,
+    kill_once_uploading,
     proxies,  # noqa: F401 - the fixture
 )
 from tests.client.test_malicious_server import _everything_under, _stored_blob
@@ -238,16 +236,7 @@ def test_a_killed_cms_send_is_finished_by_resume(
     process = subprocess.Popen(
         [*argv, "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    try:
-        deadline = time.monotonic() + 30
-        while sum(p.stat().st_size for p in _partial(org_server)) < 2 * MIB:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the upload never started"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.communicate(timeout=10)
+    kill_once_uploading(process, org_server)
     (resume_file,) = (hanako.home / "resume").glob("*.json")
     record = json.loads(resume_file.read_text())["blobs"]["f1"]
     assert record["suite"] == CMS_SUITE
