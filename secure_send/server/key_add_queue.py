@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from secure_send.core.directory.key_add import KeyAddError, KeyAddRequest
 from secure_send.core.directory.model import Entry
 from secure_send.core.directory.push import EnrolResult, EnrolStatus, RefusalReason
+from secure_send.server.enrol_queue import Queued  # the same shape for the signer
 from secure_send.server.storage import SqlDatabase
 
 MAX_KEPT_PER_DEVICE = 10
@@ -33,15 +34,6 @@ QUEUED = EnrolStatus.QUEUED.value
 
 class QueueFull(Exception):
     """This device sent too many requests lately, or too many wait in all."""
-
-
-@dataclass(frozen=True)
-class QueuedKeyAdd:
-    """One request as the signer receives it."""
-
-    ticket: str
-    request: str  # the request JSON as the server re-encoded it
-    received: int
 
 
 @dataclass(frozen=True)
@@ -89,14 +81,14 @@ class KeyAddQueue:
             )
         return ticket
 
-    def queued(self, limit: int = 10_000) -> list[QueuedKeyAdd]:
+    def queued(self, limit: int = 10_000) -> list[Queued]:
         """The oldest waiting requests."""
         rows = self.db.query(
             "SELECT ticket, request, received FROM key_adds WHERE status = ? "
             "ORDER BY received, ticket LIMIT ?",
             (QUEUED, limit),
         )
-        return [QueuedKeyAdd(*row) for row in rows]
+        return [Queued(*row) for row in rows]
 
     def status(
         self, ticket: str, user: str, device: str

@@ -28,7 +28,7 @@ from secure_send.core.error_codes import ErrorCode
 from secure_send.server.auth import ApiError, unauthorized
 from secure_send.server.directory_store import PushRefused
 from secure_send.server.drop_access import now_ts
-from secure_send.server.enrol_queue import Finished
+from secure_send.server.enrol_queue import Finished, Queued
 from secure_send.server.enrol_routes import SIGNER_QUEUE, audit_anonymous, ticket_key
 from secure_send.server.key_add_routes import audit as audit_key_add
 from secure_send.server.routes import DIGITS, client_ip, signer_caller
@@ -74,14 +74,14 @@ async def signer_queue(
         # one signer: never held back by the cap on waiting long-polls
         await state.notifier.wait(SIGNER_QUEUE, seen, min(remaining, RECHECK_SECONDS), capped=False)
     return {
-        "requests": [
-            {"ticket": q.ticket, "request": q.request, "received": q.received} for q in queued
-        ],
+        "requests": _listed(queued),
         # issue 21: a signer from before it ignores this key (the requests then wait)
-        "key_adds": [
-            {"ticket": q.ticket, "request": q.request, "received": q.received} for q in key_adds
-        ],
+        "key_adds": _listed(key_adds),
     }
+
+
+def _listed(queued: list[Queued]) -> list[dict[str, Any]]:
+    return [{"ticket": q.ticket, "request": q.request, "received": q.received} for q in queued]
 
 
 async def _read_body(request: Request, state: ServerState, signed_sha256: bytes) -> bytes:
